@@ -1,0 +1,335 @@
+"""Red Property bot: composition root and command line.
+
+python bot.py run                 the bot (polling, or webhook when WEBHOOK_URL is set)
+python bot.py demo [--reset]      emulator + sample compound, no Telegram token needed
+python bot.py migrate             apply database migrations
+python bot.py admin ...           roster import, invites, roles
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from core.db import unit_of_work
+from core.i18n import N_, translator
+from core.logging import setup_logging
+from core.runtime import Runtime
+from core.settings import Settings, get_settings
+from services.errors import DomainError
+
+log = logging.getLogger("bot")
+
+
+def migrate(database_url: str | None = None) -> None:
+    """Apply Alembic migrations up to head."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(Path(__file__).with_name("alembic.ini")))
+    if database_url:
+        config.attributes["database_url"] = database_url
+    command.upgrade(config, "head")
+
+
+def run_bot(settings: Settings, webhook: bool) -> None:
+    from handlers.app import build_application
+    from jobs.scheduler import build_scheduler
+
+    if not settings.telegram_token:
+        print("TELEGRAM_TOKEN is not set; use `python bot.py demo` to try the bot without one.")
+        raise SystemExit(2)
+    runtime = Runtime.create(settings)
+    scheduler = build_scheduler(runtime)
+
+    async def on_start(_app: Any) -> None:
+        scheduler.start()
+
+    async def on_stop(_app: Any) -> None:
+        scheduler.shutdown(wait=False)
+        await runtime.close()
+
+    app = build_application(runtime, on_start=on_start, on_stop=on_stop)
+    if webhook or settings.webhook_url:
+        if not settings.webhook_url or not settings.webhook_secret:
+            print(
+                "Configuration error: WEBHOOK_URL and WEBHOOK_SECRET are both required for webhook mode"
+            )
+            raise SystemExit(2)
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path="telegram",
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=["message", "callback_query", "pre_checkout_query"],
+        )
+    else:
+        app.run_polling(allowed_updates=["message", "callback_query", "pre_checkout_query"])
+
+
+def _cli_runtime(settings: Settings) -> Runtime:
+    return Runtime.create(settings)
+
+
+def _run_cli(settings: Settings, work: Callable[[Runtime], Awaitable[int]]) -> int:
+    async def main() -> int:
+        runtime = _cli_runtime(settings)
+        try:
+            return await work(runtime)
+        except DomainError as error:
+            print(error.render(translator(settings.default_language)), file=sys.stderr)
+            return 1
+        finally:
+            await runtime.close()
+
+    return asyncio.run(main())
+
+
+def admin_import_roster(settings: Settings, path: Path) -> int:
+    from services.roster import import_roster
+
+    _ = translator(settings.default_language)
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            result = await import_roster(session, path, now=runtime.clock.now())
+            if not result.ok:
+                await session.rollback()
+        if not result.ok:
+            print(
+                _(N_("The roster was not imported; nothing was written. Problems:")),
+                file=sys.stderr,
+            )
+            for problem in result.problems:
+                detail = _(problem.msgid).format(**problem.params)
+                print(
+                    _(N_("row {row}, column {column}: {problem}")).format(
+                        row=problem.row, column=problem.column, problem=detail
+                    ),
+                    file=sys.stderr,
+                )
+            return 1
+        print(
+            _(
+                N_(
+                    "Roster imported: {rows} households, {created} new, {updated} updated, {unchanged} unchanged."
+                )
+            ).format(
+                rows=result.rows,
+                created=result.created,
+                updated=result.updated,
+                unchanged=result.unchanged,
+            )
+        )
+        return 0
+
+    if not path.exists():
+        print(_(N_("No such file: {path}")).format(path=path), file=sys.stderr)
+        return 1
+    return _run_cli(settings, work)
+
+
+def admin_invites(
+    settings: Settings, compound: str, out: Path, ttl_days: int, bot_username: str
+) -> int:
+    from services.invite_sheet import write_invite_csv, write_invite_sheet
+    from services.invites import issue_household_invites
+    from services.places import compound_by_name
+
+    _ = translator(settings.default_language)
+
+    async def work(runtime: Runtime) -> int:
+        # Files are written before the commit: codes nobody received must not stay valid.
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, compound)
+            issued = await issue_household_invites(
+                session, place.id, now=runtime.clock.now(), ttl=timedelta(days=ttl_days)
+            )
+            csv_path = write_invite_csv(issued, out / f"invites-{place.id}.csv", bot_username)
+            sheet_path = write_invite_sheet(
+                issued, out / f"invites-{place.id}.pdf", bot_username, place.name, _
+            )
+        print(
+            _(
+                N_("{count} invite codes for {compound}, valid for {days} days: {csv} and {sheet}")
+            ).format(
+                count=len(issued),
+                compound=place.name,
+                days=ttl_days,
+                csv=csv_path,
+                sheet=sheet_path,
+            )
+        )
+        return 0
+
+    out.mkdir(parents=True, exist_ok=True)
+    return _run_cli(settings, work)
+
+
+def admin_revoke(settings: Settings, code: str) -> int:
+    from services.invites import revoke_invite
+
+    _ = translator(settings.default_language)
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            await revoke_invite(session, code, now=runtime.clock.now())
+        print(_(N_("Invite code revoked.")))
+        return 0
+
+    return _run_cli(settings, work)
+
+
+def admin_grant(settings: Settings, role: str, scope: str, user: str) -> int:
+    from models import Role
+    from services.places import resolve_scope
+    from services.residents import grant_role
+
+    _ = translator(settings.default_language)
+    try:
+        role_value = Role(role)
+    except ValueError:
+        print(
+            _(N_("Unknown role {role}; use one of: {roles}.")).format(
+                role=role, roles=", ".join(Role)
+            )
+        )
+        return 2
+    if not user.isdigit():
+        print(_(N_("USER must be a numeric Telegram user id, e.g. 123456789.")))
+        return 2
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await resolve_scope(session, scope)
+            created = await grant_role(
+                session, role_value, place, int(user), now=runtime.clock.now()
+            )
+        message = (
+            N_("Granted {role} over {scope} to {user}.")
+            if created
+            else N_("{user} already holds {role} over {scope}.")
+        )
+        print(
+            _(message).format(
+                role=role_value.value, scope=f"{place.kind.value}:{place.name}", user=user
+            )
+        )
+        return 0
+
+    return _run_cli(settings, work)
+
+
+def admin_invite_role(
+    settings: Settings, role: str, scope: str, ttl_days: int, bot_username: str
+) -> int:
+    from models import Role
+    from services.invites import deep_link, issue_role_invite
+    from services.places import resolve_scope
+
+    _ = translator(settings.default_language)
+    try:
+        role_value = Role(role)
+    except ValueError:
+        print(
+            _(N_("Unknown role {role}; use one of: {roles}.")).format(
+                role=role, roles=", ".join(Role)
+            )
+        )
+        return 2
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await resolve_scope(session, scope)
+            issued = await issue_role_invite(
+                session, role_value, place, now=runtime.clock.now(), ttl=timedelta(days=ttl_days)
+            )
+        print(deep_link(bot_username, issued.code))
+        return 0
+
+    return _run_cli(settings, work)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot.py", description="Red Property bot")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("start", help="the bot if TELEGRAM_TOKEN is set, else the demo (default)")
+    run = commands.add_parser("run", help="run the bot against Telegram (TELEGRAM_TOKEN)")
+    run.add_argument(
+        "--webhook", action="store_true", help="webhook mode (needs WEBHOOK_URL, WEBHOOK_SECRET)"
+    )
+    demo = commands.add_parser("demo", help="run the emulator with the sample compound")
+    demo.add_argument("--reset", action="store_true", help="start from the seeded state")
+    demo.add_argument(
+        "--port", type=int, default=None, help="port of the emulator (default DEMO_PORT)"
+    )
+    commands.add_parser("migrate", help="apply database migrations")
+    admin = commands.add_parser("admin", help="administration").add_subparsers(
+        dest="admin", required=True
+    )
+    roster = admin.add_parser("import-roster", help="import households from .csv or .xlsx")
+    roster.add_argument("file", type=Path)
+    inv = admin.add_parser("invites", help="issue owner and tenant invite codes for a compound")
+    inv.add_argument("compound", help="compound name or id")
+    inv.add_argument("--out", type=Path, default=Path("invites"))
+    inv.add_argument("--ttl-days", type=int, default=None)
+    inv.add_argument("--bot-username", default=None)
+    revoke = admin.add_parser("revoke-invite", help="withdraw an unused invite code")
+    revoke.add_argument("code")
+    grant = admin.add_parser(
+        "grant", help="grant ROLE over SCOPE (kind:name) to a Telegram user id"
+    )
+    grant.add_argument("role")
+    grant.add_argument("scope")
+    grant.add_argument("user")
+    role_invite = admin.add_parser(
+        "invite-role", help="a single-use invite link that grants ROLE over SCOPE"
+    )
+    role_invite.add_argument("role")
+    role_invite.add_argument("scope")
+    role_invite.add_argument("--ttl-days", type=int, default=None)
+    role_invite.add_argument("--bot-username", default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    setup_logging(settings.log_level)
+    if args.command in (None, "start"):
+        args.command = "run" if settings.telegram_token else "demo"
+        args.webhook, args.reset, args.port = False, False, None
+    bot_username = getattr(args, "bot_username", None) or settings.bot_username
+    ttl = getattr(args, "ttl_days", None) or settings.invite_ttl_days
+    if args.command == "run":
+        run_bot(settings, args.webhook)
+        return 0
+    if args.command == "demo":
+        from demo.app import run_demo
+
+        return run_demo(settings, reset=args.reset, port=args.port or settings.demo_port)
+    if args.command == "migrate":
+        migrate(settings.database_url)
+        return 0
+    if args.admin == "import-roster":
+        return admin_import_roster(settings, args.file)
+    if args.admin == "invites":
+        return admin_invites(settings, args.compound, args.out, ttl, bot_username)
+    if args.admin == "revoke-invite":
+        return admin_revoke(settings, args.code)
+    if args.admin == "grant":
+        return admin_grant(settings, args.role, args.scope, args.user)
+    if args.admin == "invite-role":
+        return admin_invite_role(settings, args.role, args.scope, ttl, bot_username)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Gettext per user with Babel: catalogs in locales/, formatting of numbers, money and dates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_currency, format_decimal
+from babel.support import NullTranslations, Translations
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+LANGUAGES = ("zh_Hans", "en", "zh_Hant")
+# NOTE: shown in the language picker in their own script, never translated.
+LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English", "zh_Hant": "繁體中文"}
+# Babel locales used for formatting, by our language code.
+_BABEL_LOCALES = {"zh_Hans": "zh_Hans_CN", "en": "en_US", "zh_Hant": "zh_Hant_HK"}
+# Telegram's two-letter menu language for each of ours (Telegram cannot tell Hans from Hant).
+TELEGRAM_MENU_LANGUAGE = {"zh_Hans": "zh", "en": "en"}
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it now (module-level labels)."""
+    return message
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    """One cached catalog per language; an unknown language falls back to the msgids."""
+    if language not in LANGUAGES:
+        return NullTranslations()
+    return Translations.load(str(LOCALES_DIR), [language], DOMAIN)
+
+
+def language_from_telegram(code: str | None, default: str) -> str:
+    """Map Telegram's IETF language_code (zh-hans, zh-TW, en-GB, ...) to one of ours."""
+    if not code:
+        return default
+    code = code.lower().replace("_", "-")
+    if code.startswith("zh"):
+        traditional = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+        return "zh_Hant" if code.startswith(traditional) else "zh_Hans"
+    if code.startswith("en"):
+        return "en"
+    return default
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Everything a screen needs to speak one language: gettext, plurals and Babel formats."""
+
+    language: str
+
+    @property
+    def _catalog(self) -> NullTranslations:
+        return translations(self.language)
+
+    @property
+    def locale(self) -> Locale:
+        return Locale.parse(_BABEL_LOCALES.get(self.language, "zh_Hans_CN"))
+
+    def gettext(self, message: str) -> str:
+        return self._catalog.gettext(message)
+
+    __call__ = gettext
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalog.ngettext(singular, plural, n)
+
+    def money(self, amount: Decimal, currency: str = "CNY") -> str:
+        return format_currency(amount, currency, locale=self.locale)
+
+    def number(self, value: int | Decimal | float) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def date(self, value: date | datetime, tz: ZoneInfo | None = None, fmt: str = "medium") -> str:
+        if isinstance(value, datetime) and tz is not None:
+            value = value.astimezone(tz)
+        return babel_format_date(value, format=fmt, locale=self.locale)
+
+    def datetime(self, value: datetime, tz: ZoneInfo, fmt: str = "medium") -> str:
+        return babel_format_datetime(value, format=fmt, tzinfo=tz, locale=self.locale)
+
+
+@cache
+def translator(language: str) -> Translator:
+    return Translator(language if language in LANGUAGES else "zh_Hans")

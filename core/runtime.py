@@ -1,0 +1,29 @@
+"""The composition of long-lived parts shared by the bot, the jobs and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.clock import Clock, SystemClock
+from core.db import create_engine, session_factory
+from core.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock = field(default_factory=SystemClock)
+    bot_username: str = "RedPropertyBot"
+
+    @classmethod
+    def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
+        engine = create_engine(settings.database_url)
+        return cls(settings, engine, session_factory(engine), clock or SystemClock())
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,1 @@
+"""python-telegram-bot adapters, one module per feature: parse, call a service, render."""

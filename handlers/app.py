@@ -1,0 +1,80 @@
+"""Assembles the python-telegram-bot Application: context, unit of work, persistence, handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from core.runtime import Runtime
+from handlers import account, fallback, onboarding
+from handlers.context import BotContext, UnitOfWorkProcessor
+from handlers.menu import MenuSync, set_default_menus
+from handlers.persistence import DatabasePersistence
+
+log = logging.getLogger(__name__)
+
+# Feature modules in registration order; the catch-alls come last.
+FEATURES = (onboarding, account)
+
+
+def build_application(
+    runtime: Runtime,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    on_start: Callable[[Application], Awaitable[None]] | None = None,
+    on_stop: Callable[[Application], Awaitable[None]] | None = None,
+) -> Application:
+    settings = runtime.settings
+    processor = UnitOfWorkProcessor(runtime)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token or "")
+        .base_url(settings.telegram_base_url)
+        .base_file_url(
+            settings.telegram_base_file_url
+            or settings.telegram_base_url.replace("/bot", "/file/bot")
+        )
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .concurrent_updates(processor)
+        .persistence(DatabasePersistence(runtime))
+        .post_init(_post_init(on_start))
+        .post_shutdown(_post_shutdown(on_stop))
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    app = builder.build()
+    app.bot_data["runtime"] = runtime
+    processor.application = app
+    processor.after_update.append(MenuSync())
+    for feature in FEATURES:
+        feature.register(app)
+    fallback.register(app)
+    return app
+
+
+def _post_init(on_start: Callable[[Application], Awaitable[None]] | None):  # type: ignore[no-untyped-def]
+    async def post_init(app: Application) -> None:
+        runtime: Runtime = app.bot_data["runtime"]
+        runtime.bot_username = app.bot.username
+        await set_default_menus(app)
+        if on_start is not None:
+            await on_start(app)
+        log.info("bot @%s ready", app.bot.username)
+
+    return post_init
+
+
+def _post_shutdown(on_stop: Callable[[Application], Awaitable[None]] | None):  # type: ignore[no-untyped-def]
+    async def post_shutdown(app: Application) -> None:
+        if on_stop is not None:
+            await on_stop(app)
+
+    return post_shutdown

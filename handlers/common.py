@@ -1,0 +1,62 @@
+"""What every handler shares: the wrapper that answers buttons, renders domain errors and replies."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Message, Update
+from telegram.error import BadRequest
+
+from core.i18n import N_
+from handlers.callbacks import InvalidCallback
+from handlers.context import BotContext
+from services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+HandlerFn = Callable[[Update, BotContext], Awaitable[Any]]
+
+STALE_BUTTON = N_("This button is no longer valid. Please start again from the menu.")
+
+
+def handler(fn: HandlerFn) -> HandlerFn:
+    """Answer the button at once, turn a DomainError into a translated reply and roll back."""
+
+    @functools.wraps(fn)
+    async def wrapper(update: Update, context: BotContext) -> Any:
+        query = update.callback_query
+        if query is not None:
+            await query.answer()
+        try:
+            return await fn(update, context)
+        except InvalidCallback:
+            log.info("invalid callback data from user %s", update.effective_user.id)
+            context.unit.failed = True
+            await reply(update, context._(STALE_BUTTON))
+        except DomainError as error:
+            context.unit.failed = True
+            await reply(update, error.render(context._))
+        return None
+
+    return wrapper
+
+
+async def reply(update: Update, text: str, **kwargs: Any) -> Message:
+    """Send a message to the chat of this update (a button press has no message to reply to)."""
+    return await update.effective_chat.send_message(text, **kwargs)
+
+
+async def edit_or_reply(update: Update, text: str, **kwargs: Any) -> Message | bool:
+    """Replace the pressed message's text, or send a new one when it cannot be edited."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        try:
+            return await query.edit_message_text(text, **kwargs)
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                return True
+            log.info("could not edit message: %s", error)
+    return await reply(update, text, **kwargs)

@@ -1,0 +1,165 @@
+"""Per-update unit of work and the custom CallbackContext that exposes it to handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Update
+from telegram.ext import Application, BaseUpdateProcessor, CallbackContext, ExtBot
+
+from core.i18n import Translator, language_from_telegram, translator
+from core.runtime import Runtime
+from models import ProcessedUpdate
+from services.actors import Actor, load_actor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Unit:
+    """One update's session, actor and language; committed once at the end."""
+
+    update: Update
+    session: AsyncSession
+    actor: Actor
+    translator: Translator
+    failed: bool = False
+    actor_changed: bool = False
+
+
+_current_unit: ContextVar[Unit | None] = ContextVar("current_unit", default=None)
+
+
+def current_unit() -> Unit:
+    unit = _current_unit.get()
+    if unit is None:
+        raise RuntimeError("no unit of work: this code runs outside an update")
+    return unit
+
+
+class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """Gives handlers `context.session`, `context.actor`, `context._` and the clock."""
+
+    @property
+    def unit(self) -> Unit:
+        return current_unit()
+
+    @property
+    def session(self) -> AsyncSession:
+        return current_unit().session
+
+    @property
+    def actor(self) -> Actor:
+        return current_unit().actor
+
+    @property
+    def _(self) -> Translator:
+        return current_unit().translator
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.application.bot_data["runtime"]
+
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
+
+    def use_language(self, language: str) -> None:
+        """Switch the rest of this update to another language (after /language)."""
+        current_unit().translator = translator(language)
+
+    def mark_actor_changed(self) -> None:
+        """Roles, households or language changed: refresh the command menu after commit."""
+        current_unit().actor_changed = True
+
+
+def pick_language(actor: Actor, telegram_code: str | None, default: str) -> str:
+    """The stored language first, then Telegram's language_code, then the default."""
+    if actor.resident is not None and actor.resident.language:
+        return actor.resident.language
+    return language_from_telegram(telegram_code, default)
+
+
+class UnitOfWorkProcessor(BaseUpdateProcessor):
+    """Runs each update in one DB transaction, one update at a time per user, skipping repeats.
+
+    Telegram delivers at least once; the update id is recorded in the same transaction as the
+    change, so a redelivered update is not applied twice.
+    """
+
+    def __init__(self, runtime: Runtime, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self.runtime = runtime
+        self.application: Application | None = None
+        self.after_update: list[Callable[[Update, Unit], Awaitable[None]]] = []
+        self.on_done: list[Callable[[int], None]] = []
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if not isinstance(update, Update) or update.effective_user is None:
+            await coroutine
+            return
+        user_id = update.effective_user.id
+        lock = self._locks.setdefault(user_id, asyncio.Lock())
+        self._waiting[user_id] = self._waiting.get(user_id, 0) + 1
+        try:
+            async with lock:
+                await self._process(update, coroutine)
+        finally:
+            self._waiting[user_id] -= 1
+            if not self._waiting[user_id]:
+                del self._waiting[user_id], self._locks[user_id]
+            for callback in self.on_done:
+                callback(update.update_id)
+
+    async def _process(self, update: Update, coroutine: Awaitable[Any]) -> None:
+        runtime = self.runtime
+        bot_id = update.get_bot().id
+        async with runtime.sessions() as session:
+            if await session.get(ProcessedUpdate, (bot_id, update.update_id)) is not None:
+                log.info("skipping redelivered update %s", update.update_id)
+                coroutine.close()  # type: ignore[attr-defined]
+                return
+            actor = await load_actor(session, update.effective_user.id)
+            language = pick_language(
+                actor, update.effective_user.language_code, runtime.settings.default_language
+            )
+            unit = Unit(update, session, actor, translator(language))
+            token = _current_unit.set(unit)
+            try:
+                await coroutine
+                if unit.failed:
+                    await session.rollback()
+                else:
+                    session.add(
+                        ProcessedUpdate(
+                            bot_id=bot_id,
+                            update_id=update.update_id,
+                            processed_at=runtime.clock.now(),
+                        )
+                    )
+                    try:
+                        await session.commit()
+                    except IntegrityError:
+                        await session.rollback()
+                        log.warning("update %s was processed concurrently", update.update_id)
+                for hook in self.after_update:
+                    await hook(update, unit)
+            finally:
+                _current_unit.reset(token)
+        if self.application is not None and self.application.persistence is not None:
+            await self.application.update_persistence()

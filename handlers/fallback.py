@@ -1,0 +1,65 @@
+"""Catch-alls, registered last: unknown commands, stray text, stale buttons, and the error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from core.i18n import N_, translator
+from handlers.common import STALE_BUTTON, handler, reply
+from handlers.context import BotContext, _current_unit
+
+log = logging.getLogger(__name__)
+
+
+@handler
+async def unknown_command(update: Update, context: BotContext) -> None:
+    await reply(update, context._("I don't know that command. Send /help to see what I can do."))
+
+
+@handler
+async def unknown_message(update: Update, context: BotContext) -> None:
+    await reply(update, context._("I didn't understand that. Send /help to see what I can do."))
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A button whose data no handler recognises: old, from another version, or forged."""
+    await update.callback_query.answer(context._(STALE_BUTTON), show_alert=True)
+
+
+SORRY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log with context; tell the user politely; never show a traceback; roll the unit back."""
+    user_id = (
+        update.effective_user.id if isinstance(update, Update) and update.effective_user else None
+    )
+    log.error(
+        "error while handling update %s from user %s",
+        getattr(update, "update_id", None),
+        user_id,
+        exc_info=context.error,
+    )
+    unit = _current_unit.get()
+    if unit is not None:
+        unit.failed = True
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    _ = unit.translator if unit is not None else translator("zh_Hans")
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(_(SORRY), show_alert=True)
+        else:
+            await reply(update, _(SORRY))
+    except Exception:  # the error may be the network itself
+        log.warning("could not tell user %s about the error", user_id, exc_info=True)
+
+
+def register(app: Application) -> None:
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(filters.ALL, unknown_message))
+    app.add_handler(CallbackQueryHandler(stale_button))
+    app.add_error_handler(on_error)

@@ -1,0 +1,128 @@
+"""Commands, per role and per language: /help text and Telegram's command menu come from here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from core.i18n import LANGUAGES, TELEGRAM_MENU_LANGUAGE, Translator, translator
+from handlers.context import Unit
+from services.actors import Actor
+
+log = logging.getLogger(__name__)
+
+Audience = Callable[[Actor], bool]
+
+
+def everyone(actor: Actor) -> bool:
+    return True
+
+
+def registered(actor: Actor) -> bool:
+    return actor.registered
+
+
+def with_role(*roles: str) -> Audience:
+    def check(actor: Actor) -> bool:
+        return actor.registered and actor.has_role(*roles)
+
+    return check
+
+
+@dataclass(frozen=True)
+class MenuCommand:
+    name: str
+    description: str  # msgid, marked with N_
+    audience: Audience = everyone
+    order: int = 100
+
+
+_COMMANDS: dict[str, MenuCommand] = {}
+
+
+def add_commands(*commands: MenuCommand) -> None:
+    """Feature modules declare their commands here from their register()."""
+    for command in commands:
+        _COMMANDS[command.name] = command
+
+
+def commands_for(actor: Actor) -> list[MenuCommand]:
+    return sorted(
+        (c for c in _COMMANDS.values() if c.audience(actor)), key=lambda c: (c.order, c.name)
+    )
+
+
+def bot_commands(commands: list[MenuCommand], _: Translator) -> list[BotCommand]:
+    return [BotCommand(c.name, _(c.description)[:256]) for c in commands]
+
+
+def help_text(actor: Actor, _: Translator) -> str:
+    lines = [_("Here is what I can do for you:"), ""]
+    lines += [f"/{c.name} — {_(c.description)}" for c in commands_for(actor)]
+    if not actor.registered:
+        lines += ["", _("To join, open the invite link from your property office or liaison.")]
+    return "\n".join(lines)
+
+
+async def set_default_menus(application: Application) -> None:
+    """Menus for people the bot does not know yet, in each language Telegram can tell apart."""
+    guest = Actor(telegram_id=0)
+    for language in LANGUAGES:
+        _ = translator(language)
+        commands = bot_commands(commands_for(guest), _)
+        code = TELEGRAM_MENU_LANGUAGE.get(language)
+        if code is None:
+            continue
+        await application.bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=code
+        )
+    default = translator(application.bot_data["runtime"].settings.default_language)
+    await application.bot.set_my_commands(
+        bot_commands(commands_for(guest), default), scope=BotCommandScopeDefault()
+    )
+
+
+class MenuSync:
+    """After each update, give the user a menu for their roles and language if it changed."""
+
+    def __init__(self) -> None:
+        self._signatures: dict[int, tuple[str, ...]] = {}
+
+    async def __call__(self, update: Update, unit: Unit) -> None:
+        if unit.failed:
+            return
+        actor = unit.actor
+        if unit.actor_changed:
+            from services.actors import load_actor
+
+            actor = await load_actor(unit.session, actor.telegram_id)
+        chat_id = update.effective_user.id
+        if actor.resident is None or not actor.registered:
+            if self._signatures.pop(chat_id, None) is not None or unit.actor_changed:
+                await self._safe(
+                    update.get_bot().delete_my_commands(scope=BotCommandScopeChat(chat_id))
+                )
+            return
+        commands = commands_for(actor)
+        language = actor.resident.language or unit.translator.language
+        signature = (language, *(c.name for c in commands))
+        if self._signatures.get(chat_id) == signature:
+            return
+        self._signatures[chat_id] = signature
+        await self._safe(
+            update.get_bot().set_my_commands(
+                bot_commands(commands, translator(language)), scope=BotCommandScopeChat(chat_id)
+            )
+        )
+
+    @staticmethod
+    async def _safe(call) -> None:  # type: ignore[no-untyped-def]
+        try:
+            await call
+        except TelegramError as error:
+            log.warning("could not update the command menu: %s", error)

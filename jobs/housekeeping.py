@@ -1,0 +1,30 @@
+"""Housekeeping: forget processed update ids and invite attempts once they cannot matter."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from core.db import unit_of_work
+from core.runtime import Runtime
+from models import ProcessedUpdate, StartAttempt
+
+log = logging.getLogger(__name__)
+
+# Telegram redelivers for at most 24 hours; keep two days to be safe.
+UPDATE_ID_RETENTION = timedelta(days=2)
+ATTEMPT_RETENTION = timedelta(days=1)
+
+
+async def prune(runtime: Runtime) -> None:
+    now = runtime.clock.now()
+    async with unit_of_work(runtime.sessions) as session:
+        updates = await session.exec(
+            delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - UPDATE_ID_RETENTION)
+        )
+        attempts = await session.exec(
+            delete(StartAttempt).where(StartAttempt.at < now - ATTEMPT_RETENTION)
+        )
+    log.info("pruned %s update ids and %s invite attempts", updates.rowcount, attempts.rowcount)

@@ -1,0 +1,24 @@
+"""The APScheduler set-up: started in post_init, shut down in post_shutdown."""
+
+from __future__ import annotations
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from core.runtime import Runtime
+from jobs import housekeeping
+
+
+def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
+    """Jobs keep no state in the scheduler: each tick reads what is due from the database."""
+    scheduler = AsyncIOScheduler(timezone=runtime.settings.tz)
+    scheduler.add_job(
+        housekeeping.prune,
+        "interval",
+        hours=1,
+        args=[runtime],
+        id="housekeeping.prune",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+    return scheduler

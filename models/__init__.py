@@ -1,0 +1,57 @@
+"""SQLModel tables, one module per aggregate; importing this package registers them all."""
+
+from sqlmodel import SQLModel
+
+from models.audit import AuditEvent
+from models.people import (
+    Invite,
+    InviteKind,
+    Membership,
+    MembershipKind,
+    Resident,
+    Role,
+    RoleGrant,
+    StartAttempt,
+)
+from models.places import (
+    Building,
+    City,
+    Community,
+    Compound,
+    District,
+    Grid,
+    Household,
+    PropertyCompany,
+    ScopeKind,
+    ServiceModel,
+    SubDistrict,
+)
+from models.system import ConversationState, ProcessedUpdate
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AuditEvent",
+    "Building",
+    "City",
+    "Community",
+    "Compound",
+    "ConversationState",
+    "District",
+    "Grid",
+    "Household",
+    "Invite",
+    "InviteKind",
+    "Membership",
+    "MembershipKind",
+    "ProcessedUpdate",
+    "PropertyCompany",
+    "Resident",
+    "Role",
+    "RoleGrant",
+    "ScopeKind",
+    "ServiceModel",
+    "StartAttempt",
+    "SubDistrict",
+    "metadata",
+]

@@ -1,0 +1,98 @@
+"""People: residents (Telegram users), their household memberships, scoped roles and invites."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import enum_field, telegram_id_field, utc_field
+
+
+class MembershipKind(StrEnum):
+    OWNER = "owner"  # 业主
+    CO_OWNER = "co_owner"  # 共有人
+    TENANT = "tenant"  # 租户
+    FAMILY = "family"  # 家庭成员
+
+
+class Role(StrEnum):
+    LIAISON = "liaison"  # 党员联络员
+    STAFF = "staff"  # 物业服务人员
+    SUPERVISOR = "supervisor"  # 义务质量总监
+    COMMITTEE = "committee"  # 业委会委员
+    OFFICER = "officer"  # 社区/街道/区/市 officer
+    ADMIN = "admin"  # 管理员
+
+
+class InviteKind(StrEnum):
+    HOUSEHOLD = "household"
+    ROLE = "role"
+
+
+class Resident(SQLModel, table=True):
+    """A person who talks to the bot; personal data is minimal and deletable (PIPL)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int | None = telegram_id_field(unique=True)
+    display_name: str = Field(default="", max_length=200)
+    phone: str | None = Field(default=None, max_length=30)
+    language: str | None = Field(default=None, max_length=10)
+    consent_at: datetime | None = utc_field()
+    created_at: datetime = utc_field(nullable=False)
+    unreachable_at: datetime | None = utc_field()
+    forgotten_at: datetime | None = utc_field()
+
+
+class Membership(SQLModel, table=True):
+    """A resident's tie to a household: owner, co-owner, tenant or family member."""
+
+    __table_args__ = (sa.UniqueConstraint("resident_id", "household_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    kind: str = enum_field(MembershipKind)
+    created_at: datetime = utc_field(nullable=False)
+
+
+class RoleGrant(SQLModel, table=True):
+    """A role held over one place: a liaison of compound A is nobody in compound B."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (sa.UniqueConstraint("resident_id", "role", "scope_kind", "scope_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    role: str = enum_field(Role)
+    scope_kind: str = Field(max_length=16)
+    scope_id: int
+    granted_at: datetime = utc_field(nullable=False)
+    granted_by: int | None = Field(default=None, foreign_key="resident.id")
+
+
+class Invite(SQLModel, table=True):
+    """A single-use onboarding code; only its SHA-256 is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    kind: str = enum_field(InviteKind)
+    household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
+    membership: str | None = Field(default=None, max_length=16)
+    role: str | None = Field(default=None, max_length=16)
+    scope_kind: str | None = Field(default=None, max_length=16)
+    scope_id: int | None = None
+    created_at: datetime = utc_field(nullable=False)
+    expires_at: datetime = utc_field(nullable=False)
+    used_at: datetime | None = utc_field()
+    used_by: int | None = Field(default=None, foreign_key="resident.id")
+    revoked_at: datetime | None = utc_field()
+
+
+class StartAttempt(SQLModel, table=True):
+    """Failed invite redemptions per Telegram user, to rate-limit guessing."""
+
+    __tablename__ = "start_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_type=sa.BigInteger(), index=True)
+    at: datetime = utc_field(nullable=False, index=True)

@@ -1,0 +1,34 @@
+"""Bot plumbing kept in the database: conversation states and processed update ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import utc_field
+
+
+class ConversationState(SQLModel, table=True):
+    """State of one multi-step conversation, written at every change so a restart loses nothing."""
+
+    __tablename__ = "conversation_state"
+    name: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=64)
+    state: Any = Field(default=None, sa_type=sa.JSON())
+    updated_at: datetime = utc_field(nullable=False)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Telegram delivers at least once; a recorded update id is not applied twice."""
+
+    __tablename__ = "processed_update"
+    bot_id: int = Field(
+        sa_column=sa.Column(sa.BigInteger(), primary_key=True, autoincrement=False)
+    )
+    update_id: int = Field(
+        sa_column=sa.Column(sa.BigInteger(), primary_key=True, autoincrement=False)
+    )
+    processed_at: datetime = utc_field(nullable=False, index=True)

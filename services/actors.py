@@ -1,0 +1,98 @@
+"""Who is acting: the resident behind a Telegram user, their households and scoped roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import Building, Household, Membership, MembershipKind, Resident, RoleGrant
+from services.places import household_label
+
+
+@dataclass(frozen=True)
+class HouseholdTie:
+    household_id: int
+    kind: str
+    compound_id: int
+    building_id: int
+    grid_id: int | None
+    label: str
+
+    @property
+    def is_owner(self) -> bool:
+        return self.kind in (MembershipKind.OWNER, MembershipKind.CO_OWNER)
+
+
+@dataclass(frozen=True)
+class RoleScope:
+    role: str
+    scope_kind: str
+    scope_id: int
+
+
+@dataclass
+class Actor:
+    """The person behind an update, loaded once per update."""
+
+    telegram_id: int
+    resident: Resident | None = None
+    households: list[HouseholdTie] = field(default_factory=list)
+    roles: list[RoleScope] = field(default_factory=list)
+
+    @property
+    def resident_id(self) -> int | None:
+        return self.resident.id if self.resident else None
+
+    @property
+    def registered(self) -> bool:
+        """Consented and tied to a household or holding a role."""
+        return (
+            self.resident is not None
+            and self.resident.consent_at is not None
+            and bool(self.households or self.roles)
+        )
+
+    @property
+    def is_owner(self) -> bool:
+        return any(tie.is_owner for tie in self.households)
+
+    def has_role(self, *roles: str) -> bool:
+        return any(grant.role in roles for grant in self.roles)
+
+    def role_names(self) -> set[str]:
+        return {grant.role for grant in self.roles}
+
+
+async def load_actor(session: AsyncSession, telegram_id: int) -> Actor:
+    """Three small indexed queries; an unknown user is an Actor without a resident."""
+    resident = (
+        await session.exec(select(Resident).where(Resident.telegram_id == telegram_id))
+    ).first()
+    actor = Actor(telegram_id=telegram_id, resident=resident)
+    if resident is None:
+        return actor
+    ties = await session.exec(
+        select(Membership, Household, Building)
+        .join(Household, Household.id == Membership.household_id)
+        .join(Building, Building.id == Household.building_id)
+        .where(Membership.resident_id == resident.id)
+        .order_by(Membership.id)
+    )
+    actor.households = [
+        HouseholdTie(
+            household_id=household.id,
+            kind=membership.kind,
+            compound_id=household.compound_id,
+            building_id=household.building_id,
+            grid_id=household.grid_id,
+            label=household_label(building.name, household.unit, household.room),
+        )
+        for membership, household, building in ties
+    ]
+    grants = await session.exec(
+        select(RoleGrant).where(RoleGrant.resident_id == resident.id).order_by(RoleGrant.id)
+    )
+    actor.roles = [RoleScope(g.role, g.scope_kind, g.scope_id) for g in grants]
+    return actor

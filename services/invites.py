@@ -1,0 +1,341 @@
+"""Invite codes: issued per household (owner, tenant) or per role, single-use, hashed at rest."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.i18n import N_
+from models import (
+    Building,
+    Household,
+    Invite,
+    InviteKind,
+    Membership,
+    MembershipKind,
+    Resident,
+    Role,
+    RoleGrant,
+    StartAttempt,
+)
+from services import audit
+from services.errors import DomainError
+from services.places import Scope, household_label, scope_name
+
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_FAILED_ATTEMPTS = 5
+ATTEMPT_WINDOW = timedelta(minutes=15)
+HOUSEHOLD_INVITE_KINDS = (MembershipKind.OWNER, MembershipKind.TENANT)
+
+
+def new_code() -> str:
+    """16 URL-safe characters (96 random bits): fits Telegram's 64-character start parameter."""
+    return secrets.token_urlsafe(12)
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+@dataclass(frozen=True)
+class IssuedInvite:
+    code: str
+    kind: str  # a MembershipKind for households, a Role for role invites
+    label: str
+    expires_at: datetime
+    household_id: int | None = None
+
+
+@dataclass(frozen=True)
+class InvitePreview:
+    """What the person is about to join, shown with the privacy notice before consent."""
+
+    invite_id: int
+    kind: str
+    membership: str | None
+    role: str | None
+    place: str
+
+
+async def issue_household_invites(
+    session: AsyncSession, compound_id: int, *, now: datetime, ttl: timedelta
+) -> list[IssuedInvite]:
+    """One owner code and one tenant code per household; older unused ones are revoked."""
+    rows = (
+        await session.exec(
+            select(Household, Building)
+            .join(Building, Building.id == Household.building_id)
+            .where(Household.compound_id == compound_id)
+            .order_by(Building.name, Household.unit, Household.room)
+        )
+    ).all()
+    if not rows:
+        raise DomainError(N_("This compound has no households; import the roster first."))
+    household_ids = [h.id for h, _ in rows]
+    await session.exec(
+        update(Invite)
+        .where(col(Invite.household_id).in_(household_ids))
+        .where(col(Invite.used_at).is_(None))
+        .where(col(Invite.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+    issued: list[IssuedInvite] = []
+    for household, building in rows:
+        label = household_label(building.name, household.unit, household.room)
+        for membership in HOUSEHOLD_INVITE_KINDS:
+            code = new_code()
+            session.add(
+                Invite(
+                    code_hash=hash_code(code),
+                    kind=InviteKind.HOUSEHOLD,
+                    household_id=household.id,
+                    membership=membership,
+                    created_at=now,
+                    expires_at=now + ttl,
+                )
+            )
+            issued.append(IssuedInvite(code, membership, label, now + ttl, household.id))
+    audit.record(
+        session,
+        at=now,
+        actor_id=None,
+        action="invites.issue",
+        subject_type="compound",
+        subject_id=compound_id,
+        count=len(issued),
+    )
+    return issued
+
+
+async def issue_role_invite(
+    session: AsyncSession, role: Role, scope: Scope, *, now: datetime, ttl: timedelta
+) -> IssuedInvite:
+    code = new_code()
+    session.add(
+        Invite(
+            code_hash=hash_code(code),
+            kind=InviteKind.ROLE,
+            role=role,
+            scope_kind=scope.kind,
+            scope_id=scope.id,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    audit.record(
+        session,
+        at=now,
+        actor_id=None,
+        action="invites.issue_role",
+        subject_type=scope.kind,
+        subject_id=scope.id,
+        role=role,
+    )
+    return IssuedInvite(code, role, scope.name, now + ttl)
+
+
+async def revoke_invite(session: AsyncSession, code: str, *, now: datetime) -> None:
+    invite = (await session.exec(select(Invite).where(Invite.code_hash == hash_code(code)))).first()
+    if invite is None:
+        raise DomainError(N_("No such invite code."))
+    if invite.used_at is not None:
+        raise DomainError(N_("This invite code has already been used."))
+    invite.revoked_at = invite.revoked_at or now
+    audit.record(
+        session,
+        at=now,
+        actor_id=None,
+        action="invites.revoke",
+        subject_type="invite",
+        subject_id=invite.id,
+    )
+
+
+async def _failed_attempts(session: AsyncSession, telegram_id: int, now: datetime) -> int:
+    statement = (
+        select(func.count())
+        .select_from(StartAttempt)
+        .where(StartAttempt.telegram_id == telegram_id)
+        .where(StartAttempt.at > now - ATTEMPT_WINDOW)
+    )
+    return (await session.exec(statement)).one()
+
+
+async def check_invite(
+    session: AsyncSession, code: str, *, telegram_id: int, now: datetime
+) -> InvitePreview | DomainError:
+    """Validate a code before consent. A failure is returned, not raised, so the attempt counts."""
+    if await _failed_attempts(session, telegram_id, now) >= MAX_FAILED_ATTEMPTS:
+        return DomainError(
+            N_("Too many wrong invite codes. Please wait {minutes} minutes and try again."),
+            minutes=int(ATTEMPT_WINDOW.total_seconds() // 60),
+        )
+    problem = await _invite_problem(session, code, now)
+    if isinstance(problem, DomainError):
+        session.add(StartAttempt(telegram_id=telegram_id, at=now))
+        return problem
+    invite = problem
+    if invite.kind == InviteKind.HOUSEHOLD:
+        household = await session.get(Household, invite.household_id)
+        building = await session.get(Building, household.building_id)
+        place = household_label(building.name, household.unit, household.room)
+    else:
+        place = await scope_name(session, invite.scope_kind, invite.scope_id)
+    return InvitePreview(invite.id, invite.kind, invite.membership, invite.role, place)
+
+
+async def _invite_problem(session: AsyncSession, code: str, now: datetime) -> Invite | DomainError:
+    if not CODE_PATTERN.match(code):
+        return DomainError(
+            N_("That is not a valid invite code. Please check the link you were given.")
+        )
+    invite = (await session.exec(select(Invite).where(Invite.code_hash == hash_code(code)))).first()
+    if invite is None:
+        return DomainError(
+            N_("This invite code is not known. Please check the link you were given.")
+        )
+    if invite.used_at is not None:
+        return DomainError(
+            N_("This invite code has already been used. Ask your property office for a new one.")
+        )
+    if invite.revoked_at is not None:
+        return DomainError(
+            N_("This invite code has been withdrawn. Ask your property office for a new one.")
+        )
+    if invite.expires_at <= now:
+        return DomainError(
+            N_("This invite code has expired. Ask your property office for a new one.")
+        )
+    return invite
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    resident_id: int
+    preview: InvitePreview
+
+
+async def redeem_invite(
+    session: AsyncSession,
+    code: str,
+    *,
+    telegram_id: int,
+    display_name: str,
+    language: str | None,
+    now: datetime,
+) -> Redeemed:
+    """After consent: bind the Telegram user to the household or role. Single use, race-safe."""
+    preview = await check_invite(session, code, telegram_id=telegram_id, now=now)
+    if isinstance(preview, DomainError):
+        raise preview
+    claimed = await session.exec(
+        update(Invite)
+        .where(Invite.id == preview.invite_id)
+        .where(col(Invite.used_at).is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:
+        raise DomainError(
+            N_("This invite code has already been used. Ask your property office for a new one.")
+        )
+    resident = (
+        await session.exec(select(Resident).where(Resident.telegram_id == telegram_id))
+    ).first()
+    if resident is None:
+        resident = Resident(telegram_id=telegram_id, created_at=now)
+        session.add(resident)
+    resident.display_name = display_name[:200]
+    resident.language = resident.language or language
+    resident.consent_at = resident.consent_at or now
+    resident.forgotten_at = None
+    await session.flush()
+    invite = await session.get(Invite, preview.invite_id)
+    invite.used_by = resident.id
+    if invite.kind == InviteKind.HOUSEHOLD:
+        existing = (
+            await session.exec(
+                select(Membership)
+                .where(Membership.resident_id == resident.id)
+                .where(Membership.household_id == invite.household_id)
+            )
+        ).first()
+        if existing is None:
+            session.add(
+                Membership(
+                    resident_id=resident.id,
+                    household_id=invite.household_id,
+                    kind=invite.membership,
+                    created_at=now,
+                )
+            )
+        else:
+            existing.kind = invite.membership
+    else:
+        await grant_role_to(
+            session, resident, Role(invite.role), invite.scope_kind, invite.scope_id, now
+        )
+    audit.record(
+        session,
+        at=now,
+        actor_id=resident.id,
+        action="invites.redeem",
+        subject_type="invite",
+        subject_id=invite.id,
+        kind=invite.kind,
+    )
+    return Redeemed(resident.id, preview)
+
+
+async def grant_role_to(
+    session: AsyncSession,
+    resident: Resident,
+    role: Role,
+    scope_kind: str,
+    scope_id: int,
+    now: datetime,
+    granted_by: int | None = None,
+) -> bool:
+    """Grant once; returns False when the resident already held it."""
+    existing = (
+        await session.exec(
+            select(RoleGrant)
+            .where(RoleGrant.resident_id == resident.id)
+            .where(RoleGrant.role == role)
+            .where(RoleGrant.scope_kind == scope_kind)
+            .where(RoleGrant.scope_id == scope_id)
+        )
+    ).first()
+    if existing is not None:
+        return False
+    session.add(
+        RoleGrant(
+            resident_id=resident.id,
+            role=role,
+            scope_kind=scope_kind,
+            scope_id=scope_id,
+            granted_at=now,
+            granted_by=granted_by,
+        )
+    )
+    audit.record(
+        session,
+        at=now,
+        actor_id=granted_by,
+        action="role.grant",
+        subject_type="resident",
+        subject_id=resident.id,
+        role=role,
+        scope=f"{scope_kind}:{scope_id}",
+    )
+    return True

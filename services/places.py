@@ -1,0 +1,133 @@
+"""Places and scopes: resolving `kind:name` scopes, ancestry checks and household labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.i18n import N_
+from models import (
+    Building,
+    City,
+    Community,
+    Compound,
+    District,
+    Grid,
+    Household,
+    ScopeKind,
+    SubDistrict,
+)
+from services.errors import DomainError
+
+SCOPE_TABLES = {
+    ScopeKind.CITY: City,
+    ScopeKind.DISTRICT: District,
+    ScopeKind.SUB_DISTRICT: SubDistrict,
+    ScopeKind.COMMUNITY: Community,
+    ScopeKind.COMPOUND: Compound,
+    ScopeKind.GRID: Grid,
+    ScopeKind.BUILDING: Building,
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: ScopeKind
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class CompoundChain:
+    """A compound and the ids of every place above it."""
+
+    compound_id: int
+    community_id: int
+    sub_district_id: int
+    district_id: int
+    city_id: int
+
+    def contains(self, kind: str, scope_id: int) -> bool:
+        """True when the scope (kind, id) is this compound or one of its ancestors."""
+        ids = {
+            ScopeKind.COMPOUND: self.compound_id,
+            ScopeKind.COMMUNITY: self.community_id,
+            ScopeKind.SUB_DISTRICT: self.sub_district_id,
+            ScopeKind.DISTRICT: self.district_id,
+            ScopeKind.CITY: self.city_id,
+        }
+        return ids.get(ScopeKind(kind)) == scope_id
+
+
+async def resolve_scope(session: AsyncSession, text: str) -> Scope:
+    """Parse `compound:安居苑`, `compound:12` or `district:武汉市/江岸区` into one place."""
+    kind_text, _, ref = text.partition(":")
+    try:
+        kind = ScopeKind(kind_text.strip().lower())
+    except ValueError:
+        raise DomainError(
+            N_("Unknown scope kind {kind!r}; use one of: {kinds}."),
+            kind=kind_text,
+            kinds=", ".join(k.value for k in ScopeKind),
+        ) from None
+    ref = ref.strip()
+    table = SCOPE_TABLES[kind]
+    if ref.isdigit():
+        row = await session.get(table, int(ref))
+        if row is None:
+            raise DomainError(N_("No {kind} with id {id}."), kind=kind.value, id=ref)
+        return Scope(kind, row.id, row.name)
+    name = ref.rsplit("/", 1)[-1]
+    rows = (await session.exec(select(table).where(table.name == name))).all()
+    if not rows:
+        raise DomainError(N_("No {kind} named {name!r}."), kind=kind.value, name=name)
+    if len(rows) > 1:
+        raise DomainError(
+            N_("Several places are named {name!r}; use its id: {ids}."),
+            name=name,
+            ids=", ".join(str(r.id) for r in rows),
+        )
+    return Scope(kind, rows[0].id, rows[0].name)
+
+
+async def scope_name(session: AsyncSession, kind: str, scope_id: int) -> str:
+    row = await session.get(SCOPE_TABLES[ScopeKind(kind)], scope_id)
+    return row.name if row is not None else "?"
+
+
+async def compound_chain(session: AsyncSession, compound_id: int) -> CompoundChain | None:
+    statement = (
+        select(Compound.id, Community.id, SubDistrict.id, District.id, District.city_id)
+        .join(Community, Community.id == Compound.community_id)
+        .join(SubDistrict, SubDistrict.id == Community.sub_district_id)
+        .join(District, District.id == SubDistrict.district_id)
+        .where(Compound.id == compound_id)
+    )
+    row = (await session.exec(statement)).first()
+    return CompoundChain(*row) if row else None
+
+
+async def compound_by_name(session: AsyncSession, name: str) -> Compound:
+    """A compound by id or unique name (CLI arguments)."""
+    scope = await resolve_scope(session, f"compound:{name}")
+    compound = await session.get(Compound, scope.id)
+    assert compound is not None
+    return compound
+
+
+def household_label(building_name: str, unit: str, room: str) -> str:
+    """`3栋 2单元 1201`: place names are data, shown as the roster spells them."""
+    return " ".join(part for part in (building_name, unit, room) if part)
+
+
+async def household_labels(session: AsyncSession, household_ids: list[int]) -> dict[int, str]:
+    if not household_ids:
+        return {}
+    statement = (
+        select(Household.id, Building.name, Household.unit, Household.room)
+        .join(Building, Building.id == Household.building_id)
+        .where(Household.id.in_(household_ids))
+    )
+    return {hid: household_label(b, u, r) for hid, b, u, r in await session.exec(statement)}

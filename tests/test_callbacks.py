@@ -1,0 +1,46 @@
+"""The callback-data codec: every kind round-trips, and anything malformed is refused."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import handlers.app  # noqa: F401  - registers every feature's callback kinds
+from handlers.callbacks import CallbackData, InvalidCallback, callback_kinds
+
+
+def _example(cls: type[CallbackData]) -> CallbackData:
+    values = {}
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        kind = field.type if isinstance(field.type, str) else field.type.__name__
+        values[field.name] = {"int": 123456789, "bool": True}.get(kind, "abc_DEF-9")
+    return cls(**values)
+
+
+@pytest.mark.parametrize("cls", list(callback_kinds().values()), ids=lambda c: c.kind)
+def test_every_kind_round_trips_within_64_bytes(cls: type[CallbackData]) -> None:
+    example = _example(cls)
+    packed = example.pack()
+    assert len(packed.encode()) <= 64
+    assert packed.startswith(f"v1:{cls.kind}")
+    assert cls.parse(packed) == example
+
+
+@pytest.mark.parametrize(
+    "data", ["", "v2:lang:en", "v1:lang", "v1:lang:en:extra", "v1:lang:<script>", "v1:forget:2", "v1:other:en"]
+)
+def test_malformed_data_is_refused(data: str) -> None:
+    from handlers.account import ForgetConfirm, LanguageChoice
+
+    with pytest.raises(InvalidCallback):
+        LanguageChoice.parse(data) if "lang" in data or not data else ForgetConfirm.parse(data)
+        if data in ("v1:other:en",):
+            LanguageChoice.parse(data)
+
+
+def test_packing_refuses_unsafe_text() -> None:
+    from handlers.account import LanguageChoice
+
+    with pytest.raises(ValueError):
+        LanguageChoice("a:b").pack()

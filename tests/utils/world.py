@@ -1,0 +1,206 @@
+"""A test world: the Bot API emulator, the real bot polling it over HTTP, a clean database,
+and people who use the bot the way residents do."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from emulator import BotApiEmulator, ChatMessage, EmulatedUser
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.clock import FakeClock
+from core.db import unit_of_work
+from core.runtime import Runtime
+from core.settings import Settings
+from handlers.app import build_application
+from models import Building, Household, MembershipKind, Role
+from services.invites import IssuedInvite, issue_household_invites, issue_role_invite
+from services.places import resolve_scope
+from services.roster import import_roster
+
+TOKEN = "123456:TEST-token"
+from tests.utils.paths import SAMPLE_ROSTER  # noqa: E402
+
+
+class Person:
+    """One Telegram user, driven through the emulator; every action waits until the bot is done."""
+
+    def __init__(self, world: World, user: EmulatedUser) -> None:
+        self.world = world
+        self.user = user
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    async def _act(self, update_id: int) -> list[ChatMessage]:
+        before = len(self.user.bot_messages)
+        await self.world.settle(update_id)
+        return self.user.bot_messages[before:]
+
+    async def send(self, text: str) -> list[ChatMessage]:
+        return await self._act(self.user.send(text))
+
+    async def press(self, label: str, message_id: int | None = None) -> list[ChatMessage]:
+        return await self._act(self.user.press_button(label, message_id))
+
+    async def press_data(self, data: str, message_id: int | None = None) -> list[ChatMessage]:
+        """Press a button with arbitrary (possibly forged) callback data."""
+        if message_id is None:
+            message_id = self.user.last_bot_message.message_id
+        return await self._act(self.user.press(message_id, data))
+
+    async def send_photo(self, data: bytes, caption: str | None = None) -> list[ChatMessage]:
+        return await self._act(self.user.send_photo(data, caption=caption))
+
+    async def send_location(self, latitude: float, longitude: float) -> list[ChatMessage]:
+        return await self._act(self.user.send_location(latitude, longitude))
+
+    async def send_contact(self, phone: str) -> list[ChatMessage]:
+        return await self._act(self.user.send_contact(phone))
+
+    async def send_document(self, data: bytes, filename: str) -> list[ChatMessage]:
+        return await self._act(self.user.send_document(data, filename))
+
+    @property
+    def last_text(self) -> str:
+        return self.user.last_text
+
+    @property
+    def last_message(self) -> ChatMessage:
+        return self.user.last_bot_message
+
+    @property
+    def bot_messages(self) -> list[ChatMessage]:
+        return self.user.bot_messages
+
+    def texts(self) -> list[str]:
+        return [m.content for m in self.user.bot_messages]
+
+    @property
+    def commands(self) -> list[str]:
+        return [name for name, _ in self.user.commands]
+
+    @property
+    def alerts(self) -> list[str]:
+        return [a.get("text") or "" for a in self.user.callback_answers]
+
+
+class World:
+    def __init__(self, database_url: str, clock: FakeClock) -> None:
+        self.database_url = database_url
+        self.clock = clock
+        self.emulator = BotApiEmulator(token=TOKEN, bot_username="RedPropertyBot")
+        self._done: Counter[int] = Counter()
+        self._done_event = asyncio.Event()
+        self.app: Any = None
+
+    async def __aenter__(self) -> World:
+        await self.emulator.start(host="127.0.0.1", port=0)
+        settings = Settings(
+            TELEGRAM_TOKEN=TOKEN,
+            TELEGRAM_BASE_URL=self.emulator.base_url,
+            TELEGRAM_BASE_FILE_URL=self.emulator.base_file_url,
+            DATABASE_URL=self.database_url,
+            _env_file=None,
+        )
+        self.runtime = Runtime.create(settings, self.clock)
+        await self.start_bot()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop_bot()
+        await self.runtime.close()
+        await self.emulator.stop()
+
+    async def start_bot(self) -> None:
+        self.app = build_application(self.runtime)
+        self.app.update_processor.on_done.append(self._mark_done)
+        await self.app.initialize()
+        await self.app.start()
+        await self.app.updater.start_polling(poll_interval=0, timeout=5)
+
+    async def stop_bot(self) -> None:
+        if self.app is None:
+            return
+        await self.app.updater.stop()
+        await self.app.stop()
+        await self.app.shutdown()
+        self.app = None
+
+    async def restart(self) -> None:
+        """Stop the bot and start a new one on the same database: nothing in memory survives."""
+        await self.stop_bot()
+        await self.start_bot()
+
+    def _mark_done(self, update_id: int) -> None:
+        self._done[update_id] += 1
+        self._done_event.set()
+
+    async def settle(self, update_id: int, timeout: float = 10, times: int = 1) -> None:
+        """Wait until the bot has finished processing this update (`times` deliveries of it)."""
+        async with asyncio.timeout(timeout):
+            while self._done[update_id] < times:
+                self._done_event.clear()
+                await self._done_event.wait()
+
+    async def settle_again(self, update_id: int) -> None:
+        """Wait for the second delivery of an update to be processed."""
+        await self.settle(update_id, times=2)
+
+    def user(self, first_name: str, language: str = "zh-hans", last_name: str | None = None) -> Person:
+        return Person(self, self.emulator.add_user(first_name=first_name, last_name=last_name, language_code=language))
+
+    @asynccontextmanager
+    async def session(self):  # type: ignore[no-untyped-def]
+        async with unit_of_work(self.runtime.sessions) as session:
+            yield session
+
+    # --- building worlds -------------------------------------------------------------
+    async def seed_roster(self, path: Path = SAMPLE_ROSTER) -> None:
+        async with self.session() as session:
+            result = await import_roster(session, path, now=self.clock.now())
+            assert result.ok, result.problems
+
+    async def household_id(self, building: str, unit: str, room: str) -> int:
+        async with self.session() as session:
+            return (
+                await session.exec(
+                    select(Household.id)
+                    .join(Building, Building.id == Household.building_id)
+                    .where(Building.name == building, Household.unit == unit, Household.room == room)
+                )
+            ).one()
+
+    async def issue_invites(self, compound: str = "幸福家园") -> dict[tuple[str, str], IssuedInvite]:
+        """All invites of a compound, keyed by (household label, kind)."""
+        from datetime import timedelta
+
+        async with self.session() as session:
+            scope = await resolve_scope(session, f"compound:{compound}")
+            issued = await issue_household_invites(session, scope.id, now=self.clock.now(), ttl=timedelta(days=30))
+        return {(i.label, i.kind): i for i in issued}
+
+    async def role_invite(self, role: Role, scope: str) -> str:
+        from datetime import timedelta
+
+        async with self.session() as session:
+            place = await resolve_scope(session, scope)
+            issued = await issue_role_invite(session, role, place, now=self.clock.now(), ttl=timedelta(days=7))
+        return issued.code
+
+    async def onboard(
+        self, person: Person, label: str = "1栋 1单元 101", kind: str = MembershipKind.OWNER
+    ) -> None:
+        """Register a person with a fresh invite, as they would: open the link, agree."""
+        invites = await self.issue_invites()
+        await person.send(f"/start {invites[(label, kind)].code}")
+        await person.press_data(person.last_message.inline_keyboard[0][0]["callback_data"])
+
+    async def db(self) -> AsyncSession:  # pragma: no cover - convenience for debugging
+        return self.runtime.sessions()
