@@ -35,8 +35,14 @@ class Persona:
 PERSONAS = (
     Persona("王芳", "owner", household="1栋 1单元 101", membership=MembershipKind.OWNER),
     Persona("李娜", "tenant", household="2栋 1单元 302", membership=MembershipKind.TENANT),
-    Persona("张建国", "owner, owners' committee", household="1栋 1单元 102",
-            membership=MembershipKind.OWNER, role=Role.COMMITTEE, scope=f"compound:{COMPOUND}"),
+    Persona(
+        "张建国",
+        "owner, owners' committee",
+        household="1栋 1单元 102",
+        membership=MembershipKind.OWNER,
+        role=Role.COMMITTEE,
+        scope=f"compound:{COMPOUND}",
+    ),
     Persona("陈师傅", "property staff", role=Role.STAFF, scope=f"compound:{COMPOUND}"),
     Persona("刘书记", "Party-member liaison", role=Role.LIAISON, scope=f"compound:{COMPOUND}"),
     Persona("赵总监", "quality supervisor", role=Role.SUPERVISOR, scope=f"compound:{COMPOUND}"),
@@ -56,19 +62,31 @@ async def seed(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
         result = await import_roster(session, SAMPLE_ROSTER, now=now)
         assert result.ok, result.problems
         compound = await resolve_scope(session, f"compound:{COMPOUND}")
-        invites = await issue_household_invites(session, compound.id, now=now, ttl=timedelta(days=30))
+        invites = await issue_household_invites(
+            session, compound.id, now=now, ttl=timedelta(days=30)
+        )
         by_place = {(i.label, i.kind): i.code for i in invites}
         for persona in PERSONAS:
             telegram_id = telegram_ids[persona.name]
             if persona.household:
                 await redeem_invite(
-                    session, by_place[(persona.household, persona.membership)],
-                    telegram_id=telegram_id, display_name=persona.name, language="zh_Hans", now=now,
+                    session,
+                    by_place[(persona.household, persona.membership)],
+                    telegram_id=telegram_id,
+                    display_name=persona.name,
+                    language="zh_Hans",
+                    now=now,
                 )
             if persona.role:
                 scope = await resolve_scope(session, persona.scope)
-                issued = await issue_role_invite(session, Role(persona.role), scope, now=now, ttl=timedelta(days=1))
+                issued = await issue_role_invite(
+                    session, Role(persona.role), scope, now=now, ttl=timedelta(days=1)
+                )
                 await redeem_invite(
-                    session, issued.code, telegram_id=telegram_id, display_name=persona.name,
-                    language="zh_Hans", now=now,
+                    session,
+                    issued.code,
+                    telegram_id=telegram_id,
+                    display_name=persona.name,
+                    language="zh_Hans",
+                    now=now,
                 )

@@ -14,6 +14,7 @@ from handlers import account, fallback, onboarding
 from handlers.context import BotContext, UnitOfWorkProcessor
 from handlers.menu import MenuSync, set_default_menus
 from handlers.persistence import DatabasePersistence
+from handlers.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,8 @@ def build_application(
         .post_init(_post_init(on_start))
         .post_shutdown(_post_shutdown(on_stop))
     )
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
+    builder = builder.request(request or AiohttpRequest(connection_pool_size=128))
+    builder = builder.get_updates_request(get_updates_request or AiohttpRequest(connection_pool_size=2))
     app = builder.build()
     app.bot_data["runtime"] = runtime
     processor.application = app

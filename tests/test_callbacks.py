@@ -28,7 +28,16 @@ def test_every_kind_round_trips_within_64_bytes(cls: type[CallbackData]) -> None
 
 
 @pytest.mark.parametrize(
-    "data", ["", "v2:lang:en", "v1:lang", "v1:lang:en:extra", "v1:lang:<script>", "v1:forget:2", "v1:other:en"]
+    "data",
+    [
+        "",
+        "v2:lang:en",
+        "v1:lang",
+        "v1:lang:en:extra",
+        "v1:lang:<script>",
+        "v1:forget:2",
+        "v1:other:en",
+    ],
 )
 def test_malformed_data_is_refused(data: str) -> None:
     from handlers.account import ForgetConfirm, LanguageChoice

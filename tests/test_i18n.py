@@ -57,8 +57,14 @@ def test_every_message_is_translated(language: str) -> None:
             continue
         for translated in strings:
             try:
-                if _fields(translated) - _fields(msgid if not isinstance(message, tuple) else message[1]) - _fields(msgid):
-                    problems.append(f"unknown placeholder in translation of {msgid!r}: {translated!r}")
+                if (
+                    _fields(translated)
+                    - _fields(msgid if not isinstance(message, tuple) else message[1])
+                    - _fields(msgid)
+                ):
+                    problems.append(
+                        f"unknown placeholder in translation of {msgid!r}: {translated!r}"
+                    )
             except ValueError as error:
                 problems.append(f"bad format in translation of {msgid!r}: {error}")
     assert not problems, f"{language}: {len(problems)} problems:\n" + "\n".join(problems[:40])
@@ -98,7 +104,11 @@ def _bare_literals(node: ast.AST) -> list[str]:
     """String literals with words in them that are not inside a gettext call."""
     if isinstance(node, ast.Call) and _call_name(node) in GETTEXT_NAMES:
         return []
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join"):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("format", "join")
+    ):
         return _bare_literals(node.func.value) + [x for a in node.args for x in _bare_literals(a)]
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value] if LETTERS.search(node.value) else []

@@ -74,21 +74,35 @@ async def test_a_corrected_file_updates_households_in_place(database_url, clock,
     assert (result.created, result.updated, result.unchanged) == (0, 2, 58)
     engine = create_engine(database_url)
     async with session_factory(engine)() as session:
-        household = (await session.exec(select(Household).where(Household.room == "101").order_by(Household.id))).first()
+        household = (
+            await session.exec(
+                select(Household).where(Household.room == "101").order_by(Household.id)
+            )
+        ).first()
         assert str(household.registered_area) == "90.10"
     await engine.dispose()
 
 
-async def test_bad_rows_are_all_reported_with_row_and_column_and_nothing_is_written(database_url, clock, tmp_path):
+async def test_bad_rows_are_all_reported_with_row_and_column_and_nothing_is_written(
+    database_url, clock, tmp_path
+):
     rows = _rows()
     rows[2]["registered_area"] = "abc"  # spreadsheet row 4
     rows[5]["room"] = ""  # row 7
     rows[9]["owner_phone"] = "call me"  # row 11
-    rows[12]["registered_area"] = rows[12]["surveyed_area"] = rows[12]["contract_area"] = ""  # row 14
+    rows[12]["registered_area"] = rows[12]["surveyed_area"] = rows[12]["contract_area"] = (
+        ""  # row 14
+    )
     rows[20] = dict(rows[21])  # row 22 duplicates row 23
     result = await _import(database_url, _write(tmp_path / "bad.csv", rows), clock)
     found = {(p.row, p.column) for p in result.problems}
-    assert {(4, "registered_area"), (7, "room"), (11, "owner_phone"), (14, "registered_area"), (23, "room")} <= found
+    assert {
+        (4, "registered_area"),
+        (7, "room"),
+        (11, "owner_phone"),
+        (14, "registered_area"),
+        (23, "room"),
+    } <= found
     assert await _count(database_url, Household) == 0
     assert await _count(database_url, Compound) == 0
 
@@ -97,7 +111,13 @@ async def test_missing_columns_are_named(database_url, clock, tmp_path):
     path = tmp_path / "short.csv"
     path.write_text("city,district,room\n武汉市,江岸区,101\n", encoding="utf-8")
     result = await _import(database_url, path, clock)
-    assert {p.column for p in result.problems} >= {"sub_district", "community", "compound", "building", "grid"}
+    assert {p.column for p in result.problems} >= {
+        "sub_district",
+        "community",
+        "compound",
+        "building",
+        "grid",
+    }
     assert all(p.row == 1 for p in result.problems)
 
 
@@ -140,5 +160,3 @@ async def _in_thread(fn, *args):  # type: ignore[no-untyped-def]
     import asyncio
 
     return await asyncio.to_thread(fn, *args)
-
-

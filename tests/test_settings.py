@@ -33,7 +33,9 @@ def test_postgres_urls_get_the_async_driver() -> None:
         ("WEBHOOK_PORT", "eighty", "WEBHOOK_PORT:"),
     ],
 )
-def test_a_bad_setting_stops_with_one_line_naming_it(monkeypatch, capsys, name, value, expected) -> None:
+def test_a_bad_setting_stops_with_one_line_naming_it(
+    monkeypatch, capsys, name, value, expected
+) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(SystemExit) as exit_info:
         load_settings(_env_file=None)
@@ -47,7 +49,13 @@ def test_a_bad_setting_stops_with_one_line_naming_it(monkeypatch, capsys, name, 
 def test_start_up_with_a_bad_setting_prints_one_line(tmp_path) -> None:
     env = {"PATH": "/usr/bin:/bin", "TIMEZONE": "Nowhere/Land", "HOME": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bot.py"), "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True
+        [sys.executable, str(ROOT / "bot.py"), "migrate"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
-    assert result.stderr.strip() == "Configuration error: TIMEZONE: unknown time zone 'Nowhere/Land'"
+    assert (
+        result.stderr.strip() == "Configuration error: TIMEZONE: unknown time zone 'Nowhere/Land'"
+    )

@@ -92,7 +92,10 @@ class Person:
 
 
 class World:
-    def __init__(self, database_url: str, clock: FakeClock) -> None:
+    def __init__(
+        self, database_url: str, clock: FakeClock, webhook: tuple[str, int] | None = None
+    ) -> None:
+        self.webhook = webhook  # (secret, port) to run in webhook mode instead of polling
         self.database_url = database_url
         self.clock = clock
         self.emulator = BotApiEmulator(token=TOKEN, bot_username="RedPropertyBot")
@@ -123,7 +126,17 @@ class World:
         self.app.update_processor.on_done.append(self._mark_done)
         await self.app.initialize()
         await self.app.start()
-        await self.app.updater.start_polling(poll_interval=0, timeout=5)
+        if self.webhook is None:
+            await self.app.updater.start_polling(poll_interval=0, timeout=5)
+        else:
+            secret, port = self.webhook
+            await self.app.updater.start_webhook(
+                listen="127.0.0.1",
+                port=port,
+                url_path="telegram",
+                webhook_url=f"http://127.0.0.1:{port}/telegram",
+                secret_token=secret,
+            )
 
     async def stop_bot(self) -> None:
         if self.app is None:
@@ -153,8 +166,15 @@ class World:
         """Wait for the second delivery of an update to be processed."""
         await self.settle(update_id, times=2)
 
-    def user(self, first_name: str, language: str = "zh-hans", last_name: str | None = None) -> Person:
-        return Person(self, self.emulator.add_user(first_name=first_name, last_name=last_name, language_code=language))
+    def user(
+        self, first_name: str, language: str = "zh-hans", last_name: str | None = None
+    ) -> Person:
+        return Person(
+            self,
+            self.emulator.add_user(
+                first_name=first_name, last_name=last_name, language_code=language
+            ),
+        )
 
     @asynccontextmanager
     async def session(self):  # type: ignore[no-untyped-def]
@@ -173,17 +193,23 @@ class World:
                 await session.exec(
                     select(Household.id)
                     .join(Building, Building.id == Household.building_id)
-                    .where(Building.name == building, Household.unit == unit, Household.room == room)
+                    .where(
+                        Building.name == building, Household.unit == unit, Household.room == room
+                    )
                 )
             ).one()
 
-    async def issue_invites(self, compound: str = "幸福家园") -> dict[tuple[str, str], IssuedInvite]:
+    async def issue_invites(
+        self, compound: str = "幸福家园"
+    ) -> dict[tuple[str, str], IssuedInvite]:
         """All invites of a compound, keyed by (household label, kind)."""
         from datetime import timedelta
 
         async with self.session() as session:
             scope = await resolve_scope(session, f"compound:{compound}")
-            issued = await issue_household_invites(session, scope.id, now=self.clock.now(), ttl=timedelta(days=30))
+            issued = await issue_household_invites(
+                session, scope.id, now=self.clock.now(), ttl=timedelta(days=30)
+            )
         return {(i.label, i.kind): i for i in issued}
 
     async def role_invite(self, role: Role, scope: str) -> str:
@@ -191,7 +217,9 @@ class World:
 
         async with self.session() as session:
             place = await resolve_scope(session, scope)
-            issued = await issue_role_invite(session, role, place, now=self.clock.now(), ttl=timedelta(days=7))
+            issued = await issue_role_invite(
+                session, role, place, now=self.clock.now(), ttl=timedelta(days=7)
+            )
         return issued.code
 
     async def onboard(
