@@ -213,6 +213,10 @@ class BotApiEmulator:
         self._updates.append(raise_if_missing)
         self._new_update.set()
 
+    def release_pollers(self) -> None:
+        """Answer waiting long polls now (empty), so a bot that is stopping need not wait."""
+        self._new_update.set()
+
     @property
     def pending_update_count(self) -> int:
         return len(self._updates)

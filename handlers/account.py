@@ -168,9 +168,6 @@ async def forget_confirmed(update: Update, context: BotContext) -> None:
         return
     await residents.forget(context.session, context.actor, now=context.now())
     context.mark_actor_changed()
-    persistence = context.application.persistence
-    if persistence is not None:
-        await persistence.drop_conversations((update.effective_chat.id, update.effective_user.id))
     await edit_or_reply(
         update, _("Your personal data has been deleted. Thank you for using the bot. Goodbye!")
     )

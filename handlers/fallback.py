@@ -50,10 +50,7 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     _ = unit.translator if unit is not None else translator("zh_Hans")
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(_(SORRY), show_alert=True)
-        else:
-            await reply(update, _(SORRY))
+        await reply(update, _(SORRY))
     except Exception:  # the error may be the network itself
         log.warning("could not tell user %s about the error", user_id, exc_info=True)
 

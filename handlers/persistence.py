@@ -15,6 +15,7 @@ from models import ConversationState
 
 
 def _key_text(key: ConversationKey) -> str:
+    """Matches services.residents.conversation_key for private chats."""
     return json.dumps(list(key))
 
 
@@ -54,14 +55,6 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
                     session.add(row)
                 row.state = new_state
                 row.updated_at = self.runtime.clock.now()
-            await session.commit()
-
-    async def drop_conversations(self, key: ConversationKey) -> None:
-        """Forget every conversation of one chat (used by /forgetme)."""
-        async with self.runtime.sessions() as session:
-            await session.exec(
-                delete(ConversationState).where(ConversationState.key == _key_text(key))
-            )
             await session.commit()
 
     # Nothing else is persisted: PTB requires these methods to exist.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -11,12 +12,26 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import LANGUAGES, N_
-from models import AuditEvent, Membership, Resident, Role, RoleGrant, StartAttempt
+from models import (
+    AuditEvent,
+    ConversationState,
+    Membership,
+    Resident,
+    Role,
+    RoleGrant,
+    StartAttempt,
+)
 from services import audit
 from services.actors import Actor
 from services.errors import DomainError
 from services.invites import grant_role_to
 from services.places import Scope, scope_name
+
+
+def conversation_key(telegram_id: int) -> str:
+    """Key of a private chat's conversation states: [chat id, user id], equal in private chats."""
+    return json.dumps([telegram_id, telegram_id])
+
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 
@@ -137,6 +152,9 @@ async def forget(session: AsyncSession, actor: Actor, *, now: datetime) -> None:
     await session.exec(delete(Membership).where(Membership.resident_id == resident.id))
     await session.exec(delete(RoleGrant).where(RoleGrant.resident_id == resident.id))
     await session.exec(delete(StartAttempt).where(StartAttempt.telegram_id == actor.telegram_id))
+    await session.exec(
+        delete(ConversationState).where(ConversationState.key == conversation_key(actor.telegram_id))
+    )
     # The row stays as an anonymous anchor for audit events and (later) ballots and tickets.
     resident.telegram_id = None
     resident.display_name = ""

@@ -67,8 +67,13 @@ async def test_a_double_tap_on_agree_registers_once(world):
     wang = world.user("王芳")
     await wang.send(f"/start {invites[('1栋 1单元 101', 'owner')].code}")
     consent = wang.last_message
-    await wang.press("同意", consent.message_id)
-    await wang.press("同意", consent.message_id)
+    data = consent.inline_keyboard[0][0]["callback_data"]
+    first = wang.user.press(consent.message_id, data)  # two taps before the bot answers either
+    second = wang.user.press(consent.message_id, data)
+    await world.settle(first)
+    await world.settle(second)
+    assert sum("注册成功" in text for text in wang.texts()) == 1
+    assert "已被使用" in wang.last_text
     async with world.session() as session:
         assert len((await session.exec(select(Membership))).all()) == 1
 

@@ -11,7 +11,8 @@ from core.settings import Settings, load_settings
 from tests.utils.paths import ROOT
 
 
-def test_defaults_are_sqlite_shanghai_and_simplified_chinese() -> None:
+def test_defaults_are_sqlite_shanghai_and_simplified_chinese(monkeypatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     settings = Settings(_env_file=None)
     assert settings.is_sqlite
     assert settings.timezone == "Asia/Shanghai"

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from emulator import BotApiEmulator, ChatMessage, EmulatedUser
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +16,7 @@ from core.clock import FakeClock
 from core.db import unit_of_work
 from core.runtime import Runtime
 from core.settings import Settings
+from emulator import BotApiEmulator, ChatMessage, EmulatedUser
 from handlers.app import build_application
 from models import Building, Household, MembershipKind, Role
 from services.invites import IssuedInvite, issue_household_invites, issue_role_invite
@@ -141,7 +141,11 @@ class World:
     async def stop_bot(self) -> None:
         if self.app is None:
             return
-        await self.app.updater.stop()
+        stopping = asyncio.create_task(self.app.updater.stop())
+        while not stopping.done():
+            self.emulator.release_pollers()
+            await asyncio.sleep(0.01)
+        await stopping
         await self.app.stop()
         await self.app.shutdown()
         self.app = None
