@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -85,6 +86,7 @@ class BotApiEmulator:
         self.webhook: dict[str, Any] | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
+        self.streams: set[asyncio.Queue[Any]] = set()  # open event streams of the control API
 
     # --- lifecycle -------------------------------------------------------------------
     @property
@@ -113,6 +115,9 @@ class BotApiEmulator:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        for stream in list(self.streams):
+            with contextlib.suppress(asyncio.QueueFull):
+                stream.put_nowait(None)
         if self._webhook_task is not None:
             self._webhook_task.cancel()
         if self._runner is not None:

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor, CallbackContext, ExtBot
@@ -87,6 +89,23 @@ def pick_language(actor: Actor, telegram_code: str | None, default: str) -> str:
     return language_from_telegram(telegram_code, default)
 
 
+def track_writes(session: AsyncSession) -> list[bool]:
+    """A list that becomes non-empty once the session flushes or runs INSERT/UPDATE/DELETE."""
+    writes: list[bool] = []
+    sync_session = session.sync_session
+
+    @event.listens_for(sync_session, "do_orm_execute")
+    def _on_execute(state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            writes.append(True)
+
+    @event.listens_for(sync_session, "after_flush")
+    def _on_flush(_session: Session, _context: object) -> None:
+        writes.append(True)
+
+    return writes
+
+
 class UnitOfWorkProcessor(BaseUpdateProcessor):
     """Runs each update in one DB transaction, one update at a time per user, skipping repeats.
 
@@ -140,9 +159,12 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
             )
             unit = Unit(update, session, actor, translator(language))
             token = _current_unit.set(unit)
+            writes = track_writes(session)
             try:
                 await coroutine
-                if unit.failed:
+                if unit.failed or not (writes or session.new or session.dirty or session.deleted):
+                    # Nothing changed (e.g. /help): no need to remember the update id, and
+                    # no write lock taken, so read-only updates run fully in parallel.
                     await session.rollback()
                 else:
                     session.add(
