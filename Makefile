@@ -30,7 +30,7 @@ fonts:
 
 # Compile the gettext catalogs (locales/*/LC_MESSAGES/messages.mo) from the .po files.
 catalogs: $(VENV)/.installed
-	@$(PYBABEL) compile -q -d locales -D messages
+	@$(PYBABEL) compile -d locales -D messages >/dev/null
 
 # Re-extract messages after changing user-facing strings, then translate the .po files.
 messages: $(VENV)/.installed

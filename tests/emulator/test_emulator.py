@@ -70,7 +70,7 @@ async def test_button_press_becomes_a_callback_query_answered_once(emu, bot):
     assert query.data == "v1:yes"
     await query.answer("好的", show_alert=True)
     assert user.callback_answers[-1]["text"] == "好的"
-    with pytest.raises(BadRequest, match="(?i)query is too old"):
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await query.answer()
 
 
