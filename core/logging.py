@@ -10,5 +10,12 @@ def setup_logging(level: str = "INFO") -> None:
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("httpx", "httpcore", "apscheduler.executors", "aiohttp.access", "alembic", "matplotlib"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "apscheduler.executors",
+        "aiohttp.access",
+        "alembic",
+        "matplotlib",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def _json(data: Any) -> web.Response:
     """JSON with Chinese left readable."""
-    return _json(data, dumps=lambda value: json.dumps(value, ensure_ascii=False))
+    return web.json_response(data, dumps=lambda value: json.dumps(value, ensure_ascii=False))
 
 
 def add_control_routes(app: web.Application, emulator: BotApiEmulator) -> None:
@@ -79,9 +79,7 @@ def add_control_routes(app: web.Application, emulator: BotApiEmulator) -> None:
     @routes.post("/_emulator/send_document")
     async def send_document(request: web.Request) -> web.Response:
         user, data, name, content_type, caption = await _upload(request)
-        return _json(
-            {"update_id": user.send_document(data, name, content_type, caption)}
-        )
+        return _json({"update_id": user.send_document(data, name, content_type, caption)})
 
     @routes.post("/_emulator/press")
     async def press(request: web.Request) -> web.Response:

@@ -48,7 +48,9 @@ def build_application(
         .post_shutdown(_post_shutdown(on_stop))
     )
     builder = builder.request(request or AiohttpRequest(connection_pool_size=128))
-    builder = builder.get_updates_request(get_updates_request or AiohttpRequest(connection_pool_size=2))
+    builder = builder.get_updates_request(
+        get_updates_request or AiohttpRequest(connection_pool_size=2)
+    )
     app = builder.build()
     app.bot_data["runtime"] = runtime
     processor.application = app

@@ -162,10 +162,12 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
             writes = track_writes(session)
             try:
                 await coroutine
-                if unit.failed or not (writes or session.new or session.dirty or session.deleted):
-                    # Nothing changed (e.g. /help): no need to remember the update id, and
-                    # no write lock taken, so read-only updates run fully in parallel.
+                if unit.failed:
                     await session.rollback()
+                elif not (writes or session.new or session.dirty or session.deleted):
+                    # Nothing changed (e.g. /help): no need to remember the update id, and no
+                    # write lock taken, so read-only updates run fully in parallel.
+                    await session.commit()
                 else:
                     session.add(
                         ProcessedUpdate(

@@ -25,9 +25,7 @@ class ProcessedUpdate(SQLModel, table=True):
     """Telegram delivers at least once; a recorded update id is not applied twice."""
 
     __tablename__ = "processed_update"
-    bot_id: int = Field(
-        sa_column=sa.Column(sa.BigInteger(), primary_key=True, autoincrement=False)
-    )
+    bot_id: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True, autoincrement=False))
     update_id: int = Field(
         sa_column=sa.Column(sa.BigInteger(), primary_key=True, autoincrement=False)
     )

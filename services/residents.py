@@ -153,7 +153,9 @@ async def forget(session: AsyncSession, actor: Actor, *, now: datetime) -> None:
     await session.exec(delete(RoleGrant).where(RoleGrant.resident_id == resident.id))
     await session.exec(delete(StartAttempt).where(StartAttempt.telegram_id == actor.telegram_id))
     await session.exec(
-        delete(ConversationState).where(ConversationState.key == conversation_key(actor.telegram_id))
+        delete(ConversationState).where(
+            ConversationState.key == conversation_key(actor.telegram_id)
+        )
     )
     # The row stays as an anonymous anchor for audit events and (later) ballots and tickets.
     resident.telegram_id = None

@@ -166,9 +166,15 @@ async def test_a_redelivered_update_is_applied_once(world):
     await world.seed_roster()
     owner = world.user("王芳")
     await world.onboard(owner)
+    await owner.send("/setphone")
     before = len(owner.bot_messages)
-    update_id = owner.user.send("/help")
+    update_id = owner.user.send("13800138000")
     await world.settle(update_id)
-    world.emulator.redeliver(update_id)
+    world.emulator.redeliver(update_id)  # as Telegram does when the bot died before confirming
     await world.settle_again(update_id)
     assert len(owner.bot_messages) == before + 1
+    async with world.session() as session:
+        events = (
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "resident.set_phone"))
+        ).all()
+    assert len(events) == 1

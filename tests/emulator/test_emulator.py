@@ -84,7 +84,12 @@ async def test_button_press_becomes_a_callback_query_answered_once(emu, bot):
         ({"text": "a & b", "parse_mode": "HTML"}, "can't parse entities"),
         ({"text": "1.5", "parse_mode": "MarkdownV2"}, "can't parse entities"),
         (
-            {"text": "x", "reply_markup": InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="d" * 65)]])},
+            {
+                "text": "x",
+                "reply_markup": InlineKeyboardMarkup(
+                    [[InlineKeyboardButton("x", callback_data="d" * 65)]]
+                ),
+            },
             "BUTTON_DATA_INVALID",
         ),
     ],
@@ -124,7 +129,9 @@ async def test_flood_control_answers_429_with_retry_after(emu, bot):
 async def test_global_rate_limits_across_chats(emu, bot):
     emu.set_limits(ApiLimits(global_rate=5))
     users = [emu.add_user(f"u{i}") for i in range(8)]
-    results = await asyncio.gather(*(bot.send_message(u.id, "hi") for u in users), return_exceptions=True)
+    results = await asyncio.gather(
+        *(bot.send_message(u.id, "hi") for u in users), return_exceptions=True
+    )
     assert sum(isinstance(r, RetryAfter) for r in results) == 3
 
 
@@ -166,7 +173,9 @@ async def test_webhook_delivery_with_secret_header(emu, bot):
     received: list[tuple[dict, str | None]] = []
 
     async def receive(request):
-        received.append((await request.json(), request.headers.get("X-Telegram-Bot-Api-Secret-Token")))
+        received.append(
+            (await request.json(), request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
+        )
         return aiohttp.web.Response()
 
     app = aiohttp.web.Application()
@@ -181,7 +190,9 @@ async def test_webhook_delivery_with_secret_header(emu, bot):
         user = emu.add_user("王芳")
         update_id = user.send("hi")
         await emu.wait_confirmed(update_id)
-        assert received == [(received[0][0], "s3cret")] and received[0][0]["message"]["text"] == "hi"
+        assert (
+            received == [(received[0][0], "s3cret")] and received[0][0]["message"]["text"] == "hi"
+        )
         with pytest.raises(Exception, match="webhook is active"):
             await bot.get_updates()
     finally:
@@ -194,7 +205,9 @@ async def test_control_api_sends_and_streams_events(emu):
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{emu.url}/_emulator/events?chat_id={user.id}") as stream:
             await stream.content.readline()  # ": connected"
-            async with http.post(f"{emu.url}/_emulator/send", json={"user_id": user.id, "text": "你好"}) as r:
+            async with http.post(
+                f"{emu.url}/_emulator/send", json={"user_id": user.id, "text": "你好"}
+            ) as r:
                 assert (await r.json())["update_id"] >= 1
             line = b""
             while not line.startswith(b"data:"):
