@@ -1,0 +1,100 @@
+"""The admin command line and start-up without a token, as an administrator would use them."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import bot
+from core.settings import get_settings
+from tests.utils.paths import ROOT, SAMPLE_ROSTER
+
+
+def _cli(monkeypatch, database_url: str, *argv: str) -> int:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
+    get_settings.cache_clear()
+    try:
+        return bot.main(list(argv))
+    finally:
+        get_settings.cache_clear()
+
+
+async def test_invites_are_written_as_csv_and_printable_qr_sheet(
+    database_url, monkeypatch, tmp_path, capsys
+):
+    def run() -> None:
+        assert _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER)) == 0
+        assert (
+            _cli(monkeypatch, database_url, "admin", "invites", "幸福家园", "--out", str(tmp_path))
+            == 0
+        )
+
+    await asyncio.to_thread(run)
+    assert "120 invite codes" in capsys.readouterr().out
+    rows = list(csv.DictReader((tmp_path / "invites-1.csv").open(encoding="utf-8-sig")))
+    assert len(rows) == 120 and {r["kind"] for r in rows} == {"owner", "tenant"}
+    for row in rows:
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", row["code"])
+        assert row["link"] == f"https://t.me/RedPropertyBot?start={row['code']}"
+    pdf = (tmp_path / "invites-1.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 1
+
+
+async def test_grant_and_unknown_role(database_url, monkeypatch, capsys):
+    def run() -> tuple[int, int, int]:
+        _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
+        first = _cli(
+            monkeypatch, database_url, "admin", "grant", "liaison", "compound:幸福家园", "555"
+        )
+        again = _cli(
+            monkeypatch, database_url, "admin", "grant", "liaison", "compound:幸福家园", "555"
+        )
+        wrong = _cli(
+            monkeypatch, database_url, "admin", "grant", "wizard", "compound:幸福家园", "555"
+        )
+        return first, again, wrong
+
+    assert await asyncio.to_thread(run) == (0, 0, 2)
+    out = capsys.readouterr().out
+    assert "Granted liaison over compound:幸福家园 to 555." in out
+    assert "555 already holds liaison" in out
+    assert "Unknown role wizard" in out
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_without_a_token_the_bot_starts_the_demo(tmp_path):
+    """`make run` runs `bot.py start`: with no TELEGRAM_TOKEN that is the demo."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_TOKEN", "DATABASE_URL")}
+    env["DEMO_PORT"] = str(_free_port())
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bot.py"), "start"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    output = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if "Invite codes for new owners" in line:
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    text = "".join(output)
+    assert "Red Property demo is running" in text, text[-2000:]
+    assert f"127.0.0.1:{env['DEMO_PORT']}" in text
