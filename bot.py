@@ -40,6 +40,7 @@ def migrate(database_url: str | None = None) -> None:
 
 def run_bot(settings: Settings, webhook: bool) -> None:
     from handlers.app import build_application
+    from jobs.outbox import OutboxSender
     from jobs.scheduler import build_scheduler
 
     if not settings.telegram_token:
@@ -48,11 +49,19 @@ def run_bot(settings: Settings, webhook: bool) -> None:
     runtime = Runtime.create(settings)
     scheduler = build_scheduler(runtime)
 
-    async def on_start(_app: Any) -> None:
+    senders: list[OutboxSender] = []
+
+    async def on_start(app: Any) -> None:
+        sender = OutboxSender(runtime, app.bot)
+        runtime.outbox_waker = sender.wake
+        sender.start()
+        senders.append(sender)
         scheduler.start()
 
     async def on_stop(_app: Any) -> None:
         scheduler.shutdown(wait=False)
+        for sender in senders:
+            await sender.stop()
         await runtime.close()
 
     app = build_application(runtime, on_start=on_start, on_stop=on_stop)

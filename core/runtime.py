@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -19,6 +20,12 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock = field(default_factory=SystemClock)
     bot_username: str = "RedPropertyBot"
+    # Set by the outbox sender so producers can wake it after they commit.
+    outbox_waker: Callable[[], None] | None = None
+
+    def wake_outbox(self) -> None:
+        if self.outbox_waker is not None:
+            self.outbox_waker()
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     invite_ttl_days: int = Field(default=30, alias="INVITE_TTL_DAYS", ge=1, le=365)
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     bot_username: str = Field(default="RedPropertyBot", alias="BOT_USERNAME")
+    outbox_rate: float = Field(default=25.0, alias="OUTBOX_RATE", gt=0, le=1000)
+    outbox_chat_interval: float = Field(default=1.0, alias="OUTBOX_CHAT_INTERVAL", ge=0, le=60)
+    quiet_hours: str = Field(default="21:00-08:00", alias="QUIET_HOURS")
     demo_port: int = Field(default=8080, alias="DEMO_PORT", ge=1, le=65535)
 
     @field_validator("telegram_token")
@@ -80,6 +84,17 @@ class Settings(BaseSettings):
             raise ValueError("must be an https:// URL")
         return value
 
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        if value in ("", "off"):
+            return "off"
+        try:
+            start, end = (time.fromisoformat(part.strip()) for part in value.split("-"))
+        except ValueError as exc:
+            raise ValueError("use HH:MM-HH:MM, e.g. 21:00-08:00, or off") from exc
+        return f"{start:%H:%M}-{end:%H:%M}"
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -91,6 +106,13 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def quiet_window(self) -> tuple[time, time] | None:
+        if self.quiet_hours == "off":
+            return None
+        start, end = self.quiet_hours.split("-")
+        return time.fromisoformat(start), time.fromisoformat(end)
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,13 +9,13 @@ import signal
 from datetime import timedelta
 from pathlib import Path
 
-from emulator import BotApiEmulator
-
 from core.db import unit_of_work
 from core.runtime import Runtime
 from core.settings import Settings
 from demo.seed import COMPOUND, PERSONAS, is_seeded, seed
+from emulator import BotApiEmulator
 from handlers.app import build_application
+from jobs.outbox import OutboxSender
 from jobs.scheduler import build_scheduler
 from services.invites import issue_household_invites
 
@@ -62,6 +62,9 @@ async def _demo(settings: Settings, reset: bool, port: int) -> None:
     await app.start()
     await app.updater.start_polling(poll_interval=0, timeout=10)
     scheduler.start()
+    sender = OutboxSender(runtime, app.bot)
+    runtime.outbox_waker = sender.wake
+    sender.start()
     _print_instructions(emulator, users, newcomer, fresh)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -70,6 +73,7 @@ async def _demo(settings: Settings, reset: bool, port: int) -> None:
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     scheduler.shutdown(wait=False)
+    await sender.stop()
     await app.updater.stop()
     await app.stop()
     await app.shutdown()

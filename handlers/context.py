@@ -178,6 +178,7 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                     )
                     try:
                         await session.commit()
+                        runtime.wake_outbox()
                     except IntegrityError:
                         await session.rollback()
                         log.warning("update %s was processed concurrently", update.update_id)

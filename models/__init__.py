@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from models.audit import AuditEvent
+from models.outbox import OutboxMessage, OutboxStatus
 from models.people import (
     Invite,
     InviteKind,
@@ -44,6 +45,8 @@ __all__ = [
     "InviteKind",
     "Membership",
     "MembershipKind",
+    "OutboxMessage",
+    "OutboxStatus",
     "ProcessedUpdate",
     "PropertyCompany",
     "Resident",

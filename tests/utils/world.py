@@ -18,6 +18,7 @@ from core.runtime import Runtime
 from core.settings import Settings
 from emulator import BotApiEmulator, ChatMessage, EmulatedUser
 from handlers.app import build_application
+from jobs.outbox import OutboxSender, SenderStats
 from models import Building, Household, MembershipKind, Role
 from services.invites import IssuedInvite, issue_household_invites, issue_role_invite
 from services.places import resolve_scope
@@ -125,6 +126,7 @@ class World:
         self.app = build_application(self.runtime)
         self.app.update_processor.on_done.append(self._mark_done)
         await self.app.initialize()
+        self.sender = OutboxSender(self.runtime, self.app.bot, rate=1000, chat_interval=0)
         await self.app.start()
         if self.webhook is None:
             await self.app.updater.start_polling(poll_interval=0, timeout=5)
@@ -154,6 +156,10 @@ class World:
         """Stop the bot and start a new one on the same database: nothing in memory survives."""
         await self.stop_bot()
         await self.start_bot()
+
+    async def deliver(self) -> SenderStats:
+        """Run the outbox sender until nothing is due (what the background sender does)."""
+        return await self.sender.drain()
 
     def _mark_done(self, update_id: int) -> None:
         self._done[update_id] += 1

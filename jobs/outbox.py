@@ -1,0 +1,326 @@
+"""The outbox sender: drains queued messages within Telegram's limits and records each outcome.
+
+Rows are claimed in a transaction (FOR UPDATE SKIP LOCKED on PostgreSQL, so several senders can
+share one queue); a claim older than the lease is taken back, so after a kill -9 nothing is lost
+and duplicates are bounded by one batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, update
+from sqlmodel import col, select
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from core.db import unit_of_work
+from core.runtime import Runtime
+from models import OutboxMessage, OutboxStatus, Resident
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    id: int
+    status: str
+    not_before: datetime | None = None
+    error: str | None = None
+    message_id: int | None = None
+    resident_id: int | None = None
+    not_attempted: bool = False  # deferred before sending: the claim's attempt does not count
+
+
+@dataclass
+class SenderStats:
+    sent: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    retried: int = 0
+    rate_limited: int = 0  # 429s received
+    deferred: int = 0  # put back to respect the per-chat limit
+    batches: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        runtime: Runtime,
+        bot: Bot,
+        *,
+        rate: float | None = None,
+        chat_interval: float | None = None,
+        batch_size: int | None = None,
+        lease: timedelta = timedelta(seconds=120),
+        max_attempts: int = 5,
+        concurrency: int = 64,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
+        self.bot = bot
+        self.rate = rate or settings.outbox_rate
+        self.chat_interval = (
+            settings.outbox_chat_interval if chat_interval is None else chat_interval
+        )
+        self.batch_size = batch_size or max(1, min(200, int(self.rate)))
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.monotonic = monotonic
+        self.stats = SenderStats()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+        self._chat_next: dict[int, float] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    # --- claiming ----------------------------------------------------------------------
+    async def reclaim_stale(self) -> int:
+        """Put back claims older than the lease: their sender died before recording the outcome."""
+        now = self.runtime.clock.now()
+        async with unit_of_work(self.runtime.sessions) as session:
+            result = await session.exec(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.SENDING)
+                .where(col(OutboxMessage.claimed_at) < now - self.lease)
+                .values(status=OutboxStatus.QUEUED, claim_token=None)
+            )
+        if result.rowcount:
+            log.warning("reclaimed %s outbox messages from a sender that stopped", result.rowcount)
+        return result.rowcount
+
+    async def claim(self, limit: int) -> list[OutboxMessage]:
+        now = self.runtime.clock.now()
+        token = uuid.uuid4().hex
+        async with unit_of_work(self.runtime.sessions) as session:
+            due = (
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == OutboxStatus.QUEUED)
+                .where(OutboxMessage.not_before <= now)
+                .order_by(OutboxMessage.priority, OutboxMessage.id)
+                .limit(limit)
+            )
+            if session.bind.dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            ids = list((await session.exec(due)).all())
+            if not ids:
+                return []
+            await session.exec(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_(ids))
+                .where(OutboxMessage.status == OutboxStatus.QUEUED)
+                .values(
+                    status=OutboxStatus.SENDING,
+                    claimed_at=now,
+                    claim_token=token,
+                    attempts=OutboxMessage.attempts + 1,
+                )
+            )
+            rows = await session.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.claim_token == token)
+                .order_by(OutboxMessage.priority, OutboxMessage.id)
+            )
+            return list(rows.all())
+
+    # --- pacing ------------------------------------------------------------------------
+    async def _wait_for_slot(self) -> None:
+        """Global token spacing (1/rate) and any pause a 429 asked for."""
+        now = self.monotonic()
+        start = max(now, self._next_slot, self._paused_until)
+        self._next_slot = start + 1 / self.rate
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    def _chat_wait(self, chat_id: int) -> float:
+        now = self.monotonic()
+        ready = self._chat_next.get(chat_id, 0.0)
+        if ready > now:
+            return ready - now
+        self._chat_next[chat_id] = now + self.chat_interval
+        if len(self._chat_next) > 50_000:  # forget chats long past their interval
+            cutoff = now - self.chat_interval
+            self._chat_next = {k: v for k, v in self._chat_next.items() if v > cutoff}
+        return 0.0
+
+    # --- sending -----------------------------------------------------------------------
+    async def run_once(self) -> int:
+        """Claim one batch, send it within the limits, record every outcome. Returns batch size."""
+        batch = await self.claim(self.batch_size)
+        if not batch:
+            return 0
+        self.stats.batches += 1
+        tasks = []
+        outcomes: list[Outcome] = []
+        for message in batch:
+            wait = self._chat_wait(message.chat_id)
+            if wait > 0:
+                self.stats.deferred += 1
+                deferred = self._requeue(message, wait, None)
+                deferred.not_attempted = True
+                outcomes.append(deferred)
+                continue
+            await self._wait_for_slot()
+            await self._slots.acquire()
+            tasks.append(asyncio.create_task(self._deliver(message)))
+        outcomes += await asyncio.gather(*tasks)
+        await self._record(outcomes)
+        return len(batch)
+
+    def _requeue(self, message: OutboxMessage, seconds: float, error: str | None) -> Outcome:
+        return Outcome(
+            message.id,
+            OutboxStatus.QUEUED,
+            not_before=self.runtime.clock.now() + timedelta(seconds=seconds),
+            error=error,
+        )
+
+    async def _deliver(self, message: OutboxMessage) -> Outcome:
+        try:
+            sent = await self._send(message)
+            self.stats.sent += 1
+            return Outcome(message.id, OutboxStatus.SENT, message_id=sent.message_id)
+        except RetryAfter as error:
+            seconds = _seconds(error.retry_after)
+            self.stats.rate_limited += 1
+            self._paused_until = max(self._paused_until, self.monotonic() + seconds)
+            log.warning("Telegram asked to wait %ss (429)", seconds)
+            return self._requeue(message, seconds, "429")
+        except Forbidden as error:
+            self.stats.unreachable += 1
+            return Outcome(
+                message.id,
+                OutboxStatus.UNREACHABLE,
+                error=str(error)[:300],
+                resident_id=message.resident_id,
+            )
+        except BadRequest as error:
+            self.stats.failed += 1
+            return Outcome(message.id, OutboxStatus.FAILED, error=str(error)[:300])
+        except (TelegramError, OSError) as error:
+            if message.attempts >= self.max_attempts:
+                self.stats.failed += 1
+                return Outcome(message.id, OutboxStatus.FAILED, error=str(error)[:300])
+            self.stats.retried += 1
+            return self._requeue(message, min(2**message.attempts, 300), str(error)[:300])
+        finally:
+            self._slots.release()
+
+    async def _send(self, message: OutboxMessage) -> Any:
+        payload = message.payload
+        markup = None
+        if payload.get("buttons"):
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row]
+                    for row in payload["buttons"]
+                ]
+            )
+        if payload.get("photo"):
+            return await self.bot.send_photo(
+                message.chat_id, payload["photo"], caption=payload.get("text"), reply_markup=markup
+            )
+        if payload.get("document"):
+            return await self.bot.send_document(
+                message.chat_id,
+                payload["document"],
+                caption=payload.get("text"),
+                reply_markup=markup,
+            )
+        return await self.bot.send_message(message.chat_id, payload["text"], reply_markup=markup)
+
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        """One transaction for the whole batch: a crash before it re-sends at most one batch."""
+        if not outcomes:
+            return
+        now = self.runtime.clock.now()
+        async with unit_of_work(self.runtime.sessions) as session:
+            for outcome in outcomes:
+                values: dict[str, Any] = {
+                    "status": outcome.status,
+                    "last_error": outcome.error,
+                    "claim_token": None,
+                }
+                if outcome.status == OutboxStatus.SENT:
+                    values.update(sent_at=now, telegram_message_id=outcome.message_id)
+                if outcome.not_before is not None:
+                    values["not_before"] = outcome.not_before
+                if outcome.not_attempted:
+                    values["attempts"] = OutboxMessage.attempts - 1
+                await session.exec(
+                    update(OutboxMessage).where(OutboxMessage.id == outcome.id).values(**values)
+                )
+            blocked = [
+                o.resident_id
+                for o in outcomes
+                if o.status == OutboxStatus.UNREACHABLE and o.resident_id
+            ]
+            if blocked:
+                await session.exec(
+                    update(Resident)
+                    .where(col(Resident.id).in_(blocked))
+                    .values(
+                        unreachable_at=case(
+                            (col(Resident.unreachable_at).is_(None), now),
+                            else_=Resident.unreachable_at,
+                        )
+                    )
+                )
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def drain(self, max_batches: int = 1000) -> SenderStats:
+        """Send everything due now (tests and the CLI)."""
+        for _ in range(max_batches):
+            if not await self.run_once():
+                break
+        return self.stats
+
+    async def run_forever(self, idle: float = 0.5) -> None:
+        await self.reclaim_stale()
+        last_reclaim = self.monotonic()
+        while not self._stopping:
+            try:
+                sent = await self.run_once()
+            except Exception:  # a database hiccup must not kill the sender
+                log.exception("outbox batch failed; retrying")
+                sent = 0
+                await asyncio.sleep(1)
+            if self.monotonic() - last_reclaim > self.lease.total_seconds() / 2:
+                await self.reclaim_stale()
+                last_reclaim = self.monotonic()
+            if not sent:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), idle)
+                except TimeoutError:
+                    pass
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.get_running_loop().create_task(self.run_forever())
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

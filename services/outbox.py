@@ -1,0 +1,138 @@
+"""Queueing into the outbox: idempotent per (purpose, recipient), quiet hours applied here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import OutboxMessage, OutboxStatus
+
+EMERGENCY_PRIORITY = 0
+NORMAL_PRIORITY = 5
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """No messages between start and end local time (e.g. 21:00–08:00), except emergencies."""
+
+    start: time
+    end: time
+    tz: ZoneInfo
+
+    def release_time(self, now: datetime) -> datetime:
+        """`now` if outside the quiet window, else the moment the window ends."""
+        local = now.astimezone(self.tz)
+        clock = local.time()
+        if self.start > self.end:  # the window crosses midnight
+            quiet = clock >= self.start or clock < self.end
+        else:
+            quiet = self.start <= clock < self.end
+        if not quiet:
+            return now
+        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end.astimezone(now.tzinfo)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for one recipient, rendered in the recipient's language."""
+
+    chat_id: int
+    payload: dict[str, Any]
+    resident_id: int | None = None
+    household_id: int | None = None
+    recipient_key: str | None = None  # defaults to the chat id
+
+
+def dedupe_key(purpose: str, outgoing: Outgoing) -> str:
+    return f"{purpose}|{outgoing.recipient_key or outgoing.chat_id}"
+
+
+async def enqueue(
+    session: AsyncSession,
+    purpose: str,
+    messages: Iterable[Outgoing],
+    *,
+    now: datetime,
+    quiet: QuietHours | None,
+    emergency: bool = False,
+    not_before: datetime | None = None,
+) -> int:
+    """Queue messages; a (purpose, recipient) already queued is skipped. Returns how many were new."""
+    start = not_before or now
+    if quiet is not None and not emergency:
+        start = quiet.release_time(start)
+    rows = [
+        {
+            "dedupe_key": dedupe_key(purpose, message),
+            "purpose": purpose,
+            "resident_id": message.resident_id,
+            "household_id": message.household_id,
+            "chat_id": message.chat_id,
+            "payload": message.payload,
+            "priority": EMERGENCY_PRIORITY if emergency else NORMAL_PRIORITY,
+            "status": OutboxStatus.QUEUED,
+            "not_before": start,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for message in messages
+    ]
+    if not rows:
+        return 0
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    created = 0
+    for index in range(0, len(rows), CHUNK):
+        statement = (
+            insert(OutboxMessage)
+            .values(rows[index : index + CHUNK])
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+        result = await session.exec(statement)
+        created += max(result.rowcount or 0, 0)
+    return created
+
+
+async def cancel(session: AsyncSession, purpose: str) -> int:
+    """Withdraw what has not gone out yet."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.purpose == purpose)
+        .where(OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.CANCELLED)
+    )
+    return result.rowcount
+
+
+async def counts(session: AsyncSession, purpose: str) -> dict[str, int]:
+    """How many messages of one purpose are in each status."""
+    rows = await session.exec(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.purpose == purpose)
+        .group_by(OutboxMessage.status)
+    )
+    found = dict(rows.all())
+    return {status.value: found.get(status.value, 0) for status in OutboxStatus}
+
+
+async def undelivered(session: AsyncSession) -> int:
+    """Messages queued or being sent, due now or later."""
+    return (
+        await session.exec(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(col(OutboxMessage.status).in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]))
+        )
+    ).one()
