@@ -83,6 +83,36 @@ def run_bot(settings: Settings, webhook: bool) -> None:
         app.run_polling(allowed_updates=["message", "callback_query", "pre_checkout_query"])
 
 
+def run_sender(settings: Settings) -> int:
+    """Only the outbox sender, e.g. a second process sharing a PostgreSQL outbox."""
+    from telegram import Bot
+
+    from handlers.transport import AiohttpRequest
+    from jobs.outbox import OutboxSender
+
+    if not settings.telegram_token:
+        print("Configuration error: TELEGRAM_TOKEN is required for the sender")
+        return 2
+
+    async def main() -> None:
+        runtime = Runtime.create(settings)
+        bot = Bot(
+            settings.telegram_token,
+            base_url=settings.telegram_base_url,
+            base_file_url=settings.telegram_base_file_url
+            or settings.telegram_base_url.replace("/bot", "/file/bot"),
+            request=AiohttpRequest(connection_pool_size=128),
+        )
+        async with bot:
+            sender = OutboxSender(runtime, bot)
+            log.info("outbox sender started: %s/s, %ss per chat", sender.rate, sender.chat_interval)
+            await sender.run_forever()
+        await runtime.close()
+
+    asyncio.run(main())
+    return 0
+
+
 def _cli_runtime(settings: Settings) -> Runtime:
     return Runtime.create(settings)
 
@@ -280,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=None, help="port of the emulator (default DEMO_PORT)"
     )
     commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("send-outbox", help="run only the outbox sender (extra sender processes)")
     admin = commands.add_parser("admin", help="administration").add_subparsers(
         dest="admin", required=True
     )
@@ -324,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
         from demo.app import run_demo
 
         return run_demo(settings, reset=args.reset, port=args.port or settings.demo_port)
+    if args.command == "send-outbox":
+        return run_sender(settings)
     if args.command == "migrate":
         migrate(settings.database_url)
         return 0

@@ -2,6 +2,12 @@
 
 import asyncio
 
-from benchmarks import help_start
+from benchmarks import broadcast, help_start
 
-asyncio.run(help_start.main())
+
+async def main() -> None:
+    await help_start.main()
+    await broadcast.main()
+
+
+asyncio.run(main())

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     bot_username: str = Field(default="RedPropertyBot", alias="BOT_USERNAME")
     outbox_rate: float = Field(default=25.0, alias="OUTBOX_RATE", gt=0, le=1000)
     outbox_chat_interval: float = Field(default=1.0, alias="OUTBOX_CHAT_INTERVAL", ge=0, le=60)
+    outbox_lease_seconds: int = Field(default=120, alias="OUTBOX_LEASE_SECONDS", ge=1, le=3600)
+    outbox_batch: int = Field(default=100, alias="OUTBOX_BATCH", ge=1, le=1000)
     quiet_hours: str = Field(default="21:00-08:00", alias="QUIET_HOURS")
     demo_port: int = Field(default=8080, alias="DEMO_PORT", ge=1, le=65535)
 

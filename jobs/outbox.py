@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, update
+from sqlalchemy import update
 from sqlmodel import col, select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -60,7 +60,7 @@ class OutboxSender:
         rate: float | None = None,
         chat_interval: float | None = None,
         batch_size: int | None = None,
-        lease: timedelta = timedelta(seconds=120),
+        lease: timedelta | None = None,
         max_attempts: int = 5,
         concurrency: int = 64,
         monotonic: Callable[[], float] = time.monotonic,
@@ -72,8 +72,8 @@ class OutboxSender:
         self.chat_interval = (
             settings.outbox_chat_interval if chat_interval is None else chat_interval
         )
-        self.batch_size = batch_size or max(1, min(200, int(self.rate)))
-        self.lease = lease
+        self.batch_size = batch_size or max(1, min(settings.outbox_batch, int(self.rate)))
+        self.lease = lease or timedelta(seconds=settings.outbox_lease_seconds)
         self.max_attempts = max_attempts
         self.monotonic = monotonic
         self.stats = SenderStats()
@@ -84,6 +84,8 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._recording: asyncio.Task[None] | None = None
+        self._prefetch: asyncio.Task[list[OutboxMessage]] | None = None
 
     # --- claiming ----------------------------------------------------------------------
     async def reclaim_stale(self) -> int:
@@ -157,9 +159,17 @@ class OutboxSender:
     # --- sending -----------------------------------------------------------------------
     async def run_once(self) -> int:
         """Claim one batch, send it within the limits, record every outcome. Returns batch size."""
-        batch = await self.claim(self.batch_size)
+        if self._prefetch is not None:
+            prefetch, self._prefetch = self._prefetch, None
+            batch = await prefetch
+        else:
+            batch = await self.claim(self.batch_size)
         if not batch:
+            await self._flush()
             return 0
+        if not self._stopping:
+            # Claim the next batch while this one goes out (the loop never waits on the database).
+            self._prefetch = asyncio.create_task(self.claim(self.batch_size))
         self.stats.batches += 1
         tasks = []
         outcomes: list[Outcome] = []
@@ -175,7 +185,10 @@ class OutboxSender:
             await self._slots.acquire()
             tasks.append(asyncio.create_task(self._deliver(message)))
         outcomes += await asyncio.gather(*tasks)
-        await self._record(outcomes)
+        # Writing this batch's outcomes overlaps with sending the next one, so the database
+        # round trip does not eat into the send rate; at most two batches are ever in flight.
+        await self._flush()
+        self._recording = asyncio.create_task(self._record(outcomes))
         return len(batch)
 
     def _requeue(self, message: OutboxMessage, seconds: float, error: str | None) -> Outcome:
@@ -245,21 +258,32 @@ class OutboxSender:
         if not outcomes:
             return
         now = self.runtime.clock.now()
+        rows = []
+        for outcome in outcomes:
+            row: dict[str, Any] = {
+                "id": outcome.id,
+                "status": outcome.status,
+                "last_error": outcome.error,
+                "claim_token": None,
+                "sent_at": now if outcome.status == OutboxStatus.SENT else None,
+                "telegram_message_id": outcome.message_id,
+            }
+            if outcome.not_before is not None:
+                row["not_before"] = outcome.not_before
+            rows.append(row)
         async with unit_of_work(self.runtime.sessions) as session:
-            for outcome in outcomes:
-                values: dict[str, Any] = {
-                    "status": outcome.status,
-                    "last_error": outcome.error,
-                    "claim_token": None,
-                }
-                if outcome.status == OutboxStatus.SENT:
-                    values.update(sent_at=now, telegram_message_id=outcome.message_id)
-                if outcome.not_before is not None:
-                    values["not_before"] = outcome.not_before
-                if outcome.not_attempted:
-                    values["attempts"] = OutboxMessage.attempts - 1
+            # Rows with the same keys go together: one executemany per shape.
+            shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in rows:
+                shapes.setdefault(tuple(sorted(row)), []).append(row)
+            for group in shapes.values():
+                await session.exec(update(OutboxMessage), params=group)
+            undo = [o.id for o in outcomes if o.not_attempted]
+            if undo:
                 await session.exec(
-                    update(OutboxMessage).where(OutboxMessage.id == outcome.id).values(**values)
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.id).in_(undo))
+                    .values(attempts=OutboxMessage.attempts - 1)
                 )
             blocked = [
                 o.resident_id
@@ -270,13 +294,21 @@ class OutboxSender:
                 await session.exec(
                     update(Resident)
                     .where(col(Resident.id).in_(blocked))
-                    .values(
-                        unreachable_at=case(
-                            (col(Resident.unreachable_at).is_(None), now),
-                            else_=Resident.unreachable_at,
-                        )
-                    )
+                    .where(col(Resident.unreachable_at).is_(None))
+                    .values(unreachable_at=now)
                 )
+
+    async def _flush(self) -> None:
+        """Wait for the previous batch's outcomes to be written; give back an unused prefetch."""
+        if self._prefetch is not None and self._stopping:
+            prefetch, self._prefetch = self._prefetch, None
+            unsent = await prefetch
+            await self._record(
+                [Outcome(m.id, OutboxStatus.QUEUED, not_attempted=True) for m in unsent]
+            )
+        if self._recording is not None:
+            task, self._recording = self._recording, None
+            await task
 
     # --- lifecycle ---------------------------------------------------------------------
     def wake(self) -> None:
@@ -287,6 +319,9 @@ class OutboxSender:
         for _ in range(max_batches):
             if not await self.run_once():
                 break
+        self._stopping, stopping = True, self._stopping
+        await self._flush()
+        self._stopping = stopping
         return self.stats
 
     async def run_forever(self, idle: float = 0.5) -> None:
@@ -320,6 +355,7 @@ class OutboxSender:
         if self._task is not None:
             await self._task
             self._task = None
+        await self._flush()
 
 
 def _seconds(value: Any) -> float:
