@@ -25,12 +25,12 @@ from telegram.ext import (
 )
 
 from core.i18n import LANGUAGE_NAMES, LANGUAGES, N_
-from handlers.callbacks import CallbackData
 from handlers.common import edit_or_reply, handler, reply
 from handlers.context import BotContext
 from handlers.labels import MEMBERSHIP, ROLE, SCOPE, label
 from handlers.menu import MenuCommand, add_commands, everyone, help_text, registered
 from services import residents
+from views.callbacks import CallbackData
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,11 +6,17 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    ConversationHandler,
+    Defaults,
+)
 from telegram.request import BaseRequest
 
 from core.runtime import Runtime
-from handlers import account, fallback, onboarding
+from handlers import account, fallback, notices, onboarding
 from handlers.context import BotContext, UnitOfWorkProcessor
 from handlers.menu import MenuSync, set_default_menus
 from handlers.persistence import DatabasePersistence
@@ -19,7 +25,7 @@ from handlers.transport import AiohttpRequest
 log = logging.getLogger(__name__)
 
 # Feature modules in registration order; the catch-alls come last.
-FEATURES = (onboarding, account)
+FEATURES = (onboarding, account, notices)
 
 
 def build_application(
@@ -57,6 +63,10 @@ def build_application(
     processor.after_update.append(MenuSync())
     for feature in FEATURES:
         feature.register(app)
+    # PTB gives an update to the first matching handler of a group. Conversations go first, so
+    # someone in the middle of one gets its answer (or its polite "finish or /cancel first")
+    # instead of another feature's command handler.
+    app.handlers[0].sort(key=lambda h: not isinstance(h, ConversationHandler))
     fallback.register(app)
     return app
 

@@ -11,9 +11,9 @@ from telegram import Message, Update
 from telegram.error import BadRequest
 
 from core.i18n import N_
-from handlers.callbacks import InvalidCallback
 from handlers.context import BotContext
 from services.errors import DomainError
+from views.callbacks import InvalidCallback
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.i18n import N_, Translator
-from handlers.callbacks import CallbackData
 from handlers.common import edit_or_reply, handler, reply
 from handlers.context import BotContext
 from handlers.labels import MEMBERSHIP, ROLE, label
@@ -17,6 +16,7 @@ from handlers.menu import MenuCommand, add_commands, help_text
 from models import InviteKind
 from services import invites, residents
 from services.errors import DomainError
+from views.callbacks import CallbackData
 
 
 @dataclasses.dataclass(frozen=True)

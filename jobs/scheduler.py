@@ -5,7 +5,7 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.runtime import Runtime
-from jobs import housekeeping
+from jobs import housekeeping, notices
 
 
 def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
@@ -17,6 +17,16 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         hours=1,
         args=[runtime],
         id="housekeeping.prune",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        notices.dispatch_scheduled,
+        "interval",
+        seconds=30,
+        args=[runtime],
+        id="notices.dispatch",
         max_instances=1,
         coalesce=True,
         replace_existing=True,

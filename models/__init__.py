@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from models.audit import AuditEvent
+from models.notices import Notice, NoticeAck, NoticeCategory, NoticeStatus, TargetKind
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import (
     Invite,
@@ -45,6 +46,10 @@ __all__ = [
     "InviteKind",
     "Membership",
     "MembershipKind",
+    "Notice",
+    "NoticeAck",
+    "NoticeCategory",
+    "NoticeStatus",
     "OutboxMessage",
     "OutboxStatus",
     "ProcessedUpdate",
@@ -56,5 +61,6 @@ __all__ = [
     "ServiceModel",
     "StartAttempt",
     "SubDistrict",
+    "TargetKind",
     "metadata",
 ]

@@ -14,7 +14,10 @@ class DomainError(Exception):
         self.params = params
 
     def render(self, gettext: Any) -> str:
-        return gettext(self.msgid).format(**self.params)
+        # Text parameters may themselves be msgids (e.g. "a text message"); names and other
+        # data have no catalog entry and come back unchanged.
+        params = {k: gettext(v) if isinstance(v, str) and v else v for k, v in self.params.items()}
+        return gettext(self.msgid).format(**params)
 
 
 class NotAllowed(DomainError):

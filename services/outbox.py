@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.settings import Settings
 from models import OutboxMessage, OutboxStatus
 
 EMERGENCY_PRIORITY = 0
@@ -43,6 +44,12 @@ class QuietHours:
         if end <= local:
             end += timedelta(days=1)
         return end.astimezone(now.tzinfo)
+
+
+def quiet_hours(settings: Settings) -> QuietHours | None:
+    """The configured quiet window (QUIET_HOURS, TIMEZONE), or None when it is off."""
+    window = settings.quiet_window
+    return QuietHours(window[0], window[1], settings.tz) if window else None
 
 
 @dataclass(frozen=True)

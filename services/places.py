@@ -131,3 +131,41 @@ async def household_labels(session: AsyncSession, household_ids: list[int]) -> d
         .where(Household.id.in_(household_ids))
     )
     return {hid: household_label(b, u, r) for hid, b, u, r in await session.exec(statement)}
+
+
+def compound_ids_in_scope(kind: str, scope_id: int):  # type: ignore[no-untyped-def]
+    """A SELECT of the ids of every compound a scope covers (a grid covers its households' compounds)."""
+    kind = ScopeKind(kind)
+    if kind == ScopeKind.COMPOUND:
+        return select(Compound.id).where(Compound.id == scope_id)
+    if kind == ScopeKind.BUILDING:
+        return select(Building.compound_id).where(Building.id == scope_id)
+    if kind == ScopeKind.GRID:
+        return select(Household.compound_id).where(Household.grid_id == scope_id).distinct()
+    statement = select(Compound.id).join(Community, Community.id == Compound.community_id)
+    if kind == ScopeKind.COMMUNITY:
+        return statement.where(Community.id == scope_id)
+    statement = statement.join(SubDistrict, SubDistrict.id == Community.sub_district_id)
+    if kind == ScopeKind.SUB_DISTRICT:
+        return statement.where(SubDistrict.id == scope_id)
+    statement = statement.join(District, District.id == SubDistrict.district_id)
+    if kind == ScopeKind.DISTRICT:
+        return statement.where(District.id == scope_id)
+    return statement.where(District.city_id == scope_id)
+
+
+async def compounds_for_roles(
+    session: AsyncSession, roles: list[tuple[str, str, int]], wanted: set[str]
+) -> list[Compound]:
+    """Compounds covered by the (role, scope kind, scope id) grants whose role is wanted."""
+    ids: set[int] = set()
+    for role, kind, scope_id in roles:
+        if role in wanted:
+            ids.update((await session.exec(compound_ids_in_scope(kind, scope_id))).all())
+    if not ids:
+        return []
+    return list(
+        (
+            await session.exec(select(Compound).where(Compound.id.in_(ids)).order_by(Compound.name))
+        ).all()
+    )

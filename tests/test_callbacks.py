@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 import handlers.app  # noqa: F401  - registers every feature's callback kinds
-from handlers.callbacks import CallbackData, InvalidCallback, callback_kinds
+from views.callbacks import CallbackData, InvalidCallback, callback_kinds
 
 
 def _example(cls: type[CallbackData]) -> CallbackData:

@@ -23,6 +23,7 @@ def _extracted() -> set[str | tuple[str, str]]:
         ("services/**.py", "python"),
         ("jobs/**.py", "python"),
         ("core/**.py", "python"),
+        ("views/**.py", "python"),
         ("bot.py", "python"),
     ]
     found = set()
@@ -110,6 +111,8 @@ def _bare_literals(node: ast.AST) -> list[str]:
         and node.func.attr in ("format", "join")
     ):
         return _bare_literals(node.func.value) + [x for a in node.args for x in _bare_literals(a)]
+    if isinstance(node, ast.Subscript):  # payload["text"]: a key, not text
+        return _bare_literals(node.value)
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value] if LETTERS.search(node.value) else []
     found: list[str] = []

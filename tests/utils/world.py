@@ -240,5 +240,18 @@ class World:
         await person.send(f"/start {invites[(label, kind)].code}")
         await person.press_data(person.last_message.inline_keyboard[0][0]["callback_data"])
 
+    async def join_as(self, person: Person, role: Role, scope: str = "compound:幸福家园") -> None:
+        """Give a person a role the way an administrator does: a role invite they accept."""
+        code = await self.role_invite(role, scope)
+        await person.send(f"/start {code}")
+        await person.press_data(person.last_message.inline_keyboard[0][0]["callback_data"])
+
+    async def run_jobs(self) -> None:
+        """One tick of every scheduled job, then deliver what they queued."""
+        from jobs.notices import dispatch_scheduled
+
+        await dispatch_scheduled(self.runtime)
+        await self.deliver()
+
     async def db(self) -> AsyncSession:  # pragma: no cover - convenience for debugging
         return self.runtime.sessions()
