@@ -249,3 +249,31 @@ def _download(world, person):  # type: ignore[no-untyped-def]
     document = person.last_message.document
     assert document["file_name"].endswith(".xlsx")
     return io.BytesIO(world.emulator.file_bytes(document["file_id"]))
+
+
+async def test_a_notice_with_a_photo_arrives_as_a_photo(world):
+    owner, _tenant, _far, liaison = await _people(world)
+    await liaison.send("/notice")
+    await liaison.press("服务通知")
+    await liaison.press("全体住户")
+    await liaison.send_photo(b"JPEG-notice-board", caption="小区公告栏已更新")
+    await liaison.press("否")
+    await liaison.press("立即发送")
+    assert liaison.bot_messages[-2].kind == "photo"
+    await liaison.press("确认发送")
+    await world.deliver()
+    received = owner.last_message
+    assert received.kind == "photo" and "公告栏" in received.caption
+    assert world.emulator.file_bytes(received.photo_file_id) == b"JPEG-notice-board"
+
+
+async def test_a_resident_cannot_acknowledge_a_notice_not_sent_to_them(world):
+    owner, _tenant, _far, liaison = await _people(world)
+    await _compose(liaison, target="指定楼栋", picks=["3栋"], text="只给3栋")
+    await liaison.press("确认发送")
+    await world.deliver()
+    await owner.send("/help")
+    await owner.press_data("v1:ack:1")
+    assert "不是发给您的" in owner.last_text
+    async with world.session() as session:
+        assert (await session.exec(select(NoticeAck))).all() == []
