@@ -227,19 +227,12 @@ def admin_revoke(settings: Settings, code: str) -> int:
 
 
 def admin_grant(settings: Settings, role: str, scope: str, user: str) -> int:
-    from models import Role
     from services.places import resolve_scope
     from services.residents import grant_role
 
     _ = translator(settings.default_language)
-    try:
-        role_value = Role(role)
-    except ValueError:
-        print(
-            _(N_("Unknown role {role}; use one of: {roles}.")).format(
-                role=role, roles=", ".join(Role)
-            )
-        )
+    role_value = _parse_role(role, _)
+    if role_value is None:
         return 2
     if not user.isdigit():
         print(_(N_("USER must be a numeric Telegram user id, e.g. 123456789.")))
@@ -269,19 +262,12 @@ def admin_grant(settings: Settings, role: str, scope: str, user: str) -> int:
 def admin_invite_role(
     settings: Settings, role: str, scope: str, ttl_days: int, bot_username: str
 ) -> int:
-    from models import Role
     from services.invites import deep_link, issue_role_invite
     from services.places import resolve_scope
 
     _ = translator(settings.default_language)
-    try:
-        role_value = Role(role)
-    except ValueError:
-        print(
-            _(N_("Unknown role {role}; use one of: {roles}.")).format(
-                role=role, roles=", ".join(Role)
-            )
-        )
+    role_value = _parse_role(role, _)
+    if role_value is None:
         return 2
 
     async def work(runtime: Runtime) -> int:
@@ -294,6 +280,20 @@ def admin_invite_role(
         return 0
 
     return _run_cli(settings, work)
+
+
+def _parse_role(text: str, _: Any) -> Any:
+    from models import Role
+
+    try:
+        return Role(text)
+    except ValueError:
+        print(
+            _(N_("Unknown role {role}; use one of: {roles}.")).format(
+                role=text, roles=", ".join(Role)
+            )
+        )
+        return None
 
 
 def build_parser() -> argparse.ArgumentParser:

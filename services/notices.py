@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -156,6 +156,20 @@ async def set_target(
     return notice
 
 
+def _check_length(plain_length: int, *, has_media: bool) -> None:
+    """Telegram's limits (4096 for a message, 1024 for a caption), less the category line."""
+    limit = (MAX_CAPTION if has_media else MAX_TEXT) - HEADER_RESERVE
+    if plain_length > limit:
+        raise DomainError(
+            N_(
+                "This text has {length} characters; the limit is {limit} ({what}). Please shorten it."
+            ),
+            length=plain_length,
+            limit=limit,
+            what=N_("a caption under a photo or file") if has_media else N_("a text message"),
+        )
+
+
 async def set_content(
     session: AsyncSession,
     actor: Actor,
@@ -167,18 +181,7 @@ async def set_content(
 ) -> Notice:
     """The text as the sender formatted it; refused over Telegram's limits, naming the limit."""
     notice = await current_draft(session, actor)
-    limit = (MAX_CAPTION if photo or document else MAX_TEXT) - HEADER_RESERVE
-    if plain_length > limit:
-        raise DomainError(
-            N_(
-                "This text has {length} characters; the limit is {limit} ({what}). Please shorten it."
-            ),
-            length=plain_length,
-            limit=limit,
-            what=N_("a caption under a photo or file")
-            if photo or document
-            else N_("a text message"),
-        )
+    _check_length(plain_length, has_media=bool(photo or document))
     if not html.strip() and not (photo or document):
         raise DomainError(N_("Please send the text of the notice."))
     notice.text, notice.photo_file_id, notice.document_file_id = html, photo, document
@@ -396,18 +399,7 @@ async def finish_edit(
         raise DomainError(
             N_("Only a notice that has not gone out yet can be changed or cancelled.")
         )
-    limit = (
-        MAX_CAPTION if notice.photo_file_id or notice.document_file_id else MAX_TEXT
-    ) - HEADER_RESERVE
-    if plain_length > limit:
-        raise DomainError(
-            N_(
-                "This text has {length} characters; the limit is {limit} ({what}). Please shorten it."
-            ),
-            length=plain_length,
-            limit=limit,
-            what=N_("a text message"),
-        )
+    _check_length(plain_length, has_media=bool(notice.photo_file_id or notice.document_file_id))
     notice.text = html
     notice.editor_id = None
     audit.record(
@@ -441,40 +433,30 @@ async def scheduled_and_recent(
 async def acknowledge(
     session: AsyncSession, actor: Actor, notice_id: int, *, now: datetime
 ) -> bool:
-    """ "I have read it". Only someone the notice was sent to; a second tap changes nothing."""
-    if actor.resident_id is None:
-        raise NotAllowed(N_("This notice was not sent to you."))
+    """ "I have read it". Only someone the notice (or its reminder) was sent to; a second tap changes nothing."""
+    base = purpose(notice_id)
     delivery = (
         await session.exec(
-            select(OutboxMessage.household_id)
-            .where(col(OutboxMessage.purpose).in_([purpose(notice_id)]))
+            select(OutboxMessage.id, OutboxMessage.household_id)
+            .where(
+                or_(
+                    OutboxMessage.purpose == base, col(OutboxMessage.purpose).startswith(f"{base}:")
+                )
+            )
             .where(OutboxMessage.resident_id == actor.resident_id)
         )
     ).first()
-    notice = await session.get(Notice, notice_id)
-    if notice is None or (
-        delivery is None and not await _was_sent_to(session, notice_id, actor.resident_id)
-    ):
+    if actor.resident_id is None or delivery is None:
         raise NotAllowed(N_("This notice was not sent to you."))
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     result = await session.exec(
         insert(NoticeAck)
-        .values(notice_id=notice_id, resident_id=actor.resident_id, household_id=delivery, at=now)
+        .values(
+            notice_id=notice_id, resident_id=actor.resident_id, household_id=delivery[1], at=now
+        )
         .on_conflict_do_nothing(index_elements=["notice_id", "resident_id"])
     )
     return bool(result.rowcount)
-
-
-async def _was_sent_to(session: AsyncSession, notice_id: int, resident_id: int) -> bool:
-    """Also true for a reminder of the notice."""
-    row = (
-        await session.exec(
-            select(OutboxMessage.id)
-            .where(col(OutboxMessage.purpose).startswith(f"{purpose(notice_id)}:"))
-            .where(OutboxMessage.resident_id == resident_id)
-        )
-    ).first()
-    return row is not None
 
 
 async def notices_for_resident(

@@ -85,7 +85,7 @@ async def test_targets_reach_only_the_right_people(world):
     await liaison.press("指定角色")
     await liaison.press("物业服务人员")
     await liaison.send("请各位同事周五开会")
-    await liaison.press("否")
+    await liaison.press("是，请求确认阅读")
     await liaison.press("立即发送")
     await liaison.press("确认发送")
     await world.deliver()
@@ -100,6 +100,8 @@ async def test_targets_reach_only_the_right_people(world):
     )
     assert not any("电梯" in t for t in far_owner.texts())
     assert any("开会" in t for t in staff.texts()) and not any("开会" in t for t in owner.texts())
+    await staff.press("我已阅读")  # a notice to a role has no household behind it
+    assert "已记录" in staff.last_text
 
 
 async def test_nobody_outside_the_senders_compound_is_reached(world, tmp_path):
