@@ -5,7 +5,7 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.runtime import Runtime
-from jobs import housekeeping, notices
+from jobs import housekeeping, notices, tickets
 
 
 def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
@@ -31,4 +31,15 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         coalesce=True,
         replace_existing=True,
     )
+    for job, seconds in ((tickets.escalate_overdue, 60), (tickets.auto_confirm, 600)):
+        scheduler.add_job(
+            job,
+            "interval",
+            seconds=seconds,
+            args=[runtime],
+            id=f"tickets.{job.__name__}",
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )
     return scheduler

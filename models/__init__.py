@@ -28,11 +28,22 @@ from models.places import (
     ServiceModel,
     SubDistrict,
 )
-from models.system import ConversationState, ProcessedUpdate
+from models.system import ConversationState, PendingInput, ProcessedUpdate
+from models.tickets import (
+    OPEN_STATUSES,
+    Ticket,
+    TicketCategory,
+    TicketDraft,
+    TicketEvent,
+    TicketFollower,
+    TicketPhoto,
+    TicketStatus,
+)
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "OPEN_STATUSES",
     "AuditEvent",
     "Building",
     "City",
@@ -52,6 +63,7 @@ __all__ = [
     "NoticeStatus",
     "OutboxMessage",
     "OutboxStatus",
+    "PendingInput",
     "ProcessedUpdate",
     "PropertyCompany",
     "Resident",
@@ -62,5 +74,12 @@ __all__ = [
     "StartAttempt",
     "SubDistrict",
     "TargetKind",
+    "Ticket",
+    "TicketCategory",
+    "TicketDraft",
+    "TicketEvent",
+    "TicketFollower",
+    "TicketPhoto",
+    "TicketStatus",
     "metadata",
 ]

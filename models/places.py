@@ -84,6 +84,11 @@ class Compound(SQLModel, table=True):
     name: str = Field(max_length=100)
     service_model: str = enum_field(ServiceModel, default=ServiceModel.NONE)
     company_id: int | None = Field(default=None, foreign_key="property_company.id", index=True)
+    # Service levels: a Wuhan red-property compound publicly runs "15 minutes, 24 hours".
+    sla_response_minutes: int = Field(default=15, sa_column_kwargs={"server_default": "15"})
+    sla_handling_hours: int = Field(default=24, sa_column_kwargs={"server_default": "24"})
+    sla_supervisor_hours: int = Field(default=48, sa_column_kwargs={"server_default": "48"})
+    auto_confirm_days: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
 
 
 class Grid(SQLModel, table=True):

@@ -30,3 +30,17 @@ class ProcessedUpdate(SQLModel, table=True):
         sa_column=sa.Column(sa.BigInteger(), primary_key=True, autoincrement=False)
     )
     processed_at: datetime = utc_field(nullable=False, index=True)
+
+
+class PendingInput(SQLModel, table=True):
+    """What a person's next message answers (a reason, a note, a comment) for which record.
+
+    Kept in the database rather than in memory, so a restart in between loses nothing.
+    """
+
+    __tablename__ = "pending_input"
+    resident_id: int = Field(foreign_key="resident.id", primary_key=True)
+    purpose: str = Field(max_length=32)
+    ref_id: int
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    updated_at: datetime = utc_field(nullable=False)

@@ -1,0 +1,354 @@
+"""Tickets as residents and staff use them: report, handle, confirm, rate; SLA; permissions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from jobs.tickets import auto_confirm, escalate_overdue
+from models import Role, Ticket, TicketEvent, TicketFollower, TicketPhoto
+from services.roster import import_roster
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def _cast(world):  # type: ignore[no-untyped-def]
+    await world.seed_roster()
+    owner, neighbour, staff, liaison, supervisor = (
+        world.user("王芳"), world.user("陈邻居"), world.user("陈师傅"), world.user("刘书记"), world.user("赵总监"),
+    )  # fmt: skip
+    await world.onboard(owner, "1栋 1单元 101", "owner")
+    await world.onboard(neighbour, "1栋 1单元 202", "owner")
+    await world.join_as(staff, Role.STAFF)
+    await world.join_as(liaison, Role.LIAISON)
+    await world.join_as(supervisor, Role.SUPERVISOR)
+    return owner, neighbour, staff, liaison, supervisor
+
+
+async def _report(
+    person,
+    *,
+    category="公共部位日常维修",
+    urgent=False,
+    text="3楼楼道灯不亮",
+    photo=True,
+    where="building",
+):  # type: ignore[no-untyped-def]
+    await person.send("/report")
+    await person.press(category)
+    await person.press("⚠️ 紧急" if urgent else "不紧急")
+    await person.send(text)
+    if photo:
+        await person.send_photo(b"JPEG-broken-light")
+        await person.press("完成")
+    else:
+        await person.press("不加照片")
+    if where == "building":
+        await person.press("在楼栋里")
+        await person.press("1栋")
+        await person.send("3")
+    elif where == "home":
+        await person.press("在我家")
+    else:
+        await person.send_location(30.6312, 114.3120)
+
+
+async def _ticket(world, ticket_id: int = 1) -> Ticket:  # type: ignore[no-untyped-def]
+    async with world.session() as session:
+        return await session.get(Ticket, ticket_id)
+
+
+async def test_the_whole_path_report_handle_confirm_rate(world):
+    owner, _neighbour, staff, _liaison, _sup = await _cast(world)
+    await _report(owner)
+    assert (
+        "请核对" in owner.last_text
+        and "1栋，3 层" in owner.last_text
+        and "照片：1 张" in owner.last_text
+    )
+    await owner.press("提交报事")
+    assert "工单 #1" in owner.last_text
+    await world.deliver()
+    assert "新工单 #1" in staff.last_text
+    await staff.send("/tickets")
+    await staff.press("#1")
+    assert "楼道灯" in staff.last_text
+    await staff.press("受理")
+    await world.deliver()
+    assert "已被物业受理" in owner.last_text
+    await staff.press("完成")
+    assert "处理后的照片" in staff.last_text
+    await staff.send_photo(b"JPEG-light-fixed")
+    await world.deliver()
+    assert "已处理完毕" in owner.last_text and owner.last_message.buttons() == [
+        "已修好，确认",
+        "没修好，重新处理",
+    ]
+    await owner.press("已修好，确认")
+    await owner.press("5★")
+    await owner.send("师傅很快，谢谢")
+    assert "感谢您的意见" in owner.last_text
+    ticket = await _ticket(world)
+    assert (ticket.status, ticket.rating, ticket.rating_comment) == (
+        "confirmed",
+        5,
+        "师傅很快，谢谢",
+    )
+    async with world.session() as session:
+        photos = (await session.exec(select(TicketPhoto))).all()
+        kinds = [
+            e.kind for e in (await session.exec(select(TicketEvent).order_by(TicketEvent.id))).all()
+        ]
+    assert [p.after for p in photos] == [False, True]
+    assert kinds == ["report", "acknowledge", "photo", "done", "confirm"]
+    await owner.send("/mytickets")
+    assert owner.last_message.buttons()[0].startswith("#1 · 已确认完成")
+
+
+async def test_location_and_home_reports(world):
+    owner, *_ = await _cast(world)
+    await _report(owner, where="location", photo=False)
+    assert "分享的位置" in owner.last_text
+    await owner.press("提交报事")
+    ticket = await _ticket(world)
+    assert (round(ticket.latitude, 4), round(ticket.longitude, 4)) == (30.6312, 114.312)
+    await _report(owner, where="home", photo=False, category="清扫保洁")
+    await owner.press("提交报事")
+    assert (await _ticket(world, 2)).household_id is not None
+
+
+async def test_reopen_reject_and_cancel(world):
+    owner, _neighbour, staff, *_ = await _cast(world)
+    await _report(owner, photo=False)
+    await owner.press("提交报事")
+    await staff.send("/tickets")
+    await staff.press("#1")
+    await staff.press("开始处理")
+    await staff.press("完成")
+    await staff.press("跳过")
+    await world.deliver()
+    await owner.press("没修好，重新处理")
+    await world.deliver()
+    assert (await _ticket(world)).status == "reopened"
+    assert "新工单 #1" in staff.last_text  # staff hear about the reopened ticket
+    await staff.send("/tickets")
+    await staff.press("#1")
+    await staff.press("不予受理")
+    await staff.send("属于业主自家设施，不在公共维修范围")
+    await world.deliver()
+    assert "未予受理" in owner.last_text and "自家设施" in owner.last_text
+    # a second report, cancelled by the reporter before work starts
+    await _report(owner, photo=False, category="绿化养护")
+    await owner.press("提交报事")
+    await owner.send("/mytickets")
+    await owner.press("#2")
+    await owner.press("撤销我的报事")
+    assert (await _ticket(world, 2)).status == "cancelled"
+    await owner.press_data("v1:tk:cancel:2")
+    assert "不能执行" in owner.last_text
+
+
+async def test_illegal_moves_through_the_bot_are_refused(world):
+    owner, _n, staff, *_ = await _cast(world)
+    await _report(owner, photo=False)
+    await owner.press("提交报事")
+    await staff.send("/tickets")
+    await staff.press("#1")
+    await staff.press_data("v1:tk:done:1")  # done straight from new
+    assert "不能执行" in staff.last_text
+    await owner.press_data("v1:tk:confirm:1")
+    assert "不能执行" in owner.last_text
+    await owner.press_data("v1:tk:acknowledge:1")
+    assert "只有本小区的物业服务人员" in owner.last_text
+    assert (await _ticket(world)).status == "new"
+
+
+async def test_duplicate_offer_lets_a_neighbour_follow(world):
+    owner, neighbour, staff, *_ = await _cast(world)
+    await _report(owner, photo=False)
+    await owner.press("提交报事")
+    await _report(neighbour, photo=False, text="楼道灯坏了")
+    assert "工单 #1" in neighbour.last_text
+    await neighbour.press("+1，关注工单 #1")
+    assert "已关注工单 #1" in neighbour.last_text
+    async with world.session() as session:
+        assert len((await session.exec(select(Ticket))).all()) == 1
+        assert len((await session.exec(select(TicketFollower))).all()) == 1
+    await staff.send("/tickets")
+    await staff.press("#1")
+    await staff.press("受理")
+    await world.deliver()
+    assert "已被物业受理" in neighbour.last_text
+
+
+async def test_wrong_input_at_each_step(world):
+    owner, *_ = await _cast(world)
+    await owner.send("/report")
+    await owner.send("灯坏了")
+    assert "按钮" in owner.last_text
+    await owner.press("公共部位日常维修")
+    await owner.send_photo(b"x")
+    assert "按钮" in owner.last_text
+    await owner.press("不紧急")
+    await owner.send_location(1, 2)
+    assert "文字" in owner.last_text
+    await owner.send("x")
+    assert "几句话" in owner.last_text
+    await owner.send("楼道灯坏了")
+    await owner.send("这不是照片")
+    assert "照片" in owner.last_text
+    for _ in range(5):
+        await owner.send_photo(b"p")
+    await owner.send_photo(b"p")
+    assert "最多 5 张" in owner.last_text
+    await owner.press("完成")
+    await owner.send("随便")
+    assert "分享位置" in owner.last_text
+    await owner.press("在楼栋里")
+    await owner.press("2栋")
+    await owner.send("三楼")
+    assert "数字" in owner.last_text
+    await owner.send("/mytickets")
+    assert "/cancel" in owner.last_text
+    await owner.send("3")
+    await owner.press("提交报事")
+    assert "工单 #1" in owner.last_text
+
+
+async def test_cancel_and_restart_mid_report(world):
+    owner, *_ = await _cast(world)
+    await owner.send("/report")
+    await owner.press("清扫保洁")
+    await owner.send("/cancel")
+    assert "已取消" in owner.last_text
+    await owner.send("/report")
+    await owner.press("清扫保洁")
+    await owner.press("不紧急")
+    await world.restart()
+    await owner.send("电梯口有垃圾")
+    assert "照片" in owner.last_text
+    await owner.press("不加照片")
+    await owner.press("在我家")
+    await owner.press("提交报事")
+    assert (await _ticket(world)).description == "电梯口有垃圾"
+
+
+async def test_sla_escalates_once_per_level_even_across_restarts(world, clock):
+    owner, _n, _staff, liaison, supervisor = await _cast(world)
+    await _report(owner, photo=False)
+    await owner.press("提交报事")
+    await world.deliver()
+    before = len(liaison.bot_messages), len(supervisor.bot_messages)
+    clock.advance(minutes=14)
+    assert await escalate_overdue(world.runtime) == 0
+    clock.advance(minutes=2)
+    assert await escalate_overdue(world.runtime) == 1
+    assert await escalate_overdue(world.runtime) == 0
+    await world.restart()
+    assert await escalate_overdue(world.runtime) == 0
+    await world.deliver()
+    assert len(liaison.bot_messages) == before[0] + 1 and "超时工单 #1" in liaison.last_text
+    assert len(supervisor.bot_messages) == before[1]
+    clock.advance(hours=48)
+    assert await escalate_overdue(world.runtime) == 1
+    assert await escalate_overdue(world.runtime) == 0
+    await world.deliver()
+    assert "已上报义务质量总监" in supervisor.last_text
+    assert len(liaison.bot_messages) == before[0] + 1
+
+
+async def test_urgent_reports_alert_staff_and_liaison_at_night(world, clock):
+    owner, _n, staff, liaison, _sup = await _cast(world)
+    clock.set(datetime(2026, 11, 2, 23, 30, tzinfo=SHANGHAI).astimezone(UTC))
+    await _report(owner, urgent=True, category="设施设备运行", text="电梯困人！", photo=False)
+    await owner.press("提交报事")
+    await world.deliver()
+    assert "紧急工单 #1" in staff.last_text and "紧急工单 #1" in liaison.last_text
+    await _report(owner, category="绿化养护", text="草坪需要修剪", photo=False, where="home")
+    await owner.press("提交报事")
+    await world.deliver()
+    assert "新工单 #2" not in staff.last_text  # ordinary tickets wait for the morning
+
+
+async def test_a_resident_never_sees_another_households_ticket(world):
+    owner, neighbour, *_ = await _cast(world)
+    await _report(owner, where="home", photo=False)
+    await owner.press("提交报事")
+    await neighbour.send("/help")
+    await neighbour.press_data("v1:tk:view:1")
+    assert "不存在" in neighbour.last_text
+    await neighbour.send("/mytickets")
+    assert "还没有工单" in neighbour.last_text
+    await neighbour.press_data("v1:tk:cancel:1")
+    assert (await _ticket(world)).status == "new"
+
+
+async def test_staff_of_another_compound_cannot_act(world, tmp_path):
+    owner, *_ = await _cast(world)
+    other = tmp_path / "other.csv"
+    other.write_text(
+        "city,district,sub_district,community,compound,building,unit,room,registered_area,grid,owner_name\n"
+        "武汉市,江岸区,后湖街道,幸福社区,和平里,1栋,1单元,101,80.00,第三网格,钱七\n",
+        encoding="utf-8",
+    )
+    async with world.session() as session:
+        assert (await import_roster(session, other, now=world.clock.now())).ok
+    stranger = world.user("外小区师傅")
+    await world.join_as(stranger, Role.STAFF, "compound:和平里")
+    await _report(owner, photo=False)
+    await owner.press("提交报事")
+    await stranger.send("/tickets")
+    assert "没有待处理" in stranger.last_text
+    await stranger.press_data("v1:tk:acknowledge:1")
+    assert "不存在" in stranger.last_text
+    await stranger.press_data("v1:tk:acknowledge:x")
+    assert "不再有效" in stranger.last_text
+    assert (await _ticket(world)).status == "new"
+
+
+async def test_a_liaison_files_for_a_household(world):
+    owner, _n, staff, liaison, _sup = await _cast(world)
+    await liaison.send("/report")
+    await liaison.press("替住户代办")
+    await liaison.send("1栋 9单元 999")
+    assert "没有这个住户" in liaison.last_text
+    await liaison.send("1栋 1单元 101")
+    await liaison.press("秩序维护")
+    await liaison.press("不紧急")
+    await liaison.send("楼下有车辆堵住消防通道")
+    await liaison.press("不加照片")
+    await liaison.press("在我家")
+    await liaison.press("提交报事")
+    ticket = await _ticket(world)
+    async with world.session() as session:
+        from models import Resident
+
+        filer = await session.get(Resident, ticket.filed_by_id)
+        reporter = await session.get(Resident, ticket.reporter_id)
+    assert filer.display_name == "刘书记" and reporter.display_name == "王芳"
+    await staff.send("/tickets")
+    await staff.press("#1")
+    await staff.press("受理")
+    await world.deliver()
+    assert "已被物业受理" in owner.last_text and "已被物业受理" in liaison.last_text
+
+
+async def test_unconfirmed_fixes_confirm_themselves(world, clock):
+    owner, _n, staff, *_ = await _cast(world)
+    await _report(owner, photo=False)
+    await owner.press("提交报事")
+    await staff.send("/tickets")
+    await staff.press("#1")
+    await staff.press("开始处理")
+    await staff.press("完成")
+    await staff.press("跳过")
+    clock.advance(days=2)
+    assert await auto_confirm(world.runtime) == 0
+    clock.advance(days=1, seconds=1)
+    assert await auto_confirm(world.runtime) == 1
+    assert await auto_confirm(world.runtime) == 0
+    await world.deliver()
+    assert "自动确认" in owner.last_text
+    assert (await _ticket(world)).status == "confirmed"
