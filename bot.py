@@ -282,6 +282,30 @@ def admin_invite_role(
     return _run_cli(settings, work)
 
 
+def admin_service_levels(settings: Settings, compound: str, values: dict[str, int | None]) -> int:
+    from services.places import compound_by_name
+    from services.tickets import configure_service_levels
+
+    _ = translator(settings.default_language)
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, compound)
+            place = await configure_service_levels(
+                session, place.id, now=runtime.clock.now(), **values
+            )
+        print(
+            _(N_("{compound}: respond within {response} minutes, handle within {handling} hours, "
+                 "quality supervisor after {supervisor} hours, auto-confirm after {days} days.")).format(
+                compound=place.name, response=place.sla_response_minutes, handling=place.sla_handling_hours,
+                supervisor=place.sla_supervisor_hours, days=place.auto_confirm_days,
+            )
+        )  # fmt: skip
+        return 0
+
+    return _run_cli(settings, work)
+
+
 def _parse_role(text: str, _: Any) -> Any:
     from models import Role
 
@@ -336,6 +360,14 @@ def build_parser() -> argparse.ArgumentParser:
     role_invite.add_argument("scope")
     role_invite.add_argument("--ttl-days", type=int, default=None)
     role_invite.add_argument("--bot-username", default=None)
+    levels = admin.add_parser(
+        "service-levels", help="show or set a compound's ticket service levels"
+    )
+    levels.add_argument("compound")
+    levels.add_argument("--response-minutes", type=int)
+    levels.add_argument("--handling-hours", type=int)
+    levels.add_argument("--supervisor-hours", type=int)
+    levels.add_argument("--auto-confirm-days", type=int)
     return parser
 
 
@@ -368,6 +400,14 @@ def main(argv: list[str] | None = None) -> int:
         return admin_revoke(settings, args.code)
     if args.admin == "grant":
         return admin_grant(settings, args.role, args.scope, args.user)
+    if args.admin == "service-levels":
+        values = {
+            "response_minutes": args.response_minutes,
+            "handling_hours": args.handling_hours,
+            "supervisor_hours": args.supervisor_hours,
+            "auto_confirm_days": args.auto_confirm_days,
+        }
+        return admin_service_levels(settings, args.compound, values)
     if args.admin == "invite-role":
         return admin_invite_role(settings, args.role, args.scope, ttl, bot_username)
     return 2

@@ -520,3 +520,37 @@ async def comment(session: AsyncSession, actor: Actor, ticket_id: int, text: str
         raise NotAllowed(N_("Only the resident who reported this can do that."))
     ticket.rating_comment = (text or "").strip()[:500] or None
     return ticket
+
+
+async def configure_service_levels(
+    session: AsyncSession,
+    compound_id: int,
+    *,
+    now: datetime,
+    response_minutes: int | None = None,
+    handling_hours: int | None = None,
+    supervisor_hours: int | None = None,
+    auto_confirm_days: int | None = None,
+) -> Compound:
+    """Per-compound targets; the quality supervisor's threshold must come after the handling one."""
+    compound = await session.get(Compound, compound_id)
+    if response_minutes is not None:
+        compound.sla_response_minutes = response_minutes
+    if handling_hours is not None:
+        compound.sla_handling_hours = handling_hours
+    if supervisor_hours is not None:
+        compound.sla_supervisor_hours = supervisor_hours
+    if auto_confirm_days is not None:
+        compound.auto_confirm_days = auto_confirm_days
+    if (
+        min(compound.sla_response_minutes, compound.sla_handling_hours, compound.auto_confirm_days)
+        < 1
+    ):
+        raise DomainError(N_("Service levels must be at least 1."))
+    if compound.sla_supervisor_hours <= compound.sla_handling_hours:
+        raise DomainError(N_("The supervisor threshold must be longer than the handling target."))
+    audit.record(session, at=now, actor_id=None, action="compound.service_levels", subject_type="compound",
+                 subject_id=compound.id, response_minutes=compound.sla_response_minutes,
+                 handling_hours=compound.sla_handling_hours, supervisor_hours=compound.sla_supervisor_hours,
+                 auto_confirm_days=compound.auto_confirm_days)  # fmt: skip
+    return compound

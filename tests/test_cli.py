@@ -98,3 +98,32 @@ def test_without_a_token_the_bot_starts_the_demo(tmp_path):
     text = "".join(output)
     assert "Red Property demo is running" in text, text[-2000:]
     assert f"127.0.0.1:{env['DEMO_PORT']}" in text
+
+
+async def test_service_levels_are_set_per_compound(database_url, monkeypatch, capsys):
+    def run() -> tuple[int, int]:
+        _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
+        ok = _cli(
+            monkeypatch,
+            database_url,
+            "admin",
+            "service-levels",
+            "幸福家园",
+            "--response-minutes",
+            "30",
+        )
+        bad = _cli(
+            monkeypatch,
+            database_url,
+            "admin",
+            "service-levels",
+            "幸福家园",
+            "--supervisor-hours",
+            "10",
+        )
+        return ok, bad
+
+    assert await asyncio.to_thread(run) == (0, 1)
+    captured = capsys.readouterr()
+    assert "respond within 30 minutes, handle within 24 hours" in captured.out
+    assert "supervisor threshold must be longer" in captured.err

@@ -352,3 +352,32 @@ async def test_unconfirmed_fixes_confirm_themselves(world, clock):
     await world.deliver()
     assert "自动确认" in owner.last_text
     assert (await _ticket(world)).status == "confirmed"
+
+
+async def test_assign_and_notes_internal_or_for_the_resident(world):
+    owner, _n, staff, *_ = await _cast(world)
+    colleague = world.user("李师傅")
+    await world.join_as(colleague, Role.STAFF)
+    await _report(owner, photo=False)
+    await owner.press("提交报事")
+    await staff.send("/tickets")
+    await staff.press("#1")
+    await staff.press("指派")
+    await staff.press("李师傅")
+    assert "已指派" in staff.last_text
+    await staff.send("/tickets")
+    await staff.press("#1")
+    await staff.press("内部备注")
+    await staff.send("需要买新灯管")
+    await staff.press("给住户的说明")
+    await staff.send("灯管已订购，明天更换")
+    await world.deliver()
+    assert "灯管已订购" in owner.last_text
+    assert not any("买新灯管" in t for t in owner.texts())
+    await owner.send("/mytickets")
+    await owner.press("#1")
+    await owner.press("处理记录")
+    assert "灯管已订购" in owner.last_text and "买新灯管" not in owner.last_text
+    await staff.press("处理记录")
+    assert "买新灯管" in staff.last_text and "（内部）" in staff.last_text
+    assert (await _ticket(world)).assignee_id is not None
