@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock = field(default_factory=SystemClock)
     bot_username: str = "RedPropertyBot"
+    # SQLite has one writer at a time: writers queue on this lock instead of sleeping in SQLite.
+    write_gate: asyncio.Lock | None = None
     # Set by the outbox sender so producers can wake it after they commit.
     outbox_waker: Callable[[], None] | None = None
 
@@ -30,7 +33,10 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         engine = create_engine(settings.database_url)
-        return cls(settings, engine, session_factory(engine), clock or SystemClock())
+        gate = asyncio.Lock() if settings.is_sqlite else None
+        return cls(
+            settings, engine, session_factory(engine), clock or SystemClock(), write_gate=gate
+        )
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -1,4 +1,9 @@
-"""Flood control as Telegram applies it: a global rate and a per-chat rate, as token buckets."""
+"""Telegram's limits: sizes of texts and button data, and flood control as token buckets.
+
+Telegram answers a bot that sends too fast with 429 and a retry_after; it applies a global rate
+(about 30 messages per second) and a per-chat rate (about one message per second). The buckets
+take an injectable monotonic clock so tests can be deterministic.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,10 @@ from dataclasses import dataclass
 
 @dataclass
 class ApiLimits:
-    max_text: int = 4096
+    max_text: int = 4096  # characters after entity parsing
     max_caption: int = 1024
-    max_callback_data: int = 64
+    max_callback_data: int = 64  # bytes, UTF-8
+    max_callback_answer: int = 200  # characters of an answerCallbackQuery text
     global_rate: float | None = None  # sends per second across all chats; None = unlimited
     per_chat_rate: float | None = None  # sends per second per chat; None = unlimited
     per_chat_burst: int = 1
@@ -20,6 +26,10 @@ class ApiLimits:
 
 
 class TokenBucket:
+    """`capacity` tokens, refilled at `rate` per second; one send takes one token."""
+
+    __slots__ = ("capacity", "clock", "rate", "stamp", "tokens")
+
     def __init__(self, rate: float, capacity: float, clock: Callable[[], float]) -> None:
         self.rate = rate
         self.capacity = capacity
@@ -27,15 +37,13 @@ class TokenBucket:
         self.clock = clock
         self.stamp = clock()
 
-    def _refill(self) -> None:
+    def wait_needed(self) -> float:
+        """Seconds until one token is available (0 if one is available now)."""
         now = self.clock()
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-
-    def wait_needed(self) -> float:
-        """Seconds until one token is available (0 if one is available now)."""
-        self._refill()
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        # The epsilon keeps float rounding from refusing a send that is exactly on time.
+        return 0.0 if self.tokens >= 1 - 1e-9 else (1 - self.tokens) / self.rate
 
     def take(self) -> None:
         self.tokens -= 1
@@ -49,6 +57,7 @@ class FloodControl:
         self.configure(limits)
 
     def configure(self, limits: ApiLimits) -> None:
+        """New limits start with full buckets (as if the bot had been quiet)."""
         self.limits = limits
         self.global_bucket = (
             TokenBucket(limits.global_rate, max(1.0, limits.global_rate), self.clock)
@@ -57,20 +66,26 @@ class FloodControl:
         )
         self.chat_buckets: dict[int, TokenBucket] = {}
 
+    def _chat_bucket(self, chat_id: int) -> TokenBucket | None:
+        if not self.limits.per_chat_rate:
+            return None
+        bucket = self.chat_buckets.get(chat_id)
+        if bucket is None:
+            capacity = float(max(1, self.limits.per_chat_burst))
+            bucket = TokenBucket(self.limits.per_chat_rate, capacity, self.clock)
+            self.chat_buckets[chat_id] = bucket
+        return bucket
+
     def check(self, chat_id: int) -> int | None:
-        """None when allowed (and the tokens are taken), else seconds to wait."""
-        waits = []
-        chat_bucket = None
-        if self.limits.per_chat_rate:
-            chat_bucket = self.chat_buckets.get(chat_id)
-            if chat_bucket is None:
-                chat_bucket = self.chat_buckets[chat_id] = TokenBucket(
-                    self.limits.per_chat_rate, float(self.limits.per_chat_burst), self.clock
-                )
-            waits.append(chat_bucket.wait_needed())
-        if self.global_bucket is not None:
-            waits.append(self.global_bucket.wait_needed())
-        wait = max(waits, default=0.0)
+        """None when the send may go out (its tokens are taken), else the retry_after.
+
+        Nothing is taken from any bucket when the send is refused, as Telegram sends nothing.
+        """
+        chat_bucket = self._chat_bucket(chat_id)
+        wait = max(
+            chat_bucket.wait_needed() if chat_bucket else 0.0,
+            self.global_bucket.wait_needed() if self.global_bucket else 0.0,
+        )
         if wait > 0:
             return self.limits.retry_after or max(1, math.ceil(wait))
         if chat_bucket is not None:

@@ -1,8 +1,10 @@
-"""What the emulator remembers: users, chat histories, files, and the messages users see."""
+"""What the emulator remembers: chats with their message histories, stored files, and the signal
+that wakes coroutines waiting for a chat to change."""
 
 from __future__ import annotations
 
-import itertools
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,17 +17,19 @@ class ChatMessage:
     chat_id: int
     from_bot: bool
     date: int
-    kind: str = "text"  # text | photo | document | location | contact
-    text: str | None = None
-    html: str | None = None
+    text: str | None = None  # plain text (entities parsed out) of a text message
+    html: str | None = None  # the text or caption as sent, when parse_mode was HTML
     caption: str | None = None
     parse_mode: str | None = None
+    kind: str = "text"  # text | photo | document | location | contact
     photo_file_id: str | None = None
-    document: dict[str, Any] | None = None
+    document: dict[str, Any] | None = None  # file_id, file_name, mime_type, ...
     location: dict[str, float] | None = None
     inline_keyboard: list[list[dict[str, Any]]] | None = None
     edited: bool = False
-    raw: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)  # the Message object the bot receives
+    contact: dict[str, Any] | None = None
+    entities: list[dict[str, Any]] = field(default_factory=list)  # of the text or caption
 
     @property
     def content(self) -> str:
@@ -35,28 +39,32 @@ class ChatMessage:
         return [button["text"] for row in self.inline_keyboard or [] for button in row]
 
     def to_json(self) -> dict[str, Any]:
+        """The message for the control API and events (JSON-able, with file URLs)."""
+        document_id = self.document["file_id"] if self.document else None
         return {
             "message_id": self.message_id,
             "chat_id": self.chat_id,
             "from_bot": self.from_bot,
             "date": self.date,
             "kind": self.kind,
+            "content": self.content,
             "text": self.text,
             "html": self.html,
             "caption": self.caption,
+            "parse_mode": self.parse_mode,
+            "entities": self.entities,
             "photo_file_id": self.photo_file_id,
             "photo_url": f"/_emulator/files/{self.photo_file_id}" if self.photo_file_id else None,
             "document": self.document,
-            "document_url": f"/_emulator/files/{self.document['file_id']}"
-            if self.document
-            else None,
+            "document_url": f"/_emulator/files/{document_id}" if document_id else None,
             "location": self.location,
+            "contact": self.contact,
             "inline_keyboard": self.inline_keyboard,
             "edited": self.edited,
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class StoredFile:
     file_id: str
     unique_id: str
@@ -64,31 +72,77 @@ class StoredFile:
     file_name: str | None = None
     mime_type: str | None = None
 
+    @property
+    def file_path(self) -> str:
+        """Where the bot downloads it: GET /file/bot<token>/<file_path>."""
+        return f"files/{self.file_id}"
 
-@dataclass
+
+class Signal:
+    """Wakes coroutines waiting for a predicate on emulator state to become true.
+
+    `notify()` is synchronous because state changes in plain methods (a user sending, a request
+    being handled). Notifications are coalesced into one task, and none is scheduled while
+    nobody waits, so a busy emulator pays nothing for it.
+    """
+
+    def __init__(self) -> None:
+        self._condition = asyncio.Condition()
+        self._waiting = 0
+        self._scheduled = False
+
+    def notify(self) -> None:
+        if self._waiting and not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().create_task(self._notify_all())
+
+    async def _notify_all(self) -> None:
+        self._scheduled = False
+        async with self._condition:
+            self._condition.notify_all()
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> None:
+        """Return once predicate() is true; raise TimeoutError after `timeout` seconds."""
+        if predicate():
+            return
+        self._waiting += 1
+        try:
+            async with asyncio.timeout(timeout), self._condition:
+                await self._condition.wait_for(predicate)
+        finally:
+            self._waiting -= 1
+
+
 class Chat:
-    user_id: int
-    messages: list[ChatMessage] = field(default_factory=list)
-    by_id: dict[int, ChatMessage] = field(default_factory=dict)
-    reply_keyboard: list[list[str]] | None = None
-    one_time_keyboard: bool = False
-    blocked: bool = False
+    """The private chat between the bot and one user (chat id == user id)."""
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        self.messages: list[ChatMessage] = []
+        self.bot_messages: list[ChatMessage] = []
+        self.by_id: dict[int, ChatMessage] = {}
+        self.reply_keyboard: list[list[dict[str, Any]]] | None = None  # the buttons as sent
+        self.one_time_keyboard = False
+        self.blocked = False
+        self.menu_button: dict[str, Any] | None = None
+        self.changed = Signal()
 
     def add(self, message: ChatMessage) -> None:
         self.messages.append(message)
         self.by_id[message.message_id] = message
+        if message.from_bot:
+            self.bot_messages.append(message)
 
-    def remove(self, message_id: int) -> bool:
+    def remove(self, message_id: int) -> ChatMessage | None:
         message = self.by_id.pop(message_id, None)
-        if message is None:
-            return False
-        self.messages.remove(message)
-        return True
+        if message is not None:  # deletions are rare, so a linear removal is fine
+            self.messages.remove(message)
+            if message.from_bot:
+                self.bot_messages.remove(message)
+        return message
 
-
-class Counter:
-    def __init__(self, start: int = 1) -> None:
-        self._it = itertools.count(start)
-
-    def next(self) -> int:
-        return next(self._it)
+    @property
+    def keyboard_labels(self) -> list[list[str]] | None:
+        if self.reply_keyboard is None:
+            return None
+        return [[button["text"] for button in row] for row in self.reply_keyboard]

@@ -1,24 +1,38 @@
-"""A Telegram user in the emulator: sends messages and presses buttons, sees what the bot sent."""
+"""A Telegram user in the emulator: sends messages and presses buttons in the private chat with
+the bot, and sees what the bot sent there."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
-from emulator.state import ChatMessage
+from emulator.state import Chat, ChatMessage
 
 if TYPE_CHECKING:
-    from emulator.server import BotApiEmulator
+    from emulator.core import EmulatorCore
+
+_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
+MAX_USER_TEXT = 4096
+
+
+def _find_button(keyboard: list[list[dict[str, Any]]] | None, label: str) -> dict[str, Any] | None:
+    """The button labelled exactly `label`, else the first whose label contains it."""
+    buttons = [button for row in keyboard or [] for button in row]
+    for button in buttons:
+        if button["text"] == label:
+            return button
+    return next((button for button in buttons if label in button["text"]), None)
 
 
 class EmulatedUser:
     def __init__(
         self,
-        emulator: BotApiEmulator,
+        emulator: EmulatorCore,
         user_id: int,
         first_name: str,
-        last_name: str | None,
-        username: str | None,
-        language_code: str | None,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
     ) -> None:
         self.emulator = emulator
         self.id = user_id
@@ -26,9 +40,14 @@ class EmulatedUser:
         self.last_name = last_name
         self.username = username
         self.language_code = language_code
+        self.phone_number = f"+86138{user_id % 100_000_000:08d}"  # shared by request_contact
         self.callback_answers: list[dict[str, Any]] = []
 
+    def __repr__(self) -> str:
+        return f"EmulatedUser(id={self.id}, first_name={self.first_name!r})"
+
     def as_json(self) -> dict[str, Any]:
+        """The user as a Telegram User object."""
         data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
         if self.last_name:
             data["last_name"] = self.last_name
@@ -38,16 +57,25 @@ class EmulatedUser:
             data["language_code"] = self.language_code
         return data
 
-    # --- acting ------------------------------------------------------------------------
+    @property
+    def chat(self) -> Chat:
+        return self.emulator.chats[self.id]
+
+    # --- acting (each returns the update_id the bot will receive) ------------------------
     def send(self, text: str) -> int:
+        """Send a text message; a leading /command gets its bot_command entity."""
+        if not text.strip():
+            raise ValueError("Telegram does not send empty messages")
+        if len(text) > MAX_USER_TEXT:
+            raise ValueError("Telegram clients split texts longer than 4096 characters")
         content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            command = text.split()[0]
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        command = _COMMAND.match(text)
+        if command:
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
         return self.emulator.user_message(self.id, **content)[0]
 
     def send_photo(self, data: bytes, caption: str | None = None) -> int:
-        stored = self.emulator.store_file(data, "photo.jpg", "image/jpeg")
+        stored = self.emulator.store_file(data, None, "image/jpeg")
         content: dict[str, Any] = {"photo": self.emulator.photo_sizes(stored)}
         if caption:
             content["caption"] = caption
@@ -74,53 +102,77 @@ class EmulatedUser:
         return self.emulator.user_message(self.id, **content)[0]
 
     def send_location(self, latitude: float, longitude: float) -> int:
-        return self.emulator.user_message(
-            self.id, location={"latitude": latitude, "longitude": longitude}
-        )[0]
+        location = {"latitude": float(latitude), "longitude": float(longitude)}
+        return self.emulator.user_message(self.id, location=location)[0]
 
-    def send_contact(self, phone_number: str) -> int:
-        contact = {"phone_number": phone_number, "first_name": self.first_name, "user_id": self.id}
+    def send_contact(self, phone_number: str | None = None) -> int:
+        """Share a contact: by default their own, as the "share my phone" button does."""
+        contact: dict[str, Any] = {
+            "phone_number": phone_number or self.phone_number,
+            "first_name": self.first_name,
+            "user_id": self.id,
+        }
+        if self.last_name:
+            contact["last_name"] = self.last_name
         return self.emulator.user_message(self.id, contact=contact)[0]
 
     def press(self, message_id: int, callback_data: str) -> int:
+        """Press an inline button with this callback_data on a bot message (data may be forged,
+        as a modified client can send any)."""
         return self.emulator.callback_query(self.id, message_id, callback_data)
 
     def press_button(self, text: str, message_id: int | None = None) -> int:
-        """Press an inline button by its label (exact, else contained), or a reply-keyboard key."""
-        candidates = (
-            [self.emulator.chats[self.id].by_id[message_id]]
-            if message_id is not None
-            else [m for m in reversed(self.bot_messages) if m.inline_keyboard]
+        """Press a button by its label, as a person would.
+
+        Inline keyboards are searched newest first (only `message_id`'s if given), an exact label
+        before one containing `text`; failing that, a button of the reply keyboard is "pressed" by
+        sending its label (or the user's contact, for a request_contact button).
+        """
+        chat = self.chat
+        if message_id is not None:
+            message = chat.by_id.get(message_id)
+            if message is None or not message.from_bot:
+                raise LookupError(f"no bot message {message_id} in chat {self.id}")
+            candidates = [message]
+        else:
+            candidates = [m for m in reversed(chat.bot_messages) if m.inline_keyboard]
+        for message in candidates:
+            button = _find_button(message.inline_keyboard, text)
+            if button is None:
+                continue
+            if "callback_data" not in button:
+                kind = next(k for k in button if k != "text")
+                raise LookupError(
+                    f"button {button['text']!r} is a {kind} button, not a callback one"
+                )
+            return self.press(message.message_id, button["callback_data"])
+        key = _find_button(chat.reply_keyboard, text) if message_id is None else None
+        if key is not None:
+            if key.get("request_contact"):
+                return self.send_contact()
+            if key.get("request_location"):
+                raise LookupError(f"{key['text']!r} asks for a location: use send_location()")
+            return self.send(key["text"])
+        shown = candidates[0].buttons() if candidates else []
+        raise LookupError(
+            f"no button {text!r}; newest inline keyboard: {shown}; "
+            f"reply keyboard: {chat.keyboard_labels}"
         )
-        for exact in (True, False):
-            for message in candidates:
-                for row in message.inline_keyboard or []:
-                    for button in row:
-                        if (button["text"] == text) if exact else (text in button["text"]):
-                            if "callback_data" not in button:
-                                raise LookupError(f"button {text!r} is not a callback button")
-                            return self.press(message.message_id, button["callback_data"])
-        for row in self.reply_keyboard or []:
-            if text in row:
-                return self.send(text)
-        labels = [b for m in candidates[:3] for b in m.buttons()]
-        raise LookupError(f"no button {text!r}; visible: {labels} / keyboard {self.reply_keyboard}")
 
     # --- seeing ------------------------------------------------------------------------
     @property
     def messages(self) -> list[ChatMessage]:
-        return self.emulator.chats[self.id].messages
+        """The whole chat, in order: edits applied in place, deleted messages gone."""
+        return self.chat.messages
 
     @property
     def bot_messages(self) -> list[ChatMessage]:
-        return [m for m in self.messages if m.from_bot]
+        return self.chat.bot_messages
 
     @property
     def last_bot_message(self) -> ChatMessage | None:
-        for message in reversed(self.messages):
-            if message.from_bot:
-                return message
-        return None
+        bot_messages = self.chat.bot_messages
+        return bot_messages[-1] if bot_messages else None
 
     @property
     def last_text(self) -> str:
@@ -129,10 +181,12 @@ class EmulatedUser:
 
     @property
     def reply_keyboard(self) -> list[list[str]] | None:
-        return self.emulator.chats[self.id].reply_keyboard
+        """Labels of the reply keyboard the user has now (None when there is none)."""
+        return self.chat.keyboard_labels
 
     @property
     def commands(self) -> list[tuple[str, str]]:
+        """The command menu this user sees."""
         return [
             (c["command"], c["description"])
             for c in self.emulator.commands_for(self.id, self.language_code)
@@ -141,6 +195,14 @@ class EmulatedUser:
     async def wait_for_bot_message(
         self, after_count: int | None = None, timeout: float = 5.0
     ) -> ChatMessage:
-        count = len(self.bot_messages) if after_count is None else after_count
-        await self.emulator.wait_for(lambda: len(self.bot_messages) > count, timeout)
-        return self.bot_messages[count]
+        """The bot message number `after_count` (0-based) once it exists; by default the next."""
+        bot_messages = self.chat.bot_messages
+        count = len(bot_messages) if after_count is None else after_count
+        try:
+            await self.chat.changed.wait_for(lambda: len(bot_messages) > count, timeout)
+        except TimeoutError:
+            raise TimeoutError(
+                f"{self!r} got no bot message #{count + 1} within {timeout} s "
+                f"(last: {self.last_text!r})"
+            ) from None
+        return bot_messages[count]

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.util import await_only
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor, CallbackContext, ExtBot
@@ -89,21 +90,38 @@ def pick_language(actor: Actor, telegram_code: str | None, default: str) -> str:
     return language_from_telegram(telegram_code, default)
 
 
-def track_writes(session: AsyncSession) -> list[bool]:
-    """A list that becomes non-empty once the session flushes or runs INSERT/UPDATE/DELETE."""
-    writes: list[bool] = []
-    sync_session = session.sync_session
+class WriteTracker:
+    """Notices the first write of a unit; on SQLite, also takes the process's write gate then.
 
-    @event.listens_for(sync_session, "do_orm_execute")
-    def _on_execute(state: ORMExecuteState) -> None:
+    SQLite allows one writer at a time and makes the others sleep and retry; queueing writers on
+    an asyncio lock instead keeps concurrent updates fast, while readers still run in parallel.
+    """
+
+    def __init__(self, session: AsyncSession, gate: asyncio.Lock | None) -> None:
+        self.happened = False
+        self.gate = gate
+        self.holding = False
+        sync_session = session.sync_session
+        event.listen(sync_session, "do_orm_execute", self._on_execute)
+        event.listen(sync_session, "before_flush", self._on_flush)
+
+    def _on_execute(self, state: ORMExecuteState) -> None:
         if state.is_insert or state.is_update or state.is_delete:
-            writes.append(True)
+            self._begin_write()
 
-    @event.listens_for(sync_session, "after_flush")
-    def _on_flush(_session: Session, _context: object) -> None:
-        writes.append(True)
+    def _on_flush(self, _session: Session, _context: object, _instances: object) -> None:
+        self._begin_write()
 
-    return writes
+    def _begin_write(self) -> None:
+        self.happened = True
+        if self.gate is not None and not self.holding:
+            await_only(self.gate.acquire())  # we are inside SQLAlchemy's greenlet here
+            self.holding = True
+
+    def release(self) -> None:
+        if self.holding:
+            self.holding = False
+            self.gate.release()
 
 
 class UnitOfWorkProcessor(BaseUpdateProcessor):
@@ -120,6 +138,7 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
         self.after_update: list[Callable[[Update, Unit], Awaitable[None]]] = []
         self.on_done: list[Callable[[int], None]] = []
         self._locks: dict[int, asyncio.Lock] = {}
+
         self._waiting: dict[int, int] = {}
 
     async def initialize(self) -> None:
@@ -159,12 +178,12 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
             )
             unit = Unit(update, session, actor, translator(language))
             token = _current_unit.set(unit)
-            writes = track_writes(session)
+            writes = WriteTracker(session, runtime.write_gate)
             try:
                 await coroutine
                 if unit.failed:
                     await session.rollback()
-                elif not (writes or session.new or session.dirty or session.deleted):
+                elif not (writes.happened or session.new or session.dirty or session.deleted):
                     # Nothing changed (e.g. /help): no need to remember the update id, and no
                     # write lock taken, so read-only updates run fully in parallel.
                     await session.commit()
@@ -182,9 +201,10 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                     except IntegrityError:
                         await session.rollback()
                         log.warning("update %s was processed concurrently", update.update_id)
-                for hook in self.after_update:
-                    await hook(update, unit)
             finally:
+                writes.release()
                 _current_unit.reset(token)
+            for hook in self.after_update:
+                await hook(update, unit)
         if self.application is not None and self.application.persistence is not None:
             await self.application.update_persistence()

@@ -11,6 +11,7 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from core.runtime import Runtime
+from handlers.context import WriteTracker
 from models import ConversationState
 
 
@@ -42,20 +43,27 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
         async with self.runtime.sessions() as session:
-            if new_state is None:
-                await session.exec(
-                    delete(ConversationState)
-                    .where(ConversationState.name == name)
-                    .where(ConversationState.key == _key_text(key))
-                )
-            else:
-                row = await session.get(ConversationState, (name, _key_text(key)))
-                if row is None:
-                    row = ConversationState(name=name, key=_key_text(key))
-                    session.add(row)
-                row.state = new_state
-                row.updated_at = self.runtime.clock.now()
-            await session.commit()
+            # Like a unit of work: hold a connection first, then take the SQLite write gate at
+            # the first write (the other order can deadlock against a full pool).
+            await session.connection()
+            writes = WriteTracker(session, self.runtime.write_gate)
+            try:
+                if new_state is None:
+                    await session.exec(
+                        delete(ConversationState)
+                        .where(ConversationState.name == name)
+                        .where(ConversationState.key == _key_text(key))
+                    )
+                else:
+                    row = await session.get(ConversationState, (name, _key_text(key)))
+                    if row is None:
+                        row = ConversationState(name=name, key=_key_text(key))
+                        session.add(row)
+                    row.state = new_state
+                    row.updated_at = self.runtime.clock.now()
+                await session.commit()
+            finally:
+                writes.release()
 
     # Nothing else is persisted: PTB requires these methods to exist.
     async def get_user_data(self) -> dict[int, Any]:

@@ -172,6 +172,7 @@ class OutboxSender:
             self._prefetch = asyncio.create_task(self.claim(self.batch_size))
         self.stats.batches += 1
         tasks = []
+        last_for_chat: dict[int, asyncio.Task[Outcome]] = {}
         outcomes: list[Outcome] = []
         for message in batch:
             wait = self._chat_wait(message.chat_id)
@@ -183,7 +184,11 @@ class OutboxSender:
                 continue
             await self._wait_for_slot()
             await self._slots.acquire()
-            tasks.append(asyncio.create_task(self._deliver(message)))
+            # Two messages for one chat in a batch go out one after the other, in queue order.
+            previous = last_for_chat.get(message.chat_id)
+            task = asyncio.create_task(self._deliver(message, after=previous))
+            last_for_chat[message.chat_id] = task
+            tasks.append(task)
         outcomes += await asyncio.gather(*tasks)
         # Writing this batch's outcomes overlaps with sending the next one, so the database
         # round trip does not eat into the send rate; at most two batches are ever in flight.
@@ -199,7 +204,11 @@ class OutboxSender:
             error=error,
         )
 
-    async def _deliver(self, message: OutboxMessage) -> Outcome:
+    async def _deliver(
+        self, message: OutboxMessage, after: asyncio.Task[Outcome] | None = None
+    ) -> Outcome:
+        if after is not None:
+            await asyncio.wait([after])
         try:
             sent = await self._send(message)
             self.stats.sent += 1
