@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator.dispatch import Call, Upload, api_method
-from emulator.errors import BLOCKED, ApiError, bad_request
+from emulator.errors import ApiError, bad_request, blocked
 from emulator.formatting import Formatted, ParseError, format_text
 from emulator.markup import Markup, parse_markup
 from emulator.state import Chat, ChatMessage, StoredFile
@@ -35,7 +35,7 @@ def target_chat(emu: BotApiEmulator, call: Call) -> Chat:
     except (TypeError, ValueError):
         raise bad_request("chat not found") from None
     if chat.blocked:
-        raise BLOCKED
+        raise blocked()
     return chat
 
 
@@ -84,25 +84,35 @@ def reply_target(chat: Chat, call: Call) -> dict[str, Any] | None:
     return {k: v for k, v in target.raw.items() if k != "reply_to_message"}
 
 
-def input_file(emu: BotApiEmulator, call: Call, key: str, value: Any = None) -> StoredFile | Upload:
-    """A file parameter: an uploaded part (by name or attach://name) or a known file_id."""
-    value = call.params.get(key) if value is None else value
-    upload = call.uploads.get(key) if key in call.uploads else None
-    if upload is None and isinstance(value, str) and value.startswith("attach://"):
+def input_file(emu: BotApiEmulator, call: Call, key: str) -> StoredFile | Upload:
+    """A file parameter: a part uploaded under its own name, or a reference to one."""
+    upload = call.uploads.get(key)
+    if upload is not None:
+        return checked_upload(upload)
+    return file_reference(emu, call, call.params.get(key), key)
+
+
+def file_reference(emu: BotApiEmulator, call: Call, value: Any, key: str) -> StoredFile | Upload:
+    """ "attach://<part name>" or the file_id of a file Telegram already has."""
+    if isinstance(value, str) and value.startswith("attach://"):
         upload = call.uploads.get(value.removeprefix("attach://"))
         if upload is None:
             raise bad_request(f"file {value} not found in the request")
-    if upload is not None:
-        if not upload.data:
-            raise bad_request("file must be non-empty")
-        if len(upload.data) > MAX_UPLOAD:
-            raise ApiError(413, "Request Entity Too Large")
-        return upload
+        return checked_upload(upload)
     if isinstance(value, str) and value in emu.files:
         return emu.files[value]
     if not value:
         raise bad_request(f"there is no {key} in the request")
+    # Telegram would download an HTTP URL; the emulator stays off the network.
     raise bad_request("wrong file identifier/HTTP URL specified")
+
+
+def checked_upload(upload: Upload) -> Upload:
+    if not upload.data:
+        raise bad_request("file must be non-empty")
+    if len(upload.data) > MAX_UPLOAD:
+        raise ApiError(413, "Request Entity Too Large")
+    return upload
 
 
 def store(emu: BotApiEmulator, file: StoredFile | Upload) -> StoredFile:
@@ -244,7 +254,7 @@ async def send_media_group(emu: BotApiEmulator, call: Call) -> Any:
                              "caption_entities": item.get("caption_entities")}, call.uploads)  # fmt: skip
         caption, html = formatted_text(emu, caption_call, "caption", required=False,
                                        parse_mode=item.get("parse_mode") or "")  # fmt: skip
-        items.append((item, caption, html, input_file(emu, call, "media", item.get("media"))))
+        items.append((item, caption, html, file_reference(emu, call, item.get("media"), "media")))
     emu.admit_send(chat)
     group_id = f"{chat.user_id}{emu.now()}"
     results = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from emulator.dispatch import Call, api_method
@@ -11,6 +12,7 @@ from emulator.webhook import WebhookSender, check_webhook_url
 if TYPE_CHECKING:
     from emulator.server import BotApiEmulator
 
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
@@ -50,9 +52,7 @@ async def set_webhook(emu: BotApiEmulator, call: Call) -> Any:
     if problem:
         raise bad_request(f"bad webhook: {problem}")
     secret = call.get_str("secret_token")
-    if secret is not None and not (
-        1 <= len(secret) <= 256 and secret.replace("-", "").replace("_", "").isalnum()
-    ):
+    if secret is not None and not SECRET_TOKEN.fullmatch(secret):
         raise bad_request("bad webhook: secret token contains unallowed characters")
     max_connections = call.get_int("max_connections", 40) or 40
     if not 1 <= max_connections <= 100:

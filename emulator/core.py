@@ -224,13 +224,9 @@ class EmulatorCore:
 
     def post_bot_message(self, chat: Chat, message: ChatMessage, markup: Markup) -> None:
         """A send went through: the message appears in the chat."""
-        if markup.reply_keyboard is not None:
-            chat.reply_keyboard, chat.one_time_keyboard = (
-                markup.reply_keyboard,
-                markup.one_time_keyboard,
-            )
-        elif markup.remove_keyboard:
-            chat.reply_keyboard, chat.one_time_keyboard = None, False
+        if markup.reply_keyboard is not None or markup.remove_keyboard:
+            chat.reply_keyboard = markup.reply_keyboard  # None when removed
+            chat.one_time_keyboard = markup.one_time_keyboard
         chat.add(message)
         self.emit(chat, "message", message)
 

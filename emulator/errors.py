@@ -31,4 +31,5 @@ def bad_request(description: str) -> ApiError:
     return ApiError(400, f"Bad Request: {description}")
 
 
-BLOCKED = ApiError(403, "Forbidden: bot was blocked by the user")
+def blocked() -> ApiError:
+    return ApiError(403, "Forbidden: bot was blocked by the user")

@@ -83,7 +83,8 @@ class BotApiEmulator(EmulatorCore):
         await site.start()
         server = site._server
         assert server is not None and server.sockets  # type: ignore[attr-defined]
-        self.host, self.port = host, server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self.host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # an address to call
         self.stopping = False
         log.info("Bot API emulator listening on %s", self.url)
 
@@ -153,6 +154,9 @@ class BotApiEmulator(EmulatorCore):
             if str(error.code) in COUNTED_ERRORS:
                 self.stats[str(error.code)] += 1
             return _respond(error.body(), error.code)
+        except Exception:  # an emulator bug: say so loudly, answer like a failing server
+            log.exception("emulator failed on %s", method.name)
+            return _respond(ApiError(500, "Internal Server Error").body(), 500)
         if method.flood_controlled:
             self.stats["sent"] += 1
         return _respond({"ok": True, "result": result}, 200)

@@ -89,15 +89,14 @@ class Signal:
     def __init__(self) -> None:
         self._condition = asyncio.Condition()
         self._waiting = 0
-        self._scheduled = False
+        self._pending: asyncio.Task[None] | None = None  # referenced, so it is not collected
 
     def notify(self) -> None:
-        if self._waiting and not self._scheduled:
-            self._scheduled = True
-            asyncio.get_running_loop().create_task(self._notify_all())
+        if self._waiting and self._pending is None:
+            self._pending = asyncio.get_running_loop().create_task(self._notify_all())
 
     async def _notify_all(self) -> None:
-        self._scheduled = False
+        self._pending = None  # changes from now on need another round
         async with self._condition:
             self._condition.notify_all()
 

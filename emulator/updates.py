@@ -80,9 +80,10 @@ class UpdateQueue:
             self._on_confirm()
         elif offset > 0:
             self.confirm(offset - 1)
-        batch = []
+        batch: list[dict[str, Any]] = []
+        limit = max(1, min(limit, 100))
         for pending in self._pending:
-            if len(batch) >= max(1, min(limit, 100)):
+            if len(batch) >= limit:
                 break
             pending.fetched = True
             batch.append(pending.update)
@@ -130,6 +131,10 @@ class UpdateQueue:
     def redeliver(self, update_id: int) -> None:
         """Queue a confirmed update again, as Telegram does when the bot died before confirming
         (from Telegram's point of view it never was)."""
+        for pending in self._pending:  # fetched but not confirmed yet: it must come back
+            if pending.update_id == update_id:
+                pending.redelivered, pending.fetched = True, False
+                return
         update = self._confirmed.pop(update_id, None)
         if update is None:
             raise KeyError(f"update {update_id} was not delivered (or is too old)")

@@ -125,6 +125,17 @@ async def test_a_redelivered_update_comes_back_once(emu, bot):
     assert await bot.get_updates(offset=update_id + 1) == ()
 
 
+async def test_an_update_fetched_but_not_yet_confirmed_can_be_redelivered(emu, bot):
+    user = emu.add_user("王芳")
+    update_id = user.send("in flight")
+    await bot.get_updates()  # fetched; the bot "dies" before its next poll confirms it
+    emu.redeliver(update_id)
+    assert [u.update_id for u in await bot.get_updates(offset=update_id + 1)] == [update_id]
+    assert await bot.get_updates(offset=update_id + 1) == ()
+    with pytest.raises(KeyError):
+        emu.redeliver(12345)
+
+
 async def test_allowed_updates_filter_what_is_queued(emu, bot):
     user = emu.add_user("王芳")
     message = await bot.send_message(
