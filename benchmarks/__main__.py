@@ -2,11 +2,12 @@
 
 import asyncio
 
-from benchmarks import broadcast, help_start
+from benchmarks import broadcast, help_start, report
 
 
 async def main() -> None:
     await help_start.main()
+    await report.main()
     await broadcast.main()
 
 
