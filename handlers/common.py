@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from core.i18n import N_
@@ -42,6 +42,23 @@ def handler(fn: HandlerFn) -> HandlerFn:
         return None
 
     return wrapper
+
+
+def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """An inline keyboard from rows of (label, callback data); empty rows are dropped."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(text, callback_data=data) for text, data in row]
+            for row in rows
+            if row
+        ]
+    )
+
+
+@handler
+async def use_the_buttons(update: Update, context: BotContext) -> None:
+    """Typed text (or a photo) in a conversation step that expects a button."""
+    await reply(update, context._("Please choose with the buttons above, or send /cancel to stop."))
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> Message:

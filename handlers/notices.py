@@ -7,7 +7,7 @@ import io
 import re
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from core.i18n import N_, Translator
 from handlers.account import conversation_fallbacks
-from handlers.common import edit_or_reply, handler, reply
+from handlers.common import buttons, edit_or_reply, handler, reply, use_the_buttons
 from handlers.context import BotContext
 from handlers.labels import ROLE, label
 from handlers.menu import MenuCommand, add_commands, registered, with_role
@@ -75,12 +75,6 @@ class NoticeManage(CallbackData, kind="nm"):
     notice_id: int
 
 
-def _buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
-    )
-
-
 def quiet_hours(context: BotContext) -> QuietHours | None:
     return outbox_quiet_hours(context.runtime.settings)
 
@@ -101,7 +95,7 @@ async def compose(update: Update, context: BotContext) -> int | None:
         return ConversationHandler.END
     if len(compounds) > 1:
         rows = [[(c.name, NoticeCompound(c.id).pack())] for c in compounds[:20]]
-        await reply(update, _("Which compound is this notice for?"), reply_markup=_buttons(rows))
+        await reply(update, _("Which compound is this notice for?"), reply_markup=buttons(rows))
         return COMPOUND
     await notices.start_draft(context.session, context.actor, compounds[0].id, now=context.now())
     return await _ask_category(update, context)
@@ -118,7 +112,7 @@ async def _ask_category(update: Update, context: BotContext) -> int:
     _ = context._
     rows = [[(_(CATEGORY[c]), NoticeChoice("cat", c.value).pack())] for c in NoticeCategory]
     await edit_or_reply(
-        update, _("What kind of notice is it? (/cancel to stop)"), reply_markup=_buttons(rows)
+        update, _("What kind of notice is it? (/cancel to stop)"), reply_markup=buttons(rows)
     )
     return CATEGORY_STEP
 
@@ -129,7 +123,7 @@ async def category_chosen(update: Update, context: BotContext) -> int | None:
     await notices.set_category(context.session, context.actor, choice.value)
     _ = context._
     rows = [[(_(TARGET[k]), NoticeChoice("target", k.value).pack())] for k in TargetKind]
-    await edit_or_reply(update, _("Who should receive it?"), reply_markup=_buttons(rows))
+    await edit_or_reply(update, _("Who should receive it?"), reply_markup=buttons(rows))
     return TARGET_STEP
 
 
@@ -150,7 +144,7 @@ async def target_chosen(update: Update, context: BotContext) -> int | None:
         return await _ask_content(update, context)
     if kind == TargetKind.ROLE:
         rows = [[(label(ROLE, r, _), NoticeChoice("role", r.value).pack())] for r in Role]
-        await edit_or_reply(update, _("Which role?"), reply_markup=_buttons(rows))
+        await edit_or_reply(update, _("Which role?"), reply_markup=buttons(rows))
         return ROLE_STEP
     draft = await notices.current_draft(context.session, context.actor)
     draft.target_kind, draft.target_ids = kind, []
@@ -178,7 +172,7 @@ async def _show_pick(update: Update, context: BotContext) -> int:
         if draft.target_kind == TargetKind.BUILDINGS
         else _("Tap the grids to include, then Done.")
     )
-    await edit_or_reply(update, question, reply_markup=_buttons(rows))
+    await edit_or_reply(update, question, reply_markup=buttons(rows))
     return PICK
 
 
@@ -241,7 +235,7 @@ async def content_received(update: Update, context: BotContext) -> int | None:
         ]
     ]
     await reply(
-        update, _("Should residents confirm they have read it?"), reply_markup=_buttons(rows)
+        update, _("Should residents confirm they have read it?"), reply_markup=buttons(rows)
     )
     return ACK
 
@@ -256,7 +250,7 @@ async def ack_chosen(update: Update, context: BotContext) -> int | None:
             (_("Schedule"), NoticeChoice("when", "later").pack()),
         ]
     ]
-    await edit_or_reply(update, _("When should it go out?"), reply_markup=_buttons(rows))
+    await edit_or_reply(update, _("When should it go out?"), reply_markup=buttons(rows))
     return WHEN
 
 
@@ -302,7 +296,7 @@ async def _send_rendered(
 ) -> Message:
     chat = update.effective_chat
     if payload.get("buttons") and markup is None:
-        markup = _buttons([[(b["text"], b["data"]) for b in row] for row in payload["buttons"]])
+        markup = buttons([[(b["text"], b["data"]) for b in row] for row in payload["buttons"]])
     if payload.get("photo"):
         return await chat.send_photo(payload["photo"], caption=payload["text"], reply_markup=markup)
     if payload.get("document"):
@@ -326,7 +320,7 @@ async def _preview(update: Update, context: BotContext) -> int:
         ]
     ]
     text = summary_text(draft, len(people), households, _, context.runtime.settings.tz)
-    await reply(update, text, reply_markup=_buttons(rows))
+    await reply(update, text, reply_markup=buttons(rows))
     return PREVIEW
 
 
@@ -354,15 +348,9 @@ async def confirmed(update: Update, context: BotContext) -> int | None:
     await edit_or_reply(
         update,
         text,
-        reply_markup=_buttons([[(_("Delivery report"), NoticeManage("report", notice.id).pack())]]),
+        reply_markup=buttons([[(_("Delivery report"), NoticeManage("report", notice.id).pack())]]),
     )
     return ConversationHandler.END
-
-
-@handler
-async def use_the_buttons(update: Update, context: BotContext) -> None:
-    """Typed text (or a photo) where a button is expected."""
-    await reply(update, context._("Please choose with the buttons above, or send /cancel to stop."))
 
 
 @handler
@@ -433,7 +421,7 @@ def _sender_line(notice, _: Translator, tz) -> str:  # type: ignore[no-untyped-d
 
 def _manage_buttons(notice, _: Translator) -> InlineKeyboardMarkup | None:  # type: ignore[no-untyped-def]
     if notice.status == NoticeStatus.SCHEDULED:
-        return _buttons(
+        return buttons(
             [
                 [
                     (_("Change text"), NoticeManage("edit", notice.id).pack()),
@@ -447,7 +435,7 @@ def _manage_buttons(notice, _: Translator) -> InlineKeyboardMarkup | None:  # ty
             row.append(
                 (_("Remind those who have not read it"), NoticeManage("remind", notice.id).pack())
             )
-        return _buttons([row])
+        return buttons([row])
     return None
 
 

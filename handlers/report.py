@@ -6,8 +6,6 @@ import dataclasses
 from html import escape
 
 from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -24,7 +22,7 @@ from telegram.ext import (
 
 from core.i18n import N_
 from handlers.account import conversation_fallbacks
-from handlers.common import edit_or_reply, handler, reply
+from handlers.common import buttons, edit_or_reply, handler, reply, use_the_buttons
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands, registered
 from models import TicketCategory
@@ -40,12 +38,6 @@ WHO, HOUSEHOLD, CATEGORY_STEP, URGENT, DESCRIBE, PHOTOS, WHERE, BUILDING, FLOOR,
 class ReportChoice(CallbackData, kind="rp"):
     step: str
     value: str
-
-
-def _buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t, callback_data=d) for t, d in row] for row in rows]
-    )
 
 
 def _choice(update: Update, step: str) -> str:
@@ -64,7 +56,7 @@ async def start_report(update: Update, context: BotContext) -> int | None:
         rows = [[(_("For a household (代办)"), ReportChoice("who", "other").pack())]]
         if context.actor.households:
             rows.insert(0, [(_("For my own household"), ReportChoice("who", "self").pack())])
-        await reply(update, _("Whose report is this?"), reply_markup=_buttons(rows))
+        await reply(update, _("Whose report is this?"), reply_markup=buttons(rows))
         return WHO
     return await _ask_category(update, context)
 
@@ -92,7 +84,7 @@ async def _ask_category(update: Update, context: BotContext) -> int:
     _ = context._
     rows = [[(_(CATEGORY[c]), ReportChoice("cat", c.value).pack())] for c in TicketCategory]
     await edit_or_reply(
-        update, _("What is the problem about? (/cancel to stop)"), reply_markup=_buttons(rows)
+        update, _("What is the problem about? (/cancel to stop)"), reply_markup=buttons(rows)
     )
     return CATEGORY_STEP
 
@@ -112,7 +104,7 @@ async def category_chosen(update: Update, context: BotContext) -> int | None:
         ],
         [(_("Not urgent"), ReportChoice("urgent", "0").pack())],
     ]
-    await edit_or_reply(update, _("Is it urgent?"), reply_markup=_buttons(rows))
+    await edit_or_reply(update, _("Is it urgent?"), reply_markup=buttons(rows))
     return URGENT
 
 
@@ -137,7 +129,7 @@ async def described(update: Update, context: BotContext) -> int | None:
     await reply(
         update,
         _("Send up to 5 photos, then tap Done. Or tap No photos."),
-        reply_markup=_buttons(rows),
+        reply_markup=buttons(rows),
     )
     return PHOTOS
 
@@ -153,7 +145,7 @@ async def photo_added(update: Update, context: BotContext) -> int | None:
     _ = context._
     rows = [[(_("Done"), ReportChoice("photos", "done").pack())]]
     await reply(
-        update, _("Photo {count} of 5 added.").format(count=count), reply_markup=_buttons(rows)
+        update, _("Photo {count} of 5 added.").format(count=count), reply_markup=buttons(rows)
     )
     return PHOTOS
 
@@ -174,7 +166,7 @@ async def _ask_where(update: Update, context: BotContext) -> int:
         [(_("In a building (stairs, lift, corridor...)"), ReportChoice("where", "building").pack())]
     )
     await edit_or_reply(
-        update, _("Where is it? You can also share a location."), reply_markup=_buttons(rows)
+        update, _("Where is it? You can also share a location."), reply_markup=buttons(rows)
     )
     keyboard = ReplyKeyboardMarkup(
         [[KeyboardButton(_("📍 Share location"), request_location=True)]],
@@ -198,7 +190,7 @@ async def where_chosen(update: Update, context: BotContext) -> int | None:
         [(b.name, ReportChoice("bld", str(b.id)).pack())]
         for b in await ticket_reports.buildings(context.session, context.actor)
     ]
-    await edit_or_reply(update, _("Which building?"), reply_markup=_buttons(rows[:40]))
+    await edit_or_reply(update, _("Which building?"), reply_markup=buttons(rows[:40]))
     return BUILDING
 
 
@@ -234,7 +226,7 @@ async def building_chosen(update: Update, context: BotContext) -> int | None:
         ]
     ]
     await edit_or_reply(
-        update, _("Which floor? Send the number, or tap below."), reply_markup=_buttons(rows)
+        update, _("Which floor? Send the number, or tap below."), reply_markup=buttons(rows)
     )
     return FLOOR
 
@@ -319,7 +311,7 @@ async def _summary(update: Update, context: BotContext) -> int:
             ],
         )
     await reply(update, _("Thank you."), reply_markup=ReplyKeyboardRemove())
-    await reply(update, "\n".join(lines), reply_markup=_buttons(rows))
+    await reply(update, "\n".join(lines), reply_markup=buttons(rows))
     return SUMMARY
 
 
@@ -357,14 +349,9 @@ async def summary_answer(update: Update, context: BotContext) -> int | None:
     await edit_or_reply(
         update,
         text,
-        reply_markup=_buttons([[(_("Open ticket"), TicketButton("view", ticket.id).pack())]]),
+        reply_markup=buttons([[(_("Open ticket"), TicketButton("view", ticket.id).pack())]]),
     )
     return ConversationHandler.END
-
-
-@handler
-async def use_the_buttons(update: Update, context: BotContext) -> None:
-    await reply(update, context._("Please choose with the buttons above, or send /cancel to stop."))
 
 
 @handler

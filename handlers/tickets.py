@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -16,7 +16,7 @@ from telegram.ext import (
 
 from core.i18n import N_, Translator
 from handlers.account import conversation_fallbacks
-from handlers.common import edit_or_reply, handler, reply
+from handlers.common import buttons, edit_or_reply, handler, reply
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands, registered, with_role
 from models import OPEN_STATUSES, Ticket, TicketCategory, TicketStatus
@@ -40,12 +40,6 @@ class AssignTo(CallbackData, kind="ta"):
 class RateTicket(CallbackData, kind="tr"):
     ticket_id: int
     stars: int
-
-
-def _buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t, callback_data=d) for t, d in row] for row in rows if row]
-    )
 
 
 def _actions(
@@ -77,7 +71,7 @@ def _actions(
         if status in (TicketStatus.NEW, TicketStatus.ACKNOWLEDGED):
             rows.append([b(_("Cancel my report"), "cancel")])
     rows.append([b(_("History"), "history")])
-    return _buttons(rows)
+    return buttons(rows)
 
 
 async def _show(update: Update, context: BotContext, ticket: Ticket, *, edit: bool = False) -> None:
@@ -121,7 +115,7 @@ async def my_tickets(update: Update, context: BotContext) -> None:
         ]
         for t in found
     ]
-    await reply(update, _("<b>Your tickets</b> (tap one for details)"), reply_markup=_buttons(rows))
+    await reply(update, _("<b>Your tickets</b> (tap one for details)"), reply_markup=buttons(rows))
 
 
 @handler
@@ -152,7 +146,7 @@ async def staff_queue(update: Update, context: BotContext) -> None:
     await reply(
         update,
         _("<b>Open tickets</b>: {count} (urgent first, then oldest)").format(count=len(found)),
-        reply_markup=_buttons(rows),
+        reply_markup=buttons(rows),
     )
 
 
@@ -195,7 +189,7 @@ async def ticket_button(update: Update, context: BotContext) -> int | None:
             await reply(
                 update,
                 _("Thank you! How satisfied are you with the fix?"),
-                reply_markup=_buttons(stars),
+                reply_markup=buttons(stars),
             )
         return ConversationHandler.END
     if data.action == "assign":
@@ -207,7 +201,7 @@ async def ticket_button(update: Update, context: BotContext) -> int | None:
         await reply(
             update,
             _("Assign ticket #{id} to:").format(id=data.ticket_id),
-            reply_markup=_buttons(rows),
+            reply_markup=buttons(rows),
         )
         return ConversationHandler.END
     if data.action in NEEDS_INPUT:
@@ -226,7 +220,7 @@ async def ticket_button(update: Update, context: BotContext) -> int | None:
             "done": _("Send a photo of the fixed state for ticket #{id}, or tap Skip."),
         }
         markup = (
-            _buttons([[(_("Skip"), TicketButton("skip", ticket.id).pack())]])
+            buttons([[(_("Skip"), TicketButton("skip", ticket.id).pack())]])
             if data.action == "done"
             else None
         )
@@ -307,7 +301,7 @@ async def rated(update: Update, context: BotContext) -> int | None:
         _(
             "Thank you for rating {stars}. Would you like to add a comment? Send it, or tap No comment."
         ).format(stars="★" * data.stars),
-        reply_markup=_buttons([[(_("No comment"), TicketButton("nocomment", ticket.id).pack())]]),
+        reply_markup=buttons([[(_("No comment"), TicketButton("nocomment", ticket.id).pack())]]),
     )
     return INPUT
 
