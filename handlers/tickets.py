@@ -21,7 +21,6 @@ from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands, registered, with_role
 from models import OPEN_STATUSES, Ticket, TicketCategory, TicketStatus
 from services import pending, tickets
-from services.errors import NotAllowed
 from services.outbox import quiet_hours
 from views.callbacks import CallbackData, InvalidCallback
 from views.tickets import TicketButton, event_payload, staff_alert_payload, status_text, ticket_card
@@ -89,8 +88,7 @@ async def _show(update: Update, context: BotContext, ticket: Ticket, *, edit: bo
         ticket, _, context.runtime.settings.tz, place=place, photos=len(photos),
         followers=await tickets.follower_count(session, ticket.id),
     )  # fmt: skip
-    staff = ticket.compound_id in await tickets.staff_compound_ids(session, actor)
-    reporter = actor.resident_id in (ticket.reporter_id, ticket.filed_by_id)
+    staff, reporter = await tickets.viewer(session, actor, ticket)
     markup = _actions(ticket, _, staff=staff, reporter=reporter)
     if edit:
         await edit_or_reply(update, text, reply_markup=markup)
@@ -205,11 +203,9 @@ async def ticket_button(update: Update, context: BotContext) -> int | None:
         )
         return ConversationHandler.END
     if data.action in NEEDS_INPUT:
-        ticket = await tickets.visible_ticket(session, actor, data.ticket_id)
-        if ticket.compound_id not in await tickets.staff_compound_ids(session, actor):
-            raise NotAllowed(N_("Only property staff of this compound can do that."))
-        if data.action == "done":
-            tickets.next_status(ticket.status, "done")  # refuse early if it cannot be done
+        ticket = await tickets.require_staff(
+            session, actor, data.ticket_id, "done" if data.action == "done" else None
+        )
         await pending.expect(session, actor, data.action, ticket.id, now=now)
         prompts = {
             "reject": _(

@@ -7,8 +7,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_
-from sqlmodel import select
+from sqlalchemy import delete, or_, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import LANGUAGES, N_
@@ -16,10 +16,14 @@ from models import (
     AuditEvent,
     ConversationState,
     Membership,
+    OutboxMessage,
+    OutboxStatus,
+    PendingInput,
     Resident,
     Role,
     RoleGrant,
     StartAttempt,
+    TicketDraft,
 )
 from services import audit
 from services.actors import Actor
@@ -157,7 +161,19 @@ async def forget(session: AsyncSession, actor: Actor, *, now: datetime) -> None:
             ConversationState.key == conversation_key(actor.telegram_id)
         )
     )
-    # The row stays as an anonymous anchor for audit events and (later) ballots and tickets.
+    await session.exec(delete(TicketDraft).where(TicketDraft.resident_id == resident.id))
+    await session.exec(delete(PendingInput).where(PendingInput.resident_id == resident.id))
+    # Delivery records stay (a notice's report counts them) but no longer carry the Telegram id.
+    await session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.resident_id == resident.id)
+        .where(col(OutboxMessage.status).in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]))
+        .values(status=OutboxStatus.CANCELLED)
+    )
+    await session.exec(
+        update(OutboxMessage).where(OutboxMessage.resident_id == resident.id).values(chat_id=0)
+    )
+    # The row stays as an anonymous anchor for audit events, ballots and tickets.
     resident.telegram_id = None
     resident.display_name = ""
     resident.phone = None

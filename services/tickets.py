@@ -554,3 +554,21 @@ async def configure_service_levels(
                  handling_hours=compound.sla_handling_hours, supervisor_hours=compound.sla_supervisor_hours,
                  auto_confirm_days=compound.auto_confirm_days)  # fmt: skip
     return compound
+
+
+async def require_staff(
+    session: AsyncSession, actor: Actor, ticket_id: int, action: str | None = None
+) -> Ticket:
+    """The ticket, if the actor is staff of its compound (and, given an action, it is possible now)."""
+    ticket = await visible_ticket(session, actor, ticket_id)
+    if ticket.compound_id not in await staff_compound_ids(session, actor):
+        raise NotAllowed(N_("Only property staff of this compound can do that."))
+    if action is not None:
+        next_status(ticket.status, action)
+    return ticket
+
+
+async def viewer(session: AsyncSession, actor: Actor, ticket: Ticket) -> tuple[bool, bool]:
+    """(is staff of the ticket's compound, is its reporter): which buttons the card offers."""
+    staff = ticket.compound_id in await staff_compound_ids(session, actor)
+    return staff, actor.resident_id in (ticket.reporter_id, ticket.filed_by_id)

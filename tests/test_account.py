@@ -6,7 +6,9 @@ import json
 
 from sqlmodel import select
 
-from models import AuditEvent, Membership, Resident, Role
+from models import AuditEvent, Membership, OutboxMessage, Resident, Role
+from services import outbox
+from services.outbox import Outgoing
 
 
 async def test_help_lists_the_commands_of_the_role(world):
@@ -104,6 +106,10 @@ async def test_forgetme_deletes_personal_data_after_confirmation(world):
     await world.seed_roster()
     owner = world.user("王芳")
     await world.onboard(owner)
+    async with world.session() as session:  # something was once sent to them through the outbox
+        await outbox.enqueue(session, "notice:test", [Outgoing(chat_id=owner.id, payload={"text": "x"},
+                             resident_id=1)], now=world.clock.now(), quiet=None)  # fmt: skip
+    await world.deliver()
     await owner.send("/forgetme")
     await owner.press("不，保留")
     async with world.session() as session:
@@ -118,6 +124,7 @@ async def test_forgetme_deletes_personal_data_after_confirmation(world):
         assert resident.forgotten_at is not None
         events = (await session.exec(select(AuditEvent))).all()
         assert all("王芳" not in json.dumps(e.details, ensure_ascii=False) for e in events)
+        assert all(m.chat_id != owner.id for m in (await session.exec(select(OutboxMessage))).all())
     await owner.send("/whoami")
     assert "尚未注册" in owner.last_text
     assert "mydata" not in owner.commands
