@@ -12,7 +12,7 @@ from telegram.ext import Application
 
 from core.i18n import LANGUAGES, TELEGRAM_MENU_LANGUAGE, Translator, translator
 from handlers.context import Unit
-from services.actors import Actor
+from services.actors import Actor, load_actor
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,6 @@ class MenuSync:
             return
         actor = unit.actor
         if unit.actor_changed:
-            from services.actors import load_actor
-
             actor = await load_actor(unit.session, actor.telegram_id)
         chat_id = update.effective_user.id
         if actor.resident is None or not actor.registered:

@@ -15,6 +15,7 @@ from handlers.labels import MEMBERSHIP, ROLE, label
 from handlers.menu import MenuCommand, add_commands, help_text
 from models import InviteKind
 from services import invites, residents
+from services.actors import load_actor
 from services.errors import DomainError
 from views.callbacks import CallbackData
 
@@ -127,8 +128,6 @@ async def consent(update: Update, context: BotContext) -> None:
         text = _("Welcome! You are registered.")
     context.mark_actor_changed()
     await edit_or_reply(update, text)
-    from services.actors import load_actor
-
     actor = await load_actor(context.session, user.id)
     await reply(update, help_text(actor, _))
 
