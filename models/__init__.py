@@ -39,18 +39,22 @@ from models.tickets import (
     TicketPhoto,
     TicketStatus,
 )
+from models.votes import Ballot, BallotChannel, EligibleVoter, Poll, PollKind, PollStatus
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "OPEN_STATUSES",
     "AuditEvent",
+    "Ballot",
+    "BallotChannel",
     "Building",
     "City",
     "Community",
     "Compound",
     "ConversationState",
     "District",
+    "EligibleVoter",
     "Grid",
     "Household",
     "Invite",
@@ -64,6 +68,9 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "PendingInput",
+    "Poll",
+    "PollKind",
+    "PollStatus",
     "ProcessedUpdate",
     "PropertyCompany",
     "Resident",

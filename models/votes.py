@@ -1,0 +1,86 @@
+"""Owners'-assembly votes (业主大会表决): the poll, who was eligible, and every ballot version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import enum_field, utc_field
+
+
+class PollKind(StrEnum):
+    RESOLUTION = "resolution"  # agree / disagree / abstain
+    ELECTION = "election"  # candidates, up to `seats` choices
+
+
+class PollStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"  # notice given, not open yet
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class BallotChannel(StrEnum):
+    BOT = "bot"
+    PAPER = "paper"
+
+
+class Poll(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_poll_due", "status", "opens_at", "closes_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    title: str = Field(max_length=200)
+    body: str = Field(default="", sa_type=sa.Text())
+    kind: str = enum_field(PollKind, default=PollKind.RESOLUTION)
+    matter: str = Field(default="ordinary", max_length=16)  # services.tally.MatterType
+    special_item: int | None = None  # Art. 278 item 6, 7 or 8 for special matters
+    seats: int = 1
+    candidates: list[str] = Field(default_factory=list, sa_type=sa.JSON())
+    building_ids: list[int] = Field(
+        default_factory=list, sa_type=sa.JSON()
+    )  # empty: whole compound
+    count_unreturned_with_majority: bool = False
+    notice_at: datetime = utc_field(nullable=False)
+    opens_at: datetime = utc_field(nullable=False)
+    closes_at: datetime = utc_field(nullable=False)
+    status: str = enum_field(PollStatus, default=PollStatus.DRAFT)
+    created_by: int | None = Field(default=None, foreign_key="resident.id")
+    created_at: datetime = utc_field(nullable=False)
+    opened_at: datetime | None = utc_field()
+    closed_at: datetime | None = utc_field()
+    result: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())  # every figure, as text
+
+
+class EligibleVoter(SQLModel, table=True):
+    """The eligibility snapshot taken when voting opens: one row per headcount unit."""
+
+    __tablename__ = "eligible_voter"
+    __table_args__ = (sa.UniqueConstraint("poll_id", "voter_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+    voter_key: str = Field(max_length=200)
+    area: Decimal = Field(max_digits=12, decimal_places=2)
+    household_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON())
+    developer: bool = False
+
+
+class Ballot(SQLModel, table=True):
+    """Every ballot and every change of it, kept with its time; the highest version counts."""
+
+    __table_args__ = (sa.UniqueConstraint("poll_id", "voter_key", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+    voter_key: str = Field(max_length=200, index=True)
+    version: int = 1
+    choice: list[str] = Field(default_factory=list, sa_type=sa.JSON())  # ["agree"] or candidates
+    channel: str = enum_field(BallotChannel, default=BallotChannel.BOT)
+    cast_by: int | None = Field(default=None, foreign_key="resident.id")
+    cast_at: datetime = utc_field(nullable=False)
+    receipt_hash: str = Field(max_length=64, index=True)
+    flagged: bool = False  # voted both on paper and in the bot

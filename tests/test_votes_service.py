@@ -1,0 +1,114 @@
+"""Votes in the database: drafting rules, the snapshot, ballots with receipts, closing once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from models import Ballot, EligibleVoter, Household, Poll
+from services import votes
+from services.actors import load_actor
+from services.errors import DomainError, NotAllowed
+
+
+async def _poll(world, **kwargs):  # type: ignore[no-untyped-def]
+    now = world.clock.now()
+    async with world.session() as session:
+        compound_id = (await session.exec(select(Household.compound_id))).first()
+        defaults = dict(compound_id=compound_id, title="更换电梯", body="是否同意使用维修资金更换2号电梯",
+                        notice_at=now, opens_at=now + timedelta(days=15), closes_at=now + timedelta(days=22), now=now)  # fmt: skip
+        defaults.update(kwargs)
+        poll = await votes.draft(session, None, **defaults)
+        return poll.id
+
+
+async def test_drafting_rules(world):
+    await world.seed_roster()
+    now = world.clock.now()
+    with pytest.raises(DomainError, match="notice at least"):
+        await _poll(world, opens_at=now + timedelta(days=14, hours=23))
+    with pytest.raises(DomainError, match="close after"):
+        await _poll(world, closes_at=now + timedelta(days=15))
+    with pytest.raises(DomainError, match="past"):
+        await _poll(world, notice_at=now - timedelta(days=1))
+    with pytest.raises(DomainError, match="item 6, 7 or 8"):
+        await _poll(world, matter="special")
+    with pytest.raises(DomainError, match="candidates"):
+        await _poll(world, candidates=["甲"], seats=2)
+    assert await _poll(world, matter="special", special_item=6)
+
+
+async def test_a_vote_from_opening_to_result(world, clock):
+    await world.seed_roster()
+    owners = [world.user(f"业主{i}") for i in range(3)]
+    for person, label in zip(
+        owners, ["1栋 1单元 101", "1栋 1单元 102", "1栋 1单元 201"], strict=True
+    ):
+        await world.onboard(person, label, "owner")
+    tenant = world.user("租户")
+    await world.onboard(tenant, "1栋 1单元 202", "tenant")
+    poll_id = await _poll(world, building_ids=[1])  # building 1 only: 20 households
+    clock.advance(days=15)
+    async with world.session() as session:
+        opened = await votes.open_due(session, now=clock.now())
+        assert [p.id for p in opened] == [poll_id]
+        assert await votes.open_due(session, now=clock.now()) == []
+        eligible = (await session.exec(select(EligibleVoter))).all()
+        assert len(eligible) == 20  # tenants add no voters; every unit of building 1 is one
+    receipts = {}
+    for person, choice in zip(owners, ["agree", "agree", "disagree"], strict=True):
+        async with world.session() as session:
+            actor = await load_actor(session, person.id)
+            code, _ballot = await votes.cast(session, actor, poll_id, [choice], now=clock.now())
+            receipts[person.id] = code
+    async with (
+        world.session() as session
+    ):  # a double tap changes nothing; a change is a new version
+        actor = await load_actor(session, owners[0].id)
+        assert (await votes.cast(session, actor, poll_id, ["agree"], now=clock.now()))[0] is None
+        actor = await load_actor(session, owners[2].id)
+        changed, ballot = await votes.cast(session, actor, poll_id, ["agree"], now=clock.now())
+        assert ballot.version == 2
+        receipts[owners[2].id] = changed
+        with pytest.raises(NotAllowed, match="Only owners"):
+            await votes.cast(
+                session, await load_actor(session, tenant.id), poll_id, ["agree"], now=clock.now()
+            )
+    async with world.session() as session:
+        published = await votes.receipt_hashes(session, poll_id)
+        assert sorted(votes.receipt_hash(poll_id, c) for c in receipts.values()) == published
+        assert len((await session.exec(select(Ballot))).all()) == 4  # every version kept
+    clock.advance(days=7)
+    async with world.session() as session:
+        closed = await votes.close_due(session, now=clock.now())
+        assert await votes.close_due(session, now=clock.now()) == []
+        result = closed[0].result
+    assert result["quorum"] is False and result["headcount"]["participating"] == "3"
+    async with world.session() as session:
+        actor = await load_actor(session, owners[0].id)
+        with pytest.raises(DomainError, match="not open"):
+            await votes.cast(session, actor, poll_id, ["disagree"], now=clock.now())
+        assert (await session.get(Poll, poll_id)).status == "closed"
+
+
+async def test_paper_ballot_prevails_and_is_flagged(world, clock):
+    await world.seed_roster()
+    owner = world.user("业主")
+    await world.onboard(owner, "1栋 1单元 101", "owner")
+    poll_id = await _poll(world)
+    clock.advance(days=15)
+    async with world.session() as session:
+        await votes.open_due(session, now=clock.now())
+        actor = await load_actor(session, owner.id)
+        await votes.cast(session, actor, poll_id, ["agree"], now=clock.now())
+        household = await world.household_id("1栋", "1单元", "101")
+        _code, paper = await votes.enter_paper_ballot(
+            session, None, poll_id, household, ["disagree"], now=clock.now()
+        )
+        assert paper.flagged and paper.channel == "paper"
+        with pytest.raises(DomainError, match="paper ballot"):
+            await votes.cast(session, actor, poll_id, ["agree"], now=clock.now())
+        counted = await votes.counted_ballots(session, await session.get(Poll, poll_id))
+        assert [b.choice for b in counted.values()] == [["disagree"]]
