@@ -5,7 +5,7 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.runtime import Runtime
-from jobs import housekeeping, notices, tickets
+from jobs import housekeeping, notices, tickets, votes
 
 
 def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
@@ -31,13 +31,17 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         coalesce=True,
         replace_existing=True,
     )
-    for job, seconds in ((tickets.escalate_overdue, 60), (tickets.auto_confirm, 600)):
+    for job, seconds in (
+        (tickets.escalate_overdue, 60),
+        (tickets.auto_confirm, 600),
+        (votes.open_and_close, 30),
+    ):
         scheduler.add_job(
             job,
             "interval",
             seconds=seconds,
             args=[runtime],
-            id=f"tickets.{job.__name__}",
+            id=f"{job.__module__}.{job.__name__}",
             max_instances=1,
             coalesce=True,
             replace_existing=True,

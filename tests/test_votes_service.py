@@ -112,3 +112,23 @@ async def test_paper_ballot_prevails_and_is_flagged(world, clock):
             await votes.cast(session, actor, poll_id, ["agree"], now=clock.now())
         counted = await votes.counted_ballots(session, await session.get(Poll, poll_id))
         assert [b.choice for b in counted.values()] == [["disagree"]]
+
+
+async def test_the_job_opens_and_closes_once_also_after_a_restart(world, clock):
+    from jobs.votes import open_and_close
+
+    await world.seed_roster()
+    poll_id = await _poll(world)
+    assert await open_and_close(world.runtime) == (0, 0)
+    clock.advance(days=15)
+    assert await open_and_close(world.runtime) == (1, 0)
+    await world.restart()
+    assert await open_and_close(world.runtime) == (0, 0)
+    clock.advance(days=7)
+    assert await open_and_close(world.runtime) == (0, 1)
+    await world.restart()
+    assert await open_and_close(world.runtime) == (0, 0)
+    async with world.session() as session:
+        poll = await session.get(Poll, poll_id)
+        assert poll.status == "closed"
+        assert poll.result["headcount"]["total"] == "59"  # 60 units; the developer's 2 unsold count once
