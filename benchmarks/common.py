@@ -10,10 +10,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from emulator import BotApiEmulator
-
 import models
 from core.db import create_engine
+from emulator import BotApiEmulator
 
 
 def database_url() -> str:
@@ -96,3 +95,33 @@ async def run_users(
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+async def start_polling(app) -> None:  # type: ignore[no-untyped-def]
+    await app.initialize()
+    await app.start()
+    await app.updater.start_polling(poll_interval=0, timeout=10)
+
+
+async def stop_polling(app, emulator: BotApiEmulator) -> None:  # type: ignore[no-untyped-def]
+    """Stop a polling bot at once: answer its waiting long poll instead of waiting it out."""
+    stopping = asyncio.create_task(app.updater.stop())
+    while not stopping.done():
+        emulator.release_pollers()
+        await asyncio.sleep(0.01)
+    await stopping
+    await app.stop()
+    await app.shutdown()
+
+
+def report(title: str, baseline: LoadResult, ours: LoadResult) -> str:
+    """The figures of both runs and the ratio of ours to the reference."""
+    return "\n".join(
+        [
+            title,
+            baseline.line(),
+            ours.line(),
+            f"ratio (ours / reference): throughput {ours.throughput / baseline.throughput:.2f}x, "
+            f"p95 {ours.percentile(95) / baseline.percentile(95):.2f}x",
+        ]
+    )

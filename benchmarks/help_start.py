@@ -7,14 +7,22 @@ import asyncio
 import os
 import sys
 
-from emulator import BotApiEmulator
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from benchmarks.common import LoadResult, database_url, fresh_schema, run_users
+from benchmarks.common import (
+    LoadResult,
+    database_url,
+    fresh_schema,
+    report,
+    run_users,
+    start_polling,
+    stop_polling,
+)
 from core.clock import SystemClock
 from core.runtime import Runtime
 from core.settings import Settings
+from emulator import BotApiEmulator
 from handlers.app import build_application
 
 USERS = int(os.environ.get("BENCH_USERS", "500"))
@@ -23,18 +31,6 @@ TOKEN = "123456:BENCH"
 
 async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(update.effective_message.text or "")
-
-
-async def _poll(app: Application) -> None:
-    await app.initialize()
-    await app.start()
-    await app.updater.start_polling(poll_interval=0, timeout=10)
-
-
-async def _stop(app: Application) -> None:
-    await app.updater.stop()
-    await app.stop()
-    await app.shutdown()
 
 
 async def echo_baseline(emulator: BotApiEmulator, users: list) -> LoadResult:  # type: ignore[type-arg]
@@ -47,11 +43,11 @@ async def echo_baseline(emulator: BotApiEmulator, users: list) -> LoadResult:  #
         .build()
     )
     app.add_handler(MessageHandler(filters.ALL, _echo))
-    await _poll(app)
+    await start_polling(app)
     try:
         return await run_users(emulator, "PTB echo bot (reference)", users, ["/help", "/start"])
     finally:
-        await _stop(app)
+        await stop_polling(app, emulator)
 
 
 async def red_property(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:  # type: ignore[type-arg]
@@ -64,11 +60,11 @@ async def red_property(emulator: BotApiEmulator, users: list, url: str) -> LoadR
     )
     runtime = Runtime.create(settings, SystemClock())
     app = build_application(runtime)
-    await _poll(app)
+    await start_polling(app)
     try:
         return await run_users(emulator, "Red Property bot", users, ["/help", "/start"])
     finally:
-        await _stop(app)
+        await stop_polling(app, emulator)
         await runtime.close()
 
 
@@ -82,12 +78,8 @@ async def main() -> None:
         baseline = await echo_baseline(emulator, users)
         ours = await red_property(emulator, users, url)
     backend = "PostgreSQL" if "postgresql" in url else "SQLite"
-    print(f"help_start: {USERS} users x (/help, /start), database {backend}")
-    print(baseline.line())
-    print(ours.line())
     print(
-        f"ratio (ours / reference): throughput {ours.throughput / baseline.throughput:.2f}x, "
-        f"p95 {ours.percentile(95) / baseline.percentile(95):.2f}x"
+        report(f"help_start: {USERS} users x (/help, /start), database {backend}", baseline, ours)
     )
 
 

@@ -10,7 +10,14 @@ import os
 import time
 from datetime import timedelta
 
-from benchmarks.common import LoadResult, database_url, fresh_schema
+from benchmarks.common import (
+    LoadResult,
+    database_url,
+    fresh_schema,
+    report,
+    start_polling,
+    stop_polling,
+)
 from benchmarks.help_start import TOKEN, echo_baseline
 from core.clock import SystemClock
 from core.db import unit_of_work
@@ -57,9 +64,7 @@ async def red_property_reports(emulator: BotApiEmulator, users: list, url: str) 
     app.update_processor.on_done.append(
         lambda update_id: done.setdefault(update_id, asyncio.Event()).set()
     )
-    await app.initialize()
-    await app.start()
-    await app.updater.start_polling(poll_interval=0, timeout=10)
+    await start_polling(app)
     latencies: list[float] = []
 
     async def step(act) -> None:  # type: ignore[no-untyped-def]
@@ -83,12 +88,7 @@ async def red_property_reports(emulator: BotApiEmulator, users: list, url: str) 
         await asyncio.gather(*(one(u) for u in users))
     finally:
         elapsed = time.perf_counter() - started
-        stopping = asyncio.create_task(app.updater.stop())
-        while not stopping.done():
-            emulator.release_pollers()
-            await asyncio.sleep(0.01)
-        await app.stop()
-        await app.shutdown()
+        await stop_polling(app, emulator)
         await runtime.close()
     return LoadResult("Red Property /report flow", len(latencies), elapsed, latencies)
 
@@ -103,13 +103,8 @@ async def main() -> None:
         baseline = await echo_baseline(emulator, users)
         ours = await red_property_reports(emulator, users, url)
     backend = "PostgreSQL" if "postgresql" in url else "SQLite"
-    print(f"report: {USERS} residents each completing a report (7 updates), database {backend}")
-    print(baseline.line())
-    print(ours.line())
-    print(
-        f"ratio (ours / reference): throughput {ours.throughput / baseline.throughput:.2f}x, "
-        f"p95 {ours.percentile(95) / baseline.percentile(95):.2f}x"
-    )
+    title = f"report: {USERS} residents each completing a report (7 updates), database {backend}"
+    print(report(title, baseline, ours))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from services import notices
 from services.outbox import QuietHours
 from services.outbox import quiet_hours as outbox_quiet_hours
 from services.spreadsheets import xlsx
-from views.callbacks import CallbackData, InvalidCallback
+from views.callbacks import CallbackData, InvalidCallback, answer_for
 from views.notices import (
     CATEGORY,
     TARGET,
@@ -119,7 +119,7 @@ async def _ask_category(update: Update, context: BotContext) -> int:
 
 @handler
 async def category_chosen(update: Update, context: BotContext) -> int | None:
-    choice = _choice(update, "cat")
+    choice = answer_for(NoticeChoice, update.callback_query.data, "cat")
     await notices.set_category(context.session, context.actor, choice.value)
     _ = context._
     rows = [[(_(TARGET[k]), NoticeChoice("target", k.value).pack())] for k in TargetKind]
@@ -127,18 +127,10 @@ async def category_chosen(update: Update, context: BotContext) -> int | None:
     return TARGET_STEP
 
 
-def _choice(update: Update, step: str) -> NoticeChoice:
-    """The answer to this step; a button of another step (stale or forged) is refused."""
-    choice = NoticeChoice.parse(update.callback_query.data)
-    if choice.step != step:
-        raise InvalidCallback(update.callback_query.data)
-    return choice
-
-
 @handler
 async def target_chosen(update: Update, context: BotContext) -> int | None:
     _ = context._
-    kind = TargetKind(_choice(update, "target").value)
+    kind = TargetKind(answer_for(NoticeChoice, update.callback_query.data, "target").value)
     if kind in (TargetKind.COMPOUND, TargetKind.OWNERS):
         await notices.set_target(context.session, context.actor, kind)
         return await _ask_content(update, context)
@@ -178,7 +170,7 @@ async def _show_pick(update: Update, context: BotContext) -> int:
 
 @handler
 async def pick_toggled(update: Update, context: BotContext) -> int | None:
-    value = _choice(update, "pick").value
+    value = answer_for(NoticeChoice, update.callback_query.data, "pick").value
     draft = await notices.current_draft(context.session, context.actor)
     if value == "done":
         await notices.set_target(
@@ -194,7 +186,10 @@ async def pick_toggled(update: Update, context: BotContext) -> int | None:
 @handler
 async def role_chosen(update: Update, context: BotContext) -> int | None:
     await notices.set_target(
-        context.session, context.actor, TargetKind.ROLE, role=_choice(update, "role").value
+        context.session,
+        context.actor,
+        TargetKind.ROLE,
+        role=answer_for(NoticeChoice, update.callback_query.data, "role").value,
     )
     return await _ask_content(update, context)
 
@@ -242,7 +237,11 @@ async def content_received(update: Update, context: BotContext) -> int | None:
 
 @handler
 async def ack_chosen(update: Update, context: BotContext) -> int | None:
-    await notices.set_ack(context.session, context.actor, _choice(update, "ack").value == "1")
+    await notices.set_ack(
+        context.session,
+        context.actor,
+        answer_for(NoticeChoice, update.callback_query.data, "ack").value == "1",
+    )
     _ = context._
     rows = [
         [
@@ -256,7 +255,7 @@ async def ack_chosen(update: Update, context: BotContext) -> int | None:
 
 @handler
 async def when_chosen(update: Update, context: BotContext) -> int | None:
-    if _choice(update, "when").value == "now":
+    if answer_for(NoticeChoice, update.callback_query.data, "when").value == "now":
         await notices.set_send_at(context.session, context.actor, None, now=context.now())
         return await _preview(update, context)
     await edit_or_reply(
@@ -327,7 +326,7 @@ async def _preview(update: Update, context: BotContext) -> int:
 @handler
 async def confirmed(update: Update, context: BotContext) -> int | None:
     _ = context._
-    if _choice(update, "confirm").value != "1":
+    if answer_for(NoticeChoice, update.callback_query.data, "confirm").value != "1":
         await edit_or_reply(update, _("Cancelled. Nothing was sent."))
         return ConversationHandler.END
     notice = await notices.confirm(

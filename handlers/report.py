@@ -28,7 +28,7 @@ from handlers.menu import MenuCommand, add_commands, registered
 from models import TicketCategory
 from services import ticket_reports, tickets
 from services.outbox import quiet_hours
-from views.callbacks import CallbackData, InvalidCallback
+from views.callbacks import CallbackData, InvalidCallback, answer_for
 from views.tickets import CATEGORY, CATEGORY_SHORT, TicketButton, staff_alert_payload
 
 WHO, HOUSEHOLD, CATEGORY_STEP, URGENT, DESCRIBE, PHOTOS, WHERE, BUILDING, FLOOR, SUMMARY = range(10)
@@ -38,13 +38,6 @@ WHO, HOUSEHOLD, CATEGORY_STEP, URGENT, DESCRIBE, PHOTOS, WHERE, BUILDING, FLOOR,
 class ReportChoice(CallbackData, kind="rp"):
     step: str
     value: str
-
-
-def _choice(update: Update, step: str) -> str:
-    choice = ReportChoice.parse(update.callback_query.data)
-    if choice.step != step:
-        raise InvalidCallback(update.callback_query.data)
-    return choice.value
 
 
 @handler
@@ -63,7 +56,7 @@ async def start_report(update: Update, context: BotContext) -> int | None:
 
 @handler
 async def who_chosen(update: Update, context: BotContext) -> int | None:
-    if _choice(update, "who") == "self":
+    if answer_for(ReportChoice, update.callback_query.data, "who").value == "self":
         return await _ask_category(update, context)
     await edit_or_reply(
         update,
@@ -92,7 +85,10 @@ async def _ask_category(update: Update, context: BotContext) -> int:
 @handler
 async def category_chosen(update: Update, context: BotContext) -> int | None:
     await ticket_reports.set_category(
-        context.session, context.actor, _choice(update, "cat"), now=context.now()
+        context.session,
+        context.actor,
+        answer_for(ReportChoice, update.callback_query.data, "cat").value,
+        now=context.now(),
     )
     _ = context._
     rows = [
@@ -111,7 +107,10 @@ async def category_chosen(update: Update, context: BotContext) -> int | None:
 @handler
 async def urgency_chosen(update: Update, context: BotContext) -> int | None:
     await ticket_reports.set_urgent(
-        context.session, context.actor, _choice(update, "urgent") == "1", now=context.now()
+        context.session,
+        context.actor,
+        answer_for(ReportChoice, update.callback_query.data, "urgent").value == "1",
+        now=context.now(),
     )
     await edit_or_reply(
         update, context._("Describe the problem in a few words (what and where exactly).")
@@ -152,7 +151,7 @@ async def photo_added(update: Update, context: BotContext) -> int | None:
 
 @handler
 async def photos_done(update: Update, context: BotContext) -> int | None:
-    _choice(update, "photos")
+    answer_for(ReportChoice, update.callback_query.data, "photos")  # refuses a stale button
     return await _ask_where(update, context)
 
 
@@ -179,7 +178,7 @@ async def _ask_where(update: Update, context: BotContext) -> int:
 
 @handler
 async def where_chosen(update: Update, context: BotContext) -> int | None:
-    value = _choice(update, "where")
+    value = answer_for(ReportChoice, update.callback_query.data, "where").value
     _ = context._
     if value == "household":
         await ticket_reports.set_where(
@@ -210,7 +209,7 @@ async def location_shared(update: Update, context: BotContext) -> int | None:
 
 @handler
 async def building_chosen(update: Update, context: BotContext) -> int | None:
-    value = _choice(update, "bld")
+    value = answer_for(ReportChoice, update.callback_query.data, "bld").value
     if not value.isdigit():
         raise InvalidCallback(value)
     await ticket_reports.set_where(
@@ -237,7 +236,7 @@ async def floor_given(update: Update, context: BotContext) -> int | None:
     draft = await ticket_reports.draft_of(context.session, context.actor)
     building_id = draft.where.get("building_id")
     if query is not None:
-        _choice(update, "floor")
+        answer_for(ReportChoice, update.callback_query.data, "floor")
         floor = None
     else:
         text = (

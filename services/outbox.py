@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.settings import Settings
@@ -132,14 +132,3 @@ async def counts(session: AsyncSession, purpose: str) -> dict[str, int]:
     )
     found = dict(rows.all())
     return {status.value: found.get(status.value, 0) for status in OutboxStatus}
-
-
-async def undelivered(session: AsyncSession) -> int:
-    """Messages queued or being sent, due now or later."""
-    return (
-        await session.exec(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(col(OutboxMessage.status).in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]))
-        )
-    ).one()

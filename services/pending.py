@@ -35,13 +35,6 @@ async def take(session: AsyncSession, actor: Actor, purpose: str) -> PendingInpu
     return row
 
 
-async def peek(session: AsyncSession, actor: Actor, purpose: str) -> PendingInput:
-    row = await session.get(PendingInput, actor.resident_id) if actor.resident_id else None
-    if row is None or row.purpose != purpose:
-        raise DomainError(N_("This button is no longer valid. Please start again from the menu."))
-    return row
-
-
 async def current(session: AsyncSession, actor: Actor) -> PendingInput:
     """Whatever the person's next message is expected to answer."""
     row = await session.get(PendingInput, actor.resident_id) if actor.resident_id else None

@@ -10,7 +10,6 @@ import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -364,17 +363,3 @@ async def tally(session: AsyncSession, poll: Poll) -> dict:
     return {"kind": "election", "quorum": election.quorum, "area": axis(election.area), "headcount": axis(election.headcount),
             "candidates": [{"name": c.candidate, "area": str(c.area), "headcount": str(c.headcount),
                             "majority": c.majority, "elected": c.elected} for c in election.candidates]}  # fmt: skip
-
-
-async def turnout(session: AsyncSession, poll_id: int) -> tuple[int, int]:
-    voted = (
-        await session.exec(
-            select(func.count(func.distinct(Ballot.voter_key))).where(Ballot.poll_id == poll_id)
-        )
-    ).one()
-    eligible = (
-        await session.exec(
-            select(func.count()).select_from(EligibleVoter).where(EligibleVoter.poll_id == poll_id)
-        )
-    ).one()
-    return voted, eligible

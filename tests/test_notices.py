@@ -9,7 +9,6 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from models import NoticeAck, OutboxMessage, Role
-from services.roster import import_roster
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -106,14 +105,7 @@ async def test_targets_reach_only_the_right_people(world):
 
 async def test_nobody_outside_the_senders_compound_is_reached(world, tmp_path):
     owner, tenant, far_owner, _liaison = await _people(world)
-    other = tmp_path / "other.csv"
-    other.write_text(
-        "city,district,sub_district,community,compound,building,unit,room,registered_area,grid,owner_name\n"
-        "武汉市,江岸区,后湖街道,幸福社区,和平里,1栋,1单元,101,80.00,第三网格,钱七\n",
-        encoding="utf-8",
-    )
-    async with world.session() as session:
-        assert (await import_roster(session, other, now=world.clock.now())).ok
+    await world.seed_other_compound(tmp_path)
     outsider = world.user("孙书记")
     await world.join_as(outsider, Role.LIAISON, "compound:和平里")
     await _compose(outsider, text="和平里通知", ack=False)

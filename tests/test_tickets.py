@@ -9,7 +9,6 @@ from sqlmodel import select
 
 from jobs.tickets import auto_confirm, escalate_overdue
 from models import Role, Ticket, TicketEvent, TicketFollower, TicketPhoto
-from services.roster import import_roster
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -287,14 +286,7 @@ async def test_a_resident_never_sees_another_households_ticket(world):
 
 async def test_staff_of_another_compound_cannot_act(world, tmp_path):
     owner, *_ = await _cast(world)
-    other = tmp_path / "other.csv"
-    other.write_text(
-        "city,district,sub_district,community,compound,building,unit,room,registered_area,grid,owner_name\n"
-        "武汉市,江岸区,后湖街道,幸福社区,和平里,1栋,1单元,101,80.00,第三网格,钱七\n",
-        encoding="utf-8",
-    )
-    async with world.session() as session:
-        assert (await import_roster(session, other, now=world.clock.now())).ok
+    await world.seed_other_compound(tmp_path)
     stranger = world.user("外小区师傅")
     await world.join_as(stranger, Role.STAFF, "compound:和平里")
     await _report(owner, photo=False)

@@ -131,4 +131,6 @@ async def test_the_job_opens_and_closes_once_also_after_a_restart(world, clock):
     async with world.session() as session:
         poll = await session.get(Poll, poll_id)
         assert poll.status == "closed"
-        assert poll.result["headcount"]["total"] == "59"  # 60 units; the developer's 2 unsold count once
+        assert (
+            poll.result["headcount"]["total"] == "59"
+        )  # 60 units; the developer's 2 unsold count once

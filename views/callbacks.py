@@ -88,3 +88,12 @@ def _coerce(annotation: object, raw: str, data: str) -> object:
 
 def callback_kinds() -> dict[str, type[CallbackData]]:
     return dict(_REGISTRY)
+
+
+def answer_for(cls: type[CallbackData], data: str | None, step: str) -> Any:
+    """Parse a conversation answer `(step, value)` and refuse a button of another step (stale or
+    forged): the button must belong to the question being asked now."""
+    choice = cls.parse(data)
+    if getattr(choice, "step", None) != step:
+        raise InvalidCallback(data)
+    return choice

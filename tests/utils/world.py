@@ -197,6 +197,16 @@ class World:
             result = await import_roster(session, path, now=self.clock.now())
             assert result.ok, result.problems
 
+    async def seed_other_compound(self, folder: Path) -> None:
+        """A second compound (和平里) in the same community, with one household."""
+        path = folder / "other.csv"
+        path.write_text(
+            "city,district,sub_district,community,compound,building,unit,room,registered_area,grid,owner_name\n"
+            "武汉市,江岸区,后湖街道,幸福社区,和平里,1栋,1单元,101,80.00,第三网格,钱七\n",
+            encoding="utf-8",
+        )
+        await self.seed_roster(path)
+
     async def household_id(self, building: str, unit: str, room: str) -> int:
         async with self.session() as session:
             return (
