@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -79,6 +79,10 @@ class Translator:
 
     def number(self, value: int | Decimal | float) -> str:
         return format_decimal(value, locale=self.locale)
+
+    def percent(self, value: Decimal | float) -> str:
+        """A share as a percentage with two decimals (display only; decisions use exact fractions)."""
+        return format_percent(value, format="#,##0.00%", locale=self.locale)
 
     def date(self, value: date | datetime, tz: ZoneInfo | None = None, fmt: str = "medium") -> str:
         if isinstance(value, datetime) and tz is not None:

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     outbox_lease_seconds: int = Field(default=120, alias="OUTBOX_LEASE_SECONDS", ge=1, le=3600)
     outbox_batch: int = Field(default=100, alias="OUTBOX_BATCH", ge=1, le=1000)
     quiet_hours: str = Field(default="21:00-08:00", alias="QUIET_HOURS")
+    vote_reminder_hours: str = Field(default="72,24", alias="VOTE_REMINDER_HOURS")
     demo_port: int = Field(default=8080, alias="DEMO_PORT", ge=1, le=65535)
 
     @field_validator("telegram_token")
@@ -97,6 +98,19 @@ class Settings(BaseSettings):
             raise ValueError("use HH:MM-HH:MM, e.g. 21:00-08:00, or off") from exc
         return f"{start:%H:%M}-{end:%H:%M}"
 
+    @field_validator("vote_reminder_hours")
+    @classmethod
+    def _reminder_hours(cls, value: str) -> str:
+        if value.strip() in ("", "off"):
+            return ""
+        try:
+            hours = sorted({int(part) for part in value.split(",")}, reverse=True)
+        except ValueError as exc:
+            raise ValueError("use hours before the close, e.g. 72,24, or off") from exc
+        if any(h <= 0 or h > 24 * 60 for h in hours):
+            raise ValueError("each value must be between 1 and 1440 hours")
+        return ",".join(str(h) for h in hours)
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -115,6 +129,11 @@ class Settings(BaseSettings):
             return None
         start, end = self.quiet_hours.split("-")
         return time.fromisoformat(start), time.fromisoformat(end)
+
+    @property
+    def vote_reminders(self) -> list[int]:
+        """Hours before a vote closes at which owners who have not voted are reminded."""
+        return [int(h) for h in self.vote_reminder_hours.split(",") if h]
 
     @property
     def is_sqlite(self) -> bool:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -77,3 +80,15 @@ async def edit_or_reply(update: Update, text: str, **kwargs: Any) -> Message | b
                 return True
             log.info("could not edit message: %s", error)
     return await reply(update, text, **kwargs)
+
+
+def parse_local_time(text: str | None, tz: ZoneInfo) -> datetime | None:
+    """`YYYY-MM-DD HH:MM` in local time, or None when it is not a real date and time."""
+    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})\s*", text or "")
+    if not match:
+        return None
+    try:
+        year, month, day, hour, minute = (int(g) for g in match.groups())
+        return datetime(year, month, day, hour, minute, tzinfo=tz)
+    except ValueError:
+        return None

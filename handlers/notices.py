@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
-from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
@@ -19,7 +18,14 @@ from telegram.ext import (
 
 from core.i18n import N_, Translator
 from handlers.account import conversation_fallbacks
-from handlers.common import buttons, edit_or_reply, handler, reply, use_the_buttons
+from handlers.common import (
+    buttons,
+    edit_or_reply,
+    handler,
+    parse_local_time,
+    reply,
+    use_the_buttons,
+)
 from handlers.context import BotContext
 from handlers.labels import ROLE, label
 from handlers.menu import MenuCommand, add_commands, registered, with_role
@@ -264,20 +270,9 @@ async def when_chosen(update: Update, context: BotContext) -> int | None:
     return TIME
 
 
-def parse_local_time(text: str, context: BotContext) -> datetime | None:
-    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})\s*", text or "")
-    if not match:
-        return None
-    try:
-        year, month, day, hour, minute = (int(g) for g in match.groups())
-        return datetime(year, month, day, hour, minute, tzinfo=context.runtime.settings.tz)
-    except ValueError:
-        return None
-
-
 @handler
 async def time_received(update: Update, context: BotContext) -> int | None:
-    when = parse_local_time(update.effective_message.text, context)
+    when = parse_local_time(update.effective_message.text, context.runtime.settings.tz)
     if when is None:
         await reply(
             update,

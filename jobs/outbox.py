@@ -18,12 +18,12 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from core.db import unit_of_work
 from core.runtime import Runtime
-from models import OutboxMessage, OutboxStatus, Resident
+from models import Media, OutboxMessage, OutboxStatus, Resident
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,8 @@ class OutboxSender:
         self._task: asyncio.Task[None] | None = None
         self._recording: asyncio.Task[None] | None = None
         self._prefetch: asyncio.Task[list[OutboxMessage]] | None = None
+        self._media_ids: dict[int, str] = {}
+        self._media_locks: dict[int, asyncio.Lock] = {}
 
     # --- claiming ----------------------------------------------------------------------
     async def reclaim_stale(self) -> int:
@@ -249,6 +251,8 @@ class OutboxSender:
                     for row in payload["buttons"]
                 ]
             )
+        if payload.get("photo_media") or payload.get("document_media"):
+            return await self._send_media(message.chat_id, payload, markup)
         if payload.get("photo"):
             return await self.bot.send_photo(
                 message.chat_id, payload["photo"], caption=payload.get("text"), reply_markup=markup
@@ -261,6 +265,37 @@ class OutboxSender:
                 reply_markup=markup,
             )
         return await self.bot.send_message(message.chat_id, payload["text"], reply_markup=markup)
+
+    async def _send_media(
+        self, chat_id: int, payload: dict[str, Any], markup: InlineKeyboardMarkup | None
+    ) -> Any:
+        """A file the bot made: uploaded once (one upload at a time per file), then re-sent by
+        the file id Telegram gave, which is kept in the database for later batches and restarts."""
+        photo = bool(payload.get("photo_media"))
+        media_id = int(payload.get("photo_media") or payload["document_media"])
+        lock = self._media_locks.setdefault(media_id, asyncio.Lock())
+        async with lock:
+            file_id = self._media_ids.get(media_id)
+            if file_id is None:
+                async with unit_of_work(self.runtime.sessions) as session:
+                    media = await session.get(Media, media_id)
+                    if media is None:
+                        raise BadRequest("media file missing")
+                    file_id = media.telegram_file_id
+                    content, filename = media.content, media.filename
+            if file_id is None:
+                upload = InputFile(content, filename=filename)
+                send = self.bot.send_photo if photo else self.bot.send_document
+                sent = await send(chat_id, upload, caption=payload.get("text"), reply_markup=markup)
+                attachment = sent.photo[-1] if photo else sent.document
+                async with unit_of_work(self.runtime.sessions) as session:
+                    media = await session.get(Media, media_id)
+                    media.telegram_file_id = attachment.file_id
+                self._media_ids[media_id] = attachment.file_id
+                return sent
+            self._media_ids[media_id] = file_id
+        send = self.bot.send_photo if photo else self.bot.send_document
+        return await send(chat_id, file_id, caption=payload.get("text"), reply_markup=markup)
 
     async def _record(self, outcomes: list[Outcome]) -> None:
         """One transaction for the whole batch: a crash before it re-sends at most one batch."""

@@ -34,7 +34,7 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
     for job, seconds in (
         (tickets.escalate_overdue, 60),
         (tickets.auto_confirm, 600),
-        (votes.open_and_close, 30),
+        (votes.tick, 30),
     ):
         scheduler.add_job(
             job,

@@ -28,7 +28,7 @@ from models.places import (
     ServiceModel,
     SubDistrict,
 )
-from models.system import ConversationState, PendingInput, ProcessedUpdate
+from models.system import ConversationState, Media, PendingInput, ProcessedUpdate
 from models.tickets import (
     OPEN_STATUSES,
     Ticket,
@@ -59,6 +59,7 @@ __all__ = [
     "Household",
     "Invite",
     "InviteKind",
+    "Media",
     "Membership",
     "MembershipKind",
     "Notice",

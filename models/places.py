@@ -89,6 +89,12 @@ class Compound(SQLModel, table=True):
     sla_handling_hours: int = Field(default=24, sa_column_kwargs={"server_default": "24"})
     sla_supervisor_hours: int = Field(default=48, sa_column_kwargs={"server_default": "48"})
     auto_confirm_days: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    # Owners' assembly: days of notice before voting opens (DOMAIN §5: at least 15) and the
+    # opt-in local rule that counts unreturned ballots with the majority.
+    vote_notice_days: int = Field(default=15, sa_column_kwargs={"server_default": "15"})
+    count_unreturned_with_majority: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
 
 
 class Grid(SQLModel, table=True):

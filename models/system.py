@@ -44,3 +44,15 @@ class PendingInput(SQLModel, table=True):
     ref_id: int
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
     updated_at: datetime = utc_field(nullable=False)
+
+
+class Media(SQLModel, table=True):
+    """A file the bot made (a chart, a spreadsheet) to send to many chats: uploaded once, then
+    re-sent by Telegram's file id, which is stored here on the first successful upload."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True)
+    filename: str = Field(max_length=200)
+    content: bytes = Field(sa_type=sa.LargeBinary())
+    telegram_file_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime = utc_field(nullable=False)

@@ -55,6 +55,11 @@ class Poll(SQLModel, table=True):
     opened_at: datetime | None = utc_field()
     closed_at: datetime | None = utc_field()
     result: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())  # every figure, as text
+    notice_sent_at: datetime | None = utc_field()  # owners were told (at notice_at)
+    reminders_sent: list[int] = Field(
+        default_factory=list, sa_type=sa.JSON(), sa_column_kwargs={"server_default": "[]"}
+    )  # hours before close, done
+    result_sent_at: datetime | None = utc_field()
 
 
 class EligibleVoter(SQLModel, table=True):

@@ -5,11 +5,20 @@ The tally itself is in services/tally.py; this module feeds it from the database
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import json
+import re
 import secrets
+import zipfile
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,22 +28,37 @@ from models import (
     Ballot,
     BallotChannel,
     Building,
+    Compound,
     EligibleVoter,
+    Grid,
     Household,
     Membership,
     MembershipKind,
     Poll,
     PollKind,
     PollStatus,
+    Resident,
     Role,
+    RoleGrant,
 )
 from services import audit
 from services.actors import Actor
 from services.errors import DomainError, NotAllowed, NotFound
-from services.places import compounds_for_roles
-from services.tally import Choice, MatterType, Unit, tally_election, tally_resolution
+from services.places import (
+    compound_chain,
+    compounds_for_roles,
+    household_label,
+    household_labels,
+)
+from services.tally import (
+    DEVELOPER,
+    Choice,
+    MatterType,
+    Unit,
+    tally_election,
+    tally_resolution,
+)
 
-MIN_NOTICE = timedelta(days=15)
 SPECIAL_ITEMS = (6, 7, 8)  # Art. 278: maintenance fund raising, rebuilding, common parts' use
 DRAFTING_ROLES = {Role.COMMITTEE, Role.ADMIN}
 OWNER_KINDS = (MembershipKind.OWNER, MembershipKind.CO_OWNER)
@@ -70,23 +94,26 @@ async def draft(
     candidates: list[str] | None = None,
     seats: int = 1,
     building_ids: list[int] | None = None,
-    count_unreturned_with_majority: bool = False,
-    min_notice: timedelta = MIN_NOTICE,
+    count_unreturned_with_majority: bool | None = None,
+    min_notice: timedelta | None = None,
 ) -> Poll:
-    """A vote in the making; every rule of timing and form is checked here."""
+    """A vote published for notice; every rule of timing and form is checked here. The notice
+    period and the unreturned-ballot rule default to the compound's settings."""
     await _require_drafter(session, actor, compound_id)
+    compound = await session.get(Compound, compound_id)
+    if compound is None:
+        raise NotFound(N_("That compound does not exist."))
+    if min_notice is None:
+        min_notice = timedelta(days=compound.vote_notice_days)
+    if count_unreturned_with_majority is None:
+        count_unreturned_with_majority = compound.count_unreturned_with_majority
+    check_times(notice_at, opens_at, closes_at, now=now, min_notice=min_notice)
     matter = MatterType(matter)
-    if not title.strip():
-        raise DomainError(N_("A vote needs a title."))
-    if notice_at < now - timedelta(minutes=1) or opens_at < now or closes_at < now:
-        raise DomainError(N_("The notice, opening and closing times must not be in the past."))
-    if opens_at - notice_at < min_notice:
-        raise DomainError(
-            N_("Owners must have notice at least {days} days before voting opens."),
-            days=min_notice.days,
-        )
-    if closes_at <= opens_at:
-        raise DomainError(N_("Voting must close after it opens."))
+    candidates = [c.strip() for c in candidates or [] if c.strip()]
+    if not title.strip() or len(title.strip()) > 200:
+        raise DomainError(N_("A vote needs a title of at most 200 characters."))
+    if len(candidates) != len(set(candidates)) or len(candidates) > 20:
+        raise DomainError(N_("Candidates must be different, and at most 20."))
     if matter == MatterType.SPECIAL and special_item not in SPECIAL_ITEMS:
         raise DomainError(N_("A special matter must name Art. 278 item 6, 7 or 8."))
     kind = PollKind.ELECTION if candidates else PollKind.RESOLUTION
@@ -122,6 +149,48 @@ async def draft(
     return poll
 
 
+def _identity(household: Household, bot_owners: set[str]) -> frozenset[str]:
+    """Who holds the unit, for headcount: the buyer in the roster (by phone) when known, else the
+    owners who joined the bot (co-owners together are one buyer), else the unit alone."""
+    if household.owner_phone:
+        digest = hashlib.sha256(household.owner_phone.strip().encode()).hexdigest()[:16]
+        return frozenset({f"p:{digest}"})
+    return frozenset(bot_owners)
+
+
+def check_times(
+    notice_at: datetime,
+    opens_at: datetime,
+    closes_at: datetime,
+    *,
+    now: datetime,
+    min_notice: timedelta,
+) -> None:
+    """Nothing in the past, the notice period respected, the close after the opening."""
+    if notice_at < now - timedelta(minutes=1) or opens_at < now or closes_at < now:
+        raise DomainError(N_("The notice, opening and closing times must not be in the past."))
+    if opens_at - notice_at < min_notice:
+        raise DomainError(
+            N_("Owners must have notice at least {days} days before voting opens."),
+            days=min_notice.days,
+        )
+    if closes_at <= opens_at:
+        raise DomainError(N_("Voting must close after it opens."))
+
+
+def default_times(
+    now: datetime, tz: ZoneInfo, notice_days: int
+) -> tuple[datetime, datetime, datetime]:
+    """Notice now; voting opens at 09:00 on the first day the notice period allows and closes
+    a week later at 18:00 (local time)."""
+    earliest = (now + timedelta(days=notice_days)).astimezone(tz)
+    opens = earliest.replace(hour=9, minute=0, second=0, microsecond=0)
+    if opens < earliest:
+        opens += timedelta(days=1)
+    closes = (opens + timedelta(days=7)).replace(hour=18)
+    return now, opens, closes
+
+
 async def take_snapshot(session: AsyncSession, poll: Poll) -> int:
     """Who may vote and with what area, fixed when voting opens (owners only; tenants never)."""
     statement = select(Household).where(Household.compound_id == poll.compound_id)
@@ -131,7 +200,8 @@ async def take_snapshot(session: AsyncSession, poll: Poll) -> int:
     owners: dict[int, set[str]] = {}
     for household_id, resident_id in await session.exec(
         select(Membership.household_id, Membership.resident_id)
-        .where(col(Membership.household_id).in_([h.id for h in households]))
+        .join(Household, Household.id == Membership.household_id)
+        .where(Household.compound_id == poll.compound_id)
         .where(col(Membership.kind).in_(OWNER_KINDS))
     ):
         owners.setdefault(household_id, set()).add(f"r{resident_id}")
@@ -139,7 +209,7 @@ async def take_snapshot(session: AsyncSession, poll: Poll) -> int:
         Unit(
             h.id,
             h.area or Decimal(0),
-            frozenset(owners.get(h.id, set())),
+            _identity(h, owners.get(h.id, set())),
             developer=h.developer_unit,
         )
         for h in households
@@ -148,16 +218,12 @@ async def take_snapshot(session: AsyncSession, poll: Poll) -> int:
     for unit in units:
         area, members, developer = grouped.get(unit.voter, (Decimal(0), [], unit.developer))
         grouped[unit.voter] = (area + unit.area, [*members, unit.unit_id], developer)
-    for key, (area, members, developer) in grouped.items():
-        session.add(
-            EligibleVoter(
-                poll_id=poll.id,
-                voter_key=key,
-                area=area,
-                household_ids=members,
-                developer=developer,
-            )
+    session.add_all(
+        EligibleVoter(
+            poll_id=poll.id, voter_key=key, area=area, household_ids=members, developer=developer
         )
+        for key, (area, members, developer) in grouped.items()
+    )
     return len(grouped)
 
 
@@ -255,7 +321,9 @@ async def cast(
         raise DomainError(
             N_("Someone of your home voted at the same moment; please look and try again.")
         ) from None
-    return code, ballot
+    audit.record(session, at=now, actor_id=actor.resident_id, action="poll.ballot",
+                 subject_type="poll", subject_id=poll.id)  # fmt: skip
+    return receipt_code(poll.id, code), ballot
 
 
 async def enter_paper_ballot(
@@ -297,14 +365,45 @@ async def enter_paper_ballot(
                     flagged=previous is not None and previous.channel == BallotChannel.BOT)  # fmt: skip
     session.add(ballot)
     await session.flush()
-    return code, ballot
+    audit.record(session, at=now, actor_id=actor.resident_id if actor else None,
+                 action="poll.paper_ballot", subject_type="poll", subject_id=poll.id)  # fmt: skip
+    return receipt_code(poll.id, code), ballot
 
 
-async def counted_ballots(session: AsyncSession, poll: Poll) -> dict[str, Ballot]:
-    keys = (
-        await session.exec(select(Ballot.voter_key).where(Ballot.poll_id == poll.id).distinct())
-    ).all()
-    return {key: await _current(session, poll.id, key) for key in keys}
+@dataclass(frozen=True)
+class Counted:
+    """The ballot that counts for one voter (light: a tally reads thousands of them)."""
+
+    voter_key: str
+    version: int
+    choice: list[str]
+    channel: str
+    receipt_hash: str
+    flagged: bool
+
+
+async def counted_ballots(session: AsyncSession, poll: Poll) -> dict[str, Counted]:
+    """Per voter, the latest paper ballot if any (signed paper prevails), else the latest one:
+    one query over the poll's ballots in (voter, version) order."""
+    rows = await session.exec(
+        select(
+            Ballot.voter_key, Ballot.version, Ballot.choice, Ballot.channel,
+            Ballot.receipt_hash, Ballot.flagged,
+        )
+        .where(Ballot.poll_id == poll.id)
+        .order_by(Ballot.voter_key, Ballot.version)
+    )  # fmt: skip
+    counted: dict[str, Counted] = {}
+    for row in rows:
+        ballot = Counted(*row)
+        previous = counted.get(ballot.voter_key)
+        if (
+            previous is None
+            or ballot.channel == BallotChannel.PAPER
+            or previous.channel != BallotChannel.PAPER
+        ):
+            counted[ballot.voter_key] = ballot
+    return counted
 
 
 async def receipt_hashes(session: AsyncSession, poll_id: int) -> list[str]:
@@ -335,12 +434,15 @@ async def close_due(session: AsyncSession, *, now: datetime) -> list[Poll]:
 
 async def tally(session: AsyncSession, poll: Poll) -> dict:
     """Every figure behind the result, as exact fractions written "n/d"."""
-    eligible = list(
-        (await session.exec(select(EligibleVoter).where(EligibleVoter.poll_id == poll.id))).all()
-    )
-    units = [Unit(v.id, v.area, frozenset({v.voter_key}), developer=v.developer) for v in eligible]
+    eligible = (
+        await session.exec(
+            select(EligibleVoter.id, EligibleVoter.voter_key, EligibleVoter.area, EligibleVoter.developer)
+            .where(EligibleVoter.poll_id == poll.id)
+        )
+    ).all()  # fmt: skip
+    units = [Unit(i, area, frozenset({key}), developer=dev) for i, key, area, dev in eligible]
     counted = await counted_ballots(session, poll)
-    key_of = {v.voter_key: ("developer" if v.developer else v.voter_key) for v in eligible}
+    key_of = {key: (DEVELOPER if dev else key) for _i, key, _a, dev in eligible}
 
     def axis(a) -> dict:  # type: ignore[no-untyped-def]
         return {
@@ -363,3 +465,399 @@ async def tally(session: AsyncSession, poll: Poll) -> dict:
     return {"kind": "election", "quorum": election.quorum, "area": axis(election.area), "headcount": axis(election.headcount),
             "candidates": [{"name": c.candidate, "area": str(c.area), "headcount": str(c.headcount),
                             "majority": c.majority, "elected": c.elected} for c in election.candidates]}  # fmt: skip
+
+
+# --- who sees what ---------------------------------------------------------------------------
+OVERSIGHT_ROLES = {Role.COMMITTEE, Role.ADMIN, Role.OFFICER, Role.SUPERVISOR, Role.LIAISON}
+EXPORT_ROLES = {Role.COMMITTEE, Role.ADMIN, Role.OFFICER}
+PAPER_ROLES = {Role.STAFF, Role.ADMIN}
+
+
+async def role_compound_ids(session: AsyncSession, actor: Actor, roles: set[Role]) -> set[int]:
+    grants = [(g.role, g.scope_kind, g.scope_id) for g in actor.roles]
+    return {c.id for c in await compounds_for_roles(session, grants, {r.value for r in roles})}
+
+
+async def drafting_compounds(session: AsyncSession, actor: Actor) -> list[Compound]:
+    grants = [(g.role, g.scope_kind, g.scope_id) for g in actor.roles]
+    return await compounds_for_roles(session, grants, {r.value for r in DRAFTING_ROLES})
+
+
+async def visible_polls(session: AsyncSession, actor: Actor, limit: int = 10) -> list[Poll]:
+    """Votes of the actor's compounds that are announced, open or recently closed, newest first."""
+    compounds = {t.compound_id for t in actor.households} | await role_compound_ids(
+        session, actor, set(Role)
+    )
+    if not compounds:
+        return []
+    statement = (
+        select(Poll)
+        .where(col(Poll.compound_id).in_(compounds))
+        .where(col(Poll.status).in_([PollStatus.PUBLISHED, PollStatus.OPEN, PollStatus.CLOSED]))
+        .order_by(col(Poll.closes_at).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def visible_poll(session: AsyncSession, actor: Actor, poll_id: int) -> Poll:
+    """A vote the actor may look at; another compound's vote is "not found", not a hint."""
+    poll = await session.get(Poll, poll_id)
+    if poll is None or poll.status in (PollStatus.DRAFT, PollStatus.CANCELLED):
+        raise NotFound(N_("That vote does not exist."))
+    if poll.compound_id not in {t.compound_id for t in actor.households} and (
+        poll.compound_id not in await role_compound_ids(session, actor, set(Role))
+    ):
+        raise NotFound(N_("That vote does not exist."))
+    return poll
+
+
+async def my_ballot(session: AsyncSession, actor: Actor, poll: Poll) -> Counted | None:
+    """The ballot that counts for the actor's home, if the actor is an eligible owner."""
+    if poll.status not in (PollStatus.OPEN, PollStatus.CLOSED):
+        return None
+    try:
+        voter = await _voter_for(session, actor, poll)
+    except NotAllowed:
+        return None
+    counted = await counted_ballots(session, poll)
+    return counted.get(voter.voter_key)
+
+
+async def may_vote(session: AsyncSession, actor: Actor, poll: Poll) -> bool:
+    if poll.status != PollStatus.OPEN:
+        return any(
+            t.is_owner for t in actor.households if _in_scope(poll, t.building_id, t.compound_id)
+        )
+    try:
+        await _voter_for(session, actor, poll)
+    except NotAllowed:
+        return False
+    return True
+
+
+def _in_scope(poll: Poll, building_id: int, compound_id: int) -> bool:
+    return compound_id == poll.compound_id and (
+        not poll.building_ids or building_id in poll.building_ids
+    )
+
+
+async def require_role(
+    session: AsyncSession, actor: Actor, poll: Poll, roles: set[Role], message: str
+) -> None:
+    if poll.compound_id not in await role_compound_ids(session, actor, roles):
+        raise NotAllowed(message)
+
+
+# --- recipients ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Recipient:
+    resident_id: int
+    chat_id: int
+    language: str | None
+    household_id: int | None
+
+
+async def owner_recipients(
+    session: AsyncSession, poll: Poll, *, household_ids: set[int] | None = None
+) -> list[Recipient]:
+    """Reachable owners and co-owners of the homes in the vote's scope (or of the given homes)."""
+    statement = (
+        select(
+            Resident.id, Resident.telegram_id, Resident.language, func.min(Membership.household_id)
+        )
+        .join(Membership, Membership.resident_id == Resident.id)
+        .join(Household, Household.id == Membership.household_id)
+        .where(Household.compound_id == poll.compound_id)
+        .where(col(Membership.kind).in_(OWNER_KINDS))
+        .where(col(Resident.telegram_id).is_not(None))
+        .where(col(Resident.consent_at).is_not(None))
+        .group_by(Resident.id, Resident.telegram_id, Resident.language)
+        .order_by(Resident.id)
+    )
+    if poll.building_ids:
+        statement = statement.where(col(Household.building_id).in_(poll.building_ids))
+    if household_ids is not None:
+        statement = statement.where(col(Household.id).in_(household_ids))
+    return [Recipient(*row) for row in await session.exec(statement)]
+
+
+async def role_recipients(session: AsyncSession, poll: Poll, roles: set[Role]) -> list[Recipient]:
+    chain = await compound_chain(session, poll.compound_id)
+    rows = await session.exec(
+        select(RoleGrant.scope_kind, RoleGrant.scope_id, Resident.id, Resident.telegram_id, Resident.language)
+        .join(Resident, Resident.id == RoleGrant.resident_id)
+        .where(col(RoleGrant.role).in_([r.value for r in roles]))
+        .where(col(Resident.telegram_id).is_not(None))
+        .where(col(Resident.consent_at).is_not(None))
+    )  # fmt: skip
+    found = {
+        rid: Recipient(rid, chat, language, None)
+        for kind, scope_id, rid, chat, language in rows
+        if chain is not None and chain.contains(kind, scope_id)
+    }
+    return [found[k] for k in sorted(found)]
+
+
+# --- what has not voted yet --------------------------------------------------------------------
+@dataclass(frozen=True)
+class HomeRow:
+    household_id: int
+    label: str
+    grid: str
+    owner_name: str
+    owner_phone: str
+    area: Decimal
+
+
+async def _homes(session: AsyncSession, household_ids: list[int]) -> list[HomeRow]:
+    if not household_ids:
+        return []
+    rows = await session.exec(
+        select(Household, Building.name, Grid.name)
+        .join(Building, Building.id == Household.building_id)
+        .outerjoin(Grid, Grid.id == Household.grid_id)
+        .where(col(Household.id).in_(household_ids))
+    )
+    homes = [
+        HomeRow(h.id, household_label(b, h.unit, h.room), g or "", h.owner_name or "",
+                h.owner_phone or "", h.area or Decimal(0))
+        for h, b, g in rows
+    ]  # fmt: skip
+    return sorted(homes, key=lambda h: (h.grid, _natural(h.label)))
+
+
+def _natural(text: str) -> list[object]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+async def not_voted(session: AsyncSession, poll: Poll) -> list[HomeRow]:
+    """Homes in the snapshot whose headcount unit has no ballot yet (developer units excluded)."""
+    counted = await counted_ballots(session, poll)
+    homes: list[int] = []
+    for key, ids, developer in await session.exec(
+        select(EligibleVoter.voter_key, EligibleVoter.household_ids, EligibleVoter.developer).where(
+            EligibleVoter.poll_id == poll.id
+        )
+    ):
+        if key not in counted and not developer:
+            homes.extend(ids)
+    return await _homes(session, homes)
+
+
+async def not_voted_household_ids(session: AsyncSession, poll: Poll) -> set[int]:
+    counted = await counted_ballots(session, poll)
+    return {
+        household
+        for key, ids in await session.exec(
+            select(EligibleVoter.voter_key, EligibleVoter.household_ids).where(
+                EligibleVoter.poll_id == poll.id
+            )
+        )
+        if key not in counted
+        for household in ids
+    }
+
+
+# --- the scheduled life of a vote -----------------------------------------------------------
+async def notices_due(session: AsyncSession, *, now: datetime) -> list[Poll]:
+    """Published votes whose notice time has come and whose owners have not been told; marked
+    told in the same transaction as their messages are queued."""
+    statement = (
+        select(Poll)
+        .where(col(Poll.status).in_([PollStatus.PUBLISHED, PollStatus.OPEN]))
+        .where(col(Poll.notice_sent_at).is_(None))
+        .where(Poll.notice_at <= now)
+    )
+    if session.bind.dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    polls = list((await session.exec(statement)).all())
+    for poll in polls:
+        poll.notice_sent_at = now
+    return polls
+
+
+async def reminders_due(
+    session: AsyncSession, *, now: datetime, hours: list[int]
+) -> list[tuple[Poll, int]]:
+    """(vote, hours before close) pairs due now, each returned once: the hour is marked done in
+    the same transaction. A reminder time before the opening, or already past, is skipped."""
+    statement = select(Poll).where(Poll.status == PollStatus.OPEN).where(Poll.closes_at > now)
+    if session.bind.dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    due: list[tuple[Poll, int]] = []
+    for poll in (await session.exec(statement)).all():
+        done = set(poll.reminders_sent)
+        fresh = [h for h in hours if h not in done and poll.closes_at - timedelta(hours=h) <= now]
+        if not fresh:
+            continue
+        poll.reminders_sent = sorted(done | set(fresh), reverse=True)
+        latest = min(fresh)  # several due at once (a late start): send only the latest one
+        if poll.closes_at - timedelta(hours=latest) >= (poll.opened_at or poll.opens_at):
+            due.append((poll, latest))
+    return due
+
+
+async def results_due(session: AsyncSession) -> list[Poll]:
+    """Closed votes whose result has not been sent yet; marked in the same transaction."""
+    statement = (
+        select(Poll)
+        .where(Poll.status == PollStatus.CLOSED)
+        .where(col(Poll.result_sent_at).is_(None))
+    )
+    if session.bind.dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    polls = list((await session.exec(statement)).all())
+    for poll in polls:
+        poll.result_sent_at = poll.closed_at
+    return polls
+
+
+# --- receipts ------------------------------------------------------------------------------
+def receipt_code(poll_id: int, secret: str) -> str:
+    """What the voter keeps: the vote's number and a random secret, e.g. `12-Xa3k...`."""
+    return f"{poll_id}-{secret}"
+
+
+class ReceiptStatus(StrEnum):
+    COUNTED = "counted"  # the ballot that counts (or will, if nothing changes before the close)
+    REPLACED = "replaced"  # a later ballot of the same home counts instead
+    UNKNOWN = "unknown"
+
+
+async def check_receipt(session: AsyncSession, code: str) -> tuple[Poll | None, ReceiptStatus]:
+    match = re.fullmatch(r"\s*(\d{1,9})-([A-Za-z0-9_-]{6,40})\s*", code or "")
+    if not match:
+        return None, ReceiptStatus.UNKNOWN
+    poll = await session.get(Poll, int(match.group(1)))
+    if poll is None or poll.status not in (PollStatus.OPEN, PollStatus.CLOSED):
+        return None, ReceiptStatus.UNKNOWN
+    digest = receipt_hash(poll.id, match.group(2))
+    exists = (
+        await session.exec(
+            select(Ballot.id).where(Ballot.poll_id == poll.id).where(Ballot.receipt_hash == digest)
+        )
+    ).first()
+    if exists is None:
+        return poll, ReceiptStatus.UNKNOWN
+    counted = {b.receipt_hash for b in (await counted_ballots(session, poll)).values()}
+    return poll, ReceiptStatus.COUNTED if digest in counted else ReceiptStatus.REPLACED
+
+
+# --- paper ballots: finding the home ---------------------------------------------------------
+async def find_home(session: AsyncSession, poll: Poll, text: str) -> Household:
+    """The home a staff member means by "3栋 2单元 1201", "3-2-1201" or "3栋 1201"."""
+    words = [w for w in re.split(r"[\s\-/,，]+", text or "") if w]
+    if not words:
+        raise DomainError(
+            N_("Send the home as building, unit and room, for example 1栋 1单元 101.")
+        )
+    statement = (
+        select(Household, Building.name)
+        .join(Building, Building.id == Household.building_id)
+        .where(Household.compound_id == poll.compound_id)
+        .where(Household.room == words[-1])
+    )
+    parts = words[:-1]  # building, then unit (either may be left out when unambiguous)
+    matches = []
+    for household, building in await session.exec(statement):
+        if len(parts) > 2:
+            break
+        fields = [building, household.unit][: len(parts)] if len(parts) == 2 else [building]
+        if all(_same_place(word, name) for word, name in zip(parts, fields, strict=False)):
+            matches.append(household)
+    if len(matches) != 1:
+        raise DomainError(
+            N_(
+                "No single home matches “{text}”. Send building, unit and room, for example 1栋 1单元 101."
+            ),
+            text=text[:40],
+        )
+    return matches[0]
+
+
+def _same_place(word: str, name: str) -> bool:
+    """`3`, `3栋` and `3号楼` name building 3; `2` and `2单元` name unit 2."""
+    if not name:
+        return False
+    digits = re.sub(r"\D", "", name)
+    return word == name or (digits != "" and re.sub(r"\D", "", word) == digits)
+
+
+# --- the record: exports ---------------------------------------------------------------------
+Table = tuple[list[str], list[list[object]]]
+
+
+async def export_tables(session: AsyncSession, poll: Poll) -> dict[str, Table]:
+    """The tally, the eligibility snapshot and the anonymised ballots. The snapshot says whether a
+    home took part, never how; the ballots are listed by receipt hash, without time or voter."""
+    counted = await counted_ballots(session, poll)
+    eligible = list(
+        (await session.exec(select(EligibleVoter).where(EligibleVoter.poll_id == poll.id).order_by(EligibleVoter.id))).all()
+    )  # fmt: skip
+    labels = await household_labels(session, [h for v in eligible for h in v.household_ids])
+    snapshot = [
+        [index, "; ".join(labels.get(h, str(h)) for h in v.household_ids), str(v.area),
+         "yes" if v.developer else "no", "yes" if v.voter_key in counted else "no"]
+        for index, v in enumerate(eligible, start=1)
+    ]  # fmt: skip
+    ballots = sorted(
+        ([b.receipt_hash, ", ".join(b.choice), b.channel, "yes" if b.flagged else "no"]
+         for b in counted.values()),
+        key=lambda row: row[0],
+    )  # fmt: skip
+    result = poll.result or await tally(session, poll)
+    tally_rows: list[list[object]] = [
+        ["poll", poll.id], ["title", poll.title], ["matter", poll.matter],
+        ["special_item", poll.special_item or ""], ["kind", poll.kind],
+        ["buildings", ", ".join(str(b) for b in poll.building_ids) or "all"],
+        ["opens_at", poll.opens_at.isoformat()], ["closes_at", poll.closes_at.isoformat()],
+        ["count_unreturned_with_majority", poll.count_unreturned_with_majority],
+        ["quorum", result.get("quorum")], ["passed", result.get("passed", "")],
+        ["threshold", result.get("threshold", "")],
+    ]  # fmt: skip
+    for axis in ("area", "headcount"):
+        for name, value in result.get(axis, {}).items():
+            tally_rows.append([f"{axis}.{name}", value])
+    for candidate in result.get("candidates", []):
+        tally_rows.append([f"candidate.{candidate['name']}.area", candidate["area"]])
+        tally_rows.append([f"candidate.{candidate['name']}.headcount", candidate["headcount"]])
+        tally_rows.append([f"candidate.{candidate['name']}.elected", candidate["elected"]])
+    return {
+        "tally": (["figure", "value"], tally_rows),
+        "eligible": (["unit", "homes", "area_m2", "developer", "took_part"], snapshot),
+        "ballots": (["receipt_hash", "choice", "channel", "flagged_paper_and_bot"], ballots),
+    }
+
+
+def tables_as_json(tables: dict[str, Table]) -> str:
+    return json.dumps(
+        {name: [dict(zip(headers, row, strict=True)) for row in rows] for name, (headers, rows) in tables.items()},
+        ensure_ascii=False, indent=1, default=str,
+    )  # fmt: skip
+
+
+def tables_as_csv_zip(tables: dict[str, Table], prefix: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, (headers, rows) in tables.items():
+            text = io.StringIO()
+            writer = csv.writer(text)
+            writer.writerow(headers)
+            writer.writerows(rows)
+            archive.writestr(f"{prefix}-{name}.csv", "\ufeff" + text.getvalue())  # BOM for Excel
+    return buffer.getvalue()
+
+
+async def configure(
+    session: AsyncSession, compound_id: int, *, notice_days: int | None, unreturned: bool | None
+) -> Compound:
+    """Per-compound rules of procedure: notice days and the opt-in unreturned-ballot rule."""
+    compound = await session.get(Compound, compound_id)
+    if notice_days is not None:
+        if not 1 <= notice_days <= 90:
+            raise DomainError(N_("Notice must be between 1 and 90 days."))
+        compound.vote_notice_days = notice_days
+    if unreturned is not None:
+        compound.count_unreturned_with_majority = unreturned
+    return compound

@@ -71,14 +71,23 @@ async def test_a_vote_from_opening_to_result(world, clock):
         actor = await load_actor(session, owners[2].id)
         changed, ballot = await votes.cast(session, actor, poll_id, ["agree"], now=clock.now())
         assert ballot.version == 2
-        receipts[owners[2].id] = changed
+        replaced, receipts[owners[2].id] = receipts[owners[2].id], changed
         with pytest.raises(NotAllowed, match="Only owners"):
             await votes.cast(
                 session, await load_actor(session, tenant.id), poll_id, ["agree"], now=clock.now()
             )
     async with world.session() as session:
         published = await votes.receipt_hashes(session, poll_id)
-        assert sorted(votes.receipt_hash(poll_id, c) for c in receipts.values()) == published
+        assert len(published) == 3
+        for code in receipts.values():
+            assert await votes.check_receipt(session, code) == (
+                await session.get(Poll, poll_id),
+                "counted",
+            )
+            assert votes.receipt_hash(poll_id, code.split("-", 1)[1]) in published
+        assert (await votes.check_receipt(session, replaced))[1] == "replaced"
+        assert (await votes.check_receipt(session, f"{poll_id}-forgedcode"))[1] == "unknown"
+        assert (await votes.check_receipt(session, "nonsense"))[1] == "unknown"
         assert len((await session.exec(select(Ballot))).all()) == 4  # every version kept
     clock.advance(days=7)
     async with world.session() as session:

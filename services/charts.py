@@ -1,0 +1,87 @@
+"""Charts as PNG bytes (matplotlib, Agg backend, a CJK font so Chinese labels render)."""
+
+from __future__ import annotations
+
+import io
+from fractions import Fraction
+
+from core.fonts import cjk_font_properties
+
+
+def _pyplot():  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    return pyplot
+
+
+def _share(part: str, whole: str) -> float:
+    w = Fraction(whole)
+    return float(Fraction(part) / w) if w else 0.0
+
+
+def vote_chart(result: dict, labels: dict[str, str], title: str) -> bytes:
+    """Two panels: participation on each axis against the 2/3 quorum, then the choices (or the
+    candidates) as shares of the participants against the threshold. `labels` are translated."""
+    plt = _pyplot()
+    font = cjk_font_properties()
+    area, head = result["area"], result["headcount"]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 4.2), dpi=110)
+    axes_names = [labels["area"], labels["headcount"]]
+    turnout = [
+        _share(area["participating"], area["total"]),
+        _share(head["participating"], head["total"]),
+    ]
+    left.barh(axes_names, turnout, color="#c62828")
+    left.axvline(2 / 3, color="#333333", linestyle="--", linewidth=1)
+    left.set_xlim(0, 1)
+    left.set_title(labels["participation"], fontproperties=font)
+    for index, value in enumerate(turnout):
+        left.text(min(value, 0.82) + 0.02, index, f"{value:.1%}", va="center", fontproperties=font)
+    if result["kind"] == "resolution":
+        names = [labels[key] for key in ("agree", "disagree", "abstain")]
+        area_shares = [
+            _share(area[k], area["participating"]) for k in ("agree", "disagree", "abstain")
+        ]
+        head_shares = [
+            _share(head[k], head["participating"]) for k in ("agree", "disagree", "abstain")
+        ]
+        threshold = float(Fraction(result["threshold"]))
+    else:
+        names = [c["name"] for c in result["candidates"]]
+        area_shares = [_share(c["area"], area["participating"]) for c in result["candidates"]]
+        head_shares = [_share(c["headcount"], head["participating"]) for c in result["candidates"]]
+        threshold = 0.5
+    positions = range(len(names))
+    width = 0.38
+    right.bar(
+        [p - width / 2 for p in positions],
+        area_shares,
+        width,
+        label=labels["area"],
+        color="#c62828",
+    )
+    right.bar(
+        [p + width / 2 for p in positions],
+        head_shares,
+        width,
+        label=labels["headcount"],
+        color="#f9a825",
+    )
+    right.axhline(threshold, color="#333333", linestyle="--", linewidth=1)
+    right.set_ylim(0, 1)
+    right.set_xticks(list(positions))
+    right.set_xticklabels(names, fontproperties=font)
+    right.set_title(labels["choices"], fontproperties=font)
+    right.legend(prop=font, loc="upper right")
+    for axis in (left, right):
+        for tick in axis.get_yticklabels() + axis.get_xticklabels():
+            tick.set_fontproperties(font)
+    figure.suptitle(title, fontproperties=font, fontsize=13)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
