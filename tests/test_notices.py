@@ -89,9 +89,9 @@ async def test_targets_reach_only_the_right_people(world):
     await liaison.press("确认发送")
     await world.deliver()
     assert [t for t in owner.texts() if "通知】" in t] == [
-        t for t in owner.texts() if "业主大会" in t or "电梯" in t
+        t for t in owner.texts() if "业主大会通知" in t or "电梯检修" in t
     ] and len([t for t in owner.texts() if "通知】" in t]) == 2
-    assert not any("业主大会" in t for t in tenant.texts()) and any(
+    assert not any("业主大会通知" in t for t in tenant.texts()) and any(
         "电梯" in t for t in tenant.texts()
     )
     assert any("业主大会" in t for t in far_owner.texts()) and any(
