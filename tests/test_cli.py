@@ -127,3 +127,38 @@ async def test_service_levels_are_set_per_compound(database_url, monkeypatch, ca
     captured = capsys.readouterr()
     assert "respond within 30 minutes, handle within 24 hours" in captured.out
     assert "supervisor threshold must be longer" in captured.err
+
+
+async def test_votes_from_the_command_line(database_url, monkeypatch, tmp_path, capsys):
+    from datetime import timedelta
+
+    from core.clock import SystemClock
+
+    now = SystemClock().now().astimezone(get_settings().tz)
+    opens = (now + timedelta(days=16)).strftime("%Y-%m-%d 09:00")
+    closes = (now + timedelta(days=23)).strftime("%Y-%m-%d 18:00")
+
+    def run() -> list[int]:
+        _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
+        return [
+            _cli(monkeypatch, database_url, "admin", "vote-settings", "幸福家园", "--notice-days", "20",
+                 "--unreturned-with-majority", "on"),
+            _cli(monkeypatch, database_url, "admin", "draft-vote", "幸福家园", "--title", "加装电梯",
+                 "--opens", opens, "--closes", closes, "--special-item", "6", "--buildings", "1栋"),
+            _cli(monkeypatch, database_url, "admin", "vote-settings", "幸福家园", "--notice-days", "15"),
+            _cli(monkeypatch, database_url, "admin", "draft-vote", "幸福家园", "--title", "选举业委会",
+                 "--opens", opens, "--closes", closes, "--candidates", "张三,李四,王五", "--seats", "2"),
+            _cli(monkeypatch, database_url, "admin", "draft-vote", "幸福家园", "--title", "x",
+                 "--opens", "tomorrow", "--closes", closes),
+            _cli(monkeypatch, database_url, "admin", "export-vote", "2", "--out", str(tmp_path)),
+        ]  # fmt: skip
+
+    codes = await asyncio.to_thread(run)
+    captured = capsys.readouterr()
+    assert codes == [0, 1, 0, 0, 2, 1], captured
+    assert "notice 20 days" in captured.out and "counted with the majority: yes" in captured.out
+    assert "at least 20 days" in captured.err  # the compound's own notice period applies
+    assert "Vote #1 is published" in captured.out
+    assert (
+        "YYYY-MM-DD HH:MM" in captured.err and "exported when the vote has closed" in captured.err
+    )
