@@ -39,7 +39,15 @@ from models.tickets import (
     TicketPhoto,
     TicketStatus,
 )
-from models.votes import Ballot, BallotChannel, EligibleVoter, Poll, PollKind, PollStatus
+from models.votes import (
+    Ballot,
+    BallotChannel,
+    EligibleHome,
+    EligibleVoter,
+    Poll,
+    PollKind,
+    PollStatus,
+)
 
 metadata = SQLModel.metadata
 
@@ -54,6 +62,7 @@ __all__ = [
     "Compound",
     "ConversationState",
     "District",
+    "EligibleHome",
     "EligibleVoter",
     "Grid",
     "Household",

@@ -75,6 +75,16 @@ class EligibleVoter(SQLModel, table=True):
     developer: bool = False
 
 
+class EligibleHome(SQLModel, table=True):
+    """Which headcount unit each home of the snapshot belongs to: the voter of a home in one
+    indexed lookup (a compound has thousands of homes)."""
+
+    __tablename__ = "eligible_home"
+    poll_id: int = Field(foreign_key="poll.id", primary_key=True)
+    household_id: int = Field(foreign_key="household.id", primary_key=True)
+    voter_key: str = Field(max_length=200)
+
+
 class Ballot(SQLModel, table=True):
     """Every ballot and every change of it, kept with its time; the highest version counts."""
 

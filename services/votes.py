@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +29,7 @@ from models import (
     BallotChannel,
     Building,
     Compound,
+    EligibleHome,
     EligibleVoter,
     Grid,
     Household,
@@ -50,14 +51,7 @@ from services.places import (
     household_label,
     household_labels,
 )
-from services.tally import (
-    DEVELOPER,
-    Choice,
-    MatterType,
-    Unit,
-    tally_election,
-    tally_resolution,
-)
+from services.tally import Choice, MatterType, Unit, election_of_voters, resolution_of_voters
 
 SPECIAL_ITEMS = (6, 7, 8)  # Art. 278: maintenance fund raising, rebuilding, common parts' use
 DRAFTING_ROLES = {Role.COMMITTEE, Role.ADMIN}
@@ -149,11 +143,11 @@ async def draft(
     return poll
 
 
-def _identity(household: Household, bot_owners: set[str]) -> frozenset[str]:
+def _identity(owner_phone: str | None, bot_owners: set[str]) -> frozenset[str]:
     """Who holds the unit, for headcount: the buyer in the roster (by phone) when known, else the
     owners who joined the bot (co-owners together are one buyer), else the unit alone."""
-    if household.owner_phone:
-        digest = hashlib.sha256(household.owner_phone.strip().encode()).hexdigest()[:16]
+    if owner_phone and owner_phone.strip():
+        digest = hashlib.sha256(owner_phone.strip().encode()).hexdigest()[:16]
         return frozenset({f"p:{digest}"})
     return frozenset(bot_owners)
 
@@ -193,10 +187,13 @@ def default_times(
 
 async def take_snapshot(session: AsyncSession, poll: Poll) -> int:
     """Who may vote and with what area, fixed when voting opens (owners only; tenants never)."""
-    statement = select(Household).where(Household.compound_id == poll.compound_id)
+    statement = select(
+        Household.id, Household.registered_area, Household.surveyed_area, Household.contract_area,
+        Household.owner_phone, Household.developer_unit,
+    ).where(Household.compound_id == poll.compound_id)  # fmt: skip
     if poll.building_ids:
         statement = statement.where(col(Household.building_id).in_(poll.building_ids))
-    households = list((await session.exec(statement)).all())
+    households = (await session.exec(statement)).all()
     owners: dict[int, set[str]] = {}
     for household_id, resident_id in await session.exec(
         select(Membership.household_id, Membership.resident_id)
@@ -207,23 +204,29 @@ async def take_snapshot(session: AsyncSession, poll: Poll) -> int:
         owners.setdefault(household_id, set()).add(f"r{resident_id}")
     units = [
         Unit(
-            h.id,
-            h.area or Decimal(0),
-            _identity(h, owners.get(h.id, set())),
-            developer=h.developer_unit,
-        )
-        for h in households
+            home_id,
+            next((a for a in (registered, surveyed, contract) if a is not None), Decimal(0)),
+            _identity(phone, owners.get(home_id, set())),
+            developer=developer,
+        )  # the area that counts: registered, else surveyed, else contract (DOMAIN §5)
+        for home_id, registered, surveyed, contract, phone, developer in households
     ]
     grouped: dict[str, tuple[Decimal, list[int], bool]] = {}
     for unit in units:
         area, members, developer = grouped.get(unit.voter, (Decimal(0), [], unit.developer))
         grouped[unit.voter] = (area + unit.area, [*members, unit.unit_id], developer)
-    session.add_all(
-        EligibleVoter(
-            poll_id=poll.id, voter_key=key, area=area, household_ids=members, developer=developer
-        )
+    voters = [
+        {"poll_id": poll.id, "voter_key": key, "area": area, "household_ids": members, "developer": developer}
         for key, (area, members, developer) in grouped.items()
-    )
+    ]  # fmt: skip
+    homes = [
+        {"poll_id": poll.id, "household_id": home, "voter_key": key}
+        for key, (_area, members, _developer) in grouped.items()
+        for home in members
+    ]
+    for table, rows in ((EligibleVoter, voters), (EligibleHome, homes)):
+        for start in range(0, len(rows), 1000):
+            await session.exec(insert(table).values(rows[start : start + 1000]))
     return len(grouped)
 
 
@@ -253,12 +256,23 @@ async def _voter_for(session: AsyncSession, actor: Actor, poll: Poll) -> Eligibl
         raise NotAllowed(
             N_("Only owners vote in owners' assembly votes; tenants and family members do not.")
         )
-    for voter in (
-        await session.exec(select(EligibleVoter).where(EligibleVoter.poll_id == poll.id))
-    ).all():
-        if owned & set(voter.household_ids):
-            return voter
-    raise NotAllowed(N_("Your home is not among the units this vote is for."))
+    key = (
+        await session.exec(
+            select(EligibleHome.voter_key)
+            .where(EligibleHome.poll_id == poll.id)
+            .where(col(EligibleHome.household_id).in_(owned))
+            .order_by(EligibleHome.household_id)
+        )
+    ).first()
+    if key is None:
+        raise NotAllowed(N_("Your home is not among the units this vote is for."))
+    return (
+        await session.exec(
+            select(EligibleVoter)
+            .where(EligibleVoter.poll_id == poll.id)
+            .where(EligibleVoter.voter_key == key)
+        )
+    ).one()
 
 
 def _check_choice(poll: Poll, choice: list[str]) -> list[str]:
@@ -351,10 +365,18 @@ async def enter_paper_ballot(
         if poll.compound_id not in staff:
             raise NotAllowed(N_("Only property staff of this compound can do that."))
     choice = _check_choice(poll, choice)
-    voter = next(
-        (v for v in (await session.exec(select(EligibleVoter).where(EligibleVoter.poll_id == poll.id))).all() if household_id in v.household_ids),
-        None,
-    )  # fmt: skip
+    key = (
+        await session.exec(
+            select(EligibleHome.voter_key)
+            .where(EligibleHome.poll_id == poll.id)
+            .where(EligibleHome.household_id == household_id)
+        )
+    ).first()
+    voter = (
+        await session.exec(
+            select(EligibleVoter).where(EligibleVoter.poll_id == poll.id).where(EligibleVoter.voter_key == key)
+        )
+    ).first()  # fmt: skip
     if voter is None:
         raise DomainError(N_("That home is not among the units this vote is for."))
     previous = await _current(session, poll.id, voter.voter_key)
@@ -384,25 +406,20 @@ class Counted:
 
 async def counted_ballots(session: AsyncSession, poll: Poll) -> dict[str, Counted]:
     """Per voter, the latest paper ballot if any (signed paper prevails), else the latest one:
-    one query over the poll's ballots in (voter, version) order."""
+    one query over the poll's ballots, the choice made in Python (no sort in the database)."""
     rows = await session.exec(
         select(
             Ballot.voter_key, Ballot.version, Ballot.choice, Ballot.channel,
             Ballot.receipt_hash, Ballot.flagged,
-        )
-        .where(Ballot.poll_id == poll.id)
-        .order_by(Ballot.voter_key, Ballot.version)
+        ).where(Ballot.poll_id == poll.id)
     )  # fmt: skip
+    best: dict[str, tuple[bool, int]] = {}
     counted: dict[str, Counted] = {}
     for row in rows:
-        ballot = Counted(*row)
-        previous = counted.get(ballot.voter_key)
-        if (
-            previous is None
-            or ballot.channel == BallotChannel.PAPER
-            or previous.channel != BallotChannel.PAPER
-        ):
-            counted[ballot.voter_key] = ballot
+        rank = (row[3] == BallotChannel.PAPER, row[1])
+        if row[0] not in best or rank > best[row[0]]:
+            best[row[0]] = rank
+            counted[row[0]] = Counted(*row)
     return counted
 
 
@@ -434,15 +451,15 @@ async def close_due(session: AsyncSession, *, now: datetime) -> list[Poll]:
 
 async def tally(session: AsyncSession, poll: Poll) -> dict:
     """Every figure behind the result, as exact fractions written "n/d"."""
-    eligible = (
-        await session.exec(
-            select(EligibleVoter.id, EligibleVoter.voter_key, EligibleVoter.area, EligibleVoter.developer)
-            .where(EligibleVoter.poll_id == poll.id)
-        )
-    ).all()  # fmt: skip
-    units = [Unit(i, area, frozenset({key}), developer=dev) for i, key, area, dev in eligible]
+    # The snapshot is already one row per headcount unit (the developer's unsold units are one).
+    areas = dict(
+        (
+            await session.exec(
+                select(EligibleVoter.voter_key, EligibleVoter.area).where(EligibleVoter.poll_id == poll.id)
+            )
+        ).all()
+    )  # fmt: skip
     counted = await counted_ballots(session, poll)
-    key_of = {key: (DEVELOPER if dev else key) for _i, key, _a, dev in eligible}
 
     def axis(a) -> dict:  # type: ignore[no-untyped-def]
         return {
@@ -451,17 +468,17 @@ async def tally(session: AsyncSession, poll: Poll) -> dict:
         }
 
     if poll.kind == PollKind.RESOLUTION:
-        votes = {key_of[k]: Choice(b.choice[0]) for k, b in counted.items() if k in key_of}
-        result = tally_resolution(
-            units,
+        votes = {k: Choice(b.choice[0]) for k, b in counted.items() if k in areas}
+        result = resolution_of_voters(
+            areas,
             votes,
             MatterType(poll.matter),
             count_unreturned_with_majority=poll.count_unreturned_with_majority,
         )
         return {"kind": "resolution", "quorum": result.quorum, "passed": result.passed, "area": axis(result.area),
                 "headcount": axis(result.headcount), "threshold": str(result.threshold)}  # fmt: skip
-    votes_e = {key_of[k]: frozenset(b.choice) for k, b in counted.items() if k in key_of}
-    election = tally_election(units, votes_e, poll.candidates, poll.seats)
+    votes_e = {k: frozenset(b.choice) for k, b in counted.items() if k in areas}
+    election = election_of_voters(areas, votes_e, poll.candidates, poll.seats)
     return {"kind": "election", "quorum": election.quorum, "area": axis(election.area), "headcount": axis(election.headcount),
             "candidates": [{"name": c.candidate, "area": str(c.area), "headcount": str(c.headcount),
                             "majority": c.majority, "elected": c.elected} for c in election.candidates]}  # fmt: skip
@@ -520,8 +537,11 @@ async def my_ballot(session: AsyncSession, actor: Actor, poll: Poll) -> Counted 
         voter = await _voter_for(session, actor, poll)
     except NotAllowed:
         return None
-    counted = await counted_ballots(session, poll)
-    return counted.get(voter.voter_key)
+    ballot = await _current(session, poll.id, voter.voter_key)
+    if ballot is None:
+        return None
+    return Counted(ballot.voter_key, ballot.version, ballot.choice, ballot.channel,
+                   ballot.receipt_hash, ballot.flagged)  # fmt: skip
 
 
 async def may_vote(session: AsyncSession, actor: Actor, poll: Poll) -> bool:
@@ -733,15 +753,17 @@ async def check_receipt(session: AsyncSession, code: str) -> tuple[Poll | None, 
     if poll is None or poll.status not in (PollStatus.OPEN, PollStatus.CLOSED):
         return None, ReceiptStatus.UNKNOWN
     digest = receipt_hash(poll.id, match.group(2))
-    exists = (
+    voter_key = (
         await session.exec(
-            select(Ballot.id).where(Ballot.poll_id == poll.id).where(Ballot.receipt_hash == digest)
+            select(Ballot.voter_key)
+            .where(Ballot.poll_id == poll.id)
+            .where(Ballot.receipt_hash == digest)
         )
     ).first()
-    if exists is None:
+    if voter_key is None:
         return poll, ReceiptStatus.UNKNOWN
-    counted = {b.receipt_hash for b in (await counted_ballots(session, poll)).values()}
-    return poll, ReceiptStatus.COUNTED if digest in counted else ReceiptStatus.REPLACED
+    current = await _current(session, poll.id, voter_key)
+    return poll, ReceiptStatus.COUNTED if current.receipt_hash == digest else ReceiptStatus.REPLACED
 
 
 # --- paper ballots: finding the home ---------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlmodel import select
@@ -143,3 +144,25 @@ async def test_the_job_opens_and_closes_once_also_after_a_restart(world, clock):
         assert (
             poll.result["headcount"]["total"] == "59"
         )  # 60 units; the developer's 2 unsold count once
+
+
+async def test_snapshot_counts_the_same_buyer_once_and_takes_the_area_that_counts(world, clock):
+    await world.seed_roster()
+    first = await world.household_id("1栋", "1单元", "101")
+    second = await world.household_id("2栋", "1单元", "101")
+    async with world.session() as session:
+        a, b = await session.get(Household, first), await session.get(Household, second)
+        b.owner_phone = a.owner_phone  # one buyer of two homes in the roster
+        a.registered_area, a.surveyed_area, a.contract_area = None, None, Decimal("77.70")
+        area_b = b.area
+    poll_id = await _poll(world)
+    clock.advance(days=15)
+    async with world.session() as session:
+        await votes.open_due(session, now=clock.now())
+        eligible = (
+            await session.exec(select(EligibleVoter).where(EligibleVoter.poll_id == poll_id))
+        ).all()
+    assert len(eligible) == 58  # 60 homes; the developer's 2 unsold count once; the buyer of 2 once
+    shared = next(v for v in eligible if first in v.household_ids)
+    assert sorted(shared.household_ids) == sorted([first, second])
+    assert shared.area == Decimal("77.70") + area_b  # contract area when nothing else is known

@@ -31,6 +31,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_media')),
     sa.UniqueConstraint('sha256', name=op.f('uq_media_sha256'))
     )
+    op.create_table('eligible_home',
+    sa.Column('poll_id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('voter_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_eligible_home_household_id_household')),
+    sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], name=op.f('fk_eligible_home_poll_id_poll')),
+    sa.PrimaryKeyConstraint('poll_id', 'household_id', name=op.f('pk_eligible_home'))
+    )
     with op.batch_alter_table('compound', schema=None) as batch_op:
         batch_op.add_column(sa.Column('vote_notice_days', sa.Integer(), server_default='15', nullable=False))
         batch_op.add_column(sa.Column('count_unreturned_with_majority', sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -54,5 +62,6 @@ def downgrade() -> None:
         batch_op.drop_column('count_unreturned_with_majority')
         batch_op.drop_column('vote_notice_days')
 
+    op.drop_table('eligible_home')
     op.drop_table('media')
     # ### end Alembic commands ###
