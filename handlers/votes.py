@@ -117,9 +117,8 @@ async def _card(
     session, actor, tz = context.session, context.actor, context.runtime.settings.tz
     text = poll_text(poll, _, tz, await building_names(session, poll))
     rows: list[list[tuple[str, str]]] = []
-    owner = await votes.may_vote(session, actor, poll)
+    owner, ballot = await votes.ballot_state(session, actor, poll)
     if poll.status in (PollStatus.OPEN, PollStatus.CLOSED) and owner:
-        ballot = await votes.my_ballot(session, actor, poll)
         text += "\n\n" + ballot_text(poll, ballot, _)
         if poll.status == PollStatus.OPEN:
             text += "\n" + _("You can change it until {closes}.").format(

@@ -529,31 +529,24 @@ async def visible_poll(session: AsyncSession, actor: Actor, poll_id: int) -> Pol
     return poll
 
 
-async def my_ballot(session: AsyncSession, actor: Actor, poll: Poll) -> Counted | None:
-    """The ballot that counts for the actor's home, if the actor is an eligible owner."""
-    if poll.status not in (PollStatus.OPEN, PollStatus.CLOSED):
-        return None
+async def ballot_state(
+    session: AsyncSession, actor: Actor, poll: Poll
+) -> tuple[bool, Counted | None]:
+    """(may this person vote in this poll, the ballot that counts for their home if any). Before
+    the opening there is no snapshot yet: an owner of a home in scope may vote then."""
+    if poll.status != PollStatus.OPEN and poll.status != PollStatus.CLOSED:
+        return any(
+            t.is_owner and _in_scope(poll, t.building_id, t.compound_id) for t in actor.households
+        ), None
     try:
         voter = await _voter_for(session, actor, poll)
     except NotAllowed:
-        return None
+        return False, None
     ballot = await _current(session, poll.id, voter.voter_key)
     if ballot is None:
-        return None
-    return Counted(ballot.voter_key, ballot.version, ballot.choice, ballot.channel,
-                   ballot.receipt_hash, ballot.flagged)  # fmt: skip
-
-
-async def may_vote(session: AsyncSession, actor: Actor, poll: Poll) -> bool:
-    if poll.status != PollStatus.OPEN:
-        return any(
-            t.is_owner for t in actor.households if _in_scope(poll, t.building_id, t.compound_id)
-        )
-    try:
-        await _voter_for(session, actor, poll)
-    except NotAllowed:
-        return False
-    return True
+        return True, None
+    return True, Counted(ballot.voter_key, ballot.version, ballot.choice, ballot.channel,
+                         ballot.receipt_hash, ballot.flagged)  # fmt: skip
 
 
 def _in_scope(poll: Poll, building_id: int, compound_id: int) -> bool:

@@ -13,7 +13,7 @@ import openpyxl
 from sqlmodel import select
 
 from jobs.votes import tick
-from models import Ballot, OutboxMessage, Poll, Role
+from models import Ballot, Membership, OutboxMessage, Poll, Resident, Role
 from services import votes
 from views.votes import VoteCast, VoteElect, VoteView
 
@@ -322,3 +322,41 @@ async def test_the_close_happens_after_a_restart_and_reminders_wait_for_morning(
     assert (await _ticked(world))["closed"] == 1
     await world.restart()
     assert (await _ticked(world))["closed"] == 0
+
+
+async def test_co_owners_tapping_at_once_give_one_ballot_and_other_compounds_votes_are_hidden(
+    world, clock, tmp_path
+):
+    _committee, owner_a, *_ = await _people(world)
+    partner = world.user("徐丽的丈夫")
+    await world.onboard(partner, "1栋 1单元 101", "tenant")
+    async with world.session() as session:
+        membership = (
+            await session.exec(select(Membership).where(Membership.resident_id == 8))
+        ).one()
+        membership.kind = "co_owner"  # co-owners of one home are one voter
+    await world.seed_other_compound(tmp_path)
+    now = clock.now()
+    async with world.session() as session:
+        ours = await votes.draft(session, None, compound_id=1, title="续聘物业", body="", notice_at=now,
+                                 opens_at=now + timedelta(days=15), closes_at=now + timedelta(days=20), now=now)  # fmt: skip
+        theirs = await votes.draft(session, None, compound_id=2, title="和平里的表决", body="", notice_at=now,
+                                   opens_at=now + timedelta(days=15), closes_at=now + timedelta(days=20), now=now)  # fmt: skip
+    clock.advance(days=15, minutes=1)
+    await _ticked(world)
+    for person in (owner_a, partner):
+        await person.press_data(VoteView(ours.id).pack())
+    first = owner_a.user.press_button("同意")
+    second = partner.user.press_button("同意")
+    await world.settle(first)
+    await world.settle(second)
+    async with world.session() as session:
+        ballots = (await session.exec(select(Ballot).where(Ballot.poll_id == ours.id))).all()
+    assert len(ballots) == 1
+    assert any("回执码" in t for t in owner_a.texts()[-1:] + partner.texts()[-1:])
+    await owner_a.press_data(VoteCast(theirs.id, "agree").pack())  # another compound's vote
+    assert "该表决不存在" in owner_a.last_text
+    await owner_a.press_data(VoteView(theirs.id).pack())
+    assert "该表决不存在" in owner_a.last_text
+    await owner_a.send("/vote")
+    assert "和平里" not in " ".join(owner_a.last_message.buttons())
