@@ -2,13 +2,14 @@
 
 import asyncio
 
-from benchmarks import broadcast, help_start, report
+from benchmarks import broadcast, help_start, report, votes
 
 
 async def main() -> None:
     await help_start.main()
     await report.main()
     await broadcast.main()
+    await votes.main()
 
 
 asyncio.run(main())

@@ -332,7 +332,9 @@ async def test_co_owners_tapping_at_once_give_one_ballot_and_other_compounds_vot
     await world.onboard(partner, "1栋 1单元 101", "tenant")
     async with world.session() as session:
         membership = (
-            await session.exec(select(Membership).where(Membership.resident_id == 8))
+            await session.exec(
+                select(Membership).join(Resident).where(Resident.telegram_id == partner.id)
+            )
         ).one()
         membership.kind = "co_owner"  # co-owners of one home are one voter
     await world.seed_other_compound(tmp_path)

@@ -135,7 +135,9 @@ def notice_payload(poll: Poll, language: str, *, tz: ZoneInfo, building_names: l
     """The owners' notice (业主大会表决公告), sent at the notice time."""
     _ = translator(language or "zh_Hans")
     text = (
-        "<b>" + escape(_("Notice of an owners’ assembly vote")) + "</b>\n"
+        "<b>"
+        + escape(_("Notice of an owners’ assembly vote"))
+        + "</b>\n"
         + poll_text(poll, _, tz, building_names)
         + "\n\n"
         + _("Only owners vote; you can change your ballot until the close. Open it with /vote.")
@@ -206,7 +208,9 @@ def result_text(poll: Poll, _: Translator, tz: ZoneInfo) -> str:
     result = poll.result
     area, head = result["area"], result["headcount"]
     lines = [
-        "<b>" + escape(_("Result of the owners’ vote: {title}").format(title=poll.title)) + f"</b> (#{poll.id})",
+        "<b>"
+        + escape(_("Result of the owners’ vote: {title}").format(title=poll.title))
+        + f"</b> (#{poll.id})",
         _("Closed {when}").format(when=_.datetime(poll.closed_at or poll.closes_at, tz, "short")),
         "",
         "<b>" + _("Participation (quorum: at least 2/3 of area and of owners)") + "</b>",
