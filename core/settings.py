@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     outbox_batch: int = Field(default=100, alias="OUTBOX_BATCH", ge=1, le=1000)
     quiet_hours: str = Field(default="21:00-08:00", alias="QUIET_HOURS")
     vote_reminder_hours: str = Field(default="72,24", alias="VOTE_REMINDER_HOURS")
+    fee_reminder_days: str = Field(default="-7,0,7,30", alias="FEE_REMINDER_DAYS")
+    payment_provider_token: str | None = Field(default=None, alias="PAYMENT_PROVIDER_TOKEN")
     demo_port: int = Field(default=8080, alias="DEMO_PORT", ge=1, le=65535)
 
     @field_validator("telegram_token")
@@ -111,6 +113,19 @@ class Settings(BaseSettings):
             raise ValueError("each value must be between 1 and 1440 hours")
         return ",".join(str(h) for h in hours)
 
+    @field_validator("fee_reminder_days")
+    @classmethod
+    def _fee_days(cls, value: str) -> str:
+        if value.strip() in ("", "off"):
+            return ""
+        try:
+            days = sorted({int(part) for part in value.split(",")})
+        except ValueError as exc:
+            raise ValueError("use days relative to the due date, e.g. -7,0,7,30, or off") from exc
+        if any(not -60 <= d <= 365 for d in days):
+            raise ValueError("each value must be between -60 and 365 days")
+        return ",".join(str(d) for d in days)
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -134,6 +149,11 @@ class Settings(BaseSettings):
     def vote_reminders(self) -> list[int]:
         """Hours before a vote closes at which owners who have not voted are reminded."""
         return [int(h) for h in self.vote_reminder_hours.split(",") if h]
+
+    @property
+    def fee_reminders(self) -> list[int]:
+        """Days relative to a bill's due date on which unpaid bills are reminded about."""
+        return [int(d) for d in self.fee_reminder_days.split(",") if d]
 
     @property
     def is_sqlite(self) -> bool:

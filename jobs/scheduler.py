@@ -5,7 +5,7 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.runtime import Runtime
-from jobs import housekeeping, notices, tickets, votes
+from jobs import fees, housekeeping, notices, tickets, votes
 
 
 def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
@@ -35,6 +35,7 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         (tickets.escalate_overdue, 60),
         (tickets.auto_confirm, 600),
         (votes.tick, 30),
+        (fees.tick, 600),
     ):
         scheduler.add_job(
             job,

@@ -3,6 +3,16 @@
 from sqlmodel import SQLModel
 
 from models.audit import AuditEvent
+from models.fees import (
+    MONTHS,
+    Bill,
+    BillingPeriod,
+    FeeReminder,
+    FeeSchedule,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+)
 from models.notices import Notice, NoticeAck, NoticeCategory, NoticeStatus, TargetKind
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import (
@@ -52,10 +62,13 @@ from models.votes import (
 metadata = SQLModel.metadata
 
 __all__ = [
+    "MONTHS",
     "OPEN_STATUSES",
     "AuditEvent",
     "Ballot",
     "BallotChannel",
+    "Bill",
+    "BillingPeriod",
     "Building",
     "City",
     "Community",
@@ -64,6 +77,8 @@ __all__ = [
     "District",
     "EligibleHome",
     "EligibleVoter",
+    "FeeReminder",
+    "FeeSchedule",
     "Grid",
     "Household",
     "Invite",
@@ -77,6 +92,9 @@ __all__ = [
     "NoticeStatus",
     "OutboxMessage",
     "OutboxStatus",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentMethod",
     "PendingInput",
     "Poll",
     "PollKind",

@@ -132,6 +132,9 @@ class Household(SQLModel, table=True):
     owner_name: str | None = Field(default=None, max_length=100)
     owner_phone: str | None = Field(default=None, max_length=30)
     developer_unit: bool = False
+    tenants_see_bills: bool = Field(  # the owners decide whether tenants see the fee bills
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
     updated_at: datetime | None = utc_field()
 
     @property

@@ -1,0 +1,118 @@
+"""Property fees (物业费): schedules per compound, bills per household and period, payments and
+how they were allocated, and the reminders already sent. Money is Decimal with 2 places (fen)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import enum_field, utc_field
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class BillingPeriod(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+
+
+MONTHS = {BillingPeriod.MONTHLY: 1, BillingPeriod.QUARTERLY: 3, BillingPeriod.YEARLY: 12}
+
+
+class PaymentMethod(StrEnum):
+    CASH = "cash"
+    BANK = "bank"  # transfer or bank import
+    WECHAT = "wechat"
+    ALIPAY = "alipay"
+    TELEGRAM = "telegram"  # Telegram Payments, when a provider is configured
+
+
+class FeeSchedule(SQLModel, table=True):
+    """A compound's fee: price per ㎡ per month, billed every period, due on a day of the month."""
+
+    __tablename__ = "fee_schedule"
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    name: str = Field(default="物业服务费", max_length=60)
+    price_per_m2: Decimal = Field(max_digits=10, decimal_places=4)  # CNY per ㎡ per month
+    period: str = enum_field(BillingPeriod, default=BillingPeriod.MONTHLY)
+    due_day: int = 15  # day of the period's first month the bill is due (1–28)
+    subsidy_share: Decimal = Field(default=Decimal(0), max_digits=5, decimal_places=4)  # 政府补贴
+    # A late charge only if the service contract says so (DOMAIN §6): a daily rate on the unpaid
+    # amount, never more than `late_charge_cap` of it. Off (None) by default.
+    late_charge_daily_rate: Decimal | None = Field(default=None, max_digits=7, decimal_places=6)
+    late_charge_cap: Decimal = Field(default=Decimal("0.3"), max_digits=5, decimal_places=4)
+    starts_on: date
+    active: bool = True
+    created_at: datetime = utc_field(nullable=False)
+
+
+class Bill(SQLModel, table=True):
+    """One household's fee for one period; unique per (schedule, household, period), so bill
+    generation can run any number of times."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("schedule_id", "household_id", "period_start"),
+        sa.Index("ix_bill_open_due", "paid_off", "due_date"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    schedule_id: int = Field(foreign_key="fee_schedule.id", index=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    period_start: date
+    period_end: date  # inclusive
+    months: int
+    area: Decimal = Field(max_digits=10, decimal_places=2)
+    price_per_m2: Decimal = Field(max_digits=10, decimal_places=4)
+    gross: Decimal = Field(**MONEY)  # area × price × months, to the fen
+    subsidy: Decimal = Field(**MONEY)  # paid by the government
+    amount: Decimal = Field(**MONEY)  # what the household owes: gross − subsidy
+    paid: Decimal = Field(default=Decimal(0), **MONEY)
+    paid_off: bool = False
+    due_date: date = Field(index=True)
+    created_at: datetime = utc_field(nullable=False)
+
+
+class Payment(SQLModel, table=True):
+    """Money received for a household; `reference` makes recording idempotent (a bank reference,
+    a Telegram charge id): the same reference is never booked twice."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("method", "reference"),
+        sa.Index("ix_payment_credit", "household_id", "unallocated"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    amount: Decimal = Field(**MONEY)
+    method: str = enum_field(PaymentMethod, default=PaymentMethod.CASH)
+    reference: str = Field(max_length=120)
+    unallocated: Decimal = Field(default=Decimal(0), **MONEY)  # the household's credit from it
+    paid_on: date
+    recorded_by: int | None = Field(default=None, foreign_key="resident.id")
+    created_at: datetime = utc_field(nullable=False)
+
+
+class PaymentAllocation(SQLModel, table=True):
+    """Which bill a payment (or the household's credit) paid, oldest due first."""
+
+    __tablename__ = "payment_allocation"
+    id: int | None = Field(default=None, primary_key=True)
+    payment_id: int = Field(foreign_key="payment.id", index=True)
+    bill_id: int = Field(foreign_key="bill.id", index=True)
+    amount: Decimal = Field(**MONEY)
+
+
+class FeeReminder(SQLModel, table=True):
+    """A reminder offset handled for a bill: sent, or skipped (weekly limit, paid, quiet)."""
+
+    __tablename__ = "fee_reminder"
+    bill_id: int = Field(foreign_key="bill.id", primary_key=True)
+    offset_days: int = Field(primary_key=True)  # relative to the due date: -7, 0, 7, 30
+    household_id: int = Field(foreign_key="household.id", index=True)
+    sent: bool
+    handled_at: datetime = utc_field(nullable=False, index=True)
