@@ -53,6 +53,8 @@ class EmulatorCore:
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[CommandKey, list[dict[str, str]]] = {}
         self.callback_queries: dict[str, dict[str, Any]] = {}
+        self.invoices: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, message id) -> invoice
+        self.pre_checkout_queries: dict[str, dict[str, Any]] = {}
         self.bot_texts: dict[tuple[str, str], str] = {}  # (name|description|..., language)
         self.default_menu_button: dict[str, Any] = {"type": "commands"}
         self.stats: dict[str, Any] = {
@@ -177,7 +179,12 @@ class EmulatorCore:
             **content,
         }
         kind = next(
-            (k for k in ("photo", "document", "location", "contact") if k in content), "text"
+            (
+                k
+                for k in ("photo", "document", "location", "contact", "successful_payment")
+                if k in content
+            ),
+            "text",
         )
         message = ChatMessage(
             message_id=message_id, chat_id=user_id, from_bot=False, date=raw["date"], kind=kind,

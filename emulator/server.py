@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 # The api_* modules register the Bot API methods when imported.
-from emulator import api_bot, api_edits, api_messages, api_updates  # noqa: F401
+from emulator import api_bot, api_edits, api_messages, api_payments, api_updates  # noqa: F401
 from emulator.core import EmulatorCore
 from emulator.dispatch import METHODS, Call, Upload
 from emulator.errors import ApiError, bad_request

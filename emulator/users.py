@@ -121,6 +121,16 @@ class EmulatedUser:
         as a modified client can send any)."""
         return self.emulator.callback_query(self.id, message_id, callback_data)
 
+    def pay(self, message_id: int | None = None) -> int:
+        """Tap Pay on an invoice (the newest one by default): a pre_checkout_query update."""
+        from emulator.api_payments import pre_checkout
+
+        if message_id is None:
+            message_id = next(
+                m.message_id for m in reversed(self.chat.bot_messages) if m.kind == "invoice"
+            )
+        return pre_checkout(self.emulator, self.id, message_id)
+
     def press_button(self, text: str, message_id: int | None = None) -> int:
         """Press a button by its label, as a person would.
 

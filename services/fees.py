@@ -381,7 +381,7 @@ async def record_payment(
     owed = await outstanding(session, household_id)
     excess = amount - owed + await credit(session, household_id)
     limit = PREPAY_MONTHS * await monthly_fee(session, household)
-    if excess > limit:
+    if excess > limit and method != PaymentMethod.TELEGRAM:  # money taken online is booked anyway
         raise DomainError(
             N_("That is more than the open bills plus 12 months in advance ({limit}); please take at most {most}."),
             limit=str(limit), most=str(max(ZERO, amount - (excess - limit))),
@@ -433,6 +433,19 @@ async def bill_households(session: AsyncSession, actor: Actor) -> list[int]:
             if household is not None and household.tenants_see_bills:
                 ids.append(tie.household_id)
     return ids
+
+
+async def bill_recipients(session: AsyncSession, household: Household) -> list[Resident]:
+    """Reachable people who see this home's bills: owners, and tenants and family if allowed."""
+    kinds = [MembershipKind.OWNER, MembershipKind.CO_OWNER]
+    if household.tenants_see_bills:
+        kinds += [MembershipKind.TENANT, MembershipKind.FAMILY]
+    return list((await session.exec(
+        select(Resident).join(Membership, Membership.resident_id == Resident.id)
+        .where(Membership.household_id == household.id, col(Membership.kind).in_(kinds))
+        .where(col(Resident.telegram_id).is_not(None), col(Resident.consent_at).is_not(None))
+        .order_by(Resident.id)
+    )).all())  # fmt: skip
 
 
 async def history(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
@@ -169,3 +170,41 @@ async def compounds_for_roles(
             await session.exec(select(Compound).where(Compound.id.in_(ids)).order_by(Compound.name))
         ).all()
     )
+
+
+async def find_household(session: AsyncSession, compound_ids: list[int], text: str) -> Household:
+    """The one home meant by "3栋 2单元 1201", "3-2-1201", "3 2 1201" or "3栋 1201" (when the
+    unit is not needed) in these compounds."""
+    words = [w for w in re.split(r"[\s\-/,，]+", text or "") if w]
+    if not words or len(words) > 3:
+        raise DomainError(
+            N_("Send the home as building, unit and room, for example 1栋 1单元 101.")
+        )
+    statement = (
+        select(Household, Building.name)
+        .join(Building, Building.id == Household.building_id)
+        .where(col(Household.compound_id).in_(compound_ids))
+        .where(Household.room == words[-1])
+    )
+    parts = words[:-1]  # building, then unit (the unit may be left out when unambiguous)
+    matches = []
+    for household, building in await session.exec(statement):
+        names = [building, household.unit][: len(parts)]
+        if all(_same_place(word, name) for word, name in zip(parts, names, strict=True)):
+            matches.append(household)
+    if len(matches) != 1:
+        raise DomainError(
+            N_(
+                "No single home matches “{text}”. Send building, unit and room, for example 1栋 1单元 101."
+            ),
+            text=(text or "")[:40],
+        )
+    return matches[0]
+
+
+def _same_place(word: str, name: str) -> bool:
+    """`3`, `3栋` and `3号楼` name building 3; `2` and `2单元` name unit 2."""
+    if not name:
+        return False
+    digits = re.sub(r"\D", "", name)
+    return word == name or (digits != "" and re.sub(r"\D", "", word) == digits)

@@ -48,6 +48,7 @@ from services.errors import DomainError, NotAllowed, NotFound
 from services.places import (
     compound_chain,
     compounds_for_roles,
+    find_household,
     household_label,
     household_labels,
 )
@@ -762,41 +763,7 @@ async def check_receipt(session: AsyncSession, code: str) -> tuple[Poll | None, 
 # --- paper ballots: finding the home ---------------------------------------------------------
 async def find_home(session: AsyncSession, poll: Poll, text: str) -> Household:
     """The home a staff member means by "3栋 2单元 1201", "3-2-1201" or "3栋 1201"."""
-    words = [w for w in re.split(r"[\s\-/,，]+", text or "") if w]
-    if not words:
-        raise DomainError(
-            N_("Send the home as building, unit and room, for example 1栋 1单元 101.")
-        )
-    statement = (
-        select(Household, Building.name)
-        .join(Building, Building.id == Household.building_id)
-        .where(Household.compound_id == poll.compound_id)
-        .where(Household.room == words[-1])
-    )
-    parts = words[:-1]  # building, then unit (either may be left out when unambiguous)
-    matches = []
-    for household, building in await session.exec(statement):
-        if len(parts) > 2:
-            break
-        fields = [building, household.unit][: len(parts)] if len(parts) == 2 else [building]
-        if all(_same_place(word, name) for word, name in zip(parts, fields, strict=False)):
-            matches.append(household)
-    if len(matches) != 1:
-        raise DomainError(
-            N_(
-                "No single home matches “{text}”. Send building, unit and room, for example 1栋 1单元 101."
-            ),
-            text=text[:40],
-        )
-    return matches[0]
-
-
-def _same_place(word: str, name: str) -> bool:
-    """`3`, `3栋` and `3号楼` name building 3; `2` and `2单元` name unit 2."""
-    if not name:
-        return False
-    digits = re.sub(r"\D", "", name)
-    return word == name or (digits != "" and re.sub(r"\D", "", word) == digits)
+    return await find_household(session, [poll.compound_id], text)
 
 
 # --- the record: exports ---------------------------------------------------------------------

@@ -68,6 +68,17 @@ class Person:
     async def send_document(self, data: bytes, filename: str) -> list[ChatMessage]:
         return await self._act(self.user.send_document(data, filename))
 
+    async def pay(self) -> dict:
+        """Tap Pay on the newest invoice; returns how the bot answered the pre-checkout query.
+        If it said yes, the successful-payment message is handled before this returns."""
+        update_id = self.user.pay()
+        query = next(q for q in reversed(self.world.emulator.pre_checkout_queries.values())
+                     if q["user_id"] == self.id)  # fmt: skip
+        await self.world.settle(update_id)
+        if query["payment_update"] is not None:
+            await self.world.settle(query["payment_update"])
+        return query
+
     @property
     def last_text(self) -> str:
         return self.user.last_text
