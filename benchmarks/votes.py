@@ -107,6 +107,7 @@ async def seed_compound(runtime: Runtime, households: int, owners: list[int] = (
             for start in range(0, len(people), CHUNK):
                 await session.exec(insert(Resident).values(people[start : start + CHUNK]))
             ids = (await session.exec(select(Resident.id).where(Resident.telegram_id.in_(owners)).order_by(Resident.telegram_id))).all()  # fmt: skip
+            assert len(ids) == len(homes), (len(ids), len(homes), len(owners))
             memberships = [{"resident_id": r, "household_id": h, "kind": "owner", "created_at": now}
                            for r, h in zip(ids, homes, strict=True)]  # fmt: skip
             for start in range(0, len(memberships), CHUNK):

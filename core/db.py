@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
@@ -49,3 +54,25 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
         except BaseException:
             await session.rollback()
             raise
+
+
+async def insert_many(
+    session: AsyncSession,
+    model: type[SQLModel],
+    rows: list[dict[str, Any]],
+    *,
+    skip_conflicts_on: list[str] | None = None,
+) -> int:
+    """Insert many rows in one executemany (SQLAlchemy batches them into multi-row INSERTs, with
+    one compiled statement), optionally skipping rows that clash with a unique constraint.
+    Returns how many rows were inserted, on SQLite and PostgreSQL alike."""
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+    if skip_conflicts_on is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=skip_conflicts_on)
+    key = next(iter(sa.inspect(model).primary_key))
+    connection = await session.connection()
+    result = await connection.execute(statement.returning(key), rows)
+    return len(result.all())

@@ -136,11 +136,11 @@ async def fee_action(update: Update, context: BotContext) -> None:
         await fees.set_tenants_see_bills(
             context.session, context.actor, data.household_id, data.action == "tenants_on"
         )
-        await edit_or_reply(
-            update,
-            _("Tenants of this home can now see its bills.") if data.action == "tenants_on"
-            else _("Only owners see this home's bills now."),
-        )  # fmt: skip
+        allowed = data.action == "tenants_on"
+        text = _("Tenants of this home can now see its bills.")
+        if not allowed:
+            text = _("Only owners see this home's bills now.")
+        await edit_or_reply(update, text)
         return
     if data.action != "pay":
         raise InvalidCallback(update.callback_query.data)

@@ -14,11 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, false, true, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import insert_many
 from core.i18n import N_
 from models import (
     MONTHS,
@@ -193,10 +192,6 @@ async def schedules(session: AsyncSession, compound_id: int) -> list[FeeSchedule
 
 
 # --- bills ----------------------------------------------------------------------------------------
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
-
 async def generate_bills(
     session: AsyncSession, *, today: date, now: datetime, compound_ids: Iterable[int] | None = None
 ) -> int:
@@ -207,7 +202,6 @@ async def generate_bills(
     if compound_ids is not None:
         statement = statement.where(col(FeeSchedule.compound_id).in_(list(compound_ids)))
     created = 0
-    insert = _insert(session)
     for schedule in (await session.exec(statement)).all():
         months = MONTHS[BillingPeriod(schedule.period)]
         homes = (
@@ -232,12 +226,12 @@ async def generate_bills(
                     "price_per_m2": price, "gross": gross, "subsidy": subsidy, "amount": owed, "paid": ZERO,
                     "paid_off": owed == 0, "due_date": due, "created_at": now,
                 })  # fmt: skip
-            for index in range(0, len(rows), CHUNK):
-                result = await session.exec(
-                    insert(Bill).values(rows[index : index + CHUNK])
-                    .on_conflict_do_nothing(index_elements=["schedule_id", "household_id", "period_start"])
-                )  # fmt: skip
-                created += max(result.rowcount or 0, 0)
+            created += await insert_many(
+                session,
+                Bill,
+                rows,
+                skip_conflicts_on=["schedule_id", "household_id", "period_start"],
+            )
     if created:
         credited = (
             await session.exec(
@@ -596,11 +590,7 @@ async def queue_reminders(
             messages.append(Outgoing(chat_id=chat_id, payload=render(language or "", bills, offset),
                                      resident_id=resident_id, household_id=household_id,
                                      recipient_key=f"{household_id}:{resident_id}"))  # fmt: skip
-    insert = _insert(session)
-    for index in range(0, len(handled), CHUNK):
-        await session.exec(
-            insert(FeeReminder).values(handled[index : index + CHUNK]).on_conflict_do_nothing()
-        )
+    await insert_many(session, FeeReminder, handled, skip_conflicts_on=["bill_id", "offset_days"])
     return await outbox.enqueue(
         session, f"fee-remind:{today.isoformat()}", messages, now=now, quiet=quiet
     )

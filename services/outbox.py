@@ -9,11 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import insert_many
 from core.settings import Settings
 from models import OutboxMessage, OutboxStatus
 
@@ -97,19 +96,7 @@ async def enqueue(
         }
         for message in messages
     ]
-    if not rows:
-        return 0
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    created = 0
-    for index in range(0, len(rows), CHUNK):
-        statement = (
-            insert(OutboxMessage)
-            .values(rows[index : index + CHUNK])
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-        result = await session.exec(statement)
-        created += max(result.rowcount or 0, 0)
-    return created
+    return await insert_many(session, OutboxMessage, rows, skip_conflicts_on=["dedupe_key"])
 
 
 async def cancel(session: AsyncSession, purpose: str) -> int:

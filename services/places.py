@@ -172,26 +172,38 @@ async def compounds_for_roles(
     )
 
 
-async def find_household(session: AsyncSession, compound_ids: list[int], text: str) -> Household:
-    """The one home meant by "3栋 2单元 1201", "3-2-1201", "3 2 1201" or "3栋 1201" (when the
-    unit is not needed) in these compounds."""
+async def match_households(
+    session: AsyncSession, compound_ids: list[int], text: str
+) -> list[Household]:
+    """Every home in these compounds that "3栋 2单元 1201", "3-2-1201", "3 2 1201" or "3栋 1201"
+    (unit left out) can mean."""
     words = [w for w in re.split(r"[\s\-/,，]+", text or "") if w]
     if not words or len(words) > 3:
-        raise DomainError(
-            N_("Send the home as building, unit and room, for example 1栋 1单元 101.")
-        )
+        return []
     statement = (
         select(Household, Building.name)
         .join(Building, Building.id == Household.building_id)
         .where(col(Household.compound_id).in_(compound_ids))
         .where(Household.room == words[-1])
     )
-    parts = words[:-1]  # building, then unit (the unit may be left out when unambiguous)
-    matches = []
-    for household, building in await session.exec(statement):
-        names = [building, household.unit][: len(parts)]
-        if all(_same_place(word, name) for word, name in zip(parts, names, strict=True)):
-            matches.append(household)
+    parts = words[:-1]  # building, then unit
+    return [
+        household
+        for household, building in await session.exec(statement)
+        if all(
+            _same_place(word, name)
+            for word, name in zip(parts, [building, household.unit][: len(parts)], strict=True)
+        )
+    ]
+
+
+async def find_household(session: AsyncSession, compound_ids: list[int], text: str) -> Household:
+    """The one home meant by the text (see match_households), or a clear refusal."""
+    if not [w for w in re.split(r"[\s\-/,，]+", text or "") if w]:
+        raise DomainError(
+            N_("Send the home as building, unit and room, for example 1栋 1单元 101.")
+        )
+    matches = await match_households(session, compound_ids, text)
     if len(matches) != 1:
         raise DomainError(
             N_(

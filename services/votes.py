@@ -18,11 +18,12 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import insert_many
 from core.i18n import N_
 from models import (
     Ballot,
@@ -225,9 +226,8 @@ async def take_snapshot(session: AsyncSession, poll: Poll) -> int:
         for key, (_area, members, _developer) in grouped.items()
         for home in members
     ]
-    for table, rows in ((EligibleVoter, voters), (EligibleHome, homes)):
-        for start in range(0, len(rows), 1000):
-            await session.exec(insert(table).values(rows[start : start + 1000]))
+    await insert_many(session, EligibleVoter, voters)
+    await insert_many(session, EligibleHome, homes)
     return len(grouped)
 
 

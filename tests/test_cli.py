@@ -162,3 +162,39 @@ async def test_votes_from_the_command_line(database_url, monkeypatch, tmp_path, 
     assert (
         "YYYY-MM-DD HH:MM" in captured.err and "exported when the vote has closed" in captured.err
     )
+
+
+async def test_fees_and_a_bank_statement_from_the_command_line(
+    database_url, monkeypatch, tmp_path, capsys
+):
+    statement = tmp_path / "bank.csv"
+    statement.write_text(
+        "交易日期,金额,流水号,备注\n"
+        "2026-11-10,107.40,BK001,1栋1单元101物业费\n"  # matched by the memo
+        "2026-11-10,50.00,BK002,9栋9单元901物业费\n"  # no such home
+        "2026-11-11,80.00,BK003,101\n"  # a room number alone: many homes
+        "2026-11-11,12.345,BK004,1栋1单元102\n"  # not an amount of money
+        "2026-11-12,107.40,BK001,1栋1单元101物业费\n",  # the same transfer listed twice
+        encoding="utf-8",
+    )
+
+    def run() -> list[int]:
+        _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
+        return [
+            _cli(monkeypatch, database_url, "admin", "fee-schedule", "幸福家园", "--price", "abc"),
+            _cli(monkeypatch, database_url, "admin", "fee-schedule", "幸福家园", "--price", "1.20", "--due-day", "31"),
+            _cli(monkeypatch, database_url, "admin", "fee-schedule", "幸福家园", "--price", "1.20", "--subsidy", "0.3"),
+            _cli(monkeypatch, database_url, "admin", "fee-schedule", "幸福家园"),
+            _cli(monkeypatch, database_url, "admin", "import-payments", str(statement)),
+            _cli(monkeypatch, database_url, "admin", "import-payments", str(statement)),
+        ]  # fmt: skip
+
+    codes = await asyncio.to_thread(run)
+    out = capsys.readouterr()
+    assert codes == [2, 1, 0, 0, 3, 3], out
+    assert "due day must be between 1 and 28" in out.err
+    assert "Booked 1 payments, CN¥107.40 in all; 1 were booked before." in out.out
+    assert "Booked 0 payments, CN¥0.00 in all; 2 were booked before." in out.out
+    assert "Row 3: no home matches “9栋9单元901物业费”" in out.out
+    assert "Row 4: several homes match “101”" in out.out
+    assert "Row 5: “12.345” is not an amount of money. Not booked." in out.out
