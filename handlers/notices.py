@@ -137,7 +137,7 @@ async def category_chosen(update: Update, context: BotContext) -> int | None:
 async def target_chosen(update: Update, context: BotContext) -> int | None:
     _ = context._
     kind = TargetKind(answer_for(NoticeChoice, update.callback_query.data, "target").value)
-    if kind in (TargetKind.COMPOUND, TargetKind.OWNERS):
+    if kind in (TargetKind.COMPOUND, TargetKind.OWNERS, TargetKind.UNPAID):
         await notices.set_target(context.session, context.actor, kind)
         return await _ask_content(update, context)
     if kind == TargetKind.ROLE:

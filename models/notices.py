@@ -30,6 +30,7 @@ class TargetKind(StrEnum):
     BUILDINGS = "buildings"
     GRIDS = "grids"
     ROLE = "role"  # holders of one role over the compound
+    UNPAID = "unpaid"  # homes with an overdue fee bill (owners; tenants where owners allow)
 
 
 class Notice(SQLModel, table=True):

@@ -51,6 +51,7 @@ CHUNK = 1000
 REMINDER_OFFSETS = (-7, 0, 7, 30)  # days relative to the due date
 CATCH_UP_DAYS = 3  # a reminder missed for longer than this (the bot was down) is not sent late
 STAFF_ROLES = {Role.STAFF, Role.ADMIN}
+BILL_KEY = ["schedule_id", "household_id", "period_start"]
 REPORT_ROLES = {Role.STAFF, Role.ADMIN, Role.OFFICER, Role.SUPERVISOR, Role.COMMITTEE}
 
 
@@ -214,7 +215,7 @@ async def generate_bills(
         for start in period_starts(schedule, today):
             end = add_months(start, months) - timedelta(days=1)
             due = start.replace(day=schedule.due_day)
-            rows = []
+            rows: list[dict[str, Any]] = []
             for home_id, registered, surveyed, contract in homes:
                 area = next((a for a in (registered, surveyed, contract) if a is not None), None)
                 if not area:
@@ -226,12 +227,10 @@ async def generate_bills(
                     "price_per_m2": price, "gross": gross, "subsidy": subsidy, "amount": owed, "paid": ZERO,
                     "paid_off": owed == 0, "due_date": due, "created_at": now,
                 })  # fmt: skip
-            created += await insert_many(
-                session,
-                Bill,
-                rows,
-                skip_conflicts_on=["schedule_id", "household_id", "period_start"],
-            )
+                if len(rows) >= CHUNK * 5:  # in slices, so memory stays flat for a whole city
+                    created += await insert_many(session, Bill, rows, skip_conflicts_on=BILL_KEY)
+                    rows = []
+            created += await insert_many(session, Bill, rows, skip_conflicts_on=BILL_KEY)
     if created:
         credited = (
             await session.exec(
@@ -544,8 +543,7 @@ async def queue_reminders(
     recent = set((await session.exec(
         select(FeeReminder.household_id).where((FeeReminder.sent == true()), FeeReminder.handled_at > week_ago).distinct()
     )).all())  # fmt: skip
-    handled: list[dict[str, Any]] = []
-    due: dict[int, list[tuple[Bill, int]]] = defaultdict(list)
+    due: dict[int, list[tuple[Any, int]]] = defaultdict(list)
     for offset in sorted(set(offsets), reverse=True):  # the latest offset first: it speaks for all
         latest = today - timedelta(days=offset)
         rows = (await session.exec(
@@ -556,22 +554,31 @@ async def queue_reminders(
         )).all()  # fmt: skip
         for row in rows:
             due[row[1]].append((row, offset))
-    if not due:
-        return 0
-    people: dict[int, list[tuple[int, int, str | None]]] = defaultdict(list)
+    queued = 0
     household_ids = list(due)
-    for index in range(0, len(household_ids), CHUNK):
+    for index in range(0, len(household_ids), CHUNK):  # in slices, so memory stays flat
         chunk = household_ids[index : index + CHUNK]
-        for household_id, resident_id, chat_id, language, kind, tenants_allowed in await session.exec(
-            select(Membership.household_id, Resident.id, Resident.telegram_id, Resident.language, Membership.kind,
-                   Household.tenants_see_bills)
-            .join(Resident, Resident.id == Membership.resident_id)
-            .join(Household, Household.id == Membership.household_id)
-            .where(col(Membership.household_id).in_(chunk))
-            .where(col(Resident.telegram_id).is_not(None), col(Resident.consent_at).is_not(None))
-        ):  # fmt: skip
-            if kind in (MembershipKind.OWNER, MembershipKind.CO_OWNER) or tenants_allowed:
-                people[household_id].append((resident_id, chat_id, language))
+        queued += await _remind_households(session, {h: due[h] for h in chunk}, recent, today=today,
+                                           now=now, quiet=quiet, render=render)  # fmt: skip
+    return queued
+
+
+async def _remind_households(
+    session: AsyncSession, due: dict[int, list[tuple[Any, int]]], recent: set[int], *, today: date,
+    now: datetime, quiet: QuietHours | None, render: ReminderRenderer,
+) -> int:  # fmt: skip
+    people: dict[int, list[tuple[int, int, str | None]]] = defaultdict(list)
+    for household_id, resident_id, chat_id, language, kind, tenants_allowed in await session.exec(
+        select(Membership.household_id, Resident.id, Resident.telegram_id, Resident.language, Membership.kind,
+               Household.tenants_see_bills)
+        .join(Resident, Resident.id == Membership.resident_id)
+        .join(Household, Household.id == Membership.household_id)
+        .where(col(Membership.household_id).in_(list(due)))
+        .where(col(Resident.telegram_id).is_not(None), col(Resident.consent_at).is_not(None))
+    ):  # fmt: skip
+        if kind in (MembershipKind.OWNER, MembershipKind.CO_OWNER) or tenants_allowed:
+            people[household_id].append((resident_id, chat_id, language))
+    handled: list[dict[str, Any]] = []
     messages: list[Outgoing] = []
     for household_id, items in due.items():
         send = household_id not in recent and bool(people.get(household_id))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, false, func, or_, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
 from models import (
+    Bill,
     Building,
     Compound,
     Grid,
@@ -219,6 +220,13 @@ def _target_households(notice: Notice):  # type: ignore[no-untyped-def]
         statement = statement.where(col(Household.building_id).in_(notice.target_ids))
     elif notice.target_kind == TargetKind.GRIDS:
         statement = statement.where(col(Household.grid_id).in_(notice.target_ids))
+    elif notice.target_kind == TargetKind.UNPAID:
+        overdue = (
+            select(Bill.household_id)
+            .where(Bill.compound_id == notice.compound_id, Bill.paid_off == false())
+            .where(Bill.due_date < notice.created_at.date())
+        )
+        statement = statement.where(col(Household.id).in_(overdue))
     return statement
 
 
@@ -252,9 +260,12 @@ async def recipients(session: AsyncSession, notice: Notice) -> list[Recipient]:
         .group_by(Resident.id, Resident.telegram_id, Resident.language)
         .order_by(Resident.id)
     )
+    owners = col(Membership.kind).in_([MembershipKind.OWNER, MembershipKind.CO_OWNER])
     if notice.target_kind == TargetKind.OWNERS:
-        statement = statement.where(
-            col(Membership.kind).in_([MembershipKind.OWNER, MembershipKind.CO_OWNER])
+        statement = statement.where(owners)
+    elif notice.target_kind == TargetKind.UNPAID:  # bills are the owners' business unless shared
+        statement = statement.join(Household, Household.id == Membership.household_id).where(
+            or_(owners, Household.tenants_see_bills == true())
         )
     return [Recipient(*row) for row in await session.exec(statement)]
 

@@ -150,3 +150,30 @@ async def test_telegram_payments_with_a_repeated_successful_payment(world, clock
     async with world.session() as session:
         assert len((await session.exec(select(Payment))).all()) == 2
         assert (await session.exec(select(FeeSchedule))).one().price_per_m2 == Decimal("1.2000")
+
+
+async def test_a_notice_to_homes_with_overdue_fees(world, clock):
+    from tests.test_notices import _compose
+
+    admin, owner, tenant, _staff = await _people(world)
+    neighbour, liaison = world.user("高静"), world.user("刘书记")
+    await world.onboard(neighbour, "1栋 1单元 102", "owner")
+    await world.join_as(liaison, Role.LIAISON)
+    await _set_fee(admin)
+    await tick(world.runtime)
+    async with world.session() as session:
+        await fees.record_payment(session, None, household_id=await world.household_id("1栋", "1单元", "102"),
+                                  amount=Decimal("99.42"), method="cash", reference="desk", paid_on=date(2026, 11, 3),
+                                  now=clock.now())  # fmt: skip
+    clock.set(datetime(2026, 11, 16, 10, 0, tzinfo=SHANGHAI))
+    await _compose(
+        liaison,
+        target="有逾期欠费的住户",
+        text="本周六物业服务中心延长办公时间，欢迎咨询缴费事宜。",
+        ack=False,
+    )
+    assert "1 位" in liaison.last_text or "1 人" in liaison.last_text
+    await liaison.press("确认发送")
+    await world.deliver()
+    assert any("延长办公时间" in t for t in owner.texts())
+    assert not any("延长办公时间" in t for t in neighbour.texts() + tenant.texts())

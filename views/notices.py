@@ -22,6 +22,7 @@ TARGET = {
     TargetKind.BUILDINGS: N_("chosen buildings"),
     TargetKind.GRIDS: N_("chosen grids"),
     TargetKind.ROLE: N_("holders of a role"),
+    TargetKind.UNPAID: N_("homes with overdue fees"),
 }
 REASON = {
     NOT_REGISTERED: N_("nobody registered"),
