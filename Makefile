@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 PYBABEL := $(VENV)/bin/pybabel
 
-.PHONY: run test install fonts catalogs messages lint bench e2e clean
+.PHONY: run test install fonts catalogs messages lint bench e2e browser clean
 
 run: install
 	$(PY) bot.py migrate
@@ -41,6 +41,15 @@ messages: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The browser test of the demo: Debian's Chromium (and an emoji font), driven by Playwright.
+e2e: install browser
+	$(PY) -m pytest tests/e2e --e2e -q
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || \
+	  { apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null && apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }; }
 
 bench: install
 	$(PY) -m benchmarks

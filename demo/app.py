@@ -1,4 +1,8 @@
-"""`bot.py demo`: the emulator on 127.0.0.1, the real bot polling it, and the seeded compound."""
+"""`bot.py demo` (and `make run` without a token): the Bot API emulator on 127.0.0.1, the real bot
+polling it with its scheduler and outbox sender, the seeded compound, and the web chat page.
+
+`Demo` is also what the browser test starts, on a temporary database and a free port.
+"""
 
 from __future__ import annotations
 
@@ -6,79 +10,125 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from core.db import unit_of_work
+from core.i18n import translator
 from core.runtime import Runtime
 from core.settings import Settings
-from demo.seed import COMPOUND, PERSONAS, is_seeded, seed
+from demo.seed import NEWCOMER, PERSONAS, is_seeded, seed
 from emulator import BotApiEmulator
 from handlers.app import build_application
 from jobs.outbox import OutboxSender
 from jobs.scheduler import build_scheduler
-from services.invites import issue_household_invites
 
 log = logging.getLogger(__name__)
 DEMO_TOKEN = "100200300:DEMO-token-not-for-telegram"
 DEMO_DATABASE = Path("data") / "demo.db"
 
 
-async def _demo(settings: Settings, reset: bool, port: int) -> None:
-    if reset and DEMO_DATABASE.exists():
-        DEMO_DATABASE.unlink()
-    database_url = f"sqlite+aiosqlite:///{DEMO_DATABASE}"
-    await asyncio.to_thread(_migrate, database_url)
-    emulator = BotApiEmulator(token=DEMO_TOKEN, bot_username="RedPropertyDemoBot")
-    await emulator.start(host="127.0.0.1", port=port)
-    users = {
-        p.name: emulator.add_user(first_name=p.name, language_code="zh-hans") for p in PERSONAS
-    }
-    demo_settings = settings.model_copy(
-        update={
-            "telegram_token": DEMO_TOKEN,
-            "telegram_base_url": emulator.base_url,
-            "telegram_base_file_url": emulator.base_file_url,
-            "database_url": database_url,
-            "bot_username": "RedPropertyDemoBot",
-        }
-    )
-    runtime = Runtime.create(demo_settings)
-    async with runtime.sessions() as session:
-        seeded = await is_seeded(session)
-    if not seeded:
-        await seed(runtime, {name: user.id for name, user in users.items()})
-    async with unit_of_work(runtime.sessions) as session:
-        from services.places import resolve_scope
+class Demo:
+    """The emulator, the seeded database and the running bot, which `reset()` rebuilds."""
 
-        compound = await resolve_scope(session, f"compound:{COMPOUND}")
-        fresh = await issue_household_invites(
-            session, compound.id, now=runtime.clock.now(), ttl=timedelta(days=7)
+    def __init__(self, settings: Settings, *, port: int, database: Path = DEMO_DATABASE) -> None:
+        self.settings = settings
+        self.port = port
+        self.database = database
+        self.emulator = BotApiEmulator(token=DEMO_TOKEN, bot_username="RedPropertyDemoBot")
+        self.users: dict[str, Any] = {}
+        self.runtime: Runtime | None = None
+        self._app: Any = None
+        self._scheduler: Any = None
+        self._sender: OutboxSender | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def url(self) -> str:
+        return self.emulator.url
+
+    async def start(self, *, reset: bool = False) -> None:
+        from demo.web import add_demo_routes
+
+        await self.emulator.start(
+            host="127.0.0.1", port=self.port, extra_routes=lambda app: add_demo_routes(app, self)
         )
-    newcomer = emulator.add_user(first_name="新住户", language_code="zh-hans")
-    scheduler = build_scheduler(runtime)
-    app = build_application(runtime)
-    await app.initialize()
-    await app.start()
-    await app.updater.start_polling(poll_interval=0, timeout=10)
-    scheduler.start()
-    sender = OutboxSender(runtime, app.bot)
-    runtime.outbox_waker = sender.wake
-    sender.start()
-    _print_instructions(emulator, users, newcomer, fresh)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    scheduler.shutdown(wait=False)
-    await sender.stop()
-    await app.updater.stop()
-    await app.stop()
-    await app.shutdown()
-    await runtime.close()
-    await emulator.stop()
+        for persona in (*PERSONAS, NEWCOMER):
+            self.users[persona.name] = self.emulator.add_user(
+                first_name=persona.name, language_code="zh-hans"
+            )
+        await self._start_bot(fresh=reset)
+
+    async def _start_bot(self, *, fresh: bool) -> None:
+        if fresh and self.database.exists():
+            self.database.unlink()
+        database_url = f"sqlite+aiosqlite:///{self.database}"
+        await asyncio.to_thread(_migrate, database_url)
+        settings = self.settings.model_copy(update={
+            "telegram_token": DEMO_TOKEN, "telegram_base_url": self.emulator.base_url,
+            "telegram_base_file_url": self.emulator.base_file_url, "database_url": database_url,
+            "bot_username": "RedPropertyDemoBot",
+        })  # fmt: skip
+        self.runtime = Runtime.create(settings)
+        async with self.runtime.sessions() as session:
+            seeded = await is_seeded(session)
+        if not seeded:
+            await seed(
+                self.runtime,
+                {name: user.id for name, user in self.users.items() if name != NEWCOMER.name},
+            )
+        self._app = build_application(self.runtime)
+        await self._app.initialize()
+        await self._app.start()
+        await self._app.updater.start_polling(poll_interval=0, timeout=10)
+        self._sender = OutboxSender(self.runtime, self._app.bot)
+        self.runtime.outbox_waker = self._sender.wake
+        self._sender.start()
+        self._scheduler = build_scheduler(self.runtime)
+        self._scheduler.start()
+        from jobs import fees, votes
+
+        await votes.tick(self.runtime)  # what is due now happens at once, not in 30 seconds
+        await fees.tick(self.runtime)
+
+    async def _stop_bot(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        if self._sender is not None:
+            await self._sender.stop()
+        if self._app is not None:
+            stopping = asyncio.create_task(self._app.updater.stop())
+            while not stopping.done():
+                self.emulator.release_pollers()
+                await asyncio.sleep(0.01)
+            await self._app.stop()
+            await self._app.shutdown()
+        if self.runtime is not None:
+            await self.runtime.close()
+        self._app = self._scheduler = self._sender = self.runtime = None
+
+    async def reset(self) -> None:
+        """Back to the seeded state: a new database, empty chats, the same personas."""
+        async with self._lock:
+            await self._stop_bot()
+            self.emulator.clear_chats()
+            await self._start_bot(fresh=True)
+
+    async def stop(self) -> None:
+        await self._stop_bot()
+        await self.emulator.stop()
+
+    def personas(self, language: str) -> list[dict[str, Any]]:
+        _ = translator(language)
+        return [
+            {
+                "user_id": self.users[p.name].id,
+                "name": p.name,
+                "role": _(p.description),
+                "home": p.household or "",
+                "newcomer": p is NEWCOMER,
+            }
+            for p in (*PERSONAS, NEWCOMER)
+        ]
 
 
 def _migrate(database_url: str) -> None:
@@ -87,31 +137,23 @@ def _migrate(database_url: str) -> None:
     migrate(database_url)
 
 
-def _print_instructions(emulator, users, newcomer, invites) -> None:  # type: ignore[no-untyped-def]
-    free = [
-        i for i in invites if i.kind == "owner" and i.label not in {p.household for p in PERSONAS}
-    ][:3]
-    lines = [
-        "",
-        "Red Property demo is running (Ctrl+C to stop).",
-        f"  Bot API emulator: {emulator.url}   control API: {emulator.url}/_emulator/",
-        "  Personas (Telegram user ids):",
-    ]
-    for persona in PERSONAS:
-        lines.append(f"    {users[persona.name].id:>8}  {persona.name}  ({persona.description})")
-    lines.append(f"    {newcomer.id:>8}  新住户  (not registered yet: try an invite below)")
-    lines.append("  Invite codes for new owners (send `/start CODE` as 新住户):")
-    lines += [f"    {i.label}: /start {i.code}" for i in free]
-    lines += [
-        "  Talk to the bot as a persona, e.g.:",
-        f"    curl -s -X POST {emulator.url}/_emulator/send -H 'Content-Type: application/json' "
-        f'-d \'{{"user_id": {users[PERSONAS[0].name].id}, "text": "/whoami"}}\'',
-        f"    curl -s {emulator.url}/_emulator/history/{users[PERSONAS[0].name].id}",
-        "",
-    ]
-    print("\n".join(lines), flush=True)
+async def _run(settings: Settings, reset: bool, port: int) -> None:
+    demo = Demo(settings, port=port)
+    await demo.start(reset=reset)
+    _ = translator(settings.default_language)
+    print(
+        _("Red Property demo: open {url} in a browser (Ctrl+C to stop).").format(url=demo.url),
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # platforms without signal handlers
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await demo.stop()
 
 
 def run_demo(settings: Settings, *, reset: bool, port: int) -> int:
-    asyncio.run(_demo(settings, reset, port))
+    asyncio.run(_run(settings, reset, port))
     return 0

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import unit_of_work
+from core.i18n import N_
 from core.runtime import Runtime
-from models import MembershipKind, Resident, Role
+from models import Building, Membership, MembershipKind, Resident, Role
+from services import fees, ticket_reports, tickets, votes
+from services.actors import load_actor
 from services.invites import issue_household_invites, issue_role_invite, redeem_invite
 from services.places import resolve_scope
 from services.roster import import_roster
@@ -33,22 +37,19 @@ class Persona:
 
 
 PERSONAS = (
-    Persona("王芳", "owner", household="1栋 1单元 101", membership=MembershipKind.OWNER),
-    Persona("李娜", "tenant", household="2栋 1单元 302", membership=MembershipKind.TENANT),
-    Persona(
-        "张建国",
-        "owner, owners' committee",
-        household="1栋 1单元 102",
-        membership=MembershipKind.OWNER,
-        role=Role.COMMITTEE,
-        scope=f"compound:{COMPOUND}",
-    ),
-    Persona("陈师傅", "property staff", role=Role.STAFF, scope=f"compound:{COMPOUND}"),
-    Persona("刘书记", "Party-member liaison", role=Role.LIAISON, scope=f"compound:{COMPOUND}"),
-    Persona("赵总监", "quality supervisor", role=Role.SUPERVISOR, scope=f"compound:{COMPOUND}"),
-    Persona("周科长", "district officer", role=Role.OFFICER, scope="district:江岸区"),
-    Persona("孙管理", "administrator", role=Role.ADMIN, scope=f"compound:{COMPOUND}"),
-)
+    Persona("王芳", N_("owner"), household="1栋 1单元 101", membership=MembershipKind.OWNER),
+    Persona("李娜", N_("tenant"), household="2栋 1单元 302", membership=MembershipKind.TENANT),
+    Persona("张建国", N_("owner, owners' committee member"), household="1栋 1单元 102",
+            membership=MembershipKind.OWNER, role=Role.COMMITTEE, scope=f"compound:{COMPOUND}"),
+    Persona("陈师傅", N_("property staff"), role=Role.STAFF, scope=f"compound:{COMPOUND}"),
+    Persona("刘书记", N_("Party-member liaison"), role=Role.LIAISON, scope=f"compound:{COMPOUND}"),
+    Persona("赵总监", N_("quality supervisor"), role=Role.SUPERVISOR, scope=f"compound:{COMPOUND}"),
+    Persona("周科长", N_("district officer"), role=Role.OFFICER, scope="district:江岸区"),
+    Persona("孙管理", N_("administrator"), role=Role.ADMIN, scope=f"compound:{COMPOUND}"),
+)  # fmt: skip
+# Not registered: joins with an invite from the demo page, as a new resident would.
+NEWCOMER = Persona("新住户", N_("new resident, not registered yet"), household="3栋 2单元 501",
+                   membership=MembershipKind.OWNER)  # fmt: skip
 
 
 async def is_seeded(session: AsyncSession) -> bool:
@@ -90,3 +91,44 @@ async def seed(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
                     language="zh_Hans",
                     now=now,
                 )
+    await seed_activity(runtime, telegram_ids)
+
+
+async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
+    """Something for every feature to show: a fee with last month's bills partly paid, two
+    tickets (one being handled), and an owners' vote open since yesterday."""
+    now = runtime.clock.now()
+    tz = runtime.settings.tz
+    today = now.astimezone(tz).date()
+    async with unit_of_work(runtime.sessions) as session:
+        compound = await resolve_scope(session, f"compound:{COMPOUND}")
+        await fees.create_schedule(session, None, compound_id=compound.id, price_per_m2=Decimal("1.20"),
+                                   period="monthly", due_day=15, subsidy_share=Decimal("0.2"),
+                                   starts_on=fees.add_months(today.replace(day=1), -1), now=now)  # fmt: skip
+        await fees.generate_bills(session, today=today, now=now)
+        home = (await session.exec(select(Membership.household_id).join(Resident)
+                                   .where(Resident.telegram_id == telegram_ids["王芳"]))).one()  # fmt: skip
+        last_month = (await fees.open_bills(session, home, today))[0].remaining
+        await fees.record_payment(session, None, household_id=home, amount=last_month, method="wechat",
+                                  reference="demo-wechat-1", paid_on=today - timedelta(days=20), now=now)  # fmt: skip
+    async with unit_of_work(runtime.sessions) as session:
+        for name, category, text in (("王芳", "facility", "1栋电梯运行时有异响，请检修。"),
+                                     ("李娜", "greening", "2栋门前的绿篱很久没修剪了。")):  # fmt: skip
+            actor = await load_actor(session, telegram_ids[name])
+            await ticket_reports.start(session, actor, now=now)
+            await ticket_reports.set_category(session, actor, category, now=now)
+            await ticket_reports.set_urgent(session, actor, False, now=now)
+            await ticket_reports.set_description(session, actor, text, now=now)
+            await ticket_reports.set_where(session, actor, "household", now=now)
+            await ticket_reports.submit(session, actor, now=now)
+        staff = await load_actor(session, telegram_ids["陈师傅"])
+        await tickets.act(session, staff, 2, "acknowledge", now=now)
+    async with unit_of_work(runtime.sessions) as session:
+        start = now - timedelta(days=16)
+        building = (await session.exec(select(Building.id).where(Building.compound_id == compound.id,
+                                                                  Building.name == "1栋"))).one()  # fmt: skip
+        await votes.draft(session, None, compound_id=compound.id, title="使用维修资金加装1栋电梯",
+                          body="1栋拟加装电梯，预算约60万元，其中维修资金支付40万元，其余由1栋业主按面积分摊。",
+                          notice_at=start, opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=6),
+                          now=start, matter="special", special_item=6, building_ids=[building])  # fmt: skip
+        await votes.open_due(session, now=now)

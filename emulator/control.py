@@ -7,6 +7,7 @@ Server-Sent Events stream.
     POST send_contact {user_id, phone_number?}
     POST send_photo / send_document (multipart: user_id, caption?, file)
     POST press {user_id, message_id, callback_data}   POST press_button {user_id, text, message_id?}
+    POST pay {user_id, message_id?}  (tap Pay on an invoice)
     GET  history/{chat_id}          GET keyboard/{chat_id}      GET commands/{user_id}
     GET  files/{file_id}            GET events[?chat_id=]  (text/event-stream)
     POST block / unblock {user_id}  POST limits {ApiLimits fields}   GET stats
@@ -110,7 +111,12 @@ def add_control_routes(app: web.Application, emulator: BotApiEmulator) -> None:
     def press_button(d: dict[str, Any]) -> int:
         return find_user(d.get("user_id")).press_button(str(d["text"]), d.get("message_id"))
 
-    for action in (send, send_location, send_contact, press, press_button):
+    def pay(d: dict[str, Any]) -> int:
+        return find_user(d.get("user_id")).pay(
+            int(d["message_id"]) if d.get("message_id") else None
+        )
+
+    for action in (send, send_location, send_contact, press, press_button, pay):
         routes.post(f"/_emulator/{action.__name__}")(acting(action))
 
     async def upload(request: web.Request) -> tuple[EmulatedUser, Any, str | None]:

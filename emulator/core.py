@@ -275,6 +275,14 @@ class EmulatorCore:
     def pending_update_count(self) -> int:
         return len(self.updates)
 
+    def clear_chats(self) -> None:
+        """Forget every chat's history (the demo's reset); users and files stay."""
+        for user_id in list(self.chats):
+            blocked = self.chats[user_id].blocked
+            self.chats[user_id] = Chat(user_id)
+            self.chats[user_id].blocked = blocked
+            self.emit(self.chats[user_id], "reset")
+
     def redeliver(self, update_id: int) -> None:
         """Deliver a confirmed update again, as Telegram does when the bot died before confirming."""
         self.updates.redeliver(update_id)

@@ -68,13 +68,21 @@ class BotApiEmulator(EmulatorCore):
     def base_file_url(self) -> str:
         return f"{self.url}/file/bot"
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    async def start(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        extra_routes: Callable[[web.Application], None] | None = None,
+    ) -> None:
+        """Serve the Bot API, files and the control API; `extra_routes` adds more (the demo page)."""
         from emulator.control import add_control_routes
 
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         add_control_routes(app, self)
+        if extra_routes is not None:
+            extra_routes(app)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=1.0
         )

@@ -61,6 +61,7 @@ class ChatMessage:
             "contact": self.contact,
             "inline_keyboard": self.inline_keyboard,
             "edited": self.edited,
+            "invoice": self.raw.get("invoice"),
         }
 
 

@@ -18,6 +18,22 @@ from core.clock import FakeClock
 from core.db import create_engine
 
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--e2e", action="store_true", help="run the browser tests (make e2e)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests need Chromium and run in `make e2e`; the other tests run without them."""
+    if config.getoption("--e2e"):
+        return
+    skip = pytest.mark.skip(reason="browser test: run `make e2e`")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)
+
+
 USE_POSTGRES = POSTGRES_URL.startswith(("postgresql", "postgres"))
 
 

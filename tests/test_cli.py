@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 import bot
 from core.settings import get_settings
@@ -82,6 +84,7 @@ def test_without_a_token_the_bot_starts_the_demo(tmp_path):
         [sys.executable, str(ROOT / "bot.py"), "start"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
+    url = f"http://127.0.0.1:{env['DEMO_PORT']}"
     output = []
     try:
         deadline = time.monotonic() + 60
@@ -90,14 +93,18 @@ def test_without_a_token_the_bot_starts_the_demo(tmp_path):
             if not line:
                 break
             output.append(line)
-            if "Invite codes for new owners" in line:
+            if url in line:
                 break
+        text = "".join(output)
+        assert url in text, text[-2000:]
+        with urllib.request.urlopen(url + "/", timeout=10) as page:
+            assert b"/static/demo.js" in page.read()
+        with urllib.request.urlopen(url + "/demo/personas?lang=en", timeout=10) as answer:
+            personas = json.loads(answer.read())
+        assert len(personas) == 9 and personas[0]["role"] == "owner" and personas[-1]["newcomer"]
     finally:
         process.terminate()
         process.wait(timeout=20)
-    text = "".join(output)
-    assert "Red Property demo is running" in text, text[-2000:]
-    assert f"127.0.0.1:{env['DEMO_PORT']}" in text
 
 
 async def test_service_levels_are_set_per_compound(database_url, monkeypatch, capsys):

@@ -1,0 +1,91 @@
+"""The demo's web chat: a static page (HTML, CSS and JavaScript from this repository only) that
+talks to the emulator's control API, plus a few demo endpoints: personas, page texts in the
+reader's language, a fresh invite for the new resident, and reset."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from core.db import unit_of_work
+from core.i18n import LANGUAGE_NAMES, LANGUAGES, N_, translator
+from demo.seed import COMPOUND, NEWCOMER
+from services.invites import issue_household_invites
+from services.places import resolve_scope
+
+if TYPE_CHECKING:
+    from demo.app import Demo
+
+STATIC = Path(__file__).resolve().parent / "web"
+# Every text of the page, translated on the server with the bot's own catalogs.
+PAGE_TEXTS = {
+    "title": N_("Red Property demo"),
+    "intro": N_(
+        "Pick a person on the left and talk to the bot as they would. Open another tab to be someone else at the same time."
+    ),
+    "send": N_("Send"),
+    "placeholder": N_("Write a message…"),
+    "photo": N_("Photo"),
+    "location": N_("Location"),
+    "menu": N_("Menu"),
+    "reset": N_("Reset the demo"),
+    "reset_confirm": N_("Reset every chat and the database to the seeded state?"),
+    "join": N_("Join with an invite"),
+    "pay": N_("Pay"),
+    "download": N_("Download"),
+    "people": N_("People"),
+    "no_messages": N_("No messages yet. Send /start or /help."),
+    "shared_location": N_("Shared location"),
+}
+
+
+def add_demo_routes(app: web.Application, demo: Demo) -> None:
+    def language(request: web.Request) -> str:
+        value = request.query.get("lang", "zh_Hans")
+        return value if value in LANGUAGES else "zh_Hans"
+
+    def reply(data: Any) -> web.Response:
+        return web.Response(
+            text=json.dumps(data, ensure_ascii=False), content_type="application/json"
+        )
+
+    async def index(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "index.html")
+
+    async def personas(request: web.Request) -> web.Response:
+        return reply(demo.personas(language(request)))
+
+    async def texts(request: web.Request) -> web.Response:
+        _ = translator(language(request))
+        return reply({"texts": {key: _(msgid) for key, msgid in PAGE_TEXTS.items()},
+                      "languages": [{"code": c, "name": LANGUAGE_NAMES[c]} for c in LANGUAGES]})  # fmt: skip
+
+    async def invite(request: web.Request) -> web.Response:
+        """A new owner invite for the new resident's home (each press issues a fresh one)."""
+        runtime = demo.runtime
+        async with unit_of_work(runtime.sessions) as session:
+            compound = await resolve_scope(session, f"compound:{COMPOUND}")
+            issued = await issue_household_invites(
+                session, compound.id, now=runtime.clock.now(), ttl=timedelta(days=1)
+            )
+        code = next(
+            i.code
+            for i in issued
+            if i.label == NEWCOMER.household and i.kind == NEWCOMER.membership
+        )
+        return reply({"user_id": demo.users[NEWCOMER.name].id, "text": f"/start {code}"})
+
+    async def reset(request: web.Request) -> web.Response:
+        await demo.reset()
+        return reply({"ok": True})
+
+    app.router.add_get("/", index)
+    app.router.add_get("/demo/personas", personas)
+    app.router.add_get("/demo/texts", texts)
+    app.router.add_post("/demo/invite", invite)
+    app.router.add_post("/demo/reset", reset)
+    app.router.add_static("/static/", STATIC)

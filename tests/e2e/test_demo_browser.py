@@ -1,0 +1,113 @@
+"""The demo in a real browser (Debian's Chromium driven by Playwright): a new resident joins by
+invite and reports a broken light with a photo, the staff member sees it arrive in another page,
+and an owner votes. Screenshots go to docs/screenshots/ (shown in the README).
+
+Run with `make e2e` (it installs Chromium if needed); plain `make test` skips it.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings
+from demo.app import Demo
+
+pytestmark = pytest.mark.e2e
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+TIMEOUT = 20_000  # ms
+
+
+def _png() -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure = pyplot.figure(figsize=(3, 2), dpi=60)
+    figure.patches.append(
+        pyplot.Circle((0.5, 0.5), 0.3, color="#ffca28", transform=figure.transFigure)
+    )
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    pyplot.close(figure)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+async def demo(tmp_path):  # type: ignore[no-untyped-def]
+    running = Demo(Settings(_env_file=None), port=0, database=tmp_path / "demo.db")
+    await running.start(reset=True)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def test_join_report_see_it_arrive_and_vote_in_a_browser(demo, tmp_path):
+    from playwright.async_api import async_playwright, expect
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Chromium is missing: `make e2e` installs Debian's chromium package"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ids = {p["name"]: p["user_id"] for p in demo.personas("zh_Hans")}
+    photo = tmp_path / "light.png"
+    photo.write_bytes(_png())
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, headless=True)
+        context = await browser.new_context(viewport={"width": 1100, "height": 760}, locale="zh-CN")
+        staff, newcomer, owner = [await context.new_page() for _ in range(3)]
+        for page in (staff, newcomer, owner):
+            page.set_default_timeout(TIMEOUT)
+        await staff.goto(f"{demo.url}/#user={ids['陈师傅']}")
+        await expect(staff.locator("#chat-name")).to_have_text("陈师傅")
+
+        # A new resident joins with an invite.
+        await newcomer.goto(f"{demo.url}/#user={ids['新住户']}")
+        await newcomer.get_by_role("button", name="凭邀请码加入").click()
+        await newcomer.locator(".message").get_by_role("button", name="同意").last.click()
+        await expect(newcomer.locator("#messages")).to_contain_text(
+            "/bills"
+        )  # the help of a registered owner
+
+        # ... and reports a broken light with a photo.
+        await newcomer.locator("#text").fill("/report")
+        await newcomer.locator("#send").click()
+        await newcomer.get_by_role("button", name="公共部位日常维修").last.click()
+        await newcomer.get_by_role("button", name="不紧急").last.click()
+        await expect(newcomer.locator(".message").last).to_contain_text("描述")
+        await newcomer.locator("#text").fill("3楼楼道灯不亮，晚上很黑")
+        await newcomer.locator("#send").click()
+        await expect(newcomer.get_by_role("button", name="不加照片").last).to_be_visible()
+        await newcomer.locator("#photo").set_input_files(str(photo))
+        await expect(newcomer.locator(".message.me img")).to_have_count(1)
+        await newcomer.get_by_role("button", name="完成").last.click()
+        await newcomer.get_by_role("button", name="在我家").last.click()
+        await newcomer.get_by_role("button", name="提交报事").last.click()
+        await expect(newcomer.locator(".message").last).to_contain_text("工单 #3")
+        await newcomer.screenshot(path=str(SHOTS / "resident-report.png"))
+
+        # The staff member's page shows the new ticket as it arrives, with no reload.
+        await expect(staff.locator(".message").last).to_contain_text("新工单 #3", timeout=TIMEOUT)
+        await staff.screenshot(path=str(SHOTS / "staff-new-ticket.png"))
+
+        # An owner votes in the open owners' assembly vote.
+        await owner.goto(f"{demo.url}/#user={ids['王芳']}")
+        await owner.locator("#text").fill("/vote")
+        await owner.locator("#send").click()
+        await owner.get_by_role("button", name="#1").last.click()
+        await owner.locator(".message").last.get_by_role("button", name="同意").click()
+        await expect(owner.locator(".message").last).to_contain_text("回执码")
+        await owner.screenshot(path=str(SHOTS / "owner-vote.png"))
+
+        # The reset button brings back the seeded state.
+        owner.on("dialog", lambda dialog: dialog.accept())
+        await owner.get_by_role("button", name="重置演示").click()
+        await expect(owner.locator("#messages")).to_contain_text(
+            "业主大会表决公告", timeout=TIMEOUT
+        )
+        await expect(owner.locator("#messages")).not_to_contain_text("回执码")
+        await browser.close()
