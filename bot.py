@@ -306,6 +306,31 @@ def admin_service_levels(settings: Settings, compound: str, values: dict[str, in
     return _run_cli(settings, work)
 
 
+def admin_compound(
+    settings: Settings, compound: str, service_model: str | None, company: str | None
+) -> int:
+    """Show or set a compound's service model (coverage KPI) and property company (ranking)."""
+    from services.places import compound_by_name, configure_compound
+
+    _ = translator(settings.default_language)
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, compound)
+            place, company_name = await configure_compound(
+                session,
+                place.id,
+                now=runtime.clock.now(),
+                service_model=service_model,
+                company=company,
+            )
+        print(_(N_("{compound}: service model {model}, property company {company}.")).format(
+            compound=place.name, model=place.service_model, company=company_name or "—"))  # fmt: skip
+        return 0
+
+    return _run_cli(settings, work)
+
+
 def admin_draft_vote(settings: Settings, args: argparse.Namespace) -> int:
     """Publish a vote from the command line, with the same rules as /newvote in the bot."""
     from sqlmodel import select
@@ -507,6 +532,41 @@ def admin_import_payments(settings: Settings, path: Path, compound: str | None) 
     return _run_cli(settings, work)
 
 
+def report_command(settings: Settings, month: str, scope: str, out: Path) -> int:
+    """The monthly report without Telegram: the workbook at `out`, the chart beside it (.png)."""
+    import re
+
+    from services import kpi
+    from services.places import resolve_scope
+    from views.kpi import chart, summary_text, workbook
+
+    _ = translator(settings.default_language)
+    if not re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", month):
+        print(_(N_("Send the month as YYYY-MM, for example 2026-10.")), file=sys.stderr)
+        return 2
+    found: dict[str, Any] = {}
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await resolve_scope(session, scope)
+            found["report"] = await kpi.report(
+                session, place.kind.value, place.id, place.name, month, settings.tz
+            )
+        return 0
+
+    status = _run_cli(settings, work)
+    if status:
+        return status
+    report = found["report"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(workbook(report, _))
+    out.with_suffix(".png").write_bytes(chart(report, _))
+    print(re.sub(r"<[^>]+>", "", summary_text(report, _)))
+    print(out)
+    print(out.with_suffix(".png"))
+    return 0
+
+
 def _parse_role(text: str, _: Any) -> Any:
     from models import Role
 
@@ -535,6 +595,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=None, help="port of the emulator (default DEMO_PORT)"
     )
     commands.add_parser("migrate", help="apply database migrations")
+    report = commands.add_parser(
+        "report", help="the monthly KPI report as XLSX and PNG, without Telegram"
+    )
+    report.add_argument("--month", required=True, help="YYYY-MM")
+    report.add_argument(
+        "--scope", required=True, help="e.g. district:江岸区, compound:幸福家园, city:武汉市"
+    )
+    report.add_argument("--out", type=Path, default=Path("report.xlsx"))
     commands.add_parser("send-outbox", help="run only the outbox sender (extra sender processes)")
     admin = commands.add_parser("admin", help="administration").add_subparsers(
         dest="admin", required=True
@@ -569,6 +637,15 @@ def build_parser() -> argparse.ArgumentParser:
     levels.add_argument("--handling-hours", type=int)
     levels.add_argument("--supervisor-hours", type=int)
     levels.add_argument("--auto-confirm-days", type=int)
+    place = admin.add_parser(
+        "compound", help="show or set a compound's service model and property company"
+    )
+    place.add_argument("compound")
+    place.add_argument(
+        "--service-model",
+        help="professional, self_help, public_welfare, guided or none (counts for coverage)",
+    )
+    place.add_argument("--company", help="the property company's name (created if new)")
     draft = admin.add_parser(
         "draft-vote", help="publish an owners' vote (times as local YYYY-MM-DD HH:MM)"
     )
@@ -630,6 +707,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         migrate(settings.database_url)
         return 0
+    if args.command == "report":
+        return report_command(settings, args.month, args.scope, args.out)
     if args.admin == "import-roster":
         return admin_import_roster(settings, args.file)
     if args.admin == "invites":
@@ -646,6 +725,8 @@ def main(argv: list[str] | None = None) -> int:
             "auto_confirm_days": args.auto_confirm_days,
         }
         return admin_service_levels(settings, args.compound, values)
+    if args.admin == "compound":
+        return admin_compound(settings, args.compound, args.service_model, args.company)
     if args.admin == "draft-vote":
         return admin_draft_vote(settings, args)
     if args.admin == "export-vote":

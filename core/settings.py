@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     vote_reminder_hours: str = Field(default="72,24", alias="VOTE_REMINDER_HOURS")
     fee_reminder_days: str = Field(default="-7,0,7,30", alias="FEE_REMINDER_DAYS")
     payment_provider_token: str | None = Field(default=None, alias="PAYMENT_PROVIDER_TOKEN")
+    survey_day: int = Field(default=25, alias="SURVEY_DAY", ge=1, le=28)
+    survey_reminder_days: int = Field(default=3, alias="SURVEY_REMINDER_DAYS", ge=1, le=7)
     demo_port: int = Field(default=8080, alias="DEMO_PORT", ge=1, le=65535)
 
     @field_validator("telegram_token")

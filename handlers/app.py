@@ -16,7 +16,18 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from core.runtime import Runtime
-from handlers import account, fallback, fees, notices, onboarding, report, tickets, votes
+from handlers import (
+    account,
+    fallback,
+    fees,
+    kpi,
+    notices,
+    onboarding,
+    report,
+    surveys,
+    tickets,
+    votes,
+)
 from handlers.context import BotContext, UnitOfWorkProcessor
 from handlers.menu import MenuSync, set_default_menus
 from handlers.persistence import DatabasePersistence
@@ -25,7 +36,7 @@ from handlers.transport import AiohttpRequest
 log = logging.getLogger(__name__)
 
 # Feature modules in registration order; the catch-alls come last.
-FEATURES = (onboarding, account, report, tickets, notices, votes, fees)
+FEATURES = (onboarding, account, report, tickets, notices, votes, fees, surveys, kpi)
 
 
 def build_application(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.runtime import Runtime
-from jobs import fees, housekeeping, notices, tickets, votes
+from jobs import fees, housekeeping, kpi, notices, surveys, tickets, votes
 
 
 def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
@@ -36,6 +36,7 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         (tickets.auto_confirm, 600),
         (votes.tick, 30),
         (fees.tick, 600),
+        (surveys.tick, 600),
     ):
         scheduler.add_job(
             job,
@@ -47,4 +48,18 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
             coalesce=True,
             replace_existing=True,
         )
+    scheduler.add_job(
+        kpi.deliver_monthly,
+        "cron",
+        day=1,
+        hour=kpi.SEND_AT.hour,
+        minute=kpi.SEND_AT.minute,
+        args=[runtime],
+        id="kpi.deliver_monthly",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+    # A restart after 08:00 on the 1st catches up at once; deliveries are recorded, never doubled.
+    scheduler.add_job(kpi.deliver_monthly, args=[runtime], id="kpi.catch_up", replace_existing=True)
     return scheduler

@@ -8,6 +8,7 @@ has a dedupe key, so a tick that runs twice, or again after a restart, sends not
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -143,7 +144,7 @@ async def send_result(session: AsyncSession, runtime: Runtime, poll: Poll, now: 
     charts: dict[str, int] = {}
     for language in {p.language or "" for p in people}:
         _ = translator(language or "zh_Hans")
-        png = vote_chart(poll.result, chart_labels(_), poll.title)
+        png = await asyncio.to_thread(vote_chart, poll.result, chart_labels(_), poll.title)
         charts[language] = await media.store(
             session, png, f"vote-{poll.id}-{_.language}.png", now=now
         )

@@ -38,6 +38,13 @@ from models.places import (
     ServiceModel,
     SubDistrict,
 )
+from models.surveys import (
+    SERVICES,
+    KpiDelivery,
+    KpiSubscription,
+    SurveyAnswer,
+    SurveyRound,
+)
 from models.system import ConversationState, Media, PendingInput, ProcessedUpdate
 from models.tickets import (
     OPEN_STATUSES,
@@ -64,6 +71,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "MONTHS",
     "OPEN_STATUSES",
+    "SERVICES",
     "AuditEvent",
     "Ballot",
     "BallotChannel",
@@ -83,6 +91,8 @@ __all__ = [
     "Household",
     "Invite",
     "InviteKind",
+    "KpiDelivery",
+    "KpiSubscription",
     "Media",
     "Membership",
     "MembershipKind",
@@ -108,6 +118,8 @@ __all__ = [
     "ServiceModel",
     "StartAttempt",
     "SubDistrict",
+    "SurveyAnswer",
+    "SurveyRound",
     "TargetKind",
     "Ticket",
     "TicketCategory",

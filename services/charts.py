@@ -1,4 +1,5 @@
-"""Charts as PNG bytes (matplotlib, Agg backend, a CJK font so Chinese labels render)."""
+"""Charts as PNG bytes (matplotlib's object API with the Agg canvas, a CJK font so Chinese labels
+render)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,11 @@ from fractions import Fraction
 from core.fonts import cjk_font_properties
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
-    import matplotlib
+def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+    """A figure of its own (no pyplot state), so charts can be drawn in worker threads."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    return pyplot
+    return Figure(figsize=(width, height), dpi=110)
 
 
 def _share(part: str, whole: str) -> float:
@@ -25,10 +24,10 @@ def _share(part: str, whole: str) -> float:
 def vote_chart(result: dict, labels: dict[str, str], title: str) -> bytes:
     """Two panels: participation on each axis against the 2/3 quorum, then the choices (or the
     candidates) as shares of the participants against the threshold. `labels` are translated."""
-    plt = _pyplot()
     font = cjk_font_properties()
     area, head = result["area"], result["headcount"]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 4.2), dpi=110)
+    figure = _figure(9, 4.2)
+    left, right = figure.subplots(1, 2)
     axes_names = [labels["area"], labels["headcount"]]
     turnout = [
         _share(area["participating"], area["total"]),
@@ -83,5 +82,51 @@ def vote_chart(result: dict, labels: dict[str, str], title: str) -> bytes:
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    plt.close(figure)
+    return buffer.getvalue()
+
+
+def kpi_chart(
+    values: list[tuple[str, float | None, float | None]],
+    services: list[tuple[str, float | None]],
+    labels: dict[str, str],
+    title: str,
+) -> bytes:
+    """The four KPIs this month next to last month, and satisfaction per service (shares 0–1;
+    None is drawn as no bar)."""
+    font = cjk_font_properties()
+    figure = _figure(10, 4.2)
+    left, right = figure.subplots(1, 2)
+    positions = range(len(values))
+    width = 0.38
+    left.bar(
+        [p - width / 2 for p in positions],
+        [v[1] or 0 for v in values],
+        width,
+        label=labels["this"],
+        color="#c62828",
+    )
+    left.bar(
+        [p + width / 2 for p in positions],
+        [v[2] or 0 for v in values],
+        width,
+        label=labels["last"],
+        color="#bdbdbd",
+    )
+    for index, (_name, now, _before) in enumerate(values):
+        if now is not None:
+            left.text(index - width / 2, now + 0.02, f"{now:.0%}", ha="center", fontsize=8)
+    left.set_xticks(list(positions))
+    left.set_xticklabels([v[0] for v in values], fontproperties=font)
+    left.set_ylim(0, 1.1)
+    left.legend(prop=font)
+    right.barh([s[0] for s in services], [s[1] or 0 for s in services], color="#f9a825")
+    right.set_xlim(0, 1)
+    right.set_title(labels["satisfaction"], fontproperties=font)
+    for axis in (left, right):
+        for tick in axis.get_yticklabels() + axis.get_xticklabels():
+            tick.set_fontproperties(font)
+    figure.suptitle(title, fontproperties=font, fontsize=13)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
     return buffer.getvalue()

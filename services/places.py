@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,9 +18,12 @@ from models import (
     District,
     Grid,
     Household,
+    PropertyCompany,
     ScopeKind,
+    ServiceModel,
     SubDistrict,
 )
+from services import audit
 from services.errors import DomainError
 
 SCOPE_TABLES = {
@@ -220,3 +224,45 @@ def _same_place(word: str, name: str) -> bool:
         return False
     digits = re.sub(r"\D", "", name)
     return word == name or (digits != "" and re.sub(r"\D", "", word) == digits)
+
+
+async def configure_compound(
+    session: AsyncSession,
+    compound_id: int,
+    *,
+    now: datetime,
+    service_model: str | None = None,
+    company: str | None = None,
+) -> tuple[Compound, str | None]:
+    """The compound's service model (the coverage KPI) and its property company (the five-star
+    ranking); a company named for the first time is created. Returns the compound and the
+    company's name."""
+    compound = await session.get(Compound, compound_id)
+    if service_model is not None:
+        try:
+            compound.service_model = ServiceModel(service_model)
+        except ValueError:
+            raise DomainError(
+                N_("Unknown service model {model!r}; use one of: {models}."),
+                model=service_model,
+                models=", ".join(m.value for m in ServiceModel),
+            ) from None
+    if company is not None:
+        name = company.strip()
+        if not name or len(name) > 200:
+            raise DomainError(N_("The company name must be 1 to 200 characters."))
+        found = (
+            await session.exec(select(PropertyCompany).where(PropertyCompany.name == name))
+        ).first()
+        if found is None:
+            found = PropertyCompany(name=name)
+            session.add(found)
+            await session.flush()
+        compound.company_id = found.id
+    company_name = None
+    if compound.company_id is not None:
+        company_name = (await session.get(PropertyCompany, compound.company_id)).name
+    if service_model is not None or company is not None:
+        audit.record(session, at=now, actor_id=None, action="compound.settings", subject_type="compound",
+                     subject_id=compound.id, service_model=compound.service_model, company=company_name)  # fmt: skip
+    return compound, company_name

@@ -205,3 +205,56 @@ async def test_fees_and_a_bank_statement_from_the_command_line(
     assert "Row 3: no home matches “9栋9单元901物业费”" in out.out
     assert "Row 4: several homes match “101”" in out.out
     assert "Row 5: “12.345” is not an amount of money. Not booked." in out.out
+
+
+async def test_the_monthly_report_without_telegram(database_url, monkeypatch, tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "reports" / "report.xlsx"
+
+    def run() -> list[int]:
+        _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
+        return [
+            _cli(monkeypatch, database_url, "report", "--month", "2026-10", "--scope", "district:江岸区",
+                 "--out", str(out)),
+            _cli(monkeypatch, database_url, "report", "--month", "2026-13", "--scope", "district:江岸区",
+                 "--out", str(out)),
+            _cli(monkeypatch, database_url, "report", "--month", "2026-10", "--scope", "district:Atlantis",
+                 "--out", str(out)),
+        ]  # fmt: skip
+
+    codes = await asyncio.to_thread(run)
+    captured = capsys.readouterr()
+    assert codes == [0, 2, 1], captured
+    assert (
+        "Monthly report 2026-10: 江岸区" in captured.out
+        and "Participation: no data" not in captured.out
+    )
+    assert "Satisfaction: no data (0 / 0)" in captured.out
+    assert "YYYY-MM" in captured.err and "No district named 'Atlantis'" in captured.err
+    book = load_workbook(out)
+    assert book.sheetnames == ["city", "district", "sub-district", "community", "property company", "grid",
+                               "compound"]  # fmt: skip
+    assert book["compound"]["A2"].value == "幸福家园"
+    assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+
+
+async def test_a_compound_service_model_and_company_for_the_kpis(
+    database_url, monkeypatch, tmp_path, capsys
+):
+    def run() -> list[int]:
+        _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
+        return [
+            _cli(monkeypatch, database_url, "admin", "compound", "幸福家园", "--service-model", "professional",
+                 "--company", "江岸红色物业公司"),
+            _cli(monkeypatch, database_url, "admin", "compound", "幸福家园", "--service-model", "magic"),
+            _cli(monkeypatch, database_url, "report", "--month", "2026-10", "--scope", "compound:幸福家园",
+                 "--out", str(tmp_path / "report.xlsx")),
+        ]  # fmt: skip
+
+    codes = await asyncio.to_thread(run)
+    captured = capsys.readouterr()
+    assert codes == [0, 1, 0], captured
+    assert "service model professional, property company 江岸红色物业公司" in captured.out
+    assert "Unknown service model 'magic'" in captured.err
+    assert "Coverage: 100.00% (1 / 1)" in captured.out

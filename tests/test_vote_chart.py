@@ -38,3 +38,24 @@ def test_every_label_has_a_glyph_and_nothing_is_reported_missing():
                 png = vote_chart(result, labels, title)
             assert png.startswith(b"\x89PNG") and len(png) > 10_000
             assert not [w for w in caught if "missing" in str(w.message).lower()]
+
+
+def test_the_kpi_chart_renders_chinese_with_no_missing_glyph():
+    from services.kpi import Figures, Report, Unit
+    from views.kpi import chart
+    from views.kpi import chart_labels as kpi_labels
+
+    font = FT2Font(str(cjk_font_path()))
+    now = Figures(compounds=2, covered=1, households=10, engaged=4, answers=3, satisfied=2)
+    report = Report(
+        "2026-11", "江岸区", {"compound": [Unit("compound", 1, "幸福家园", now, Figures())]}
+    )
+    for language in ("zh_Hans", "zh_Hant"):
+        _ = translator(language)
+        text = "".join(kpi_labels(_).values()) + _("Monthly report {month}: {scope}") + "江岸区"
+        assert all(font.get_char_index(ord(c)) for c in text if not c.isspace()), language
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            png = chart(report, _)
+        assert png.startswith(b"\x89PNG") and len(png) > 10_000
+        assert not [w for w in caught if "missing" in str(w.message).lower()]
