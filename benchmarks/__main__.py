@@ -2,7 +2,7 @@
 
 import asyncio
 
-from benchmarks import broadcast, help_start, report, votes
+from benchmarks import broadcast, fees, help_start, kpi, report, votes
 
 
 async def main() -> None:
@@ -10,6 +10,8 @@ async def main() -> None:
     await report.main()
     await broadcast.main()
     await votes.main()
+    await fees.main()
+    await kpi.main()
 
 
 asyncio.run(main())

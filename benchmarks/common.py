@@ -12,6 +12,7 @@ from pathlib import Path
 
 import models
 from core.db import create_engine
+from core.settings import Settings
 from emulator import BotApiEmulator
 
 
@@ -19,7 +20,7 @@ def database_url() -> str:
     """BENCH_DATABASE_URL (e.g. PostgreSQL), else a fresh SQLite file."""
     url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if url:
-        return url
+        return Settings(DATABASE_URL=url, _env_file=None).database_url  # postgresql:// → asyncpg
     return f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,11 +14,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.db import unit_of_work
 from core.i18n import N_
 from core.runtime import Runtime
-from models import Building, Membership, MembershipKind, Resident, Role
-from services import fees, ticket_reports, tickets, votes
+from models import Building, Household, Membership, MembershipKind, Resident, Role, SurveyAnswer
+from services import fees, surveys, ticket_reports, tickets, votes
 from services.actors import load_actor
 from services.invites import issue_household_invites, issue_role_invite, redeem_invite
-from services.places import resolve_scope
+from services.places import configure_compound, resolve_scope
 from services.roster import import_roster
 
 SAMPLE_ROSTER = Path(__file__).resolve().parent.parent / "examples" / "roster-sample.csv"
@@ -96,7 +97,7 @@ async def seed(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
 
 async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
     """Something for every feature to show: a fee with last month's bills partly paid, two
-    tickets (one being handled), and an owners' vote open since yesterday."""
+    tickets (one being handled), an owners' vote open since yesterday and last month's survey."""
     now = runtime.clock.now()
     tz = runtime.settings.tz
     today = now.astimezone(tz).date()
@@ -132,3 +133,26 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
                           notice_at=start, opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=6),
                           now=start, matter="special", special_item=6, building_ids=[building])  # fmt: skip
         await votes.open_due(session, now=now)
+    async with unit_of_work(runtime.sessions) as session:
+        await configure_compound(session, compound.id, now=now, service_model="professional",
+                                 company="江岸红色物业服务有限公司")  # fmt: skip
+        await _past_survey(session, compound.id, surveys.previous_month(surveys.month_of(today)), now)  # fmt: skip
+
+
+async def _past_survey(session: AsyncSession, compound_id: int, month: str, now: datetime) -> None:
+    """Last month's satisfaction survey, answered by about two homes in three (fixed seed), so the
+    officer's /kpi has a month with data and this month has a trend to show."""
+    chance = random.Random(278)
+    homes = (await session.exec(select(Household.id).where(Household.compound_id == compound_id)
+                                .order_by(Household.id))).all()  # fmt: skip
+    for home in homes:
+        if chance.random() < 0.35:
+            continue
+        scores = {
+            q: chance.choices((2, 3, 4, 5), weights=(1, 2, 5, 4))[0] for q in surveys.QUESTIONS
+        }
+        session.add(
+            SurveyAnswer(
+                household_id=home, compound_id=compound_id, month=month, answered_at=now, **scores
+            )
+        )

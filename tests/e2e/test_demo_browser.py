@@ -103,6 +103,30 @@ async def test_join_report_see_it_arrive_and_vote_in_a_browser(demo, tmp_path):
         await expect(owner.locator(".message").last).to_contain_text("回执码")
         await owner.screenshot(path=str(SHOTS / "owner-vote.png"))
 
+        # The owner rates this month's services; the district officer reads last month's report.
+        await owner.locator("#text").fill("/rate")
+        await owner.locator("#send").click()
+        for row in range(6):
+            await (
+                owner.locator(".message")
+                .last.locator(".inline-keyboard .row")
+                .nth(row)
+                .get_by_role("button", name="4", exact=True)
+                .click()
+            )
+            await expect(owner.locator(".message").last).to_contain_text("★★★★", timeout=TIMEOUT)
+        await expect(owner.locator(".message").last).to_contain_text("您家的评价已记录")
+        await owner.screenshot(path=str(SHOTS / "owner-survey.png"))
+        officer = await context.new_page()
+        officer.set_default_timeout(TIMEOUT)
+        await officer.goto(f"{demo.url}/#user={ids['周科长']}")
+        await officer.locator("#text").fill("/kpi")
+        await officer.locator("#send").click()
+        await expect(officer.locator("#messages")).to_contain_text("月报：江岸区")
+        await expect(officer.locator(".message img")).to_have_count(1)
+        await expect(officer.locator("#messages")).to_contain_text(".xlsx")
+        await officer.screenshot(path=str(SHOTS / "officer-kpi.png"))
+
         # The reset button brings back the seeded state.
         owner.on("dialog", lambda dialog: dialog.accept())
         await owner.get_by_role("button", name="重置演示").click()
