@@ -16,6 +16,18 @@ def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
     return Figure(figsize=(width, height), dpi=110)
 
 
+def _png(figure, axes, title: str, font) -> bytes:  # type: ignore[no-untyped-def]
+    """Every tick label in the CJK font, the title, a tight layout, and the PNG bytes."""
+    for axis in axes:
+        for tick in axis.get_yticklabels() + axis.get_xticklabels():
+            tick.set_fontproperties(font)
+    figure.suptitle(title, fontproperties=font, fontsize=13)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
 def _share(part: str, whole: str) -> float:
     w = Fraction(whole)
     return float(Fraction(part) / w) if w else 0.0
@@ -75,14 +87,7 @@ def vote_chart(result: dict, labels: dict[str, str], title: str) -> bytes:
     right.set_xticklabels(names, fontproperties=font)
     right.set_title(labels["choices"], fontproperties=font)
     right.legend(prop=font, loc="upper right")
-    for axis in (left, right):
-        for tick in axis.get_yticklabels() + axis.get_xticklabels():
-            tick.set_fontproperties(font)
-    figure.suptitle(title, fontproperties=font, fontsize=13)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return _png(figure, (left, right), title, font)
 
 
 def kpi_chart(
@@ -122,11 +127,4 @@ def kpi_chart(
     right.barh([s[0] for s in services], [s[1] or 0 for s in services], color="#f9a825")
     right.set_xlim(0, 1)
     right.set_title(labels["satisfaction"], fontproperties=font)
-    for axis in (left, right):
-        for tick in axis.get_yticklabels() + axis.get_xticklabels():
-            tick.set_fontproperties(font)
-    figure.suptitle(title, fontproperties=font, fontsize=13)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return _png(figure, (left, right), title, font)
