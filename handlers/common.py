@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from core.i18n import N_
-from handlers.context import BotContext
+from handlers.context import BotContext, active_unit
 from services.errors import DomainError
 from views.callbacks import InvalidCallback
 
@@ -64,8 +64,17 @@ async def use_the_buttons(update: Update, context: BotContext) -> None:
     await reply(update, context._("Please choose with the buttons above, or send /cancel to stop."))
 
 
+async def settle() -> None:
+    """Commit the update's changes before telling the user about them (see Unit.settle)."""
+    unit = active_unit()
+    if unit is not None:
+        await unit.settle()
+
+
 async def reply(update: Update, text: str, **kwargs: Any) -> Message:
-    """Send a message to the chat of this update (a button press has no message to reply to)."""
+    """Send a message to the chat of this update (a button press has no message to reply to),
+    once what the update changed is committed."""
+    await settle()
     return await update.effective_chat.send_message(text, **kwargs)
 
 
@@ -73,6 +82,7 @@ async def edit_or_reply(update: Update, text: str, **kwargs: Any) -> Message | b
     """Replace the pressed message's text, or send a new one when it cannot be edited."""
     query = update.callback_query
     if query is not None and query.message is not None:
+        await settle()
         try:
             return await query.edit_message_text(text, **kwargs)
         except BadRequest as error:

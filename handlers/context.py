@@ -36,9 +36,49 @@ class Unit:
     translator: Translator
     failed: bool = False
     actor_changed: bool = False
+    writes: WriteTracker | None = None
+    mark_processed: Callable[[], ProcessedUpdate] | None = None
+    recorded: bool = False  # the update id is committed already (see settle)
+
+    def changed(self) -> bool:
+        session = self.session
+        return bool(
+            (self.writes is not None and self.writes.happened)
+            or session.new
+            or session.dirty
+            or session.deleted
+        )
+
+    async def settle(self) -> None:
+        """Commit what this update has changed so far, with its update id, before the user is
+        told about it: a reply never announces what a failed commit then loses, and on SQLite
+        the write gate is not held while the reply travels. A later change in the same update
+        is committed at its end. Nothing happens once the update has failed (it rolls back)."""
+        if self.failed or self.writes is None or not self.changed():
+            return
+        if not self.recorded and self.mark_processed is not None:
+            self.session.add(self.mark_processed())
+            self.recorded = True
+        await self.session.commit()
+        self.writes.release()
+        self.writes.happened = False
+        await self.reconnect()
+
+    async def reconnect(self) -> None:
+        """After a commit or rollback the session has given its connection back. Take one again
+        now, holding no write gate, so that a later write takes the connection first and the
+        gate second, like every other unit (the other order deadlocks against a full pool)."""
+        if self.writes is not None:
+            self.writes.release()
+        await self.session.connection()
 
 
 _current_unit: ContextVar[Unit | None] = ContextVar("current_unit", default=None)
+
+
+def active_unit() -> Unit | None:
+    """The unit of the update being handled, or None (jobs, start-up)."""
+    return _current_unit.get()
 
 
 def current_unit() -> Unit:
@@ -176,35 +216,49 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
             language = pick_language(
                 actor, update.effective_user.language_code, runtime.settings.default_language
             )
-            unit = Unit(update, session, actor, translator(language))
-            token = _current_unit.set(unit)
             writes = WriteTracker(session, runtime.write_gate)
+            unit = Unit(update, session, actor, translator(language), writes=writes,
+                        mark_processed=lambda: ProcessedUpdate(bot_id=bot_id, update_id=update.update_id,
+                                                               processed_at=runtime.clock.now()))  # fmt: skip
+            token = _current_unit.set(unit)
             try:
                 await coroutine
+                states = await self._conversation_states(update)
+                committed = unit.recorded  # an earlier part committed before a reply (settle)
                 if unit.failed:
                     await session.rollback()
-                elif not (writes.happened or session.new or session.dirty or session.deleted):
-                    # Nothing changed (e.g. /help): no need to remember the update id, and no
-                    # write lock taken, so read-only updates run fully in parallel.
-                    await session.commit()
-                else:
-                    session.add(
-                        ProcessedUpdate(
-                            bot_id=bot_id,
-                            update_id=update.update_id,
-                            processed_at=runtime.clock.now(),
-                        )
-                    )
+                    if states:  # the step failed and rolls back; where the conversation is, stays
+                        await unit.reconnect()
+                        await self.application.persistence.write(session, states)
+                        await session.commit()
+                        committed = True
+                elif states or unit.changed():
+                    if states:  # the conversation's new state, in the same transaction as the step
+                        await self.application.persistence.write(session, states)
+                    if not unit.recorded:
+                        session.add(unit.mark_processed())
                     try:
                         await session.commit()
-                        runtime.wake_outbox()
+                        committed = True
                     except IntegrityError:
                         await session.rollback()
                         log.warning("update %s was processed concurrently", update.update_id)
+                else:
+                    # Nothing (more) changed (e.g. /help): no need to remember the update id, and
+                    # no write lock taken, so read-only updates run fully in parallel.
+                    await session.commit()
+                if committed:  # messages may wait in the outbox
+                    runtime.wake_outbox()
             finally:
                 writes.release()
                 _current_unit.reset(token)
             for hook in self.after_update:
                 await hook(update, unit)
-        if self.application is not None and self.application.persistence is not None:
-            await self.application.update_persistence()
+
+    async def _conversation_states(self, update: Update) -> list[tuple[str, str, object | None]]:
+        """The conversation states this update changed, to be written in its own transaction."""
+        persistence = self.application.persistence if self.application is not None else None
+        if persistence is None or update.effective_chat is None:
+            return []
+        await self.application.update_persistence()  # hands the changes to the persistence
+        return persistence.take((update.effective_chat.id, update.effective_user.id))

@@ -1,18 +1,25 @@
-"""Conversation states in the database, written at every change (not on PTB's 60 s flush)."""
+"""Conversation states in the database, written with the update that changes them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from core.runtime import Runtime
-from handlers.context import WriteTracker
+from handlers.context import WriteTracker, active_unit
 from models import ConversationState
+
+log = logging.getLogger(__name__)
 
 
 def _key_text(key: ConversationKey) -> str:
@@ -21,7 +28,14 @@ def _key_text(key: ConversationKey) -> str:
 
 
 class DatabasePersistence(BasePersistence[dict, dict, dict]):
-    """Only conversations are persisted; domain state lives in its own tables."""
+    """Only conversations are persisted; domain state lives in its own tables.
+
+    A state change made while handling an update is written in that update's own transaction
+    (the unit of work takes it with `take` before committing), so the step and the state it
+    leads to are saved together, with one commit. Changes made outside an update (PTB's own
+    flushes, a change of another user's key seen meanwhile) are written in a transaction of
+    their own.
+    """
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(
@@ -31,6 +45,8 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
             update_interval=5,
         )
         self.runtime = runtime
+        self.pending: dict[tuple[str, str], object | None] = {}  # (name, key) -> state or None
+        self._flusher: asyncio.Task | None = None
 
     async def get_conversations(self, name: str) -> ConversationDict:
         async with self.runtime.sessions() as session:
@@ -42,25 +58,77 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
+        self.pending[(name, _key_text(key))] = new_state
+        if active_unit() is None:
+            # Not while PTB holds its persistence lock: updates waiting for that lock hold
+            # database connections, so waiting here for one could deadlock.
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self.flush_pending())
+            self._flusher.add_done_callback(self._flushed)
+
+    def _flushed(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("could not save conversation states", exc_info=task.exception())
+        if self.pending:  # arrived while the last write finished
+            self._schedule_flush()
+
+    def take(self, key: ConversationKey) -> list[tuple[str, str, object | None]]:
+        """The pending changes of one conversation key (any handler), removed from the queue."""
+        text = _key_text(key)
+        return [
+            (name, k, self.pending.pop((name, k))) for name, k in list(self.pending) if k == text
+        ]
+
+    async def write(
+        self, session: AsyncSession, changes: list[tuple[str, str, object | None]]
+    ) -> None:
+        """Upsert or delete (name, key text, state) rows in the given session."""
+        now = self.runtime.clock.now()
+        dialect = session.bind.dialect.name
+        for name, key, state in changes:
+            if state is None:
+                await session.exec(
+                    delete(ConversationState)
+                    .where(ConversationState.name == name)
+                    .where(ConversationState.key == key)
+                )
+                continue
+            statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(ConversationState)
+            statement = statement.values(name=name, key=key, state=state, updated_at=now)
+            await session.exec(
+                statement.on_conflict_do_update(
+                    index_elements=["name", "key"],
+                    set_={
+                        "state": statement.excluded.state,
+                        "updated_at": statement.excluded.updated_at,
+                    },
+                )
+            )
+
+    async def flush_pending(self) -> None:
+        """Write every pending change in a transaction of its own."""
+        if not self.pending:
+            return
+        changes = [(name, key, state) for (name, key), state in self.pending.items()]
+        self.pending.clear()
+        try:
+            await self._write_alone(changes)
+        except BaseException:
+            for name, key, state in changes:  # keep them for the next attempt
+                self.pending.setdefault((name, key), state)
+            raise
+
+    async def _write_alone(self, changes: list[tuple[str, str, object | None]]) -> None:
         async with self.runtime.sessions() as session:
             # Like a unit of work: hold a connection first, then take the SQLite write gate at
             # the first write (the other order can deadlock against a full pool).
             await session.connection()
             writes = WriteTracker(session, self.runtime.write_gate)
             try:
-                if new_state is None:
-                    await session.exec(
-                        delete(ConversationState)
-                        .where(ConversationState.name == name)
-                        .where(ConversationState.key == _key_text(key))
-                    )
-                else:
-                    row = await session.get(ConversationState, (name, _key_text(key)))
-                    if row is None:
-                        row = ConversationState(name=name, key=_key_text(key))
-                        session.add(row)
-                    row.state = new_state
-                    row.updated_at = self.runtime.clock.now()
+                await self.write(session, changes)
                 await session.commit()
             finally:
                 writes.release()
@@ -106,4 +174,6 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
         pass
 
     async def flush(self) -> None:
-        pass
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        await self.flush_pending()
