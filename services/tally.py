@@ -149,6 +149,24 @@ def resolution_of_voters(
             bucket = choice.value if choice is not None else "unreturned"
             sums["area"][bucket] += area
             sums["head"][bucket] += 1
+    return resolution_of_sums(
+        sums["area"],
+        sums["head"],
+        matter,
+        count_unreturned_with_majority=count_unreturned_with_majority,
+    )
+
+
+def resolution_of_sums(
+    area_sums: Mapping[str, Decimal],
+    head_sums: Mapping[str, Decimal | int],
+    matter: MatterType,
+    *,
+    count_unreturned_with_majority: bool = False,
+) -> ResolutionResult:
+    """The result from the sums per bucket (agree, disagree, abstain, unreturned) of area and
+    headcount — however they were added up (in Python above, or exactly in SQL)."""
+    sums = {"area": defaultdict(Decimal, area_sums), "head": defaultdict(Decimal, head_sums)}
 
     def axis(decimals: dict[str, Decimal]) -> Axis:
         values = {k: Fraction(decimals[k]) for k in ("agree", "disagree", "abstain", "unreturned")}

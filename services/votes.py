@@ -14,7 +14,7 @@ import secrets
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -54,7 +54,7 @@ from services.places import (
     household_label,
     household_labels,
 )
-from services.tally import Choice, MatterType, Unit, election_of_voters, resolution_of_voters
+from services.tally import EXACT, Choice, MatterType, Unit, election_of_voters, resolution_of_sums
 
 SPECIAL_ITEMS = (6, 7, 8)  # Art. 278: maintenance fund raising, rebuilding, common parts' use
 DRAFTING_ROLES = {Role.COMMITTEE, Role.ADMIN}
@@ -461,14 +461,47 @@ async def close_due(session: AsyncSession, *, now: datetime) -> list[Poll]:
     return polls
 
 
+async def resolution_sums(
+    session: AsyncSession, poll: Poll
+) -> tuple[dict[str, Decimal], dict[str, int]]:
+    """Area and headcount per bucket (agree, disagree, abstain, unreturned), added up in SQL:
+    each voter of the snapshot with the ballot that counts (the latest paper ballot, else the
+    latest one: the same rule as `counted_ballots`). Areas are summed as whole fen (integers),
+    so the sums are exact on SQLite as on PostgreSQL."""
+    rank = sa.func.row_number().over(
+        partition_by=Ballot.voter_key,
+        order_by=(
+            sa.case((Ballot.channel == BallotChannel.PAPER, 1), else_=0).desc(),
+            Ballot.version.desc(),
+        ),
+    )
+    latest = (
+        sa.select(
+            Ballot.voter_key, sa.cast(Ballot.choice, sa.Text).label("choice"), rank.label("rank")
+        )
+        .where(Ballot.poll_id == poll.id)
+        .subquery()
+    )
+    fen = sa.func.sum(sa.cast(sa.func.round(EligibleVoter.area * 100), sa.BigInteger))
+    rows = (await (await session.connection()).execute(
+        sa.select(latest.c.choice, sa.func.count(), fen)
+        .select_from(EligibleVoter)
+        .outerjoin(latest, sa.and_(latest.c.voter_key == EligibleVoter.voter_key, latest.c.rank == 1))
+        .where(EligibleVoter.poll_id == poll.id)
+        .group_by(latest.c.choice)
+    )).all()  # fmt: skip
+    area: dict[str, Decimal] = {}
+    head: dict[str, int] = {}
+    with localcontext(EXACT):
+        for choice, count, cents in rows:
+            bucket = Choice(json.loads(choice)[0]).value if choice is not None else "unreturned"
+            area[bucket] = area.get(bucket, Decimal(0)) + Decimal(int(cents or 0)) / 100
+            head[bucket] = head.get(bucket, 0) + int(count)
+    return area, head
+
+
 async def tally(session: AsyncSession, poll: Poll) -> dict:
     """Every figure behind the result, as exact fractions written "n/d"."""
-    # The snapshot is already one row per headcount unit (the developer's unsold units are one).
-    connection = await session.connection()
-    areas = dict((await connection.execute(
-        sa.select(EligibleVoter.voter_key, EligibleVoter.area).where(EligibleVoter.poll_id == poll.id)
-    )).all())  # fmt: skip
-    counted = await counted_ballots(session, poll)
 
     def axis(a) -> dict:  # type: ignore[no-untyped-def]
         return {
@@ -477,15 +510,17 @@ async def tally(session: AsyncSession, poll: Poll) -> dict:
         }
 
     if poll.kind == PollKind.RESOLUTION:
-        votes = {k: Choice(b.choice[0]) for k, b in counted.items() if k in areas}
-        result = resolution_of_voters(
-            areas,
-            votes,
-            MatterType(poll.matter),
-            count_unreturned_with_majority=poll.count_unreturned_with_majority,
-        )
+        area_sums, head_sums = await resolution_sums(session, poll)
+        result = resolution_of_sums(area_sums, head_sums, MatterType(poll.matter),
+                                    count_unreturned_with_majority=poll.count_unreturned_with_majority)  # fmt: skip
         return {"kind": "resolution", "quorum": result.quorum, "passed": result.passed, "area": axis(result.area),
                 "headcount": axis(result.headcount), "threshold": str(result.threshold)}  # fmt: skip
+    # The snapshot is already one row per headcount unit (the developer's unsold units are one).
+    connection = await session.connection()
+    areas = dict((await connection.execute(
+        sa.select(EligibleVoter.voter_key, EligibleVoter.area).where(EligibleVoter.poll_id == poll.id)
+    )).all())  # fmt: skip
+    counted = await counted_ballots(session, poll)
     votes_e = {k: frozenset(b.choice) for k, b in counted.items() if k in areas}
     election = election_of_voters(areas, votes_e, poll.candidates, poll.seats)
     return {"kind": "election", "quorum": election.quorum, "area": axis(election.area), "headcount": axis(election.headcount),

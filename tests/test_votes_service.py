@@ -166,3 +166,46 @@ async def test_snapshot_counts_the_same_buyer_once_and_takes_the_area_that_count
     shared = next(v for v in eligible if first in v.household_ids)
     assert sorted(shared.household_ids) == sorted([first, second])
     assert shared.area == Decimal("77.70") + area_b  # contract area when nothing else is known
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_the_sql_tally_of_a_resolution_equals_the_per_voter_tally(world, clock, seed):
+    """The resolution is added up in SQL (whole fen, the counted ballot by a window function);
+    it must give exactly what the per-voter Python tally gives on the same rows."""
+    import random
+
+    from services.tally import Choice, MatterType, resolution_of_voters
+
+    await world.seed_roster()
+    poll_id = await _poll(world, matter="special", special_item=6)
+    clock.advance(days=15)
+    rng = random.Random(seed)
+    async with world.session() as session:
+        await votes.open_due(session, now=clock.now())
+        keys = (
+            await session.exec(
+                select(EligibleVoter.voter_key).where(EligibleVoter.poll_id == poll_id)
+            )
+        ).all()
+        for index, key in enumerate(keys):
+            if rng.random() < 0.2:
+                continue  # not returned
+            for version in range(1, rng.choice((2, 2, 3, 4))):
+                session.add(Ballot(poll_id=poll_id, voter_key=key, version=version, cast_at=clock.now(),
+                                   choice=[rng.choice(["agree", "agree", "disagree", "abstain"])],
+                                   channel="paper" if rng.random() < 0.15 else "bot",
+                                   receipt_hash=f"{seed}-{index}-{version}"))  # fmt: skip
+        await session.commit()
+        poll = await session.get(Poll, poll_id)
+        for unreturned_rule in (False, True):
+            poll.count_unreturned_with_majority = unreturned_rule
+            result = await votes.tally(session, poll)
+            areas = {v.voter_key: v.area for v in (await session.exec(
+                select(EligibleVoter).where(EligibleVoter.poll_id == poll_id))).all()}  # fmt: skip
+            counted = await votes.counted_ballots(session, poll)
+            expected = resolution_of_voters(areas, {k: Choice(b.choice[0]) for k, b in counted.items()},
+                                            MatterType.SPECIAL, count_unreturned_with_majority=unreturned_rule)  # fmt: skip
+            for axis, figures in (("area", expected.area), ("headcount", expected.headcount)):
+                for name in ("total", "participating", "agree", "disagree", "abstain"):
+                    assert result[axis][name] == str(getattr(figures, name)), (axis, name)
+            assert (result["quorum"], result["passed"]) == (expected.quorum, expected.passed)
