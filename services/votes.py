@@ -483,20 +483,32 @@ async def resolution_sums(
         .subquery()
     )
     fen = sa.func.sum(sa.cast(sa.func.round(EligibleVoter.area * 100), sa.BigInteger))
-    rows = (await (await session.connection()).execute(
+    # From the counted ballots to their voter (an indexed lookup on both databases), then the
+    # whole snapshot once: whoever is not among the voted is unreturned.
+    connection = await session.connection()
+    voted = (await connection.execute(
         sa.select(latest.c.choice, sa.func.count(), fen)
-        .select_from(EligibleVoter)
-        .outerjoin(latest, sa.and_(latest.c.voter_key == EligibleVoter.voter_key, latest.c.rank == 1))
-        .where(EligibleVoter.poll_id == poll.id)
+        .select_from(latest)
+        .join(EligibleVoter, sa.and_(EligibleVoter.poll_id == poll.id,
+                                     EligibleVoter.voter_key == latest.c.voter_key))
+        .where(latest.c.rank == 1)
         .group_by(latest.c.choice)
     )).all()  # fmt: skip
+    everyone = (await connection.execute(
+        sa.select(sa.func.count(), fen).where(EligibleVoter.poll_id == poll.id)
+    )).one()  # fmt: skip
     area: dict[str, Decimal] = {}
     head: dict[str, int] = {}
+    left_count, left_cents = int(everyone[0]), int(everyone[1] or 0)
     with localcontext(EXACT):
-        for choice, count, cents in rows:
-            bucket = Choice(json.loads(choice)[0]).value if choice is not None else "unreturned"
+        for choice, count, cents in voted:
+            bucket = Choice(json.loads(choice)[0]).value
             area[bucket] = area.get(bucket, Decimal(0)) + Decimal(int(cents or 0)) / 100
             head[bucket] = head.get(bucket, 0) + int(count)
+            left_count -= int(count)
+            left_cents -= int(cents or 0)
+        area["unreturned"] = Decimal(left_cents) / 100
+        head["unreturned"] = left_count
     return area, head
 
 
