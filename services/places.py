@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from pypinyin import lazy_pinyin
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -67,7 +68,8 @@ class CompoundChain:
 
 
 async def resolve_scope(session: AsyncSession, text: str) -> Scope:
-    """Parse `compound:安居苑`, `compound:12` or `district:武汉市/江岸区` into one place."""
+    """Parse `compound:安居苑`, `compound:12`, `district:武汉市/江岸区` or, in pinyin,
+    `district:Jiang'an` into one place."""
     kind_text, _, ref = text.partition(":")
     try:
         kind = ScopeKind(kind_text.strip().lower())
@@ -86,15 +88,59 @@ async def resolve_scope(session: AsyncSession, text: str) -> Scope:
         return Scope(kind, row.id, row.name)
     name = ref.rsplit("/", 1)[-1]
     rows = (await session.exec(select(table).where(table.name == name))).all()
+    if not rows and not _HAN.search(name):
+        # `district:Jiang'an`, `city:Wuhan`: the name in pinyin, as typed on a Latin keyboard.
+        wanted = romanised(name)
+        rows = [
+            row
+            for row in (await session.exec(select(table))).all()
+            if wanted and wanted in romanisations(row.name)
+        ]
     if not rows:
         raise DomainError(N_("No {kind} named {name!r}."), kind=kind.value, name=name)
     if len(rows) > 1:
         raise DomainError(
             N_("Several places are named {name!r}; use its id: {ids}."),
             name=name,
-            ids=", ".join(str(r.id) for r in rows),
+            ids=", ".join(f"{r.id} ({r.name})" for r in rows),
         )
     return Scope(kind, rows[0].id, rows[0].name)
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+# What a place's name may end with, in Chinese and in English; a name typed without it matches.
+_PLACE_SUFFIXES = (
+    "街道办事处",
+    "社区居委会",
+    "居委会",
+    "街道",
+    "社区",
+    "小区",
+    "区",
+    "县",
+    "市",
+    "镇",
+    "乡",
+    "村",
+)
+_ENGLISH_SUFFIX = re.compile(
+    r"\s+(sub-?district|district|street|community|city|county|town|village|compound|estate)$"
+)
+
+
+def romanised(text: str) -> str:
+    """`Jiang'an District` → `jiangan`: lower case, without an English place word, apostrophes,
+    spaces or hyphens."""
+    text = _ENGLISH_SUFFIX.sub("", text.strip().lower())
+    return re.sub(r"[\s'’\-_.·]+", "", text)
+
+
+def romanisations(name: str) -> set[str]:
+    """The pinyin (usual reading, no tones) of a place's name, with and without its 区/市/街道…"""
+    stems = {name} | {
+        name[: -len(s)] for s in _PLACE_SUFFIXES if name.endswith(s) and len(name) > len(s)
+    }
+    return {romanised("".join(lazy_pinyin(stem))) for stem in stems}
 
 
 async def scope_name(session: AsyncSession, kind: str, scope_id: int) -> str:

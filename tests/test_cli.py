@@ -215,7 +215,7 @@ async def test_the_monthly_report_without_telegram(database_url, monkeypatch, tm
     def run() -> list[int]:
         _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
         return [
-            _cli(monkeypatch, database_url, "report", "--month", "2026-10", "--scope", "district:江岸区",
+            _cli(monkeypatch, database_url, "report", "--month", "2026-10", "--scope", "district:Jiang'an",
                  "--out", str(out)),
             _cli(monkeypatch, database_url, "report", "--month", "2026-13", "--scope", "district:江岸区",
                  "--out", str(out)),

@@ -93,3 +93,38 @@ async def test_an_empty_scope_has_no_data_not_errors(world, tmp_path):
     assert figures.households == 1
     assert None in (figures.satisfaction,) and figures.collection is None and figures.sla is None
     assert kpi.stars(figures) is None
+
+
+async def test_places_can_be_named_in_pinyin_on_a_latin_keyboard(world):
+    """`bot.py report --scope district:Jiang'an`: the usual reading of the name, with or without
+    its 区/市/街道 or an English place word; a reading two places share is refused with both."""
+    import pytest
+
+    from models import City, District
+    from services.errors import DomainError
+
+    await world.seed_roster()
+    async with world.session() as session:
+        for text, name in (
+            ("city:Wuhan", "武汉市"),
+            ("district:Jiang'an", "江岸区"),
+            ("district:jiang’an district", "江岸区"),
+            ("district:JIANGANQU", "江岸区"),
+            ("sub_district:Houhu Street", "后湖街道"),
+            ("community:xingfu", "幸福社区"),
+            ("compound:Xingfu Jiayuan", "幸福家园"),
+        ):
+            assert (await resolve_scope(session, text)).name == name, text
+        with pytest.raises(DomainError) as missing:
+            await resolve_scope(session, "district:Atlantis")
+        assert missing.value.msgid == "No {kind} named {name!r}."
+
+        wuhan = (await session.exec(select(City).where(City.name == "武汉市"))).one()
+        session.add(District(city_id=wuhan.id, name="江安县"))  # also "Jiang'an"
+        await session.flush()
+        with pytest.raises(DomainError) as twice:
+            await resolve_scope(session, "district:Jiang'an")
+        assert "江岸区" in twice.value.params["ids"] and "江安县" in twice.value.params["ids"]
+        assert (
+            await resolve_scope(session, "district:江岸区")
+        ).name == "江岸区"  # Chinese stays exact
