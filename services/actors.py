@@ -73,26 +73,31 @@ async def load_actor(session: AsyncSession, telegram_id: int) -> Actor:
     actor = Actor(telegram_id=telegram_id, resident=resident)
     if resident is None:
         return actor
+    # Plain rows, not ORM entities: the ties and grants are read on every update and never
+    # changed through the actor, so they skip the identity map.
     ties = await session.exec(
-        select(Membership, Household, Building)
+        select(Membership.household_id, Membership.kind, Household.compound_id,
+               Household.building_id, Household.grid_id, Building.name, Household.unit, Household.room)
         .join(Household, Household.id == Membership.household_id)
         .join(Building, Building.id == Household.building_id)
         .where(Membership.resident_id == resident.id)
         .order_by(Membership.id)
-    )
+    )  # fmt: skip
     actor.households = [
         HouseholdTie(
-            household_id=household.id,
-            kind=membership.kind,
-            compound_id=household.compound_id,
-            building_id=household.building_id,
-            grid_id=household.grid_id,
-            label=household_label(building.name, household.unit, household.room),
+            household_id=household_id,
+            kind=kind,
+            compound_id=compound_id,
+            building_id=building_id,
+            grid_id=grid_id,
+            label=household_label(building, unit, room),
         )
-        for membership, household, building in ties
+        for household_id, kind, compound_id, building_id, grid_id, building, unit, room in ties
     ]
     grants = await session.exec(
-        select(RoleGrant).where(RoleGrant.resident_id == resident.id).order_by(RoleGrant.id)
+        select(RoleGrant.role, RoleGrant.scope_kind, RoleGrant.scope_id)
+        .where(RoleGrant.resident_id == resident.id)
+        .order_by(RoleGrant.id)
     )
-    actor.roles = [RoleScope(g.role, g.scope_kind, g.scope_id) for g in grants]
+    actor.roles = [RoleScope(role, kind, scope_id) for role, kind, scope_id in grants]
     return actor
