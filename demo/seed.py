@@ -128,10 +128,10 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
         start = now - timedelta(days=16)
         building = (await session.exec(select(Building.id).where(Building.compound_id == compound.id,
                                                                   Building.name == "1栋"))).one()  # fmt: skip
-        await votes.draft(session, None, compound_id=compound.id, title="使用维修资金加装1栋电梯",
-                          body="1栋拟加装电梯，预算约60万元，其中维修资金支付40万元，其余由1栋业主按面积分摊。",
+        await votes.draft(session, None, compound_id=compound.id, title="1栋加装电梯",
+                          body="1栋拟加装一部电梯（改建建筑物的附属设施），预算约60万元，由1栋业主按专有部分面积分摊。",
                           notice_at=start, opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=6),
-                          now=start, matter="special", special_item=6, building_ids=[building])  # fmt: skip
+                          now=start, matter="special", special_item=7, building_ids=[building])  # fmt: skip
         await votes.open_due(session, now=now)
     async with unit_of_work(runtime.sessions) as session:
         await configure_compound(session, compound.id, now=now, service_model="professional",

@@ -18,7 +18,7 @@ from services import votes
 from views.votes import VoteCast, VoteElect, VoteView
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-SIX = "第六项"  # Art. 278 item 6 (raising the maintenance fund): a special matter, ≥ 3/4
+SEVEN = "第七项"  # Art. 278 item 7 (rebuilding, e.g. adding a lift): a special matter, ≥ 3/4
 
 
 async def _people(world):  # type: ignore[no-untyped-def]
@@ -37,10 +37,10 @@ async def _people(world):  # type: ignore[no-untyped-def]
 
 async def _draft_in_bot(committee, *, scope_building: str | None = "1栋") -> None:  # type: ignore[no-untyped-def]
     await committee.send("/newvote")
-    await committee.send("使用维修资金加装电梯")
+    await committee.send("1栋加装电梯")
     await committee.send("1栋加装电梯，费用约60万元，由1栋业主按面积分摊。")
     await committee.press("表决事项")
-    await committee.press(SIX)
+    await committee.press(SEVEN)
     if scope_building:
         await committee.press("部分楼栋")
         await committee.press(scope_building)
