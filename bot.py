@@ -331,6 +331,29 @@ def admin_compound(
     return _run_cli(settings, work)
 
 
+def admin_payment_code(settings: Settings, compound: str, image: Path, payee: str) -> int:
+    """Upload the compound's WeChat Pay / Alipay code that /bills shows residents."""
+    from services.fee_claims import set_account
+    from services.places import compound_by_name
+
+    _ = translator(settings.default_language)
+    if not image.is_file():
+        print(_(N_("No such file: {path}")).format(path=image), file=sys.stderr)
+        return 2
+    content = image.read_bytes()
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, compound)
+            account = await set_account(session, None, compound_id=place.id, payee=payee, image=content,
+                                        now=runtime.clock.now())  # fmt: skip
+        print(_(N_("{compound}: residents now see the payment code of {payee} in /bills.")).format(
+            compound=place.name, payee=account.payee))  # fmt: skip
+        return 0
+
+    return _run_cli(settings, work)
+
+
 def admin_draft_vote(settings: Settings, args: argparse.Namespace) -> int:
     """Publish a vote from the command line, with the same rules as /newvote in the bot."""
     from sqlmodel import select
@@ -680,6 +703,12 @@ def build_parser() -> argparse.ArgumentParser:
     fee.add_argument("--late-cap", default="0.3", help="at most this share of the unpaid amount")
     fee.add_argument("--starts", help="first period, YYYY-MM-DD (default: this month)")
     fee.add_argument("--name", default="物业服务费")
+    code = admin.add_parser(
+        "payment-code", help="set the WeChat Pay / Alipay code residents pay to (PNG or JPEG)"
+    )
+    code.add_argument("compound")
+    code.add_argument("--image", type=Path, required=True)
+    code.add_argument("--payee", required=True, help="the name residents see when they scan")
     payments = admin.add_parser("import-payments", help="book a bank statement (.csv or .xlsx)")
     payments.add_argument("file", type=Path)
     payments.add_argument("--compound", help="only match homes of this compound")
@@ -737,6 +766,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.admin == "fee-schedule":
         return admin_fee_schedule(settings, args)
+    if args.admin == "payment-code":
+        return admin_payment_code(settings, args.compound, args.image, args.payee)
     if args.admin == "import-payments":
         return admin_import_payments(settings, args.file, args.compound)
     if args.admin == "invite-role":

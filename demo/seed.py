@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import segno
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,7 +17,7 @@ from core.db import unit_of_work
 from core.i18n import N_
 from core.runtime import Runtime
 from models import Building, Household, Membership, MembershipKind, Resident, Role, SurveyAnswer
-from services import fees, surveys, ticket_reports, tickets, votes
+from services import fee_claims, fees, surveys, ticket_reports, tickets, votes
 from services.actors import load_actor
 from services.invites import issue_household_invites, issue_role_invite, redeem_invite
 from services.places import configure_compound, resolve_scope
@@ -149,6 +151,17 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
         await configure_compound(session, compound.id, now=now, service_model="professional",
                                  company="江岸红色物业服务有限公司")  # fmt: skip
         await _past_survey(session, compound.id, surveys.previous_month(surveys.month_of(today)), now)  # fmt: skip
+        await fee_claims.set_account(session, None, compound_id=compound.id, payee="幸福家园物业服务中心（演示）",
+                                     image=_demo_payment_code(), now=now)  # fmt: skip
+
+
+def _demo_payment_code() -> bytes:
+    """A QR code that pays nobody: scanning it shows that this is the demo."""
+    out = io.BytesIO()
+    segno.make(
+        "红色物业演示：这不是真实的收款码 / Red Property demo: not a real payment code"
+    ).save(out, kind="png", scale=6, border=2)
+    return out.getvalue()
 
 
 async def _past_survey(session: AsyncSession, compound_id: int, month: str, now: datetime) -> None:

@@ -10,7 +10,7 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
-from telegram import LabeledPrice, Update
+from telegram import InputFile, LabeledPrice, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -23,17 +23,30 @@ from telegram.ext import (
 
 from core.i18n import N_, translator
 from handlers.account import conversation_fallbacks
-from handlers.common import buttons, edit_or_reply, handler, reply, use_the_buttons
+from handlers.common import buttons, edit_or_reply, handler, reply, settle, use_the_buttons
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands, registered, with_role
-from models import BillingPeriod, Household, PaymentMethod, Role
-from services import fees, outbox, pending
+from models import BillingPeriod, ClaimStatus, Household, PaymentMethod, Role
+from services import fee_claims, fees, outbox, pending
 from services.errors import DomainError
 from services.outbox import Outgoing, quiet_hours
 from services.places import find_household, household_labels
 from services.spreadsheets import xlsx
+from services.tickets import role_holders
 from views.callbacks import CallbackData, InvalidCallback, answer_for
-from views.fees import METHOD, FeeAction, arrears_text, statement_text
+from views.fees import (
+    CLAIM_BUTTON,
+    METHOD,
+    ClaimDecision,
+    ClaimPaid,
+    FeeAction,
+    arrears_text,
+    claim_for_staff_text,
+    claim_not_found_text,
+    claim_waiting_text,
+    pay_by_code_text,
+    statement_text,
+)
 
 PAY_HOME, PAY_AMOUNT, PAY_METHOD = range(30, 33)
 FEE_COMPOUND, FEE_PRICE, FEE_STEP = range(40, 43)
@@ -105,6 +118,15 @@ async def bills(update: Update, context: BotContext) -> None:
                     )
                 ]
             )
+        if owed > 0 and await fee_claims.account_of(session, household_id) is not None:
+            rows.append(
+                [
+                    (
+                        _("Pay by WeChat Pay, Alipay or bank transfer"),
+                        FeeAction("code", household_id).pack(),
+                    )
+                ]
+            )
         if household_id in {t.household_id for t in actor.households if t.is_owner}:
             household = await session.get(Household, household_id)
             if household.tenants_see_bills:
@@ -142,6 +164,9 @@ async def fee_action(update: Update, context: BotContext) -> None:
             text = _("Only owners see this home's bills now.")
         await edit_or_reply(update, text)
         return
+    if data.action == "code":
+        await _show_payment_code(update, context, data.household_id)
+        return
     if data.action != "pay":
         raise InvalidCallback(update.callback_query.data)
     token = context.runtime.settings.payment_provider_token
@@ -161,6 +186,102 @@ async def fee_action(update: Update, context: BotContext) -> None:
         description=_("Open bills of {home}").format(home=label), payload=f"fee:{data.household_id}:{fen}",
         provider_token=token, currency="CNY", prices=[LabeledPrice(_("Property service fee"), fen)],
     )  # fmt: skip
+
+
+async def _show_payment_code(update: Update, context: BotContext, household_id: int) -> None:
+    """The compound's WeChat Pay / Alipay code, the amount, the note to write, and "I have paid"."""
+    _, session, tz = context._, context.session, context.runtime.settings.tz
+    if household_id not in await fees.bill_households(session, context.actor):
+        raise InvalidCallback(update.callback_query.data)
+    found = await fee_claims.account_of(session, household_id)
+    if found is None:
+        raise InvalidCallback(update.callback_query.data)  # the office took the code away
+    waiting = await fee_claims.open_claim(session, household_id)
+    if waiting is not None:
+        await reply(update, claim_waiting_text(waiting, _, tz))
+        return
+    owed = await fees.outstanding(session, household_id)
+    if owed <= 0:
+        await reply(update, _("Nothing to pay. Thank you!"))
+        return
+    account, picture = found
+    label = (await household_labels(session, [household_id]))[household_id]
+    rows = [[(_(CLAIM_BUTTON[m]), ClaimPaid(household_id, m.value, int(owed * 100)).pack())]
+            for m in fee_claims.CLAIM_METHODS]  # fmt: skip
+    await settle()
+    await update.effective_chat.send_photo(
+        picture.telegram_file_id or InputFile(picture.content, filename=picture.filename),
+        caption=pay_by_code_text(account.payee, owed, label, _), reply_markup=buttons(rows),
+    )  # fmt: skip
+
+
+@handler
+async def claim_paid(update: Update, context: BotContext) -> None:
+    """ "I have paid": one open claim per home; the staff are told and confirm."""
+    _, tz = context._, context.runtime.settings.tz
+    data = ClaimPaid.parse(update.callback_query.data)
+    result = await fee_claims.claim(context.session, context.actor, household_id=data.household_id,
+                                    method=data.method, fen=data.fen, now=context.now())  # fmt: skip
+    if not result.new:
+        await reply(update, claim_waiting_text(result.claim, _, tz))
+        return
+    await _tell_staff(context, result.claim)
+    await update.callback_query.edit_message_reply_markup(reply_markup=None)
+    await reply(update, _("Thank you. The property office will check its account and confirm your payment of {amount} ({method}); you will get a message then.").format(
+        amount=_.money(Decimal(result.claim.amount)), method=_(METHOD[PaymentMethod(result.claim.method)])))  # fmt: skip
+
+
+async def _tell_staff(context: BotContext, claim) -> None:  # type: ignore[no-untyped-def]
+    session, tz = context.session, context.runtime.settings.tz
+    label = (await household_labels(session, [claim.household_id]))[claim.household_id]
+    people = await role_holders(
+        session, claim.compound_id, {Role.STAFF.value}
+    ) or await role_holders(session, claim.compound_id, {Role.ADMIN.value})
+    messages = []
+    for person in people:
+        _ = translator(person.language or "")
+        choices = [[{"text": _("The money has arrived"), "data": ClaimDecision(claim.id, True).pack()},
+                    {"text": _("Not found yet"), "data": ClaimDecision(claim.id, False).pack()}]]  # fmt: skip
+        messages.append(Outgoing(chat_id=person.telegram_id, resident_id=person.id, recipient_key=str(person.id),
+                                 payload={"text": claim_for_staff_text(label, claim, label, _, tz),
+                                          "buttons": choices}))  # fmt: skip
+    await outbox.enqueue(session, f"fee-claim:{claim.id}", messages, now=context.now(),
+                         quiet=quiet_hours(context.runtime.settings))  # fmt: skip
+
+
+@handler
+async def claim_decided(update: Update, context: BotContext) -> None:
+    """Staff: the money of a claim arrived (booked once), or it is not there yet."""
+    _, session, tz = context._, context.session, context.runtime.settings.tz
+    data = ClaimDecision.parse(update.callback_query.data)
+    result = await fee_claims.decide(session, context.actor, data.claim_id, received=data.received,
+                                     today=_today(context), now=context.now())  # fmt: skip
+    claim = result.claim
+    label = (await household_labels(session, [claim.household_id]))[claim.household_id]
+    if result.already:
+        text = _("Already answered: the money of {home} was not found yet.")
+        if claim.status == ClaimStatus.CONFIRMED:
+            text = _("Already answered: {amount} of {home} is booked.")
+        await reply(update, text.format(home=label, amount=_.money(Decimal(claim.amount))))
+        return
+    if result.booking is not None:
+        booking = result.booking
+        await _tell_household(context, booking, label)
+        await edit_or_reply(update, _("Booked {amount} ({method}) for {home}. Still to pay: {owed}; paid in advance: {credit}.").format(
+            amount=_.money(Decimal(booking.payment.amount)), method=_(METHOD[PaymentMethod(booking.payment.method)]),
+            home=label, owed=_.money(booking.outstanding), credit=_.money(booking.credit)))  # fmt: skip
+        return
+    household = await session.get(Household, claim.household_id)
+    people = [
+        Outgoing(chat_id=p.telegram_id, resident_id=p.id, household_id=household.id, recipient_key=str(p.id),
+                 payload={"text": claim_not_found_text(label, claim, translator(p.language or ""), tz)})
+        for p in await fees.bill_recipients(session, household)
+    ]  # fmt: skip
+    await outbox.enqueue(session, f"fee-claim:{claim.id}:not-found", people, now=context.now(),
+                         quiet=quiet_hours(context.runtime.settings))  # fmt: skip
+    await edit_or_reply(
+        update, _("{home} has been told that the money has not been found yet.").format(home=label)
+    )
 
 
 def _invoice(payload: str) -> tuple[int, int] | None:
@@ -588,6 +709,8 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("bills", bills))
     app.add_handler(CommandHandler("arrears", arrears))
     app.add_handler(CallbackQueryHandler(fee_action, pattern=FeeAction.pattern()))
+    app.add_handler(CallbackQueryHandler(claim_paid, pattern=ClaimPaid.pattern()))
+    app.add_handler(CallbackQueryHandler(claim_decided, pattern=ClaimDecision.pattern()))
     app.add_handler(CallbackQueryHandler(arrears_of, pattern=ArrearsOf.pattern()))
     app.add_handler(PreCheckoutQueryHandler(pre_checkout))
     app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, paid_in_telegram))

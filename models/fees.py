@@ -116,3 +116,39 @@ class FeeReminder(SQLModel, table=True):
     household_id: int = Field(foreign_key="household.id", index=True)
     sent: bool
     handled_at: datetime = utc_field(nullable=False, index=True)
+
+
+class PaymentAccount(SQLModel, table=True):
+    """Where a compound's residents pay (DOMAIN §6): the payee and the WeChat Pay / Alipay QR
+    code an administrator uploaded, shown in /bills with the reference to write on the payment."""
+
+    __tablename__ = "payment_account"
+    compound_id: int = Field(foreign_key="compound.id", primary_key=True)
+    payee: str = Field(max_length=200)
+    qr_media_id: int = Field(foreign_key="media.id")
+    updated_at: datetime = utc_field(nullable=False)
+
+
+class ClaimStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    NOT_FOUND = "not_found"
+
+
+class PaymentClaim(SQLModel, table=True):
+    """A resident's "I have paid": staff confirm it (it is then booked as a payment) or say they
+    cannot find the money. `open_household_id` is set while pending, so a home has one open claim."""
+
+    __tablename__ = "payment_claim"
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    open_household_id: int | None = Field(default=None, unique=True)
+    claimed_by: int = Field(foreign_key="resident.id")
+    amount: Decimal = Field(**MONEY)
+    method: str = enum_field(PaymentMethod)
+    claimed_at: datetime = utc_field(nullable=False)
+    status: str = enum_field(ClaimStatus, default=ClaimStatus.PENDING)
+    decided_by: int | None = Field(default=None, foreign_key="resident.id")
+    decided_at: datetime | None = utc_field()
+    payment_id: int | None = Field(default=None, foreign_key="payment.id")

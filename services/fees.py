@@ -34,6 +34,7 @@ from models import (
     OutboxStatus,
     Payment,
     PaymentAllocation,
+    PaymentClaim,
     PaymentMethod,
     Resident,
     Role,
@@ -403,7 +404,7 @@ async def outstanding(session: AsyncSession, household_id: int) -> Decimal:
 
 
 async def cancel_reminders(session: AsyncSession, household_id: int) -> int:
-    """A payment withdraws the household's fee reminders not sent yet."""
+    """A payment (or a resident's "I have paid") withdraws the household's fee reminders not sent yet."""
     result = await session.exec(
         update(OutboxMessage)
         .where(OutboxMessage.household_id == household_id)
@@ -542,6 +543,11 @@ async def queue_reminders(
     week_ago = datetime.combine(today - timedelta(days=6), time(0), tzinfo=tz)
     recent = set((await session.exec(
         select(FeeReminder.household_id).where((FeeReminder.sent == true()), FeeReminder.handled_at > week_ago).distinct()
+    )).all())  # fmt: skip
+    # A home that said "I have paid" is not reminded while the office checks (the offset counts
+    # as handled, not sent).
+    recent |= set((await session.exec(
+        select(PaymentClaim.open_household_id).where(col(PaymentClaim.open_household_id).is_not(None))
     )).all())  # fmt: skip
     due: dict[int, list[tuple[Any, int]]] = defaultdict(list)
     for offset in sorted(set(offsets), reverse=True):  # the latest offset first: it speaks for all

@@ -258,3 +258,31 @@ async def test_a_compound_service_model_and_company_for_the_kpis(
     assert "service model professional, property company 江岸红色物业公司" in captured.out
     assert "Unknown service model 'magic'" in captured.err
     assert "Coverage: 100.00% (1 / 1)" in captured.out
+
+
+async def test_the_payment_code_residents_scan(database_url, monkeypatch, tmp_path, capsys):
+    from tests.test_fees import _payment_code
+
+    code, text = tmp_path / "wechat.png", tmp_path / "notes.txt"
+    code.write_bytes(_payment_code())
+    text.write_text("not a picture")
+
+    def run() -> list[int]:
+        _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
+        return [
+            _cli(monkeypatch, database_url, "admin", "payment-code", "幸福家园", "--image", str(code),
+                 "--payee", "幸福家园物业服务中心（微信/支付宝）"),
+            _cli(monkeypatch, database_url, "admin", "payment-code", "幸福家园", "--image", str(text),
+                 "--payee", "x"),
+            _cli(monkeypatch, database_url, "admin", "payment-code", "幸福家园", "--image", str(tmp_path / "gone.png"),
+                 "--payee", "x"),
+        ]  # fmt: skip
+
+    codes = await asyncio.to_thread(run)
+    captured = capsys.readouterr()
+    assert codes == [0, 1, 2], captured
+    assert (
+        "幸福家园: residents now see the payment code of 幸福家园物业服务中心（微信/支付宝） in /bills"
+        in captured.out
+    )
+    assert "must be a PNG or JPEG picture" in captured.err and "No such file" in captured.err

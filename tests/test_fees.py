@@ -9,11 +9,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pytest
 from sqlmodel import select
 
 from jobs.fees import tick
-from models import FeeSchedule, Payment, Role
+from models import FeeSchedule, Household, Payment, Role
 from services import fees
+from services.errors import DomainError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -177,3 +179,115 @@ async def test_a_notice_to_homes_with_overdue_fees(world, clock):
     await world.deliver()
     assert any("延长办公时间" in t for t in owner.texts())
     assert not any("延长办公时间" in t for t in neighbour.texts() + tenant.texts())
+
+
+def _payment_code() -> bytes:
+    import segno
+
+    out = io.BytesIO()
+    segno.make("wxp://f2f0-demo-幸福家园物业").save(out, kind="png", scale=4)
+    return out.getvalue()
+
+
+async def test_paying_by_the_compounds_qr_code_and_the_office_confirming(world, clock):
+    """DOMAIN §6: residents pay by WeChat Pay, Alipay or transfer outside the bot, say so, and
+    staff confirm when the money is in the account (booked once) or say it is not found yet."""
+    from models import PaymentClaim
+    from services import fee_claims
+    from views.fees import ClaimDecision
+
+    admin, owner, tenant, staff = await _people(world)
+    await _set_fee(admin)
+    await tick(world.runtime)
+    await owner.send("/bills")
+    assert "微信、支付宝或银行转账缴费" not in owner.last_message.buttons()  # no code uploaded yet
+    home = await world.household_id("1栋", "1单元", "101")
+    async with world.session() as session:
+        compound_id = (await session.get(Household, home)).compound_id
+        with pytest.raises(DomainError, match="PNG or JPEG"):
+            await fee_claims.set_account(session, None, compound_id=compound_id, payee="x", image=b"GIF89a",
+                                         now=clock.now())  # fmt: skip
+        await fee_claims.set_account(session, None, compound_id=compound_id, payee="幸福家园物业服务中心",
+                                     image=_payment_code(), now=clock.now())  # fmt: skip
+        await session.commit()
+
+    await owner.send("/bills")
+    await owner.press("微信、支付宝或银行转账缴费")
+    code = owner.last_message
+    assert code.kind == "photo" and world.emulator.files[code.photo_file_id].data == _payment_code()
+    assert "向 幸福家园物业服务中心 缴纳 ¥75.18" in code.caption and "1栋 1单元 101" in code.caption
+    wechat = code.inline_keyboard[0][0]["callback_data"]
+    await owner.press("我已用微信支付付款", code.message_id)
+    assert "物业服务中心核对账户后将确认您缴纳的 ¥75.18（微信支付）" in owner.last_text
+    assert not owner.user.chat.by_id[code.message_id].inline_keyboard  # buttons gone
+    await owner.press_data(wechat, code.message_id)  # a double tap: still one claim
+    assert "正在等待物业服务中心确认" in owner.last_text
+    await owner.send("/bills")
+    await owner.press("微信、支付宝或银行转账缴费")
+    assert "正在等待物业服务中心确认" in owner.last_text  # no second code while one is open
+
+    await world.deliver()
+    assert (
+        "1栋 1单元 101 报告已缴纳 ¥75.18" in staff.last_text
+        and "付款备注：1栋 1单元 101" in staff.last_text
+    )
+    assert staff.last_message.buttons() == ["款项已到账", "暂未查到"]
+    claim_id = ClaimDecision.parse(
+        staff.last_message.inline_keyboard[0][0]["callback_data"]
+    ).claim_id
+    await tenant.press_data(ClaimDecision(claim_id, True).pack())  # forged: not staff
+    assert "只有本小区的物业服务人员可以确认缴费" in tenant.last_text
+    received = staff.last_message.inline_keyboard[0][0]["callback_data"]
+    await staff.press("款项已到账")
+    assert "已登记 ¥75.18（微信支付）" in staff.last_text
+    await staff.press_data(received)  # a double tap books nothing more
+    assert "已处理：1栋 1单元 101 的 ¥75.18 已入账" in staff.last_text
+    await world.deliver()
+    assert "我们已收到" in owner.last_text and "¥75.18" in owner.last_text
+    async with world.session() as session:
+        payments = (await session.exec(select(Payment))).all()
+        assert [(p.amount, p.method) for p in payments] == [(Decimal("75.18"), "wechat")]
+        assert await fees.outstanding(session, home) == Decimal("0.00")
+
+    # Next month: the amount changes between showing the code and "I have paid"; then the office
+    # cannot find an Alipay payment, and the home may say it paid again.
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI))
+    await tick(world.runtime)
+    await owner.send("/bills")
+    await owner.press("微信、支付宝或银行转账缴费")
+    async with world.session() as session:
+        await fees.record_payment(session, None, household_id=home, amount=Decimal("10"), method="cash",
+                                  reference="desk-1", paid_on=date(2026, 12, 1), now=clock.now())  # fmt: skip
+        await session.commit()
+    await owner.press("我已用支付宝付款")
+    assert "应缴金额已变化" in owner.last_text
+    await owner.send("/bills")
+    await owner.press("微信、支付宝或银行转账缴费")
+    assert "缴纳 ¥65.18" in owner.last_text
+    await owner.press("我已用支付宝付款")
+    await world.deliver()
+    reminders = lambda: [t for t in owner.texts() if "温馨提醒" in t]  # noqa: E731
+    clock.set(
+        datetime(2026, 12, 15, 10, 0, tzinfo=SHANGHAI)
+    )  # the due day, while the office checks
+    await tick(world.runtime)
+    await world.deliver()
+    assert reminders() == []  # no reminder to a home that said it has paid
+    await staff.press("暂未查到")
+    assert "已告知 1栋 1单元 101：款项暂未查到" in staff.last_text
+    await world.deliver()
+    assert "暂未查到您为 1栋 1单元 101 缴纳的 ¥65.18（支付宝" in owner.last_text
+    assert not any(
+        word in owner.last_text for word in ("停水", "停电", "违约", "起诉")
+    )  # courteous only
+    async with world.session() as session:
+        claims = (await session.exec(select(PaymentClaim).order_by(PaymentClaim.id))).all()
+        assert [c.status for c in claims] == ["confirmed", "not_found"] and claims[0].payment_id
+        assert len((await session.exec(select(Payment))).all()) == 2  # the desk payment only
+    await owner.send("/bills")
+    await owner.press("微信、支付宝或银行转账缴费")
+    assert owner.last_message.kind == "photo"  # a new claim may be made
+    clock.set(datetime(2026, 12, 22, 10, 0, tzinfo=SHANGHAI))  # a week after the due day
+    await tick(world.runtime)
+    await world.deliver()
+    assert len(reminders()) == 1 and "¥65.18" in reminders()[0]  # reminders go on as before

@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from core.i18n import N_, Translator, translator
-from models import Bill, Payment, PaymentMethod
+from models import Bill, Payment, PaymentClaim, PaymentMethod
 from services.fees import Arrear, CollectionRate, OpenBill
 from views.callbacks import CallbackData
 
@@ -27,7 +28,7 @@ METHOD = {
 
 @dataclasses.dataclass(frozen=True)
 class FeeAction(CallbackData, kind="fa"):
-    action: str  # tenants_on | tenants_off | pay
+    action: str  # tenants_on | tenants_off | pay | code (the compound's payment QR code)
     household_id: int
 
 
@@ -142,3 +143,76 @@ def arrears_text(
         lines.append(_("Homes: {paid} fully paid of {billed} billed").format(
             paid=_.number(rate.households_paid), billed=_.number(rate.households_billed)))  # fmt: skip
     return "\n".join(lines)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimPaid(CallbackData, kind="fc"):
+    """ "I have paid": the home, how, and the amount (in fen) the button offered."""
+
+    household_id: int
+    method: str
+    fen: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimDecision(CallbackData, kind="cd"):
+    claim_id: int
+    received: bool
+
+
+CLAIM_BUTTON = {
+    PaymentMethod.WECHAT: N_("I have paid by WeChat Pay"),
+    PaymentMethod.ALIPAY: N_("I have paid by Alipay"),
+    PaymentMethod.BANK: N_("I have paid by bank transfer"),
+}
+
+
+def pay_by_code_text(payee: str, owed: Decimal, reference: str, _: Translator) -> str:
+    return "\n".join(
+        [
+            "<b>" + _("Pay {amount} to {payee}").format(amount=_.money(owed), payee=payee) + "</b>",
+            _("Scan the code with WeChat or Alipay (or transfer to the account it shows)."),
+            _("Write this in the payment note, so the office knows the money is yours: {reference}").format(
+                reference=f"<code>{reference}</code>"
+            ),
+            _("Then tap how you paid. The property office checks its account and confirms."),
+        ]
+    )  # fmt: skip
+
+
+def claim_waiting_text(claim: PaymentClaim, _: Translator, tz: ZoneInfo) -> str:
+    return _(
+        "Your payment of {amount} ({method}, {day}) is waiting for the property office to confirm it."
+    ).format(
+        amount=_.money(Decimal(claim.amount)),
+        method=_(METHOD[PaymentMethod(claim.method)]),
+        day=_.date(claim.claimed_at, tz),
+    )
+
+
+def claim_for_staff_text(
+    label: str, claim: PaymentClaim, reference: str, _: Translator, tz: ZoneInfo
+) -> str:
+    return "\n".join(
+        [
+            "<b>" + _("{home} says it has paid {amount}").format(home=label, amount=_.money(Decimal(claim.amount)))
+            + "</b>",
+            _("How: {method}, {time}; payment note: {reference}").format(
+                method=_(METHOD[PaymentMethod(claim.method)]),
+                time=_.datetime(claim.claimed_at, tz, fmt="short"), reference=reference,
+            ),
+            _("Please check the account, then tap whether the money has arrived."),
+        ]
+    )  # fmt: skip
+
+
+def claim_not_found_text(label: str, claim: PaymentClaim, _: Translator, tz: ZoneInfo) -> str:
+    return _(
+        "The property office has not found your payment of {amount} for {home} ({method}, {day}) yet. "
+        "If you have paid, please keep the payment record; the office may ask to see it. "
+        "You can also ask at the office."
+    ).format(
+        amount=_.money(Decimal(claim.amount)), home=label,
+        method=_(METHOD[PaymentMethod(claim.method)]),
+        day=_.date(claim.claimed_at, tz),
+    )  # fmt: skip

@@ -127,6 +127,20 @@ async def test_join_report_see_it_arrive_and_vote_in_a_browser(demo, tmp_path):
         await expect(officer.locator("#messages")).to_contain_text(".xlsx")
         await officer.screenshot(path=str(SHOTS / "officer-kpi.png"))
 
+        # The owner pays this month's fee with the compound's WeChat code; staff confirm it.
+        await owner.locator("#text").fill("/bills")
+        await owner.locator("#send").click()
+        await owner.get_by_role("button", name="微信、支付宝或银行转账缴费").last.click()
+        await expect(owner.locator(".message img").last).to_be_visible()
+        await owner.get_by_role("button", name="我已用微信支付付款").last.click()
+        await expect(owner.locator(".message").last).to_contain_text("核对账户后将确认")
+        await owner.screenshot(path=str(SHOTS / "owner-pays-by-code.png"))
+        await expect(staff.locator(".message").last).to_contain_text("1栋 1单元 101 报告已缴纳")
+        await staff.screenshot(path=str(SHOTS / "staff-confirms-payment.png"))
+        await staff.get_by_role("button", name="款项已到账").last.click()
+        await expect(staff.locator("#messages")).to_contain_text("已登记")
+        await expect(owner.locator("#messages")).to_contain_text("我们已收到")
+
         # The reset button brings back the seeded state.
         owner.on("dialog", lambda dialog: dialog.accept())
         await owner.get_by_role("button", name="重置演示").click()

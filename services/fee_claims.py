@@ -1,0 +1,193 @@
+"""Paying outside the bot, the way residents in China pay (DOMAIN §6).
+
+An administrator uploads the compound's WeChat Pay / Alipay QR code and the payee's name; /bills
+shows it with the reference to write on the payment (the home, as the roster spells it, which is
+also what `admin import-payments` matches). The resident then says "I have paid" and how; the
+property staff are told, check their account and confirm — the claim is then booked as a payment,
+once — or say they cannot find the money yet. A home has at most one open claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.i18n import N_
+from models import (
+    ClaimStatus,
+    Household,
+    Media,
+    PaymentAccount,
+    PaymentClaim,
+    PaymentMethod,
+    Role,
+)
+from services import audit, fees, media
+from services.actors import Actor
+from services.errors import DomainError, NotAllowed, NotFound
+
+CLAIM_METHODS = (PaymentMethod.WECHAT, PaymentMethod.ALIPAY, PaymentMethod.BANK)
+MAX_QR_BYTES = 5 * 1024 * 1024
+_IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    claim: PaymentClaim
+    new: bool  # False: the home already had an open claim (a double tap, or a co-owner's)
+
+
+@dataclass(frozen=True)
+class Decided:
+    claim: PaymentClaim
+    already: bool  # someone had decided it before (a double tap, or a colleague)
+    booking: fees.Booking | None = None
+
+
+def image_kind(content: bytes) -> str:
+    for magic, kind in _IMAGE_MAGIC.items():
+        if content.startswith(magic):
+            return kind
+    raise DomainError(N_("The payment code must be a PNG or JPEG picture."))
+
+
+async def set_account(
+    session: AsyncSession, actor: Actor | None, *, compound_id: int, payee: str, image: bytes,
+    now: datetime,
+) -> PaymentAccount:  # fmt: skip
+    """Upload (or replace) the compound's payment code. Administrators only."""
+    await fees.require_role(session, actor, compound_id, {Role.ADMIN},
+                            N_("Only an administrator of this compound can set how residents pay."))  # fmt: skip
+    payee = " ".join(payee.split())
+    if not payee or len(payee) > 200:
+        raise DomainError(
+            N_("Name the payee in 1 to 200 characters, as residents see it when they scan.")
+        )
+    if not image or len(image) > MAX_QR_BYTES:
+        raise DomainError(N_("The payment code must be a picture of at most 5 MB."))
+    kind = image_kind(image)
+    media_id = await media.store(session, image, f"payment-code-{compound_id}.{kind}", now=now)
+    account = await session.get(PaymentAccount, compound_id)
+    if account is None:
+        account = PaymentAccount(
+            compound_id=compound_id, payee=payee, qr_media_id=media_id, updated_at=now
+        )
+        session.add(account)
+    else:
+        account.payee, account.qr_media_id, account.updated_at = payee, media_id, now
+    audit.record(session, at=now, actor_id=actor.resident_id if actor else None, action="payment_account.set",
+                 subject_type="compound", subject_id=compound_id, payee=payee, media_id=media_id)  # fmt: skip
+    await session.flush()
+    return account
+
+
+async def account_of(
+    session: AsyncSession, household_id: int
+) -> tuple[PaymentAccount, Media] | None:
+    """The payee and code residents of this home pay to, if their compound has one."""
+    row = (
+        await session.exec(
+            select(PaymentAccount, Media)
+            .join(Household, Household.compound_id == PaymentAccount.compound_id)
+            .join(Media, Media.id == PaymentAccount.qr_media_id)
+            .where(Household.id == household_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def open_claim(session: AsyncSession, household_id: int) -> PaymentClaim | None:
+    return (
+        await session.exec(
+            select(PaymentClaim).where(PaymentClaim.open_household_id == household_id)
+        )
+    ).first()
+
+
+async def claim(
+    session: AsyncSession, actor: Actor, *, household_id: int, method: str, fen: int, now: datetime
+) -> Claimed:
+    """ "I have paid {fen} by {method}": one open claim per home, for the amount the button showed."""
+    if household_id not in await fees.bill_households(session, actor) or actor.resident is None:
+        raise NotAllowed(N_("Only residents who see this home's bills can say it has paid."))
+    if method not in {m.value for m in CLAIM_METHODS}:
+        raise DomainError(N_("That is not a way of paying this bot knows."))
+    if await account_of(session, household_id) is None:
+        raise DomainError(
+            N_(
+                "This compound has not set up paying by QR code yet. Please pay at the property office."
+            )
+        )
+    existing = await open_claim(session, household_id)
+    if existing is not None:
+        return Claimed(existing, new=False)
+    owed = await fees.outstanding(session, household_id)
+    if owed <= 0:
+        raise DomainError(N_("Nothing to pay. Thank you!"))
+    if int(owed * 100) != fen:
+        raise DomainError(N_("The amount due has changed. Please open /bills again."))
+    household = await session.get(Household, household_id)
+    row = PaymentClaim(household_id=household_id, compound_id=household.compound_id, open_household_id=household_id,
+                       claimed_by=actor.resident_id, amount=owed, method=method, claimed_at=now)  # fmt: skip
+    try:
+        async with session.begin_nested():  # a co-owner's tap at the same moment: one claim
+            session.add(row)
+    except IntegrityError:
+        existing = await open_claim(session, household_id)
+        if existing is None:
+            raise
+        return Claimed(existing, new=False)
+    await fees.cancel_reminders(session, household_id)
+    audit.record(session, at=now, actor_id=actor.resident_id, action="payment_claim.create",
+                 subject_type="household", subject_id=household_id, claim_id=row.id, amount=str(owed),
+                 method=method)  # fmt: skip
+    return Claimed(row, new=True)
+
+
+async def decide(
+    session: AsyncSession,
+    actor: Actor,
+    claim_id: int,
+    *,
+    received: bool,
+    today: date,
+    now: datetime,
+) -> Decided:
+    """Staff found the money (booked as a payment, once) or could not find it yet."""
+    row = await session.get(PaymentClaim, claim_id)
+    if row is None:
+        raise NotFound(N_("That payment report does not exist."))
+    await fees.require_role(session, actor, row.compound_id, fees.STAFF_ROLES,
+                            N_("Only property staff of this compound can confirm payments."))  # fmt: skip
+    status = ClaimStatus.CONFIRMED if received else ClaimStatus.NOT_FOUND
+    decided = await session.exec(
+        sa.update(PaymentClaim)
+        .where(PaymentClaim.id == claim_id, PaymentClaim.status == ClaimStatus.PENDING)
+        .values(status=status, decided_by=actor.resident_id, decided_at=now, open_household_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    if decided.rowcount != 1:  # a colleague (or a double tap) was first
+        await session.refresh(row)
+        return Decided(row, already=True)
+    booking = None
+    if received:
+        booking = await fees.record_payment(
+            session, actor, household_id=row.household_id, amount=Decimal(row.amount), method=row.method,
+            reference=f"claim-{row.id}", paid_on=today, now=now,
+        )  # fmt: skip
+        await session.exec(
+            sa.update(PaymentClaim)
+            .where(PaymentClaim.id == claim_id)
+            .values(payment_id=booking.payment.id)
+            .execution_options(synchronize_session=False)
+        )
+    audit.record(session, at=now, actor_id=actor.resident_id, action=f"payment_claim.{status.value}",
+                 subject_type="household", subject_id=row.household_id, claim_id=row.id)  # fmt: skip
+    await session.refresh(row)
+    return Decided(row, already=False, booking=booking)
