@@ -26,7 +26,7 @@ from handlers.account import conversation_fallbacks
 from handlers.common import buttons, edit_or_reply, handler, reply, settle, use_the_buttons
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands, registered, with_role
-from models import BillingPeriod, ClaimStatus, Household, PaymentMethod, Role
+from models import BillingPeriod, ClaimStatus, Compound, Household, PaymentMethod, Role
 from services import fee_claims, fees, outbox, pending
 from services.errors import DomainError
 from services.outbox import Outgoing, quiet_hours
@@ -50,7 +50,8 @@ from views.fees import (
 
 PAY_HOME, PAY_AMOUNT, PAY_METHOD = range(30, 33)
 FEE_COMPOUND, FEE_PRICE, FEE_STEP = range(40, 43)
-PAYMENT, FEE_DRAFT = "payment", "fee_draft"
+PAYCODE_COMPOUND, PAYCODE_PHOTO = range(43, 45)
+PAYMENT, FEE_DRAFT, PAYCODE = "payment", "fee_draft", "paycode"
 PERIOD = {BillingPeriod.MONTHLY: N_("monthly"), BillingPeriod.QUARTERLY: N_("quarterly"),
           BillingPeriod.YEARLY: N_("yearly")}  # fmt: skip
 STAFF_METHODS = (PaymentMethod.CASH, PaymentMethod.BANK, PaymentMethod.WECHAT, PaymentMethod.ALIPAY)
@@ -668,6 +669,63 @@ async def need_text(update: Update, context: BotContext) -> None:
     await reply(update, context._("Please answer with text."))
 
 
+# --- administrators upload the payment code -----------------------------------------------------
+@handler
+async def paycode_start(update: Update, context: BotContext) -> int | None:
+    _ = context._
+    compounds = await fees.role_compounds(context.session, context.actor, {Role.ADMIN})
+    if not compounds:
+        await reply(update, _("Only an administrator of this compound can set how residents pay."))
+        return ConversationHandler.END
+    if len(compounds) > 1:
+        rows = [[(c.name, FeeStep("paycode", str(c.id)).pack())] for c in compounds[:20]]
+        await reply(update, _("Set the payment code of which compound? (/cancel to stop)"),
+                    reply_markup=buttons(rows))  # fmt: skip
+        return PAYCODE_COMPOUND
+    return await _ask_code(update, context, compounds[0].id)
+
+
+@handler
+async def paycode_compound(update: Update, context: BotContext) -> int | None:
+    value = answer_for(FeeStep, update.callback_query.data, "paycode").value
+    if not value.isdigit():
+        raise InvalidCallback(value)
+    return await _ask_code(update, context, int(value))
+
+
+async def _ask_code(update: Update, context: BotContext, compound_id: int) -> int:
+    await fees.require_role(context.session, context.actor, compound_id, {Role.ADMIN},
+                            N_("Only an administrator of this compound can set how residents pay."))  # fmt: skip
+    await pending.expect(context.session, context.actor, PAYCODE, compound_id, now=context.now())
+    await reply(update, context._(
+        "Send the WeChat Pay or Alipay payment code as a photo, with the payee's name as its caption "
+        "(for example 幸福家园物业服务中心). Residents will see both in /bills. /cancel to stop."))  # fmt: skip
+    return PAYCODE_PHOTO
+
+
+@handler
+async def paycode_photo(update: Update, context: BotContext) -> int | None:
+    _, message = context._, update.effective_message
+    if not (message.caption or "").strip():
+        await reply(update, _("Please send the photo again with the payee's name as its caption."))
+        return PAYCODE_PHOTO
+    row = await pending.take(context.session, context.actor, PAYCODE)
+    photo = message.photo[-1]
+    content = bytes(await (await photo.get_file()).download_as_bytearray())
+    account = await fee_claims.set_account(context.session, context.actor, compound_id=row.ref_id,
+                                           payee=message.caption, image=content, now=context.now())  # fmt: skip
+    await fee_claims.remember_file_id(context.session, account, photo.file_id)
+    compound = await context.session.get(Compound, row.ref_id)
+    await reply(update, _("{compound}: residents now see the payment code of {payee} in /bills.").format(
+        compound=compound.name, payee=account.payee))  # fmt: skip
+    return ConversationHandler.END
+
+
+@handler
+async def need_photo(update: Update, context: BotContext) -> None:
+    await reply(update, context._("Please send the payment code as a photo, or /cancel to stop."))
+
+
 def register(app: Application) -> None:
     staff = with_role(Role.STAFF, Role.ADMIN)
     add_commands(
@@ -676,6 +734,7 @@ def register(app: Application) -> None:
         MenuCommand("arrears", N_("Arrears and fee collection rate"),
                     with_role(Role.STAFF, Role.ADMIN, Role.OFFICER, Role.SUPERVISOR, Role.COMMITTEE), order=47),
         MenuCommand("fees", N_("Set the property fee"), with_role(Role.ADMIN), order=48),
+        MenuCommand("paycode", N_("Set the payment QR code residents scan"), with_role(Role.ADMIN), order=49),
     )  # fmt: skip
     buttons_only = MessageHandler(~filters.COMMAND, use_the_buttons)
 
@@ -704,6 +763,17 @@ def register(app: Application) -> None:
                 FEE_STEP: [CallbackQueryHandler(fee_step, pattern=FeeStep.pattern()), buttons_only],
             },
             fallbacks=conversation_fallbacks(), name="fees", persistent=True,
+        )
+    )  # fmt: skip
+    app.add_handler(
+        ConversationHandler(
+            entry_points=[CommandHandler("paycode", paycode_start)],
+            states={
+                PAYCODE_COMPOUND: [CallbackQueryHandler(paycode_compound, pattern=FeeStep.pattern()), buttons_only],
+                PAYCODE_PHOTO: [MessageHandler(filters.PHOTO, paycode_photo),
+                                MessageHandler(~filters.COMMAND, need_photo)],
+            },
+            fallbacks=conversation_fallbacks(), name="paycode", persistent=True,
         )
     )  # fmt: skip
     app.add_handler(CommandHandler("bills", bills))

@@ -87,6 +87,13 @@ async def set_account(
     return account
 
 
+async def remember_file_id(session: AsyncSession, account: PaymentAccount, file_id: str) -> None:
+    """The code came as a Telegram photo: residents are sent that photo, not a new upload."""
+    picture = await session.get(Media, account.qr_media_id)
+    if picture is not None and picture.telegram_file_id is None:
+        picture.telegram_file_id = file_id
+
+
 async def account_of(
     session: AsyncSession, household_id: int
 ) -> tuple[PaymentAccount, Media] | None:

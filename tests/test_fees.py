@@ -9,13 +9,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import openpyxl
-import pytest
 from sqlmodel import select
 
 from jobs.fees import tick
-from models import FeeSchedule, Household, Payment, Role
+from models import FeeSchedule, Payment, Role
 from services import fees
-from services.errors import DomainError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -193,7 +191,6 @@ async def test_paying_by_the_compounds_qr_code_and_the_office_confirming(world, 
     """DOMAIN §6: residents pay by WeChat Pay, Alipay or transfer outside the bot, say so, and
     staff confirm when the money is in the account (booked once) or say it is not found yet."""
     from models import PaymentClaim
-    from services import fee_claims
     from views.fees import ClaimDecision
 
     admin, owner, tenant, staff = await _people(world)
@@ -202,14 +199,18 @@ async def test_paying_by_the_compounds_qr_code_and_the_office_confirming(world, 
     await owner.send("/bills")
     assert "微信、支付宝或银行转账缴费" not in owner.last_message.buttons()  # no code uploaded yet
     home = await world.household_id("1栋", "1单元", "101")
-    async with world.session() as session:
-        compound_id = (await session.get(Household, home)).compound_id
-        with pytest.raises(DomainError, match="PNG or JPEG"):
-            await fee_claims.set_account(session, None, compound_id=compound_id, payee="x", image=b"GIF89a",
-                                         now=clock.now())  # fmt: skip
-        await fee_claims.set_account(session, None, compound_id=compound_id, payee="幸福家园物业服务中心",
-                                     image=_payment_code(), now=clock.now())  # fmt: skip
-        await session.commit()
+    await owner.send("/paycode")
+    assert "只有本小区的管理员可以设置住户的缴费方式" in owner.last_text
+    await admin.send("/paycode")
+    assert "请以图片形式发送微信或支付宝收款码" in admin.last_text
+    await admin.send("幸福家园物业服务中心")
+    assert "请以图片形式发送收款码" in admin.last_text
+    await admin.send_photo(_payment_code())
+    assert "图片说明中填写收款方名称" in admin.last_text
+    await admin.send_photo(b"GIF89a" + bytes(64), caption="幸福家园物业服务中心")
+    assert "收款码须为 PNG 或 JPEG 图片" in admin.last_text
+    await admin.send_photo(_payment_code(), caption="  幸福家园物业服务中心 ")
+    assert "幸福家园：住户现在可在 /bills 中看到 幸福家园物业服务中心 的收款码" in admin.last_text
 
     await owner.send("/bills")
     await owner.press("微信、支付宝或银行转账缴费")
