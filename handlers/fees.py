@@ -51,6 +51,7 @@ from views.fees import (
 PAY_HOME, PAY_AMOUNT, PAY_METHOD = range(30, 33)
 FEE_COMPOUND, FEE_PRICE, FEE_STEP = range(40, 43)
 PAYCODE_COMPOUND, PAYCODE_PHOTO = range(43, 45)
+CLAIMS_SHOWN = 10
 PAYMENT, FEE_DRAFT, PAYCODE = "payment", "fee_draft", "paycode"
 PERIOD = {BillingPeriod.MONTHLY: N_("monthly"), BillingPeriod.QUARTERLY: N_("quarterly"),
           BillingPeriod.YEARLY: N_("yearly")}  # fmt: skip
@@ -232,6 +233,32 @@ async def claim_paid(update: Update, context: BotContext) -> None:
         amount=_.money(Decimal(result.claim.amount)), method=_(METHOD[PaymentMethod(result.claim.method)])))  # fmt: skip
 
 
+def _decision_buttons(claim, _) -> list[list[dict[str, str]]]:  # type: ignore[no-untyped-def]
+    return [[{"text": _("The money has arrived"), "data": ClaimDecision(claim.id, True).pack()},
+             {"text": _("Not found yet"), "data": ClaimDecision(claim.id, False).pack()}]]  # fmt: skip
+
+
+@handler
+async def claims(update: Update, context: BotContext) -> None:
+    """/claims: the payments residents reported that no one has answered yet, with the buttons."""
+    _, session, tz = context._, context.session, context.runtime.settings.tz
+    waiting = await fee_claims.open_claims(session, context.actor)
+    if not waiting:
+        await reply(update, _("No reported payments are waiting for confirmation."))
+        return
+    shown = waiting[:CLAIMS_SHOWN]
+    labels = await household_labels(session, [c.household_id for c in shown])
+    for claim in shown:
+        label = labels[claim.household_id]
+        rows = [[(b["text"], b["data"]) for b in row] for row in _decision_buttons(claim, _)]
+        await reply(
+            update, claim_for_staff_text(label, claim, label, _, tz), reply_markup=buttons(rows)
+        )
+    if len(waiting) > CLAIMS_SHOWN:
+        await reply(update, _("{count} more are waiting; answer these first, then send /claims again.").format(
+            count=len(waiting) - CLAIMS_SHOWN))  # fmt: skip
+
+
 async def _tell_staff(context: BotContext, claim) -> None:  # type: ignore[no-untyped-def]
     session, tz = context.session, context.runtime.settings.tz
     label = (await household_labels(session, [claim.household_id]))[claim.household_id]
@@ -241,8 +268,7 @@ async def _tell_staff(context: BotContext, claim) -> None:  # type: ignore[no-un
     messages = []
     for person in people:
         _ = translator(person.language or "")
-        choices = [[{"text": _("The money has arrived"), "data": ClaimDecision(claim.id, True).pack()},
-                    {"text": _("Not found yet"), "data": ClaimDecision(claim.id, False).pack()}]]  # fmt: skip
+        choices = _decision_buttons(claim, _)
         messages.append(Outgoing(chat_id=person.telegram_id, resident_id=person.id, recipient_key=str(person.id),
                                  payload={"text": claim_for_staff_text(label, claim, label, _, tz),
                                           "buttons": choices}))  # fmt: skip
@@ -731,6 +757,7 @@ def register(app: Application) -> None:
     add_commands(
         MenuCommand("bills", N_("My property fee bills"), registered, order=45),
         MenuCommand("payment", N_("Record a fee payment"), staff, order=46),
+        MenuCommand("claims", N_("Payments residents reported"), staff, order=46),
         MenuCommand("arrears", N_("Arrears and fee collection rate"),
                     with_role(Role.STAFF, Role.ADMIN, Role.OFFICER, Role.SUPERVISOR, Role.COMMITTEE), order=47),
         MenuCommand("fees", N_("Set the property fee"), with_role(Role.ADMIN), order=48),
@@ -777,6 +804,7 @@ def register(app: Application) -> None:
         )
     )  # fmt: skip
     app.add_handler(CommandHandler("bills", bills))
+    app.add_handler(CommandHandler("claims", claims))
     app.add_handler(CommandHandler("arrears", arrears))
     app.add_handler(CallbackQueryHandler(fee_action, pattern=FeeAction.pattern()))
     app.add_handler(CallbackQueryHandler(claim_paid, pattern=ClaimPaid.pattern()))

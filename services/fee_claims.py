@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
@@ -198,3 +198,20 @@ async def decide(
                  subject_type="household", subject_id=row.household_id, claim_id=row.id)  # fmt: skip
     await session.refresh(row)
     return Decided(row, already=False, booking=booking)
+
+
+async def open_claims(session: AsyncSession, actor: Actor) -> list[PaymentClaim]:
+    """Claims waiting for the staff of this person's compounds, oldest first."""
+    compounds = [c.id for c in await fees.role_compounds(session, actor, fees.STAFF_ROLES)]
+    if not compounds:
+        raise NotAllowed(N_("Only property staff of this compound can confirm payments."))
+    return list(
+        (
+            await session.exec(
+                select(PaymentClaim)
+                .where(col(PaymentClaim.compound_id).in_(compounds))
+                .where(col(PaymentClaim.open_household_id).is_not(None))
+                .order_by(PaymentClaim.claimed_at, PaymentClaim.id)
+            )
+        ).all()
+    )

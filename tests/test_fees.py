@@ -236,6 +236,13 @@ async def test_paying_by_the_compounds_qr_code_and_the_office_confirming(world, 
     claim_id = ClaimDecision.parse(
         staff.last_message.inline_keyboard[0][0]["callback_data"]
     ).claim_id
+    await staff.send("/claims")  # the same claim, for staff who missed (or cleared) the message
+    assert (
+        "1栋 1单元 101 报告已缴纳 ¥75.18" in staff.last_text
+        and len(staff.last_message.buttons()) == 2
+    )
+    await tenant.send("/claims")
+    assert "只有本小区的物业服务人员可以确认缴费" in tenant.last_text
     await tenant.press_data(ClaimDecision(claim_id, True).pack())  # forged: not staff
     assert "只有本小区的物业服务人员可以确认缴费" in tenant.last_text
     received = staff.last_message.inline_keyboard[0][0]["callback_data"]
@@ -243,6 +250,8 @@ async def test_paying_by_the_compounds_qr_code_and_the_office_confirming(world, 
     assert "已登记 ¥75.18（微信支付）" in staff.last_text
     await staff.press_data(received)  # a double tap books nothing more
     assert "已处理：1栋 1单元 101 的 ¥75.18 已入账" in staff.last_text
+    await staff.send("/claims")
+    assert "没有等待确认的缴费报告" in staff.last_text
     await world.deliver()
     assert "我们已收到" in owner.last_text and "¥75.18" in owner.last_text
     async with world.session() as session:
