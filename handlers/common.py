@@ -92,6 +92,18 @@ async def edit_or_reply(update: Update, text: str, **kwargs: Any) -> Message | b
     return await reply(update, text, **kwargs)
 
 
+async def drop_buttons(update: Update) -> None:
+    """Take the buttons off the pressed message (an old message may no longer be editable)."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    await settle()
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as error:
+        log.info("could not remove buttons: %s", error)
+
+
 def parse_local_time(text: str | None, tz: ZoneInfo) -> datetime | None:
     """`YYYY-MM-DD HH:MM` in local time, or None when it is not a real date and time."""
     match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})\s*", text or "")

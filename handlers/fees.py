@@ -23,7 +23,15 @@ from telegram.ext import (
 
 from core.i18n import N_, translator
 from handlers.account import conversation_fallbacks
-from handlers.common import buttons, edit_or_reply, handler, reply, settle, use_the_buttons
+from handlers.common import (
+    buttons,
+    drop_buttons,
+    edit_or_reply,
+    handler,
+    reply,
+    settle,
+    use_the_buttons,
+)
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands, registered, with_role
 from models import BillingPeriod, ClaimStatus, Compound, Household, PaymentMethod, Role
@@ -228,7 +236,7 @@ async def claim_paid(update: Update, context: BotContext) -> None:
         await reply(update, claim_waiting_text(result.claim, _, tz))
         return
     await _tell_staff(context, result.claim)
-    await update.callback_query.edit_message_reply_markup(reply_markup=None)
+    await drop_buttons(update)
     await reply(update, _("Thank you. The property office will check its account and confirm your payment of {amount} ({method}); you will get a message then.").format(
         amount=_.money(Decimal(result.claim.amount)), method=_(METHOD[PaymentMethod(result.claim.method)])))  # fmt: skip
 
