@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,9 @@ class Demo:
             "telegram_token": DEMO_TOKEN, "telegram_base_url": self.emulator.base_url,
             "telegram_base_file_url": self.emulator.base_file_url, "database_url": database_url,
             "bot_username": "RedPropertyDemoBot",
+            # Shown at any hour: a staff alert or a reminder held until 08:00 would look broken in a
+            # demo tried in the evening. QUIET_HOURS in the environment still wins.
+            "quiet_hours": self.settings.quiet_hours if "QUIET_HOURS" in os.environ else "off",
         })  # fmt: skip
         self.runtime = Runtime.create(settings)
         async with self.runtime.sessions() as session:

@@ -54,6 +54,9 @@ async def test_join_report_see_it_arrive_and_vote_in_a_browser(demo, tmp_path):
     assert chromium, "Chromium is missing: `make e2e` installs Debian's chromium package"
     SHOTS.mkdir(parents=True, exist_ok=True)
     ids = {p["name"]: p["user_id"] for p in demo.personas("zh_Hans")}
+    assert (
+        demo.runtime.settings.quiet_window is None
+    )  # alerts show at once, whatever the hour of the run
     photo = tmp_path / "light.png"
     photo.write_bytes(_png())
     async with async_playwright() as playwright:
