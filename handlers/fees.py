@@ -200,28 +200,25 @@ async def fee_action(update: Update, context: BotContext) -> None:
 
 async def _show_payment_code(update: Update, context: BotContext, household_id: int) -> None:
     """The compound's WeChat Pay / Alipay code, the amount, the note to write, and "I have paid"."""
-    _, session, tz = context._, context.session, context.runtime.settings.tz
-    if household_id not in await fees.bill_households(session, context.actor):
-        raise InvalidCallback(update.callback_query.data)
-    found = await fee_claims.account_of(session, household_id)
-    if found is None:
-        raise InvalidCallback(update.callback_query.data)  # the office took the code away
-    waiting = await fee_claims.open_claim(session, household_id)
-    if waiting is not None:
-        await reply(update, claim_waiting_text(waiting, _, tz))
+    _ = context._
+    offered = await fee_claims.offer(context.session, context.actor, household_id)
+    if offered.waiting is not None:
+        await reply(update, claim_waiting_text(offered.waiting, _, context.runtime.settings.tz))
         return
-    owed = await fees.outstanding(session, household_id)
-    if owed <= 0:
+    if offered.owed <= 0:
         await reply(update, _("Nothing to pay. Thank you!"))
         return
-    account, picture = found
-    label = (await household_labels(session, [household_id]))[household_id]
-    rows = [[(_(CLAIM_BUTTON[m]), ClaimPaid(household_id, m.value, int(owed * 100)).pack())]
-            for m in fee_claims.CLAIM_METHODS]  # fmt: skip
+    label = (await household_labels(context.session, [household_id]))[household_id]
+    fen = int(offered.owed * 100)
+    rows = [
+        [(_(CLAIM_BUTTON[m]), ClaimPaid(household_id, m.value, fen).pack())]
+        for m in fee_claims.CLAIM_METHODS
+    ]
+    picture = offered.picture
     await settle()
     await update.effective_chat.send_photo(
         picture.telegram_file_id or InputFile(picture.content, filename=picture.filename),
-        caption=pay_by_code_text(account.payee, owed, label, _), reply_markup=buttons(rows),
+        caption=pay_by_code_text(offered.account.payee, offered.owed, label, _), reply_markup=buttons(rows),
     )  # fmt: skip
 
 
@@ -259,9 +256,7 @@ async def claims(update: Update, context: BotContext) -> None:
     for claim in shown:
         label = labels[claim.household_id]
         rows = [[(b["text"], b["data"]) for b in row] for row in _decision_buttons(claim, _)]
-        await reply(
-            update, claim_for_staff_text(label, claim, label, _, tz), reply_markup=buttons(rows)
-        )
+        await reply(update, claim_for_staff_text(label, claim, _, tz), reply_markup=buttons(rows))
     if len(waiting) > CLAIMS_SHOWN:
         await reply(update, _("{count} more are waiting; answer these first, then send /claims again.").format(
             count=len(waiting) - CLAIMS_SHOWN))  # fmt: skip
@@ -278,7 +273,7 @@ async def _tell_staff(context: BotContext, claim) -> None:  # type: ignore[no-un
         _ = translator(person.language or "")
         choices = _decision_buttons(claim, _)
         messages.append(Outgoing(chat_id=person.telegram_id, resident_id=person.id, recipient_key=str(person.id),
-                                 payload={"text": claim_for_staff_text(label, claim, label, _, tz),
+                                 payload={"text": claim_for_staff_text(label, claim, _, tz),
                                           "buttons": choices}))  # fmt: skip
     await outbox.enqueue(session, f"fee-claim:{claim.id}", messages, now=context.now(),
                          quiet=quiet_hours(context.runtime.settings))  # fmt: skip

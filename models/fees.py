@@ -137,13 +137,16 @@ class ClaimStatus(StrEnum):
 
 class PaymentClaim(SQLModel, table=True):
     """A resident's "I have paid": staff confirm it (it is then booked as a payment) or say they
-    cannot find the money. `open_household_id` is set while pending, so a home has one open claim."""
+    cannot find the money. A home has at most one pending claim (a partial unique index)."""
 
     __tablename__ = "payment_claim"
+    __table_args__ = (
+        sa.Index("uq_payment_claim_pending", "household_id", unique=True,
+                 sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'")),
+    )  # fmt: skip
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="household.id", index=True)
     compound_id: int = Field(foreign_key="compound.id", index=True)
-    open_household_id: int | None = Field(default=None, unique=True)
     claimed_by: int = Field(foreign_key="resident.id")
     amount: Decimal = Field(**MONEY)
     method: str = enum_field(PaymentMethod)

@@ -112,36 +112,54 @@ async def account_of(
 async def open_claim(session: AsyncSession, household_id: int) -> PaymentClaim | None:
     return (
         await session.exec(
-            select(PaymentClaim).where(PaymentClaim.open_household_id == household_id)
+            select(PaymentClaim)
+            .where(PaymentClaim.household_id == household_id)
+            .where(PaymentClaim.status == ClaimStatus.PENDING)
         )
     ).first()
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What /bills can offer a home: the code and the amount owed, or the claim still open."""
+
+    account: PaymentAccount
+    picture: Media
+    owed: Decimal
+    waiting: PaymentClaim | None
+
+
+async def offer(session: AsyncSession, actor: Actor, household_id: int) -> Offer:
+    """The compound's code for a home whose bills this person sees."""
+    if household_id not in await fees.bill_households(session, actor):
+        raise NotAllowed(N_("Only residents who see this home's bills can say it has paid."))
+    found = await account_of(session, household_id)
+    if found is None:
+        raise DomainError(
+            N_(
+                "This compound has not set up paying by QR code yet. Please pay at the property office."
+            )
+        )
+    waiting = await open_claim(session, household_id)
+    owed = await fees.outstanding(session, household_id)
+    return Offer(found[0], found[1], owed, waiting)
 
 
 async def claim(
     session: AsyncSession, actor: Actor, *, household_id: int, method: str, fen: int, now: datetime
 ) -> Claimed:
     """ "I have paid {fen} by {method}": one open claim per home, for the amount the button showed."""
-    if household_id not in await fees.bill_households(session, actor) or actor.resident is None:
-        raise NotAllowed(N_("Only residents who see this home's bills can say it has paid."))
     if method not in {m.value for m in CLAIM_METHODS}:
         raise DomainError(N_("That is not a way of paying this bot knows."))
-    if await account_of(session, household_id) is None:
-        raise DomainError(
-            N_(
-                "This compound has not set up paying by QR code yet. Please pay at the property office."
-            )
-        )
-    existing = await open_claim(session, household_id)
-    if existing is not None:
-        return Claimed(existing, new=False)
-    owed = await fees.outstanding(session, household_id)
-    if owed <= 0:
+    offered = await offer(session, actor, household_id)
+    if offered.waiting is not None:
+        return Claimed(offered.waiting, new=False)
+    if offered.owed <= 0:
         raise DomainError(N_("Nothing to pay. Thank you!"))
-    if int(owed * 100) != fen:
+    if int(offered.owed * 100) != fen:
         raise DomainError(N_("The amount due has changed. Please open /bills again."))
-    household = await session.get(Household, household_id)
-    row = PaymentClaim(household_id=household_id, compound_id=household.compound_id, open_household_id=household_id,
-                       claimed_by=actor.resident_id, amount=owed, method=method, claimed_at=now)  # fmt: skip
+    row = PaymentClaim(household_id=household_id, compound_id=offered.account.compound_id,
+                       claimed_by=actor.resident_id, amount=offered.owed, method=method, claimed_at=now)  # fmt: skip
     try:
         async with session.begin_nested():  # a co-owner's tap at the same moment: one claim
             session.add(row)
@@ -152,8 +170,8 @@ async def claim(
         return Claimed(existing, new=False)
     await fees.cancel_reminders(session, household_id)
     audit.record(session, at=now, actor_id=actor.resident_id, action="payment_claim.create",
-                 subject_type="household", subject_id=household_id, claim_id=row.id, amount=str(owed),
-                 method=method)  # fmt: skip
+                 subject_type="household", subject_id=household_id, claim_id=row.id,
+                 amount=str(offered.owed), method=method)  # fmt: skip
     return Claimed(row, new=True)
 
 
@@ -173,14 +191,15 @@ async def decide(
     await fees.require_role(session, actor, row.compound_id, fees.STAFF_ROLES,
                             N_("Only property staff of this compound can confirm payments."))  # fmt: skip
     status = ClaimStatus.CONFIRMED if received else ClaimStatus.NOT_FOUND
+    # Only the first answer changes the claim: a colleague's (or a double tap's) finds it decided.
     decided = await session.exec(
         sa.update(PaymentClaim)
         .where(PaymentClaim.id == claim_id, PaymentClaim.status == ClaimStatus.PENDING)
-        .values(status=status, decided_by=actor.resident_id, decided_at=now, open_household_id=None)
+        .values(status=status, decided_by=actor.resident_id, decided_at=now)
         .execution_options(synchronize_session=False)
     )
-    if decided.rowcount != 1:  # a colleague (or a double tap) was first
-        await session.refresh(row)
+    await session.refresh(row)
+    if decided.rowcount != 1:
         return Decided(row, already=True)
     booking = None
     if received:
@@ -188,15 +207,9 @@ async def decide(
             session, actor, household_id=row.household_id, amount=Decimal(row.amount), method=row.method,
             reference=f"claim-{row.id}", paid_on=today, now=now,
         )  # fmt: skip
-        await session.exec(
-            sa.update(PaymentClaim)
-            .where(PaymentClaim.id == claim_id)
-            .values(payment_id=booking.payment.id)
-            .execution_options(synchronize_session=False)
-        )
+        row.payment_id = booking.payment.id
     audit.record(session, at=now, actor_id=actor.resident_id, action=f"payment_claim.{status.value}",
                  subject_type="household", subject_id=row.household_id, claim_id=row.id)  # fmt: skip
-    await session.refresh(row)
     return Decided(row, already=False, booking=booking)
 
 
@@ -210,7 +223,7 @@ async def open_claims(session: AsyncSession, actor: Actor) -> list[PaymentClaim]
             await session.exec(
                 select(PaymentClaim)
                 .where(col(PaymentClaim.compound_id).in_(compounds))
-                .where(col(PaymentClaim.open_household_id).is_not(None))
+                .where(PaymentClaim.status == ClaimStatus.PENDING)
                 .order_by(PaymentClaim.claimed_at, PaymentClaim.id)
             )
         ).all()

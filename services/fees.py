@@ -24,6 +24,7 @@ from models import (
     Bill,
     BillingPeriod,
     Building,
+    ClaimStatus,
     Compound,
     FeeReminder,
     FeeSchedule,
@@ -547,7 +548,7 @@ async def queue_reminders(
     # A home that said "I have paid" is not reminded while the office checks (the offset counts
     # as handled, not sent).
     recent |= set((await session.exec(
-        select(PaymentClaim.open_household_id).where(col(PaymentClaim.open_household_id).is_not(None))
+        select(PaymentClaim.household_id).where(PaymentClaim.status == ClaimStatus.PENDING)
     )).all())  # fmt: skip
     due: dict[int, list[tuple[Any, int]]] = defaultdict(list)
     for offset in sorted(set(offsets), reverse=True):  # the latest offset first: it speaks for all

@@ -195,3 +195,32 @@ async def test_late_charge_only_with_a_contract_term_and_capped(world, clock):
     schedule.late_charge_daily_rate = None
     assert fees.late_charge(bill, schedule, date(2028, 1, 1)) == Decimal("0.00")
     assert timedelta(days=1)
+
+
+async def test_a_home_has_at_most_one_pending_payment_claim(world, clock):
+    """The database itself refuses a second pending claim (two co-owners tapping at once), while
+    decided claims of the same home may be any number."""
+    from sqlalchemy.exc import IntegrityError
+
+    from models import PaymentClaim, Resident
+
+    await world.seed_roster()
+    home = await world.household_id("1栋", "1单元", "101")
+    async with world.session() as session:
+        person = Resident(
+            telegram_id=9, display_name="x", created_at=clock.now(), consent_at=clock.now()
+        )
+        session.add(person)
+        await session.flush()
+
+        def claim(status: str) -> PaymentClaim:
+            return PaymentClaim(household_id=home, compound_id=1, claimed_by=person.id, amount=Decimal("1.00"),
+                                method="wechat", claimed_at=clock.now(), status=status)  # fmt: skip
+
+        session.add_all(
+            [claim("confirmed"), claim("not_found"), claim("not_found"), claim("pending")]
+        )
+        await session.flush()
+        with pytest.raises(IntegrityError):
+            async with session.begin_nested():
+                session.add(claim("pending"))

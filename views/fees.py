@@ -167,13 +167,14 @@ CLAIM_BUTTON = {
 }
 
 
-def pay_by_code_text(payee: str, owed: Decimal, reference: str, _: Translator) -> str:
+def pay_by_code_text(payee: str, owed: Decimal, label: str, _: Translator) -> str:
+    """The payment note to write is the home as the roster spells it (what bank imports match)."""
     return "\n".join(
         [
             "<b>" + _("Pay {amount} to {payee}").format(amount=_.money(owed), payee=payee) + "</b>",
             _("Scan the code with WeChat or Alipay (or transfer to the account it shows)."),
             _("Write this in the payment note, so the office knows the money is yours: {reference}").format(
-                reference=f"<code>{reference}</code>"
+                reference=f"<code>{label}</code>"
             ),
             _("Then tap how you paid. The property office checks its account and confirms."),
         ]
@@ -190,16 +191,15 @@ def claim_waiting_text(claim: PaymentClaim, _: Translator, tz: ZoneInfo) -> str:
     )
 
 
-def claim_for_staff_text(
-    label: str, claim: PaymentClaim, reference: str, _: Translator, tz: ZoneInfo
-) -> str:
+def claim_for_staff_text(label: str, claim: PaymentClaim, _: Translator, tz: ZoneInfo) -> str:
+    """The home's label is also the payment note residents were asked to write."""
     return "\n".join(
         [
             "<b>" + _("{home} says it has paid {amount}").format(home=label, amount=_.money(Decimal(claim.amount)))
             + "</b>",
             _("How: {method}, {time}; payment note: {reference}").format(
                 method=_(METHOD[PaymentMethod(claim.method)]),
-                time=_.datetime(claim.claimed_at, tz, fmt="short"), reference=reference,
+                time=_.datetime(claim.claimed_at, tz, fmt="short"), reference=label,
             ),
             _("Please check the account, then tap whether the money has arrived."),
         ]
