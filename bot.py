@@ -123,7 +123,7 @@ def _run_cli(settings: Settings, work: Callable[[Runtime], Awaitable[int]]) -> i
         try:
             return await work(runtime)
         except DomainError as error:
-            print(error.render(translator(settings.default_language)), file=sys.stderr)
+            print(error.text(translator(settings.default_language)), file=sys.stderr)
             return 1
         finally:
             await runtime.close()
@@ -358,7 +358,7 @@ def admin_draft_vote(settings: Settings, args: argparse.Namespace) -> int:
     """Publish a vote from the command line, with the same rules as /newvote in the bot."""
     from sqlmodel import select
 
-    from handlers.common import parse_local_time
+    from services.inputs import parse_local_time
     from models import Building
     from services import votes
     from services.places import compound_by_name
@@ -547,7 +547,7 @@ def admin_import_payments(settings: Settings, path: Path, compound: str | None) 
         for number, error in report.invalid:
             print(
                 _(N_("Row {row}: {problem} Not booked.")).format(
-                    row=number, problem=error.render(_)
+                    row=number, problem=error.text(_)
                 )
             )
         return 0 if not (report.unmatched or report.ambiguous or report.invalid) else 3

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -40,8 +40,38 @@ def create_engine(database_url: str, **kwargs: object) -> AsyncEngine:
     return create_async_engine(database_url, pool_pre_ping=True, **kwargs)
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def session_factory(
+    engine: AsyncEngine, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep their objects after commit; `info` is copied into every session
+    (the deployment's quiet hours and default language, for what is queued at commit)."""
+    return async_sessionmaker(
+        engine, class_=AsyncSession, expire_on_commit=False, info=dict(info or {})
+    )
+
+
+BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
+_HOOKS = "before_commit"
+
+
+def before_commit(session: AsyncSession, hook: BeforeCommit) -> None:
+    """Run `hook` (once) when this session's work is committed, before the commit: what a use case
+    recorded to be told becomes outbox rows in the same transaction as the change."""
+    hooks: list[BeforeCommit] = session.info.setdefault(_HOOKS, [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+async def commit(session: AsyncSession) -> None:
+    """The one way a unit of work commits: the before-commit hooks first, then COMMIT."""
+    for hook in session.info.pop(_HOOKS, []):
+        await hook(session)
+    await session.commit()
+
+
+def discard_pending(session: AsyncSession) -> None:
+    """A rolled-back unit forgets what it was going to tell anyone."""
+    session.info.pop(_HOOKS, None)
 
 
 @asynccontextmanager
@@ -50,8 +80,9 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
     async with sessions() as session:
         try:
             yield session
-            await session.commit()
+            await commit(session)
         except BaseException:
+            discard_pending(session)
             await session.rollback()
             raise
 

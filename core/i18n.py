@@ -14,6 +14,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup, escape
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -26,9 +27,31 @@ _BABEL_LOCALES = {"zh_Hans": "zh_Hans_CN", "en": "en_US", "zh_Hant": "zh_Hant_HK
 TELEGRAM_MENU_LANGUAGE = {"zh_Hans": "zh", "en": "en"}
 
 
-def N_(message: str) -> str:
+class Msg(str):
+    """A msgid marked with N_(): translated where it is shown. A DomainError parameter that is a
+    Msg is translated; any other text parameter is data and only escaped."""
+
+    __slots__ = ()
+
+
+def N_(message: str) -> Msg:
     """Mark a string for extraction without translating it now (module-level labels)."""
-    return message
+    return Msg(message)
+
+
+def html(template: str | Markup, **params: object) -> Markup:
+    """`template` (trusted markup) with every parameter escaped unless it is Markup already."""
+    return Markup(template).format(**params)
+
+
+def join(parts: list[Markup | str], separator: str = "\n") -> Markup:
+    """Lines (or parts) joined as markup: plain strings among them are escaped."""
+    return Markup(separator).join(parts)
+
+
+def plain(text: Markup | str) -> str:
+    """The text without markup, for buttons, files and the command line."""
+    return text.unescape() if isinstance(text, Markup) else text
 
 
 @cache
@@ -66,13 +89,20 @@ class Translator:
     def locale(self) -> Locale:
         return Locale.parse(_BABEL_LOCALES.get(self.language, "zh_Hans_CN"))
 
-    def gettext(self, message: str) -> str:
-        return self._catalog.gettext(message)
+    def gettext(self, message: str) -> Markup:
+        """The translation as markup: `.format()` on it escapes every value it is given, so a
+        name or a note typed by a user cannot change the HTML Telegram reads."""
+        return Markup(self._catalog.gettext(message))
 
     __call__ = gettext
 
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self._catalog.ngettext(singular, plural, n)
+    def ngettext(self, singular: str, plural: str, n: int) -> Markup:
+        """The plural form for n (Chinese has one form; English two)."""
+        return Markup(self._catalog.ngettext(singular, plural, n))
+
+    def plain(self, message: str) -> str:
+        """The translation as plain text (the command line, spreadsheets, chart labels)."""
+        return str(self._catalog.gettext(message))
 
     def money(self, amount: Decimal, currency: str = "CNY") -> str:
         return format_currency(amount, currency, locale=self.locale)

@@ -34,8 +34,10 @@ class Runtime:
     def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         engine = create_engine(settings.database_url)
         gate = asyncio.Lock() if settings.is_sqlite else None
+        # What the unit of work needs to queue messages at commit (see services.notify).
+        info = {"quiet_hours": settings.quiet, "default_language": settings.default_language}
         return cls(
-            settings, engine, session_factory(engine), clock or SystemClock(), write_gate=gate
+            settings, engine, session_factory(engine, info), clock or SystemClock(), write_gate=gate
         )
 
     async def close(self) -> None:

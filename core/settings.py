@@ -7,6 +7,7 @@ from datetime import time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.quiet import QuietHours
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -146,6 +147,12 @@ class Settings(BaseSettings):
             return None
         start, end = self.quiet_hours.split("-")
         return time.fromisoformat(start), time.fromisoformat(end)
+
+    @property
+    def quiet(self) -> QuietHours | None:
+        """The configured quiet window (QUIET_HOURS in TIMEZONE), or None when it is off."""
+        window = self.quiet_window
+        return QuietHours(window[0], window[1], self.tz) if window else None
 
     @property
     def vote_reminders(self) -> list[int]:

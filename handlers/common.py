@@ -1,19 +1,27 @@
-"""What every handler shares: the wrapper that answers buttons, renders domain errors and replies."""
+"""What every handler shares: the wrapper that answers buttons and renders domain errors, and
+sending a view's Screens to the chat of the update."""
 
 from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.error import BadRequest
 
 from core.i18n import N_
+from core.screen import File, Keyboard, Screen
 from handlers.context import BotContext, active_unit
 from services.errors import DomainError
 from views.callbacks import InvalidCallback
@@ -21,6 +29,7 @@ from views.callbacks import InvalidCallback
 log = logging.getLogger(__name__)
 
 HandlerFn = Callable[[Update, BotContext], Awaitable[Any]]
+Markups = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 STALE_BUTTON = N_("This button is no longer valid. Please start again from the menu.")
 
@@ -32,26 +41,139 @@ def handler(fn: HandlerFn) -> HandlerFn:
     async def wrapper(update: Update, context: BotContext) -> Any:
         query = update.callback_query
         if query is not None:
-            await query.answer()
+            try:
+                await query.answer()
+            except BadRequest as error:  # e.g. "query is too old": the action still goes ahead
+                log.info("could not answer a button press: %s", error)
         try:
             return await fn(update, context)
         except InvalidCallback:
             log.info("invalid callback data from user %s", update.effective_user.id)
             context.unit.failed = True
-            await reply(update, context._(STALE_BUTTON))
+            await send(update, Screen(context._(STALE_BUTTON)))
         except DomainError as error:
             context.unit.failed = True
-            await reply(update, error.render(context._))
+            await send(update, Screen(error.render(context._)))
         return None
 
     return wrapper
 
 
+# --- from Screens to Telegram ----------------------------------------------------------------
+def inline_keyboard(rows: Keyboard) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row]
+            for row in rows
+        ]
+    )
+
+
+def _markup(screen: Screen) -> Markups | None:
+    if screen.buttons:
+        return inline_keyboard(screen.buttons)
+    if screen.reply_keyboard:
+        return ReplyKeyboardMarkup(
+            [
+                [
+                    KeyboardButton(
+                        b.label,
+                        request_location=b.request == "location",
+                        request_contact=b.request == "contact",
+                    )
+                ]
+                for b in screen.reply_keyboard
+            ],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    if screen.remove_reply_keyboard:
+        return ReplyKeyboardRemove()
+    return None
+
+
+def _file(attachment: str | File) -> str | InputFile:
+    if isinstance(attachment, File):
+        return InputFile(attachment.content, filename=attachment.filename)
+    return attachment
+
+
+async def settle() -> None:
+    """Commit the update's changes before telling the user about them (see Unit.settle)."""
+    unit = active_unit()
+    if unit is not None:
+        await unit.settle()
+
+
+async def send(update: Update, *screens: Screen) -> Message:
+    """Send each screen to the chat of this update, once what the update changed is committed."""
+    await settle()
+    chat = update.effective_chat
+    sent: Message | None = None
+    for screen in screens:
+        markup = _markup(screen)
+        caption = str(screen.text) or None
+        if screen.photo is not None:
+            sent = await chat.send_photo(_file(screen.photo), caption=caption, reply_markup=markup)
+        elif screen.document is not None:
+            sent = await chat.send_document(
+                _file(screen.document), caption=caption, reply_markup=markup
+            )
+        else:
+            sent = await chat.send_message(str(screen.text), reply_markup=markup)
+    assert sent is not None, "send() needs a screen"
+    return sent
+
+
+async def show(update: Update, screen: Screen) -> Message | bool:
+    """Replace the pressed message with the screen (a button's answer), or send it anew when that
+    message cannot be edited (a photo, a message too old) or there is no button."""
+    query = update.callback_query
+    plain = screen.photo is None and screen.document is None and not screen.reply_keyboard
+    if query is not None and query.message is not None and plain:
+        await settle()
+        try:
+            return await query.edit_message_text(
+                str(screen.text), reply_markup=inline_keyboard(screen.buttons)
+            )
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                return True
+            log.info("could not edit message: %s", error)
+    return await send(update, screen)
+
+
+async def drop_buttons(update: Update) -> None:
+    """Take the buttons off the pressed message (an old message may no longer be editable)."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    await settle()
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as error:
+        log.info("could not remove buttons: %s", error)
+
+
+def callback_data(update: Update) -> str:
+    """The pressed button's data (parsed and re-checked by the codec and the service)."""
+    query = update.callback_query
+    return (query.data or "") if query is not None else ""
+
+
+def message_text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""
+
+
+# --- until every feature sends Screens -------------------------------------------------------
 def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """An inline keyboard from rows of (label, callback data); empty rows are dropped."""
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(text, callback_data=data) for text, data in row]
+            [InlineKeyboardButton(str(text), callback_data=data) for text, data in row]
             for row in rows
             if row
         ]
@@ -61,14 +183,9 @@ def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 @handler
 async def use_the_buttons(update: Update, context: BotContext) -> None:
     """Typed text (or a photo) in a conversation step that expects a button."""
-    await reply(update, context._("Please choose with the buttons above, or send /cancel to stop."))
-
-
-async def settle() -> None:
-    """Commit the update's changes before telling the user about them (see Unit.settle)."""
-    unit = active_unit()
-    if unit is not None:
-        await unit.settle()
+    await send(
+        update, Screen(context._("Please choose with the buttons above, or send /cancel to stop."))
+    )
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> Message:
@@ -90,27 +207,3 @@ async def edit_or_reply(update: Update, text: str, **kwargs: Any) -> Message | b
                 return True
             log.info("could not edit message: %s", error)
     return await reply(update, text, **kwargs)
-
-
-async def drop_buttons(update: Update) -> None:
-    """Take the buttons off the pressed message (an old message may no longer be editable)."""
-    query = update.callback_query
-    if query is None or query.message is None:
-        return
-    await settle()
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as error:
-        log.info("could not remove buttons: %s", error)
-
-
-def parse_local_time(text: str | None, tz: ZoneInfo) -> datetime | None:
-    """`YYYY-MM-DD HH:MM` in local time, or None when it is not a real date and time."""
-    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})\s*", text or "")
-    if not match:
-        return None
-    try:
-        year, month, day, hour, minute = (int(g) for g in match.groups())
-        return datetime(year, month, day, hour, minute, tzinfo=tz)
-    except ValueError:
-        return None

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor, CallbackContext, ExtBot
 
+from core.db import commit, discard_pending
 from core.i18n import Translator, language_from_telegram, translator
 from core.runtime import Runtime
 from models import ProcessedUpdate
@@ -40,6 +41,10 @@ class Unit:
     mark_processed: Callable[[], ProcessedUpdate] | None = None
     recorded: bool = False  # the update id is committed already (see settle)
 
+    def telling(self) -> bool:
+        """A use case recorded messages to queue at commit."""
+        return bool(self.session.info.get("before_commit"))
+
     def changed(self) -> bool:
         session = self.session
         return bool(
@@ -54,12 +59,12 @@ class Unit:
         told about it: a reply never announces what a failed commit then loses, and on SQLite
         the write gate is not held while the reply travels. A later change in the same update
         is committed at its end. Nothing happens once the update has failed (it rolls back)."""
-        if self.failed or self.writes is None or not self.changed():
+        if self.failed or self.writes is None or not (self.changed() or self.telling()):
             return
         if not self.recorded and self.mark_processed is not None:
             self.session.add(self.mark_processed())
             self.recorded = True
-        await self.session.commit()
+        await commit(self.session)
         self.writes.release()
         self.writes.happened = False
         await self.reconnect()
@@ -226,19 +231,20 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                 states = await self._conversation_states(update)
                 committed = unit.recorded  # an earlier part committed before a reply (settle)
                 if unit.failed:
+                    discard_pending(session)
                     await session.rollback()
                     if states:  # the step failed and rolls back; where the conversation is, stays
                         await unit.reconnect()
                         await self.application.persistence.write(session, states)
                         await session.commit()
                         committed = True
-                elif states or unit.changed():
+                elif states or unit.changed() or unit.telling():
                     if states:  # the conversation's new state, in the same transaction as the step
                         await self.application.persistence.write(session, states)
                     if not unit.recorded:
                         session.add(unit.mark_processed())
                     try:
-                        await session.commit()
+                        await commit(session)
                         committed = True
                     except IntegrityError:
                         await session.rollback()

@@ -23,11 +23,12 @@ from handlers.common import (
     buttons,
     edit_or_reply,
     handler,
-    parse_local_time,
+
     reply,
     use_the_buttons,
 )
 from handlers.context import BotContext
+from services.inputs import parse_local_time
 from handlers.menu import MenuCommand, add_commands, registered, with_role
 from jobs.votes import building_names
 from models import Household, Poll, PollKind, PollStatus, Role

@@ -48,7 +48,7 @@ from models.surveys import (
     SurveyAnswer,
     SurveyRound,
 )
-from models.system import ConversationState, Media, PendingInput, ProcessedUpdate
+from models.system import ConversationState, Draft, Media, PendingInput, ProcessedUpdate
 from models.tickets import (
     OPEN_STATUSES,
     Ticket,
@@ -92,6 +92,7 @@ __all__ = [
     "FeeReminder",
     "FeeSchedule",
     "Grid",
+    "Draft",
     "Household",
     "Invite",
     "InviteKind",

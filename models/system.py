@@ -46,6 +46,18 @@ class PendingInput(SQLModel, table=True):
     updated_at: datetime = utc_field(nullable=False)
 
 
+class Draft(SQLModel, table=True):
+    """A multi-step input in progress (a report, a notice, a fee, a paper ballot…): one row per
+    person and flow, with the step it is at and the answers so far, typed by the flow's model
+    in services.drafts. Kept in the database, so a restart in between loses nothing."""
+
+    resident_id: int = Field(foreign_key="resident.id", primary_key=True)
+    flow: str = Field(primary_key=True, max_length=32)
+    step: str = Field(max_length=48)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    updated_at: datetime = utc_field(nullable=False)
+
+
 class Media(SQLModel, table=True):
     """A file the bot made (a chart, a spreadsheet) to send to many chats: uploaded once, then
     re-sent by Telegram's file id, which is stored here on the first successful upload."""

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
+
+from core.i18n import Msg, Translator
+
 
 class DomainError(Exception):
     """A rule said no. `msgid` is an English gettext msgid marked with N_()."""
@@ -13,11 +17,15 @@ class DomainError(Exception):
         self.msgid = msgid
         self.params = params
 
-    def render(self, gettext: Any) -> str:
-        # Text parameters may themselves be msgids (e.g. "a text message"); names and other
-        # data have no catalog entry and come back unchanged.
-        params = {k: gettext(v) if isinstance(v, str) and v else v for k, v in self.params.items()}
-        return gettext(self.msgid).format(**params)
+    def render(self, _: Translator) -> Markup:
+        """The message in the reader's language. A parameter marked with N_() (a Msg) is itself
+        translated; any other value is data (a name, a typed home) and is escaped."""
+        params = {k: _(v) if isinstance(v, Msg) else v for k, v in self.params.items()}
+        return _(self.msgid).format(**params)
+
+    def text(self, _: Translator) -> str:
+        """The same as plain text, for the command line."""
+        return self.render(_).unescape()
 
 
 class NotAllowed(DomainError):

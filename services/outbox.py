@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import insert_many
+from core.quiet import QuietHours
 from core.settings import Settings
 from models import OutboxMessage, OutboxStatus
 
@@ -21,34 +21,9 @@ NORMAL_PRIORITY = 5
 CHUNK = 500
 
 
-@dataclass(frozen=True)
-class QuietHours:
-    """No messages between start and end local time (e.g. 21:00–08:00), except emergencies."""
-
-    start: time
-    end: time
-    tz: ZoneInfo
-
-    def release_time(self, now: datetime) -> datetime:
-        """`now` if outside the quiet window, else the moment the window ends."""
-        local = now.astimezone(self.tz)
-        clock = local.time()
-        if self.start > self.end:  # the window crosses midnight
-            quiet = clock >= self.start or clock < self.end
-        else:
-            quiet = self.start <= clock < self.end
-        if not quiet:
-            return now
-        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
-        if end <= local:
-            end += timedelta(days=1)
-        return end.astimezone(now.tzinfo)
-
-
 def quiet_hours(settings: Settings) -> QuietHours | None:
     """The configured quiet window (QUIET_HOURS, TIMEZONE), or None when it is off."""
-    window = settings.quiet_window
-    return QuietHours(window[0], window[1], settings.tz) if window else None
+    return settings.quiet
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,19 @@
+"""Reading what people type: local times (`2026-12-20 09:00`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+
+def parse_local_time(text: str | None, tz: ZoneInfo) -> datetime | None:
+    """`YYYY-MM-DD HH:MM` in local time, or None when it is not a real date and time."""
+    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})\s*", text or "")
+    if not match:
+        return None
+    try:
+        year, month, day, hour, minute = (int(g) for g in match.groups())
+        return datetime(year, month, day, hour, minute, tzinfo=tz)
+    except ValueError:
+        return None
