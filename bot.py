@@ -118,6 +118,8 @@ def _cli_runtime(settings: Settings) -> Runtime:
 
 
 def _run_cli(settings: Settings, work: Callable[[Runtime], Awaitable[int]]) -> int:
+    import views  # noqa: F401 (registers the renderers of what the services queue)
+
     async def main() -> int:
         runtime = _cli_runtime(settings)
         try:
@@ -474,7 +476,7 @@ def admin_fee_schedule(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import date
     from decimal import Decimal, InvalidOperation
 
-    from services import fees
+    from services import billing
     from services.places import compound_by_name
 
     _ = translator(settings.default_language)
@@ -493,12 +495,12 @@ def admin_fee_schedule(settings: Settings, args: argparse.Namespace) -> int:
         async with unit_of_work(runtime.sessions) as session:
             place = await compound_by_name(session, args.compound)
             if price is None:
-                for schedule in await fees.schedules(session, place.id):
+                for schedule in await billing.schedules(session, place.id):
                     print(f"{schedule.name}: {schedule.price_per_m2}/m2/month, {schedule.period}, due day {schedule.due_day}, "
                           f"subsidy {schedule.subsidy_share}, late {schedule.late_charge_daily_rate}, from {schedule.starts_on}")  # fmt: skip
                 return 0
             first = starts or now.astimezone(settings.tz).date().replace(day=1)
-            schedule = await fees.create_schedule(
+            schedule = await billing.create_schedule(
                 session, None, compound_id=place.id, price_per_m2=price, period=args.period, due_day=args.due_day,
                 starts_on=first, now=now, name=args.name, subsidy_share=subsidy, late_charge_daily_rate=late,
                 late_charge_cap=cap,

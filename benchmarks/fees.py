@@ -1,9 +1,9 @@
 """Fees benchmark: one period's bills for 100,000 households, then their reminders queued.
 
-1. `services.fees.generate_bills` (exact Decimal money in Python, bulk insert, ON CONFLICT DO
+1. `services.billing.generate_bills` (exact Decimal money in Python, bulk insert, ON CONFLICT DO
    NOTHING), then the same run again (idempotent: nothing new). Reference, same run: one
    `INSERT … SELECT` that lets the database compute the same bills in its own arithmetic.
-2. `services.fees.queue_reminders` on the day 7 days before the due date (one reminder per
+2. `services.fee_reminders.queue_reminders` on the day 7 days before the due date (one reminder per
    household, rendered in the owner's language, into the outbox). Reference: `outbox.enqueue` of
    the same number of ready-made messages.
 
@@ -17,6 +17,7 @@ import asyncio
 import os
 import time
 import tracemalloc
+from decimal import Decimal
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -30,8 +31,10 @@ from core.db import unit_of_work
 from core.runtime import Runtime
 from core.settings import Settings
 from models import Bill, FeeReminder, FeeSchedule, OutboxMessage
-from services import fees, outbox
-from views.fees import reminder_payload
+from services import billing, fee_reminders, outbox
+from core.i18n import translator
+import views  # noqa: F401 (registers the message renderers)
+from views.bills import reminder
 
 HOUSEHOLDS = int(os.environ.get("BENCH_HOUSEHOLDS", "100000"))
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -64,7 +67,7 @@ async def main() -> None:
         )  # all but the developer's unsold homes have an owner
         compound_id = await seed_compound(runtime, HOUSEHOLDS, list(range(10**9, 10**9 + owners)))
         async with unit_of_work(runtime.sessions) as session:
-            schedule = await fees.create_schedule(
+            schedule = await billing.create_schedule(
                 session, None, compound_id=compound_id, price_per_m2=fees.Decimal("1.85"), period="monthly",
                 due_day=15, starts_on=date(2026, 11, 1), now=clock.now(), subsidy_share=fees.Decimal("0.2"),
             )  # fmt: skip
@@ -73,7 +76,7 @@ async def main() -> None:
 
         async def generate() -> int:
             async with unit_of_work(runtime.sessions) as session:
-                return await fees.generate_bills(session, today=today, now=clock.now())
+                return await billing.generate_bills(session, today=today, now=clock.now())
 
         async def clear_bills() -> None:
             async with unit_of_work(runtime.sessions) as session:
@@ -119,8 +122,9 @@ async def main() -> None:
 
         async def remind() -> int:
             async with unit_of_work(runtime.sessions) as session:
-                return await fees.queue_reminders(session, today=date(2026, 11, 8), now=clock.now(), tz=SHANGHAI,
-                                                  quiet=None, render=reminder_payload)  # fmt: skip
+                return await fee_reminders.queue_reminders(
+                    session, today=date(2026, 11, 8), now=clock.now(), tz=SHANGHAI
+                )
 
         async def clear_reminders() -> None:
             async with unit_of_work(runtime.sessions) as session:
@@ -134,11 +138,12 @@ async def main() -> None:
         await clear_reminders()
 
         async def reference_queue() -> None:
-            payload = reminder_payload(
-                "zh_Hans",
-                [(today, date(2026, 11, 30), fees.Decimal("166.98"), date(2026, 11, 15))],
-                -7,
-            )
+            payload = reminder(
+                translator("zh_Hans"),
+                tz=SHANGHAI,
+                bills=[(today, date(2026, 11, 30), Decimal("166.98"), date(2026, 11, 15))],
+                offset=-7,
+            ).payload()
             messages = [
                 outbox.Outgoing(chat_id=10**9 + i, payload=payload, recipient_key=str(i))
                 for i in range(HOUSEHOLDS)

@@ -35,7 +35,11 @@ class Runtime:
         engine = create_engine(settings.database_url)
         gate = asyncio.Lock() if settings.is_sqlite else None
         # What the unit of work needs to queue messages at commit (see services.notify).
-        info = {"quiet_hours": settings.quiet, "default_language": settings.default_language}
+        info = {
+            "quiet_hours": settings.quiet,
+            "default_language": settings.default_language,
+            "tz": settings.tz,
+        }
         return cls(
             settings, engine, session_factory(engine, info), clock or SystemClock(), write_gate=gate
         )

@@ -17,7 +17,7 @@ from core.db import unit_of_work
 from core.i18n import N_
 from core.runtime import Runtime
 from models import Building, Household, Membership, MembershipKind, Resident, Role, SurveyAnswer
-from services import fee_claims, fees, surveys, ticket_reports, tickets, votes
+from services import billing, fee_claims, payments, surveys, ticket_reports, tickets, votes
 from services.actors import load_actor
 from services.invites import issue_household_invites, issue_role_invite, redeem_invite
 from services.places import configure_compound, resolve_scope
@@ -105,14 +105,14 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
     today = now.astimezone(tz).date()
     async with unit_of_work(runtime.sessions) as session:
         compound = await resolve_scope(session, f"compound:{COMPOUND}")
-        await fees.create_schedule(session, None, compound_id=compound.id, price_per_m2=Decimal("1.20"),
+        await billing.create_schedule(session, None, compound_id=compound.id, price_per_m2=Decimal("1.20"),
                                    period="monthly", due_day=15, subsidy_share=Decimal("0.2"),
-                                   starts_on=fees.add_months(today.replace(day=1), -1), now=now)  # fmt: skip
-        await fees.generate_bills(session, today=today, now=now)
+                                   starts_on=billing.add_months(today.replace(day=1), -1), now=now)  # fmt: skip
+        await billing.generate_bills(session, today=today, now=now)
         home = (await session.exec(select(Membership.household_id).join(Resident)
                                    .where(Resident.telegram_id == telegram_ids["王芳"]))).one()  # fmt: skip
-        last_month = (await fees.open_bills(session, home, today))[0].remaining
-        await fees.record_payment(session, None, household_id=home, amount=last_month, method="wechat",
+        last_month = (await billing.open_bills(session, home, today))[0].remaining
+        await payments.record_payment(session, None, household_id=home, amount=last_month, method="wechat",
                                   reference="demo-wechat-1", paid_on=today - timedelta(days=20), now=now)  # fmt: skip
         # Most other homes paid last month by bank transfer (fixed seed): the officer's collection
         # rate looks like a real compound's, and staff still have this month's arrears to chase.
@@ -121,9 +121,9 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
                                                                Household.id != home)
                                     .order_by(Household.id))).all()  # fmt: skip
         for other in homes:
-            bills = await fees.open_bills(session, other, today)
+            bills = await billing.open_bills(session, other, today)
             if bills and chance.random() < 0.8:
-                await fees.record_payment(session, None, household_id=other, amount=bills[0].remaining,
+                await payments.record_payment(session, None, household_id=other, amount=bills[0].remaining,
                                           method="bank", reference=f"demo-bank-{other}",
                                           paid_on=today - timedelta(days=18), now=now)  # fmt: skip
     async with unit_of_work(runtime.sessions) as session:

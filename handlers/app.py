@@ -18,8 +18,9 @@ from telegram.request import BaseRequest
 from core.runtime import Runtime
 from handlers import (
     account,
+    bills,
     fallback,
-    fees,
+    fee_office,
     kpi,
     notices,
     onboarding,
@@ -36,7 +37,7 @@ from handlers.transport import AiohttpRequest
 log = logging.getLogger(__name__)
 
 # Feature modules in registration order; the catch-alls come last.
-FEATURES = (onboarding, account, report, tickets, notices, votes, fees, surveys, kpi)
+FEATURES = (onboarding, account, report, tickets, notices, votes, bills, fee_office, surveys, kpi)
 
 
 def build_application(

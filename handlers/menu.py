@@ -12,7 +12,9 @@ from telegram.ext import Application
 
 from core.i18n import LANGUAGES, TELEGRAM_MENU_LANGUAGE, Translator, translator
 from handlers.context import Unit
+from services import policy
 from services.actors import Actor, load_actor
+from services.policy import Permission
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +38,21 @@ def with_role(*roles: str) -> Audience:
 
 @dataclass(frozen=True)
 class MenuCommand:
+    """A command in /help and Telegram's menu, shown to whoever holds its permission somewhere
+    (or any of several)."""
+
     name: str
     description: str  # msgid, marked with N_
-    audience: Audience = everyone
+    audience: Permission | tuple[Permission, ...] | Audience = everyone
     order: int = 100
+
+    def shown_to(self, actor: Actor) -> bool:
+        audience = self.audience
+        if isinstance(audience, Permission):
+            return policy.anywhere(actor, audience)
+        if isinstance(audience, tuple):
+            return any(policy.anywhere(actor, p) for p in audience)
+        return audience(actor)
 
 
 _COMMANDS: dict[str, MenuCommand] = {}
@@ -53,7 +66,7 @@ def add_commands(*commands: MenuCommand) -> None:
 
 def commands_for(actor: Actor) -> list[MenuCommand]:
     return sorted(
-        (c for c in _COMMANDS.values() if c.audience(actor)), key=lambda c: (c.order, c.name)
+        (c for c in _COMMANDS.values() if c.shown_to(actor)), key=lambda c: (c.order, c.name)
     )
 
 

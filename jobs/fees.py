@@ -8,9 +8,7 @@ import logging
 
 from core.db import unit_of_work
 from core.runtime import Runtime
-from services import fees
-from services.outbox import quiet_hours
-from views.fees import reminder_payload
+from services import billing, fee_reminders
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +16,7 @@ log = logging.getLogger(__name__)
 async def generate_bills(runtime: Runtime) -> int:
     now = runtime.clock.now()
     async with unit_of_work(runtime.sessions) as session:
-        created = await fees.generate_bills(
+        created = await billing.generate_bills(
             session, today=now.astimezone(runtime.settings.tz).date(), now=now
         )
     if created:
@@ -28,12 +26,15 @@ async def generate_bills(runtime: Runtime) -> int:
 
 async def remind(runtime: Runtime) -> int:
     now = runtime.clock.now()
+    tz = runtime.settings.tz
     async with unit_of_work(runtime.sessions) as session:
-        queued = await fees.queue_reminders(
-            session, today=now.astimezone(runtime.settings.tz).date(), now=now, tz=runtime.settings.tz,
-            quiet=quiet_hours(runtime.settings), render=reminder_payload,
+        queued = await fee_reminders.queue_reminders(
+            session,
+            today=now.astimezone(tz).date(),
+            now=now,
+            tz=tz,
             offsets=runtime.settings.fee_reminders,
-        )  # fmt: skip
+        )
     if queued:
         log.info("queued %s fee reminders", queued)
         runtime.wake_outbox()

@@ -28,11 +28,16 @@ from models import (
     PaymentMethod,
     Role,
 )
-from services import audit, fees, media
+from services import audit, billing, media, notify, payments
 from services.actors import Actor
 from services.errors import DomainError, NotAllowed, NotFound
+from services.notify import Recipient
+from services.places import household_labels
+from services.policy import Permission, authorize, compound_ids, holders, rule
 
 CLAIM_METHODS = (PaymentMethod.WECHAT, PaymentMethod.ALIPAY, PaymentMethod.BANK)
+FOR_STAFF = "fees.claim_for_staff"  # "1栋 1单元 101 says it has paid", with the two answers
+NOT_FOUND = "fees.claim_not_found"  # to the household: the office has not found it yet
 MAX_QR_BYTES = 5 * 1024 * 1024
 _IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
 
@@ -47,7 +52,8 @@ class Claimed:
 class Decided:
     claim: PaymentClaim
     already: bool  # someone had decided it before (a double tap, or a colleague)
-    booking: fees.Booking | None = None
+    booking: payments.Booking | None = None
+    label: str = ""
 
 
 def image_kind(content: bytes) -> str:
@@ -62,8 +68,7 @@ async def set_account(
     now: datetime,
 ) -> PaymentAccount:  # fmt: skip
     """Upload (or replace) the compound's payment code. Administrators only."""
-    await fees.require_role(session, actor, compound_id, {Role.ADMIN},
-                            N_("Only an administrator of this compound can set how residents pay."))  # fmt: skip
+    await authorize(session, actor, Permission.FEES_PAYMENT_CODE, compound_id)
     payee = " ".join(payee.split())
     if not payee or len(payee) > 200:
         raise DomainError(
@@ -123,16 +128,17 @@ async def open_claim(session: AsyncSession, household_id: int) -> PaymentClaim |
 class Offer:
     """What /bills can offer a home: the code and the amount owed, or the claim still open."""
 
+    household_id: int
     account: PaymentAccount
     picture: Media
     owed: Decimal
     waiting: PaymentClaim | None
+    label: str
 
 
 async def offer(session: AsyncSession, actor: Actor, household_id: int) -> Offer:
     """The compound's code for a home whose bills this person sees."""
-    if household_id not in await fees.bill_households(session, actor):
-        raise NotAllowed(N_("Only residents who see this home's bills can say it has paid."))
+    await payments.require_bill_reader(session, actor, household_id)
     found = await account_of(session, household_id)
     if found is None:
         raise DomainError(
@@ -141,8 +147,9 @@ async def offer(session: AsyncSession, actor: Actor, household_id: int) -> Offer
             )
         )
     waiting = await open_claim(session, household_id)
-    owed = await fees.outstanding(session, household_id)
-    return Offer(found[0], found[1], owed, waiting)
+    owed = await billing.outstanding(session, household_id)
+    label = (await household_labels(session, [household_id]))[household_id]
+    return Offer(household_id, found[0], found[1], owed, waiting, label)
 
 
 async def claim(
@@ -168,10 +175,19 @@ async def claim(
         if existing is None:
             raise
         return Claimed(existing, new=False)
-    await fees.cancel_reminders(session, household_id)
-    audit.record(session, at=now, actor_id=actor.resident_id, action="payment_claim.create",
-                 subject_type="household", subject_id=household_id, claim_id=row.id,
-                 amount=str(offered.owed), method=method)  # fmt: skip
+    await payments.cancel_reminders(session, household_id)
+    audit.record(
+        session, at=now, actor_id=actor.resident_id, action="payment_claim.create",
+        subject_type="household", subject_id=household_id, claim_id=row.id,
+        amount=str(offered.owed), method=method,
+    )
+    # The staff check their account; a compound without staff has its administrators do it.
+    office = await holders(session, Permission.FEES_CONFIRM_CLAIM, row.compound_id, {Role.STAFF})
+    office = office or await holders(session, Permission.FEES_CONFIRM_CLAIM, row.compound_id)
+    notify.tell(
+        session, f"fee-claim:{row.id}", FOR_STAFF, [Recipient.of(p) for p in office], now=now,
+        claim=row, label=offered.label,
+    )
     return Claimed(row, new=True)
 
 
@@ -188,8 +204,8 @@ async def decide(
     row = await session.get(PaymentClaim, claim_id)
     if row is None:
         raise NotFound(N_("That payment report does not exist."))
-    await fees.require_role(session, actor, row.compound_id, fees.STAFF_ROLES,
-                            N_("Only property staff of this compound can confirm payments."))  # fmt: skip
+    await authorize(session, actor, Permission.FEES_CONFIRM_CLAIM, row.compound_id)
+    label = (await household_labels(session, [row.household_id]))[row.household_id]
     status = ClaimStatus.CONFIRMED if received else ClaimStatus.NOT_FOUND
     # Only the first answer changes the claim: a colleague's (or a double tap's) finds it decided.
     decided = await session.exec(
@@ -200,31 +216,48 @@ async def decide(
     )
     await session.refresh(row)
     if decided.rowcount != 1:
-        return Decided(row, already=True)
+        return Decided(row, already=True, label=label)
     booking = None
-    if received:
-        booking = await fees.record_payment(
-            session, actor, household_id=row.household_id, amount=Decimal(row.amount), method=row.method,
-            reference=f"claim-{row.id}", paid_on=today, now=now,
-        )  # fmt: skip
+    if received:  # booking it tells the household that the money arrived
+        booking = await payments.record_payment(
+            session, actor, household_id=row.household_id, amount=Decimal(row.amount),
+            method=row.method, reference=f"claim-{row.id}", paid_on=today, now=now,
+        )
         row.payment_id = booking.payment.id
-    audit.record(session, at=now, actor_id=actor.resident_id, action=f"payment_claim.{status.value}",
-                 subject_type="household", subject_id=row.household_id, claim_id=row.id)  # fmt: skip
-    return Decided(row, already=False, booking=booking)
+    else:
+        household = await session.get(Household, row.household_id)
+        assert household is not None
+        readers = [
+            Recipient.of(p, household.id) for p in await payments.bill_recipients(session, household)
+        ]
+        notify.tell(
+            session, f"fee-claim:{row.id}:not-found", NOT_FOUND, readers, now=now, claim=row,
+            label=label,
+        )
+    audit.record(
+        session, at=now, actor_id=actor.resident_id, action=f"payment_claim.{status.value}",
+        subject_type="household", subject_id=row.household_id, claim_id=row.id,
+    )
+    return Decided(row, already=False, booking=booking, label=label)
 
 
-async def open_claims(session: AsyncSession, actor: Actor) -> list[PaymentClaim]:
-    """Claims waiting for the staff of this person's compounds, oldest first."""
-    compounds = [c.id for c in await fees.role_compounds(session, actor, fees.STAFF_ROLES)]
+async def open_claims(
+    session: AsyncSession, actor: Actor
+) -> list[tuple[PaymentClaim, str]]:
+    """Claims waiting for the staff of this person's compounds, oldest first, with the homes'
+    labels."""
+    compounds = await compound_ids(session, actor, Permission.FEES_CONFIRM_CLAIM)
     if not compounds:
-        raise NotAllowed(N_("Only property staff of this compound can confirm payments."))
-    return list(
+        raise NotAllowed(rule(Permission.FEES_CONFIRM_CLAIM).refusal)
+    claims = list(
         (
             await session.exec(
                 select(PaymentClaim)
                 .where(col(PaymentClaim.compound_id).in_(compounds))
-                .where(PaymentClaim.status == ClaimStatus.PENDING)
-                .order_by(PaymentClaim.claimed_at, PaymentClaim.id)
+                .where(col(PaymentClaim.status) == ClaimStatus.PENDING)
+                .order_by(col(PaymentClaim.claimed_at), col(PaymentClaim.id))
             )
         ).all()
     )
+    labels = await household_labels(session, [c.household_id for c in claims])
+    return [(claim, labels[claim.household_id]) for claim in claims]

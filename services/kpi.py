@@ -38,7 +38,7 @@ from models import (
     SurveyAnswer,
     Ticket,
 )
-from services.fees import add_months
+from services.billing import add_months
 from services.places import compound_ids_in_scope
 from services.surveys import previous_month
 

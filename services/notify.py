@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,11 +33,12 @@ _RENDERERS: dict[str, tuple[Renderer, bool]] = {}
 _PENDING = "notifications"
 QUIET = "quiet_hours"  # session.info: the QuietHours of the deployment (set by the runtime)
 LANGUAGE = "default_language"  # session.info: for people who never chose a language
+ZONE = "tz"  # session.info: the zone times are shown in
 
 
 def renders(kind: str, *, threaded: bool = False) -> Callable[[Renderer], Renderer]:
-    """Register the view that renders messages of `kind`: `(translator, **data) -> Screen`.
-    `threaded` renderers (charts) run off the event loop."""
+    """Register the view that renders messages of `kind`: `(translator, *, tz, **data) -> Screen`
+    (`tz`: the zone times are shown in). `threaded` renderers (charts) run off the event loop."""
 
     def register(function: Renderer) -> Renderer:
         if kind in _RENDERERS and _RENDERERS[kind][0] is not function:
@@ -108,15 +110,20 @@ async def flush(session: AsyncSession) -> int:
     """Render and queue everything recorded in this session (the unit of work calls this)."""
     quiet: QuietHours | None = session.info.get(QUIET)
     default = session.info.get(LANGUAGE, "zh_Hans")
+    tz = session.info.get(ZONE) or ZoneInfo("Asia/Shanghai")
     queued = 0
     while session.info.get(_PENDING):
         notification = session.info[_PENDING].pop(0)
-        queued += await _queue(session, notification, quiet, default)
+        queued += await _queue(session, notification, quiet, default, tz)
     return queued
 
 
 async def _queue(
-    session: AsyncSession, notification: Notification, quiet: QuietHours | None, default: str
+    session: AsyncSession,
+    notification: Notification,
+    quiet: QuietHours | None,
+    default: str,
+    tz: ZoneInfo,
 ) -> int:
     render, threaded = _RENDERERS[notification.kind]
     payloads: dict[str, dict[str, Any]] = {}
@@ -125,7 +132,7 @@ async def _queue(
         language = person.language or default
         if language not in payloads:
             _ = translator(language)
-            screen = await _render(render, threaded, _, notification.data)
+            screen = await _render(render, threaded, _, {"tz": tz, **notification.data})
             payloads[language] = await _payload(session, screen, notification.now)
         messages.append(
             Outgoing(

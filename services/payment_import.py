@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
 from models import Household, PaymentMethod
-from services import fees
+from services import billing, payments
 from services.errors import DomainError
 from services.places import match_households
 from services.roster import read_table
@@ -89,7 +89,7 @@ async def import_payments(
             report.invalid.append((number, DomainError(N_("No reference (流水号) in this row."))))
             continue
         try:
-            amount = fees.parse_money(_column(row, "amount"))
+            amount = billing.parse_money(_column(row, "amount"))
             paid_on = _date(_column(row, "date"), today)
         except DomainError as error:
             report.invalid.append((number, error))
@@ -103,7 +103,7 @@ async def import_payments(
             report.ambiguous.append((number, text))
             continue
         try:  # refusals (the 12-month limit) come before anything is written
-            booking = await fees.record_payment(
+            booking = await payments.record_payment(
                 session, None, household_id=homes[0].id, amount=amount, method=PaymentMethod.BANK,
                 reference=reference, paid_on=paid_on, now=now,
             )  # fmt: skip

@@ -66,6 +66,7 @@ class Permission(StrEnum):
     FEES_CONFIRM_CLAIM = "fees.confirm_claim"
     FEES_REPORT = "fees.report"
     FEES_CONFIGURE = "fees.configure"
+    FEES_PAYMENT_CODE = "fees.payment_code"
     PEOPLE_CONTACT = "people.contact"
     SURVEY_ANSWER = "survey.answer"
     KPI_VIEW = "kpi.view"
@@ -186,12 +187,17 @@ POLICY: dict[Permission, Rule] = {
     ),
     P.FEES_REPORT: Rule(
         "arrears per building and the fee collection rate",
-        N_("Only staff, administrators, officers, quality supervisors and committee members see fee reports."),
+        N_("Arrears are for property staff, committee members, supervisors and officers."),
         roles=frozenset({R.STAFF, R.ADMIN, R.OFFICER, R.SUPERVISOR, R.COMMITTEE}),
     ),
     P.FEES_CONFIGURE: Rule(
-        "set the fee and the payment QR code",
+        "set the compound's fee (price, period, due day, subsidy, late charge)",
         N_("Only administrators of this compound can set fees."), roles=frozenset({R.ADMIN}),
+    ),
+    P.FEES_PAYMENT_CODE: Rule(
+        "upload the WeChat Pay / Alipay code and payee residents pay to",
+        N_("Only an administrator of this compound can set how residents pay."),
+        roles=frozenset({R.ADMIN}),
     ),
     P.PEOPLE_CONTACT: Rule(
         "see residents' names and phones (roster and bot) in lists and files",
@@ -200,7 +206,7 @@ POLICY: dict[Permission, Rule] = {
     ),
     P.SURVEY_ANSWER: Rule(
         "answer the monthly satisfaction survey for one's home",
-        N_("The survey is answered by the residents of a home."), members=MEMBERS,
+        N_("The survey is for residents registered to a home."), members=MEMBERS,
     ),
     P.KPI_VIEW: Rule(
         "the monthly KPI report of the area of one's role",
@@ -308,15 +314,22 @@ async def compound_ids(session: AsyncSession, actor: Actor, permission: Permissi
     return {c.id for c in await compounds(session, actor, permission) if c.id is not None}
 
 
-async def holders(session: AsyncSession, permission: Permission, compound_id: int) -> list[Resident]:
-    """Reachable people who hold the permission's roles over the compound, by id (recipients of
-    alerts, claims and lists: whoever is told about something can open it)."""
+async def holders(
+    session: AsyncSession,
+    permission: Permission,
+    compound_id: int,
+    only: Iterable[Role] | None = None,
+) -> list[Resident]:
+    """Reachable people who hold the permission's roles (or `only` some of them) over the
+    compound, by id: the recipients of alerts, claims and lists, so whoever is told about
+    something can also open it."""
     granted = POLICY[permission]
+    roles = granted.roles if only is None else granted.roles & set(only)
     chain = await _ancestors(session, ScopeKind.COMPOUND, compound_id)
     rows = await session.exec(
         select(RoleGrant.scope_kind, RoleGrant.scope_id, Resident)
         .join(Resident, col(Resident.id) == RoleGrant.resident_id)
-        .where(col(RoleGrant.role).in_([r.value for r in granted.roles]))
+        .where(col(RoleGrant.role).in_([r.value for r in roles]))
         .where(col(Resident.telegram_id).is_not(None))
         .where(col(Resident.consent_at).is_not(None))
     )

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from jobs.fees import tick
 from models import FeeSchedule, Payment, Role
-from services import fees
+from services import billing, payments
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -126,13 +126,13 @@ async def test_telegram_payments_with_a_repeated_successful_payment(world, clock
     )
     await world.settle(again)  # or a new update with the same charge
     async with world.session() as session:
-        payments = (await session.exec(select(Payment))).all()
+        booked = (await session.exec(select(Payment))).all()
         assert (
-            len(payments) == 1
-            and payments[0].amount == Decimal("75.18")
-            and payments[0].method == "telegram"
+            len(booked) == 1
+            and booked[0].amount == Decimal("75.18")
+            and booked[0].method == "telegram"
         )
-        assert await fees.outstanding(session, payments[0].household_id) == Decimal("0.00")
+        assert await billing.outstanding(session, booked[0].household_id) == Decimal("0.00")
 
     # An invoice paid after the amount changed is refused before any money moves.
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI))
@@ -140,7 +140,7 @@ async def test_telegram_payments_with_a_repeated_successful_payment(world, clock
     await owner.send("/bills")
     await owner.press("在 Telegram 中支付")
     async with world.session() as session:
-        await fees.record_payment(session, None, household_id=payments[0].household_id, amount=Decimal("10"),
+        await payments.record_payment(session, None, household_id=booked[0].household_id, amount=Decimal("10"),
                                   method="cash", reference="desk-1", paid_on=date(2026, 12, 1), now=clock.now())  # fmt: skip
     answer = await owner.pay()
     assert (
@@ -162,7 +162,7 @@ async def test_a_notice_to_homes_with_overdue_fees(world, clock):
     await _set_fee(admin)
     await tick(world.runtime)
     async with world.session() as session:
-        await fees.record_payment(session, None, household_id=await world.household_id("1栋", "1单元", "102"),
+        await payments.record_payment(session, None, household_id=await world.household_id("1栋", "1单元", "102"),
                                   amount=Decimal("99.42"), method="cash", reference="desk", paid_on=date(2026, 11, 3),
                                   now=clock.now())  # fmt: skip
     clock.set(datetime(2026, 11, 16, 10, 0, tzinfo=SHANGHAI))
@@ -191,7 +191,7 @@ async def test_paying_by_the_compounds_qr_code_and_the_office_confirming(world, 
     """DOMAIN §6: residents pay by WeChat Pay, Alipay or transfer outside the bot, say so, and
     staff confirm when the money is in the account (booked once) or say it is not found yet."""
     from models import PaymentClaim
-    from views.fees import ClaimDecision
+    from views.fee_office import ClaimDecision
 
     admin, owner, tenant, staff = await _people(world)
     await _set_fee(admin)
@@ -255,9 +255,9 @@ async def test_paying_by_the_compounds_qr_code_and_the_office_confirming(world, 
     await world.deliver()
     assert "我们已收到" in owner.last_text and "¥75.18" in owner.last_text
     async with world.session() as session:
-        payments = (await session.exec(select(Payment))).all()
-        assert [(p.amount, p.method) for p in payments] == [(Decimal("75.18"), "wechat")]
-        assert await fees.outstanding(session, home) == Decimal("0.00")
+        booked = (await session.exec(select(Payment))).all()
+        assert [(p.amount, p.method) for p in booked] == [(Decimal("75.18"), "wechat")]
+        assert await billing.outstanding(session, home) == Decimal("0.00")
 
     # Next month: the amount changes between showing the code and "I have paid"; then the office
     # cannot find an Alipay payment, and the home may say it paid again.
@@ -266,7 +266,7 @@ async def test_paying_by_the_compounds_qr_code_and_the_office_confirming(world, 
     await owner.send("/bills")
     await owner.press("微信、支付宝或银行转账缴费")
     async with world.session() as session:
-        await fees.record_payment(session, None, household_id=home, amount=Decimal("10"), method="cash",
+        await payments.record_payment(session, None, household_id=home, amount=Decimal("10"), method="cash",
                                   reference="desk-1", paid_on=date(2026, 12, 1), now=clock.now())  # fmt: skip
         await session.commit()
     await owner.press("我已用支付宝付款")

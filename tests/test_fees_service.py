@@ -12,26 +12,25 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from jobs.fees import tick
-from models import Bill, FeeReminder, OutboxMessage, Payment, PaymentAllocation
-from services import fees
+from models import Bill, FeeReminder, FeeSchedule, OutboxMessage, Payment, PaymentAllocation
+from services import billing, fee_reminders, payments
 from services.errors import DomainError
-from views.fees import reminder_payload
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_amounts_are_exact_to_the_fen_and_round_half_up():
-    assert fees.bill_amounts(Decimal("89.50"), Decimal("1.20"), 1, Decimal(0)) == (
+    assert billing.bill_amounts(Decimal("89.50"), Decimal("1.20"), 1, Decimal(0)) == (
         Decimal("107.40"), Decimal("0.00"), Decimal("107.40"))  # fmt: skip
     # 118.36 × 0.85 × 3 = 301.818 → 301.82; 30 % of it = 90.546 → 90.55; owed 211.27
-    assert fees.bill_amounts(Decimal("118.36"), Decimal("0.85"), 3, Decimal("0.3")) == (
+    assert billing.bill_amounts(Decimal("118.36"), Decimal("0.85"), 3, Decimal("0.3")) == (
         Decimal("301.82"), Decimal("90.55"), Decimal("211.27"))  # fmt: skip
     # 0.5 fen rounds up: 10.01 × 0.25 × 1 = 2.5025 → 2.50; 10.02 × 0.25 = 2.505 → 2.51
-    assert fees.bill_amounts(Decimal("10.02"), Decimal("0.25"), 1, Decimal(0))[0] == Decimal("2.51")
-    assert fees.parse_money("¥1,234.5") == Decimal("1234.50")
+    assert billing.bill_amounts(Decimal("10.02"), Decimal("0.25"), 1, Decimal(0))[0] == Decimal("2.51")
+    assert billing.parse_money("¥1,234.5") == Decimal("1234.50")
     for bad in ("1.234", "-5", "0", "abc", "NaN", "1e12"):
         with pytest.raises(DomainError):
-            fees.parse_money(bad)
+            billing.parse_money(bad)
 
 
 @given(
@@ -43,7 +42,7 @@ def test_amounts_are_exact_to_the_fen_and_round_half_up():
 def test_owed_plus_subsidy_is_always_the_gross_and_every_figure_is_whole_fen(
     area, price, months, share
 ):
-    gross, subsidy, owed = fees.bill_amounts(area, price, months, share)
+    gross, subsidy, owed = billing.bill_amounts(area, price, months, share)
     assert owed + subsidy == gross
     for value in (gross, subsidy, owed):
         assert value == value.quantize(Decimal("0.01"))
@@ -55,7 +54,7 @@ async def _schedule(world, **kwargs):  # type: ignore[no-untyped-def]
                   starts_on=date(2026, 11, 1), now=world.clock.now())  # fmt: skip
     values.update(kwargs)
     async with world.session() as session:
-        return (await fees.create_schedule(session, None, **values)).id
+        return (await billing.create_schedule(session, None, **values)).id
 
 
 async def test_bills_are_generated_once_per_household_and_period_across_reruns_and_restarts(
@@ -85,9 +84,9 @@ async def test_partial_payment_overpayment_credit_and_the_twelve_month_limit(wor
     await tick(world.runtime)
     home = await world.household_id("1栋", "1单元", "101")  # 107.40 a month
 
-    async def pay(amount: str, reference: str) -> fees.Booking:
+    async def pay(amount: str, reference: str) -> payments.Booking:
         async with world.session() as session:
-            return await fees.record_payment(session, None, household_id=home, amount=Decimal(amount),
+            return await payments.record_payment(session, None, household_id=home, amount=Decimal(amount),
                                              method="bank", reference=reference, paid_on=date(2026, 11, 5),
                                              now=clock.now())  # fmt: skip
 
@@ -113,13 +112,13 @@ async def test_partial_payment_overpayment_credit_and_the_twelve_month_limit(wor
     async with world.session() as session:
         december = (await session.exec(select(Bill).where(Bill.household_id == home, Bill.period_start == date(2026, 12, 1)))).one()  # fmt: skip
         assert december.paid_off and december.paid == Decimal("107.40")
-        assert await fees.credit(session, home) == Decimal("1181.40")
-        payments = sum(
+        assert await billing.credit(session, home) == Decimal("1181.40")
+        paid_in = sum(
             p.amount
             for p in (await session.exec(select(Payment).where(Payment.household_id == home))).all()
         )
         allocated = sum(a.amount for a in (await session.exec(select(PaymentAllocation))).all())
-        assert payments == allocated + await fees.credit(session, home)  # not a fen lost or made
+        assert paid_in == allocated + await billing.credit(session, home)  # not a fen lost or made
 
 
 async def test_reminders_once_per_offset_weekly_limit_quiet_hours_and_none_after_payment(
@@ -145,8 +144,10 @@ async def test_reminders_once_per_offset_weekly_limit_quiet_hours_and_none_after
     assert len(reminders(owner)) == 1
     async with world.session() as session:  # another offset within the same week: skipped
         clock.set(datetime(2026, 11, 12, 10, 0, tzinfo=SHANGHAI))
-        assert await fees.queue_reminders(session, today=date(2026, 11, 12), now=clock.now(), tz=SHANGHAI,
-                                          quiet=None, render=reminder_payload, offsets=(-3,)) == 0  # fmt: skip
+        queued = await fee_reminders.queue_reminders(
+            session, today=date(2026, 11, 12), now=clock.now(), tz=SHANGHAI, offsets=(-3,)
+        )
+        assert queued == 0
         skipped = (
             await session.exec(select(FeeReminder).where(FeeReminder.offset_days == -3))
         ).all()
@@ -155,7 +156,7 @@ async def test_reminders_once_per_offset_weekly_limit_quiet_hours_and_none_after
     assert len(reminders(owner)) == 2 and "今天到期" in reminders(owner)[1]
     assert len(reminders(other)) == 2
     async with world.session() as session:  # the neighbour pays
-        await fees.record_payment(session, None, household_id=await world.household_id("1栋", "1单元", "102"),
+        await payments.record_payment(session, None, household_id=await world.household_id("1栋", "1单元", "102"),
                                   amount=Decimal("142.03"), method="cash", reference="R1", paid_on=date(2026, 11, 15),
                                   now=clock.now())  # fmt: skip
     clock.set(datetime(2026, 11, 22, 23, 30, tzinfo=SHANGHAI))  # 7 days after, in quiet hours
@@ -171,7 +172,7 @@ async def test_reminders_once_per_offset_weekly_limit_quiet_hours_and_none_after
     async with world.session() as session:  # paying cancels what is still queued
         clock.set(datetime(2026, 12, 15, 22, 0, tzinfo=SHANGHAI))
         await tick(world.runtime)
-        await fees.record_payment(session, None, household_id=await world.household_id("1栋", "1单元", "101"),
+        await payments.record_payment(session, None, household_id=await world.household_id("1栋", "1单元", "101"),
                                   amount=Decimal("214.80"), method="cash", reference="R2", paid_on=date(2026, 12, 15),
                                   now=clock.now())  # fmt: skip
     clock.set(datetime(2026, 12, 16, 9, 0, tzinfo=SHANGHAI))
@@ -181,19 +182,19 @@ async def test_reminders_once_per_offset_weekly_limit_quiet_hours_and_none_after
 
 
 async def test_late_charge_only_with_a_contract_term_and_capped(world, clock):
-    schedule = fees.FeeSchedule(compound_id=1, price_per_m2=Decimal("1"), due_day=15, starts_on=date(2026, 1, 1),
+    schedule = FeeSchedule(compound_id=1, price_per_m2=Decimal("1"), due_day=15, starts_on=date(2026, 1, 1),
                                 created_at=clock.now(), late_charge_daily_rate=Decimal("0.0005"),
                                 late_charge_cap=Decimal("0.3"))  # fmt: skip
     bill = Bill(schedule_id=1, household_id=1, compound_id=1, period_start=date(2026, 1, 1), period_end=date(2026, 1, 31),
                 months=1, area=Decimal(100), price_per_m2=Decimal(1), gross=Decimal("100.00"), subsidy=Decimal(0),
                 amount=Decimal("100.00"), paid=Decimal("0.00"), due_date=date(2026, 1, 15), created_at=clock.now())  # fmt: skip
-    assert fees.late_charge(bill, schedule, date(2026, 1, 15)) == Decimal("0.00")
-    assert fees.late_charge(bill, schedule, date(2026, 2, 14)) == Decimal(
+    assert billing.late_charge(bill, schedule, date(2026, 1, 15)) == Decimal("0.00")
+    assert billing.late_charge(bill, schedule, date(2026, 2, 14)) == Decimal(
         "1.50"
     )  # 30 days × 0.05 %
-    assert fees.late_charge(bill, schedule, date(2028, 1, 1)) == Decimal("30.00")  # the cap
+    assert billing.late_charge(bill, schedule, date(2028, 1, 1)) == Decimal("30.00")  # the cap
     schedule.late_charge_daily_rate = None
-    assert fees.late_charge(bill, schedule, date(2028, 1, 1)) == Decimal("0.00")
+    assert billing.late_charge(bill, schedule, date(2028, 1, 1)) == Decimal("0.00")
     assert timedelta(days=1)
 
 

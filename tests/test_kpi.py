@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from models import Compound, Grid, Resident, SurveyAnswer, Ticket
-from services import fees, kpi
+from services import billing, kpi, payments
 from services.places import resolve_scope
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -41,12 +41,12 @@ async def _city(world, tmp_path):  # type: ignore[no-untyped-def]
             session.add(Ticket(compound_id=happy.id, household_id=home, category="repair", reporter_id=person.id,
                                created_at=datetime(2026, 11, 3, 2, 0, tzinfo=UTC), escalation_level=escalated,
                                rating=rating))  # fmt: skip
-        await fees.create_schedule(session, None, compound_id=happy.id, price_per_m2=Decimal("1.00"), period="monthly",
+        await billing.create_schedule(session, None, compound_id=happy.id, price_per_m2=Decimal("1.00"), period="monthly",
                                    due_day=15, starts_on=date(2026, 11, 1), now=now)  # fmt: skip
-        await fees.generate_bills(session, today=date(2026, 11, 2), now=now)
-        await fees.record_payment(session, None, household_id=homes[0], amount=Decimal("89.50"), method="cash",
+        await billing.generate_bills(session, today=date(2026, 11, 2), now=now)
+        await payments.record_payment(session, None, household_id=homes[0], amount=Decimal("89.50"), method="cash",
                                   reference="k1", paid_on=date(2026, 11, 2), now=now)  # fmt: skip
-        await fees.record_payment(session, None, household_id=homes[1], amount=Decimal("18.36"), method="cash",
+        await payments.record_payment(session, None, household_id=homes[1], amount=Decimal("18.36"), method="cash",
                                   reference="k2", paid_on=date(2026, 11, 2), now=now)  # fmt: skip
         return homes
 
@@ -63,7 +63,7 @@ async def test_each_kpi_on_a_hand_computed_city(world, tmp_path):
         city = await resolve_scope(session, "city:武汉市")
         report = await kpi.report(session, "city", city.id, "武汉市", "2026-11", SHANGHAI)
         total = report.total
-        open_amounts = [await fees.outstanding(session, h) for h in range(1, 61)]
+        open_amounts = [await billing.outstanding(session, h) for h in range(1, 61)]
         billed = sum(open_amounts, Decimal(0))
     now, before = total.current, total.previous
     assert (now.covered, now.compounds) == (2, 3)  # 和平里 has no service model yet

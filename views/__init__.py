@@ -1,5 +1,4 @@
-"""Presentation without Telegram: message texts, button specs and callback data, per language.
+"""Screens: every text and keyboard the bot shows, built in one place per screen. Importing this
+package registers the renderers of the messages the services queue (services.notify)."""
 
-Handlers turn these into Telegram objects; jobs put them into the outbox. Nothing here imports
-`telegram` or touches the database.
-"""
+from views import bills, fee_office  # noqa: F401

@@ -1,0 +1,297 @@
+"""How fees read to the office: booking a payment, residents' "I have paid", arrears and the
+collection rate, setting the fee and the payment code."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from core.i18n import Translator, join
+from core.screen import Button, File, Screen, button, keyboard
+from models import BillingPeriod, ClaimStatus, Compound, FeeSchedule, PaymentClaim
+from services.fee_claims import FOR_STAFF, Decided
+from services.fee_flows import (
+    DUE_DAYS,
+    LATE_CHARGES,
+    STAFF_METHODS,
+    SUBSIDY_PERCENTS,
+    FeeDraft,
+    FeeStep,
+    PaymentDraft,
+    example_bill,
+    start_months,
+)
+from services.fee_reports import ArrearsReport
+from services.notify import renders
+from services.payments import Booking
+from services.tables import Column, Table, xlsx
+from views.bills import PERIOD, bold, method_text
+from views.callbacks import CallbackData
+
+CLAIMS_SHOWN = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class FeeAnswer(CallbackData, kind="fs"):
+    """One answer in the payment, fee or payment-code flow: the step it answers and the value."""
+
+    step: str
+    value: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimDecision(CallbackData, kind="cd"):
+    claim_id: int
+    received: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ArrearsOf(CallbackData, kind="fr"):
+    compound_id: int
+    month: str  # YYYY-MM
+
+
+def choose_compound(compounds: list[Compound], step: str, question: Markup) -> Screen:
+    rows = [[button(c.name, FeeAnswer(step, str(c.id)))] for c in compounds[:20]]
+    return Screen(question, keyboard(*rows))
+
+
+# --- the desk: /payment ---------------------------------------------------------------------
+def ask_home(_: Translator) -> Screen:
+    return Screen(_("Record a payment. Which home? For example 1栋 1单元 101. /cancel to stop."))
+
+
+def ask_amount(draft: PaymentDraft, _: Translator) -> Screen:
+    return Screen(
+        _("{home} owes {owed}. How much was paid? For example 1234.50").format(
+            home=draft.label, owed=_.money(draft.owed or Decimal(0))
+        )
+    )
+
+
+def ask_method(draft: PaymentDraft, _: Translator) -> Screen:
+    choices = [button(method_text(m, _), FeeAnswer("method", m.value)) for m in STAFF_METHODS]
+    return Screen(
+        _("{amount} — how was it paid?").format(amount=_.money(draft.amount or Decimal(0))),
+        keyboard(choices[:2], choices[2:]),
+    )
+
+
+def booked(booking: Booking, _: Translator) -> Screen:
+    payment = booking.payment
+    return Screen(
+        _("Booked {amount} ({method}) for {home}. Still to pay: {owed}; paid in advance: {credit}.").format(
+            amount=_.money(Decimal(payment.amount)), method=method_text(payment.method, _),
+            home=booking.label, owed=_.money(booking.outstanding), credit=_.money(booking.credit),
+        )
+    )  # fmt: skip
+
+
+# --- residents' "I have paid" ----------------------------------------------------------------
+def _decision_buttons(claim: PaymentClaim, _: Translator) -> tuple[tuple[Button, ...], ...]:
+    assert claim.id is not None
+    return keyboard(
+        [
+            button(_("The money has arrived"), ClaimDecision(claim.id, True)),
+            button(_("Not found yet"), ClaimDecision(claim.id, False)),
+        ]
+    )
+
+
+@renders(FOR_STAFF)
+def claim_for_staff(_: Translator, *, tz: ZoneInfo, claim: PaymentClaim, label: str) -> Screen:
+    """The home's label is also the payment note residents were asked to write."""
+    text = join(
+        [
+            bold(_("{home} says it has paid {amount}").format(home=label, amount=_.money(Decimal(claim.amount)))),
+            _("How: {method}, {time}; payment note: {reference}").format(
+                method=method_text(claim.method, _), time=_.datetime(claim.claimed_at, tz, fmt="short"),
+                reference=label,
+            ),
+            _("Please check the account, then tap whether the money has arrived."),
+        ]
+    )  # fmt: skip
+    return Screen(text, _decision_buttons(claim, _))
+
+
+def open_claims(claims: list[tuple[PaymentClaim, str]], _: Translator, tz: ZoneInfo) -> list[Screen]:
+    """/claims: the oldest waiting claims with their buttons, and how many more wait."""
+    if not claims:
+        return [Screen(_("No reported payments are waiting for confirmation."))]
+    screens = [claim_for_staff(_, tz=tz, claim=c, label=label) for c, label in claims[:CLAIMS_SHOWN]]
+    if len(claims) > CLAIMS_SHOWN:
+        more = len(claims) - CLAIMS_SHOWN
+        screens.append(
+            Screen(
+                _.ngettext(
+                    "{count} more is waiting; answer these first, then send /claims again.",
+                    "{count} more are waiting; answer these first, then send /claims again.",
+                    more,
+                ).format(count=_.number(more))
+            )
+        )
+    return screens
+
+
+def decided(result: Decided, _: Translator) -> Screen:
+    claim, label = result.claim, result.label
+    if result.already:
+        if claim.status == ClaimStatus.CONFIRMED:
+            text = _("Already answered: {amount} of {home} is booked.")
+        else:
+            text = _("Already answered: the money of {home} was not found yet.")
+        return Screen(text.format(home=label, amount=_.money(Decimal(claim.amount))))
+    if result.booking is not None:
+        return booked(result.booking, _)
+    return Screen(_("{home} has been told that the money has not been found yet.").format(home=label))
+
+
+# --- /arrears ---------------------------------------------------------------------------------
+def arrears(report: ArrearsReport, _: Translator) -> list[Screen]:
+    """The summary by building and the collection rate; the list by home as a spreadsheet."""
+    found, rate, month = report.arrears, report.rate, report.month
+    lines = [bold(_("Arrears in {compound}").format(compound=report.compound))]
+    if not found:
+        lines.append(_("No overdue bills."))
+    else:
+        by_building: dict[str, list[Decimal]] = {}
+        for item in found:
+            by_building.setdefault(item.building, []).append(item.amount)
+        total = sum((a.amount for a in found), Decimal(0))
+        lines.append(
+            _.ngettext("{count} home owes {amount} in overdue bills.", "{count} homes owe {amount} in overdue bills.",
+                       len(found)).format(count=_.number(len(found)), amount=_.money(total))
+        )  # fmt: skip
+        for building, amounts in by_building.items():
+            lines.append(
+                _.ngettext("{building}: {count} home, {amount}", "{building}: {count} homes, {amount}",
+                           len(amounts)).format(building=building, count=_.number(len(amounts)),
+                                                amount=_.money(sum(amounts, Decimal(0))))
+            )  # fmt: skip
+    lines += [Markup(""), bold(_("Fee collection rate for bills due in {month}").format(month=month))]
+    if rate.billed == 0:
+        lines.append(_("No bills were due in {month}.").format(month=month))
+    else:
+        lines.append(_("Amount: {paid} paid of {billed} billed ({rate})").format(
+            paid=_.money(rate.paid), billed=_.money(rate.billed), rate=_.percent(rate.rate or 0)))  # fmt: skip
+        lines.append(_("Homes: {paid} fully paid of {billed} billed").format(
+            paid=_.number(rate.households_paid), billed=_.number(rate.households_billed)))  # fmt: skip
+    screens = [Screen(join(lines))]
+    if found:
+        columns = [Column(_.plain("Building")), Column(_.plain("Home"))]
+        if report.names:
+            columns.append(Column(_.plain("Owner (roster)")))
+        columns += [
+            Column(_.plain("Overdue bills"), "int"),
+            Column(_.plain("Amount"), "money"),
+            Column(_.plain("Oldest due date"), "date"),
+        ]
+        rows = [
+            [a.building, a.label, *([a.owner_name] if report.names else []), a.bills, a.amount, a.oldest_due]
+            for a in found
+        ]  # fmt: skip
+        sheet = xlsx({_.plain("Arrears"): Table(columns, rows)})
+        name = f"arrears-{report.compound_id}-{month}.xlsx"
+        screens.append(Screen(Markup(""), document=File(sheet, name)))
+    return screens
+
+
+def arrears_compounds(compounds: list[Compound], month: str, _: Translator) -> Screen:
+    rows = [[button(c.name, ArrearsOf(c.id or 0, month))] for c in compounds[:40]]
+    return Screen(_("Which compound?"), keyboard(*rows))
+
+
+# --- /fees ----------------------------------------------------------------------------------
+def schedule_line(compound: str, schedule: FeeSchedule, _: Translator) -> Markup:
+    line = _("{compound}: {name} {price} per ㎡ per month, billed {period}, due on day {day}, from {start}").format(
+        compound=compound, name=schedule.name, price=_.money(Decimal(schedule.price_per_m2)),
+        period=_(PERIOD[BillingPeriod(schedule.period)]), day=schedule.due_day, start=_.date(schedule.starts_on),
+    )  # fmt: skip
+    if Decimal(schedule.subsidy_share) > 0:
+        line += "; " + _("government subsidy {share}").format(share=_.percent(Decimal(schedule.subsidy_share)))
+    if schedule.late_charge_daily_rate is not None:
+        line += "; " + _("late charge {rate} a day, at most {cap} of the unpaid amount").format(
+            rate=_.percent(Decimal(schedule.late_charge_daily_rate)), cap=_.percent(Decimal(schedule.late_charge_cap)))  # fmt: skip
+    return line
+
+
+def fees_in_force(found: list[tuple[Compound, FeeSchedule]], _: Translator) -> Screen:
+    if not found:
+        return Screen(_("No fee is set yet."))
+    return Screen(join([schedule_line(c.name, s, _) for c, s in found]))
+
+
+def fee_question(draft: FeeDraft, compounds: list[Compound], _: Translator, today: date) -> Screen:
+    """The question of the draft's step, with its answers as buttons."""
+    step = FeeStep(draft.step)
+
+    def b(label: Markup | str, value: object) -> Button:
+        return button(label, FeeAnswer(step.value, str(value)))
+
+    if step == FeeStep.COMPOUND:
+        return choose_compound(compounds, step.value, _("Set a new fee for which compound? (/cancel to stop)"))
+    if step == FeeStep.PRICE:
+        return Screen(_("New fee: send the price per ㎡ per month in yuan, for example 1.20. /cancel to stop."))
+    if step == FeeStep.PERIOD:
+        return Screen(_("Billed every?"), keyboard([b(_(PERIOD[p]), p.value) for p in BillingPeriod]))
+    if step == FeeStep.DUE_DAY:
+        return Screen(_("Due on which day of the month?"), keyboard([b(str(d), d) for d in DUE_DAYS]))
+    if step == FeeStep.SUBSIDY:
+        choices = [b(_("No subsidy") if p == 0 else f"{p} %", p) for p in SUBSIDY_PERCENTS]
+        return Screen(_("Does the government pay part of it (政府补贴)? Which share?"), keyboard(choices))
+    if step == FeeStep.LATE_CHARGE:
+        labels = {0: _("No late charge"), 3: _("0.03 % a day, at most 30 %"), 5: _("0.05 % a day, at most 30 %")}
+        return Screen(
+            _("Does the service contract provide a late charge? Only then may one be shown."),
+            keyboard(*[[b(labels[v], v)] for v in LATE_CHARGES]),
+        )  # fmt: skip
+    if step == FeeStep.START:
+        this, following = start_months(today)
+        return Screen(
+            _("From which month?"),
+            keyboard([b(_("This month"), this.isoformat()), b(_("Next month"), following.isoformat())]),
+        )
+    gross, subsidy, owed = example_bill(draft)
+    return Screen(
+        _("A 100 ㎡ home would owe {owed} a month ({gross} minus a subsidy of {subsidy}). Save this fee?").format(
+            owed=_.money(owed), gross=_.money(gross), subsidy=_.money(subsidy)
+        ),
+        keyboard([b(_("Save"), 1), b(_("Cancel"), 0)]),
+    )  # fmt: skip
+
+
+def fee_saved(schedule: FeeSchedule | None, _: Translator) -> Screen:
+    if schedule is None:
+        return Screen(_("Cancelled. Nothing was changed."))
+    line = schedule_line("", schedule, _).lstrip(": ")
+    return Screen(join([_("Saved. Bills are made at the start of each period."), Markup(line)]))
+
+
+# --- /paycode -------------------------------------------------------------------------------
+def paycode_compound(compounds: list[Compound], _: Translator) -> Screen:
+    return choose_compound(compounds, "compound", _("Set the payment code of which compound? (/cancel to stop)"))
+
+
+def ask_paycode(_: Translator) -> Screen:
+    return Screen(
+        _(
+            "Send the WeChat Pay or Alipay payment code as a photo, with the payee's name as its caption "
+            "(for example 幸福家园物业服务中心). Residents will see both in /bills. /cancel to stop."
+        )
+    )
+
+
+def paycode_saved(compound: Compound, payee: str, _: Translator) -> Screen:
+    return Screen(
+        _("{compound}: residents now see the payment code of {payee} in /bills.").format(
+            compound=compound.name, payee=payee
+        )
+    )
+
+
+def need_photo(_: Translator) -> Screen:
+    return Screen(_("Please send the payment code as a photo, or /cancel to stop."))
