@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cli import fees as cli_fees
 from core.db import unit_of_work
 from core.i18n import N_, translator
 from core.logging import setup_logging
@@ -25,6 +26,7 @@ from core.settings import Settings, get_settings
 from services.errors import DomainError
 
 log = logging.getLogger("bot")
+CLI_FEATURES = (cli_fees,)
 
 
 def migrate(database_url: str | None = None) -> None:
@@ -333,29 +335,6 @@ def admin_compound(
     return _run_cli(settings, work)
 
 
-def admin_payment_code(settings: Settings, compound: str, image: Path, payee: str) -> int:
-    """Upload the compound's WeChat Pay / Alipay code that /bills shows residents."""
-    from services.fee_claims import set_account
-    from services.places import compound_by_name
-
-    _ = translator(settings.default_language)
-    if not image.is_file():
-        print(_(N_("No such file: {path}")).format(path=image), file=sys.stderr)
-        return 2
-    content = image.read_bytes()
-
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, compound)
-            account = await set_account(session, None, compound_id=place.id, payee=payee, image=content,
-                                        now=runtime.clock.now())  # fmt: skip
-        print(_(N_("{compound}: residents now see the payment code of {payee} in /bills.")).format(
-            compound=place.name, payee=account.payee))  # fmt: skip
-        return 0
-
-    return _run_cli(settings, work)
-
-
 def admin_draft_vote(settings: Settings, args: argparse.Namespace) -> int:
     """Publish a vote from the command line, with the same rules as /newvote in the bot."""
     from sqlmodel import select
@@ -467,92 +446,6 @@ def admin_vote_settings(
                 )
             )  # fmt: skip
         return 0
-
-    return _run_cli(settings, work)
-
-
-def admin_fee_schedule(settings: Settings, args: argparse.Namespace) -> int:
-    """Set a compound's fee from the command line (the same rules as /fees in the bot)."""
-    from datetime import date
-    from decimal import Decimal, InvalidOperation
-
-    from services import billing
-    from services.places import compound_by_name
-
-    _ = translator(settings.default_language)
-    try:
-        price = Decimal(args.price) if args.price is not None else None
-        subsidy = Decimal(args.subsidy)
-        late = Decimal(args.late_daily_rate) if args.late_daily_rate else None
-        cap = Decimal(args.late_cap)
-        starts = date.fromisoformat(args.starts) if args.starts else None
-    except (InvalidOperation, ValueError):
-        print(_(N_("Numbers like 1.20 and 0.3, and dates as YYYY-MM-DD, please.")), file=sys.stderr)
-        return 2
-
-    async def work(runtime: Runtime) -> int:
-        now = runtime.clock.now()
-        async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, args.compound)
-            if price is None:
-                for schedule in await billing.schedules(session, place.id):
-                    print(f"{schedule.name}: {schedule.price_per_m2}/m2/month, {schedule.period}, due day {schedule.due_day}, "
-                          f"subsidy {schedule.subsidy_share}, late {schedule.late_charge_daily_rate}, from {schedule.starts_on}")  # fmt: skip
-                return 0
-            first = starts or now.astimezone(settings.tz).date().replace(day=1)
-            schedule = await billing.create_schedule(
-                session, None, compound_id=place.id, price_per_m2=price, period=args.period, due_day=args.due_day,
-                starts_on=first, now=now, name=args.name, subsidy_share=subsidy, late_charge_daily_rate=late,
-                late_charge_cap=cap,
-            )  # fmt: skip
-            print(_(N_("{compound}: {price} per ㎡ per month from {start}.")).format(
-                compound=place.name, price=_.money(Decimal(schedule.price_per_m2)), start=schedule.starts_on))  # fmt: skip
-        return 0
-
-    return _run_cli(settings, work)
-
-
-def admin_import_payments(settings: Settings, path: Path, compound: str | None) -> int:
-    """Book a bank statement; rows that match no home or several are reported, never booked."""
-    from sqlmodel import select
-
-    from models import Compound
-    from services.payment_import import import_payments
-    from services.places import compound_by_name
-
-    _ = translator(settings.default_language)
-
-    async def work(runtime: Runtime) -> int:
-        now = runtime.clock.now()
-        async with unit_of_work(runtime.sessions) as session:
-            if compound:
-                ids = [(await compound_by_name(session, compound)).id]
-            else:
-                ids = list((await session.exec(select(Compound.id))).all())
-            report = await import_payments(
-                session, path, ids, today=now.astimezone(settings.tz).date(), now=now
-            )
-        print(_(N_("Booked {count} payments, {amount} in all; {already} were booked before.")).format(
-            count=len(report.booked), amount=_.money(report.total), already=len(report.already)))  # fmt: skip
-        for number, text in report.unmatched:
-            print(
-                _(N_("Row {row}: no home matches “{text}”; not booked.")).format(
-                    row=number, text=text
-                )
-            )
-        for number, text in report.ambiguous:
-            print(
-                _(N_("Row {row}: several homes match “{text}”; not booked.")).format(
-                    row=number, text=text
-                )
-            )
-        for number, error in report.invalid:
-            print(
-                _(N_("Row {row}: {problem} Not booked.")).format(
-                    row=number, problem=error.text(_)
-                )
-            )
-        return 0 if not (report.unmatched or report.ambiguous or report.invalid) else 3
 
     return _run_cli(settings, work)
 
@@ -695,25 +588,8 @@ def build_parser() -> argparse.ArgumentParser:
     vote_rules.add_argument("compound")
     vote_rules.add_argument("--notice-days", type=int)
     vote_rules.add_argument("--unreturned-with-majority", choices=("on", "off"))
-    fee = admin.add_parser("fee-schedule", help="show or set a compound's property fee")
-    fee.add_argument("compound")
-    fee.add_argument("--price", help="yuan per m2 per month, e.g. 1.20 (without it: show the fees)")
-    fee.add_argument("--period", choices=("monthly", "quarterly", "yearly"), default="monthly")
-    fee.add_argument("--due-day", type=int, default=15)
-    fee.add_argument("--subsidy", default="0", help="share the government pays, e.g. 0.3")
-    fee.add_argument("--late-daily-rate", help="only if the service contract has one, e.g. 0.0005")
-    fee.add_argument("--late-cap", default="0.3", help="at most this share of the unpaid amount")
-    fee.add_argument("--starts", help="first period, YYYY-MM-DD (default: this month)")
-    fee.add_argument("--name", default="物业服务费")
-    code = admin.add_parser(
-        "payment-code", help="set the WeChat Pay / Alipay code residents pay to (PNG or JPEG)"
-    )
-    code.add_argument("compound")
-    code.add_argument("--image", type=Path, required=True)
-    code.add_argument("--payee", required=True, help="the name residents see when they scan")
-    payments = admin.add_parser("import-payments", help="book a bank statement (.csv or .xlsx)")
-    payments.add_argument("file", type=Path)
-    payments.add_argument("--compound", help="only match homes of this compound")
+    for feature in CLI_FEATURES:
+        feature.add_commands(admin)
     return parser
 
 
@@ -740,6 +616,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "report":
         return report_command(settings, args.month, args.scope, args.out)
+    if getattr(args, "run", None) is not None:  # a feature's command (cli/)
+        return int(args.run(settings, args))
     if args.admin == "import-roster":
         return admin_import_roster(settings, args.file)
     if args.admin == "invites":
@@ -766,12 +644,6 @@ def main(argv: list[str] | None = None) -> int:
         return admin_vote_settings(
             settings, args.compound, args.notice_days, args.unreturned_with_majority
         )
-    if args.admin == "fee-schedule":
-        return admin_fee_schedule(settings, args)
-    if args.admin == "payment-code":
-        return admin_payment_code(settings, args.compound, args.image, args.payee)
-    if args.admin == "import-payments":
-        return admin_import_payments(settings, args.file, args.compound)
     if args.admin == "invite-role":
         return admin_invite_role(settings, args.role, args.scope, ttl, bot_username)
     return 2

@@ -50,7 +50,7 @@ def session_factory(
     )
 
 
-BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
+BeforeCommit = Callable[[AsyncSession], Awaitable[object]]
 _HOOKS = "before_commit"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,7 +15,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -44,7 +45,7 @@ def html(template: str | Markup, **params: object) -> Markup:
     return Markup(template).format(**params)
 
 
-def join(parts: list[Markup | str], separator: str = "\n") -> Markup:
+def join(parts: Iterable[Markup | str], separator: str = "\n") -> Markup:
     """Lines (or parts) joined as markup: plain strings among them are escaped."""
     return Markup(separator).join(parts)
 

@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 
 from core.i18n import N_
-from handlers.common import callback_data, drop_buttons, handler, send, show
+from handlers.common import callback_data, drop_buttons, handler, message_of, send, show
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
 from services import fee_claims, payments
@@ -63,7 +63,7 @@ async def fee_action(update: Update, context: BotContext) -> None:
         fen = int(owed * 100)
         texts = view.invoice(label, owed, _)
         await context.bot.send_invoice(
-            update.effective_chat.id,
+            message_of(update).chat_id,
             title=texts["title"],
             description=texts["description"],
             payload=payments.invoice_payload(data.household_id, fen),
@@ -80,9 +80,13 @@ async def claim_paid(update: Update, context: BotContext) -> None:
     """ "I have paid": one open claim per home; the staff are told and confirm."""
     data = view.ClaimPaid.parse(callback_data(update))
     result = await fee_claims.claim(
-        context.session, context.actor, household_id=data.household_id, method=data.method,
-        fen=data.fen, now=context.now(),
-    )  # fmt: skip
+        context.session,
+        context.actor,
+        household_id=data.household_id,
+        method=data.method,
+        fen=data.fen,
+        now=context.now(),
+    )
     if not result.new:
         await send(update, view.claim_waiting(result.claim, context._, context.runtime.settings.tz))
         return
@@ -94,13 +98,18 @@ async def claim_paid(update: Update, context: BotContext) -> None:
 async def pre_checkout(update: Update, context: BotContext) -> None:
     """Telegram asks before taking the money: is this amount still what the home owes?"""
     query = update.pre_checkout_query
+    assert query is not None
     _ = context._
     found = payments.parse_invoice(query.invoice_payload)
     if found is None or query.currency != "CNY" or found[1] != query.total_amount:
-        await query.answer(ok=False, error_message=_.plain("This invoice is not valid. Please open /bills again."))
+        await query.answer(
+            ok=False, error_message=_.plain("This invoice is not valid. Please open /bills again.")
+        )
         return
     if not await payments.invoice_still_due(context.session, context.actor, *found):
-        await query.answer(ok=False, error_message=_.plain("The amount due has changed. Please open /bills again."))
+        await query.answer(
+            ok=False, error_message=_.plain("The amount due has changed. Please open /bills again.")
+        )
         return
     await query.answer(ok=True)
 
@@ -108,17 +117,25 @@ async def pre_checkout(update: Update, context: BotContext) -> None:
 @handler
 async def paid_in_telegram(update: Update, context: BotContext) -> None:
     """Money received through Telegram: booked once per charge id, however often the update comes."""
-    payment = update.effective_message.successful_payment
+    payment = message_of(update).successful_payment
+    assert payment is not None
     booking = await payments.book_in_telegram(
-        context.session, context.actor, payload=payment.invoice_payload, fen=payment.total_amount,
-        charge_id=payment.telegram_payment_charge_id, today=today(context), now=context.now(),
-    )  # fmt: skip
+        context.session,
+        context.actor,
+        payload=payment.invoice_payload,
+        fen=payment.total_amount,
+        charge_id=payment.telegram_payment_charge_id,
+        today=today(context),
+        now=context.now(),
+    )
     if booking is not None and booking.new:
         await send(update, view.paid_in_telegram(booking, context._))
 
 
 def register(app: Application) -> None:
-    add_commands(MenuCommand("bills", N_("My property fee bills"), Permission.FEES_VIEW_BILLS, order=45))
+    add_commands(
+        MenuCommand("bills", N_("My property fee bills"), Permission.FEES_VIEW_BILLS, order=45)
+    )
     app.add_handler(CommandHandler("bills", show_bills))
     app.add_handler(CallbackQueryHandler(fee_action, pattern=view.FeeAction.pattern()))
     app.add_handler(CallbackQueryHandler(claim_paid, pattern=view.ClaimPaid.pattern()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import (
@@ -28,7 +28,7 @@ from views.callbacks import InvalidCallback
 
 log = logging.getLogger(__name__)
 
-HandlerFn = Callable[[Update, BotContext], Awaitable[Any]]
+HandlerFn = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 Markups = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 STALE_BUTTON = N_("This button is no longer valid. Please start again from the menu.")
@@ -166,6 +166,13 @@ def callback_data(update: Update) -> str:
 def message_text(update: Update) -> str:
     message = update.effective_message
     return (message.text or "") if message is not None else ""
+
+
+def message_of(update: Update) -> Message:
+    """The update's message (handlers registered for messages always have one)."""
+    message = update.effective_message
+    assert message is not None
+    return message
 
 
 # --- until every feature sends Screens -------------------------------------------------------

@@ -20,7 +20,16 @@ from telegram.ext import (
 from core.i18n import N_
 from core.screen import Screen
 from handlers.account import conversation_fallbacks
-from handlers.common import callback_data, handler, message_text, send, show, use_the_buttons
+from handlers.common import (
+    HandlerFn,
+    callback_data,
+    handler,
+    message_of,
+    message_text,
+    send,
+    show,
+    use_the_buttons,
+)
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
 from models import FeeSchedule
@@ -49,7 +58,9 @@ async def payment_start(update: Update, context: BotContext) -> str | None:
 @handler
 async def payment_home(update: Update, context: BotContext) -> str | None:
     """The home, typed as 1栋 1单元 101 or 1-1-101: how much?"""
-    draft = await fee_flows.payment_home(context.session, context.actor, message_text(update), now=context.now())
+    draft = await fee_flows.payment_home(
+        context.session, context.actor, message_text(update), now=context.now()
+    )
     await send(update, view.ask_amount(draft, context._))
     return draft.step
 
@@ -57,7 +68,9 @@ async def payment_home(update: Update, context: BotContext) -> str | None:
 @handler
 async def payment_amount(update: Update, context: BotContext) -> str | None:
     """The amount: how was it paid?"""
-    draft = await fee_flows.payment_amount(context.session, context.actor, message_text(update), now=context.now())
+    draft = await fee_flows.payment_amount(
+        context.session, context.actor, message_text(update), now=context.now()
+    )
     await send(update, view.ask_method(draft, context._))
     return draft.step
 
@@ -86,9 +99,13 @@ async def claim_decided(update: Update, context: BotContext) -> None:
     """Staff: the money of a claim arrived (booked once), or it is not there yet."""
     data = view.ClaimDecision.parse(callback_data(update))
     result = await fee_claims.decide(
-        context.session, context.actor, data.claim_id, received=data.received,
-        today=today(context), now=context.now(),
-    )  # fmt: skip
+        context.session,
+        context.actor,
+        data.claim_id,
+        received=data.received,
+        today=today(context),
+        now=context.now(),
+    )
     screen = view.decided(result, context._)
     await (send(update, screen) if result.already else show(update, screen))
 
@@ -99,7 +116,9 @@ async def arrears(update: Update, context: BotContext) -> None:
     """/arrears [YYYY-MM]: overdue bills by building, the list by home, the month's collection rate."""
     month = context.args[0] if context.args else today(context).strftime("%Y-%m")
     if not MONTH.fullmatch(month):
-        await send(update, Screen(context._("Send the month as YYYY-MM, for example /arrears 2026-10.")))
+        await send(
+            update, Screen(context._("Send the month as YYYY-MM, for example /arrears 2026-10."))
+        )
         return
     compounds = await fee_reports.report_compounds(context.session, context.actor)
     if len(compounds) > 1:
@@ -116,9 +135,16 @@ async def arrears_of(update: Update, context: BotContext) -> None:
     await _send_arrears(update, context, data.compound_id, data.month)
 
 
-async def _send_arrears(update: Update, context: BotContext, compound_id: int | None, month: str) -> None:
+async def _send_arrears(
+    update: Update, context: BotContext, compound_id: int | None, month: str
+) -> None:
     report = await fee_reports.arrears_report(
-        context.session, context.actor, compound_id or 0, month, today=today(context), now=context.now()
+        context.session,
+        context.actor,
+        compound_id or 0,
+        month,
+        today=today(context),
+        now=context.now(),
     )
     await send(update, *view.arrears(report, context._))
 
@@ -128,14 +154,16 @@ async def _send_arrears(update: Update, context: BotContext, compound_id: int | 
 async def fees_start(update: Update, context: BotContext) -> str | None:
     """/fees: the fees in force, then the first question."""
     draft, compounds = await fee_flows.start_fee(context.session, context.actor, now=context.now())
-    in_force = [(c, s) for c in compounds[:10] for s in await billing.schedules(context.session, c.id or 0)]
+    in_force = [
+        (c, s) for c in compounds[:10] for s in await billing.schedules(context.session, c.id or 0)
+    ]
     await send(update, view.fees_in_force(in_force, context._))
     await send(update, view.fee_question(draft, compounds, context._, today(context)))
     return draft.step
 
 
 @handler
-async def fee_price(update: Update, context: BotContext) -> str | None:
+async def fee_price(update: Update, context: BotContext) -> str | int | None:
     """The price, typed."""
     return await _fee_answer(update, context, FeeStep.PRICE, message_text(update))
 
@@ -154,15 +182,23 @@ async def _fee_answer(update: Update, context: BotContext, step: str, value: str
     if isinstance(result, FeeDraft):
         await show(update, view.fee_question(result, [], context._, today(context)))
         return result.step
-    await show(update, view.fee_saved(result if isinstance(result, FeeSchedule) else None, context._))
+    await show(
+        update, view.fee_saved(result if isinstance(result, FeeSchedule) else None, context._)
+    )
     return ConversationHandler.END
 
 
 # --- /paycode ---------------------------------------------------------------------------------
 @handler
 async def paycode_start(update: Update, context: BotContext) -> str | None:
-    draft, compounds = await fee_flows.start_paycode(context.session, context.actor, now=context.now())
-    screen = view.ask_paycode(context._) if draft.step == PaycodeStep.PHOTO else view.paycode_compound(compounds, context._)
+    draft, compounds = await fee_flows.start_paycode(
+        context.session, context.actor, now=context.now()
+    )
+    screen = (
+        view.ask_paycode(context._)
+        if draft.step == PaycodeStep.PHOTO
+        else view.paycode_compound(compounds, context._)
+    )
     await send(update, screen)
     return draft.step
 
@@ -170,20 +206,26 @@ async def paycode_start(update: Update, context: BotContext) -> str | None:
 @handler
 async def paycode_compound(update: Update, context: BotContext) -> str | None:
     value = answer_for(view.FeeAnswer, callback_data(update), PaycodeStep.COMPOUND).value
-    draft = await fee_flows.paycode_compound(context.session, context.actor, value, now=context.now())
+    draft = await fee_flows.paycode_compound(
+        context.session, context.actor, value, now=context.now()
+    )
     await show(update, view.ask_paycode(context._))
     return draft.step
 
 
 @handler
 async def paycode_photo(update: Update, context: BotContext) -> int:
-    message = update.effective_message
+    message = message_of(update)
     photo = message.photo[-1]
     image = bytes(await (await photo.get_file()).download_as_bytearray())
     compound, payee = await fee_flows.paycode_photo(
-        context.session, context.actor, caption=message.caption, image=image, file_id=photo.file_id,
+        context.session,
+        context.actor,
+        caption=message.caption,
+        image=image,
+        file_id=photo.file_id,
         now=context.now(),
-    )  # fmt: skip
+    )
     await send(update, view.paycode_saved(compound, payee, context._))
     return ConversationHandler.END
 
@@ -200,18 +242,29 @@ async def need_photo(update: Update, context: BotContext) -> None:
 
 def register(app: Application) -> None:
     add_commands(
-        MenuCommand("payment", N_("Record a fee payment"), Permission.FEES_RECORD_PAYMENT, order=46),
-        MenuCommand("claims", N_("Payments residents reported"), Permission.FEES_CONFIRM_CLAIM, order=46),
-        MenuCommand("arrears", N_("Arrears and fee collection rate"), Permission.FEES_REPORT, order=47),
+        MenuCommand(
+            "payment", N_("Record a fee payment"), Permission.FEES_RECORD_PAYMENT, order=46
+        ),
+        MenuCommand(
+            "claims", N_("Payments residents reported"), Permission.FEES_CONFIRM_CLAIM, order=46
+        ),
+        MenuCommand(
+            "arrears", N_("Arrears and fee collection rate"), Permission.FEES_REPORT, order=47
+        ),
         MenuCommand("fees", N_("Set the property fee"), Permission.FEES_CONFIGURE, order=48),
-        MenuCommand("paycode", N_("Set the payment QR code residents scan"), Permission.FEES_PAYMENT_CODE, order=49),
-    )  # fmt: skip
+        MenuCommand(
+            "paycode",
+            N_("Set the payment QR code residents scan"),
+            Permission.FEES_PAYMENT_CODE,
+            order=49,
+        ),
+    )
     text = filters.TEXT & ~filters.COMMAND
 
-    def typed(callback) -> list[BaseHandler]:  # type: ignore[no-untyped-def]
+    def typed(callback: HandlerFn) -> list[BaseHandler]:
         return [MessageHandler(text, callback), MessageHandler(~filters.COMMAND, need_text)]
 
-    def pressed(callback) -> list[BaseHandler]:  # type: ignore[no-untyped-def]
+    def pressed(callback: HandlerFn) -> list[BaseHandler]:
         return [
             CallbackQueryHandler(callback, pattern=view.FeeAnswer.pattern()),
             MessageHandler(~filters.COMMAND, use_the_buttons),
@@ -234,7 +287,10 @@ def register(app: Application) -> None:
     app.add_handler(
         ConversationHandler(
             entry_points=[CommandHandler("fees", fees_start)],
-            states={FeeStep.PRICE: typed(fee_price), **{s: pressed(fee_button) for s in button_steps}},
+            states={
+                FeeStep.PRICE: typed(fee_price),
+                **{s: pressed(fee_button) for s in button_steps},
+            },
             fallbacks=conversation_fallbacks(),
             name="fees",
             persistent=True,

@@ -38,6 +38,7 @@ PREPAY_MONTHS = 12
 CHUNK = 1000
 BILL_KEY = ["schedule_id", "household_id", "period_start"]
 
+
 def fen(value: Decimal) -> Decimal:
     """Round to the fen (0.01 CNY), half up, as Chinese billing does."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
@@ -94,11 +95,20 @@ def bill_amounts(
 
 
 async def create_schedule(
-    session: AsyncSession, actor: Actor | None, *, compound_id: int, price_per_m2: Decimal,
-    period: str, due_day: int, starts_on: date, now: datetime, name: str = "物业服务费",
-    subsidy_share: Decimal = Decimal(0), late_charge_daily_rate: Decimal | None = None,
+    session: AsyncSession,
+    actor: Actor | None,
+    *,
+    compound_id: int,
+    price_per_m2: Decimal,
+    period: str,
+    due_day: int,
+    starts_on: date,
+    now: datetime,
+    name: str = "物业服务费",
+    subsidy_share: Decimal = Decimal(0),
+    late_charge_daily_rate: Decimal | None = None,
     late_charge_cap: Decimal = Decimal("0.3"),
-) -> FeeSchedule:  # fmt: skip
+) -> FeeSchedule:
     """A compound's fee. A new schedule of the same name replaces the old one from its start."""
     await authorize(session, actor, Permission.FEES_CONFIGURE, compound_id)
     if not Decimal("0") < price_per_m2 <= Decimal("100") or price_per_m2 != price_per_m2.quantize(
@@ -129,26 +139,51 @@ async def create_schedule(
         raise DomainError(N_("The late charge cap must be between 0 and 1 of the unpaid amount."))
     if await session.get(Compound, compound_id) is None:
         raise NotFound(N_("That compound does not exist."))
-    for old in (await session.exec(select(FeeSchedule).where(FeeSchedule.compound_id == compound_id,
-                                                             FeeSchedule.name == name, FeeSchedule.active))).all():  # fmt: skip
+    for old in (
+        await session.exec(
+            select(FeeSchedule).where(
+                FeeSchedule.compound_id == compound_id, FeeSchedule.name == name, FeeSchedule.active
+            )
+        )
+    ).all():
         old.active = False
     schedule = FeeSchedule(
-        compound_id=compound_id, name=name, price_per_m2=price_per_m2, period=period, due_day=due_day,
-        subsidy_share=subsidy_share, late_charge_daily_rate=late_charge_daily_rate,
-        late_charge_cap=late_charge_cap, starts_on=starts_on, created_at=now,
-    )  # fmt: skip
+        compound_id=compound_id,
+        name=name,
+        price_per_m2=price_per_m2,
+        period=period,
+        due_day=due_day,
+        subsidy_share=subsidy_share,
+        late_charge_daily_rate=late_charge_daily_rate,
+        late_charge_cap=late_charge_cap,
+        starts_on=starts_on,
+        created_at=now,
+    )
     session.add(schedule)
     await session.flush()
-    audit.record(session, at=now, actor_id=actor.resident_id if actor else None, action="fee.schedule",
-                 subject_type="compound", subject_id=compound_id, price=str(price_per_m2), period=period)  # fmt: skip
+    audit.record(
+        session,
+        at=now,
+        actor_id=actor.resident_id if actor else None,
+        action="fee.schedule",
+        subject_type="compound",
+        subject_id=compound_id,
+        price=str(price_per_m2),
+        period=period,
+    )
     return schedule
 
 
 async def schedules(session: AsyncSession, compound_id: int) -> list[FeeSchedule]:
     return list(
-        (await session.exec(select(FeeSchedule).where(FeeSchedule.compound_id == compound_id, FeeSchedule.active)
-                            .order_by(FeeSchedule.id))).all()
-    )  # fmt: skip
+        (
+            await session.exec(
+                select(FeeSchedule)
+                .where(FeeSchedule.compound_id == compound_id, FeeSchedule.active)
+                .order_by(FeeSchedule.id)
+            )
+        ).all()
+    )
 
 
 # --- bills ----------------------------------------------------------------------------------------
@@ -166,10 +201,14 @@ async def generate_bills(
         months = MONTHS[BillingPeriod(schedule.period)]
         homes = (
             await session.exec(
-                select(Household.id, Household.registered_area, Household.surveyed_area, Household.contract_area)
-                .where(Household.compound_id == schedule.compound_id)
+                select(
+                    Household.id,
+                    Household.registered_area,
+                    Household.surveyed_area,
+                    Household.contract_area,
+                ).where(Household.compound_id == schedule.compound_id)
             )
-        ).all()  # fmt: skip
+        ).all()
         price, share = Decimal(schedule.price_per_m2), Decimal(schedule.subsidy_share)
         for start in period_starts(schedule, today):
             end = add_months(start, months) - timedelta(days=1)
@@ -180,12 +219,25 @@ async def generate_bills(
                 if not area:
                     continue
                 gross, subsidy, owed = bill_amounts(Decimal(area), price, months, share)
-                rows.append({
-                    "schedule_id": schedule.id, "household_id": home_id, "compound_id": schedule.compound_id,
-                    "period_start": start, "period_end": end, "months": months, "area": area,
-                    "price_per_m2": price, "gross": gross, "subsidy": subsidy, "amount": owed, "paid": ZERO,
-                    "paid_off": owed == 0, "due_date": due, "created_at": now,
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "schedule_id": schedule.id,
+                        "household_id": home_id,
+                        "compound_id": schedule.compound_id,
+                        "period_start": start,
+                        "period_end": end,
+                        "months": months,
+                        "area": area,
+                        "price_per_m2": price,
+                        "gross": gross,
+                        "subsidy": subsidy,
+                        "amount": owed,
+                        "paid": ZERO,
+                        "paid_off": owed == 0,
+                        "due_date": due,
+                        "created_at": now,
+                    }
+                )
                 if len(rows) >= CHUNK * 5:  # in slices, so memory stays flat for a whole city
                     created += await insert_many(session, Bill, rows, skip_conflicts_on=BILL_KEY)
                     rows = []
@@ -232,18 +284,25 @@ def late_charge(bill: Bill, schedule: FeeSchedule | None, today: date) -> Decima
 async def open_bills(session: AsyncSession, household_id: int, today: date) -> list[OpenBill]:
     rows = (
         await session.exec(
-            select(Bill, FeeSchedule).join(FeeSchedule, FeeSchedule.id == Bill.schedule_id)
+            select(Bill, FeeSchedule)
+            .join(FeeSchedule, FeeSchedule.id == Bill.schedule_id)
             .where(Bill.household_id == household_id, (Bill.paid_off == false()))
             .order_by(Bill.due_date, Bill.id)
         )
-    ).all()  # fmt: skip
+    ).all()
     return [
         OpenBill(b, Decimal(b.amount) - Decimal(b.paid), late_charge(b, s, today)) for b, s in rows
     ]
 
 
 async def credit(session: AsyncSession, household_id: int) -> Decimal:
-    amounts = (await session.exec(select(Payment.unallocated).where(Payment.household_id == household_id, Payment.unallocated > 0))).all()  # fmt: skip
+    amounts = (
+        await session.exec(
+            select(Payment.unallocated).where(
+                Payment.household_id == household_id, Payment.unallocated > 0
+            )
+        )
+    ).all()
     return sum((Decimal(a) for a in amounts), ZERO)
 
 
@@ -264,10 +323,15 @@ async def monthly_fee(session: AsyncSession, household: Household) -> Decimal:
 async def allocate(session: AsyncSession, household_id: int) -> list[int]:
     """Pay open bills, oldest due first, from the household's unallocated payments, oldest first.
     Returns the ids of bills paid off."""
-    payments = list((await session.exec(
-        select(Payment).where(Payment.household_id == household_id, Payment.unallocated > 0)
-        .order_by(Payment.paid_on, Payment.id)
-    )).all())  # fmt: skip
+    payments = list(
+        (
+            await session.exec(
+                select(Payment)
+                .where(Payment.household_id == household_id, Payment.unallocated > 0)
+                .order_by(Payment.paid_on, Payment.id)
+            )
+        ).all()
+    )
     if not payments:
         return []
     statement = (
@@ -298,16 +362,37 @@ async def allocate(session: AsyncSession, household_id: int) -> list[int]:
 
 
 async def outstanding(session: AsyncSession, household_id: int) -> Decimal:
-    rows = (await session.exec(select(Bill.amount, Bill.paid).where(Bill.household_id == household_id, (Bill.paid_off == false())))).all()  # fmt: skip
+    rows = (
+        await session.exec(
+            select(Bill.amount, Bill.paid).where(
+                Bill.household_id == household_id, (Bill.paid_off == false())
+            )
+        )
+    ).all()
     return sum((Decimal(a) - Decimal(p) for a, p in rows), ZERO)
 
 
 async def history(
     session: AsyncSession, household_id: int, limit: int = 6
 ) -> tuple[list[Bill], list[Payment]]:
-    bills = list((await session.exec(select(Bill).where(Bill.household_id == household_id, (Bill.paid_off == true()))
-                                     .order_by(col(Bill.due_date).desc()).limit(limit))).all())  # fmt: skip
-    payments = list((await session.exec(select(Payment).where(Payment.household_id == household_id)
-                                        .order_by(col(Payment.paid_on).desc(), col(Payment.id).desc()).limit(limit))).all())  # fmt: skip
+    bills = list(
+        (
+            await session.exec(
+                select(Bill)
+                .where(Bill.household_id == household_id, (Bill.paid_off == true()))
+                .order_by(col(Bill.due_date).desc())
+                .limit(limit)
+            )
+        ).all()
+    )
+    payments = list(
+        (
+            await session.exec(
+                select(Payment)
+                .where(Payment.household_id == household_id)
+                .order_by(col(Payment.paid_on).desc(), col(Payment.id).desc())
+                .limit(limit)
+            )
+        ).all()
+    )
     return bills, payments
-

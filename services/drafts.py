@@ -79,9 +79,7 @@ async def find(session: AsyncSession, actor: Actor, kind: type[D]) -> D | None:
         return None  # written by an older version of the flow: start again
 
 
-async def load(
-    session: AsyncSession, actor: Actor, kind: type[D], step: str | None = None
-) -> D:
+async def load(session: AsyncSession, actor: Actor, kind: type[D], step: str | None = None) -> D:
     """The draft, at `step` if given; otherwise the flow's `missing` message (stale)."""
     draft = await find(session, actor, kind)
     if draft is None or (step is not None and draft.step != step):
@@ -108,5 +106,3 @@ async def forget(session: AsyncSession, resident_id: int) -> None:
 def replace(draft: D, **changes: Any) -> D:
     """A copy with some answers changed, validated."""
     return type(draft).model_validate({**draft.model_dump(), **changes})
-
-

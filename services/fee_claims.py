@@ -64,9 +64,14 @@ def image_kind(content: bytes) -> str:
 
 
 async def set_account(
-    session: AsyncSession, actor: Actor | None, *, compound_id: int, payee: str, image: bytes,
+    session: AsyncSession,
+    actor: Actor | None,
+    *,
+    compound_id: int,
+    payee: str,
+    image: bytes,
     now: datetime,
-) -> PaymentAccount:  # fmt: skip
+) -> PaymentAccount:
     """Upload (or replace) the compound's payment code. Administrators only."""
     await authorize(session, actor, Permission.FEES_PAYMENT_CODE, compound_id)
     payee = " ".join(payee.split())
@@ -86,8 +91,16 @@ async def set_account(
         session.add(account)
     else:
         account.payee, account.qr_media_id, account.updated_at = payee, media_id, now
-    audit.record(session, at=now, actor_id=actor.resident_id if actor else None, action="payment_account.set",
-                 subject_type="compound", subject_id=compound_id, payee=payee, media_id=media_id)  # fmt: skip
+    audit.record(
+        session,
+        at=now,
+        actor_id=actor.resident_id if actor else None,
+        action="payment_account.set",
+        subject_type="compound",
+        subject_id=compound_id,
+        payee=payee,
+        media_id=media_id,
+    )
     await session.flush()
     return account
 
@@ -165,8 +178,14 @@ async def claim(
         raise DomainError(N_("Nothing to pay. Thank you!"))
     if int(offered.owed * 100) != fen:
         raise DomainError(N_("The amount due has changed. Please open /bills again."))
-    row = PaymentClaim(household_id=household_id, compound_id=offered.account.compound_id,
-                       claimed_by=actor.resident_id, amount=offered.owed, method=method, claimed_at=now)  # fmt: skip
+    row = PaymentClaim(
+        household_id=household_id,
+        compound_id=offered.account.compound_id,
+        claimed_by=actor.resident_id,
+        amount=offered.owed,
+        method=method,
+        claimed_at=now,
+    )
     try:
         async with session.begin_nested():  # a co-owner's tap at the same moment: one claim
             session.add(row)
@@ -177,16 +196,27 @@ async def claim(
         return Claimed(existing, new=False)
     await payments.cancel_reminders(session, household_id)
     audit.record(
-        session, at=now, actor_id=actor.resident_id, action="payment_claim.create",
-        subject_type="household", subject_id=household_id, claim_id=row.id,
-        amount=str(offered.owed), method=method,
+        session,
+        at=now,
+        actor_id=actor.resident_id,
+        action="payment_claim.create",
+        subject_type="household",
+        subject_id=household_id,
+        claim_id=row.id,
+        amount=str(offered.owed),
+        method=method,
     )
     # The staff check their account; a compound without staff has its administrators do it.
     office = await holders(session, Permission.FEES_CONFIRM_CLAIM, row.compound_id, {Role.STAFF})
     office = office or await holders(session, Permission.FEES_CONFIRM_CLAIM, row.compound_id)
     notify.tell(
-        session, f"fee-claim:{row.id}", FOR_STAFF, [Recipient.of(p) for p in office], now=now,
-        claim=row, label=offered.label,
+        session,
+        f"fee-claim:{row.id}",
+        FOR_STAFF,
+        [Recipient.of(p) for p in office],
+        now=now,
+        claim=row,
+        label=offered.label,
     )
     return Claimed(row, new=True)
 
@@ -220,30 +250,45 @@ async def decide(
     booking = None
     if received:  # booking it tells the household that the money arrived
         booking = await payments.record_payment(
-            session, actor, household_id=row.household_id, amount=Decimal(row.amount),
-            method=row.method, reference=f"claim-{row.id}", paid_on=today, now=now,
+            session,
+            actor,
+            household_id=row.household_id,
+            amount=Decimal(row.amount),
+            method=row.method,
+            reference=f"claim-{row.id}",
+            paid_on=today,
+            now=now,
         )
         row.payment_id = booking.payment.id
     else:
         household = await session.get(Household, row.household_id)
         assert household is not None
         readers = [
-            Recipient.of(p, household.id) for p in await payments.bill_recipients(session, household)
+            Recipient.of(p, household.id)
+            for p in await payments.bill_recipients(session, household)
         ]
         notify.tell(
-            session, f"fee-claim:{row.id}:not-found", NOT_FOUND, readers, now=now, claim=row,
+            session,
+            f"fee-claim:{row.id}:not-found",
+            NOT_FOUND,
+            readers,
+            now=now,
+            claim=row,
             label=label,
         )
     audit.record(
-        session, at=now, actor_id=actor.resident_id, action=f"payment_claim.{status.value}",
-        subject_type="household", subject_id=row.household_id, claim_id=row.id,
+        session,
+        at=now,
+        actor_id=actor.resident_id,
+        action=f"payment_claim.{status.value}",
+        subject_type="household",
+        subject_id=row.household_id,
+        claim_id=row.id,
     )
     return Decided(row, already=False, booking=booking, label=label)
 
 
-async def open_claims(
-    session: AsyncSession, actor: Actor
-) -> list[tuple[PaymentClaim, str]]:
+async def open_claims(session: AsyncSession, actor: Actor) -> list[tuple[PaymentClaim, str]]:
     """Claims waiting for the staff of this person's compounds, oldest first, with the homes'
     labels."""
     compounds = await compound_ids(session, actor, Permission.FEES_CONFIRM_CLAIM)

@@ -63,21 +63,27 @@ async def start_payment(session: AsyncSession, actor: Actor, *, now: datetime) -
     return draft
 
 
-async def payment_home(session: AsyncSession, actor: Actor, text: str, *, now: datetime) -> PaymentDraft:
+async def payment_home(
+    session: AsyncSession, actor: Actor, text: str, *, now: datetime
+) -> PaymentDraft:
     draft = await drafts.load(session, actor, PaymentDraft, PaymentStep.HOME)
     office = await _office(session, actor, Permission.FEES_RECORD_PAYMENT)
     home = await find_household(session, [c.id for c in office if c.id is not None], text)
     assert home.id is not None
     draft = drafts.replace(
-        draft, step=PaymentStep.AMOUNT, household_id=home.id,
+        draft,
+        step=PaymentStep.AMOUNT,
+        household_id=home.id,
         label=(await household_labels(session, [home.id]))[home.id],
         owed=await billing.outstanding(session, home.id),
-    )  # fmt: skip
+    )
     await drafts.save(session, actor, draft, now=now)
     return draft
 
 
-async def payment_amount(session: AsyncSession, actor: Actor, text: str, *, now: datetime) -> PaymentDraft:
+async def payment_amount(
+    session: AsyncSession, actor: Actor, text: str, *, now: datetime
+) -> PaymentDraft:
     draft = await drafts.load(session, actor, PaymentDraft, PaymentStep.AMOUNT)
     draft = drafts.replace(draft, step=PaymentStep.METHOD, amount=billing.parse_money(text))
     await drafts.save(session, actor, draft, now=now)
@@ -94,9 +100,15 @@ async def payment_method(
     assert draft.amount is not None
     await drafts.finish(session, actor, PaymentDraft)
     return await payments.record_payment(
-        session, actor, household_id=draft.household_id, amount=draft.amount, method=method,
-        reference=draft.reference, paid_on=today, now=now,
-    )  # fmt: skip
+        session,
+        actor,
+        household_id=draft.household_id,
+        amount=draft.amount,
+        method=method,
+        reference=draft.reference,
+        paid_on=today,
+        now=now,
+    )
 
 
 # --- an administrator sets the fee --------------------------------------------------------------
@@ -121,7 +133,9 @@ class FeeDraft(Draft, flow="fees"):
     starts_on: date | None = None
 
 
-async def start_fee(session: AsyncSession, actor: Actor, *, now: datetime) -> tuple[FeeDraft, list[Compound]]:
+async def start_fee(
+    session: AsyncSession, actor: Actor, *, now: datetime
+) -> tuple[FeeDraft, list[Compound]]:
     """The compounds the person sets fees for; with one, the first question is the price."""
     office = await _office(session, actor, Permission.FEES_CONFIGURE)
     draft = FeeDraft(step=FeeStep.COMPOUND)
@@ -155,11 +169,17 @@ async def fee_answer(
         elif step == FeeStep.DUE_DAY:
             changes = {"due_day": _one_of(int(value), DUE_DAYS), "step": FeeStep.SUBSIDY}
         elif step == FeeStep.SUBSIDY:
-            changes = {"subsidy_percent": _one_of(int(value), SUBSIDY_PERCENTS), "step": FeeStep.LATE_CHARGE}
+            changes = {
+                "subsidy_percent": _one_of(int(value), SUBSIDY_PERCENTS),
+                "step": FeeStep.LATE_CHARGE,
+            }
         elif step == FeeStep.LATE_CHARGE:
             changes = {"late_charge": _one_of(int(value), LATE_CHARGES), "step": FeeStep.START}
         elif step == FeeStep.START:
-            changes = {"starts_on": _one_of(date.fromisoformat(value), start_months(today)), "step": FeeStep.CONFIRM}
+            changes = {
+                "starts_on": _one_of(date.fromisoformat(value), start_months(today)),
+                "step": FeeStep.CONFIRM,
+            }
         else:
             return await _save_fee(session, actor, draft, value == "1", now=now)
     except ValueError:
@@ -183,7 +203,9 @@ def parse_price(text: str) -> Decimal:
             raise ValueError
     except (ArithmeticError, ValueError, InvalidOperation):
         raise DomainError(
-            N_("The price must be between 0 and 100 yuan per ㎡ per month, with at most 4 decimals.")
+            N_(
+                "The price must be between 0 and 100 yuan per ㎡ per month, with at most 4 decimals."
+            )
         ) from None
     return price
 
@@ -202,12 +224,17 @@ async def _save_fee(
         return None
     assert draft.compound_id and draft.price and draft.period and draft.due_day and draft.starts_on
     return await billing.create_schedule(
-        session, actor, compound_id=draft.compound_id, price_per_m2=draft.price,
-        period=draft.period, due_day=draft.due_day, starts_on=draft.starts_on,
+        session,
+        actor,
+        compound_id=draft.compound_id,
+        price_per_m2=draft.price,
+        period=draft.period,
+        due_day=draft.due_day,
+        starts_on=draft.starts_on,
         subsidy_share=Decimal(draft.subsidy_percent or 0) / 100,
         late_charge_daily_rate=Decimal(draft.late_charge) / 10000 if draft.late_charge else None,
         now=now,
-    )  # fmt: skip
+    )
 
 
 # --- an administrator uploads the payment code --------------------------------------------------
@@ -231,7 +258,9 @@ async def start_paycode(
     return draft, office
 
 
-async def paycode_compound(session: AsyncSession, actor: Actor, value: str, *, now: datetime) -> PaycodeDraft:
+async def paycode_compound(
+    session: AsyncSession, actor: Actor, value: str, *, now: datetime
+) -> PaycodeDraft:
     await drafts.load(session, actor, PaycodeDraft, PaycodeStep.COMPOUND)
     if not value.isdigit():
         raise DomainError(drafts.STALE)
@@ -242,9 +271,14 @@ async def paycode_compound(session: AsyncSession, actor: Actor, value: str, *, n
 
 
 async def paycode_photo(
-    session: AsyncSession, actor: Actor, *, caption: str | None, image: bytes, file_id: str,
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    caption: str | None,
+    image: bytes,
+    file_id: str,
     now: datetime,
-) -> tuple[Compound, str]:  # fmt: skip
+) -> tuple[Compound, str]:
     """The code as a photo with the payee's name as its caption: (compound, payee)."""
     draft = await drafts.load(session, actor, PaycodeDraft, PaycodeStep.PHOTO)
     if not (caption or "").strip():

@@ -74,8 +74,13 @@ async def queue_reminders(
         rows = (
             await session.exec(
                 select(
-                    Bill.id, Bill.household_id, Bill.period_start, Bill.period_end, Bill.amount,
-                    Bill.paid, Bill.due_date,
+                    Bill.id,
+                    Bill.household_id,
+                    Bill.period_start,
+                    Bill.period_end,
+                    Bill.amount,
+                    Bill.paid,
+                    Bill.due_date,
                 )
                 .where(col(Bill.paid_off) == false())
                 .where(col(Bill.due_date) <= latest)
@@ -109,8 +114,12 @@ async def _remind_households(
     people: dict[int, list[Recipient]] = defaultdict(list)
     for household_id, resident_id, chat_id, language, kind, tenants_allowed in await session.exec(
         select(
-            Membership.household_id, Resident.id, Resident.telegram_id, Resident.language,
-            Membership.kind, Household.tenants_see_bills,
+            Membership.household_id,
+            Resident.id,
+            Resident.telegram_id,
+            Resident.language,
+            Membership.kind,
+            Household.tenants_see_bills,
         )
         .join(Resident, col(Resident.id) == Membership.resident_id)
         .join(Household, col(Household.id) == Membership.household_id)
@@ -127,8 +136,11 @@ async def _remind_households(
         for row, offset in items:
             handled.append(
                 {
-                    "bill_id": row[0], "offset_days": offset, "household_id": household_id,
-                    "sent": send, "handled_at": now,
+                    "bill_id": row[0],
+                    "offset_days": offset,
+                    "household_id": household_id,
+                    "sent": send,
+                    "handled_at": now,
                 }
             )
             if row[0] not in seen:
@@ -138,7 +150,12 @@ async def _remind_households(
             # One purpose per day; the recipient key is per home, so a co-owner of two homes
             # hears of each.
             notify.tell(
-                session, f"fee-remind:{today.isoformat()}:{household_id}", REMINDER,
-                people[household_id], now=now, bills=bills, offset=items[0][1],
+                session,
+                f"fee-remind:{today.isoformat()}:{household_id}",
+                REMINDER,
+                people[household_id],
+                now=now,
+                bills=bills,
+                offset=items[0][1],
             )
     await insert_many(session, FeeReminder, handled, skip_conflicts_on=["bill_id", "offset_days"])

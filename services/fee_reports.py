@@ -74,8 +74,14 @@ async def arrears_report(
     found = await arrears(session, compound_id, today, names=names)
     if names and found:
         audit.record(
-            session, at=now, actor_id=actor.resident_id, action="people.read",
-            subject_type="compound", subject_id=compound_id, what="arrears", homes=len(found),
+            session,
+            at=now,
+            actor_id=actor.resident_id,
+            action="people.read",
+            subject_type="compound",
+            subject_id=compound_id,
+            what="arrears",
+            homes=len(found),
         )
     start = date(int(month[:4]), int(month[5:]), 1)
     end = add_months(start, 1) - timedelta(days=1)
@@ -90,8 +96,14 @@ async def arrears(
     rows = (
         await session.exec(
             select(
-                Bill.household_id, Bill.amount, Bill.paid, Bill.due_date, Building.name,
-                Household.unit, Household.room, Household.owner_name,
+                Bill.household_id,
+                Bill.amount,
+                Bill.paid,
+                Bill.due_date,
+                Building.name,
+                Household.unit,
+                Household.room,
+                Household.owner_name,
             )
             .join(Household, col(Household.id) == Bill.household_id)
             .join(Building, col(Building.id) == Household.building_id)

@@ -75,7 +75,9 @@ async def record_payment(
     label = (await household_labels(session, [household_id]))[household_id]
     existing = (
         await session.exec(
-            select(Payment).where(col(Payment.method) == method, col(Payment.reference) == reference)
+            select(Payment).where(
+                col(Payment.method) == method, col(Payment.reference) == reference
+            )
         )
     ).first()
     if existing is not None:
@@ -115,8 +117,14 @@ async def record_payment(
     paid_off = await billing.allocate(session, household_id)
     await cancel_reminders(session, household_id)
     audit.record(
-        session, at=now, actor_id=recorder, action="fee.payment", subject_type="household",
-        subject_id=household_id, amount=str(amount), method=method,
+        session,
+        at=now,
+        actor_id=recorder,
+        action="fee.payment",
+        subject_type="household",
+        subject_id=household_id,
+        amount=str(amount),
+        method=method,
     )
     booking = Booking(
         payment,
@@ -194,13 +202,21 @@ async def set_tenants_see_bills(
     if household is None:
         raise NotFound(N_("That home does not exist."))
     await authorize(
-        session, actor, Permission.FEES_SHARE_WITH_TENANTS, household.compound_id,
+        session,
+        actor,
+        Permission.FEES_SHARE_WITH_TENANTS,
+        household.compound_id,
         household=household,
     )
     household.tenants_see_bills = allowed_
     audit.record(
-        session, at=now, actor_id=actor.resident_id, action="fee.tenants_see_bills",
-        subject_type="household", subject_id=household_id, allowed=allowed_,
+        session,
+        at=now,
+        actor_id=actor.resident_id,
+        action="fee.tenants_see_bills",
+        subject_type="household",
+        subject_id=household_id,
+        allowed=allowed_,
     )
     return household
 
@@ -237,7 +253,9 @@ async def statements(session: AsyncSession, actor: Actor, *, today: date) -> lis
         )
     visible = await bill_households(session, actor)
     if not visible:
-        raise NotAllowed(N_("Only the owners see this home's bills; they can let tenants see them with /bills."))
+        raise NotAllowed(
+            N_("Only the owners see this home's bills; they can let tenants see them with /bills.")
+        )
     labels = await household_labels(session, visible)
     owned = {t.household_id for t in actor.households if t.is_owner}
     found = []
@@ -262,14 +280,18 @@ async def statements(session: AsyncSession, actor: Actor, *, today: date) -> lis
 
 
 # --- Telegram Payments --------------------------------------------------------------------------
-async def invoice_due(session: AsyncSession, actor: Actor, household_id: int) -> tuple[str, Decimal]:
+async def invoice_due(
+    session: AsyncSession, actor: Actor, household_id: int
+) -> tuple[str, Decimal]:
     """The home's label and what it owes, for an invoice in Telegram (bill readers only)."""
     await require_bill_reader(session, actor, household_id)
     label = (await household_labels(session, [household_id]))[household_id]
     return label, await billing.outstanding(session, household_id)
 
 
-async def invoice_still_due(session: AsyncSession, actor: Actor, household_id: int, fen: int) -> bool:
+async def invoice_still_due(
+    session: AsyncSession, actor: Actor, household_id: int, fen: int
+) -> bool:
     """At pre-checkout: the payer still sees the home's bills and the amount is still owed."""
     if household_id not in await bill_households(session, actor):
         return False
@@ -288,14 +310,26 @@ def parse_invoice(payload: str | None) -> tuple[int, int] | None:
 
 
 async def book_in_telegram(
-    session: AsyncSession, actor: Actor, *, payload: str | None, fen: int, charge_id: str,
-    today: date, now: datetime,
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    payload: str | None,
+    fen: int,
+    charge_id: str,
+    today: date,
+    now: datetime,
 ) -> Booking | None:
     """Money received through Telegram: booked once per charge id, however often it is reported."""
     found = parse_invoice(payload)
     if found is None:
         return None
     return await record_payment(
-        session, actor, household_id=found[0], amount=Decimal(fen) / 100,
-        method=PaymentMethod.TELEGRAM, reference=charge_id, paid_on=today, now=now,
+        session,
+        actor,
+        household_id=found[0],
+        amount=Decimal(fen) / 100,
+        method=PaymentMethod.TELEGRAM,
+        reference=charge_id,
+        paid_on=today,
+        now=now,
     )

@@ -19,22 +19,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_, Msg
 from models import (
-    Building,
-    Community,
     Compound,
-    District,
-    Grid,
     Household,
     MembershipKind,
     Resident,
     Role,
     RoleGrant,
     ScopeKind,
-    SubDistrict,
 )
 from services.actors import Actor
+from services.coverage import Place, ancestors, covered, grant_covers
 from services.errors import NotAllowed
-from services.places import Scope, compound_chain, compound_ids_in_scope
+from services.places import Scope, compound_ids_in_scope
 
 R, M = Role, MembershipKind
 OWNERS = frozenset({M.OWNER, M.CO_OWNER})
@@ -95,11 +91,14 @@ POLICY: dict[Permission, Rule] = {
     P.JOIN: Rule("start, join with an invite, help, language", NOT_REGISTERED, everyone=True),
     P.OWN_DATA: Rule(
         "see, export, correct and delete one's own data; read one's notices",
-        NOT_REGISTERED, roles=ROLES, members=MEMBERS,
+        NOT_REGISTERED,
+        roles=ROLES,
+        members=MEMBERS,
     ),
     P.TICKET_REPORT: Rule(
         "report an issue for one's home, follow one's tickets",
-        N_("Only residents of a household can report an issue."), members=MEMBERS,
+        N_("Only residents of a household can report an issue."),
+        members=MEMBERS,
     ),
     P.TICKET_FILE_FOR: Rule(
         "report an issue on behalf of a household (代办)",
@@ -109,15 +108,19 @@ POLICY: dict[Permission, Rule] = {
     P.TICKET_VIEW: Rule(
         "open a ticket: its card, photos and history (internal notes: staff only)",
         N_("That ticket does not exist."),
-        roles=frozenset({R.STAFF, R.ADMIN, R.LIAISON, R.SUPERVISOR}), parties=True,
+        roles=frozenset({R.STAFF, R.ADMIN, R.LIAISON, R.SUPERVISOR}),
+        parties=True,
     ),
     P.TICKET_WORK: Rule(
         "the staff queue; acknowledge, start, assign, note, finish or reject a ticket",
-        STAFF_ONLY, roles=frozenset({R.STAFF, R.ADMIN}),
+        STAFF_ONLY,
+        roles=frozenset({R.STAFF, R.ADMIN}),
     ),
     P.TICKET_CONFIRM: Rule(
         "confirm or reopen a fix, cancel a report, rate it (the reporter, or the liaison who filed it)",
-        N_("Only the resident who reported this can do that."), own=True, members=MEMBERS,
+        N_("Only the resident who reported this can do that."),
+        own=True,
+        members=MEMBERS,
         roles=frozenset({R.LIAISON}),
     ),
     P.NOTICE_SEND: Rule(
@@ -127,7 +130,8 @@ POLICY: dict[Permission, Rule] = {
     ),
     P.NOTICE_EDIT_OWN: Rule(
         "change, cancel or re-send a reminder of one's own notice",
-        N_("Only the person who sent this notice can change it."), own=True,
+        N_("Only the person who sent this notice can change it."),
+        own=True,
         roles=frozenset({R.LIAISON, R.STAFF, R.ADMIN}),
     ),
     P.NOTICE_REPORT: Rule(
@@ -137,11 +141,14 @@ POLICY: dict[Permission, Rule] = {
     ),
     P.NOTICE_ACKNOWLEDGE: Rule(
         "confirm having read a notice (those it was sent to)",
-        N_("This notice was not sent to you."), parties=True,
+        N_("This notice was not sent to you."),
+        parties=True,
     ),
     P.VOTE_VIEW: Rule(
         "read the compound's owners' votes, their results and the counted receipt hashes",
-        N_("That vote does not exist."), roles=ROLES, members=MEMBERS,
+        N_("That vote does not exist."),
+        roles=ROLES,
+        members=MEMBERS,
     ),
     P.VOTE_CAST: Rule(
         "vote (owners of a home in the vote's scope; tenants never)",
@@ -167,13 +174,15 @@ POLICY: dict[Permission, Rule] = {
         roles=frozenset({R.COMMITTEE, R.ADMIN, R.OFFICER}),
     ),
     P.FEES_VIEW_BILLS: Rule(
-        "see a home's bills and pay or say \"I have paid\" (tenants and family: if the owners allow)",
+        'see a home\'s bills and pay or say "I have paid" (tenants and family: if the owners allow)',
         N_("Only the owners see this home's bills; they can let tenants see them with /bills."),
-        members=OWNERS, shared=frozenset({M.TENANT, M.FAMILY}),
+        members=OWNERS,
+        shared=frozenset({M.TENANT, M.FAMILY}),
     ),
     P.FEES_SHARE_WITH_TENANTS: Rule(
         "let the tenants of one's home see its bills",
-        N_("Only the owners of this home can decide that."), members=OWNERS,
+        N_("Only the owners of this home can decide that."),
+        members=OWNERS,
     ),
     P.FEES_RECORD_PAYMENT: Rule(
         "book a payment received at the office",
@@ -181,7 +190,7 @@ POLICY: dict[Permission, Rule] = {
         roles=frozenset({R.STAFF, R.ADMIN}),
     ),
     P.FEES_CONFIRM_CLAIM: Rule(
-        "confirm or answer a resident's \"I have paid\"",
+        'confirm or answer a resident\'s "I have paid"',
         N_("Only property staff of this compound can confirm payments."),
         roles=frozenset({R.STAFF, R.ADMIN}),
     ),
@@ -192,7 +201,8 @@ POLICY: dict[Permission, Rule] = {
     ),
     P.FEES_CONFIGURE: Rule(
         "set the compound's fee (price, period, due day, subsidy, late charge)",
-        N_("Only administrators of this compound can set fees."), roles=frozenset({R.ADMIN}),
+        N_("Only administrators of this compound can set fees."),
+        roles=frozenset({R.ADMIN}),
     ),
     P.FEES_PAYMENT_CODE: Rule(
         "upload the WeChat Pay / Alipay code and payee residents pay to",
@@ -201,21 +211,24 @@ POLICY: dict[Permission, Rule] = {
     ),
     P.PEOPLE_CONTACT: Rule(
         "see residents' names and phones (roster and bot) in lists and files",
-        N_("Only liaisons, property staff and administrators of this compound see names and phones."),
+        N_(
+            "Only liaisons, property staff and administrators of this compound see names and phones."
+        ),
         roles=frozenset({R.LIAISON, R.STAFF, R.ADMIN}),
     ),
     P.SURVEY_ANSWER: Rule(
         "answer the monthly satisfaction survey for one's home",
-        N_("The survey is for residents registered to a home."), members=MEMBERS,
+        N_("The survey is for residents registered to a home."),
+        members=MEMBERS,
     ),
     P.KPI_VIEW: Rule(
         "the monthly KPI report of the area of one's role",
-        N_("Reports are for officers, quality supervisors, liaisons, committee members and administrators."),
+        N_(
+            "Reports are for officers, quality supervisors, liaisons, committee members and administrators."
+        ),
         roles=frozenset({R.OFFICER, R.SUPERVISOR, R.LIAISON, R.COMMITTEE, R.ADMIN}),
     ),
 }
-
-Place = int | Scope  # a compound id, or a place at any level (the KPI report)
 
 
 def rule(permission: Permission) -> Rule:
@@ -274,7 +287,7 @@ async def allowed(
             if tie.kind in granted.shared and household is not None and household.tenants_see_bills:
                 return True
     grants = [g for g in actor.roles if g.role in granted.roles]
-    return bool(grants) and await _covered(session, grants, place)
+    return bool(grants) and await covered(session, grants, place)
 
 
 async def authorize(
@@ -302,12 +315,18 @@ async def compounds(session: AsyncSession, actor: Actor, permission: Permission)
     ids = {t.compound_id for t in actor.households if t.kind in granted.members | granted.shared}
     for grant in actor.roles:
         if grant.role in granted.roles:
-            ids.update((await session.exec(compound_ids_in_scope(grant.scope_kind, grant.scope_id))).all())
+            ids.update(
+                (await session.exec(compound_ids_in_scope(grant.scope_kind, grant.scope_id))).all()
+            )
     if not ids:
         return []
     return list(
-        (await session.exec(select(Compound).where(col(Compound.id).in_(ids)).order_by(Compound.name))).all()
-    )  # fmt: skip
+        (
+            await session.exec(
+                select(Compound).where(col(Compound.id).in_(ids)).order_by(Compound.name)
+            )
+        ).all()
+    )
 
 
 async def compound_ids(session: AsyncSession, actor: Actor, permission: Permission) -> set[int]:
@@ -325,7 +344,7 @@ async def holders(
     something can also open it."""
     granted = POLICY[permission]
     roles = granted.roles if only is None else granted.roles & set(only)
-    chain = await _ancestors(session, ScopeKind.COMPOUND, compound_id)
+    chain = await ancestors(session, ScopeKind.COMPOUND, compound_id)
     rows = await session.exec(
         select(RoleGrant.scope_kind, RoleGrant.scope_id, Resident)
         .join(Resident, col(Resident.id) == RoleGrant.resident_id)
@@ -335,86 +354,9 @@ async def holders(
     )
     found: dict[int, Resident] = {}
     for kind, scope_id, resident in rows:
-        if (kind, scope_id) in chain or await _grant_covers(session, kind, scope_id, compound_id):
+        if (kind, scope_id) in chain or await grant_covers(session, kind, scope_id, compound_id):
             found[resident.id] = resident
     return [found[k] for k in sorted(found)]
-
-
-# --- places covered by a grant ---------------------------------------------------------------
-async def _covered(session: AsyncSession, grants: list, place: Place) -> bool:  # type: ignore[type-arg]
-    if isinstance(place, Scope):
-        chain = await _ancestors(session, place.kind, place.id)
-        return any((g.scope_kind, g.scope_id) in chain for g in grants)
-    chain = await _ancestors(session, ScopeKind.COMPOUND, place)
-    for grant in grants:
-        if (grant.scope_kind, grant.scope_id) in chain:
-            return True
-        if await _grant_covers(session, grant.scope_kind, grant.scope_id, place):
-            return True
-    return False
-
-
-async def _grant_covers(session: AsyncSession, kind: str, scope_id: int, compound_id: int) -> bool:
-    """A grant over a grid or a building covers the compounds of its homes."""
-    if kind not in (ScopeKind.GRID, ScopeKind.BUILDING):
-        return False
-    cache: dict[tuple[str, int], set[int]] = session.info.setdefault("policy_below", {})
-    if (kind, scope_id) not in cache:
-        cache[(kind, scope_id)] = set((await session.exec(compound_ids_in_scope(kind, scope_id))).all())
-    return compound_id in cache[(kind, scope_id)]
-
-
-async def _ancestors(session: AsyncSession, kind: str, scope_id: int) -> set[tuple[str, int]]:
-    """The place and every place above it, as (kind, id) pairs; cached for the session."""
-    cache: dict[tuple[str, int], set[tuple[str, int]]] = session.info.setdefault("policy_up", {})
-    key = (str(kind), scope_id)
-    if key not in cache:
-        cache[key] = await _load_ancestors(session, ScopeKind(kind), scope_id)
-    return cache[key]
-
-
-async def _load_ancestors(session: AsyncSession, kind: ScopeKind, scope_id: int) -> set[tuple[str, int]]:
-    found: set[tuple[str, int]] = {(kind.value, scope_id)}
-    community: int | None = None
-    if kind in (ScopeKind.COMPOUND, ScopeKind.BUILDING):
-        compound_id = scope_id
-        if kind == ScopeKind.BUILDING:
-            building = await session.get(Building, scope_id)
-            compound_id = building.compound_id if building else 0
-        chain = await compound_chain(session, compound_id)
-        if chain is None:
-            return found
-        found |= {
-            (ScopeKind.COMPOUND.value, chain.compound_id), (ScopeKind.COMMUNITY.value, chain.community_id),
-            (ScopeKind.SUB_DISTRICT.value, chain.sub_district_id), (ScopeKind.DISTRICT.value, chain.district_id),
-            (ScopeKind.CITY.value, chain.city_id),
-        }  # fmt: skip
-        return found
-    if kind == ScopeKind.GRID:
-        grid = await session.get(Grid, scope_id)
-        community = grid.community_id if grid else None
-    elif kind == ScopeKind.COMMUNITY:
-        community = scope_id
-    sub_district = None
-    if community is not None:
-        found.add((ScopeKind.COMMUNITY.value, community))
-        row = await session.get(Community, community)
-        sub_district = row.sub_district_id if row else None
-    elif kind == ScopeKind.SUB_DISTRICT:
-        sub_district = scope_id
-    district = None
-    if sub_district is not None:
-        found.add((ScopeKind.SUB_DISTRICT.value, sub_district))
-        row_s = await session.get(SubDistrict, sub_district)
-        district = row_s.district_id if row_s else None
-    elif kind == ScopeKind.DISTRICT:
-        district = scope_id
-    if district is not None:
-        found.add((ScopeKind.DISTRICT.value, district))
-        row_d = await session.get(District, district)
-        if row_d is not None:
-            found.add((ScopeKind.CITY.value, row_d.city_id))
-    return found
 
 
 def markdown_table() -> str:
@@ -426,7 +368,9 @@ def markdown_table() -> str:
     for permission, granted in POLICY.items():
         roles = ", ".join(r.value for r in Role if r in granted.roles) or "—"
         people = [k.value for k in MembershipKind if k in granted.members]
-        people += [f"{k.value} (if the owners allow)" for k in MembershipKind if k in granted.shared]
+        people += [
+            f"{k.value} (if the owners allow)" for k in MembershipKind if k in granted.shared
+        ]
         who = ", ".join(people) or "—"
         extra = []
         if granted.everyone:

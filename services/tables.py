@@ -80,7 +80,8 @@ def _typed(value: object, kind: Kind) -> object:
 def xlsx(sheets: dict[str, Table]) -> bytes:
     """One sheet per table: bold header row, frozen, readable widths."""
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    for sheet in list(workbook.worksheets):
+        workbook.remove(sheet)
     for title, table in sheets.items():
         sheet = workbook.create_sheet(text(title)[:31] or "Sheet")
         sheet.append([text(h) for h in table.headers])

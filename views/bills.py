@@ -79,7 +79,9 @@ def statement(found: Statement, _: Translator, today: date, *, telegram: bool) -
     if owed > 0:
         lines.append(_("To pay: {amount}").format(amount=_.money(owed)))
     elif found.credit > 0:
-        lines.append(_("Nothing to pay. Paid in advance: {amount}").format(amount=_.money(found.credit)))
+        lines.append(
+            _("Nothing to pay. Paid in advance: {amount}").format(amount=_.money(found.credit))
+        )
     else:
         lines.append(_("Nothing to pay. Thank you!"))
     if found.open:
@@ -92,25 +94,48 @@ def statement(found: Statement, _: Translator, today: date, *, telegram: bool) -
         lines += [Markup(""), bold(_("Recent payments"))]
         for payment in found.payments:
             lines.append(
-                join([_.date(payment.paid_on), _.money(Decimal(payment.amount)),
-                      method_text(payment.method, _)], " · ")
-            )  # fmt: skip
+                join(
+                    [
+                        _.date(payment.paid_on),
+                        _.money(Decimal(payment.amount)),
+                        method_text(payment.method, _),
+                    ],
+                    " · ",
+                )
+            )
     if found.paid_bills:
         lines += [Markup(""), bold(_("Paid bills"))]
         for bill in found.paid_bills:
             lines.append(
-                join([period_text(bill.period_start, bill.period_end, _), _.money(Decimal(bill.amount))], " · ")
+                join(
+                    [
+                        period_text(bill.period_start, bill.period_end, _),
+                        _.money(Decimal(bill.amount)),
+                    ],
+                    " · ",
+                )
                 + " ✅"
-            )  # fmt: skip
+            )
     rows = []
     home = found.household_id
     if owed > 0 and telegram:
-        rows.append([button(_("Pay {amount} in Telegram").format(amount=_.money(owed)), FeeAction("pay", home))])
+        rows.append(
+            [
+                button(
+                    _("Pay {amount} in Telegram").format(amount=_.money(owed)),
+                    FeeAction("pay", home),
+                )
+            ]
+        )
     if owed > 0 and found.pay_by_code:
-        rows.append([button(_("Pay by WeChat Pay, Alipay or bank transfer"), FeeAction("code", home))])
+        rows.append(
+            [button(_("Pay by WeChat Pay, Alipay or bank transfer"), FeeAction("code", home))]
+        )
     if found.owner:
         if found.tenants_see_bills:
-            rows.append([button(_("Stop showing bills to tenants"), FeeAction("tenants_off", home))])
+            rows.append(
+                [button(_("Stop showing bills to tenants"), FeeAction("tenants_off", home))]
+            )
         else:
             rows.append([button(_("Let tenants see these bills"), FeeAction("tenants_on", home))])
     return Screen(join(lines), keyboard(*rows))
@@ -172,14 +197,18 @@ def pay_by_code(offered: Offer, _: Translator) -> Screen:
     photo: str | File = picture.telegram_file_id or File(picture.content, picture.filename)
     text = join(
         [
-            bold(_("Pay {amount} to {payee}").format(amount=_.money(offered.owed), payee=offered.account.payee)),
-            _("Scan the code with WeChat or Alipay (or transfer to the account it shows)."),
-            _("Write this in the payment note, so the office knows the money is yours: {reference}").format(
-                reference=Markup("<code>{}</code>").format(offered.label)
+            bold(
+                _("Pay {amount} to {payee}").format(
+                    amount=_.money(offered.owed), payee=offered.account.payee
+                )
             ),
+            _("Scan the code with WeChat or Alipay (or transfer to the account it shows)."),
+            _(
+                "Write this in the payment note, so the office knows the money is yours: {reference}"
+            ).format(reference=Markup("<code>{}</code>").format(offered.label)),
             _("Then tap how you paid. The property office checks its account and confirms."),
         ]
-    )  # fmt: skip
+    )
     rows = [
         [button(_(CLAIM_BUTTON[m]), ClaimPaid(offered.household_id, m.value, fen))]
         for m in CLAIM_METHODS
@@ -189,11 +218,14 @@ def pay_by_code(offered: Offer, _: Translator) -> Screen:
 
 def claim_waiting(claim: PaymentClaim, _: Translator, tz: ZoneInfo) -> Screen:
     return Screen(
-        _("Your payment of {amount} ({method}, {day}) is waiting for the property office to confirm it.").format(
-            amount=_.money(Decimal(claim.amount)), method=method_text(claim.method, _),
+        _(
+            "Your payment of {amount} ({method}, {day}) is waiting for the property office to confirm it."
+        ).format(
+            amount=_.money(Decimal(claim.amount)),
+            method=method_text(claim.method, _),
             day=_.date(claim.claimed_at, tz),
         )
-    )  # fmt: skip
+    )
 
 
 def claim_sent(claim: PaymentClaim, _: Translator) -> Screen:
@@ -213,10 +245,12 @@ def claim_not_found(_: Translator, *, tz: ZoneInfo, claim: PaymentClaim, label: 
             "If you have paid, please keep the payment record; the office may ask to see it. "
             "You can also ask at the office."
         ).format(
-            amount=_.money(Decimal(claim.amount)), home=label, method=method_text(claim.method, _),
+            amount=_.money(Decimal(claim.amount)),
+            home=label,
+            method=method_text(claim.method, _),
             day=_.date(claim.claimed_at, tz),
         )
-    )  # fmt: skip
+    )
 
 
 @renders(PAYMENT_RECEIVED)
@@ -224,11 +258,16 @@ def payment_received(_: Translator, *, tz: ZoneInfo, booking: Booking) -> Screen
     """The owners (and tenants who see bills) hear that the money arrived."""
     payment = booking.payment
     return Screen(
-        _("We have received {amount} for {home} on {day} ({method}). Thank you! Still to pay: {owed}.").format(
-            amount=_.money(Decimal(payment.amount)), home=booking.label, day=_.date(payment.paid_on),
-            method=method_text(payment.method, _), owed=_.money(booking.outstanding),
+        _(
+            "We have received {amount} for {home} on {day} ({method}). Thank you! Still to pay: {owed}."
+        ).format(
+            amount=_.money(Decimal(payment.amount)),
+            home=booking.label,
+            day=_.date(payment.paid_on),
+            method=method_text(payment.method, _),
+            owed=_.money(booking.outstanding),
         )
-    )  # fmt: skip
+    )
 
 
 @renders(REMINDER)

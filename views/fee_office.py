@@ -84,11 +84,16 @@ def ask_method(draft: PaymentDraft, _: Translator) -> Screen:
 def booked(booking: Booking, _: Translator) -> Screen:
     payment = booking.payment
     return Screen(
-        _("Booked {amount} ({method}) for {home}. Still to pay: {owed}; paid in advance: {credit}.").format(
-            amount=_.money(Decimal(payment.amount)), method=method_text(payment.method, _),
-            home=booking.label, owed=_.money(booking.outstanding), credit=_.money(booking.credit),
+        _(
+            "Booked {amount} ({method}) for {home}. Still to pay: {owed}; paid in advance: {credit}."
+        ).format(
+            amount=_.money(Decimal(payment.amount)),
+            method=method_text(payment.method, _),
+            home=booking.label,
+            owed=_.money(booking.outstanding),
+            credit=_.money(booking.credit),
         )
-    )  # fmt: skip
+    )
 
 
 # --- residents' "I have paid" ----------------------------------------------------------------
@@ -107,22 +112,31 @@ def claim_for_staff(_: Translator, *, tz: ZoneInfo, claim: PaymentClaim, label: 
     """The home's label is also the payment note residents were asked to write."""
     text = join(
         [
-            bold(_("{home} says it has paid {amount}").format(home=label, amount=_.money(Decimal(claim.amount)))),
+            bold(
+                _("{home} says it has paid {amount}").format(
+                    home=label, amount=_.money(Decimal(claim.amount))
+                )
+            ),
             _("How: {method}, {time}; payment note: {reference}").format(
-                method=method_text(claim.method, _), time=_.datetime(claim.claimed_at, tz, fmt="short"),
+                method=method_text(claim.method, _),
+                time=_.datetime(claim.claimed_at, tz, fmt="short"),
                 reference=label,
             ),
             _("Please check the account, then tap whether the money has arrived."),
         ]
-    )  # fmt: skip
+    )
     return Screen(text, _decision_buttons(claim, _))
 
 
-def open_claims(claims: list[tuple[PaymentClaim, str]], _: Translator, tz: ZoneInfo) -> list[Screen]:
+def open_claims(
+    claims: list[tuple[PaymentClaim, str]], _: Translator, tz: ZoneInfo
+) -> list[Screen]:
     """/claims: the oldest waiting claims with their buttons, and how many more wait."""
     if not claims:
         return [Screen(_("No reported payments are waiting for confirmation."))]
-    screens = [claim_for_staff(_, tz=tz, claim=c, label=label) for c, label in claims[:CLAIMS_SHOWN]]
+    screens = [
+        claim_for_staff(_, tz=tz, claim=c, label=label) for c, label in claims[:CLAIMS_SHOWN]
+    ]
     if len(claims) > CLAIMS_SHOWN:
         more = len(claims) - CLAIMS_SHOWN
         screens.append(
@@ -147,7 +161,9 @@ def decided(result: Decided, _: Translator) -> Screen:
         return Screen(text.format(home=label, amount=_.money(Decimal(claim.amount))))
     if result.booking is not None:
         return booked(result.booking, _)
-    return Screen(_("{home} has been told that the money has not been found yet.").format(home=label))
+    return Screen(
+        _("{home} has been told that the money has not been found yet.").format(home=label)
+    )
 
 
 # --- /arrears ---------------------------------------------------------------------------------
@@ -163,23 +179,41 @@ def arrears(report: ArrearsReport, _: Translator) -> list[Screen]:
             by_building.setdefault(item.building, []).append(item.amount)
         total = sum((a.amount for a in found), Decimal(0))
         lines.append(
-            _.ngettext("{count} home owes {amount} in overdue bills.", "{count} homes owe {amount} in overdue bills.",
-                       len(found)).format(count=_.number(len(found)), amount=_.money(total))
-        )  # fmt: skip
+            _.ngettext(
+                "{count} home owes {amount} in overdue bills.",
+                "{count} homes owe {amount} in overdue bills.",
+                len(found),
+            ).format(count=_.number(len(found)), amount=_.money(total))
+        )
         for building, amounts in by_building.items():
             lines.append(
-                _.ngettext("{building}: {count} home, {amount}", "{building}: {count} homes, {amount}",
-                           len(amounts)).format(building=building, count=_.number(len(amounts)),
-                                                amount=_.money(sum(amounts, Decimal(0))))
-            )  # fmt: skip
-    lines += [Markup(""), bold(_("Fee collection rate for bills due in {month}").format(month=month))]
+                _.ngettext(
+                    "{building}: {count} home, {amount}",
+                    "{building}: {count} homes, {amount}",
+                    len(amounts),
+                ).format(
+                    building=building,
+                    count=_.number(len(amounts)),
+                    amount=_.money(sum(amounts, Decimal(0))),
+                )
+            )
+    lines += [
+        Markup(""),
+        bold(_("Fee collection rate for bills due in {month}").format(month=month)),
+    ]
     if rate.billed == 0:
         lines.append(_("No bills were due in {month}.").format(month=month))
     else:
-        lines.append(_("Amount: {paid} paid of {billed} billed ({rate})").format(
-            paid=_.money(rate.paid), billed=_.money(rate.billed), rate=_.percent(rate.rate or 0)))  # fmt: skip
-        lines.append(_("Homes: {paid} fully paid of {billed} billed").format(
-            paid=_.number(rate.households_paid), billed=_.number(rate.households_billed)))  # fmt: skip
+        lines.append(
+            _("Amount: {paid} paid of {billed} billed ({rate})").format(
+                paid=_.money(rate.paid), billed=_.money(rate.billed), rate=_.percent(rate.rate or 0)
+            )
+        )
+        lines.append(
+            _("Homes: {paid} fully paid of {billed} billed").format(
+                paid=_.number(rate.households_paid), billed=_.number(rate.households_billed)
+            )
+        )
     screens = [Screen(join(lines))]
     if found:
         columns = [Column(_.plain("Building")), Column(_.plain("Home"))]
@@ -191,9 +225,16 @@ def arrears(report: ArrearsReport, _: Translator) -> list[Screen]:
             Column(_.plain("Oldest due date"), "date"),
         ]
         rows = [
-            [a.building, a.label, *([a.owner_name] if report.names else []), a.bills, a.amount, a.oldest_due]
+            [
+                a.building,
+                a.label,
+                *([a.owner_name] if report.names else []),
+                a.bills,
+                a.amount,
+                a.oldest_due,
+            ]
             for a in found
-        ]  # fmt: skip
+        ]
         sheet = xlsx({_.plain("Arrears"): Table(columns, rows)})
         name = f"arrears-{report.compound_id}-{month}.xlsx"
         screens.append(Screen(Markup(""), document=File(sheet, name)))
@@ -207,15 +248,25 @@ def arrears_compounds(compounds: list[Compound], month: str, _: Translator) -> S
 
 # --- /fees ----------------------------------------------------------------------------------
 def schedule_line(compound: str, schedule: FeeSchedule, _: Translator) -> Markup:
-    line = _("{compound}: {name} {price} per ㎡ per month, billed {period}, due on day {day}, from {start}").format(
-        compound=compound, name=schedule.name, price=_.money(Decimal(schedule.price_per_m2)),
-        period=_(PERIOD[BillingPeriod(schedule.period)]), day=schedule.due_day, start=_.date(schedule.starts_on),
-    )  # fmt: skip
+    line = _(
+        "{compound}: {name} {price} per ㎡ per month, billed {period}, due on day {day}, from {start}"
+    ).format(
+        compound=compound,
+        name=schedule.name,
+        price=_.money(Decimal(schedule.price_per_m2)),
+        period=_(PERIOD[BillingPeriod(schedule.period)]),
+        day=schedule.due_day,
+        start=_.date(schedule.starts_on),
+    )
     if Decimal(schedule.subsidy_share) > 0:
-        line += "; " + _("government subsidy {share}").format(share=_.percent(Decimal(schedule.subsidy_share)))
+        line += "; " + _("government subsidy {share}").format(
+            share=_.percent(Decimal(schedule.subsidy_share))
+        )
     if schedule.late_charge_daily_rate is not None:
         line += "; " + _("late charge {rate} a day, at most {cap} of the unpaid amount").format(
-            rate=_.percent(Decimal(schedule.late_charge_daily_rate)), cap=_.percent(Decimal(schedule.late_charge_cap)))  # fmt: skip
+            rate=_.percent(Decimal(schedule.late_charge_daily_rate)),
+            cap=_.percent(Decimal(schedule.late_charge_cap)),
+        )
     return line
 
 
@@ -233,35 +284,53 @@ def fee_question(draft: FeeDraft, compounds: list[Compound], _: Translator, toda
         return button(label, FeeAnswer(step.value, str(value)))
 
     if step == FeeStep.COMPOUND:
-        return choose_compound(compounds, step.value, _("Set a new fee for which compound? (/cancel to stop)"))
+        return choose_compound(
+            compounds, step.value, _("Set a new fee for which compound? (/cancel to stop)")
+        )
     if step == FeeStep.PRICE:
-        return Screen(_("New fee: send the price per ㎡ per month in yuan, for example 1.20. /cancel to stop."))
+        return Screen(
+            _(
+                "New fee: send the price per ㎡ per month in yuan, for example 1.20. /cancel to stop."
+            )
+        )
     if step == FeeStep.PERIOD:
-        return Screen(_("Billed every?"), keyboard([b(_(PERIOD[p]), p.value) for p in BillingPeriod]))
+        return Screen(
+            _("Billed every?"), keyboard([b(_(PERIOD[p]), p.value) for p in BillingPeriod])
+        )
     if step == FeeStep.DUE_DAY:
-        return Screen(_("Due on which day of the month?"), keyboard([b(str(d), d) for d in DUE_DAYS]))
+        return Screen(
+            _("Due on which day of the month?"), keyboard([b(str(d), d) for d in DUE_DAYS])
+        )
     if step == FeeStep.SUBSIDY:
         choices = [b(_("No subsidy") if p == 0 else f"{p} %", p) for p in SUBSIDY_PERCENTS]
-        return Screen(_("Does the government pay part of it (政府补贴)? Which share?"), keyboard(choices))
+        return Screen(
+            _("Does the government pay part of it (政府补贴)? Which share?"), keyboard(choices)
+        )
     if step == FeeStep.LATE_CHARGE:
-        labels = {0: _("No late charge"), 3: _("0.03 % a day, at most 30 %"), 5: _("0.05 % a day, at most 30 %")}
+        labels = {
+            0: _("No late charge"),
+            3: _("0.03 % a day, at most 30 %"),
+            5: _("0.05 % a day, at most 30 %"),
+        }
         return Screen(
             _("Does the service contract provide a late charge? Only then may one be shown."),
             keyboard(*[[b(labels[v], v)] for v in LATE_CHARGES]),
-        )  # fmt: skip
+        )
     if step == FeeStep.START:
         this, following = start_months(today)
         return Screen(
             _("From which month?"),
-            keyboard([b(_("This month"), this.isoformat()), b(_("Next month"), following.isoformat())]),
+            keyboard(
+                [b(_("This month"), this.isoformat()), b(_("Next month"), following.isoformat())]
+            ),
         )
     gross, subsidy, owed = example_bill(draft)
     return Screen(
-        _("A 100 ㎡ home would owe {owed} a month ({gross} minus a subsidy of {subsidy}). Save this fee?").format(
-            owed=_.money(owed), gross=_.money(gross), subsidy=_.money(subsidy)
-        ),
+        _(
+            "A 100 ㎡ home would owe {owed} a month ({gross} minus a subsidy of {subsidy}). Save this fee?"
+        ).format(owed=_.money(owed), gross=_.money(gross), subsidy=_.money(subsidy)),
         keyboard([b(_("Save"), 1), b(_("Cancel"), 0)]),
-    )  # fmt: skip
+    )
 
 
 def fee_saved(schedule: FeeSchedule | None, _: Translator) -> Screen:
@@ -273,7 +342,9 @@ def fee_saved(schedule: FeeSchedule | None, _: Translator) -> Screen:
 
 # --- /paycode -------------------------------------------------------------------------------
 def paycode_compound(compounds: list[Compound], _: Translator) -> Screen:
-    return choose_compound(compounds, "compound", _("Set the payment code of which compound? (/cancel to stop)"))
+    return choose_compound(
+        compounds, "compound", _("Set the payment code of which compound? (/cancel to stop)")
+    )
 
 
 def ask_paycode(_: Translator) -> Screen:

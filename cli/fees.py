@@ -1,0 +1,184 @@
+"""Fees on the command line: `admin fee-schedule`, `admin payment-code`, `admin import-payments`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sqlmodel import select
+
+from cli import run, say, words
+from core.db import unit_of_work
+from core.i18n import N_
+from core.runtime import Runtime
+from core.settings import Settings
+from models import Compound
+
+
+def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fee = admin.add_parser("fee-schedule", help="show or set a compound's property fee")
+    fee.add_argument("compound")
+    fee.add_argument("--price", help="yuan per m2 per month, e.g. 1.20 (without it: show the fees)")
+    fee.add_argument("--period", choices=("monthly", "quarterly", "yearly"), default="monthly")
+    fee.add_argument("--due-day", type=int, default=15)
+    fee.add_argument("--subsidy", default="0", help="share the government pays, e.g. 0.3")
+    fee.add_argument("--late-daily-rate", help="only if the service contract has one, e.g. 0.0005")
+    fee.add_argument("--late-cap", default="0.3", help="at most this share of the unpaid amount")
+    fee.add_argument("--starts", help="first period, YYYY-MM-DD (default: this month)")
+    fee.add_argument("--name", default="物业服务费")
+    fee.set_defaults(run=fee_schedule)
+    code = admin.add_parser(
+        "payment-code", help="set the WeChat Pay / Alipay code residents pay to (PNG or JPEG)"
+    )
+    code.add_argument("compound")
+    code.add_argument("--image", type=Path, required=True)
+    code.add_argument("--payee", required=True, help="the name residents see when they scan")
+    code.set_defaults(run=payment_code)
+    payments = admin.add_parser("import-payments", help="book a bank statement (.csv or .xlsx)")
+    payments.add_argument("file", type=Path)
+    payments.add_argument("--compound", help="only match homes of this compound")
+    payments.set_defaults(run=import_payments)
+
+
+def fee_schedule(settings: Settings, args: argparse.Namespace) -> int:
+    """Show a compound's fees, or set one (the same rules as /fees in the bot)."""
+    from services import billing
+    from services.places import compound_by_name
+    from views.fee_office import schedule_line
+
+    _ = words(settings)
+    try:
+        price = Decimal(args.price) if args.price is not None else None
+        subsidy = Decimal(args.subsidy)
+        late = Decimal(args.late_daily_rate) if args.late_daily_rate else None
+        cap = Decimal(args.late_cap)
+        starts = date.fromisoformat(args.starts) if args.starts else None
+    except (InvalidOperation, ValueError):
+        print(
+            say(_, N_("Numbers like 1.20 and 0.3, and dates as YYYY-MM-DD, please.")),
+            file=sys.stderr,
+        )
+        return 2
+
+    async def work(runtime: Runtime) -> int:
+        now = runtime.clock.now()
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, args.compound)
+            if price is None:
+                for schedule in await billing.schedules(session, place.id or 0):
+                    print(schedule_line(place.name, schedule, _).unescape())
+                return 0
+            first = starts or now.astimezone(settings.tz).date().replace(day=1)
+            schedule = await billing.create_schedule(
+                session,
+                None,
+                compound_id=place.id or 0,
+                price_per_m2=price,
+                period=args.period,
+                due_day=args.due_day,
+                starts_on=first,
+                now=now,
+                name=args.name,
+                subsidy_share=subsidy,
+                late_charge_daily_rate=late,
+                late_charge_cap=cap,
+            )
+            print(
+                say(
+                    _,
+                    N_("{compound}: {price} per ㎡ per month from {start}."),
+                    compound=place.name,
+                    price=_.money(Decimal(schedule.price_per_m2)),
+                    start=schedule.starts_on,
+                )
+            )
+        return 0
+
+    return run(settings, work)
+
+
+def payment_code(settings: Settings, args: argparse.Namespace) -> int:
+    """Upload the compound's WeChat Pay / Alipay code that /bills shows residents."""
+    from services.fee_claims import set_account
+    from services.places import compound_by_name
+
+    _ = words(settings)
+    image: Path = args.image
+    if not image.is_file():
+        print(say(_, N_("No such file: {path}"), path=image), file=sys.stderr)
+        return 2
+    content = image.read_bytes()
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, args.compound)
+            account = await set_account(
+                session,
+                None,
+                compound_id=place.id or 0,
+                payee=args.payee,
+                image=content,
+                now=runtime.clock.now(),
+            )
+        print(
+            say(
+                _,
+                N_("{compound}: residents now see the payment code of {payee} in /bills."),
+                compound=place.name,
+                payee=account.payee,
+            )
+        )
+        return 0
+
+    return run(settings, work)
+
+
+def import_payments(settings: Settings, args: argparse.Namespace) -> int:
+    """Book a bank statement; rows that match no home or several are reported, never booked."""
+    from services.payment_import import import_payments as book
+    from services.places import compound_by_name
+
+    _ = words(settings)
+
+    async def work(runtime: Runtime) -> int:
+        now = runtime.clock.now()
+        async with unit_of_work(runtime.sessions) as session:
+            if args.compound:
+                ids = [(await compound_by_name(session, args.compound)).id or 0]
+            else:
+                ids = [i for i in (await session.exec(select(Compound.id))).all() if i is not None]
+            report = await book(
+                session, args.file, ids, today=now.astimezone(settings.tz).date(), now=now
+            )
+        print(
+            say(
+                _,
+                N_("Booked {count} payments, {amount} in all; {already} were booked before."),
+                count=len(report.booked),
+                amount=_.money(report.total),
+                already=len(report.already),
+            )
+        )
+        for number, text in report.unmatched:
+            print(
+                say(
+                    _, N_("Row {row}: no home matches “{text}”; not booked."), row=number, text=text
+                )
+            )
+        for number, text in report.ambiguous:
+            print(
+                say(
+                    _,
+                    N_("Row {row}: several homes match “{text}”; not booked."),
+                    row=number,
+                    text=text,
+                )
+            )
+        for number, error in report.invalid:
+            print(say(_, N_("Row {row}: {problem} Not booked."), row=number, problem=error.text(_)))
+        return 0 if not (report.unmatched or report.ambiguous or report.invalid) else 3
+
+    return run(settings, work)
