@@ -57,6 +57,9 @@ class EmulatorCore:
         self.pre_checkout_queries: dict[str, dict[str, Any]] = {}
         self.bot_texts: dict[tuple[str, str], str] = {}  # (name|description|..., language)
         self.default_menu_button: dict[str, Any] = {"type": "commands"}
+        # Every request refused with 400, as (method, description): a test can check that the
+        # bot never sent Telegram something it cannot parse.
+        self.refused: list[tuple[str, str]] = []
         self.stats: dict[str, Any] = {
             "requests": 0, "sent": 0, "429": 0, "403": 0, "400": 0, "methods": {},
         }  # fmt: skip

@@ -161,6 +161,8 @@ class BotApiEmulator(EmulatorCore):
         except ApiError as error:
             if str(error.code) in COUNTED_ERRORS:
                 self.stats[str(error.code)] += 1
+            if error.code == 400:
+                self.refused.append((method.name, error.description))
             return _respond(error.body(), error.code)
         except Exception:  # an emulator bug: say so loudly, answer like a failing server
             log.exception("emulator failed on %s", method.name)

@@ -47,7 +47,12 @@ def utc_field(*, nullable: bool = True, index: bool = False, default: Any = None
 def enum_field(enum: type[StrEnum], *, default: Any = ..., index: bool = False) -> Any:
     """An enum stored as plain text, so adding a member needs no database type change."""
     length = max(len(member.value) for member in enum)
-    return Field(default=default, sa_type=sa.String(max(length, 16)), index=index)
+    return Field(
+        default=default,
+        sa_type=sa.String(max(length, 16)),
+        index=index,
+        sa_column_kwargs={"info": {"enum": enum}},  # for code that reads the schema (tests)
+    )
 
 
 def telegram_id_field(*, nullable: bool = True, unique: bool = False) -> Any:

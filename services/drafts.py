@@ -10,6 +10,7 @@ keeps it agree; a draft that is gone or at another step makes a button or answer
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -31,14 +32,19 @@ class Draft(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
     flow: ClassVar[str]
+    steps: ClassVar[type[StrEnum] | None] = None  # the flow's named steps
     missing: ClassVar[Msg] = STALE  # what someone answering a draft that is gone is told
 
     step: str
 
-    def __init_subclass__(cls, flow: str = "", **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls, flow: str = "", steps: type[StrEnum] | None = None, **kwargs: Any
+    ) -> None:
         super().__init_subclass__(**kwargs)
         if flow:
             cls.flow = flow
+        if steps is not None:
+            cls.steps = steps
 
 
 def _resident(actor: Actor) -> int:

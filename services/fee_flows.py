@@ -46,7 +46,7 @@ class PaymentStep(StrEnum):
     METHOD = "method"
 
 
-class PaymentDraft(Draft, flow="payment"):
+class PaymentDraft(Draft, flow="payment", steps=PaymentStep):
     """`reference` makes the booking idempotent: a second tap on the method books nothing."""
 
     reference: str
@@ -123,7 +123,7 @@ class FeeStep(StrEnum):
     CONFIRM = "confirm"
 
 
-class FeeDraft(Draft, flow="fees"):
+class FeeDraft(Draft, flow="fees", steps=FeeStep):
     compound_id: int | None = None
     price: Decimal | None = None
     period: BillingPeriod | None = None
@@ -243,7 +243,7 @@ class PaycodeStep(StrEnum):
     PHOTO = "photo"
 
 
-class PaycodeDraft(Draft, flow="paycode"):
+class PaycodeDraft(Draft, flow="paycode", steps=PaycodeStep):
     compound_id: int | None = None
 
 

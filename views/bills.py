@@ -58,7 +58,7 @@ class ClaimPaid(CallbackData, kind="fc"):
     fen: int
 
 
-def method_text(method: str, _: Translator) -> Markup:
+def method_text(method: PaymentMethod | str, _: Translator) -> Markup:
     return _(METHOD[PaymentMethod(method)])
 
 

@@ -55,7 +55,7 @@ class ArrearsOf(CallbackData, kind="fr"):
     month: str  # YYYY-MM
 
 
-def choose_compound(compounds: list[Compound], step: str, question: Markup) -> Screen:
+def _choose_compound(compounds: list[Compound], step: str, question: Markup) -> Screen:
     rows = [[button(c.name, FeeAnswer(step, str(c.id)))] for c in compounds[:20]]
     return Screen(question, keyboard(*rows))
 
@@ -284,7 +284,7 @@ def fee_question(draft: FeeDraft, compounds: list[Compound], _: Translator, toda
         return button(label, FeeAnswer(step.value, str(value)))
 
     if step == FeeStep.COMPOUND:
-        return choose_compound(
+        return _choose_compound(
             compounds, step.value, _("Set a new fee for which compound? (/cancel to stop)")
         )
     if step == FeeStep.PRICE:
@@ -342,7 +342,7 @@ def fee_saved(schedule: FeeSchedule | None, _: Translator) -> Screen:
 
 # --- /paycode -------------------------------------------------------------------------------
 def paycode_compound(compounds: list[Compound], _: Translator) -> Screen:
-    return choose_compound(
+    return _choose_compound(
         compounds, "compound", _("Set the payment code of which compound? (/cancel to stop)")
     )
 

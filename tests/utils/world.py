@@ -4,6 +4,7 @@ and people who use the bot the way residents do."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ from services.places import resolve_scope
 from services.roster import import_roster
 
 TOKEN = "123456:TEST-token"
+DOUBLE_ESCAPED = re.compile(r"&(lt|gt|amp|quot|#\d+);")
 from tests.utils.paths import SAMPLE_ROSTER  # noqa: E402
 
 
@@ -128,10 +130,26 @@ class World:
         await self.start_bot()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, kind: object, *exc: object) -> None:
         await self.stop_bot()
         await self.runtime.close()
         await self.emulator.stop()
+        if kind is None:
+            self.check_what_was_sent()
+
+    def check_what_was_sent(self) -> None:
+        """Whatever a test did, the bot never sent Telegram HTML it cannot parse (the emulator
+        parses every text and caption the way Telegram does), and no message shows an escaped
+        entity to its reader (a value escaped twice: "&lt;3" on the screen)."""
+        unparsable = [r for r in self.emulator.refused if "parse entities" in r[1]]
+        assert not unparsable, f"the bot sent HTML Telegram cannot parse: {unparsable[:3]}"
+        shown_twice = [
+            m.content
+            for chat in self.emulator.chats.values()
+            for m in chat.bot_messages
+            if DOUBLE_ESCAPED.search(m.content)
+        ]
+        assert not shown_twice, f"escaped twice, the reader sees entities: {shown_twice[:3]}"
 
     async def start_bot(self) -> None:
         self.app = build_application(self.runtime)
