@@ -80,6 +80,7 @@ class Rule:
     own: bool = False  # only the record's author (who must also hold a role or membership)
     parties: bool = False  # also the people the record is about (reporter, followers, recipients)
     everyone: bool = False  # also people who have not joined
+    registered: bool = False  # anyone who has joined, wherever (about themselves)
 
 
 NOT_REGISTERED = N_(
@@ -92,8 +93,7 @@ POLICY: dict[Permission, Rule] = {
     P.OWN_DATA: Rule(
         "see, export, correct and delete one's own data; read one's notices",
         NOT_REGISTERED,
-        roles=ROLES,
-        members=MEMBERS,
+        registered=True,
     ),
     P.TICKET_REPORT: Rule(
         "report an issue for one's home, follow one's tickets",
@@ -242,6 +242,8 @@ def anywhere(actor: Actor, permission: Permission) -> bool:
         return True
     if not actor.registered:
         return False
+    if granted.registered:
+        return True
     if any(g.role in granted.roles for g in actor.roles):
         return True
     kinds = granted.members | granted.shared
@@ -271,6 +273,8 @@ async def allowed(
         return True
     if not actor.registered:
         return False
+    if granted.registered:
+        return True
     me = actor.resident_id
     if granted.parties and me in set(parties):
         return True
@@ -375,6 +379,8 @@ def markdown_table() -> str:
         extra = []
         if granted.everyone:
             extra.append("everyone, also before joining")
+        if granted.registered:
+            extra.append("everyone who has joined")
         if granted.own:
             extra.append("only the record's author")
         if granted.parties:
