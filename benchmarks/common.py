@@ -69,7 +69,7 @@ class ReplyClock:
         if future is not None and not future.done():
             future.set_result(time.perf_counter())
 
-    async def ask(self, user, text: str, timeout: float = 60) -> float:  # type: ignore[no-untyped-def]
+    async def ask(self, user, text: str, timeout: float = 60) -> float:
         future = asyncio.get_running_loop().create_future()
         self.waiters[user.id] = future
         started = time.perf_counter()
@@ -79,11 +79,11 @@ class ReplyClock:
 
 async def run_users(
     emulator: BotApiEmulator, label: str, users: list, script: list[str]
-) -> LoadResult:  # type: ignore[type-arg]
+) -> LoadResult:
     clock = ReplyClock(emulator)
     latencies: list[float] = []
 
-    async def one(user) -> None:  # type: ignore[no-untyped-def]
+    async def one(user) -> None:
         for text in script:
             latencies.append(await clock.ask(user, text))
 
@@ -98,13 +98,13 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-async def start_polling(app) -> None:  # type: ignore[no-untyped-def]
+async def start_polling(app) -> None:
     await app.initialize()
     await app.start()
     await app.updater.start_polling(poll_interval=0, timeout=10)
 
 
-async def stop_polling(app, emulator: BotApiEmulator) -> None:  # type: ignore[no-untyped-def]
+async def stop_polling(app, emulator: BotApiEmulator) -> None:
     """Stop a polling bot at once: answer its waiting long poll instead of waiting it out."""
     stopping = asyncio.create_task(app.updater.stop())
     while not stopping.done():

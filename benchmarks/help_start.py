@@ -30,10 +30,12 @@ TOKEN = "123456:BENCH"
 
 
 async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(update.effective_message.text or "")
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(message.text or "")
 
 
-async def echo_baseline(emulator: BotApiEmulator, users: list) -> LoadResult:  # type: ignore[type-arg]
+async def echo_baseline(emulator: BotApiEmulator, users: list) -> LoadResult:
     """A stock python-telegram-bot 22 echo bot: default httpx transport, default settings."""
     app = (
         ApplicationBuilder()
@@ -50,7 +52,7 @@ async def echo_baseline(emulator: BotApiEmulator, users: list) -> LoadResult:  #
         await stop_polling(app, emulator)
 
 
-async def red_property(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:  # type: ignore[type-arg]
+async def red_property(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:
     settings = Settings(
         TELEGRAM_TOKEN=TOKEN,
         TELEGRAM_BASE_URL=emulator.base_url,

@@ -66,7 +66,7 @@ CHUNK = 5000
 SERVICES = ("cleaning", "greening", "order", "repair", "facility")
 
 
-async def _insert(session, model, rows) -> None:  # type: ignore[no-untyped-def]
+async def _insert(session, model, rows) -> None:
     connection = await session.connection()
     for start in range(0, len(rows), CHUNK):  # executemany: SQLAlchemy batches the rows
         await connection.execute(insert(model), rows[start : start + CHUNK])

@@ -34,7 +34,7 @@ from tests.utils.paths import SAMPLE_ROSTER
 USERS = int(os.environ.get("BENCH_USERS", "200"))
 
 
-async def _register(runtime: Runtime, users: list) -> None:  # type: ignore[type-arg]
+async def _register(runtime: Runtime, users: list) -> None:
     """Every user joins a household of the sample compound by invite (several per household)."""
     async with unit_of_work(runtime.sessions) as session:
         await import_roster(session, SAMPLE_ROSTER, now=runtime.clock.now())
@@ -54,7 +54,7 @@ async def _register(runtime: Runtime, users: list) -> None:  # type: ignore[type
                 index += 1
 
 
-async def red_property_reports(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:  # type: ignore[type-arg]
+async def red_property_reports(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:
     settings = Settings(TELEGRAM_TOKEN=TOKEN, TELEGRAM_BASE_URL=emulator.base_url,
                         TELEGRAM_BASE_FILE_URL=emulator.base_file_url, DATABASE_URL=url, _env_file=None)  # fmt: skip
     runtime = Runtime.create(settings, SystemClock())
@@ -67,14 +67,14 @@ async def red_property_reports(emulator: BotApiEmulator, users: list, url: str) 
     await start_polling(app)
     latencies: list[float] = []
 
-    async def step(act) -> None:  # type: ignore[no-untyped-def]
+    async def step(act) -> None:
         started = time.perf_counter()
         update_id = act()
         event = done.setdefault(update_id, asyncio.Event())
         await asyncio.wait_for(event.wait(), 120)
         latencies.append(time.perf_counter() - started)
 
-    async def one(user) -> None:  # type: ignore[no-untyped-def]
+    async def one(user) -> None:
         await step(lambda: user.send("/report"))
         await step(lambda: user.press_button("清扫保洁"))
         await step(lambda: user.press_button("不紧急"))

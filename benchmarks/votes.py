@@ -182,7 +182,7 @@ async def tally_benchmark(url: str) -> str:
     )
 
 
-async def burst(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:  # type: ignore[type-arg]
+async def burst(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:
     settings = Settings(TELEGRAM_TOKEN=TOKEN, TELEGRAM_BASE_URL=emulator.base_url,
                         TELEGRAM_BASE_FILE_URL=emulator.base_file_url, DATABASE_URL=url, _env_file=None)  # fmt: skip
     runtime = Runtime.create(settings, SystemClock())
@@ -199,13 +199,13 @@ async def burst(emulator: BotApiEmulator, users: list, url: str) -> LoadResult: 
     await start_polling(app)
     latencies: list[float] = []
 
-    async def step(act) -> None:  # type: ignore[no-untyped-def]
+    async def step(act) -> None:
         started = time.perf_counter()
         update_id = act()
         await asyncio.wait_for(done.setdefault(update_id, asyncio.Event()).wait(), 300)
         latencies.append(time.perf_counter() - started)
 
-    async def one(user) -> None:  # type: ignore[no-untyped-def]
+    async def one(user) -> None:
         await step(lambda: user.send("/vote"))
         await step(lambda: user.press_button(f"#{poll_id}"))
         await step(lambda: user.press_button("同意"))

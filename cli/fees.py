@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cli import run, say, words
 from core.db import unit_of_work
@@ -149,7 +149,9 @@ def import_payments(settings: Settings, args: argparse.Namespace) -> int:
             if args.compound:
                 ids = [(await compound_by_name(session, args.compound)).id or 0]
             else:
-                ids = [i for i in (await session.exec(select(Compound.id))).all() if i is not None]
+                ids = [
+                    i for i in (await session.exec(select(col(Compound.id)))).all() if i is not None
+                ]
             report = await book(
                 session, args.file, ids, today=now.astimezone(settings.tz).date(), now=now
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,7 +27,7 @@ def create_engine(database_url: str, **kwargs: object) -> AsyncEngine:
         engine = create_async_engine(database_url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -48,6 +49,20 @@ def session_factory(
     return async_sessionmaker(
         engine, class_=AsyncSession, expire_on_commit=False, info=dict(info or {})
     )
+
+
+def dialect(session: AsyncSession) -> str:
+    """ "sqlite" or "postgresql": the database this session talks to."""
+    bind = session.bind
+    assert bind is not None
+    return bind.dialect.name
+
+
+async def rows(session: AsyncSession, statement: Executable) -> Sequence[Any]:
+    """The rows of a Core SELECT in the session's transaction (for more columns than
+    sqlmodel's select() is typed for)."""
+    connection = await session.connection()
+    return (await connection.execute(statement)).all()
 
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[object]]
@@ -99,8 +114,7 @@ async def insert_many(
     Returns how many rows were inserted, on SQLite and PostgreSQL alike."""
     if not rows:
         return 0
-    dialect = session.bind.dialect.name
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+    statement = (pg_insert if dialect(session) == "postgresql" else sqlite_insert)(model)
     if skip_conflicts_on is not None:
         statement = statement.on_conflict_do_nothing(index_elements=skip_conflicts_on)
     key = next(iter(sa.inspect(model).primary_key))

@@ -31,7 +31,7 @@ def cjk_font_path() -> Path:
 
 
 @cache
-def cjk_font_properties():  # type: ignore[no-untyped-def]
+def cjk_font_properties():
     from matplotlib.font_manager import FontProperties
 
     return FontProperties(fname=str(cjk_font_path()))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 from datetime import time
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.quiet import QuietHours
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.quiet import QuietHours
 
 SUPPORTED_LANGUAGES = ("zh_Hans", "en", "zh_Hant")
 
@@ -181,7 +183,7 @@ def describe_error(exc: ValidationError) -> str:
     return "Configuration error: " + "; ".join(parts)
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings; on a bad value print one line naming it and exit with status 2."""
     try:
         return Settings(**overrides)

@@ -55,7 +55,7 @@ def command_key(emu: BotApiEmulator, call: Call) -> tuple[str, int | None, str]:
     chat_id = None
     if kind.startswith("chat"):
         try:
-            chat_id = int(scope.get("chat_id"))
+            chat_id = int(str(scope.get("chat_id")))
         except (TypeError, ValueError):
             raise bad_request("chat not found") from None
         emu.chat(chat_id)

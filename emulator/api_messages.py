@@ -174,7 +174,7 @@ def new_bot_message(
         html=html, parse_mode=parse_mode or call.get_str("parse_mode"),
         photo_file_id=media["photo"][-1]["file_id"] if "photo" in media else None,
         document=document, location=media.get("location"), inline_keyboard=inline_keyboard,
-        entities=(text or caption).entities if (text or caption) else [], raw=raw,
+        entities=text.entities if text else caption.entities if caption else [], raw=raw,
     )  # fmt: skip
 
 

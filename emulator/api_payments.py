@@ -16,6 +16,7 @@ from emulator.dispatch import Call, api_method
 from emulator.errors import bad_request
 
 if TYPE_CHECKING:
+    from emulator.core import EmulatorCore
     from emulator.server import BotApiEmulator
 
 _charges = itertools.count(1)
@@ -58,7 +59,7 @@ async def send_invoice(emu: BotApiEmulator, call: Call) -> Any:
     return message.raw
 
 
-def pre_checkout(emu: BotApiEmulator, user_id: int, message_id: int) -> int:
+def pre_checkout(emu: EmulatorCore, user_id: int, message_id: int) -> int:
     """The user taps Pay on an invoice: a pre_checkout_query update; returns its update_id."""
     invoice = emu.invoices.get((user_id, message_id))
     if invoice is None:

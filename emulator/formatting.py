@@ -307,14 +307,14 @@ def parse_markdown_v2(source: str) -> Formatted:
         if any(entry[0] == kind for entry in stack):
             raise ParseError(f"Can't use nested entities of the same type ({kind})")
         position, index = index, index + len(text)
-        extra: dict[str, Any] = {}
+        attributes: dict[str, Any] = {}
         if kind == "pre":
             newline, closing = source.find("\n", index), source.find("```", index)
             if 0 <= newline < closing and " " not in source[index:newline]:
                 if language := source[index:newline]:  # the first line names the language
-                    extra["language"] = language
+                    attributes["language"] = language
                 index = newline + 1
-        stack.append((kind, builder.offset, position, extra))
+        stack.append((kind, builder.offset, position, attributes))
     if stack:
         kind, _, position, _ = stack[-1]
         name = kind.replace("_", " ").title()

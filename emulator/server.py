@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 # The api_* modules register the Bot API methods when imported.
 from emulator import api_bot, api_edits, api_messages, api_payments, api_updates  # noqa: F401
@@ -137,12 +137,14 @@ class BotApiEmulator(EmulatorCore):
         elif request.content_type == "multipart/form-data":
             reader = await request.multipart()
             async for part in reader:
-                if part.filename is not None and part.name:  # type: ignore[union-attr]
-                    data = bytes(await part.read())  # type: ignore[union-attr]
+                if not isinstance(part, BodyPartReader):
+                    continue
+                if part.filename is not None and part.name:
+                    data = bytes(await part.read())
                     mime = part.headers.get("Content-Type")
                     uploads[part.name] = Upload(data, part.filename, mime)
                 elif part.name:
-                    params[part.name] = await part.text()  # type: ignore[union-attr]
+                    params[part.name] = await part.text()
         elif request.body_exists:
             params.update(await request.post())
         return Call(params, uploads)

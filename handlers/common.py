@@ -48,7 +48,9 @@ def handler(fn: HandlerFn) -> HandlerFn:
         try:
             return await fn(update, context)
         except InvalidCallback:
-            log.info("invalid callback data from user %s", update.effective_user.id)
+            log.info(
+                "invalid callback data from user %s", getattr(update.effective_user, "id", None)
+            )
             context.unit.failed = True
             await send(update, Screen(context._(STALE_BUTTON)))
         except DomainError as error:
@@ -111,6 +113,7 @@ async def send(update: Update, *screens: Screen) -> Message:
     """Send each screen to the chat of this update, once what the update changed is committed."""
     await settle()
     chat = update.effective_chat
+    assert chat is not None, "an update without a chat has nobody to answer"
     sent: Message | None = None
     for screen in screens:
         markup = _markup(screen)
@@ -199,7 +202,9 @@ async def reply(update: Update, text: str, **kwargs: Any) -> Message:
     """Send a message to the chat of this update (a button press has no message to reply to),
     once what the update changed is committed."""
     await settle()
-    return await update.effective_chat.send_message(text, **kwargs)
+    chat = update.effective_chat
+    assert chat is not None
+    return await chat.send_message(text, **kwargs)
 
 
 async def edit_or_reply(update: Update, text: str, **kwargs: Any) -> Message | bool:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,9 @@ from core.i18n import Translator, language_from_telegram, translator
 from core.runtime import Runtime
 from models import ProcessedUpdate
 from services.actors import Actor, load_actor
+
+if TYPE_CHECKING:
+    from handlers.persistence import DatabasePersistence
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +167,7 @@ class WriteTracker:
             self.holding = True
 
     def release(self) -> None:
-        if self.holding:
+        if self.holding and self.gate is not None:
             self.holding = False
             self.gate.release()
 
@@ -212,15 +215,15 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
     async def _process(self, update: Update, coroutine: Awaitable[Any]) -> None:
         runtime = self.runtime
         bot_id = update.get_bot().id
+        user = update.effective_user
+        assert user is not None  # do_process_update sends updates without a user on directly
         async with runtime.sessions() as session:
             if await session.get(ProcessedUpdate, (bot_id, update.update_id)) is not None:
                 log.info("skipping redelivered update %s", update.update_id)
                 coroutine.close()  # type: ignore[attr-defined]
                 return
-            actor = await load_actor(session, update.effective_user.id)
-            language = pick_language(
-                actor, update.effective_user.language_code, runtime.settings.default_language
-            )
+            actor = await load_actor(session, user.id)
+            language = pick_language(actor, user.language_code, runtime.settings.default_language)
             writes = WriteTracker(session, runtime.write_gate)
             unit = Unit(update, session, actor, translator(language), writes=writes,
                         mark_processed=lambda: ProcessedUpdate(bot_id=bot_id, update_id=update.update_id,
@@ -235,13 +238,13 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                     await session.rollback()
                     if states:  # the step failed and rolls back; where the conversation is, stays
                         await unit.reconnect()
-                        await self.application.persistence.write(session, states)
+                        await self._persistence().write(session, states)
                         await session.commit()
                         committed = True
                 elif states or unit.changed() or unit.telling():
                     if states:  # the conversation's new state, in the same transaction as the step
-                        await self.application.persistence.write(session, states)
-                    if not unit.recorded:
+                        await self._persistence().write(session, states)
+                    if not unit.recorded and unit.mark_processed is not None:
                         session.add(unit.mark_processed())
                     try:
                         await commit(session)
@@ -261,10 +264,16 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
             for hook in self.after_update:
                 await hook(update, unit)
 
+    def _persistence(self) -> DatabasePersistence:
+        assert self.application is not None
+        return cast("DatabasePersistence", self.application.persistence)
+
     async def _conversation_states(self, update: Update) -> list[tuple[str, str, object | None]]:
         """The conversation states this update changed, to be written in its own transaction."""
-        persistence = self.application.persistence if self.application is not None else None
-        if persistence is None or update.effective_chat is None:
+        application = self.application
+        if application is None or application.persistence is None:
             return []
-        await self.application.update_persistence()  # hands the changes to the persistence
-        return persistence.take((update.effective_chat.id, update.effective_user.id))
+        if update.effective_chat is None or update.effective_user is None:
+            return []
+        await application.update_persistence()  # hands the changes to the persistence
+        return self._persistence().take((update.effective_chat.id, update.effective_user.id))

@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
+from core.db import dialect
 from core.runtime import Runtime
 from handlers.context import WriteTracker, active_unit
 from models import ConversationState
@@ -51,7 +52,7 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
     async def get_conversations(self, name: str) -> ConversationDict:
         async with self.runtime.sessions() as session:
             rows = await session.exec(
-                select(ConversationState).where(ConversationState.name == name)
+                select(ConversationState).where(col(ConversationState.name) == name)
             )
             return {tuple(json.loads(row.key)): row.state for row in rows}
 
@@ -87,16 +88,18 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
     ) -> None:
         """Upsert or delete (name, key text, state) rows in the given session."""
         now = self.runtime.clock.now()
-        dialect = session.bind.dialect.name
+        database = dialect(session)
         for name, key, state in changes:
             if state is None:
                 await session.exec(
                     delete(ConversationState)
-                    .where(ConversationState.name == name)
-                    .where(ConversationState.key == key)
+                    .where(col(ConversationState.name) == name)
+                    .where(col(ConversationState.key) == key)
                 )
                 continue
-            statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(ConversationState)
+            statement = (pg_insert if database == "postgresql" else sqlite_insert)(
+                ConversationState
+            )
             statement = statement.values(name=name, key=key, state=state, updated_at=now)
             await session.exec(
                 statement.on_conflict_do_update(

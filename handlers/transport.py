@@ -66,7 +66,9 @@ class AiohttpRequest(BaseRequest):
             connect_timeout = self._connect_timeout
         total = None
         if read_timeout is not None:
-            total = read_timeout + (connect_timeout or 0) + (self._media_timeout if files else 0)
+            total = (
+                read_timeout + (connect_timeout or 0) + ((self._media_timeout or 0) if files else 0)
+            )
         body: aiohttp.FormData | dict[str, str] | None = fields
         if files:
             form = aiohttp.FormData()

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import delete
+from sqlmodel import col
 
 from core.db import unit_of_work
 from core.runtime import Runtime
@@ -22,9 +23,11 @@ async def prune(runtime: Runtime) -> None:
     now = runtime.clock.now()
     async with unit_of_work(runtime.sessions) as session:
         updates = await session.exec(
-            delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - UPDATE_ID_RETENTION)
+            delete(ProcessedUpdate).where(
+                col(ProcessedUpdate.processed_at) < now - UPDATE_ID_RETENTION
+            )
         )
         attempts = await session.exec(
-            delete(StartAttempt).where(StartAttempt.at < now - ATTEMPT_RETENTION)
+            delete(StartAttempt).where(col(StartAttempt.at) < now - ATTEMPT_RETENTION)
         )
     log.info("pruned %s update ids and %s invite attempts", updates.rowcount, attempts.rowcount)

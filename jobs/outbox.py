@@ -21,9 +21,9 @@ from sqlmodel import col, select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from core.db import unit_of_work
+from core.db import dialect, unit_of_work
 from core.runtime import Runtime
-from models import Media, OutboxMessage, OutboxStatus, Resident
+from models import Media, OutboxMessage, OutboxStatus, Resident, pk
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class OutboxSender:
         async with unit_of_work(self.runtime.sessions) as session:
             result = await session.exec(
                 update(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.SENDING)
+                .where(col(OutboxMessage.status) == OutboxStatus.SENDING)
                 .where(col(OutboxMessage.claimed_at) < now - self.lease)
                 .values(status=OutboxStatus.QUEUED, claim_token=None)
             )
@@ -109,13 +109,13 @@ class OutboxSender:
         token = uuid.uuid4().hex
         async with unit_of_work(self.runtime.sessions) as session:
             due = (
-                select(OutboxMessage.id)
-                .where(OutboxMessage.status == OutboxStatus.QUEUED)
-                .where(OutboxMessage.not_before <= now)
-                .order_by(OutboxMessage.priority, OutboxMessage.id)
+                select(col(OutboxMessage.id))
+                .where(col(OutboxMessage.status) == OutboxStatus.QUEUED)
+                .where(col(OutboxMessage.not_before) <= now)
+                .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
                 .limit(limit)
             )
-            if session.bind.dialect.name == "postgresql":
+            if dialect(session) == "postgresql":
                 due = due.with_for_update(skip_locked=True)
             ids = list((await session.exec(due)).all())
             if not ids:
@@ -123,18 +123,18 @@ class OutboxSender:
             await session.exec(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.id).in_(ids))
-                .where(OutboxMessage.status == OutboxStatus.QUEUED)
+                .where(col(OutboxMessage.status) == OutboxStatus.QUEUED)
                 .values(
                     status=OutboxStatus.SENDING,
                     claimed_at=now,
                     claim_token=token,
-                    attempts=OutboxMessage.attempts + 1,
+                    attempts=col(OutboxMessage.attempts) + 1,
                 )
             )
             rows = await session.exec(
                 select(OutboxMessage)
-                .where(OutboxMessage.claim_token == token)
-                .order_by(OutboxMessage.priority, OutboxMessage.id)
+                .where(col(OutboxMessage.claim_token) == token)
+                .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
             )
             return list(rows.all())
 
@@ -200,7 +200,7 @@ class OutboxSender:
 
     def _requeue(self, message: OutboxMessage, seconds: float, error: str | None) -> Outcome:
         return Outcome(
-            message.id,
+            pk(message),
             OutboxStatus.QUEUED,
             not_before=self.runtime.clock.now() + timedelta(seconds=seconds),
             error=error,
@@ -214,7 +214,7 @@ class OutboxSender:
         try:
             sent = await self._send(message)
             self.stats.sent += 1
-            return Outcome(message.id, OutboxStatus.SENT, message_id=sent.message_id)
+            return Outcome(pk(message), OutboxStatus.SENT, message_id=sent.message_id)
         except RetryAfter as error:
             seconds = _seconds(error.retry_after)
             self.stats.rate_limited += 1
@@ -224,18 +224,18 @@ class OutboxSender:
         except Forbidden as error:
             self.stats.unreachable += 1
             return Outcome(
-                message.id,
+                pk(message),
                 OutboxStatus.UNREACHABLE,
                 error=str(error)[:300],
                 resident_id=message.resident_id,
             )
         except BadRequest as error:
             self.stats.failed += 1
-            return Outcome(message.id, OutboxStatus.FAILED, error=str(error)[:300])
+            return Outcome(pk(message), OutboxStatus.FAILED, error=str(error)[:300])
         except (TelegramError, OSError) as error:
             if message.attempts >= self.max_attempts:
                 self.stats.failed += 1
-                return Outcome(message.id, OutboxStatus.FAILED, error=str(error)[:300])
+                return Outcome(pk(message), OutboxStatus.FAILED, error=str(error)[:300])
             self.stats.retried += 1
             return self._requeue(message, min(2**message.attempts, 300), str(error)[:300])
         finally:
@@ -288,9 +288,11 @@ class OutboxSender:
                 send = self.bot.send_photo if photo else self.bot.send_document
                 sent = await send(chat_id, upload, caption=payload.get("text"), reply_markup=markup)
                 attachment = sent.photo[-1] if photo else sent.document
+                assert attachment is not None
                 async with unit_of_work(self.runtime.sessions) as session:
-                    media = await session.get(Media, media_id)
-                    media.telegram_file_id = attachment.file_id
+                    stored = await session.get(Media, media_id)
+                    assert stored is not None
+                    stored.telegram_file_id = attachment.file_id
                 self._media_ids[media_id] = attachment.file_id
                 return sent
             self._media_ids[media_id] = file_id
@@ -327,7 +329,7 @@ class OutboxSender:
                 await session.exec(
                     update(OutboxMessage)
                     .where(col(OutboxMessage.id).in_(undo))
-                    .values(attempts=OutboxMessage.attempts - 1)
+                    .values(attempts=col(OutboxMessage.attempts) - 1)
                 )
             blocked = [
                 o.resident_id
@@ -348,7 +350,7 @@ class OutboxSender:
             prefetch, self._prefetch = self._prefetch, None
             unsent = await prefetch
             await self._record(
-                [Outcome(m.id, OutboxStatus.QUEUED, not_attempted=True) for m in unsent]
+                [Outcome(pk(m), OutboxStatus.QUEUED, not_attempted=True) for m in unsent]
             )
         if self._recording is not None:
             task, self._recording = self._recording, None

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from models.audit import AuditEvent
+from models.base import pk
 from models.fees import (
     MONTHS,
     Bill,
@@ -87,12 +88,12 @@ __all__ = [
     "Compound",
     "ConversationState",
     "District",
+    "Draft",
     "EligibleHome",
     "EligibleVoter",
     "FeeReminder",
     "FeeSchedule",
     "Grid",
-    "Draft",
     "Household",
     "Invite",
     "InviteKind",
@@ -136,4 +137,5 @@ __all__ = [
     "TicketPhoto",
     "TicketStatus",
     "metadata",
+    "pk",
 ]

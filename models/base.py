@@ -39,6 +39,14 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def pk(row: Any) -> int:
+    """The id of a stored row (SQLModel types it `int | None` until it is flushed)."""
+    value = row.id
+    if value is None:
+        raise ValueError(f"{type(row).__name__} has no id yet (not flushed)")
+    return int(value)
+
+
 def utc_field(*, nullable: bool = True, index: bool = False, default: Any = None) -> Any:
     """A timezone-aware UTC datetime column."""
     return Field(default=default, sa_type=UTCDateTime(), nullable=nullable, index=index)

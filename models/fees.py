@@ -69,10 +69,12 @@ class Bill(SQLModel, table=True):
     months: int
     area: Decimal = Field(max_digits=10, decimal_places=2)
     price_per_m2: Decimal = Field(max_digits=10, decimal_places=4)
-    gross: Decimal = Field(**MONEY)  # area × price × months, to the fen
-    subsidy: Decimal = Field(**MONEY)  # paid by the government
-    amount: Decimal = Field(**MONEY)  # what the household owes: gross − subsidy
-    paid: Decimal = Field(default=Decimal(0), **MONEY)
+    gross: Decimal = Field(max_digits=14, decimal_places=2)  # area × price × months, to the fen
+    subsidy: Decimal = Field(max_digits=14, decimal_places=2)  # paid by the government
+    amount: Decimal = Field(
+        max_digits=14, decimal_places=2
+    )  # what the household owes: gross − subsidy
+    paid: Decimal = Field(default=Decimal(0), max_digits=14, decimal_places=2)
     paid_off: bool = False
     due_date: date = Field(index=True)
     created_at: datetime = utc_field(nullable=False)
@@ -88,10 +90,12 @@ class Payment(SQLModel, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="household.id", index=True)
-    amount: Decimal = Field(**MONEY)
+    amount: Decimal = Field(max_digits=14, decimal_places=2)
     method: str = enum_field(PaymentMethod, default=PaymentMethod.CASH)
     reference: str = Field(max_length=120)
-    unallocated: Decimal = Field(default=Decimal(0), **MONEY)  # the household's credit from it
+    unallocated: Decimal = Field(
+        default=Decimal(0), max_digits=14, decimal_places=2
+    )  # the household's credit from it
     paid_on: date
     recorded_by: int | None = Field(default=None, foreign_key="resident.id")
     created_at: datetime = utc_field(nullable=False)
@@ -104,7 +108,7 @@ class PaymentAllocation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     payment_id: int = Field(foreign_key="payment.id", index=True)
     bill_id: int = Field(foreign_key="bill.id", index=True)
-    amount: Decimal = Field(**MONEY)
+    amount: Decimal = Field(max_digits=14, decimal_places=2)
 
 
 class FeeReminder(SQLModel, table=True):
@@ -148,7 +152,7 @@ class PaymentClaim(SQLModel, table=True):
     household_id: int = Field(foreign_key="household.id", index=True)
     compound_id: int = Field(foreign_key="compound.id", index=True)
     claimed_by: int = Field(foreign_key="resident.id")
-    amount: Decimal = Field(**MONEY)
+    amount: Decimal = Field(max_digits=14, decimal_places=2)
     method: str = enum_field(PaymentMethod)
     claimed_at: datetime = utc_field(nullable=False)
     status: str = enum_field(ClaimStatus, default=ClaimStatus.PENDING)

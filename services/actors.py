@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import select
+import sqlalchemy as sa
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import rows
 from models import Building, Household, Membership, MembershipKind, Resident, RoleGrant
 from services.places import household_label
 
@@ -68,20 +70,20 @@ class Actor:
 async def load_actor(session: AsyncSession, telegram_id: int) -> Actor:
     """Three small indexed queries; an unknown user is an Actor without a resident."""
     resident = (
-        await session.exec(select(Resident).where(Resident.telegram_id == telegram_id))
+        await session.exec(select(Resident).where(col(Resident.telegram_id) == telegram_id))
     ).first()
     actor = Actor(telegram_id=telegram_id, resident=resident)
     if resident is None:
         return actor
     # Plain rows, not ORM entities: the ties and grants are read on every update and never
     # changed through the actor, so they skip the identity map.
-    ties = await session.exec(
-        select(Membership.household_id, Membership.kind, Household.compound_id,
-               Household.building_id, Household.grid_id, Building.name, Household.unit, Household.room)
-        .join(Household, Household.id == Membership.household_id)
-        .join(Building, Building.id == Household.building_id)
-        .where(Membership.resident_id == resident.id)
-        .order_by(Membership.id)
+    ties = await rows(session,
+        sa.select(col(Membership.household_id), col(Membership.kind), col(Household.compound_id),
+               col(Household.building_id), col(Household.grid_id), col(Building.name), col(Household.unit), col(Household.room))
+        .join(Household, col(Household.id) == col(Membership.household_id))
+        .join(Building, col(Building.id) == col(Household.building_id))
+        .where(col(Membership.resident_id) == resident.id)
+        .order_by(col(Membership.id))
     )  # fmt: skip
     actor.households = [
         HouseholdTie(
@@ -95,9 +97,9 @@ async def load_actor(session: AsyncSession, telegram_id: int) -> Actor:
         for household_id, kind, compound_id, building_id, grid_id, building, unit, room in ties
     ]
     grants = await session.exec(
-        select(RoleGrant.role, RoleGrant.scope_kind, RoleGrant.scope_id)
-        .where(RoleGrant.resident_id == resident.id)
-        .order_by(RoleGrant.id)
+        select(col(RoleGrant.role), col(RoleGrant.scope_kind), col(RoleGrant.scope_id))
+        .where(col(RoleGrant.resident_id) == resident.id)
+        .order_by(col(RoleGrant.id))
     )
     actor.roles = [RoleScope(role, kind, scope_id) for role, kind, scope_id in grants]
     return actor

@@ -15,7 +15,7 @@ from sqlalchemy import false, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.db import insert_many
+from core.db import dialect, insert_many
 from core.i18n import N_
 from models import (
     MONTHS,
@@ -26,6 +26,7 @@ from models import (
     Household,
     Payment,
     PaymentAllocation,
+    pk,
 )
 from services import audit
 from services.actors import Actor
@@ -142,7 +143,9 @@ async def create_schedule(
     for old in (
         await session.exec(
             select(FeeSchedule).where(
-                FeeSchedule.compound_id == compound_id, FeeSchedule.name == name, FeeSchedule.active
+                col(FeeSchedule.compound_id) == compound_id,
+                col(FeeSchedule.name) == name,
+                col(FeeSchedule.active),
             )
         )
     ).all():
@@ -179,8 +182,8 @@ async def schedules(session: AsyncSession, compound_id: int) -> list[FeeSchedule
         (
             await session.exec(
                 select(FeeSchedule)
-                .where(FeeSchedule.compound_id == compound_id, FeeSchedule.active)
-                .order_by(FeeSchedule.id)
+                .where(col(FeeSchedule.compound_id) == compound_id, col(FeeSchedule.active))
+                .order_by(col(FeeSchedule.id))
             )
         ).all()
     )
@@ -193,7 +196,11 @@ async def generate_bills(
     """Each active schedule's bills for every period up to today's, for every household with an
     area: exactly once per (schedule, household, period), however often this runs. Then any
     credit the households hold pays the new bills."""
-    statement = select(FeeSchedule).where(FeeSchedule.active).where(FeeSchedule.starts_on <= today)
+    statement = (
+        select(FeeSchedule)
+        .where(col(FeeSchedule.active))
+        .where(col(FeeSchedule.starts_on) <= today)
+    )
     if compound_ids is not None:
         statement = statement.where(col(FeeSchedule.compound_id).in_(list(compound_ids)))
     created = 0
@@ -202,11 +209,11 @@ async def generate_bills(
         homes = (
             await session.exec(
                 select(
-                    Household.id,
-                    Household.registered_area,
-                    Household.surveyed_area,
-                    Household.contract_area,
-                ).where(Household.compound_id == schedule.compound_id)
+                    col(Household.id),
+                    col(Household.registered_area),
+                    col(Household.surveyed_area),
+                    col(Household.contract_area),
+                ).where(col(Household.compound_id) == schedule.compound_id)
             )
         ).all()
         price, share = Decimal(schedule.price_per_m2), Decimal(schedule.subsidy_share)
@@ -245,7 +252,7 @@ async def generate_bills(
     if created:
         credited = (
             await session.exec(
-                select(Payment.household_id).where(Payment.unallocated > 0).distinct()
+                select(col(Payment.household_id)).where(col(Payment.unallocated) > 0).distinct()
             )
         ).all()
         for household_id in credited:
@@ -285,9 +292,9 @@ async def open_bills(session: AsyncSession, household_id: int, today: date) -> l
     rows = (
         await session.exec(
             select(Bill, FeeSchedule)
-            .join(FeeSchedule, FeeSchedule.id == Bill.schedule_id)
-            .where(Bill.household_id == household_id, (Bill.paid_off == false()))
-            .order_by(Bill.due_date, Bill.id)
+            .join(FeeSchedule, col(FeeSchedule.id) == col(Bill.schedule_id))
+            .where(col(Bill.household_id) == household_id, (col(Bill.paid_off) == false()))
+            .order_by(col(Bill.due_date), col(Bill.id))
         )
     ).all()
     return [
@@ -298,8 +305,8 @@ async def open_bills(session: AsyncSession, household_id: int, today: date) -> l
 async def credit(session: AsyncSession, household_id: int) -> Decimal:
     amounts = (
         await session.exec(
-            select(Payment.unallocated).where(
-                Payment.household_id == household_id, Payment.unallocated > 0
+            select(col(Payment.unallocated)).where(
+                col(Payment.household_id) == household_id, col(Payment.unallocated) > 0
             )
         )
     ).all()
@@ -327,8 +334,8 @@ async def allocate(session: AsyncSession, household_id: int) -> list[int]:
         (
             await session.exec(
                 select(Payment)
-                .where(Payment.household_id == household_id, Payment.unallocated > 0)
-                .order_by(Payment.paid_on, Payment.id)
+                .where(col(Payment.household_id) == household_id, col(Payment.unallocated) > 0)
+                .order_by(col(Payment.paid_on), col(Payment.id))
             )
         ).all()
     )
@@ -336,10 +343,10 @@ async def allocate(session: AsyncSession, household_id: int) -> list[int]:
         return []
     statement = (
         select(Bill)
-        .where(Bill.household_id == household_id, (Bill.paid_off == false()))
-        .order_by(Bill.due_date, Bill.id)
+        .where(col(Bill.household_id) == household_id, (col(Bill.paid_off) == false()))
+        .order_by(col(Bill.due_date), col(Bill.id))
     )
-    if session.bind.dialect.name == "postgresql":
+    if dialect(session) == "postgresql":
         statement = statement.with_for_update()
     paid_off = []
     for bill in (await session.exec(statement)).all():
@@ -353,10 +360,10 @@ async def allocate(session: AsyncSession, household_id: int) -> list[int]:
             share = min(remaining, available)
             payment.unallocated = available - share
             bill.paid = Decimal(bill.paid) + share
-            session.add(PaymentAllocation(payment_id=payment.id, bill_id=bill.id, amount=share))
+            session.add(PaymentAllocation(payment_id=pk(payment), bill_id=pk(bill), amount=share))
         if Decimal(bill.amount) - Decimal(bill.paid) <= 0:
             bill.paid_off = True
-            paid_off.append(bill.id)
+            paid_off.append(pk(bill))
     await session.flush()
     return paid_off
 
@@ -364,8 +371,8 @@ async def allocate(session: AsyncSession, household_id: int) -> list[int]:
 async def outstanding(session: AsyncSession, household_id: int) -> Decimal:
     rows = (
         await session.exec(
-            select(Bill.amount, Bill.paid).where(
-                Bill.household_id == household_id, (Bill.paid_off == false())
+            select(col(Bill.amount), col(Bill.paid)).where(
+                col(Bill.household_id) == household_id, (col(Bill.paid_off) == false())
             )
         )
     ).all()
@@ -379,7 +386,7 @@ async def history(
         (
             await session.exec(
                 select(Bill)
-                .where(Bill.household_id == household_id, (Bill.paid_off == true()))
+                .where(col(Bill.household_id) == household_id, (col(Bill.paid_off) == true()))
                 .order_by(col(Bill.due_date).desc())
                 .limit(limit)
             )
@@ -389,7 +396,7 @@ async def history(
         (
             await session.exec(
                 select(Payment)
-                .where(Payment.household_id == household_id)
+                .where(col(Payment.household_id) == household_id)
                 .order_by(col(Payment.paid_on).desc(), col(Payment.id).desc())
                 .limit(limit)
             )

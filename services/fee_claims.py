@@ -27,6 +27,7 @@ from models import (
     PaymentClaim,
     PaymentMethod,
     Role,
+    pk,
 )
 from services import audit, billing, media, notify, payments
 from services.actors import Actor
@@ -119,9 +120,9 @@ async def account_of(
     row = (
         await session.exec(
             select(PaymentAccount, Media)
-            .join(Household, Household.compound_id == PaymentAccount.compound_id)
-            .join(Media, Media.id == PaymentAccount.qr_media_id)
-            .where(Household.id == household_id)
+            .join(Household, col(Household.compound_id) == col(PaymentAccount.compound_id))
+            .join(Media, col(Media.id) == col(PaymentAccount.qr_media_id))
+            .where(col(Household.id) == household_id)
         )
     ).first()
     return (row[0], row[1]) if row else None
@@ -131,8 +132,8 @@ async def open_claim(session: AsyncSession, household_id: int) -> PaymentClaim |
     return (
         await session.exec(
             select(PaymentClaim)
-            .where(PaymentClaim.household_id == household_id)
-            .where(PaymentClaim.status == ClaimStatus.PENDING)
+            .where(col(PaymentClaim.household_id) == household_id)
+            .where(col(PaymentClaim.status) == ClaimStatus.PENDING)
         )
     ).first()
 
@@ -181,7 +182,7 @@ async def claim(
     row = PaymentClaim(
         household_id=household_id,
         compound_id=offered.account.compound_id,
-        claimed_by=actor.resident_id,
+        claimed_by=pk(actor.resident) if actor.resident else 0,
         amount=offered.owed,
         method=method,
         claimed_at=now,
@@ -240,7 +241,7 @@ async def decide(
     # Only the first answer changes the claim: a colleague's (or a double tap's) finds it decided.
     decided = await session.exec(
         sa.update(PaymentClaim)
-        .where(PaymentClaim.id == claim_id, PaymentClaim.status == ClaimStatus.PENDING)
+        .where(col(PaymentClaim.id) == claim_id, col(PaymentClaim.status) == ClaimStatus.PENDING)
         .values(status=status, decided_by=actor.resident_id, decided_at=now)
         .execution_options(synchronize_session=False)
     )

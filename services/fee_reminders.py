@@ -11,11 +11,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy import exists, false, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.db import insert_many
+from core.db import insert_many, rows
 from models import (
     Bill,
     ClaimStatus,
@@ -51,7 +52,7 @@ async def queue_reminders(
     recent = set(
         (
             await session.exec(
-                select(FeeReminder.household_id)
+                select(col(FeeReminder.household_id))
                 .where(col(FeeReminder.sent) == true(), col(FeeReminder.handled_at) > week_ago)
                 .distinct()
             )
@@ -62,7 +63,7 @@ async def queue_reminders(
     recent |= set(
         (
             await session.exec(
-                select(PaymentClaim.household_id).where(
+                select(col(PaymentClaim.household_id)).where(
                     col(PaymentClaim.status) == ClaimStatus.PENDING
                 )
             )
@@ -71,28 +72,28 @@ async def queue_reminders(
     due: dict[int, list[tuple[Any, int]]] = defaultdict(list)
     for offset in sorted(set(offsets), reverse=True):  # the latest offset first: it speaks for all
         latest = today - timedelta(days=offset)
-        rows = (
-            await session.exec(
-                select(
-                    Bill.id,
-                    Bill.household_id,
-                    Bill.period_start,
-                    Bill.period_end,
-                    Bill.amount,
-                    Bill.paid,
-                    Bill.due_date,
-                )
-                .where(col(Bill.paid_off) == false())
-                .where(col(Bill.due_date) <= latest)
-                .where(col(Bill.due_date) > latest - timedelta(days=CATCH_UP_DAYS))
-                .where(
-                    ~exists().where(
-                        col(FeeReminder.bill_id) == Bill.id, col(FeeReminder.offset_days) == offset
-                    )
-                )
+        bills = await rows(
+            session,
+            sa.select(
+                col(Bill.id),
+                col(Bill.household_id),
+                col(Bill.period_start),
+                col(Bill.period_end),
+                col(Bill.amount),
+                col(Bill.paid),
+                col(Bill.due_date),
             )
-        ).all()
-        for row in rows:
+            .where(col(Bill.paid_off) == false())
+            .where(col(Bill.due_date) <= latest)
+            .where(col(Bill.due_date) > latest - timedelta(days=CATCH_UP_DAYS))
+            .where(
+                ~exists().where(
+                    col(FeeReminder.bill_id) == col(Bill.id),
+                    col(FeeReminder.offset_days) == offset,
+                )
+            ),
+        )
+        for row in bills:
             due[row[1]].append((row, offset))
     queued = 0
     household_ids = list(due)
@@ -112,19 +113,20 @@ async def _remind_households(
     now: datetime,
 ) -> None:
     people: dict[int, list[Recipient]] = defaultdict(list)
-    for household_id, resident_id, chat_id, language, kind, tenants_allowed in await session.exec(
-        select(
-            Membership.household_id,
-            Resident.id,
-            Resident.telegram_id,
-            Resident.language,
-            Membership.kind,
-            Household.tenants_see_bills,
+    for household_id, resident_id, chat_id, language, kind, tenants_allowed in await rows(
+        session,
+        sa.select(
+            col(Membership.household_id),
+            col(Resident.id),
+            col(Resident.telegram_id),
+            col(Resident.language),
+            col(Membership.kind),
+            col(Household.tenants_see_bills),
         )
-        .join(Resident, col(Resident.id) == Membership.resident_id)
-        .join(Household, col(Household.id) == Membership.household_id)
+        .join(Resident, col(Resident.id) == col(Membership.resident_id))
+        .join(Household, col(Household.id) == col(Membership.household_id))
         .where(col(Membership.household_id).in_(list(due)))
-        .where(col(Resident.telegram_id).is_not(None), col(Resident.consent_at).is_not(None))
+        .where(col(Resident.telegram_id).is_not(None), col(Resident.consent_at).is_not(None)),
     ):
         if kind in (MembershipKind.OWNER, MembershipKind.CO_OWNER) or tenants_allowed:
             people[household_id].append(Recipient(resident_id, chat_id, language, household_id))

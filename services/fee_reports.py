@@ -10,10 +10,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import false
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import rows
 from models import Bill, Building, Compound, Household
 from services import audit
 from services.actors import Actor
@@ -93,26 +95,25 @@ async def arrears(
     session: AsyncSession, compound_id: int, today: date, *, names: bool = False
 ) -> list[Arrear]:
     """Households with bills past due and not paid, by building, largest first within it."""
-    rows = (
-        await session.exec(
-            select(
-                Bill.household_id,
-                Bill.amount,
-                Bill.paid,
-                Bill.due_date,
-                Building.name,
-                Household.unit,
-                Household.room,
-                Household.owner_name,
-            )
-            .join(Household, col(Household.id) == Bill.household_id)
-            .join(Building, col(Building.id) == Household.building_id)
-            .where(col(Bill.compound_id) == compound_id, col(Bill.paid_off) == false())
-            .where(col(Bill.due_date) < today)
+    found_rows = await rows(
+        session,
+        sa.select(
+            col(Bill.household_id),
+            col(Bill.amount),
+            col(Bill.paid),
+            col(Bill.due_date),
+            col(Building.name),
+            col(Household.unit),
+            col(Household.room),
+            col(Household.owner_name),
         )
-    ).all()
+        .join(Household, col(Household.id) == col(Bill.household_id))
+        .join(Building, col(Building.id) == col(Household.building_id))
+        .where(col(Bill.compound_id) == compound_id, col(Bill.paid_off) == false())
+        .where(col(Bill.due_date) < today),
+    )
     grouped: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
+    for row in found_rows:
         grouped[row[0]].append(row)
     found = []
     for household_id, items in grouped.items():
@@ -136,7 +137,7 @@ async def collection_rate(
 ) -> CollectionRate:
     rows = (
         await session.exec(
-            select(Bill.household_id, Bill.amount, Bill.paid)
+            select(col(Bill.household_id), col(Bill.amount), col(Bill.paid))
             .where(col(Bill.compound_id) == compound_id)
             .where(col(Bill.due_date) >= start, col(Bill.due_date) <= end)
         )

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import insert_many
@@ -78,8 +78,8 @@ async def cancel(session: AsyncSession, purpose: str) -> int:
     """Withdraw what has not gone out yet."""
     result = await session.exec(
         update(OutboxMessage)
-        .where(OutboxMessage.purpose == purpose)
-        .where(OutboxMessage.status == OutboxStatus.QUEUED)
+        .where(col(OutboxMessage.purpose) == purpose)
+        .where(col(OutboxMessage.status) == OutboxStatus.QUEUED)
         .values(status=OutboxStatus.CANCELLED)
     )
     return result.rowcount
@@ -88,9 +88,9 @@ async def cancel(session: AsyncSession, purpose: str) -> int:
 async def counts(session: AsyncSession, purpose: str) -> dict[str, int]:
     """How many messages of one purpose are in each status."""
     rows = await session.exec(
-        select(OutboxMessage.status, func.count())
-        .where(OutboxMessage.purpose == purpose)
-        .group_by(OutboxMessage.status)
+        select(col(OutboxMessage.status), func.count())
+        .where(col(OutboxMessage.purpose) == purpose)
+        .group_by(col(OutboxMessage.status))
     )
     found = dict(rows.all())
     return {status.value: found.get(status.value, 0) for status in OutboxStatus}

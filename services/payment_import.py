@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
-from models import Household, PaymentMethod
+from models import Household, PaymentMethod, pk
 from services import billing, payments
 from services.errors import DomainError
 from services.places import match_households
@@ -104,7 +104,7 @@ async def import_payments(
             continue
         try:  # refusals (the 12-month limit) come before anything is written
             booking = await payments.record_payment(
-                session, None, household_id=homes[0].id, amount=amount, method=PaymentMethod.BANK,
+                session, None, household_id=pk(homes[0]), amount=amount, method=PaymentMethod.BANK,
                 reference=reference, paid_on=paid_on, now=now,
             )  # fmt: skip
         except DomainError as error:

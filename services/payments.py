@@ -187,7 +187,7 @@ async def bill_recipients(session: AsyncSession, household: Household) -> list[R
         kinds += [MembershipKind.TENANT, MembershipKind.FAMILY]
     statement = (
         select(Resident)
-        .join(Membership, col(Membership.resident_id) == Resident.id)
+        .join(Membership, col(Membership.resident_id) == col(Resident.id))
         .where(col(Membership.household_id) == household.id, col(Membership.kind).in_(kinds))
         .where(col(Resident.telegram_id).is_not(None), col(Resident.consent_at).is_not(None))
         .order_by(col(Resident.id))

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from pypinyin import lazy_pinyin
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import rows
 from core.i18n import N_
 from models import (
     Building,
@@ -27,7 +30,7 @@ from models import (
 from services import audit
 from services.errors import DomainError
 
-SCOPE_TABLES = {
+SCOPE_TABLES: dict[ScopeKind, Any] = {
     ScopeKind.CITY: City,
     ScopeKind.DISTRICT: District,
     ScopeKind.SUB_DISTRICT: SubDistrict,
@@ -150,14 +153,20 @@ async def scope_name(session: AsyncSession, kind: str, scope_id: int) -> str:
 
 async def compound_chain(session: AsyncSession, compound_id: int) -> CompoundChain | None:
     statement = (
-        select(Compound.id, Community.id, SubDistrict.id, District.id, District.city_id)
-        .join(Community, Community.id == Compound.community_id)
-        .join(SubDistrict, SubDistrict.id == Community.sub_district_id)
-        .join(District, District.id == SubDistrict.district_id)
-        .where(Compound.id == compound_id)
+        sa.select(
+            col(Compound.id),
+            col(Community.id),
+            col(SubDistrict.id),
+            col(District.id),
+            col(District.city_id),
+        )
+        .join(Community, col(Community.id) == col(Compound.community_id))
+        .join(SubDistrict, col(SubDistrict.id) == col(Community.sub_district_id))
+        .join(District, col(District.id) == col(SubDistrict.district_id))
+        .where(col(Compound.id) == compound_id)
     )
-    row = (await session.exec(statement)).first()
-    return CompoundChain(*row) if row else None
+    found = await rows(session, statement)
+    return CompoundChain(*found[0]) if found else None
 
 
 async def compound_by_name(session: AsyncSession, name: str) -> Compound:
@@ -177,32 +186,36 @@ async def household_labels(session: AsyncSession, household_ids: list[int]) -> d
     if not household_ids:
         return {}
     statement = (
-        select(Household.id, Building.name, Household.unit, Household.room)
-        .join(Building, Building.id == Household.building_id)
-        .where(Household.id.in_(household_ids))
+        select(col(Household.id), col(Building.name), col(Household.unit), col(Household.room))
+        .join(Building, col(Building.id) == col(Household.building_id))
+        .where(col(Household.id).in_(household_ids))
     )
-    return {hid: household_label(b, u, r) for hid, b, u, r in await session.exec(statement)}
+    return {pk_: household_label(b, u, r) for pk_, b, u, r in await rows(session, statement)}
 
 
-def compound_ids_in_scope(kind: str, scope_id: int):  # type: ignore[no-untyped-def]
+def compound_ids_in_scope(kind: str, scope_id: int):
     """A SELECT of the ids of every compound a scope covers (a grid covers its households' compounds)."""
     kind = ScopeKind(kind)
     if kind == ScopeKind.COMPOUND:
-        return select(Compound.id).where(Compound.id == scope_id)
+        return select(col(Compound.id)).where(col(Compound.id) == scope_id)
     if kind == ScopeKind.BUILDING:
-        return select(Building.compound_id).where(Building.id == scope_id)
+        return select(col(Building.compound_id)).where(col(Building.id) == scope_id)
     if kind == ScopeKind.GRID:
-        return select(Household.compound_id).where(Household.grid_id == scope_id).distinct()
-    statement = select(Compound.id).join(Community, Community.id == Compound.community_id)
+        return (
+            select(col(Household.compound_id)).where(col(Household.grid_id) == scope_id).distinct()
+        )
+    statement = select(col(Compound.id)).join(
+        Community, col(Community.id) == col(Compound.community_id)
+    )
     if kind == ScopeKind.COMMUNITY:
-        return statement.where(Community.id == scope_id)
-    statement = statement.join(SubDistrict, SubDistrict.id == Community.sub_district_id)
+        return statement.where(col(Community.id) == scope_id)
+    statement = statement.join(SubDistrict, col(SubDistrict.id) == col(Community.sub_district_id))
     if kind == ScopeKind.SUB_DISTRICT:
-        return statement.where(SubDistrict.id == scope_id)
-    statement = statement.join(District, District.id == SubDistrict.district_id)
+        return statement.where(col(SubDistrict.id) == scope_id)
+    statement = statement.join(District, col(District.id) == col(SubDistrict.district_id))
     if kind == ScopeKind.DISTRICT:
-        return statement.where(District.id == scope_id)
-    return statement.where(District.city_id == scope_id)
+        return statement.where(col(District.id) == scope_id)
+    return statement.where(col(District.city_id) == scope_id)
 
 
 async def compounds_for_roles(
@@ -217,7 +230,9 @@ async def compounds_for_roles(
         return []
     return list(
         (
-            await session.exec(select(Compound).where(Compound.id.in_(ids)).order_by(Compound.name))
+            await session.exec(
+                select(Compound).where(col(Compound.id).in_(ids)).order_by(col(Compound.name))
+            )
         ).all()
     )
 
@@ -231,10 +246,10 @@ async def match_households(
     if not words or len(words) > 3:
         return []
     statement = (
-        select(Household, Building.name)
-        .join(Building, Building.id == Household.building_id)
+        select(Household, col(Building.name))
+        .join(Building, col(Building.id) == col(Household.building_id))
         .where(col(Household.compound_id).in_(compound_ids))
-        .where(Household.room == words[-1])
+        .where(col(Household.room) == words[-1])
     )
     parts = words[:-1]  # building, then unit
     return [
@@ -284,6 +299,8 @@ async def configure_compound(
     ranking); a company named for the first time is created. Returns the compound and the
     company's name."""
     compound = await session.get(Compound, compound_id)
+    if compound is None:
+        raise DomainError(N_("That compound does not exist."))
     if service_model is not None:
         try:
             compound.service_model = ServiceModel(service_model)
@@ -298,7 +315,7 @@ async def configure_compound(
         if not name or len(name) > 200:
             raise DomainError(N_("The company name must be 1 to 200 characters."))
         found = (
-            await session.exec(select(PropertyCompany).where(PropertyCompany.name == name))
+            await session.exec(select(PropertyCompany).where(col(PropertyCompany.name) == name))
         ).first()
         if found is None:
             found = PropertyCompany(name=name)
@@ -307,7 +324,8 @@ async def configure_compound(
         compound.company_id = found.id
     company_name = None
     if compound.company_id is not None:
-        company_name = (await session.get(PropertyCompany, compound.company_id)).name
+        owner = await session.get(PropertyCompany, compound.company_id)
+        company_name = owner.name if owner is not None else None
     if service_model is not None or company is not None:
         audit.record(session, at=now, actor_id=None, action="compound.settings", subject_type="compound",
                      subject_id=compound.id, service_model=compound.service_model, company=company_name)  # fmt: skip

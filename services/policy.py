@@ -26,6 +26,7 @@ from models import (
     Role,
     RoleGrant,
     ScopeKind,
+    pk,
 )
 from services.actors import Actor
 from services.coverage import Place, ancestors, covered, grant_covers
@@ -327,7 +328,7 @@ async def compounds(session: AsyncSession, actor: Actor, permission: Permission)
     return list(
         (
             await session.exec(
-                select(Compound).where(col(Compound.id).in_(ids)).order_by(Compound.name)
+                select(Compound).where(col(Compound.id).in_(ids)).order_by(col(Compound.name))
             )
         ).all()
     )
@@ -350,8 +351,8 @@ async def holders(
     roles = granted.roles if only is None else granted.roles & set(only)
     chain = await ancestors(session, ScopeKind.COMPOUND, compound_id)
     rows = await session.exec(
-        select(RoleGrant.scope_kind, RoleGrant.scope_id, Resident)
-        .join(Resident, col(Resident.id) == RoleGrant.resident_id)
+        select(col(RoleGrant.scope_kind), col(RoleGrant.scope_id), Resident)
+        .join(Resident, col(Resident.id) == col(RoleGrant.resident_id))
         .where(col(RoleGrant.role).in_([r.value for r in roles]))
         .where(col(Resident.telegram_id).is_not(None))
         .where(col(Resident.consent_at).is_not(None))
@@ -359,7 +360,7 @@ async def holders(
     found: dict[int, Resident] = {}
     for kind, scope_id, resident in rows:
         if (kind, scope_id) in chain or await grant_covers(session, kind, scope_id, compound_id):
-            found[resident.id] = resident
+            found[pk(resident)] = resident
     return [found[k] for k in sorted(found)]
 
 

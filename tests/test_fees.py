@@ -9,7 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import openpyxl
-from sqlmodel import select
+from sqlmodel import col, select
 
 from jobs.fees import tick
 from models import FeeSchedule, Payment, Role
@@ -18,7 +18,7 @@ from services import billing, payments
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-async def _people(world):  # type: ignore[no-untyped-def]
+async def _people(world):
     await world.seed_roster()
     admin, owner, tenant, staff = (
         world.user("管理员"),
@@ -33,7 +33,7 @@ async def _people(world):  # type: ignore[no-untyped-def]
     return admin, owner, tenant, staff
 
 
-async def _set_fee(admin) -> None:  # type: ignore[no-untyped-def]
+async def _set_fee(admin) -> None:
     await admin.send("/fees")
     assert "尚未设置" in admin.texts()[-2]
     await admin.send("一块二")
@@ -291,7 +291,7 @@ async def test_paying_by_the_compounds_qr_code_and_the_office_confirming(world, 
         word in owner.last_text for word in ("停水", "停电", "违约", "起诉")
     )  # courteous only
     async with world.session() as session:
-        claims = (await session.exec(select(PaymentClaim).order_by(PaymentClaim.id))).all()
+        claims = (await session.exec(select(PaymentClaim).order_by(col(PaymentClaim.id)))).all()
         assert [c.status for c in claims] == ["confirmed", "not_found"] and claims[0].payment_id
         assert len((await session.exec(select(Payment))).all()) == 2  # the desk payment only
     await owner.send("/bills")

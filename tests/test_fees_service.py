@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlmodel import select
+from sqlmodel import col, select
 
 from jobs.fees import tick
 from models import Bill, FeeReminder, FeeSchedule, OutboxMessage, Payment, PaymentAllocation
@@ -26,7 +26,9 @@ def test_amounts_are_exact_to_the_fen_and_round_half_up():
     assert billing.bill_amounts(Decimal("118.36"), Decimal("0.85"), 3, Decimal("0.3")) == (
         Decimal("301.82"), Decimal("90.55"), Decimal("211.27"))  # fmt: skip
     # 0.5 fen rounds up: 10.01 × 0.25 × 1 = 2.5025 → 2.50; 10.02 × 0.25 = 2.505 → 2.51
-    assert billing.bill_amounts(Decimal("10.02"), Decimal("0.25"), 1, Decimal(0))[0] == Decimal("2.51")
+    assert billing.bill_amounts(Decimal("10.02"), Decimal("0.25"), 1, Decimal(0))[0] == Decimal(
+        "2.51"
+    )
     assert billing.parse_money("¥1,234.5") == Decimal("1234.50")
     for bad in ("1.234", "-5", "0", "abc", "NaN", "1e12"):
         with pytest.raises(DomainError):
@@ -49,7 +51,7 @@ def test_owed_plus_subsidy_is_always_the_gross_and_every_figure_is_whole_fen(
     assert abs(gross - area * price * months) <= Decimal("0.005")
 
 
-async def _schedule(world, **kwargs):  # type: ignore[no-untyped-def]
+async def _schedule(world, **kwargs):
     values = dict(compound_id=1, price_per_m2=Decimal("1.20"), period="monthly", due_day=15,
                   starts_on=date(2026, 11, 1), now=world.clock.now())  # fmt: skip
     values.update(kwargs)
@@ -70,7 +72,7 @@ async def test_bills_are_generated_once_per_household_and_period_across_reruns_a
     assert (await tick(world.runtime))[0] == 60
     async with world.session() as session:
         bills = (
-            await session.exec(select(Bill).where(Bill.period_start == date(2026, 12, 1)))
+            await session.exec(select(Bill).where(col(Bill.period_start) == date(2026, 12, 1)))
         ).all()
         home = await world.household_id("1栋", "1单元", "101")  # 89.50 ㎡
         mine = next(b for b in bills if b.household_id == home)
@@ -110,12 +112,14 @@ async def test_partial_payment_overpayment_credit_and_the_twelve_month_limit(wor
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI))
     await tick(world.runtime)  # December's bill is paid from the credit
     async with world.session() as session:
-        december = (await session.exec(select(Bill).where(Bill.household_id == home, Bill.period_start == date(2026, 12, 1)))).one()  # fmt: skip
+        december = (await session.exec(select(Bill).where(col(Bill.household_id) == home, col(Bill.period_start) == date(2026, 12, 1)))).one()  # fmt: skip
         assert december.paid_off and december.paid == Decimal("107.40")
         assert await billing.credit(session, home) == Decimal("1181.40")
         paid_in = sum(
             p.amount
-            for p in (await session.exec(select(Payment).where(Payment.household_id == home))).all()
+            for p in (
+                await session.exec(select(Payment).where(col(Payment.household_id) == home))
+            ).all()
         )
         allocated = sum(a.amount for a in (await session.exec(select(PaymentAllocation))).all())
         assert paid_in == allocated + await billing.credit(session, home)  # not a fen lost or made
@@ -149,7 +153,7 @@ async def test_reminders_once_per_offset_weekly_limit_quiet_hours_and_none_after
         )
         assert queued == 0
         skipped = (
-            await session.exec(select(FeeReminder).where(FeeReminder.offset_days == -3))
+            await session.exec(select(FeeReminder).where(col(FeeReminder.offset_days) == -3))
         ).all()
         assert skipped and not any(r.sent for r in skipped)
     await at(15)  # the due day, a week after the first: sent
@@ -162,7 +166,7 @@ async def test_reminders_once_per_offset_weekly_limit_quiet_hours_and_none_after
     clock.set(datetime(2026, 11, 22, 23, 30, tzinfo=SHANGHAI))  # 7 days after, in quiet hours
     await tick(world.runtime)
     async with world.session() as session:
-        held = (await session.exec(select(OutboxMessage).where(OutboxMessage.purpose.startswith("fee-remind:2026-11-22")))).all()  # fmt: skip
+        held = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.purpose).startswith("fee-remind:2026-11-22")))).all()  # fmt: skip
     assert held and all(m.not_before.astimezone(SHANGHAI).hour == 8 for m in held)
     await world.deliver()
     assert len(reminders(owner)) == 2  # nothing at night

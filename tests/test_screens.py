@@ -38,7 +38,11 @@ def _view_functions() -> Iterator[tuple[str, Callable[..., Any]]]:
         module = importlib.import_module(f"views.{info.name}")
         for name, function in inspect.getmembers(module, inspect.isfunction):
             # Private helpers are checked through the screens that use them.
-            if function.__module__ == module.__name__ and not name.startswith("_") and name not in SKIP:
+            if (
+                function.__module__ == module.__name__
+                and not name.startswith("_")
+                and name not in SKIP
+            ):
                 yield f"views.{info.name}.{name}", function
 
 
@@ -64,7 +68,9 @@ def _check_screen(screen: Screen, where: str) -> None:
     try:
         parse_html(str(screen.text))
     except ParseError as error:
-        raise AssertionError(f"{where}: Telegram would refuse this HTML ({error}): {screen.text[:300]!r}") from None
+        raise AssertionError(
+            f"{where}: Telegram would refuse this HTML ({error}): {screen.text[:300]!r}"
+        ) from None
     for attachment in (screen.document, screen.photo):
         if isinstance(attachment, File) and attachment.filename.endswith(".xlsx"):
             _check_workbook(attachment.content, where)
@@ -75,7 +81,9 @@ def _check_workbook(content: bytes, where: str) -> None:
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
-                assert cell.data_type != "f", f"{where}: a formula in {sheet.title}!{cell.coordinate}"
+                assert cell.data_type != "f", (
+                    f"{where}: a formula in {sheet.title}!{cell.coordinate}"
+                )
 
 
 def _calls(function: Callable[..., Any], factory: Factory) -> Iterator[Any]:
@@ -90,7 +98,13 @@ def _calls(function: Callable[..., Any], factory: Factory) -> Iterator[Any]:
         yield call(function, factory, {name: draft})
 
 
-PENDING = {"views.kpi", "views.notices", "views.tickets", "views.votes", "views.surveys"}  # being moved
+PENDING = {
+    "views.kpi",
+    "views.notices",
+    "views.tickets",
+    "views.votes",
+    "views.surveys",
+}  # being moved
 
 
 @pytest.mark.parametrize("name", sorted(VIEWS))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.policy import markdown_table  # noqa: E402
+from services.policy import markdown_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- policy-table -->", "<!-- /policy-table -->"

@@ -14,9 +14,11 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def old_catalog(rev: str, language: str):  # type: ignore[no-untyped-def]
+def old_catalog(rev: str, language: str):
     path = f"locales/{language}/LC_MESSAGES/messages.po"
-    data = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, capture_output=True, check=True).stdout
+    data = subprocess.run(
+        ["git", "show", f"{rev}:{path}"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
     return read_po(io.BytesIO(data))
 
 

@@ -33,7 +33,7 @@ def main(path: str) -> int:
             if index < len(values) and values[index]:
                 value = values[index]
             elif index == 2:
-                value = key if not isinstance(key, tuple) else key
+                value = key
             else:
                 continue
             if isinstance(key, tuple):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 import pytest
@@ -27,7 +28,8 @@ from tests.emulator.conftest import TOKEN
 
 def seconds(retry_after: object) -> float:
     """RetryAfter.retry_after is an int in PTB 22, a timedelta in later versions."""
-    return getattr(retry_after, "total_seconds", lambda: retry_after)()
+    value: Any = getattr(retry_after, "total_seconds", lambda: retry_after)()
+    return float(value)
 
 
 async def test_get_me_describes_the_bot(emu, bot):

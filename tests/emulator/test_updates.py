@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import Conflict
 from telegram.ext import (
     Application,
@@ -25,20 +25,24 @@ from tests.emulator.conftest import TOKEN
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("再说一遍", callback_data="again")]])
+    assert update.message is not None
     await update.message.reply_text(f"你说：{update.message.text}", reply_markup=keyboard)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.message is not None
     await update.message.reply_text(f"start args={context.args}")
 
 
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
+    assert query is not None and isinstance(query.message, Message)
     await query.answer(f"收到 {query.data}", show_alert=True)
     await query.edit_message_text(f"{query.message.text} ✓")
 
 
 async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.message is not None
     file = await update.message.photo[-1].get_file()
     data = bytes(await file.download_as_bytearray())
     await update.message.reply_text(f"got {len(data)} bytes: {data.decode()}")
@@ -59,6 +63,7 @@ async def app(emu: BotApiEmulator) -> AsyncIterator[Application]:
     application.add_handler(CallbackQueryHandler(pressed))
     async with application:
         await application.start()
+        assert application.updater is not None
         await application.updater.start_polling(poll_interval=0, timeout=5)
         yield application
         await application.updater.stop()
@@ -172,7 +177,9 @@ async def receiver() -> AsyncIterator[tuple[str, list, asyncio.Queue]]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    server = site._server
+    assert isinstance(server, asyncio.Server)
+    port = server.sockets[0].getsockname()[1]
     yield f"http://127.0.0.1:{port}/hook", received, arrivals
     await runner.cleanup()
 

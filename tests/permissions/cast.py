@@ -69,7 +69,7 @@ async def assemble(world: World, folder: Path) -> Cast:
             label = HOME if part.compound == HERE else "1栋 1单元 101"
             kind = "owner" if part.membership == MembershipKind.OWNER else "tenant"
             await person.send(f"/start {invites[part.compound][(label, kind)].code}")
-            await person.press_data(person.last_message.inline_keyboard[0][0]["callback_data"])
+            await person.press_data(person.button_data())
         else:
             assert part.role is not None
             await world.join_as(person, part.role, part.scope or f"compound:{part.compound}")

@@ -66,7 +66,9 @@ def preparing(permission: Permission) -> Callable[[Prepare], Prepare]:
 async def resident_id(world: World, person: Person) -> int | None:
     async with world.session() as session:
         return (
-            await session.exec(select(Resident.id).where(col(Resident.telegram_id) == person.id))
+            await session.exec(
+                select(col(Resident.id)).where(col(Resident.telegram_id) == person.id)
+            )
         ).first()
 
 
@@ -88,7 +90,7 @@ async def audited(world: World, person: Person, action: str, subject_id: int | N
     if me is None:
         return False
     async with world.session() as session:
-        statement = select(AuditEvent.id).where(
+        statement = select(col(AuditEvent.id)).where(
             col(AuditEvent.action) == action, col(AuditEvent.actor_id) == me
         )
         if subject_id is not None:

@@ -39,8 +39,14 @@ async def _bills(world: World, *, overdue: bool = True) -> None:
     now = world.clock.now()
     async with world.session() as session:
         await billing.create_schedule(
-            session, None, compound_id=await compound_id(world), price_per_m2=Decimal("1.20"),
-            period="monthly", due_day=1, starts_on=date(2026, 10, 1), now=now,
+            session,
+            None,
+            compound_id=await compound_id(world),
+            price_per_m2=Decimal("1.20"),
+            period="monthly",
+            due_day=1,
+            starts_on=date(2026, 10, 1),
+            now=now,
         )
         await billing.generate_bills(session, today=date(2026, 11, 2), now=now)
 
@@ -85,7 +91,7 @@ async def record_payment(probe: Probe, world: World, cast: Cast, person: Person)
     await person.send("/cancel")
     me = await resident_id(world, person)
     async with world.session() as session:
-        booked = await session.exec(select(Payment.id).where(col(Payment.recorded_by) == me))
+        booked = await session.exec(select(col(Payment.id)).where(col(Payment.recorded_by) == me))
         return me is not None and booked.first() is not None
 
 
@@ -96,7 +102,9 @@ async def confirm_claim(probe: Probe, world: World, cast: Cast, person: Person) 
     async with world.session() as session:
         row = await session.get(PaymentClaim, claim)
         assert row is not None
-        return row.status != ClaimStatus.PENDING and row.decided_by == await resident_id(world, person)
+        return row.status != ClaimStatus.PENDING and row.decided_by == await resident_id(
+            world, person
+        )
 
 
 @preparing(P.FEES_CONFIRM_CLAIM)
@@ -104,7 +112,11 @@ async def _claims(probe: Probe, world: World, cast: Cast) -> None:
     await _bills(world)
     async with world.session() as session:
         await fee_claims.set_account(
-            session, None, compound_id=await compound_id(world), payee="物业", image=PNG,
+            session,
+            None,
+            compound_id=await compound_id(world),
+            payee="物业",
+            image=PNG,
             now=world.clock.now(),
         )
 
@@ -120,7 +132,11 @@ async def _pending_claim(world: World, cast: Cast) -> int:
         owner = await load_actor(session, cast["owner"].id)
         offered = await fee_claims.offer(session, owner, home)
         made = await fee_claims.claim(
-            session, owner, household_id=home, method="wechat", fen=int(offered.owed * 100),
+            session,
+            owner,
+            household_id=home,
+            method="wechat",
+            fen=int(offered.owed * 100),
             now=world.clock.now(),
         )
         assert made.claim.id is not None
@@ -145,10 +161,11 @@ async def contact(probe: Probe, world: World, cast: Cast, person: Person) -> boo
     before = len(person.bot_messages)
     await person.press_data(ArrearsOf(await compound_id(world), "2026-11").pack(), _message(person))
     for message in person.bot_messages[before:]:
-        if message.kind == "document":
-            sheet = openpyxl.load_workbook(io.BytesIO(world.emulator.files[message.document["file_id"]].data)).active
-            if any("高静" in str(c.value) for row in sheet.iter_rows() for c in row):
-                return True
+        if message.kind == "document" and message.document is not None:
+            data = world.emulator.files[message.document["file_id"]].data
+            for sheet in openpyxl.load_workbook(io.BytesIO(data)).worksheets:
+                if any("高静" in str(c.value) for row in sheet.iter_rows() for c in row):
+                    return True
     return False
 
 
@@ -158,10 +175,18 @@ preparing(P.PEOPLE_CONTACT)(_overdue)
 @probe(P.FEES_CONFIGURE)
 async def configure(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
     await person.send("/fees")
-    await person.press_data(FeeAnswer("compound", str(await compound_id(world))).pack(), _message(person))
+    await person.press_data(
+        FeeAnswer("compound", str(await compound_id(world))).pack(), _message(person)
+    )
     await person.send("1.20")
-    for step, value in (("period", "monthly"), ("due", "15"), ("subsidy", "0"), ("late", "0"),
-                        ("start", "2026-11-01"), ("confirm", "1")):
+    for step, value in (
+        ("period", "monthly"),
+        ("due", "15"),
+        ("subsidy", "0"),
+        ("late", "0"),
+        ("start", "2026-11-01"),
+        ("confirm", "1"),
+    ):
         await person.press_data(FeeAnswer(step, value).pack(), _message(person))
     await person.send("/cancel")
     return await audited(world, person, "fee.schedule", await compound_id(world))
@@ -170,7 +195,9 @@ async def configure(probe: Probe, world: World, cast: Cast, person: Person) -> b
 @probe(P.FEES_PAYMENT_CODE)
 async def payment_code(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
     await person.send("/paycode")
-    await person.press_data(FeeAnswer("compound", str(await compound_id(world))).pack(), _message(person))
+    await person.press_data(
+        FeeAnswer("compound", str(await compound_id(world))).pack(), _message(person)
+    )
     await person.send_photo(PNG, caption="某某收款")
     await person.send("/cancel")
     return await audited(world, person, "payment_account.set", await compound_id(world))
@@ -180,5 +207,6 @@ def _message(person: Person) -> int | None:
     """A message of the person's chat to press a (forged) button on."""
     messages = person.bot_messages
     return messages[-1].message_id if messages else None
+
 
 preparing(P.FEES_RECORD_PAYMENT)(_overdue)  # money is taken against open bills

@@ -20,7 +20,7 @@ from sqlmodel import SQLModel
 
 from core.i18n import Translator
 
-HOSTILE = ("<3 & <b>{0}%s</b> &amp; <i", "{0} {name} %s %(x)s {", "测" * 1000, "=HYPERLINK(\"x\")")
+HOSTILE = ("<3 & <b>{0}%s</b> &amp; <i", "{0} {name} %s %(x)s {", "测" * 1000, '=HYPERLINK("x")')
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -46,7 +46,7 @@ class Factory:
             return self.value(chosen[0], name)
         if origin is Literal:
             return args[0]
-        if origin in (list, typing.List, tuple, set, frozenset) or (
+        if origin in (list, list, tuple, set, frozenset) or (
             isinstance(origin, type) and issubclass(origin, (list, tuple))
         ):
             if origin is tuple and args and args[-1] is not Ellipsis:
@@ -54,7 +54,11 @@ class Factory:
             item = self.value(args[0], name) if args else self.text
             other = self.value(args[0], name) if args else self.text
             built = [item, other]
-            return tuple(built) if origin is tuple else (set(built) if origin in (set, frozenset) else built)
+            return (
+                tuple(built)
+                if origin is tuple
+                else (set(built) if origin in (set, frozenset) else built)
+            )
         if origin is dict:
             return {self.value(args[0], name): self.value(args[1], name)}
         if annotation is Any or annotation is object:
@@ -92,7 +96,11 @@ class Factory:
         if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
             hints = typing.get_type_hints(annotation)
             return annotation(
-                **{f.name: self.value(hints[f.name], f.name) for f in dataclasses.fields(annotation) if f.init}
+                **{
+                    f.name: self.value(hints[f.name], f.name)
+                    for f in dataclasses.fields(annotation)
+                    if f.init
+                }
             )
         raise TypeError(f"no hostile value for {annotation!r} ({name}); add one to the overrides")
 
@@ -122,7 +130,9 @@ class Factory:
         return model.model_validate(values)
 
 
-def call(function: Callable[..., Any], factory: Factory, extra: dict[str, Any] | None = None) -> Any:
+def call(
+    function: Callable[..., Any], factory: Factory, extra: dict[str, Any] | None = None
+) -> Any:
     """Call a view with a value for each of its parameters (keyword-only ones too)."""
     import inspect
 

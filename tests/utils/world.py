@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import FakeClock
@@ -55,7 +55,7 @@ class Person:
     async def press_data(self, data: str, message_id: int | None = None) -> list[ChatMessage]:
         """Press a button with arbitrary (possibly forged) callback data."""
         if message_id is None:
-            message_id = self.user.last_bot_message.message_id
+            message_id = self.last_message.message_id
         return await self._act(self.user.press(message_id, data))
 
     async def send_photo(self, data: bytes, caption: str | None = None) -> list[ChatMessage]:
@@ -87,7 +87,15 @@ class Person:
 
     @property
     def last_message(self) -> ChatMessage:
-        return self.user.last_bot_message
+        message = self.user.last_bot_message
+        assert message is not None, "the bot has sent this person nothing"
+        return message
+
+    def button_data(self, row: int = 0, column: int = 0) -> str:
+        """The callback data of a button of the newest message."""
+        keyboard = self.last_message.inline_keyboard
+        assert keyboard, "the newest message has no buttons"
+        return str(keyboard[row][column]["callback_data"])
 
     @property
     def bot_messages(self) -> list[ChatMessage]:
@@ -216,7 +224,7 @@ class World:
         )
 
     @asynccontextmanager
-    async def session(self):  # type: ignore[no-untyped-def]
+    async def session(self):
         async with unit_of_work(self.runtime.sessions) as session:
             yield session
 
@@ -240,10 +248,12 @@ class World:
         async with self.session() as session:
             return (
                 await session.exec(
-                    select(Household.id)
-                    .join(Building, Building.id == Household.building_id)
+                    select(col(Household.id))
+                    .join(Building, col(Building.id) == col(Household.building_id))
                     .where(
-                        Building.name == building, Household.unit == unit, Household.room == room
+                        col(Building.name) == building,
+                        col(Household.unit) == unit,
+                        col(Household.room) == room,
                     )
                 )
             ).one()
@@ -277,13 +287,13 @@ class World:
         """Register a person with a fresh invite, as they would: open the link, agree."""
         invites = await self.issue_invites()
         await person.send(f"/start {invites[(label, kind)].code}")
-        await person.press_data(person.last_message.inline_keyboard[0][0]["callback_data"])
+        await person.press_data(person.button_data())
 
     async def join_as(self, person: Person, role: Role, scope: str = "compound:幸福家园") -> None:
         """Give a person a role the way an administrator does: a role invite they accept."""
         code = await self.role_invite(role, scope)
         await person.send(f"/start {code}")
-        await person.press_data(person.last_message.inline_keyboard[0][0]["callback_data"])
+        await person.press_data(person.button_data())
 
     async def run_jobs(self) -> None:
         """One tick of every scheduled job, then deliver what they queued."""
