@@ -111,7 +111,7 @@ def question(asked: Question, _: Translator, tz: ZoneInfo) -> list[Screen]:
         return [Screen(_("When should it go out?"), keyboard(row))]
     if step == NoticeStep.TIME:
         return [Screen(_("Send the time as YYYY-MM-DD HH:MM, for example 2026-12-01 09:00."))]
-    if asked.preview is None:
+    if step != NoticeStep.PREVIEW or asked.preview is None:
         return [Screen(_("This button is no longer valid. Please start again from the menu."))]
     preview = asked.preview
     row = choice(_("Confirm and send"), "1") + choice(_("Cancel"), "0")

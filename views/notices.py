@@ -2,8 +2,9 @@
 what they and its sender read in /notices.
 
 The notice's text is the sender's own message as Telegram gave it to the bot (text_html or
-caption_html: entities of what they typed, every character they typed escaped), so it is
-trusted as HTML. Anything shorter cut from it is made plain text first, then escaped.
+caption_html: the entities of what they typed, every character they typed escaped). It is shown
+as that HTML, re-read so that only Telegram's tags pass, balanced; anything cut from it (a first
+line, an excerpt) is made plain text first, then escaped.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import dataclasses
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from core.i18n import N_, Msg, Translator, html, join
 from core.screen import Button, Keyboard, Screen, button, keyboard
@@ -41,21 +42,95 @@ class NoticeManage(CallbackData, kind="nm"):
     notice_id: int
 
 
+# What Telegram's HTML allows, with the attributes each tag may carry (python-telegram-bot's
+# text_html writes only these).
+TAGS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(
+        ("b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "tg-spoiler", "pre"),
+        frozenset(),
+    ),
+    "span": frozenset({"class"}),
+    "code": frozenset({"class"}),
+    "a": frozenset({"href"}),
+    "blockquote": frozenset({"expandable"}),
+    "tg-emoji": frozenset({"emoji-id"}),
+}
+LINKS = ("http://", "https://", "tg://", "mailto:")
+
+
 class _Text(HTMLParser):
+    """Reads Telegram HTML: the text as plain characters (`text`) and again as HTML that keeps
+    only Telegram's tags, balanced, with everything else escaped (`markup`)."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
+        self.text: list[str] = []
+        self.markup: list[Markup] = []
+        self.open: list[tuple[str, bool]] = []  # each open tag, and whether it was written
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        self.text.append(data)
+        self.markup.append(escape(data))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in TAGS:
+            self.markup.append(escape(self.get_starttag_text() or ""))
+            return
+        if tag == "a" and not (dict(attrs).get("href") or "").startswith(LINKS):
+            self.open.append((tag, False))  # a link Telegram would not take: its text only
+            return
+        kept = [
+            html(" {name}", name=name)
+            if value is None
+            else html(' {name}="{value}"', name=name, value=value)
+            for name, value in attrs
+            if name in TAGS[tag]
+        ]
+        self.markup.append(html("<{tag}{attrs}>", tag=tag, attrs=Markup("").join(kept)))
+        self.open.append((tag, True))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in (name for name, _ in self.open):
+            self.markup.append(escape(f"</{tag}>") if tag not in TAGS else Markup(""))
+            return
+        while self.open:
+            closing, written = self.open.pop()
+            if written:
+                self.markup.append(html("</{tag}>", tag=closing))
+            if closing == tag:
+                break
+
+    def handle_comment(self, data: str) -> None:
+        self.markup.append(escape(f"<!--{data}-->"))
+
+    def handle_decl(self, decl: str) -> None:
+        self.markup.append(escape(f"<!{decl}>"))
+
+    def unknown_decl(self, data: str) -> None:
+        self.markup.append(escape(f"<![{data}]>"))
+
+    def handle_pi(self, data: str) -> None:
+        self.markup.append(escape(f"<?{data}>"))
+
+
+def _read(text_html: str) -> _Text:
+    parser = _Text()
+    parser.feed(text_html)
+    parser.close()
+    return parser
 
 
 def plain_text(text_html: str) -> str:
     """Telegram HTML as the text a reader sees: tags dropped, entities decoded."""
-    parser = _Text()
-    parser.feed(text_html)
-    parser.close()
-    return "".join(parser.parts)
+    return "".join(_read(text_html).text)
+
+
+def telegram_html(text_html: str) -> Markup:
+    """The sender's formatted text as Telegram HTML: their tags kept, balanced; anything that is
+    not one of Telegram's tags is shown as the text it is."""
+    parser = _read(text_html)
+    closing = [html("</{tag}>", tag=tag) for tag, written in reversed(parser.open) if written]
+    return Markup("").join(parser.markup + closing)
 
 
 def first_line(text_html: str, limit: int = LISTED_LINE) -> str:
@@ -67,7 +142,7 @@ def first_line(text_html: str, limit: int = LISTED_LINE) -> str:
 def excerpt(text_html: str, limit: int = LISTED_TEXT) -> Markup:
     """The text as sent when it is short, else the start of it as plain text."""
     if len(text_html) <= limit:
-        return Markup(text_html)
+        return telegram_html(text_html)
     text = plain_text(text_html)
     return html("{text}…", text=text[:limit]) if len(text) > limit else html("{text}", text=text)
 
@@ -94,7 +169,7 @@ def notice_message(
         header = join([_("Reminder: please read this notice."), header])
     lines = [html("<b>{header}</b>", header=header)]
     if notice.text:
-        lines.append(Markup(notice.text))  # the sender's own message: see the module docstring
+        lines.append(telegram_html(notice.text))
     buttons: Keyboard = ()
     if notice.ask_ack:  # a preview has no id yet: its button answers "not sent to you"
         buttons = keyboard([button(_("I have read it"), AckNotice(notice.id or 0))])
@@ -175,20 +250,20 @@ def sender_line(notice: Notice, _: Translator, tz: ZoneInfo) -> Markup:
 def manage_buttons(notice: Notice, _: Translator, *, may_remind: bool | None = None) -> Keyboard:
     """Change or cancel a scheduled notice; the report of a sent one, and reminding (the
     sender, when it asks for acknowledgement)."""
-    assert notice.id is not None
+    notice_id = notice.id or 0
     if notice.status == NoticeStatus.SCHEDULED:
         return keyboard(
             [
-                button(_("Change text"), NoticeManage("edit", notice.id)),
-                button(_("Cancel it"), NoticeManage("cancel", notice.id)),
+                button(_("Change text"), NoticeManage("edit", notice_id)),
+                button(_("Cancel it"), NoticeManage("cancel", notice_id)),
             ]
         )
     if notice.status != NoticeStatus.QUEUED:
         return ()
-    row: list[Button] = [button(_("Delivery report"), NoticeManage("report", notice.id))]
+    row: list[Button] = [button(_("Delivery report"), NoticeManage("report", notice_id))]
     if notice.ask_ack if may_remind is None else may_remind:
         row.append(
-            button(_("Remind those who have not read it"), NoticeManage("remind", notice.id))
+            button(_("Remind those who have not read it"), NoticeManage("remind", notice_id))
         )
     return keyboard(row)
 
