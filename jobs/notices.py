@@ -7,20 +7,13 @@ import logging
 from core.db import unit_of_work
 from core.runtime import Runtime
 from services import notices
-from services.outbox import quiet_hours
-from views.notices import notice_payload
 
 log = logging.getLogger(__name__)
 
 
 async def dispatch_scheduled(runtime: Runtime) -> int:
     async with unit_of_work(runtime.sessions) as session:
-        count = await notices.dispatch_due(
-            session,
-            now=runtime.clock.now(),
-            quiet=quiet_hours(runtime.settings),
-            render=notice_payload,
-        )
+        count = await notices.dispatch_due(session, now=runtime.clock.now())
     if count:
         log.info("queued %s scheduled notices", count)
         runtime.wake_outbox()

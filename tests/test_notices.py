@@ -271,3 +271,251 @@ async def test_a_resident_cannot_acknowledge_a_notice_not_sent_to_them(world):
     assert "不是发给您的" in owner.last_text
     async with world.session() as session:
         assert (await session.exec(select(NoticeAck))).all() == []
+
+
+# --- the sender's own notice, drafts, rendering, files and hostile text ------------------------
+async def _notice(world):  # type: ignore[no-untyped-def]
+    from models import Notice
+
+    async with world.session() as session:
+        return (await session.exec(select(Notice))).all()
+
+
+async def test_only_the_sender_changes_cancels_or_reminds_about_a_notice(world, clock):
+    """Staff of the same compound may read a liaison's delivery report, but a forged "change
+    text", "cancel" or "remind" button of the liaison's notice is refused and changes nothing."""
+    from views.notices import NoticeManage
+
+    owner, _tenant, _far, liaison = await _people(world)
+    staff = world.user("陈师傅")
+    await world.join_as(staff, Role.STAFF)
+    await _compose(liaison, text="刘书记的通知", ack=False, when="定时发送")
+    await liaison.send("2026-11-03 09:00")
+    await liaison.press("确认发送")
+    (notice,) = await _notice(world)
+    await staff.send("/notices")
+    await staff.press_data(NoticeManage("edit", notice.id).pack())
+    assert "只有发布这条通知的人可以修改" in staff.last_text
+    await staff.send("篡改后的内容")
+    await staff.press_data(NoticeManage("cancel", notice.id).pack())
+    assert "只有发布这条通知的人可以修改" in staff.last_text
+    (notice,) = await _notice(world)
+    assert notice.text == "刘书记的通知" and notice.status == "scheduled"
+    await _compose(liaison, text="请确认阅读")
+    await liaison.press("确认发送")
+    await world.deliver()
+    sent = max(n.id for n in await _notice(world))
+    await staff.press_data(NoticeManage("report", sent).pack())  # the compound's senders follow up
+    assert "送达报告" in staff.bot_messages[-2].content
+    assert "提醒未阅读的住户" not in staff.bot_messages[-2].buttons()
+    await staff.press_data(NoticeManage("remind", sent).pack())
+    assert "只有发布这条通知的人可以修改" in staff.last_text
+    async with world.session() as session:
+        reminders = (
+            await session.exec(
+                select(OutboxMessage).where(OutboxMessage.purpose.contains("remind"))
+            )
+        ).all()
+    assert reminders == []
+    clock.set(datetime(2026, 11, 3, 9, 0, tzinfo=SHANGHAI).astimezone(UTC))
+    await world.run_jobs()
+    assert any(t.endswith("刘书记的通知") for t in owner.texts())
+    assert not any("篡改" in t for t in owner.texts())
+
+
+async def test_a_sender_whose_role_ended_can_no_longer_change_their_notice(world):
+    from models import RoleGrant
+    from views.notices import NoticeManage
+
+    _owner, _tenant, _far, liaison = await _people(world)
+    await _compose(liaison, text="换届前的通知", ack=False, when="定时发送")
+    await liaison.send("2026-11-03 09:00")
+    await liaison.press("确认发送")
+    (notice,) = await _notice(world)
+    async with world.session() as session:
+        for grant in (await session.exec(select(RoleGrant))).all():
+            if grant.role == Role.LIAISON:
+                await session.delete(grant)
+        await session.commit()
+    await liaison.press_data(NoticeManage("cancel", notice.id).pack())
+    (notice,) = await _notice(world)
+    assert notice.status == "scheduled" and "已取消" not in liaison.last_text
+
+
+async def test_a_notice_is_saved_only_when_the_sender_confirms(world):
+    """Composing is a draft of the sender, not a row of `notice`; the preview is the notice as
+    residents get it; cancelling leaves nothing behind."""
+    from models import Draft
+
+    owner, _tenant, _far, liaison = await _people(world)
+    await _compose(liaison, text="只是草稿")
+    async with world.session() as session:
+        (draft,) = (await session.exec(select(Draft))).all()
+    assert (draft.flow, draft.step, draft.data["text"]) == ("notice", "preview", "只是草稿")
+    assert await _notice(world) == []
+    await liaison.press("取消")
+    assert "没有发送" in liaison.last_text or "未发送" in liaison.last_text
+    assert await _notice(world) == []
+    async with world.session() as session:
+        assert (await session.exec(select(Draft))).all() == []
+    await _compose(liaison, text="正式通知")
+    preview = liaison.bot_messages[-2]
+    await liaison.press("确认发送")
+    (notice,) = await _notice(world)
+    assert notice.status == "queued" and notice.editor_id is None
+    await world.deliver()
+    received = owner.last_message
+    assert received.content == preview.content and received.buttons() == preview.buttons()
+
+
+async def test_editing_a_scheduled_notice_is_a_draft_naming_it(world):
+    from models import Draft
+
+    _owner, _tenant, _far, liaison = await _people(world)
+    await _compose(liaison, text="原文", ack=False, when="定时发送")
+    await liaison.send("2026-11-03 09:00")
+    await liaison.press("确认发送")
+    await liaison.send("/notices")
+    await liaison.press("修改内容")
+    (notice,) = await _notice(world)
+    async with world.session() as session:
+        (draft,) = (await session.exec(select(Draft))).all()
+    assert (draft.flow, draft.step, draft.data) == ("notice-edit", "text", {"notice_id": notice.id})
+    assert notice.editor_id is None
+    await liaison.send("新文")
+    (notice,) = await _notice(world)
+    assert notice.text == "新文"
+    async with world.session() as session:
+        assert (await session.exec(select(Draft))).all() == []
+
+
+async def test_a_notice_is_rendered_once_per_language_not_per_recipient(world, monkeypatch):
+    from models import Resident
+    from services import notify
+    from services.notices import NOTICE
+
+    owner, tenant, far_owner, liaison = await _people(world)
+    async with world.session() as session:
+        resident = (
+            await session.exec(select(Resident).where(Resident.telegram_id == far_owner.id))
+        ).one()
+        resident.language = "en"
+        await session.commit()
+    render, threaded = notify._RENDERERS[NOTICE]
+    languages: list[str] = []
+
+    def counting(_, **data):  # type: ignore[no-untyped-def]
+        languages.append(_.language)
+        return render(_, **data)
+
+    monkeypatch.setitem(notify._RENDERERS, NOTICE, (counting, threaded))
+    await _compose(liaison, text="三人两种语言")
+    await liaison.press("确认发送")
+    await world.deliver()
+    assert sorted(languages) == ["en", "zh_Hans"]
+    assert "【Service notice】" in far_owner.last_text and far_owner.last_message.buttons() == [
+        "I have read it"
+    ]
+    assert "【服务通知】" in owner.last_text and "【服务通知】" in tenant.last_text
+    assert "正在发送给 3 人" in liaison.last_text
+
+
+async def test_names_in_the_report_and_its_spreadsheet_are_text(world):
+    """A building or grid named like a formula or like HTML stays text, in the message and in
+    the spreadsheet."""
+    from models import Building, Grid
+
+    _owner, _tenant, _far, liaison = await _people(world)
+    async with world.session() as session:
+        building = (await session.exec(select(Building).where(Building.name == "1栋"))).one()
+        building.name = '=HYPERLINK("http://x.example","1栋")'
+        grid = (await session.exec(select(Grid).where(Grid.name == "第一网格"))).one()
+        grid.name = "<b>一</b>&网格"
+        await session.commit()
+    await _compose(liaison, text="请阅读")
+    await liaison.press("确认发送")
+    await world.deliver()
+    await liaison.press("送达报告")
+    report = liaison.bot_messages[-2].content
+    assert "2栋 · <b>一</b>&网格" in report  # sorted by building: "=…" comes after "3栋"
+    workbook = load_workbook(filename=_download(world, liaison))
+    cells = [cell for row in workbook.active.iter_rows(min_row=2) for cell in row]
+    hostile = [c for c in cells if str(c.value).startswith("=")]
+    assert hostile and all(c.data_type == "s" for c in hostile)
+    assert '=HYPERLINK("http://x.example","1栋") 1单元 102' in [c.value for c in hostile]
+    assert "<b>一</b>&网格" in [c.value for c in cells]
+
+
+async def test_the_notices_list_survives_what_a_sender_types(world):
+    """The first line of a notice in /notices is plain text cut from the sender's HTML: a cut
+    through an entity (&amp;) or a tag cannot break the message."""
+    owner, _tenant, _far, liaison = await _people(world)
+    first = "停水通知（" + "a" * 52 + "&" + "b" * 10
+    text = first + "\n<i>不是斜体</i> 重要"
+    await liaison.send("/notice")
+    await liaison.press("服务通知")
+    await liaison.press("全体住户")
+    bold = {"type": "bold", "offset": len(first) + 1 + len("<i>不是斜体</i> "), "length": 2}
+    await liaison._act(
+        liaison.user.emulator.user_message(liaison.id, text=text, entities=[bold])[0]
+    )
+    await liaison.press("否")
+    await liaison.press("立即发送")
+    await liaison.press("确认发送")
+    await world.deliver()
+    assert owner.last_text.endswith("<i>不是斜体</i> 重要")
+    assert owner.last_message.entities[-1]["type"] == "bold"
+    await owner.send("/notices")
+    assert "【服务通知】停水通知（" + "a" * 52 + "&bb" in owner.last_text
+    assert "&amp;" not in owner.last_text and "不是斜体" not in owner.last_text
+    await liaison.send("/notices")
+    assert "<i>不是斜体</i>" in liaison.last_text
+
+
+def test_every_notice_screen_is_valid_telegram_html_whatever_the_text():
+    """Sender text, names and a tampered stored text are escaped or reduced to Telegram's tags,
+    so every screen parses (as the emulator checks it, like Telegram) and no foreign tag passes."""
+    from core.i18n import translator
+    from emulator.formatting import parse_html
+    from models import Compound, Notice
+    from services.notice_drafts import NoticeDraft, Preview, Question
+    from services.notice_reports import DeliveryReport, Missed, MissedHousehold
+    from services.notice_targets import Choice
+    from services.notices import Listing, Received
+    from views import notice_office, notices
+
+    hostile = '<script>x</script> & <b onclick="y">z</i> &amp <a href="javascript:">'
+    _ = translator("zh_Hans")
+    when = datetime(2026, 11, 3, 1, 0, tzinfo=UTC)
+    notice = Notice(
+        id=7,
+        compound_id=1,
+        sender_id=1,
+        category=hostile,
+        status=hostile,
+        text=hostile + "\n" + "长" * 600,
+        target_kind=hostile,
+        ask_ack=True,
+        created_at=when,
+        send_at=when,
+    )
+    missed = [MissedHousehold(hostile, hostile, hostile, Missed.FAILED)] * 40
+    report = DeliveryReport(notice, households=60, missed=missed, may_remind=True)
+    screens = [
+        notices.notice_message(_, tz=SHANGHAI, notice=notice, reminder=True),
+        *notices.listing(Listing([Received(notice, True)], [notice]), _, SHANGHAI),
+        *notices.edited(notice, _, SHANGHAI),
+        *notice_office.report(report, _),
+        notice_office.confirmed(notice, _, SHANGHAI),
+    ]
+    for step in ("compound", "pick", "preview", hostile):
+        draft = NoticeDraft.model_construct(step=step, target_ids=[1])
+        asked = Question(
+            draft, [Compound(id=1, name=hostile)], [Choice(1, hostile)], Preview(notice, 3, 60)
+        )
+        screens += notice_office.question(asked, _, SHANGHAI)
+    for screen in screens:
+        parsed = parse_html(str(screen.text))
+        assert "<script" not in str(screen.text) and "<b onclick" not in str(screen.text)
+        assert len(parsed.text) <= 4096
+    assert notices.first_line(hostile) == "x & z &"  # the text a reader sees, not its tags
