@@ -42,7 +42,7 @@ class NoticeStep(StrEnum):
     PREVIEW = "preview"
 
 
-class NoticeDraft(Draft, flow="notice"):
+class NoticeDraft(Draft, flow="notice", steps=NoticeStep):
     """The answers so far; `text` is Telegram HTML as the sender formatted it."""
 
     compound_id: int | None = None
