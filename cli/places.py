@@ -186,7 +186,7 @@ def _role(text: str, _: Translator) -> Role | None:
 def grant_role(settings: Settings, args: argparse.Namespace) -> int:
     """Grant a role over a place to a Telegram user id; they consent when they open the bot."""
     from services.places import resolve_scope
-    from services.residents import grant_role as grant
+    from services.roles import grant_role as grant
 
     _ = words(settings)
     role = _role(args.role, _)

@@ -22,7 +22,6 @@ from models import (
     MembershipKind,
     Resident,
     Role,
-    RoleGrant,
     StartAttempt,
 )
 from services import audit
@@ -30,6 +29,7 @@ from services.actors import Actor, load_actor
 from services.errors import DomainError
 from services.places import Scope, household_label, scope_name
 from services.policy import NOT_REGISTERED
+from services.roles import grant_role_to
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_FAILED_ATTEMPTS = 5
@@ -356,47 +356,3 @@ async def redeem_invite(
         kind=invite.kind,
     )
     return Redeemed(resident.id, preview)
-
-
-async def grant_role_to(
-    session: AsyncSession,
-    resident: Resident,
-    role: Role,
-    scope_kind: str,
-    scope_id: int,
-    now: datetime,
-    granted_by: int | None = None,
-) -> bool:
-    """Grant once; returns False when the resident already held it."""
-    existing = (
-        await session.exec(
-            select(RoleGrant)
-            .where(RoleGrant.resident_id == resident.id)
-            .where(RoleGrant.role == role)
-            .where(RoleGrant.scope_kind == scope_kind)
-            .where(RoleGrant.scope_id == scope_id)
-        )
-    ).first()
-    if existing is not None:
-        return False
-    session.add(
-        RoleGrant(
-            resident_id=resident.id,
-            role=role,
-            scope_kind=scope_kind,
-            scope_id=scope_id,
-            granted_at=now,
-            granted_by=granted_by,
-        )
-    )
-    audit.record(
-        session,
-        at=now,
-        actor_id=granted_by,
-        action="role.grant",
-        subject_type="resident",
-        subject_id=resident.id,
-        role=role,
-        scope=f"{scope_kind}:{scope_id}",
-    )
-    return True

@@ -25,7 +25,6 @@ from models import (
     OutboxStatus,
     PendingInput,
     Resident,
-    Role,
     RoleGrant,
     StartAttempt,
     TicketDraft,
@@ -33,8 +32,7 @@ from models import (
 from services import audit, drafts
 from services.actors import Actor
 from services.errors import DomainError, NotAllowed
-from services.invites import grant_role_to
-from services.places import Scope, scope_name
+from services.places import scope_name
 from services.policy import Permission, anywhere, rule
 
 NOTHING_HELD = N_("The bot holds no personal data about you.")
@@ -309,24 +307,3 @@ async def forget(session: AsyncSession, actor: Actor, *, now: datetime) -> None:
     actor.resident = None
     actor.households = []
     actor.roles = []
-
-
-async def grant_role(
-    session: AsyncSession,
-    role: Role,
-    scope: Scope,
-    telegram_id: int,
-    *,
-    now: datetime,
-    granted_by: int | None = None,
-) -> bool:
-    """Grant ROLE over SCOPE to a Telegram user (the command line: the administrator on the
-    server); they consent when they first open the bot."""
-    resident = (
-        await session.exec(select(Resident).where(col(Resident.telegram_id) == telegram_id))
-    ).first()
-    if resident is None:
-        resident = Resident(telegram_id=telegram_id, created_at=now)
-        session.add(resident)
-        await session.flush()
-    return await grant_role_to(session, resident, role, scope.kind, scope.id, now, granted_by)
