@@ -3,7 +3,9 @@
 python bot.py run                 the bot (polling, or webhook when WEBHOOK_URL is set)
 python bot.py demo [--reset]      emulator + sample compound, no Telegram token needed
 python bot.py migrate             apply database migrations
-python bot.py admin ...           roster import, invites, roles
+python bot.py send-outbox         only the outbox sender (extra sender processes)
+python bot.py admin ...           administration; each feature's commands are in cli/
+python bot.py report ...          the monthly KPI report without Telegram (cli/kpi.py)
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from cli import fees as cli_fees
+from cli import kpi as cli_kpi
+from cli import places as cli_places
 from core.db import unit_of_work
 from core.i18n import N_, translator
 from core.logging import setup_logging
@@ -26,7 +29,7 @@ from core.settings import Settings, get_settings
 from services.errors import DomainError
 
 log = logging.getLogger("bot")
-CLI_FEATURES = (cli_fees,)
+CLI_FEATURES = (cli_places, cli_fees)
 
 
 def migrate(database_url: str | None = None) -> None:
@@ -135,157 +138,6 @@ def _run_cli(settings: Settings, work: Callable[[Runtime], Awaitable[int]]) -> i
     return asyncio.run(main())
 
 
-def admin_import_roster(settings: Settings, path: Path) -> int:
-    from services.roster import import_roster
-
-    _ = translator(settings.default_language)
-
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            result = await import_roster(session, path, now=runtime.clock.now())
-            if not result.ok:
-                await session.rollback()
-        if not result.ok:
-            print(
-                _(N_("The roster was not imported; nothing was written. Problems:")),
-                file=sys.stderr,
-            )
-            for problem in result.problems:
-                detail = _(problem.msgid).format(**problem.params)
-                print(
-                    _(N_("row {row}, column {column}: {problem}")).format(
-                        row=problem.row, column=problem.column, problem=detail
-                    ),
-                    file=sys.stderr,
-                )
-            return 1
-        print(
-            _(
-                N_(
-                    "Roster imported: {rows} households, {created} new, {updated} updated, {unchanged} unchanged."
-                )
-            ).format(
-                rows=result.rows,
-                created=result.created,
-                updated=result.updated,
-                unchanged=result.unchanged,
-            )
-        )
-        return 0
-
-    if not path.exists():
-        print(_(N_("No such file: {path}")).format(path=path), file=sys.stderr)
-        return 1
-    return _run_cli(settings, work)
-
-
-def admin_invites(
-    settings: Settings, compound: str, out: Path, ttl_days: int, bot_username: str
-) -> int:
-    from services.invite_sheet import write_invite_csv, write_invite_sheet
-    from services.invites import issue_household_invites
-    from services.places import compound_by_name
-
-    _ = translator(settings.default_language)
-
-    async def work(runtime: Runtime) -> int:
-        # Files are written before the commit: codes nobody received must not stay valid.
-        async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, compound)
-            issued = await issue_household_invites(
-                session, place.id, now=runtime.clock.now(), ttl=timedelta(days=ttl_days)
-            )
-            csv_path = write_invite_csv(issued, out / f"invites-{place.id}.csv", bot_username)
-            sheet_path = write_invite_sheet(
-                issued, out / f"invites-{place.id}.pdf", bot_username, place.name, _
-            )
-        print(
-            _(
-                N_("{count} invite codes for {compound}, valid for {days} days: {csv} and {sheet}")
-            ).format(
-                count=len(issued),
-                compound=place.name,
-                days=ttl_days,
-                csv=csv_path,
-                sheet=sheet_path,
-            )
-        )
-        return 0
-
-    out.mkdir(parents=True, exist_ok=True)
-    return _run_cli(settings, work)
-
-
-def admin_revoke(settings: Settings, code: str) -> int:
-    from services.invites import revoke_invite
-
-    _ = translator(settings.default_language)
-
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            await revoke_invite(session, code, now=runtime.clock.now())
-        print(_(N_("Invite code revoked.")))
-        return 0
-
-    return _run_cli(settings, work)
-
-
-def admin_grant(settings: Settings, role: str, scope: str, user: str) -> int:
-    from services.places import resolve_scope
-    from services.residents import grant_role
-
-    _ = translator(settings.default_language)
-    role_value = _parse_role(role, _)
-    if role_value is None:
-        return 2
-    if not user.isdigit():
-        print(_(N_("USER must be a numeric Telegram user id, e.g. 123456789.")))
-        return 2
-
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            place = await resolve_scope(session, scope)
-            created = await grant_role(
-                session, role_value, place, int(user), now=runtime.clock.now()
-            )
-        message = (
-            N_("Granted {role} over {scope} to {user}.")
-            if created
-            else N_("{user} already holds {role} over {scope}.")
-        )
-        print(
-            _(message).format(
-                role=role_value.value, scope=f"{place.kind.value}:{place.name}", user=user
-            )
-        )
-        return 0
-
-    return _run_cli(settings, work)
-
-
-def admin_invite_role(
-    settings: Settings, role: str, scope: str, ttl_days: int, bot_username: str
-) -> int:
-    from services.invites import deep_link, issue_role_invite
-    from services.places import resolve_scope
-
-    _ = translator(settings.default_language)
-    role_value = _parse_role(role, _)
-    if role_value is None:
-        return 2
-
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            place = await resolve_scope(session, scope)
-            issued = await issue_role_invite(
-                session, role_value, place, now=runtime.clock.now(), ttl=timedelta(days=ttl_days)
-            )
-        print(deep_link(bot_username, issued.code))
-        return 0
-
-    return _run_cli(settings, work)
-
-
 def admin_service_levels(settings: Settings, compound: str, values: dict[str, int | None]) -> int:
     from services.places import compound_by_name
     from services.tickets import configure_service_levels
@@ -310,38 +162,13 @@ def admin_service_levels(settings: Settings, compound: str, values: dict[str, in
     return _run_cli(settings, work)
 
 
-def admin_compound(
-    settings: Settings, compound: str, service_model: str | None, company: str | None
-) -> int:
-    """Show or set a compound's service model (coverage KPI) and property company (ranking)."""
-    from services.places import compound_by_name, configure_compound
-
-    _ = translator(settings.default_language)
-
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, compound)
-            place, company_name = await configure_compound(
-                session,
-                place.id,
-                now=runtime.clock.now(),
-                service_model=service_model,
-                company=company,
-            )
-        print(_(N_("{compound}: service model {model}, property company {company}.")).format(
-            compound=place.name, model=place.service_model, company=company_name or "—"))  # fmt: skip
-        return 0
-
-    return _run_cli(settings, work)
-
-
 def admin_draft_vote(settings: Settings, args: argparse.Namespace) -> int:
     """Publish a vote from the command line, with the same rules as /newvote in the bot."""
     from sqlmodel import select
 
-    from services.inputs import parse_local_time
     from models import Building
     from services import votes
+    from services.inputs import parse_local_time
     from services.places import compound_by_name
 
     _ = translator(settings.default_language)
@@ -450,55 +277,6 @@ def admin_vote_settings(
     return _run_cli(settings, work)
 
 
-def report_command(settings: Settings, month: str, scope: str, out: Path) -> int:
-    """The monthly report without Telegram: the workbook at `out`, the chart beside it (.png)."""
-    import re
-
-    from services import kpi
-    from services.places import resolve_scope
-    from views.kpi import chart, summary_text, workbook
-
-    _ = translator(settings.default_language)
-    if not re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", month):
-        print(_(N_("Send the month as YYYY-MM, for example 2026-10.")), file=sys.stderr)
-        return 2
-    found: dict[str, Any] = {}
-
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            place = await resolve_scope(session, scope)
-            found["report"] = await kpi.report(
-                session, place.kind.value, place.id, place.name, month, settings.tz
-            )
-        return 0
-
-    status = _run_cli(settings, work)
-    if status:
-        return status
-    report = found["report"]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(workbook(report, _))
-    out.with_suffix(".png").write_bytes(chart(report, _))
-    print(re.sub(r"<[^>]+>", "", summary_text(report, _)))
-    print(out)
-    print(out.with_suffix(".png"))
-    return 0
-
-
-def _parse_role(text: str, _: Any) -> Any:
-    from models import Role
-
-    try:
-        return Role(text)
-    except ValueError:
-        print(
-            _(N_("Unknown role {role}; use one of: {roles}.")).format(
-                role=text, roles=", ".join(Role)
-            )
-        )
-        return None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot.py", description="Red Property bot")
     commands = parser.add_subparsers(dest="command")
@@ -513,40 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=None, help="port of the emulator (default DEMO_PORT)"
     )
     commands.add_parser("migrate", help="apply database migrations")
-    report = commands.add_parser(
-        "report", help="the monthly KPI report as XLSX and PNG, without Telegram"
-    )
-    report.add_argument("--month", required=True, help="YYYY-MM")
-    report.add_argument(
-        "--scope", required=True, help="e.g. district:江岸区, compound:幸福家园, city:武汉市"
-    )
-    report.add_argument("--out", type=Path, default=Path("report.xlsx"))
     commands.add_parser("send-outbox", help="run only the outbox sender (extra sender processes)")
+    cli_kpi.add_report_command(commands)
     admin = commands.add_parser("admin", help="administration").add_subparsers(
         dest="admin", required=True
     )
-    roster = admin.add_parser("import-roster", help="import households from .csv or .xlsx")
-    roster.add_argument("file", type=Path)
-    inv = admin.add_parser("invites", help="issue owner and tenant invite codes for a compound")
-    inv.add_argument("compound", help="compound name or id")
-    inv.add_argument("--out", type=Path, default=Path("invites"))
-    inv.add_argument("--ttl-days", type=int, default=None)
-    inv.add_argument("--bot-username", default=None)
-    revoke = admin.add_parser("revoke-invite", help="withdraw an unused invite code")
-    revoke.add_argument("code")
-    grant = admin.add_parser(
-        "grant", help="grant ROLE over SCOPE (kind:name) to a Telegram user id"
-    )
-    grant.add_argument("role")
-    grant.add_argument("scope")
-    grant.add_argument("user")
-    role_invite = admin.add_parser(
-        "invite-role", help="a single-use invite link that grants ROLE over SCOPE"
-    )
-    role_invite.add_argument("role")
-    role_invite.add_argument("scope")
-    role_invite.add_argument("--ttl-days", type=int, default=None)
-    role_invite.add_argument("--bot-username", default=None)
     levels = admin.add_parser(
         "service-levels", help="show or set a compound's ticket service levels"
     )
@@ -555,15 +304,6 @@ def build_parser() -> argparse.ArgumentParser:
     levels.add_argument("--handling-hours", type=int)
     levels.add_argument("--supervisor-hours", type=int)
     levels.add_argument("--auto-confirm-days", type=int)
-    place = admin.add_parser(
-        "compound", help="show or set a compound's service model and property company"
-    )
-    place.add_argument("compound")
-    place.add_argument(
-        "--service-model",
-        help="professional, self_help, public_welfare, guided or none (counts for coverage)",
-    )
-    place.add_argument("--company", help="the property company's name (created if new)")
     draft = admin.add_parser(
         "draft-vote", help="publish an owners' vote (times as local YYYY-MM-DD HH:MM)"
     )
@@ -600,8 +340,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in (None, "start"):
         args.command = "run" if settings.telegram_token else "demo"
         args.webhook, args.reset, args.port = False, False, None
-    bot_username = getattr(args, "bot_username", None) or settings.bot_username
-    ttl = getattr(args, "ttl_days", None) or settings.invite_ttl_days
     if args.command == "run":
         run_bot(settings, args.webhook)
         return 0
@@ -614,18 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         migrate(settings.database_url)
         return 0
-    if args.command == "report":
-        return report_command(settings, args.month, args.scope, args.out)
     if getattr(args, "run", None) is not None:  # a feature's command (cli/)
         return int(args.run(settings, args))
-    if args.admin == "import-roster":
-        return admin_import_roster(settings, args.file)
-    if args.admin == "invites":
-        return admin_invites(settings, args.compound, args.out, ttl, bot_username)
-    if args.admin == "revoke-invite":
-        return admin_revoke(settings, args.code)
-    if args.admin == "grant":
-        return admin_grant(settings, args.role, args.scope, args.user)
     if args.admin == "service-levels":
         values = {
             "response_minutes": args.response_minutes,
@@ -634,8 +362,6 @@ def main(argv: list[str] | None = None) -> int:
             "auto_confirm_days": args.auto_confirm_days,
         }
         return admin_service_levels(settings, args.compound, values)
-    if args.admin == "compound":
-        return admin_compound(settings, args.compound, args.service_model, args.company)
     if args.admin == "draft-vote":
         return admin_draft_vote(settings, args)
     if args.admin == "export-vote":
@@ -644,8 +370,6 @@ def main(argv: list[str] | None = None) -> int:
         return admin_vote_settings(
             settings, args.compound, args.notice_days, args.unreturned_with_majority
         )
-    if args.admin == "invite-role":
-        return admin_invite_role(settings, args.role, args.scope, ttl, bot_username)
     return 2
 
 

@@ -7,29 +7,27 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from core.i18n import N_, translator
-from handlers.common import STALE_BUTTON, handler, reply
+from core.i18n import translator
+from handlers.common import STALE_BUTTON, handler, send
 from handlers.context import BotContext, _current_unit
+from views import account as view
 
 log = logging.getLogger(__name__)
 
 
 @handler
 async def unknown_command(update: Update, context: BotContext) -> None:
-    await reply(update, context._("I don't know that command. Send /help to see what I can do."))
+    await send(update, view.unknown_command(context._))
 
 
 @handler
 async def unknown_message(update: Update, context: BotContext) -> None:
-    await reply(update, context._("I didn't understand that. Send /help to see what I can do."))
+    await send(update, view.unknown_message(context._))
 
 
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button whose data no handler recognises: old, from another version, or forged."""
-    await update.callback_query.answer(context._(STALE_BUTTON), show_alert=True)
-
-
-SORRY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
+    await update.callback_query.answer(context._.plain(STALE_BUTTON), show_alert=True)
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -50,7 +48,7 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     _ = unit.translator if unit is not None else translator("zh_Hans")
     try:
-        await reply(update, _(SORRY))
+        await send(update, view.sorry(_))
     except Exception:  # the error may be the network itself
         log.warning("could not tell user %s about the error", user_id, exc_info=True)
 

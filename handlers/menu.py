@@ -1,4 +1,5 @@
-"""Commands, per role and per language: /help text and Telegram's command menu come from here."""
+"""Commands, per permission and per language: the commands of /help and Telegram's command menu
+come from here, each shown to whoever holds its permission somewhere (services.policy)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Up
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from core.i18n import LANGUAGES, TELEGRAM_MENU_LANGUAGE, Translator, translator
+from core.i18n import LANGUAGES, TELEGRAM_MENU_LANGUAGE, Msg, Translator, translator
 from handlers.context import Unit
 from services import policy
 from services.actors import Actor, load_actor
@@ -21,10 +22,7 @@ log = logging.getLogger(__name__)
 Audience = Callable[[Actor], bool]
 
 
-def everyone(actor: Actor) -> bool:
-    return True
-
-
+# Transitional audiences, until tickets, notices and votes name a Permission for each command.
 def registered(actor: Actor) -> bool:
     return actor.registered
 
@@ -42,8 +40,8 @@ class MenuCommand:
     (or any of several)."""
 
     name: str
-    description: str  # msgid, marked with N_
-    audience: Permission | tuple[Permission, ...] | Audience = everyone
+    description: Msg  # marked with N_, translated where it is shown
+    audience: Permission | tuple[Permission, ...] | Audience
     order: int = 100
 
     def shown_to(self, actor: Actor) -> bool:
@@ -70,16 +68,13 @@ def commands_for(actor: Actor) -> list[MenuCommand]:
     )
 
 
+def listed(actor: Actor) -> list[tuple[str, Msg]]:
+    """(name, description) of the person's commands, for /help (views.account.help_text)."""
+    return [(c.name, c.description) for c in commands_for(actor)]
+
+
 def bot_commands(commands: list[MenuCommand], _: Translator) -> list[BotCommand]:
-    return [BotCommand(c.name, _(c.description)[:256]) for c in commands]
-
-
-def help_text(actor: Actor, _: Translator) -> str:
-    lines = [_("Here is what I can do for you:"), ""]
-    lines += [f"/{c.name} — {_(c.description)}" for c in commands_for(actor)]
-    if not actor.registered:
-        lines += ["", _("To join, open the invite link from your property office or liaison.")]
-    return "\n".join(lines)
+    return [BotCommand(c.name, _.plain(c.description)[:256]) for c in commands]
 
 
 async def set_default_menus(application: Application) -> None:

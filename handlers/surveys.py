@@ -3,6 +3,8 @@ each tap records one score for the home; a comment can be added."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -15,75 +17,87 @@ from telegram.ext import (
 
 from core.i18n import N_
 from handlers.account import conversation_fallbacks
-from handlers.common import buttons, edit_or_reply, handler, reply
+from handlers.common import callback_data, handler, message_text, send, show
 from handlers.context import BotContext
-from handlers.menu import MenuCommand, add_commands, registered
+from handlers.menu import MenuCommand, add_commands
 from services import surveys
-from services.errors import DomainError
-from views.surveys import SurveyComment, SurveyScore, card
+from services.policy import Permission
+from services.surveys import CommentStep
+from views import surveys as view
+from views.surveys import SurveyComment, SurveyScore
 
-COMMENT = 50
 
-
-def _today(context: BotContext):  # type: ignore[no-untyped-def]
+def today(context: BotContext) -> date:
     return context.now().astimezone(context.runtime.settings.tz).date()
-
-
-async def _show(update: Update, context: BotContext, *, edit: bool) -> None:
-    month = surveys.month_of(_today(context))
-    household = surveys.household_of(context.actor)
-    answer = await surveys.answer_of(context.session, household, month)
-    text, rows = card(answer, month, context._)
-    if edit:
-        await edit_or_reply(update, text, reply_markup=buttons(rows))
-    else:
-        await reply(update, text, reply_markup=buttons(rows))
 
 
 @handler
 async def rate(update: Update, context: BotContext) -> None:
     """/rate: this month's survey card for the person's home."""
-    await _show(update, context, edit=False)
+    found = await surveys.card(context.session, context.actor, today=today(context))
+    await send(update, view.card(found, context._))
 
 
 @handler
 async def scored(update: Update, context: BotContext) -> None:
-    data = SurveyScore.parse(update.callback_query.data)
-    if not 0 <= data.question < len(surveys.QUESTIONS) or not 0 <= data.score <= 5:
-        raise DomainError(N_("Scores go from 1 to 5."))
-    if data.score == 0:  # a row's label or the invitation's button: show the card
-        await _show(update, context, edit=False)
+    """A score on the card (or a row's label, or the invitation's button: the card anew)."""
+    data = SurveyScore.parse(callback_data(update))
+    if data.score == 0:
+        found = await surveys.card(context.session, context.actor, today=today(context))
+        await send(update, view.card(found, context._))
         return
-    await surveys.score(context.session, context.actor, data.month, surveys.QUESTIONS[data.question], data.score,
-                        now=context.now(), today=_today(context))  # fmt: skip
-    await _show(update, context, edit=True)
+    found = await surveys.score(
+        context.session,
+        context.actor,
+        data.month,
+        data.question,
+        data.score,
+        now=context.now(),
+        today=today(context),
+    )
+    await show(update, view.card(found, context._))
 
 
 @handler
-async def comment_start(update: Update, context: BotContext) -> int | None:
-    SurveyComment.parse(update.callback_query.data)
-    surveys.household_of(context.actor)
-    await reply(update, context._("Send your comment (at most 500 characters). /cancel to stop."))
-    return COMMENT
+async def comment_start(update: Update, context: BotContext) -> str | None:
+    """ "Add a comment": the next message is the comment."""
+    data = SurveyComment.parse(callback_data(update))
+    draft = await surveys.begin_comment(
+        context.session, context.actor, data.month, now=context.now(), today=today(context)
+    )
+    await send(update, view.ask_comment(context._))
+    return draft.step
 
 
 @handler
 async def comment_received(update: Update, context: BotContext) -> int | None:
-    await surveys.comment(context.session, context.actor, update.effective_message.text, now=context.now(),
-                          today=_today(context))  # fmt: skip
-    await reply(update, context._("Thank you, your comment is recorded."))
-    await _show(update, context, edit=False)
+    found = await surveys.comment(
+        context.session,
+        context.actor,
+        message_text(update),
+        now=context.now(),
+        today=today(context),
+    )
+    await send(update, view.comment_recorded(context._), view.card(found, context._))
     return ConversationHandler.END
 
 
 def register(app: Application) -> None:
-    add_commands(MenuCommand("rate", N_("Rate this month's services"), registered, order=20))
+    add_commands(
+        MenuCommand("rate", N_("Rate this month's services"), Permission.SURVEY_ANSWER, order=20)
+    )
     app.add_handler(
         ConversationHandler(
             entry_points=[CallbackQueryHandler(comment_start, pattern=SurveyComment.pattern())],
-            states={COMMENT: [MessageHandler(filters.TEXT & ~filters.COMMAND, comment_received)]},
-            fallbacks=conversation_fallbacks(), name="survey-comment", persistent=True,
+            states={
+                CommentStep.TEXT: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, comment_received)
+                ]
+            },
+            fallbacks=conversation_fallbacks(),
+            name="survey-comment",
+            persistent=True,
         )
-    )  # fmt: skip
+    )
     app.add_handler(CommandHandler("rate", rate))
     app.add_handler(CallbackQueryHandler(scored, pattern=SurveyScore.pattern()))

@@ -6,8 +6,6 @@ from __future__ import annotations
 from core.db import unit_of_work
 from core.runtime import Runtime
 from services import surveys
-from services.outbox import quiet_hours
-from views.surveys import invitation_payload
 
 
 async def tick(runtime: Runtime) -> tuple[int, int]:
@@ -15,9 +13,12 @@ async def tick(runtime: Runtime) -> tuple[int, int]:
     settings = runtime.settings
     async with unit_of_work(runtime.sessions) as session:
         done = await surveys.invite_and_remind(
-            session, today=now.astimezone(settings.tz).date(), now=now, survey_day=settings.survey_day,
-            reminder_after=settings.survey_reminder_days, quiet=quiet_hours(settings), render=invitation_payload,
-        )  # fmt: skip
+            session,
+            today=now.astimezone(settings.tz).date(),
+            now=now,
+            survey_day=settings.survey_day,
+            reminder_after=settings.survey_reminder_days,
+        )
     if any(done):
         runtime.wake_outbox()
     return done

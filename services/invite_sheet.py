@@ -1,46 +1,58 @@
-"""Invite codes on paper: a CSV for the office and a printable PDF with one QR code per code."""
+"""Invite codes on paper: a CSV for the office and a printable PDF with one QR code per code.
+
+The CSV goes through services/tables like every file the bot writes: homes and names are text
+cells, never formulas, and the expiry is the local time of the deployment.
+"""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable
-from pathlib import Path
+import io
+from zoneinfo import ZoneInfo
 
 import segno
 
 from core.fonts import cjk_font_properties
-from core.i18n import N_
+from core.i18n import N_, Translator
 from services.invites import IssuedInvite, deep_link
+from services.tables import Column, Table, csv_text
 
 PER_PAGE = 12  # 3 columns × 4 rows on A4
 KIND_LABELS = {"owner": N_("owner"), "tenant": N_("tenant")}
+# Column names are the file's interface (mail merges and the office's own lists read them).
+COLUMNS = (
+    Column("household"),
+    Column("kind"),
+    Column("code"),
+    Column("link"),
+    Column("expires_at", "datetime"),
+)
 
 
-def write_invite_csv(issued: list[IssuedInvite], path: Path, bot_username: str) -> Path:
-    with path.open("w", newline="", encoding="utf-8-sig") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["household", "kind", "code", "link", "expires_at"])
-        for invite in issued:
-            writer.writerow(
-                [
-                    invite.label,
-                    invite.kind,
-                    invite.code,
-                    deep_link(bot_username, invite.code),
-                    invite.expires_at.isoformat(),
-                ]
-            )
-    return path
+def invite_table(issued: list[IssuedInvite], bot_username: str, tz: ZoneInfo) -> Table:
+    return Table(
+        COLUMNS,
+        [
+            [
+                invite.label,
+                invite.kind,
+                invite.code,
+                deep_link(bot_username, invite.code),
+                invite.expires_at.astimezone(tz).replace(tzinfo=None),
+            ]
+            for invite in issued
+        ],
+    )
 
 
-def write_invite_sheet(
-    issued: list[IssuedInvite],
-    path: Path,
-    bot_username: str,
-    compound_name: str,
-    gettext: Callable[[str], str],
-) -> Path:
-    """A4 pages of cut-out cards: household, owner/tenant, QR code of the deep link, the code."""
+def invite_csv(issued: list[IssuedInvite], bot_username: str, tz: ZoneInfo) -> str:
+    return csv_text(invite_table(issued, bot_username, tz))
+
+
+def invite_sheet(
+    issued: list[IssuedInvite], bot_username: str, compound_name: str, _: Translator
+) -> bytes:
+    """A4 pages of cut-out cards (a PDF): household, owner/tenant, the deep link's QR code and
+    the code."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -48,7 +60,8 @@ def write_invite_sheet(
     from matplotlib.backends.backend_pdf import PdfPages
 
     font = cjk_font_properties()
-    with PdfPages(path) as pdf:
+    buffer = io.BytesIO()
+    with PdfPages(buffer) as pdf:
         for start in range(0, len(issued), PER_PAGE):
             figure, axes = plt.subplots(4, 3, figsize=(8.27, 11.69))
             figure.suptitle(compound_name, fontproperties=font, fontsize=14)
@@ -58,7 +71,8 @@ def write_invite_sheet(
             for ax, invite in zip(axes.flat, issued[start : start + PER_PAGE], strict=False):
                 qr = segno.make(deep_link(bot_username, invite.code), error="m")
                 ax.imshow(list(qr.matrix_iter(border=2)), cmap="binary", interpolation="nearest")
-                kind = gettext(KIND_LABELS.get(invite.kind, invite.kind))
+                known = KIND_LABELS.get(invite.kind)
+                kind = _.plain(known) if known else invite.kind
                 ax.set_title(f"{invite.label} · {kind}", fontproperties=font, fontsize=10)
                 ax.text(
                     0.5,
@@ -71,4 +85,4 @@ def write_invite_sheet(
                 )
             pdf.savefig(figure)
             plt.close(figure)
-    return path
+    return buffer.getvalue()

@@ -22,12 +22,14 @@ from models import (
     MembershipKind,
     Resident,
     Role,
-    RoleGrant,
     StartAttempt,
 )
 from services import audit
+from services.actors import Actor, load_actor
 from services.errors import DomainError
 from services.places import Scope, household_label, scope_name
+from services.policy import NOT_REGISTERED
+from services.roles import grant_role_to
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_FAILED_ATTEMPTS = 5
@@ -36,8 +38,12 @@ HOUSEHOLD_INVITE_KINDS = (MembershipKind.OWNER, MembershipKind.TENANT)
 
 
 def new_code() -> str:
-    """16 URL-safe characters (96 random bits): fits Telegram's 64-character start parameter."""
-    return secrets.token_urlsafe(12)
+    """16 URL-safe characters (about 96 random bits): fits Telegram's 64-character start
+    parameter. Never starting with "-": such a code would read as an option on the command line
+    (`admin revoke-invite -x…`) and as a formula in a spreadsheet."""
+    while (code := secrets.token_urlsafe(12)).startswith("-"):
+        pass
+    return code
 
 
 def hash_code(code: str) -> str:
@@ -226,6 +232,61 @@ class Redeemed:
     preview: InvitePreview
 
 
+@dataclass(frozen=True)
+class Joined:
+    """Consent given: what the person joined (None: the role they already held), and who they
+    are now (for their menu and /help)."""
+
+    preview: InvitePreview | None
+    actor: Actor
+
+
+async def accept(
+    session: AsyncSession,
+    actor: Actor,
+    code: str,
+    *,
+    display_name: str,
+    language: str | None,
+    now: datetime,
+) -> Joined:
+    """The person agreed to the privacy notice: redeem the invite, or (no code) record the
+    consent of someone who holds a role granted on the command line."""
+    if code:
+        redeemed = await redeem_invite(
+            session,
+            code,
+            telegram_id=actor.telegram_id,
+            display_name=display_name,
+            language=language,
+            now=now,
+        )
+        preview: InvitePreview | None = redeemed.preview
+    else:
+        await record_consent(session, actor, display_name, now=now)
+        preview = None
+    return Joined(preview, await load_actor(session, actor.telegram_id))
+
+
+async def record_consent(
+    session: AsyncSession, actor: Actor, display_name: str, *, now: datetime
+) -> None:
+    """Consent given by a user who already holds a role (granted by CLI) but never consented."""
+    resident = actor.resident
+    if resident is None:
+        raise DomainError(NOT_REGISTERED)
+    resident.consent_at = resident.consent_at or now
+    resident.display_name = display_name[:200]
+    audit.record(
+        session,
+        at=now,
+        actor_id=resident.id,
+        action="resident.consent",
+        subject_type="resident",
+        subject_id=resident.id,
+    )
+
+
 async def redeem_invite(
     session: AsyncSession,
     code: str,
@@ -295,47 +356,3 @@ async def redeem_invite(
         kind=invite.kind,
     )
     return Redeemed(resident.id, preview)
-
-
-async def grant_role_to(
-    session: AsyncSession,
-    resident: Resident,
-    role: Role,
-    scope_kind: str,
-    scope_id: int,
-    now: datetime,
-    granted_by: int | None = None,
-) -> bool:
-    """Grant once; returns False when the resident already held it."""
-    existing = (
-        await session.exec(
-            select(RoleGrant)
-            .where(RoleGrant.resident_id == resident.id)
-            .where(RoleGrant.role == role)
-            .where(RoleGrant.scope_kind == scope_kind)
-            .where(RoleGrant.scope_id == scope_id)
-        )
-    ).first()
-    if existing is not None:
-        return False
-    session.add(
-        RoleGrant(
-            resident_id=resident.id,
-            role=role,
-            scope_kind=scope_kind,
-            scope_id=scope_id,
-            granted_at=now,
-            granted_by=granted_by,
-        )
-    )
-    audit.record(
-        session,
-        at=now,
-        actor_id=granted_by,
-        action="role.grant",
-        subject_type="resident",
-        subject_id=resident.id,
-        role=role,
-        scope=f"{scope_kind}:{scope_id}",
-    )
-    return True

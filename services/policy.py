@@ -28,7 +28,7 @@ from models import (
     ScopeKind,
     pk,
 )
-from services.actors import Actor
+from services.actors import Actor, RoleScope
 from services.coverage import Place, ancestors, covered, grant_covers
 from services.errors import NotAllowed
 from services.places import Scope, compound_ids_in_scope
@@ -249,6 +249,14 @@ def anywhere(actor: Actor, permission: Permission) -> bool:
         return True
     kinds = granted.members | granted.shared
     return any(tie.kind in kinds for tie in actor.households)
+
+
+def grants(actor: Actor, permission: Permission) -> list[RoleScope]:
+    """The person's role grants that carry the permission (each over its place), in order."""
+    if not actor.registered:
+        return []
+    granted = POLICY[permission]
+    return [g for g in actor.roles if g.role in granted.roles]
 
 
 async def allowed(

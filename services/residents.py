@@ -1,10 +1,13 @@
-"""A resident's own data: language, phone, export of what we hold, and forgetting (PIPL)."""
+"""A person's own data (PIPL): who they are registered as, their language and phone, the export
+of everything the bot holds about them, and forgetting it."""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, or_, update
@@ -15,21 +18,64 @@ from core.i18n import LANGUAGES, N_
 from models import (
     AuditEvent,
     ConversationState,
+    Draft,
+    KpiSubscription,
     Membership,
     OutboxMessage,
     OutboxStatus,
     PendingInput,
     Resident,
-    Role,
     RoleGrant,
     StartAttempt,
     TicketDraft,
 )
-from services import audit
+from services import audit, drafts
 from services.actors import Actor
-from services.errors import DomainError
-from services.invites import grant_role_to
-from services.places import Scope, scope_name
+from services.errors import DomainError, NotAllowed
+from services.places import scope_name
+from services.policy import Permission, anywhere, rule
+
+NOTHING_HELD = N_("The bot holds no personal data about you.")
+_PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
+
+
+class PhoneStep(StrEnum):
+    """/setphone has one question: the number (typed, or the shared Telegram contact)."""
+
+    NUMBER = "number"
+
+
+class Standing(StrEnum):
+    """Where someone who opens the bot without an invite stands."""
+
+    REGISTERED = "registered"
+    CONSENT_PENDING = "consent_pending"  # holds a role granted on the command line
+    GUEST = "guest"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """/whoami: what the person is registered as."""
+
+    telegram_id: int
+    registered: bool
+    name: str = ""
+    phone: str | None = None
+    households: tuple[tuple[str, str], ...] = ()  # (home, membership kind)
+    roles: tuple[tuple[str, str, str], ...] = ()  # (role, scope kind, place name)
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """/mydata: a summary of what is held, and all of it as a JSON file."""
+
+    telegram_id: int
+    name: str
+    phone: str | None
+    language: str | None
+    households: int
+    roles: int
+    content: bytes
 
 
 def conversation_key(telegram_id: int) -> str:
@@ -37,17 +83,19 @@ def conversation_key(telegram_id: int) -> str:
     return json.dumps([telegram_id, telegram_id])
 
 
-_PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
-
-
 def require_registered(actor: Actor) -> Resident:
-    if not actor.registered or actor.resident is None:
-        raise DomainError(
-            N_(
-                "You are not registered yet. Open the invite link from your property office to join."
-            )
-        )
+    """The person, if they hold their own data as a registered resident or role holder."""
+    if actor.resident is None or not anywhere(actor, Permission.OWN_DATA):
+        raise NotAllowed(rule(Permission.OWN_DATA).refusal)
     return actor.resident
+
+
+def standing(actor: Actor) -> Standing:
+    if actor.registered:
+        return Standing.REGISTERED
+    if actor.resident is not None and actor.roles and actor.resident.consent_at is None:
+        return Standing.CONSENT_PENDING
+    return Standing.GUEST
 
 
 async def set_language(
@@ -66,8 +114,19 @@ async def set_language(
     return resident
 
 
-async def set_phone(session: AsyncSession, actor: Actor, phone: str, *, now: datetime) -> None:
+def start_phone(actor: Actor) -> PhoneStep:
+    """/setphone: only a registered person has a phone to set."""
+    require_registered(actor)
+    return PhoneStep.NUMBER
+
+
+async def set_phone(
+    session: AsyncSession, actor: Actor, phone: str, *, now: datetime, contact_of: int | None = None
+) -> None:
+    """Save the typed number, or the shared contact (`contact_of`: whose contact it is)."""
     resident = require_registered(actor)
+    if contact_of is not None and contact_of != actor.telegram_id:
+        raise DomainError(N_("Please share your own contact, not someone else's."))
     phone = phone.strip()
     if not _PHONE.match(phone):
         raise DomainError(
@@ -92,26 +151,29 @@ async def describe_roles(session: AsyncSession, actor: Actor) -> list[tuple[str,
     ]
 
 
+async def profile(session: AsyncSession, actor: Actor) -> Profile:
+    """/whoami: name, phone, homes and roles (only the Telegram id before joining)."""
+    if not actor.registered or actor.resident is None:
+        return Profile(actor.telegram_id, registered=False)
+    resident = actor.resident
+    return Profile(
+        actor.telegram_id,
+        registered=True,
+        name=resident.display_name,
+        phone=resident.phone,
+        households=tuple((tie.label, tie.kind) for tie in actor.households),
+        roles=tuple(await describe_roles(session, actor)),
+    )
+
+
 async def export_personal_data(
     session: AsyncSession, actor: Actor, *, now: datetime
-) -> dict[str, Any]:
-    """Everything the bot holds about this person, as plain JSON-able data."""
+) -> PersonalData | None:
+    """Everything the bot holds about this person (None: nothing), the access audited."""
     resident = actor.resident
-    if resident is None:
-        return {"telegram_id": actor.telegram_id, "resident": None}
-    events = (
-        await session.exec(
-            select(AuditEvent)
-            .where(
-                or_(
-                    AuditEvent.actor_id == resident.id,
-                    (AuditEvent.subject_type == "resident")
-                    & (AuditEvent.subject_id == str(resident.id)),
-                )
-            )
-            .order_by(AuditEvent.at)
-        )
-    ).all()
+    if resident is None or resident.forgotten_at is not None:
+        return None
+    record = await _record(session, actor, resident, now)
     audit.record(
         session,
         at=now,
@@ -120,6 +182,41 @@ async def export_personal_data(
         subject_type="resident",
         subject_id=resident.id,
     )
+    return PersonalData(
+        telegram_id=actor.telegram_id,
+        name=resident.display_name,
+        phone=resident.phone,
+        language=resident.language,
+        households=len(actor.households),
+        roles=len(actor.roles),
+        content=json.dumps(record, ensure_ascii=False, indent=2, default=str).encode(),
+    )
+
+
+async def _record(
+    session: AsyncSession, actor: Actor, resident: Resident, now: datetime
+) -> dict[str, Any]:
+    events = (
+        await session.exec(
+            select(AuditEvent)
+            .where(
+                or_(
+                    col(AuditEvent.actor_id) == resident.id,
+                    (col(AuditEvent.subject_type) == "resident")
+                    & (col(AuditEvent.subject_id) == str(resident.id)),
+                )
+            )
+            .order_by(col(AuditEvent.at))
+        )
+    ).all()
+    unfinished = (
+        await session.exec(select(Draft).where(col(Draft.resident_id) == resident.id))
+    ).all()
+    subscriptions = (
+        await session.exec(
+            select(KpiSubscription).where(col(KpiSubscription.resident_id) == resident.id)
+        )
+    ).all()
     return {
         "exported_at": now.isoformat(),
         "resident": {
@@ -137,6 +234,14 @@ async def export_personal_data(
             {"role": role, "scope": f"{kind}:{name}"}
             for role, kind, name in await describe_roles(session, actor)
         ],
+        "unfinished_inputs": [
+            {"flow": d.flow, "step": d.step, "answers": d.data, "at": d.updated_at.isoformat()}
+            for d in unfinished
+        ],
+        "kpi_subscriptions": [
+            {"scope": f"{s.scope_kind}:{s.scope_id}", "since": s.created_at.isoformat()}
+            for s in subscriptions
+        ],
         "activity": [
             {
                 "at": e.at.isoformat(),
@@ -148,30 +253,41 @@ async def export_personal_data(
     }
 
 
+def may_forget(actor: Actor) -> None:
+    """/forgetme asks first; there must be something to forget."""
+    if actor.resident is None or actor.resident.forgotten_at is not None:
+        raise DomainError(NOTHING_HELD)
+
+
 async def forget(session: AsyncSession, actor: Actor, *, now: datetime) -> None:
     """Withdraw consent: delete personal data; records kept for legal reasons stay, unnamed."""
+    may_forget(actor)
     resident = actor.resident
-    if resident is None or resident.forgotten_at is not None:
-        raise DomainError(N_("The bot holds no personal data about you."))
-    await session.exec(delete(Membership).where(Membership.resident_id == resident.id))
-    await session.exec(delete(RoleGrant).where(RoleGrant.resident_id == resident.id))
-    await session.exec(delete(StartAttempt).where(StartAttempt.telegram_id == actor.telegram_id))
+    assert resident is not None and resident.id is not None
+    me = resident.id
+    await session.exec(delete(Membership).where(col(Membership.resident_id) == me))
+    await session.exec(delete(RoleGrant).where(col(RoleGrant.resident_id) == me))
+    await session.exec(
+        delete(StartAttempt).where(col(StartAttempt.telegram_id) == actor.telegram_id)
+    )
     await session.exec(
         delete(ConversationState).where(
-            ConversationState.key == conversation_key(actor.telegram_id)
+            col(ConversationState.key) == conversation_key(actor.telegram_id)
         )
     )
-    await session.exec(delete(TicketDraft).where(TicketDraft.resident_id == resident.id))
-    await session.exec(delete(PendingInput).where(PendingInput.resident_id == resident.id))
+    await drafts.forget(session, me)  # half-finished inputs: reports, notices, comments…
+    await session.exec(delete(TicketDraft).where(col(TicketDraft.resident_id) == me))
+    await session.exec(delete(PendingInput).where(col(PendingInput.resident_id) == me))
+    await session.exec(delete(KpiSubscription).where(col(KpiSubscription.resident_id) == me))
     # Delivery records stay (a notice's report counts them) but no longer carry the Telegram id.
     await session.exec(
         update(OutboxMessage)
-        .where(OutboxMessage.resident_id == resident.id)
+        .where(col(OutboxMessage.resident_id) == me)
         .where(col(OutboxMessage.status).in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]))
         .values(status=OutboxStatus.CANCELLED)
     )
     await session.exec(
-        update(OutboxMessage).where(OutboxMessage.resident_id == resident.id).values(chat_id=0)
+        update(OutboxMessage).where(col(OutboxMessage.resident_id) == me).values(chat_id=0)
     )
     # The row stays as an anonymous anchor for audit events, ballots and tickets.
     resident.telegram_id = None
@@ -183,54 +299,11 @@ async def forget(session: AsyncSession, actor: Actor, *, now: datetime) -> None:
     audit.record(
         session,
         at=now,
-        actor_id=resident.id,
+        actor_id=me,
         action="resident.forget",
         subject_type="resident",
-        subject_id=resident.id,
+        subject_id=me,
     )
     actor.resident = None
     actor.households = []
     actor.roles = []
-
-
-async def grant_role(
-    session: AsyncSession,
-    role: Role,
-    scope: Scope,
-    telegram_id: int,
-    *,
-    now: datetime,
-    granted_by: int | None = None,
-) -> bool:
-    """Grant ROLE over SCOPE to a Telegram user (CLI); they consent when they first open the bot."""
-    resident = (
-        await session.exec(select(Resident).where(Resident.telegram_id == telegram_id))
-    ).first()
-    if resident is None:
-        resident = Resident(telegram_id=telegram_id, created_at=now)
-        session.add(resident)
-        await session.flush()
-    return await grant_role_to(session, resident, role, scope.kind, scope.id, now, granted_by)
-
-
-async def record_consent(
-    session: AsyncSession, actor: Actor, display_name: str, *, now: datetime
-) -> None:
-    """Consent given by a user who already holds a role (granted by CLI) but never consented."""
-    resident = actor.resident
-    if resident is None:
-        raise DomainError(
-            N_(
-                "You are not registered yet. Open the invite link from your property office to join."
-            )
-        )
-    resident.consent_at = resident.consent_at or now
-    resident.display_name = display_name[:200]
-    audit.record(
-        session,
-        at=now,
-        actor_id=resident.id,
-        action="resident.consent",
-        subject_type="resident",
-        subject_id=resident.id,
-    )

@@ -107,8 +107,13 @@ async def test_forgetme_deletes_personal_data_after_confirmation(world):
     owner = world.user("王芳")
     await world.onboard(owner)
     async with world.session() as session:  # something was once sent to them through the outbox
-        await outbox.enqueue(session, "notice:test", [Outgoing(chat_id=owner.id, payload={"text": "x"},
-                             resident_id=1)], now=world.clock.now(), quiet=None)  # fmt: skip
+        await outbox.enqueue(
+            session,
+            "notice:test",
+            [Outgoing(chat_id=owner.id, payload={"text": "x"}, resident_id=1)],
+            now=world.clock.now(),
+            quiet=None,
+        )
     await world.deliver()
     await owner.send("/forgetme")
     await owner.press("不，保留")
@@ -185,3 +190,57 @@ async def test_a_redelivered_update_is_applied_once(world):
             await session.exec(select(AuditEvent).where(AuditEvent.action == "resident.set_phone"))
         ).all()
     assert len(events) == 1
+
+
+async def test_forgetme_also_deletes_unfinished_inputs_and_subscriptions(world):
+    """Drafts (a comment half written) and the monthly report subscription are personal too."""
+    from models import Draft, KpiSubscription
+
+    await world.seed_roster()
+    owner = world.user("王芳")
+    await world.onboard(owner)
+    await world.join_as(owner, Role.SUPERVISOR)
+    await owner.send("/rate")
+    await owner.press("5", owner.last_message.message_id)
+    await owner.press("补充意见")  # the bot now waits for the comment: a draft
+    await owner.send("/cancel")
+    await owner.send("/kpi 2026-10")
+    await owner.press("每月发送给我", owner.user.chat.bot_messages[-3].message_id)
+    async with world.session() as session:
+        assert (await session.exec(select(Draft))).all()
+        assert (await session.exec(select(KpiSubscription))).all()
+    await owner.send("/mydata")
+    data = json.loads(world.emulator.file_bytes(owner.last_message.document["file_id"]))
+    assert data["unfinished_inputs"][0]["flow"] == "survey-comment"
+    assert data["kpi_subscriptions"][0]["scope"].startswith("compound:")
+    await owner.send("/forgetme")
+    await owner.press("是的，删除")
+    async with world.session() as session:
+        assert (await session.exec(select(Draft))).all() == []
+        assert (await session.exec(select(KpiSubscription))).all() == []
+
+
+async def test_menus_and_help_follow_the_policy(world):
+    """Each command is shown to whoever holds its permission somewhere, before joining too."""
+    await world.seed_roster()
+    guest, owner, staff = world.user("路人"), world.user("王芳"), world.user("物业小陈")
+    await guest.send("/help")
+    shown = {line.split(" ")[0] for line in guest.last_text.splitlines() if line.startswith("/")}
+    assert shown == {"/start", "/help", "/language", "/whoami"}
+    await world.onboard(owner)
+    await world.join_as(staff, Role.STAFF)
+    for command in ("start", "help", "language", "whoami", "mydata", "setphone", "forgetme"):
+        assert command in owner.commands and command in staff.commands
+    assert "rate" in owner.commands and "rate" not in staff.commands  # SURVEY_ANSWER: residents
+    assert "kpi" not in owner.commands and "kpi" not in staff.commands  # KPI_VIEW: not staff
+    await staff.send("/help")
+    assert "/rate" not in staff.last_text and "/mydata" in staff.last_text
+
+
+async def test_counts_read_naturally_in_english(world):
+    await world.seed_roster()
+    owner = world.user("Grace", language="en")
+    await world.onboard(owner)
+    await owner.send("/mydata")
+    summary = owner.texts()[-2]
+    assert "Registered to 1 home" in summary and "0 roles" in summary

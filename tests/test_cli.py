@@ -18,9 +18,9 @@ from core.settings import get_settings
 from tests.utils.paths import ROOT, SAMPLE_ROSTER
 
 
-def _cli(monkeypatch, database_url: str, *argv: str) -> int:
+def _cli(monkeypatch, database_url: str, *argv: str, language: str = "en") -> int:
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
+    monkeypatch.setenv("DEFAULT_LANGUAGE", language)
     get_settings.cache_clear()
     try:
         return bot.main(list(argv))
@@ -82,8 +82,12 @@ def test_without_a_token_the_bot_starts_the_demo(tmp_path):
     env["DEMO_PORT"] = str(_free_port())
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "bot.py"), "start"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{env['DEMO_PORT']}"
     output = []
     try:
@@ -215,13 +219,13 @@ async def test_the_monthly_report_without_telegram(database_url, monkeypatch, tm
     def run() -> list[int]:
         _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
         return [
-            _cli(monkeypatch, database_url, "report", "--month", "2026-10", "--scope", "district:Jiang'an",
-                 "--out", str(out)),
-            _cli(monkeypatch, database_url, "report", "--month", "2026-13", "--scope", "district:江岸区",
-                 "--out", str(out)),
-            _cli(monkeypatch, database_url, "report", "--month", "2026-10", "--scope", "district:Atlantis",
-                 "--out", str(out)),
-        ]  # fmt: skip
+            _cli(monkeypatch, database_url, *f"report --month {month} --out {out}".split(), scope)
+            for month, scope in (
+                ("2026-10", "--scope=district:Jiang'an"),
+                ("2026-13", "--scope=district:江岸区"),
+                ("2026-10", "--scope=district:Atlantis"),
+            )
+        ]
 
     codes = await asyncio.to_thread(run)
     captured = capsys.readouterr()
@@ -233,8 +237,15 @@ async def test_the_monthly_report_without_telegram(database_url, monkeypatch, tm
     assert "Satisfaction: no data (0 / 0)" in captured.out
     assert "YYYY-MM" in captured.err and "No district named 'Atlantis'" in captured.err
     book = load_workbook(out)
-    assert book.sheetnames == ["city", "district", "sub-district", "community", "property company", "grid",
-                               "compound"]  # fmt: skip
+    assert book.sheetnames == [
+        "city",
+        "district",
+        "sub-district",
+        "community",
+        "property company",
+        "grid",
+        "compound",
+    ]
     assert book["compound"]["A2"].value == "幸福家园"
     assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
 
@@ -245,17 +256,19 @@ async def test_a_compound_service_model_and_company_for_the_kpis(
     def run() -> list[int]:
         _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
         return [
-            _cli(monkeypatch, database_url, "admin", "compound", "幸福家园", "--service-model", "professional",
-                 "--company", "江岸红色物业公司"),
-            _cli(monkeypatch, database_url, "admin", "compound", "幸福家园", "--service-model", "magic"),
-            _cli(monkeypatch, database_url, "report", "--month", "2026-10", "--scope", "compound:幸福家园",
-                 "--out", str(tmp_path / "report.xlsx")),
-        ]  # fmt: skip
+            _cli(monkeypatch, database_url, *argv.split())
+            for argv in (
+                "admin compound 幸福家园 --service-model professional --company 江岸红色物业公司",
+                "admin compound 幸福家园 --service-model magic",
+                f"report --month 2026-10 --scope compound:幸福家园 --out {tmp_path / 'r.xlsx'}",
+            )
+        ]
 
     codes = await asyncio.to_thread(run)
     captured = capsys.readouterr()
     assert codes == [0, 1, 0], captured
-    assert "service model professional, property company 江岸红色物业公司" in captured.out
+    # typed in English, printed translated (DEFAULT_LANGUAGE=en here)
+    assert "service model professional takeover, property company 江岸红色物业公司" in captured.out
     assert "Unknown service model 'magic'" in captured.err
     assert "Coverage: 100.00% (1 / 1)" in captured.out
 
@@ -286,3 +299,52 @@ async def test_the_payment_code_residents_scan(database_url, monkeypatch, tmp_pa
         in captured.out
     )
     assert "must be a PNG or JPEG picture" in captured.err and "No such file" in captured.err
+
+
+async def test_invite_csv_never_holds_a_formula(database_url, monkeypatch, tmp_path, capsys):
+    """A roster's text reaches the office's spreadsheet as text (services/tables)."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "city,district,sub_district,community,compound,building,unit,room,registered_area,grid\n"
+        '武汉市,江岸区,后湖街道,幸福社区,公式苑,"=HYPERLINK(""http://x"")",1单元,101,80.00,第一网格\n'
+        "武汉市,江岸区,后湖街道,幸福社区,公式苑,2栋,1单元,@SUM(A1),80.00,第一网格\n",
+        encoding="utf-8",
+    )
+
+    def run() -> list[int]:
+        return [
+            _cli(monkeypatch, database_url, "admin", "import-roster", str(roster)),
+            _cli(monkeypatch, database_url, "admin", "invites", "公式苑", "--out", str(tmp_path)),
+        ]
+
+    assert await asyncio.to_thread(run) == [0, 0]
+    out = capsys.readouterr().out
+    assert "4 invite codes for 公式苑." in out and "Valid for 30 days" in out
+    (path,) = tmp_path.glob("invites-*.csv")
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    homes = {r["household"] for r in rows}
+    assert homes == {'\'=HYPERLINK("http://x") 1单元 101', "2栋 1单元 @SUM(A1)"}
+    assert all(not r["code"].startswith(("-", "'")) for r in rows)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", r["expires_at"]) for r in rows)
+
+
+async def test_command_line_output_is_plain_translated_text(database_url, monkeypatch, capsys):
+    """No HTML entities on a terminal; the service model in the administrator's language."""
+
+    def run() -> list[int]:
+        company = ["--company", "李&王<物业>"]
+        return [
+            _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER)),
+            _cli(
+                monkeypatch,
+                database_url,
+                *"admin compound 幸福家园 --service-model self_help".split(),
+                *company,
+                language="zh_Hans",
+            ),
+        ]
+
+    assert await asyncio.to_thread(run) == [0, 0]
+    out = capsys.readouterr().out
+    assert "服务模式 自助型物业，物业企业 李&王<物业>" in out
+    assert "&amp;" not in out and "&lt;" not in out

@@ -26,6 +26,7 @@ def _extracted() -> set[str | tuple[str, str]]:
         ("views/**.py", "python"),
         ("cli/**.py", "python"),
         ("bot.py", "python"),
+        ("cli/**.py", "python"),
         ("demo/**.py", "python"),
     ]
     found: set[str | tuple[str, str]] = set()

@@ -29,25 +29,72 @@ async def _city(world, tmp_path):  # type: ignore[no-untyped-def]
         session.add(person)
         await session.flush()
         for home, overall, cleaning in zip(homes, (5, 4, 2), (3, 4, 5), strict=True):
-            session.add(SurveyAnswer(household_id=home, compound_id=happy.id, month="2026-11", overall=overall,
-                                     cleaning=cleaning, answered_at=now))  # fmt: skip
-        session.add(SurveyAnswer(household_id=homes[0], compound_id=happy.id, month="2026-10", overall=1,
-                                 answered_at=now))  # fmt: skip
+            session.add(
+                SurveyAnswer(
+                    household_id=home,
+                    compound_id=happy.id,
+                    month="2026-11",
+                    overall=overall,
+                    cleaning=cleaning,
+                    answered_at=now,
+                )
+            )
+        session.add(
+            SurveyAnswer(
+                household_id=homes[0],
+                compound_id=happy.id,
+                month="2026-10",
+                overall=1,
+                answered_at=now,
+            )
+        )
         for home, escalated, rating in (
             (homes[0], 0, 4),
             (other_home, 1, None),
             (None, 0, None),  # a common-area ticket: no home, still a ticket of the compound
         ):
-            session.add(Ticket(compound_id=happy.id, household_id=home, category="repair", reporter_id=person.id,
-                               created_at=datetime(2026, 11, 3, 2, 0, tzinfo=UTC), escalation_level=escalated,
-                               rating=rating))  # fmt: skip
-        await billing.create_schedule(session, None, compound_id=happy.id, price_per_m2=Decimal("1.00"), period="monthly",
-                                   due_day=15, starts_on=date(2026, 11, 1), now=now)  # fmt: skip
+            session.add(
+                Ticket(
+                    compound_id=happy.id,
+                    household_id=home,
+                    category="repair",
+                    reporter_id=person.id,
+                    created_at=datetime(2026, 11, 3, 2, 0, tzinfo=UTC),
+                    escalation_level=escalated,
+                    rating=rating,
+                )
+            )
+        await billing.create_schedule(
+            session,
+            None,
+            compound_id=happy.id,
+            price_per_m2=Decimal("1.00"),
+            period="monthly",
+            due_day=15,
+            starts_on=date(2026, 11, 1),
+            now=now,
+        )
         await billing.generate_bills(session, today=date(2026, 11, 2), now=now)
-        await payments.record_payment(session, None, household_id=homes[0], amount=Decimal("89.50"), method="cash",
-                                  reference="k1", paid_on=date(2026, 11, 2), now=now)  # fmt: skip
-        await payments.record_payment(session, None, household_id=homes[1], amount=Decimal("18.36"), method="cash",
-                                  reference="k2", paid_on=date(2026, 11, 2), now=now)  # fmt: skip
+        await payments.record_payment(
+            session,
+            None,
+            household_id=homes[0],
+            amount=Decimal("89.50"),
+            method="cash",
+            reference="k1",
+            paid_on=date(2026, 11, 2),
+            now=now,
+        )
+        await payments.record_payment(
+            session,
+            None,
+            household_id=homes[1],
+            amount=Decimal("18.36"),
+            method="cash",
+            reference="k2",
+            paid_on=date(2026, 11, 2),
+            now=now,
+        )
         return homes
 
 

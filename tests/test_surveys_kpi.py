@@ -11,7 +11,7 @@ from sqlmodel import select
 from handlers.kpi import KpiScope
 from jobs.kpi import deliver_monthly
 from jobs.surveys import tick as survey_tick
-from models import District, KpiDelivery, Role, SurveyAnswer
+from models import City, Compound, District, KpiDelivery, KpiSubscription, Role, SurveyAnswer
 from views.kpi import KPIS
 from views.surveys import SurveyComment, SurveyScore
 
@@ -26,9 +26,11 @@ async def test_one_answer_per_home_changed_by_any_resident_until_the_month_close
     await owner.send("/rate")
     assert "2026-11 满意度测评" in owner.last_text
     # Both residents tap a first score at the same moment (and the owner double-taps): one answer.
-    await asyncio.gather(owner.press_data(SurveyScore("2026-11", 1, 2).pack()),
-                         owner.press_data(SurveyScore("2026-11", 1, 2).pack()),
-                         tenant.press_data(SurveyScore("2026-11", 2, 2).pack()))  # fmt: skip
+    await asyncio.gather(
+        owner.press_data(SurveyScore("2026-11", 1, 2).pack()),
+        owner.press_data(SurveyScore("2026-11", 1, 2).pack()),
+        tenant.press_data(SurveyScore("2026-11", 2, 2).pack()),
+    )
     async with world.session() as session:
         answers = (await session.exec(select(SurveyAnswer))).all()
     assert len(answers) == 1 and (answers[0].greening, answers[0].order) == (2, 2)
@@ -136,3 +138,117 @@ async def test_kpi_report_scopes_and_the_monthly_delivery_once(world, clock, tmp
     assert await deliver_monthly(world.runtime) == 2
     assert await deliver_monthly(world.runtime) == 0
     assert len(KPIS) == 4
+
+
+async def test_a_comment_with_markup_characters_is_shown_as_typed(world):
+    """A comment is data: "<" and "&" in it once broke /rate for the whole home for the month."""
+    await world.seed_roster()
+    owner, tenant = world.user("徐丽"), world.user("租客")
+    await world.onboard(owner, "1栋 1单元 101", "owner")
+    await world.onboard(tenant, "1栋 1单元 101", "tenant")
+    await owner.send("/rate")
+    await owner.press("5", owner.last_message.message_id)
+    await owner.press("补充意见")
+    comment = "<3 & <b>{0}%s"
+    await owner.send(comment)
+    assert "您的意见已记录" in owner.texts()[-2]
+    assert f"意见：{comment}" in owner.last_text
+    await tenant.send("/rate")
+    assert f"意见：{comment}" in tenant.last_text  # the home's card still opens for everyone
+    await tenant.press("4", tenant.last_message.message_id)
+    assert f"意见：{comment}" in tenant.last_text
+    async with world.session() as session:
+        assert (await session.exec(select(SurveyAnswer))).one().comment == comment
+
+
+async def test_only_residents_of_a_home_answer_the_survey(world):
+    """Answering is Permission.SURVEY_ANSWER: staff have no /rate and are refused politely."""
+    await world.seed_roster()
+    staff, owner = world.user("物业小陈"), world.user("徐丽")
+    await world.join_as(staff, Role.STAFF)
+    await world.onboard(owner, "1栋 1单元 101", "owner")
+    assert "rate" in owner.commands and "rate" not in staff.commands
+    await staff.send("/rate")
+    assert "满意度测评面向已登记房屋的住户" in staff.last_text
+    await staff.press_data(SurveyScore("2026-11", 5, 5).pack())
+    assert "满意度测评面向已登记房屋的住户" in staff.last_text
+    async with world.session() as session:
+        assert (await session.exec(select(SurveyAnswer))).all() == []
+
+
+async def test_kpi_places_follow_the_roles_that_may_read_them(world, tmp_path):
+    """KPI_VIEW over a place covers every place inside it, and nothing beside or above it."""
+    await world.seed_roster()
+    await world.seed_other_compound(tmp_path)
+    supervisor, officer, committee, staff = (
+        world.user("赵总监"),
+        world.user("周科长"),
+        world.user("张委员"),
+        world.user("物业小陈"),
+    )
+    await world.join_as(supervisor, Role.SUPERVISOR)
+    await world.join_as(officer, Role.OFFICER, "district:江岸区")
+    await world.join_as(committee, Role.COMMITTEE)
+    await world.join_as(staff, Role.STAFF)
+    assert "kpi" in supervisor.commands and "kpi" in committee.commands
+    assert "kpi" not in staff.commands
+    await supervisor.send("/kpi 2026-11")
+    assert "2026-11 月报：幸福家园" in supervisor.texts()[-3]
+    async with world.session() as session:
+        other = (await session.exec(select(Compound).where(Compound.name == "和平里"))).one()
+        city = (await session.exec(select(City))).one()
+    # The officer of the district may open a compound inside it; the supervisor of one compound
+    # may not open another, nor the city.
+    await officer.send("/kpi 2026-11")
+    await officer.press_data(KpiScope("show", "compound", other.id, "2026-11").pack())
+    assert "2026-11 月报：和平里" in officer.texts()[-3]
+    await supervisor.press_data(KpiScope("show", "compound", other.id, "2026-11").pack())
+    assert "只能查看本辖区" in supervisor.last_text
+    await supervisor.press_data(KpiScope("subscribe", "city", city.id, "2026-11").pack())
+    assert "只能查看本辖区" in supervisor.last_text
+    await staff.send("/kpi")
+    assert "月报仅供" in staff.last_text
+    async with world.session() as session:
+        assert (await session.exec(select(KpiSubscription))).all() == []
+
+
+async def test_the_kpi_workbook_keeps_names_as_text_and_shares_as_numbers(world, clock):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    await world.seed_roster()
+    officer, resident = world.user("周科长"), world.user("徐丽")
+    await world.join_as(officer, Role.OFFICER, "district:江岸区")
+    await world.onboard(resident, "1栋 1单元 101", "owner")
+    async with world.session() as session:
+        happy = (await session.exec(select(Compound).where(Compound.name == "幸福家园"))).one()
+        happy.name = '=HYPERLINK("http://evil.example","幸福家园")'
+        happy.service_model = "professional"
+    await resident.press_data(SurveyScore("2026-11", 5, 5).pack())
+    await officer.send("/kpi 2026-11")
+    sheet = officer.last_message
+    assert sheet.kind == "document"
+    book = load_workbook(BytesIO(world.emulator.file_bytes(sheet.document["file_id"])))
+    compounds = book.worksheets[-1]
+    name = compounds["A2"]
+    assert name.data_type == "s" and name.value.startswith("=HYPERLINK")
+    headers = [c.value for c in compounds[1]]
+    coverage = compounds.cell(2, headers.index("覆盖率") + 1)
+    assert coverage.value == 1 and coverage.number_format == "0.00%"
+    billed = compounds.cell(2, headers.index("收费率 分母") + 1)
+    assert billed.number_format == "#,##0.00"
+
+
+def test_the_monthly_report_is_told_not_enqueued():
+    """Deliveries go through notify.tell (rendered at commit), never straight to the outbox."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for path in (
+        "jobs/kpi.py",
+        "jobs/surveys.py",
+        "services/kpi_viewers.py",
+        "services/surveys.py",
+    ):
+        assert "outbox.enqueue" not in (root / path).read_text(encoding="utf-8"), path

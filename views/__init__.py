@@ -1,4 +1,14 @@
 """Screens: every text and keyboard the bot shows, built in one place per screen. Importing this
 package registers the renderers of the messages the services queue (services.notify)."""
 
-from views import bills, fee_office, notice_office, notices  # noqa: F401
+from views import (  # noqa: F401
+    account,
+    bills,
+    fee_office,
+    kpi,
+    labels,
+    notice_office,
+    notices,
+    onboarding,
+    surveys,
+)

@@ -1,137 +1,253 @@
-"""The monthly info report (信息月报): a short text, the chart labels and the workbook's sheets."""
+"""The monthly info report (信息月报) as people read it: the summary, the chart, the workbook
+(one sheet per level), the place picker of /kpi, and the monthly delivery.
+
+Place and company names are data: escaped in the summary, text cells in the workbook. Shares are
+percent cells, money is money, the trend is a number of percentage points.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from core.i18n import N_, Translator
-from services.kpi import LEVEL_NAMES, LEVELS, Figures, Report, stars
-from services.spreadsheets import xlsx
-from views.surveys import QUESTION
+from markupsafe import Markup
 
-KPIS = (
+from core.i18n import N_, Msg, Translator, html, join
+from core.screen import EMPTY, File, Screen, button, keyboard
+from services.kpi import LEVELS, Figures, Report, stars
+from services.kpi_viewers import CHART, SUMMARY, WORKBOOK, Shown, Subscription
+from services.notify import renders
+from services.places import Scope
+from services.tables import Column, Kind, Table, xlsx
+from views.callbacks import CallbackData
+from views.surveys import question_label
+
+# (figure, name, numerator, denominator)
+KPIS: tuple[tuple[str, Msg, str, str], ...] = (
     ("coverage", N_("Coverage"), "covered", "compounds"),
     ("participation", N_("Participation"), "engaged", "households"),
     ("collection", N_("Fee collection"), "paid", "billed"),
     ("satisfaction", N_("Satisfaction"), "satisfied", "answers"),
 )
+LEVEL_NAMES: dict[str, Msg] = {
+    "city": N_("city"),
+    "district": N_("district"),
+    "sub_district": N_("sub-district"),
+    "community": N_("community"),
+    "company": N_("property company"),
+    "grid": N_("grid"),
+    "compound": N_("compound"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class KpiScope(CallbackData, kind="kp"):
+    action: str  # show | subscribe
+    scope_kind: str
+    scope_id: int
+    month: str
 
 
 def share(value: Decimal | None, _: Translator) -> str:
-    return _.percent(value) if value is not None else _("no data")
+    return _.percent(value) if value is not None else _.plain("no data")
+
+
+def points(now: Decimal | None, before: Decimal | None) -> Decimal | None:
+    """The change from last month in percentage points (None without data for both)."""
+    if now is None or before is None:
+        return None
+    return ((now - before) * 100).quantize(Decimal("0.1"))
 
 
 def trend(now: Decimal | None, before: Decimal | None, _: Translator) -> str:
-    if now is None or before is None:
+    delta = points(now, before)
+    if delta is None:
         return ""
-    delta = (now - before) * 100
     arrow = "↑" if delta > 0 else "↓" if delta < 0 else "→"
-    return f"{arrow}{abs(delta):.1f}"
+    return arrow + _.number(abs(delta))
 
 
-def summary_text(report: Report, _: Translator) -> str:
+def title(report: Report, _: Translator) -> Markup:
+    return _("Monthly report {month}: {scope}").format(month=report.month, scope=report.scope_name)
+
+
+def summary_lines(report: Report, _: Translator) -> list[Markup]:
+    """The report in a few lines, the title first (the command line prints these)."""
     total = report.total
     now, before = total.current, total.previous
-    lines = [
-        "<b>"
-        + _("Monthly report {month}: {scope}").format(month=report.month, scope=report.scope_name)
-        + "</b>"
-    ]
+    lines = [title(report, _)]
     for key, label, numerator, denominator in KPIS:
         value, old = getattr(now, key), getattr(before, key)
         top, bottom = getattr(now, numerator), getattr(now, denominator)
-        figures = (
-            f"{_.money(top)} / {_.money(bottom)}"
-            if key == "collection"
-            else f"{_.number(top)} / {_.number(bottom)}"
+        number = _.money if key == "collection" else _.number
+        line = _("{kpi}: {share} ({figures})").format(
+            kpi=_(label), share=share(value, _), figures=f"{number(top)} / {number(bottom)}"
         )
         change = trend(value, old, _)
-        lines.append(
-            _("{kpi}: {share} ({figures})").format(
-                kpi=_(label), share=share(value, _), figures=figures
-            )
-            + (" " + _("vs last month {change} points").format(change=change) if change else "")
-        )
+        if change:
+            line = join([line, _("vs last month {change} points").format(change=change)], " ")
+        lines.append(line)
     if now.mean_score is not None:
         lines.append(
             _("Mean score: {score} of 5").format(
                 score=_.number(now.mean_score.quantize(Decimal("0.01")))
             )
         )
-    lines.append(_("Tickets: {count}; handled within the service levels: {sla}; mean rating: {rating}").format(
-        count=_.number(now.tickets), sla=share(now.sla, _),
-        rating=_.number(now.mean_rating.quantize(Decimal("0.1"))) if now.mean_rating is not None else _("no data"),
-    ))  # fmt: skip
-    companies = [u for u in report.levels["company"] if stars(u.current) is not None]
-    if companies:
-        lines.append(_("Five-star ranking: {ranking}").format(ranking="; ".join(
-            f"{u.name} {'★' * stars(u.current)}" for u in sorted(companies, key=lambda u: -stars(u.current)))))  # fmt: skip
-    return "\n".join(lines)
+    rating = (
+        _.number(now.mean_rating.quantize(Decimal("0.1")))
+        if now.mean_rating is not None
+        else _.plain("no data")
+    )
+    lines.append(
+        _.ngettext(
+            "{count} ticket; handled within the service levels: {sla}; mean rating: {rating}",
+            "{count} tickets; handled within the service levels: {sla}; mean rating: {rating}",
+            now.tickets,
+        ).format(count=_.number(now.tickets), sla=share(now.sla, _), rating=rating)
+    )
+    ranked = [(u, stars(u.current)) for u in report.levels.get("company", [])]
+    ranking = sorted(((u, n) for u, n in ranked if n is not None), key=lambda item: -item[1])
+    if ranking:
+        lines.append(
+            _("Five-star ranking: {ranking}").format(
+                ranking=join(
+                    [html("{name} {stars}", name=u.name, stars="★" * n) for u, n in ranking], "; "
+                )
+            )
+        )
+    return lines
+
+
+def summary(report: Report, _: Translator) -> Markup:
+    lines = summary_lines(report, _)
+    return join([html("<b>{title}</b>", title=lines[0]), *lines[1:]])
 
 
 def chart_labels(_: Translator) -> dict[str, str]:
-    return {**{key: _(label) for key, label, _n, _d in KPIS}, "this": _("this month"), "last": _("last month"),
-            "title": _("Red Property KPIs")}  # fmt: skip
-
-
-def workbook(report: Report, _: Translator) -> bytes:
-    """One sheet per level; each KPI with its numerator, denominator, share, last month and trend."""
-    headers = [_("Name")]
-    for _key, label, _n, _d in KPIS:
-        headers += [_(label) + " " + _("numerator"), _(label) + " " + _("denominator"), _(label),
-                    _(label) + " " + _("last month"), _(label) + " " + _("trend (points)")]  # fmt: skip
-    headers += [
-        _("Mean score"),
-        _("Tickets"),
-        _("Within service levels"),
-        _("Mean ticket rating"),
-        _("Stars"),
-    ]
-    headers += [_(QUESTION[s]) + " " + _("satisfied") for s in Figures().services]
-    sheets = {}
-    for level in LEVELS:
-        rows = []
-        for unit in report.levels[level]:
-            now, before = unit.current, unit.previous
-            row: list[object] = [unit.name]
-            for key, _label, numerator, denominator in KPIS:
-                value, old = getattr(now, key), getattr(before, key)
-                row += [_cell(getattr(now, numerator)), _cell(getattr(now, denominator)), _cell(value), _cell(old),
-                        trend(value, old, _)]  # fmt: skip
-            row += [
-                _cell(now.mean_score),
-                now.tickets,
-                _cell(now.sla),
-                _cell(now.mean_rating),
-                stars(now) or "",
-            ]
-            row += [_cell(Figures.ratio(v[1], v[0])) for v in now.services.values()]
-            rows.append(row)
-        sheets[_(LEVEL_NAMES[level])] = (headers, rows)
-    return xlsx(sheets)
-
-
-def _cell(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return float(round(value, 4))
-    return value
-
-
-def chart(report: Report, _: Translator) -> bytes:
-    from services.charts import kpi_chart
-
-    total = report.total
-    values = [(_(label), _float(getattr(total.current, key)), _float(getattr(total.previous, key)))
-              for key, label, _n, _d in KPIS]  # fmt: skip
-    services = [
-        (_(QUESTION[name]), _float(Figures.ratio(v[1], v[0])))
-        for name, v in total.current.services.items()
-    ]
-    title = _("Monthly report {month}: {scope}").format(month=report.month, scope=report.scope_name)
-    return kpi_chart(values, services, chart_labels(_), title)
+    return {
+        **{key: _.plain(label) for key, label, _n, _d in KPIS},
+        "this": _.plain("this month"),
+        "last": _.plain("last month"),
+        "title": _.plain("Red Property KPIs"),
+        "satisfaction": _.plain("Satisfaction"),
+    }
 
 
 def _float(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
+
+
+def chart(report: Report, _: Translator) -> bytes:
+    """The four KPIs this month and last, and satisfaction per service (a PNG)."""
+    from services.charts import kpi_chart
+
+    total = report.total
+    values = [
+        (_.plain(label), _float(getattr(total.current, key)), _float(getattr(total.previous, key)))
+        for key, label, _n, _d in KPIS
+    ]
+    services = [
+        (question_label(name, _).unescape(), _float(total.current.service_satisfaction(name)))
+        for name in total.current.services
+    ]
+    return kpi_chart(values, services, chart_labels(_), title(report, _).unescape())
+
+
+def _columns(_: Translator) -> list[Column]:
+    top, bottom, last = _.plain("numerator"), _.plain("denominator"), _.plain("last month")
+    change, satisfied = _.plain("trend (points)"), _.plain("satisfied")
+    columns = [Column(_.plain("Name"))]
+    for key, label, _n, _d in KPIS:
+        name = _.plain(label)
+        figure: Kind = "money" if key == "collection" else "int"
+        columns += [
+            Column(f"{name} {top}", figure),
+            Column(f"{name} {bottom}", figure),
+            Column(name, "percent"),
+            Column(f"{name} {last}", "percent"),
+            Column(f"{name} {change}", "number"),
+        ]
+    columns += [
+        Column(_.plain("Mean score"), "number"),
+        Column(_.plain("Tickets"), "int"),
+        Column(_.plain("Within service levels"), "percent"),
+        Column(_.plain("Mean ticket rating"), "number"),
+        Column(_.plain("Stars"), "int"),
+    ]
+    columns += [
+        Column(f"{question_label(s, _).unescape()} {satisfied}", "percent")
+        for s in Figures().services
+    ]
+    return columns
+
+
+def _row(name: str, now: Figures, before: Figures) -> list[object]:
+    row: list[object] = [name]
+    for key, _label, numerator, denominator in KPIS:
+        value, old = getattr(now, key), getattr(before, key)
+        row += [getattr(now, numerator), getattr(now, denominator), value, old, points(value, old)]
+    row += [now.mean_score, now.tickets, now.sla, now.mean_rating, stars(now)]
+    row += [now.service_satisfaction(s) for s in Figures().services]
+    return row
+
+
+def workbook(report: Report, _: Translator) -> bytes:
+    """One sheet per level; each KPI with its numerator, denominator, share, last month and
+    trend, then the mean score, tickets, SLA, rating, stars and satisfaction per service."""
+    columns = _columns(_)
+    sheets = {
+        _.plain(LEVEL_NAMES[level]): Table(
+            columns,
+            [_row(u.name, u.current, u.previous) for u in report.levels.get(level, [])],
+        )
+        for level in LEVELS
+    }
+    return xlsx(sheets)
+
+
+# --- /kpi in the bot ----------------------------------------------------------------------------
+def choose_place(places: list[Scope], month: str, _: Translator) -> Screen:
+    rows = [[button(p.name, KpiScope("show", p.kind, p.id, month))] for p in places]
+    return Screen(_("Which area?"), keyboard(*rows))
+
+
+def _filename(month: str, place: Scope, suffix: str) -> str:
+    return f"kpi-{month}-{place.kind}-{place.id}.{suffix}"
+
+
+def report_screens(shown: Shown, _: Translator) -> list[Screen]:
+    """The summary with the subscription button, the chart and the workbook (CPU work: the
+    handler runs this off the event loop)."""
+    report, place = shown.report, shown.scope
+    label = _("Stop the monthly report") if shown.subscribed else _("Send me this every month")
+    subscribe = KpiScope("subscribe", place.kind, place.id, report.month)
+    return [
+        Screen(summary(report, _), keyboard([button(label, subscribe)])),
+        Screen(EMPTY, photo=File(chart(report, _), f"kpi-{report.month}.png")),
+        Screen(EMPTY, document=File(workbook(report, _), _filename(report.month, place, "xlsx"))),
+    ]
+
+
+def subscription(found: Subscription, _: Translator) -> Screen:
+    if found.subscribed:
+        text = _("You will receive the report of {scope} on the 1st of each month at 08:00.")
+    else:
+        text = _("You will no longer receive the monthly report of {scope}.")
+    return Screen(text.format(scope=found.scope.name))
+
+
+# --- the monthly delivery -------------------------------------------------------------------------
+@renders(SUMMARY)
+def delivered_summary(_: Translator, *, tz: ZoneInfo, report: Report, place: Scope) -> Screen:
+    return Screen(summary(report, _))
+
+
+@renders(CHART, threaded=True)
+def delivered_chart(_: Translator, *, tz: ZoneInfo, report: Report, place: Scope) -> Screen:
+    return Screen(EMPTY, photo=File(chart(report, _), _filename(report.month, place, "png")))
+
+
+@renders(WORKBOOK, threaded=True)
+def delivered_workbook(_: Translator, *, tz: ZoneInfo, report: Report, place: Scope) -> Screen:
+    return Screen(EMPTY, document=File(workbook(report, _), _filename(report.month, place, "xlsx")))

@@ -1,24 +1,32 @@
-"""How the monthly survey looks: the invitation, and the card where each question is scored."""
+"""How the monthly survey looks: the invitation, the reminder, and the card where each question
+is scored. The home's comment is shown as it was typed (escaped, whatever it contains)."""
 
 from __future__ import annotations
 
 import dataclasses
+from zoneinfo import ZoneInfo
 
-from core.i18n import N_, Translator, translator
-from models import SurveyAnswer, TicketCategory
-from services.surveys import QUESTIONS
+from markupsafe import Markup, escape
+
+from core.i18n import N_, Msg, Translator, html, join
+from core.screen import Screen, button, keyboard
+from models import TicketCategory
+from services.notify import renders
+from services.surveys import INVITATION, QUESTIONS, REMINDER, Card
 from views.callbacks import CallbackData
 from views.tickets import CATEGORY_SHORT
 
-QUESTION = {**{c.value: CATEGORY_SHORT[c] for c in TicketCategory if c != TicketCategory.OTHER},
-            "overall": N_("overall service")}  # fmt: skip
+QUESTION: dict[str, Msg] = {
+    **{c.value: CATEGORY_SHORT[c] for c in TicketCategory if c != TicketCategory.OTHER},
+    "overall": N_("overall service"),
+}
 
 
 @dataclasses.dataclass(frozen=True)
 class SurveyScore(CallbackData, kind="sv"):
     month: str  # YYYY-MM
     question: int  # index in QUESTIONS
-    score: int  # 1–5; 0 is the row's label
+    score: int  # 1–5; 0 is the row's label (and the invitation's button): show the card
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,40 +34,67 @@ class SurveyComment(CallbackData, kind="sc"):
     month: str
 
 
-def card(
-    answer: SurveyAnswer | None, month: str, _: Translator
-) -> tuple[str, list[list[tuple[str, str]]]]:
-    """The text and the buttons: one row per question, its label then 1–5 (the chosen one ticked)."""
-    lines = ["<b>" + _("Satisfaction survey for {month}").format(month=month) + "</b>",
-             _("How satisfied is your home with each service? 1 = very unsatisfied, 5 = very satisfied. "
-               "Any member of your home can change the answer until the end of the month.")]  # fmt: skip
+def question_label(question: str, _: Translator) -> Markup:
+    msgid = QUESTION.get(question)
+    return _(msgid) if msgid else escape(question)
+
+
+def card(found: Card, _: Translator) -> Screen:
+    """One row per question: its label, then 1–5 (the chosen one ticked); the comment button."""
+    answer, month = found.answer, found.month
+    lines = [
+        html("<b>{title}</b>", title=_("Satisfaction survey for {month}").format(month=month)),
+        _(
+            "How satisfied is your home with each service? 1 = very unsatisfied, 5 = very satisfied. "
+            "Any member of your home can change the answer until the end of the month."
+        ),
+    ]
     rows = []
     for index, question in enumerate(QUESTIONS):
-        chosen = getattr(answer, question, None) if answer else None
-        label = _(QUESTION[question])
-        lines.append(
-            _("{question}: {stars}").format(question=label, stars="★" * chosen if chosen else "—")
-        )
-        row = [(label, SurveyScore(month, index, 0).pack())]
-        row += [(("✅" if chosen == value else "") + str(value), SurveyScore(month, index, value).pack())
-                for value in range(1, 6)]  # fmt: skip
+        chosen = getattr(answer, question, None) if answer is not None else None
+        label = question_label(question, _)
+        stars = "★" * chosen if isinstance(chosen, int) and chosen > 0 else "—"
+        lines.append(_("{question}: {stars}").format(question=label, stars=stars))
+        row = [button(label, SurveyScore(month, index, 0))]
+        row += [
+            button(("✅" if chosen == value else "") + str(value), SurveyScore(month, index, value))
+            for value in range(1, 6)
+        ]
         rows.append(row)
-    if answer and answer.comment:
+    if answer is not None and answer.comment:
         lines.append(_("Comment: {comment}").format(comment=answer.comment))
-    rows.append([(_("Add a comment"), SurveyComment(month).pack())])
-    if answer and all(getattr(answer, q) for q in QUESTIONS):
-        lines.append("✅ " + _("Thank you! Your home's answer is recorded."))
-    return "\n".join(lines), rows
+    rows.append([button(_("Add a comment"), SurveyComment(month))])
+    if found.complete:
+        lines.append(join(["✅", _("Thank you! Your home's answer is recorded.")], " "))
+    return Screen(join(lines), keyboard(*rows))
 
 
-def invitation_payload(language: str, month: str, reminder: bool) -> dict:
-    _ = translator(language or "zh_Hans")
-    text = (
-        _("A reminder: your home has not answered this month's satisfaction survey yet. It takes one minute.")
-        if reminder
-        else _("This month's satisfaction survey is open. How are cleaning, greening, order, repairs and facilities in your compound? It takes one minute.")
-    )  # fmt: skip
-    return {
-        "text": text,
-        "buttons": [[{"text": _("Rate the services"), "data": SurveyScore(month, 0, 0).pack()}]],
-    }
+def ask_comment(_: Translator) -> Screen:
+    return Screen(_("Send your comment (at most 500 characters). /cancel to stop."))
+
+
+def comment_recorded(_: Translator) -> Screen:
+    return Screen(_("Thank you, your comment is recorded."))
+
+
+@renders(INVITATION)
+def invitation(_: Translator, *, tz: ZoneInfo, month: str) -> Screen:
+    """The survey day: every registered resident is asked, with a button to the card."""
+    return Screen(
+        _(
+            "This month's satisfaction survey is open. How are cleaning, greening, order, repairs "
+            "and facilities in your compound? It takes one minute."
+        ),
+        keyboard([button(_("Rate the services"), SurveyScore(month, 0, 0))]),
+    )
+
+
+@renders(REMINDER)
+def reminder(_: Translator, *, tz: ZoneInfo, month: str) -> Screen:
+    """A few days later, once, to the residents of homes that have not answered."""
+    return Screen(
+        _(
+            "A reminder: your home has not answered this month's satisfaction survey yet. It takes one minute."
+        ),
+        keyboard([button(_("Rate the services"), SurveyScore(month, 0, 0))]),
+    )

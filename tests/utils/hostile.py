@@ -8,6 +8,7 @@ import dataclasses
 import enum
 import types
 import typing
+from collections import abc
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -18,7 +19,7 @@ from markupsafe import Markup, escape
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-from core.i18n import Translator
+from core.i18n import Msg, Translator
 
 HOSTILE = ("<3 & <b>{0}%s</b> &amp; <i", "{0} {name} %s %(x)s {", "测" * 1000, '=HYPERLINK("x")')
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
@@ -46,7 +47,7 @@ class Factory:
             return self.value(chosen[0], name)
         if origin is Literal:
             return args[0]
-        if origin in (list, list, tuple, set, frozenset) or (
+        if origin in (list, tuple, set, frozenset, abc.Sequence, abc.Iterable) or (
             isinstance(origin, type) and issubclass(origin, (list, tuple))
         ):
             if origin is tuple and args and args[-1] is not Ellipsis:
@@ -59,7 +60,7 @@ class Factory:
                 if origin is tuple
                 else (set(built) if origin in (set, frozenset) else built)
             )
-        if origin is dict:
+        if origin in (dict, abc.Mapping):
             return {self.value(args[0], name): self.value(args[1], name)}
         if annotation is Any or annotation is object:
             return self.text
@@ -69,6 +70,8 @@ class Factory:
             return SHANGHAI
         if annotation is Markup:
             return escape(self.text)
+        if annotation is Msg:  # a msgid: real text of the catalog, not user input
+            return Msg("owner")
         if annotation is str:
             return SHAPED.get(name, self.text)
         if annotation is bool:

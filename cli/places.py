@@ -1,0 +1,268 @@
+"""Places and people on the command line: `admin import-roster`, `admin invites`,
+`admin revoke-invite`, `admin grant`, `admin invite-role` and `admin compound`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from cli import run, say, words
+from core.db import unit_of_work
+from core.i18n import N_, Translator
+from core.runtime import Runtime
+from core.settings import Settings
+from models import Role
+from services.errors import DomainError
+
+
+def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    roster = admin.add_parser("import-roster", help="import households from .csv or .xlsx")
+    roster.add_argument("file", type=Path)
+    roster.set_defaults(run=import_roster)
+    invites = admin.add_parser("invites", help="issue owner and tenant invite codes for a compound")
+    invites.add_argument("compound", help="compound name or id")
+    invites.add_argument("--out", type=Path, default=Path("invites"))
+    invites.add_argument("--ttl-days", type=int, default=None)
+    invites.add_argument("--bot-username", default=None)
+    invites.set_defaults(run=household_invites)
+    revoke = admin.add_parser("revoke-invite", help="withdraw an unused invite code")
+    revoke.add_argument("code")
+    revoke.set_defaults(run=revoke_invite)
+    grant = admin.add_parser(
+        "grant", help="grant ROLE over SCOPE (kind:name) to a Telegram user id"
+    )
+    grant.add_argument("role")
+    grant.add_argument("scope")
+    grant.add_argument("user")
+    grant.set_defaults(run=grant_role)
+    role_invite = admin.add_parser(
+        "invite-role", help="a single-use invite link that grants ROLE over SCOPE"
+    )
+    role_invite.add_argument("role")
+    role_invite.add_argument("scope")
+    role_invite.add_argument("--ttl-days", type=int, default=None)
+    role_invite.add_argument("--bot-username", default=None)
+    role_invite.set_defaults(run=invite_role)
+    place = admin.add_parser(
+        "compound", help="show or set a compound's service model and property company"
+    )
+    place.add_argument("compound")
+    place.add_argument(
+        "--service-model",
+        help="professional, self_help, public_welfare, guided or none (counts for coverage)",
+    )
+    place.add_argument("--company", help="the property company's name (created if new)")
+    place.set_defaults(run=compound)
+
+
+def import_roster(settings: Settings, args: argparse.Namespace) -> int:
+    """Load the households; every row is checked first and nothing is written if one is bad."""
+    from services.roster import import_roster as load
+
+    _ = words(settings)
+    path: Path = args.file
+    if not path.exists():
+        print(say(_, N_("No such file: {path}"), path=path), file=sys.stderr)
+        return 1
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            result = await load(session, path, now=runtime.clock.now())
+            if not result.ok:
+                await session.rollback()
+        if not result.ok:
+            print(
+                say(_, N_("The roster was not imported; nothing was written. Problems:")),
+                file=sys.stderr,
+            )
+            for problem in result.problems:
+                detail = DomainError(problem.msgid, **problem.params).text(_)
+                line = say(
+                    _,
+                    N_("row {row}, column {column}: {problem}"),
+                    row=problem.row,
+                    column=problem.column,
+                    problem=detail,
+                )
+                print(line, file=sys.stderr)
+            return 1
+        print(
+            _.ngettext(
+                "Roster imported: {rows} household, {created} new, {updated} updated, {unchanged} unchanged.",
+                "Roster imported: {rows} households, {created} new, {updated} updated, {unchanged} unchanged.",
+                result.rows,
+            )
+            .unescape()
+            .format(
+                rows=result.rows,
+                created=result.created,
+                updated=result.updated,
+                unchanged=result.unchanged,
+            )
+        )
+        return 0
+
+    return run(settings, work)
+
+
+def household_invites(settings: Settings, args: argparse.Namespace) -> int:
+    """One owner and one tenant code per home: a CSV for the office and a PDF of QR cards."""
+    from services.invite_sheet import invite_csv, invite_sheet
+    from services.invites import issue_household_invites
+    from services.places import compound_by_name
+
+    _ = words(settings)
+    out: Path = args.out
+    days: int = args.ttl_days or settings.invite_ttl_days
+    username: str = args.bot_username or settings.bot_username
+
+    async def work(runtime: Runtime) -> int:
+        # Files are written before the commit: codes nobody received must not stay valid.
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, args.compound)
+            issued = await issue_household_invites(
+                session, place.id or 0, now=runtime.clock.now(), ttl=timedelta(days=days)
+            )
+            csv_path = out / f"invites-{place.id}.csv"
+            sheet_path = out / f"invites-{place.id}.pdf"
+            csv_path.write_text(invite_csv(issued, username, settings.tz), encoding="utf-8")
+            sheet_path.write_bytes(invite_sheet(issued, username, place.name, _))
+        print(
+            _.ngettext(
+                "{count} invite code for {compound}.",
+                "{count} invite codes for {compound}.",
+                len(issued),
+            )
+            .unescape()
+            .format(count=len(issued), compound=place.name)
+        )
+        print(
+            _.ngettext(
+                "Valid for {days} day: {csv} and {sheet}",
+                "Valid for {days} days: {csv} and {sheet}",
+                days,
+            )
+            .unescape()
+            .format(days=days, csv=csv_path, sheet=sheet_path)
+        )
+        return 0
+
+    out.mkdir(parents=True, exist_ok=True)
+    return run(settings, work)
+
+
+def revoke_invite(settings: Settings, args: argparse.Namespace) -> int:
+    from services.invites import revoke_invite as revoke
+
+    _ = words(settings)
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            await revoke(session, args.code, now=runtime.clock.now())
+        print(say(_, N_("Invite code revoked.")))
+        return 0
+
+    return run(settings, work)
+
+
+def _role(text: str, _: Translator) -> Role | None:
+    """The role as typed (its English value: liaison, staff…), or None after saying why."""
+    try:
+        return Role(text)
+    except ValueError:
+        print(
+            say(
+                _,
+                N_("Unknown role {role}; use one of: {roles}."),
+                role=text,
+                roles=", ".join(Role),
+            )
+        )
+        return None
+
+
+def grant_role(settings: Settings, args: argparse.Namespace) -> int:
+    """Grant a role over a place to a Telegram user id; they consent when they open the bot."""
+    from services.places import resolve_scope
+    from services.roles import grant_role as grant
+
+    _ = words(settings)
+    role = _role(args.role, _)
+    if role is None:
+        return 2
+    if not args.user.isdigit():
+        print(say(_, N_("USER must be a numeric Telegram user id, e.g. 123456789.")))
+        return 2
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await resolve_scope(session, args.scope)
+            created = await grant(session, role, place, int(args.user), now=runtime.clock.now())
+        message = (
+            N_("Granted {role} over {scope} to {user}.")
+            if created
+            else N_("{user} already holds {role} over {scope}.")
+        )
+        scope = f"{place.kind.value}:{place.name}"
+        print(say(_, message, role=role.value, scope=scope, user=args.user))
+        return 0
+
+    return run(settings, work)
+
+
+def invite_role(settings: Settings, args: argparse.Namespace) -> int:
+    """A single-use link that grants a role over a place to whoever opens it and agrees."""
+    from services.invites import deep_link, issue_role_invite
+    from services.places import resolve_scope
+
+    _ = words(settings)
+    role = _role(args.role, _)
+    if role is None:
+        return 2
+    days: int = args.ttl_days or settings.invite_ttl_days
+    username: str = args.bot_username or settings.bot_username
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await resolve_scope(session, args.scope)
+            issued = await issue_role_invite(
+                session, role, place, now=runtime.clock.now(), ttl=timedelta(days=days)
+            )
+        print(deep_link(username, issued.code))
+        return 0
+
+    return run(settings, work)
+
+
+def compound(settings: Settings, args: argparse.Namespace) -> int:
+    """Show or set a compound's service model (coverage KPI) and property company (ranking);
+    the model is typed in English (professional, self_help…) and printed translated."""
+    from services.places import compound_by_name, configure_compound
+    from views.labels import service_model
+
+    _ = words(settings)
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, args.compound)
+            place, company = await configure_compound(
+                session,
+                place.id or 0,
+                now=runtime.clock.now(),
+                service_model=args.service_model,
+                company=args.company,
+            )
+        print(
+            say(
+                _,
+                N_("{compound}: service model {model}, property company {company}."),
+                compound=place.name,
+                model=service_model(place.service_model, _).unescape(),
+                company=company or "—",
+            )
+        )
+        return 0
+
+    return run(settings, work)
