@@ -34,7 +34,7 @@ catalogs: $(VENV)/.installed
 
 # Re-extract messages after changing user-facing strings, then translate the .po files.
 messages: $(VENV)/.installed
-	$(PYBABEL) extract -F babel.cfg -k N_ -k ngettext:1,2 --add-comments=NOTE \
+	$(PYBABEL) extract -F babel.cfg -k N_ -k ngettext:1,2 -k plain --add-comments=NOTE \
 	  --no-location --sort-output -o locales/messages.pot .
 	$(PYBABEL) update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 

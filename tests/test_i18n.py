@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from core.i18n import LANGUAGES, translator
 
 ROOT = Path(__file__).resolve().parents[1]
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "plain": None}
 
 
 def _extracted() -> set[str | tuple[str, str]]:
@@ -25,6 +25,7 @@ def _extracted() -> set[str | tuple[str, str]]:
         ("core/**.py", "python"),
         ("views/**.py", "python"),
         ("bot.py", "python"),
+        ("cli/**.py", "python"),
         ("demo/**.py", "python"),
     ]
     found = set()

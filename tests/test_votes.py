@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from jobs.votes import tick
 from models import Ballot, Membership, OutboxMessage, Poll, Resident, Role
-from services import votes
+from services import vote_ballots, vote_lifecycle
 from views.votes import VoteCast, VoteElect, VoteView
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -191,20 +191,22 @@ async def test_the_life_of_a_vote(world, clock):
     await owner_b.press("#1")
     await owner_b.press("已计票回执哈希")
     hashes = _document(world, owner_b).decode().split()
-    assert votes.receipt_hash(1, code_b.split("-", 1)[1]) in hashes and len(hashes) == 3
+    assert vote_ballots.receipt_hash(1, code_b.split("-", 1)[1]) in hashes and len(hashes) == 3
     assert "导出表决记录" not in owner_b.last_message.buttons()
 
     # The committee's export: tally, snapshot and ballots, without anyone's name or choice per home.
     await committee.send("/vote")
     await committee.press("#1")
     await committee.press("导出表决记录")
-    files = {m.document["file_name"]: world.emulator.files[m.document["file_id"]].data
-             for m in committee.user.bot_messages[-3:]}  # fmt: skip
+    files = {
+        m.document["file_name"]: world.emulator.files[m.document["file_id"]].data
+        for m in committee.user.bot_messages[-3:]
+    }
     assert set(files) == {"vote-1.xlsx", "vote-1-csv.zip", "vote-1.json"}
     record = json.loads(files["vote-1.json"])
     assert (
         len(record["eligible"]) == 20
-        and sum(r["took_part"] == "yes" for r in record["eligible"]) == 3
+        and sum(r["took_part"] is True for r in record["eligible"]) == 3
     )
     assert sorted(r["choice"] for r in record["ballots"]) == ["abstain", "agree", "disagree"]
     assert set(record["ballots"][0]) == {
@@ -299,10 +301,17 @@ async def test_the_close_happens_after_a_restart_and_reminders_wait_for_morning(
     _committee, owner_a, *_ = await _people(world)
     now = clock.now()
     async with world.session() as session:
-        poll = await votes.draft(
-            session, None, compound_id=1, title="小区公约修订", body="", notice_at=now,
-            opens_at=now + timedelta(days=15), closes_at=datetime(2026, 11, 22, 23, 0, tzinfo=SHANGHAI), now=now,
-        )  # fmt: skip
+        poll = await vote_lifecycle.draft(
+            session,
+            None,
+            compound_id=1,
+            title="小区公约修订",
+            body="",
+            notice_at=now,
+            opens_at=now + timedelta(days=15),
+            closes_at=datetime(2026, 11, 22, 23, 0, tzinfo=SHANGHAI),
+            now=now,
+        )
     await _ticked(world)
     clock.advance(days=15)
     await _ticked(world)
@@ -340,10 +349,28 @@ async def test_co_owners_tapping_at_once_give_one_ballot_and_other_compounds_vot
     await world.seed_other_compound(tmp_path)
     now = clock.now()
     async with world.session() as session:
-        ours = await votes.draft(session, None, compound_id=1, title="续聘物业", body="", notice_at=now,
-                                 opens_at=now + timedelta(days=15), closes_at=now + timedelta(days=20), now=now)  # fmt: skip
-        theirs = await votes.draft(session, None, compound_id=2, title="和平里的表决", body="", notice_at=now,
-                                   opens_at=now + timedelta(days=15), closes_at=now + timedelta(days=20), now=now)  # fmt: skip
+        ours = await vote_lifecycle.draft(
+            session,
+            None,
+            compound_id=1,
+            title="续聘物业",
+            body="",
+            notice_at=now,
+            opens_at=now + timedelta(days=15),
+            closes_at=now + timedelta(days=20),
+            now=now,
+        )
+        theirs = await vote_lifecycle.draft(
+            session,
+            None,
+            compound_id=2,
+            title="和平里的表决",
+            body="",
+            notice_at=now,
+            opens_at=now + timedelta(days=15),
+            closes_at=now + timedelta(days=20),
+            now=now,
+        )
     clock.advance(days=15, minutes=1)
     await _ticked(world)
     for person in (owner_a, partner):
