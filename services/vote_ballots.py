@@ -11,13 +11,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import N_
+from core.i18n import N_, Translator
 from models import Ballot, BallotChannel, Poll, PollKind, PollStatus
 from services import audit, drafts
 from services.actors import Actor
@@ -38,7 +40,7 @@ class TooManyChosen(DomainError):
         super().__init__("Choose at most {seats} candidates.", seats=seats)
         self.seats = seats
 
-    def render(self, _):  # type: ignore[no-untyped-def]
+    def render(self, _: Translator) -> Markup:
         return _.ngettext(
             "Choose at most {seats} candidate.", "Choose at most {seats} candidates.", self.seats
         ).format(seats=self.seats)
@@ -117,7 +119,8 @@ async def current(session: AsyncSession, poll_id: int, voter_key: str) -> Ballot
         ).all()
     )
     paper = [b for b in rows if b.channel == BallotChannel.PAPER]
-    return (paper or rows or [None])[-1]
+    counting = paper or rows
+    return counting[-1] if counting else None
 
 
 async def current_of(session: AsyncSession, poll: Poll, voter_key: str) -> Counted | None:
@@ -153,6 +156,7 @@ async def cast(
     poll = await visible_poll(session, actor, poll_id)
     if poll.status != PollStatus.OPEN or now >= poll.closes_at:
         raise DomainError(NOT_OPEN)
+    assert poll.id is not None
     choice = check_choice(poll, choice)
     await authorize(session, actor, Permission.VOTE_CAST, poll.compound_id)
     voter = await voter_of(session, actor, poll)
@@ -215,6 +219,7 @@ async def enter_paper_ballot(
     poll = await session.get(Poll, poll_id)
     if poll is None or poll.status != PollStatus.OPEN:
         raise DomainError(NOT_OPEN)
+    assert poll.id is not None
     await authorize(session, actor, Permission.VOTE_PAPER_BALLOT, poll.compound_id)
     choice = check_choice(poll, choice)
     voter = await voter_of_home(session, poll, household_id)
@@ -263,13 +268,13 @@ async def counted_ballots(session: AsyncSession, poll: Poll) -> dict[str, Counte
         ).where(col(Ballot.poll_id) == poll.id)
     )
     best: dict[str, tuple[bool, int]] = {}
-    winners: dict[str, sa.Row] = {}  # type: ignore[type-arg]
+    winners: dict[str, tuple[Any, ...]] = {}
     paper = BallotChannel.PAPER.value
     for row in rows.all():
         rank = (row[3] == paper, row[1])
         if row[0] not in best or rank > best[row[0]]:
             best[row[0]] = rank
-            winners[row[0]] = row
+            winners[row[0]] = tuple(row)
     decoded: dict[str, list[str]] = {}
     counted: dict[str, Counted] = {}
     for key, (voter_key, version, text, channel, receipt, flagged) in winners.items():

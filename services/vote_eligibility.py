@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -43,26 +45,21 @@ def _identity(owner_phone: str | None, bot_owners: set[str]) -> frozenset[str]:
     return frozenset(bot_owners)
 
 
-def _homes_in_scope(compound_id: int, building_ids: list[int]):  # type: ignore[no-untyped-def]
-    statement = select(Household.id).where(Household.compound_id == compound_id)
-    if building_ids:
-        statement = statement.where(col(Household.building_id).in_(building_ids))
-    return statement
-
-
 async def take_snapshot(session: AsyncSession, poll: Poll) -> int:
     """Who may vote and with what area, fixed when voting opens (owners only; tenants never)."""
-    statement = select(
-        Household.id,
-        Household.registered_area,
-        Household.surveyed_area,
-        Household.contract_area,
-        Household.owner_phone,
-        Household.developer_unit,
-    ).where(Household.compound_id == poll.compound_id)
+    # Core rows (a compound has thousands of homes): no ORM loading.
+    statement = sa.select(
+        col(Household.id),
+        col(Household.registered_area),
+        col(Household.surveyed_area),
+        col(Household.contract_area),
+        col(Household.owner_phone),
+        col(Household.developer_unit),
+    ).where(col(Household.compound_id) == poll.compound_id)
     if poll.building_ids:
         statement = statement.where(col(Household.building_id).in_(poll.building_ids))
-    households = (await session.exec(statement)).all()
+    connection = await session.connection()
+    households: list[Any] = list((await connection.execute(statement)).all())
     owners: dict[int, set[str]] = {}
     for household_id, resident_id in await session.exec(
         select(Membership.household_id, Membership.resident_id)
@@ -120,7 +117,7 @@ async def voter_of(session: AsyncSession, actor: Actor, poll: Poll) -> EligibleV
             select(EligibleHome.voter_key)
             .where(EligibleHome.poll_id == poll.id)
             .where(col(EligibleHome.household_id).in_(owned))
-            .order_by(EligibleHome.household_id)
+            .order_by(col(EligibleHome.household_id))
         )
     ).first()
     if key is None:
@@ -206,7 +203,9 @@ async def scope_counts(
     session: AsyncSession, compound_id: int, building_ids: list[int]
 ) -> tuple[int, int]:
     """(homes in scope, their owners who use the bot): the preview of a draft."""
-    homes = _homes_in_scope(compound_id, building_ids)
+    homes = select(Household.id).where(Household.compound_id == compound_id)
+    if building_ids:
+        homes = homes.where(col(Household.building_id).in_(building_ids))
     count = (await session.exec(select(func.count()).select_from(homes.subquery()))).one()
     owners = (
         await session.exec(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from core.i18n import N_, Translator
 from core.quiet import QuietHours
@@ -200,9 +201,9 @@ async def configure(
 
 
 # --- the scheduled steps --------------------------------------------------------------------
-def _locked(session: AsyncSession, statement):  # type: ignore[no-untyped-def]
+def _locked(session: AsyncSession, statement: SelectOfScalar[Poll]) -> SelectOfScalar[Poll]:
     """Rows another process is working on are skipped (PostgreSQL), so two ticks share the work."""
-    if session.bind.dialect.name == "postgresql":
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
         return statement.with_for_update(skip_locked=True)
     return statement
 

@@ -21,7 +21,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 SEVEN = "第七项"  # Art. 278 item 7 (rebuilding, e.g. adding a lift): a special matter, ≥ 3/4
 
 
-async def _people(world):  # type: ignore[no-untyped-def]
+async def _people(world):
     await world.seed_roster()
     names = ("周委员", "徐丽", "高静", "刘军", "租客小王", "陈师傅", "刘书记")
     committee, owner_a, owner_b, owner_c, tenant, staff, liaison = (world.user(n) for n in names)
@@ -35,7 +35,7 @@ async def _people(world):  # type: ignore[no-untyped-def]
     return committee, owner_a, owner_b, owner_c, tenant, staff, liaison
 
 
-async def _draft_in_bot(committee, *, scope_building: str | None = "1栋") -> None:  # type: ignore[no-untyped-def]
+async def _draft_in_bot(committee, *, scope_building: str | None = "1栋") -> None:
     await committee.send("/newvote")
     await committee.send("1栋加装电梯")
     await committee.send("1栋加装电梯，费用约60万元，由1栋业主按面积分摊。")
@@ -50,17 +50,19 @@ async def _draft_in_bot(committee, *, scope_building: str | None = "1栋") -> No
     await committee.press("使用这些时间")
 
 
-async def _ticked(world) -> dict:  # type: ignore[no-untyped-def]
+async def _ticked(world) -> dict:
     done = await tick(world.runtime)
     await world.deliver()
     return done
 
 
 def _code(text: str) -> str:
-    return re.search(r"(\d+-[A-Za-z0-9_-]{6,})", text).group(1)
+    found = re.search(r"(\d+-[A-Za-z0-9_-]{6,})", text)
+    assert found is not None, text
+    return found.group(1)
 
 
-def _document(world, person):  # type: ignore[no-untyped-def]
+def _document(world, person):
     message = person.last_message
     assert message.kind == "document", message.content
     return world.emulator.files[message.document["file_id"]].data

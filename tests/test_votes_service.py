@@ -14,7 +14,7 @@ from services.actors import load_actor
 from services.errors import DomainError, NotAllowed
 
 
-async def _poll(world, **kwargs):  # type: ignore[no-untyped-def]
+async def _poll(world, **kwargs):
     now = world.clock.now()
     async with world.session() as session:
         compound_id = (await session.exec(select(Household.compound_id))).first()

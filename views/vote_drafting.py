@@ -27,10 +27,6 @@ class DraftStep(CallbackData, kind="vd"):
     value: str
 
 
-def _answer(step: VoteStep, label: Markup | str, value: object) -> Button:
-    return button(label, DraftStep(step.value, str(value)))
-
-
 def times_text(draft: VoteDraft, _: Translator, tz: ZoneInfo) -> Markup:
     if not (draft.notice_at and draft.opens_at and draft.closes_at):
         return Markup("")
@@ -61,8 +57,13 @@ def preview(found: Preview, draft: VoteDraft, _: Translator, tz: ZoneInfo) -> Sc
             homes + Markup(" ") + owners,
         ]
     )
-    step = VoteStep.PREVIEW
-    return Screen(text, keyboard([_answer(step, _("Publish"), 1), _answer(step, _("Cancel"), 0)]))
+    step = VoteStep.PREVIEW.value
+    return Screen(
+        text,
+        keyboard(
+            [button(_("Publish"), DraftStep(step, "1")), button(_("Cancel"), DraftStep(step, "0"))]
+        ),
+    )
 
 
 def question(asked: Question, _: Translator, tz: ZoneInfo) -> Screen:
@@ -71,8 +72,12 @@ def question(asked: Question, _: Translator, tz: ZoneInfo) -> Screen:
     if draft.step not in set(S):
         return Screen(_("This button is no longer valid. Please start again from the menu."))
     step = S(draft.step)
+
+    def answer(label: Markup | str, value: object) -> Button:
+        return button(label, DraftStep(step.value, str(value)))
+
     if step == S.COMPOUND:
-        rows = [[_answer(step, c.name, c.id)] for c in asked.compounds]
+        rows = [[answer(c.name, c.id)] for c in asked.compounds]
         return Screen(_("Which compound is this vote for?"), keyboard(*rows))
     if step == S.TITLE:
         return Screen(
@@ -86,17 +91,15 @@ def question(asked: Question, _: Translator, tz: ZoneInfo) -> Screen:
         return Screen(
             _("What kind of vote is it?"),
             keyboard(
-                [_answer(step, _("A resolution: agree / disagree / abstain"), PollKind.RESOLUTION)],
-                [_answer(step, _("An election of candidates"), PollKind.ELECTION)],
+                [answer(_("A resolution: agree / disagree / abstain"), PollKind.RESOLUTION)],
+                [answer(_("An election of candidates"), PollKind.ELECTION)],
             ),
         )
     if step == S.CANDIDATES:
         return Screen(_("Send the candidates, one per line (at most 20)."))
     if step == S.MATTER:
-        rows = [[_answer(step, _("Ordinary matter (more than 1/2)"), MatterType.ORDINARY)]]
-        rows += [
-            [_answer(step, _(label) + " (≥ 3/4)", item)] for item, label in SPECIAL_ITEM.items()
-        ]
+        rows = [[answer(_("Ordinary matter (more than 1/2)"), MatterType.ORDINARY)]]
+        rows += [[answer(_(label) + " (≥ 3/4)", item)] for item, label in SPECIAL_ITEM.items()]
         return Screen(
             _(
                 "Which kind of matter is it (Civil Code Art. 278)? Items 6–8 need at least 3/4; all others, including using the maintenance fund and hiring a property company, need more than 1/2."
@@ -107,31 +110,28 @@ def question(asked: Question, _: Translator, tz: ZoneInfo) -> Screen:
         seats = range(1, min(len(draft.candidates), SEAT_BUTTONS) + 1)
         return Screen(
             _("How many seats are there (how many candidates can each owner choose)?"),
-            keyboard([_answer(step, str(n), n) for n in seats]),
+            keyboard([answer(str(n), n) for n in seats]),
         )
     if step == S.SCOPE:
         return Screen(
             _("Whose owners vote?"),
             keyboard(
-                [_answer(step, _("The whole compound"), "all")],
-                [_answer(step, _("Only some buildings"), "pick")],
+                [answer(_("The whole compound"), "all")],
+                [answer(_("Only some buildings"), "pick")],
             ),
         )
     if step == S.PICK:
         chosen = set(draft.buildings)
-        rows = [
-            [_answer(step, ("✅ " if b.id in chosen else "") + b.name, b.id)]
-            for b in asked.buildings
-        ]
-        rows.append([_answer(step, _("Done"), "done")])
+        rows = [[answer(("✅ " if b.id in chosen else "") + b.name, b.id)] for b in asked.buildings]
+        rows.append([answer(_("Done"), "done")])
         return Screen(_("Tap the buildings whose owners vote, then Done."), keyboard(*rows))
     if step == S.TIMES:
         return Screen(
             times_text(draft, _, tz),
             keyboard(
                 [
-                    _answer(step, _("Use these times"), "keep"),
-                    _answer(step, _("Change them"), "change"),
+                    answer(_("Use these times"), "keep"),
+                    answer(_("Change them"), "change"),
                 ]
             ),
         )

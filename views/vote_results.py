@@ -63,7 +63,8 @@ def figures(result: dict[str, Any]) -> dict[str, Any]:
     for key in ("quorum", "passed"):
         found[key] = bool(found.get(key))
     for axis in ("area", "headcount"):
-        given = found.get(axis) if isinstance(found.get(axis), dict) else {}
+        raw = found.get(axis)
+        given: dict[str, Any] = raw if isinstance(raw, dict) else {}
         found[axis] = {name: str(_fraction(given.get(name, 0))) for name in AXIS}
     found["candidates"] = [
         {
