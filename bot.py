@@ -21,6 +21,7 @@ from typing import Any
 from cli import fees as cli_fees
 from cli import kpi as cli_kpi
 from cli import places as cli_places
+from cli import votes as cli_votes
 from core.db import unit_of_work
 from core.i18n import N_, translator
 from core.logging import setup_logging
@@ -29,7 +30,7 @@ from core.settings import Settings, get_settings
 from services.errors import DomainError
 
 log = logging.getLogger("bot")
-CLI_FEATURES = (cli_places, cli_fees)
+CLI_FEATURES = (cli_places, cli_fees, cli_votes)
 
 
 def migrate(database_url: str | None = None) -> None:
@@ -162,121 +163,6 @@ def admin_service_levels(settings: Settings, compound: str, values: dict[str, in
     return _run_cli(settings, work)
 
 
-def admin_draft_vote(settings: Settings, args: argparse.Namespace) -> int:
-    """Publish a vote from the command line, with the same rules as /newvote in the bot."""
-    from sqlmodel import select
-
-    from models import Building
-    from services import votes
-    from services.inputs import parse_local_time
-    from services.places import compound_by_name
-
-    _ = translator(settings.default_language)
-    tz = settings.tz
-    times = {name: parse_local_time(getattr(args, name), tz) if getattr(args, name) else None
-             for name in ("notice", "opens", "closes")}  # fmt: skip
-    if (
-        times["opens"] is None
-        or times["closes"] is None
-        or (args.notice and times["notice"] is None)
-    ):
-        print(_(N_('Times must be given as "YYYY-MM-DD HH:MM" (local time).')), file=sys.stderr)
-        return 2
-
-    async def work(runtime: Runtime) -> int:
-        now = runtime.clock.now()
-        async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, args.compound)
-            building_ids = []
-            for name in filter(None, (args.buildings or "").split(",")):
-                found = (await session.exec(select(Building.id).where(Building.compound_id == place.id, Building.name == name.strip()))).first()  # fmt: skip
-                if found is None:
-                    print(_(N_("No building {name} in {compound}.")).format(name=name, compound=place.name), file=sys.stderr)  # fmt: skip
-                    return 2
-                building_ids.append(found)
-            candidates = [c for c in (args.candidates or "").split(",") if c.strip()]
-            poll = await votes.draft(
-                session, None, compound_id=place.id, title=args.title, body=args.text or "",
-                notice_at=times["notice"] or now, opens_at=times["opens"], closes_at=times["closes"],
-                now=now, matter="special" if args.special_item else "ordinary",
-                special_item=args.special_item, candidates=candidates or None, seats=args.seats,
-                building_ids=building_ids,
-            )  # fmt: skip
-            print(
-                _(N_("Vote #{id} is published. Owners get the notice at {notice}; voting opens {opens} and closes {closes}.")).format(
-                    id=poll.id, notice=_.datetime(poll.notice_at, tz, "short"),
-                    opens=_.datetime(poll.opens_at, tz, "short"), closes=_.datetime(poll.closes_at, tz, "short"),
-                )
-            )  # fmt: skip
-        return 0
-
-    return _run_cli(settings, work)
-
-
-def admin_export_vote(settings: Settings, poll_id: int, out: Path) -> int:
-    """The record of a closed vote: tally, eligibility snapshot, anonymised ballots (XLSX, CSV, JSON)."""
-    from models import Poll, PollStatus
-    from services import votes
-    from services.spreadsheets import xlsx
-
-    _ = translator(settings.default_language)
-
-    found: dict[str, Any] = {}
-
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            poll = await session.get(Poll, poll_id)
-            if poll is None or poll.status != PollStatus.CLOSED:
-                print(
-                    _(N_("The record can be exported when the vote has closed.")), file=sys.stderr
-                )
-                return 1
-            found.update(await votes.export_tables(session, poll))
-        return 0
-
-    status = _run_cli(settings, work)
-    if status:
-        return status
-    out.mkdir(parents=True, exist_ok=True)
-    paths = (
-        out / f"vote-{poll_id}.xlsx",
-        out / f"vote-{poll_id}-csv.zip",
-        out / f"vote-{poll_id}.json",
-    )
-    paths[0].write_bytes(xlsx(found))
-    paths[1].write_bytes(votes.tables_as_csv_zip(found, f"vote-{poll_id}"))
-    paths[2].write_text(votes.tables_as_json(found), encoding="utf-8")
-    for path in paths:
-        print(path)
-    return 0
-
-
-def admin_vote_settings(
-    settings: Settings, compound: str, notice_days: int | None, unreturned: str | None
-) -> int:
-    from services import votes
-    from services.places import compound_by_name
-
-    _ = translator(settings.default_language)
-
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, compound)
-            place = await votes.configure(
-                session, place.id, notice_days=notice_days,
-                unreturned=None if unreturned is None else unreturned == "on",
-            )  # fmt: skip
-            print(
-                _(N_("{compound}: notice {days} days before voting opens; unreturned ballots counted with the majority: {rule}.")).format(
-                    compound=place.name, days=place.vote_notice_days,
-                    rule=_(N_("yes")) if place.count_unreturned_with_majority else _(N_("no")),
-                )
-            )  # fmt: skip
-        return 0
-
-    return _run_cli(settings, work)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot.py", description="Red Property bot")
     commands = parser.add_subparsers(dest="command")
@@ -304,30 +190,6 @@ def build_parser() -> argparse.ArgumentParser:
     levels.add_argument("--handling-hours", type=int)
     levels.add_argument("--supervisor-hours", type=int)
     levels.add_argument("--auto-confirm-days", type=int)
-    draft = admin.add_parser(
-        "draft-vote", help="publish an owners' vote (times as local YYYY-MM-DD HH:MM)"
-    )
-    draft.add_argument("compound")
-    draft.add_argument("--title", required=True)
-    draft.add_argument("--text", default="")
-    draft.add_argument("--opens", required=True)
-    draft.add_argument("--closes", required=True)
-    draft.add_argument("--notice", help="when owners get the notice (default: now)")
-    draft.add_argument(
-        "--special-item", type=int, choices=(6, 7, 8), help="Art. 278 item of a special matter"
-    )
-    draft.add_argument("--candidates", help="an election: names separated by commas")
-    draft.add_argument("--seats", type=int, default=1)
-    draft.add_argument("--buildings", help="only these buildings' owners vote, e.g. 1栋,3栋")
-    export = admin.add_parser(
-        "export-vote", help="write a closed vote's record as XLSX, CSV and JSON"
-    )
-    export.add_argument("poll", type=int)
-    export.add_argument("--out", type=Path, default=Path("."))
-    vote_rules = admin.add_parser("vote-settings", help="show or set a compound's voting rules")
-    vote_rules.add_argument("compound")
-    vote_rules.add_argument("--notice-days", type=int)
-    vote_rules.add_argument("--unreturned-with-majority", choices=("on", "off"))
     for feature in CLI_FEATURES:
         feature.add_commands(admin)
     return parser
@@ -362,14 +224,6 @@ def main(argv: list[str] | None = None) -> int:
             "auto_confirm_days": args.auto_confirm_days,
         }
         return admin_service_levels(settings, args.compound, values)
-    if args.admin == "draft-vote":
-        return admin_draft_vote(settings, args)
-    if args.admin == "export-vote":
-        return admin_export_vote(settings, args.poll, args.out)
-    if args.admin == "vote-settings":
-        return admin_vote_settings(
-            settings, args.compound, args.notice_days, args.unreturned_with_majority
-        )
     return 2
 
 

@@ -1,7 +1,7 @@
 """Voting benchmarks.
 
 1. The tally of a 10,000-household compound (every owner counted, 8,000 ballots, some changed,
-   some on paper): `services.votes.tally` against the bare database aggregate over the same rows
+   some on paper): `services.vote_records.tally` against the bare database aggregate over the same rows
    (reference), median of several runs. Target: ≤ 200 ms.
 2. 1,000 owners voting in a burst through the emulator (/vote, open the card, tap 同意: 3 updates
    each), next to the PTB echo bot answering the same number of messages.
@@ -51,7 +51,7 @@ from models import (
     Resident,
     SubDistrict,
 )
-from services import votes
+from services import vote_ballots, vote_lifecycle, vote_records
 
 HOUSEHOLDS = int(os.environ.get("BENCH_HOUSEHOLDS", "10000"))
 VOTERS = int(os.environ.get("BENCH_VOTERS", "1000"))
@@ -87,29 +87,54 @@ async def seed_compound(runtime: Runtime, households: int, owners: list[int] = (
             buildings.append(building)
         await session.flush()
         rows = [
-            {"building_id": buildings[i // per_building].id, "compound_id": compound.id,
-             "unit": f"{(i % per_building) // 100 + 1}单元", "room": f"{(i % 100) // 4 + 1}{i % 4 + 1:02d}",
-             "floor": (i % 100) // 4 + 1, "registered_area": Decimal(rng.randint(6000, 14000)) / 100,
-             "developer_unit": i % 500 == 499}
+            {
+                "building_id": buildings[i // per_building].id,
+                "compound_id": compound.id,
+                "unit": f"{(i % per_building) // 100 + 1}单元",
+                "room": f"{(i % 100) // 4 + 1}{i % 4 + 1:02d}",
+                "floor": (i % 100) // 4 + 1,
+                "registered_area": Decimal(rng.randint(6000, 14000)) / 100,
+                "developer_unit": i % 500 == 499,
+            }
             for i in range(households)
-        ]  # fmt: skip
+        ]
         for start in range(0, len(rows), CHUNK):
             await session.exec(insert(Household).values(rows[start : start + CHUNK]))
         compound_id = compound.id
     if owners:
         async with unit_of_work(runtime.sessions) as session:
             homes = (
-                await session.exec(select(Household.id).where(Household.compound_id == compound_id)
-                                   .where(Household.developer_unit.is_(False)).order_by(Household.id).limit(len(owners)))
-            ).all()  # fmt: skip
-            people = [{"telegram_id": t, "display_name": f"业主{t}", "language": "zh_Hans", "consent_at": now,
-                       "created_at": now} for t in owners]  # fmt: skip
+                await session.exec(
+                    select(Household.id)
+                    .where(Household.compound_id == compound_id)
+                    .where(Household.developer_unit.is_(False))
+                    .order_by(Household.id)
+                    .limit(len(owners))
+                )
+            ).all()
+            people = [
+                {
+                    "telegram_id": t,
+                    "display_name": f"业主{t}",
+                    "language": "zh_Hans",
+                    "consent_at": now,
+                    "created_at": now,
+                }
+                for t in owners
+            ]
             for start in range(0, len(people), CHUNK):
                 await session.exec(insert(Resident).values(people[start : start + CHUNK]))
-            ids = (await session.exec(select(Resident.id).where(Resident.telegram_id.between(min(owners), max(owners)))
-                                      .order_by(Resident.telegram_id))).all()  # fmt: skip
-            memberships = [{"resident_id": r, "household_id": h, "kind": "owner", "created_at": now}
-                           for r, h in zip(ids, homes, strict=True)]  # fmt: skip
+            ids = (
+                await session.exec(
+                    select(Resident.id)
+                    .where(Resident.telegram_id.between(min(owners), max(owners)))
+                    .order_by(Resident.telegram_id)
+                )
+            ).all()
+            memberships = [
+                {"resident_id": r, "household_id": h, "kind": "owner", "created_at": now}
+                for r, h in zip(ids, homes, strict=True)
+            ]
             for start in range(0, len(memberships), CHUNK):
                 await session.exec(insert(Membership).values(memberships[start : start + CHUNK]))
     return compound_id
@@ -118,14 +143,22 @@ async def seed_compound(runtime: Runtime, households: int, owners: list[int] = (
 async def open_poll(runtime: Runtime, compound_id: int) -> int:
     now = runtime.clock.now()
     async with unit_of_work(runtime.sessions) as session:
-        poll = await votes.draft(
-            session, None, compound_id=compound_id, title="使用维修资金更换电梯", body="",
-            notice_at=now, opens_at=now + timedelta(days=15), closes_at=now + timedelta(days=22),
-            now=now, matter="special", special_item=6,
-        )  # fmt: skip
+        poll = await vote_lifecycle.draft(
+            session,
+            None,
+            compound_id=compound_id,
+            title="使用维修资金更换电梯",
+            body="",
+            notice_at=now,
+            opens_at=now + timedelta(days=15),
+            closes_at=now + timedelta(days=22),
+            now=now,
+            matter="special",
+            special_item=6,
+        )
         poll_id = poll.id
     async with unit_of_work(runtime.sessions) as session:
-        await votes.open_due(session, now=now + timedelta(days=15, minutes=1))
+        await vote_lifecycle.open_due(session, now=now + timedelta(days=15, minutes=1))
     return poll_id
 
 
@@ -139,16 +172,36 @@ async def tally_benchmark(url: str) -> str:
         rng = random.Random(11)
         now = runtime.clock.now()
         async with unit_of_work(runtime.sessions) as session:
-            keys = (await session.exec(select(EligibleVoter.voter_key).where(EligibleVoter.poll_id == poll_id))).all()  # fmt: skip
+            keys = (
+                await session.exec(
+                    select(EligibleVoter.voter_key).where(EligibleVoter.poll_id == poll_id)
+                )
+            ).all()
             ballots = []
             for index, key in enumerate(rng.sample(list(keys), int(len(keys) * 0.8))):
                 choice = rng.choices(["agree", "disagree", "abstain"], [0.8, 0.15, 0.05])[0]
-                ballots.append({"poll_id": poll_id, "voter_key": key, "version": 1, "choice": [choice],
-                                "channel": "paper" if index % 20 == 0 else "bot", "cast_at": now,
-                                "receipt_hash": f"{index:064x}", "flagged": False})  # fmt: skip
+                ballots.append(
+                    {
+                        "poll_id": poll_id,
+                        "voter_key": key,
+                        "version": 1,
+                        "choice": [choice],
+                        "channel": "paper" if index % 20 == 0 else "bot",
+                        "cast_at": now,
+                        "receipt_hash": f"{index:064x}",
+                        "flagged": False,
+                    }
+                )
                 if index % 10 == 0:  # a tenth changed their mind once
-                    ballots.append({**ballots[-1], "version": 2, "choice": ["agree"], "channel": "bot",
-                                    "receipt_hash": f"{index + 10**6:064x}"})  # fmt: skip
+                    ballots.append(
+                        {
+                            **ballots[-1],
+                            "version": 2,
+                            "choice": ["agree"],
+                            "channel": "bot",
+                            "receipt_hash": f"{index + 10**6:064x}",
+                        }
+                    )
             for start in range(0, len(ballots), CHUNK):
                 await session.exec(insert(Ballot).values(ballots[start : start + CHUNK]))
 
@@ -156,7 +209,7 @@ async def tally_benchmark(url: str) -> str:
             async with unit_of_work(runtime.sessions) as session:
                 poll = await session.get(Poll, poll_id)
                 started = time.perf_counter()
-                result = await votes.tally(session, poll)
+                result = await vote_records.tally(session, poll)
                 elapsed = time.perf_counter() - started
             assert result["headcount"]["total"] == str(len(keys))
             return elapsed
@@ -164,8 +217,16 @@ async def tally_benchmark(url: str) -> str:
         async def reference() -> float:
             async with unit_of_work(runtime.sessions) as session:
                 started = time.perf_counter()
-                await session.exec(select(func.count(), func.sum(EligibleVoter.area)).where(EligibleVoter.poll_id == poll_id))  # fmt: skip
-                await session.exec(select(func.count(), func.count(func.distinct(Ballot.voter_key))).where(Ballot.poll_id == poll_id))  # fmt: skip
+                await session.exec(
+                    select(func.count(), func.sum(EligibleVoter.area)).where(
+                        EligibleVoter.poll_id == poll_id
+                    )
+                )
+                await session.exec(
+                    select(func.count(), func.count(func.distinct(Ballot.voter_key))).where(
+                        Ballot.poll_id == poll_id
+                    )
+                )
                 return time.perf_counter() - started
 
         await ours()  # warm up
@@ -176,15 +237,20 @@ async def tally_benchmark(url: str) -> str:
     return (
         f"tally: {HOUSEHOLDS} households, {len(keys)} headcount units, {len(ballots)} ballot rows\n"
         f"snapshot at opening           {snapshot * 1000:8.1f} ms\n"
-        f"services.votes.tally (median) {mine * 1000:8.1f} ms   (target ≤ 200 ms)\n"
+        f"vote_records.tally (median)   {mine * 1000:8.1f} ms   (target ≤ 200 ms)\n"
         f"bare SQL aggregate (reference){base * 1000:8.1f} ms\n"
         f"ratio (ours / reference): {mine / base:.1f}x"
     )
 
 
-async def burst(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:
-    settings = Settings(TELEGRAM_TOKEN=TOKEN, TELEGRAM_BASE_URL=emulator.base_url,
-                        TELEGRAM_BASE_FILE_URL=emulator.base_file_url, DATABASE_URL=url, _env_file=None)  # fmt: skip
+async def burst(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:  # type: ignore[type-arg]
+    settings = Settings(
+        TELEGRAM_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=emulator.base_url,
+        TELEGRAM_BASE_FILE_URL=emulator.base_file_url,
+        DATABASE_URL=url,
+        _env_file=None,
+    )
     runtime = Runtime.create(settings, SystemClock())
     compound_id = await seed_compound(runtime, max(VOTERS * 2, 2000), [u.id for u in users])
     poll_id = await open_poll(runtime, compound_id)
@@ -199,13 +265,13 @@ async def burst(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:
     await start_polling(app)
     latencies: list[float] = []
 
-    async def step(act) -> None:
+    async def step(act) -> None:  # type: ignore[no-untyped-def]
         started = time.perf_counter()
         update_id = act()
         await asyncio.wait_for(done.setdefault(update_id, asyncio.Event()).wait(), 300)
         latencies.append(time.perf_counter() - started)
 
-    async def one(user) -> None:
+    async def one(user) -> None:  # type: ignore[no-untyped-def]
         await step(lambda: user.send("/vote"))
         await step(lambda: user.press_button(f"#{poll_id}"))
         await step(lambda: user.press_button("同意"))
@@ -217,7 +283,7 @@ async def burst(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:
         elapsed = time.perf_counter() - started
         await stop_polling(app, emulator)
     async with unit_of_work(runtime.sessions) as session:
-        counted = await votes.counted_ballots(session, await session.get(Poll, poll_id))
+        counted = await vote_ballots.counted_ballots(session, await session.get(Poll, poll_id))
     await runtime.close()
     assert len(counted) == len(users), f"{len(counted)} ballots for {len(users)} owners"
     return LoadResult(

@@ -17,7 +17,15 @@ from core.db import unit_of_work
 from core.i18n import N_
 from core.runtime import Runtime
 from models import Building, Household, Membership, MembershipKind, Resident, Role, SurveyAnswer
-from services import billing, fee_claims, payments, surveys, ticket_reports, tickets, votes
+from services import (
+    billing,
+    fee_claims,
+    payments,
+    surveys,
+    ticket_reports,
+    tickets,
+    vote_lifecycle,
+)
 from services.actors import load_actor
 from services.invites import issue_household_invites, issue_role_invite, redeem_invite
 from services.places import configure_compound, resolve_scope
@@ -140,13 +148,28 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
         await tickets.act(session, staff, 2, "acknowledge", now=now)
     async with unit_of_work(runtime.sessions) as session:
         start = now - timedelta(days=16)
-        building = (await session.exec(select(Building.id).where(Building.compound_id == compound.id,
-                                                                  Building.name == "1栋"))).one()  # fmt: skip
-        await votes.draft(session, None, compound_id=compound.id, title="1栋加装电梯",
-                          body="1栋拟加装一部电梯（改建建筑物的附属设施），预算约60万元，由1栋业主按专有部分面积分摊。",
-                          notice_at=start, opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=6),
-                          now=start, matter="special", special_item=7, building_ids=[building])  # fmt: skip
-        await votes.open_due(session, now=now)
+        building = (
+            await session.exec(
+                select(Building.id)
+                .where(Building.compound_id == compound.id)
+                .where(Building.name == "1栋")
+            )
+        ).one()
+        await vote_lifecycle.draft(
+            session,
+            None,
+            compound_id=compound.id,
+            title="1栋加装电梯",
+            body="1栋拟加装一部电梯（改建建筑物的附属设施），预算约60万元，由1栋业主按专有部分面积分摊。",
+            notice_at=start,
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=6),
+            now=start,
+            matter="special",
+            special_item=7,
+            building_ids=[building],
+        )
+        await vote_lifecycle.open_due(session, now=now)
     async with unit_of_work(runtime.sessions) as session:
         await configure_compound(session, compound.id, now=now, service_model="professional",
                                  company="江岸红色物业服务有限公司")  # fmt: skip

@@ -27,7 +27,9 @@ from handlers import (
     report,
     surveys,
     tickets,
-    votes,
+    vote_drafting,
+    vote_office,
+    voting,
 )
 from handlers.context import BotContext, UnitOfWorkProcessor
 from handlers.menu import MenuSync, set_default_menus
@@ -37,7 +39,20 @@ from handlers.transport import AiohttpRequest
 log = logging.getLogger(__name__)
 
 # Feature modules in registration order; the catch-alls come last.
-FEATURES = (onboarding, account, report, tickets, notices, votes, bills, fee_office, surveys, kpi)
+FEATURES = (
+    onboarding,
+    account,
+    report,
+    tickets,
+    notices,
+    voting,
+    vote_drafting,
+    vote_office,
+    bills,
+    fee_office,
+    surveys,
+    kpi,
+)
 
 
 def build_application(

@@ -57,6 +57,7 @@ class Permission(StrEnum):
     VOTE_PAPER_BALLOT = "vote.paper_ballot"
     VOTE_NOT_VOTED_LIST = "vote.not_voted_list"
     VOTE_EXPORT = "vote.export"
+    VOTE_CONFIGURE = "vote.configure"
     FEES_VIEW_BILLS = "fees.view_bills"
     FEES_SHARE_WITH_TENANTS = "fees.share_with_tenants"
     FEES_RECORD_PAYMENT = "fees.record_payment"
@@ -173,6 +174,11 @@ POLICY: dict[Permission, Rule] = {
         "export a closed vote's anonymised record (tally, snapshot, ballots by receipt hash)",
         N_("Only committee members, administrators and officers can export the record."),
         roles=frozenset({R.COMMITTEE, R.ADMIN, R.OFFICER}),
+    ),
+    P.VOTE_CONFIGURE: Rule(
+        "set the compound's rules of procedure for votes (notice days, unreturned ballots)",
+        N_("Only administrators of this compound can set the voting rules."),
+        roles=frozenset({R.ADMIN}),
     ),
     P.FEES_VIEW_BILLS: Rule(
         'see a home\'s bills and pay or say "I have paid" (tenants and family: if the owners allow)',

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ def xlsx(sheets: dict[str, Table]) -> bytes:
     for sheet in list(workbook.worksheets):
         workbook.remove(sheet)
     for title, table in sheets.items():
-        sheet = workbook.create_sheet(text(title)[:31] or "Sheet")
+        sheet = workbook.create_sheet(sheet_title(title, len(workbook.worksheets)))
         sheet.append([text(h) for h in table.headers])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
@@ -104,6 +105,12 @@ def xlsx(sheets: dict[str, Table]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def sheet_title(title: str, index: int) -> str:
+    """A title Excel accepts: no \\ / ? * [ ] :, at most 31 characters, not empty."""
+    cleaned = re.sub(r"[\\/?*\[\]:]", "-", text(title)).strip("'")[:31].strip()
+    return cleaned or f"Sheet{index + 1}"
 
 
 def csv_cell(value: object, kind: Kind) -> str:

@@ -1,142 +1,318 @@
-"""A vote being drafted in the bot, kept step by step in the database (a restart loses nothing)
-until the committee member publishes it; publishing applies every rule of services.votes.draft."""
+"""/newvote: a vote being drafted in the bot, a typed draft answered step by step (a restart loses
+nothing) until the committee member publishes it; each answer is checked here before the next
+question, and publishing applies every rule of vote_lifecycle.draft."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
-from models import Building, Compound, Household, Membership, Poll, PollKind, PollStatus, Resident
-from services import pending, votes
+from models import Building, Compound, Poll, PollKind, PollStatus
+from services import drafts
 from services.actors import Actor
+from services.drafts import Draft
 from services.errors import DomainError, NotAllowed
+from services.inputs import parse_local_time
+from services.policy import Permission, authorize, compounds, rule
 from services.tally import MatterType
+from services.vote_eligibility import building_names, scope_counts
+from services.vote_lifecycle import (
+    MAX_CANDIDATES,
+    MAX_TITLE,
+    SPECIAL_ITEMS,
+    check_times,
+    default_times,
+    draft,
+)
 
-PURPOSE = "poll_draft"
+MAX_BODY = 3000
+MAX_NAME = 40
+BUILDINGS_SHOWN = 40
 
 
-async def start(
+class VoteStep(StrEnum):
+    COMPOUND = "compound"
+    TITLE = "title"
+    BODY = "body"
+    KIND = "kind"
+    MATTER = "matter"
+    CANDIDATES = "candidates"
+    SEATS = "seats"
+    SCOPE = "scope"
+    PICK = "pick"
+    TIMES = "times"
+    TIMES_TEXT = "times_text"
+    PREVIEW = "preview"
+
+
+TYPED = (VoteStep.TITLE, VoteStep.BODY, VoteStep.CANDIDATES, VoteStep.TIMES_TEXT)
+
+
+class VoteDraft(Draft, flow="newvote"):
+    compound_id: int | None = None
+    title: str = ""
+    body: str = ""
+    kind: PollKind = PollKind.RESOLUTION
+    matter: MatterType = MatterType.ORDINARY
+    special_item: int | None = None
+    candidates: list[str] = []
+    seats: int = 1
+    buildings: list[int] = []
+    notice_at: datetime | None = None
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The notice exactly as owners will read it, and how many it reaches."""
+
+    poll: Poll  # not saved
+    buildings: list[str]
+    homes: int
+    owners: int  # of those homes, who use the bot
+
+
+@dataclass(frozen=True)
+class Question:
+    """The draft at its step, with what that step's question shows."""
+
+    draft: VoteDraft
+    compounds: list[Compound] = field(default_factory=list)  # COMPOUND
+    buildings: list[Building] = field(default_factory=list)  # PICK
+    preview: Preview | None = None  # PREVIEW
+
+
+async def _compound(
     session: AsyncSession, actor: Actor, compound_id: int, *, now: datetime, tz: ZoneInfo
-) -> dict[str, Any]:
-    if compound_id not in {c.id for c in await votes.drafting_compounds(session, actor)}:
-        raise NotAllowed(
+) -> VoteDraft:
+    await authorize(session, actor, Permission.VOTE_DRAFT, compound_id)
+    compound = await session.get(Compound, compound_id)
+    assert compound is not None
+    notice, opens, closes = default_times(now, tz, compound.vote_notice_days)
+    return VoteDraft(
+        step=VoteStep.TITLE,
+        compound_id=compound_id,
+        notice_at=notice,
+        opens_at=opens,
+        closes_at=closes,
+    )
+
+
+async def start(session: AsyncSession, actor: Actor, *, now: datetime, tz: ZoneInfo) -> Question:
+    """/newvote: which compound (if several), else the title."""
+    office = await compounds(session, actor, Permission.VOTE_DRAFT)
+    if not office or not actor.registered:
+        raise NotAllowed(rule(Permission.VOTE_DRAFT).refusal)
+    if len(office) == 1:
+        new = await _compound(session, actor, office[0].id or 0, now=now, tz=tz)
+    else:
+        new = VoteDraft(step=VoteStep.COMPOUND)
+    await drafts.begin(session, actor, new, now=now)
+    return Question(new, compounds=office[:20])
+
+
+async def answer_text(
+    session: AsyncSession, actor: Actor, text: str, *, now: datetime, tz: ZoneInfo
+) -> Question:
+    """A typed answer: to the step the draft is at (title, text, candidates or times)."""
+    found = await drafts.find(session, actor, VoteDraft)
+    if found is None or found.step not in TYPED:
+        raise DomainError(drafts.STALE)
+    return await answer(session, actor, found.step, text, now=now, tz=tz)
+
+
+async def answer(
+    session: AsyncSession, actor: Actor, step: str, value: str, *, now: datetime, tz: ZoneInfo
+) -> Question:
+    """One answer; an answer to another step than the one asked is stale."""
+    current = await drafts.load(session, actor, VoteDraft, step)
+    new = await _next(session, actor, current, VoteStep(step), value, now=now, tz=tz)
+    await drafts.save(session, actor, new, now=now)
+    return await _question(session, new)
+
+
+async def _next(
+    session: AsyncSession,
+    actor: Actor,
+    current: VoteDraft,
+    step: VoteStep,
+    value: str,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+) -> VoteDraft:
+    """The draft with this step's answer, at its next step."""
+    S = VoteStep
+    text = (value or "").strip()
+    if step == S.COMPOUND:
+        return await _compound(session, actor, _int(value), now=now, tz=tz)
+    if step == S.TITLE:
+        if not text or len(text) > MAX_TITLE:
+            raise DomainError(N_("Please send a title of at most 200 characters."))
+        return drafts.replace(current, title=text, step=S.BODY)
+    if step == S.BODY:
+        if len(text) > MAX_BODY:
+            raise DomainError(N_("Please keep the text under 3,000 characters."))
+        return drafts.replace(current, body=text, step=S.KIND)
+    if step == S.KIND:
+        kind = _one_of(value, [k.value for k in PollKind])
+        following = S.CANDIDATES if kind == PollKind.ELECTION else S.MATTER
+        return drafts.replace(current, kind=kind, step=following)
+    if step == S.MATTER:
+        if value == MatterType.ORDINARY:
+            return drafts.replace(current, matter=value, special_item=None, step=S.SCOPE)
+        item = _one_of(_int(value), list(SPECIAL_ITEMS))
+        return drafts.replace(current, matter=MatterType.SPECIAL, special_item=item, step=S.SCOPE)
+    if step == S.CANDIDATES:
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+        if (
+            not names
+            or len(names) > MAX_CANDIDATES
+            or len(set(names)) != len(names)
+            or any(len(n) > MAX_NAME for n in names)
+        ):
+            raise DomainError(
+                N_("Please send 1 to 20 different names, one per line, each at most 40 characters.")
+            )
+        return drafts.replace(
+            current, candidates=names, matter=MatterType.ORDINARY, special_item=None, step=S.SEATS
+        )
+    if step == S.SEATS:
+        seats = _one_of(_int(value), list(range(1, len(current.candidates) + 1)))
+        return drafts.replace(current, seats=seats, step=S.SCOPE)
+    if step == S.SCOPE:
+        if value == "all":
+            return drafts.replace(current, buildings=[], step=S.TIMES)
+        _one_of(value, ["pick"])
+        return drafts.replace(current, step=S.PICK)
+    if step == S.PICK:
+        if value == "done":
+            if not current.buildings:
+                raise DomainError(N_("Choose at least one building, or go back with /cancel."))
+            return drafts.replace(current, step=S.TIMES)
+        building = await session.get(Building, _int(value))
+        if building is None or building.compound_id != current.compound_id:
+            raise DomainError(N_("Choose buildings of this compound."))
+        chosen = set(current.buildings) ^ {building.id}
+        return drafts.replace(current, buildings=sorted(chosen))
+    if step == S.TIMES:
+        if value == "keep":
+            return drafts.replace(current, step=S.PREVIEW)
+        _one_of(value, ["change"])
+        return drafts.replace(current, step=S.TIMES_TEXT)
+    if step == S.TIMES_TEXT:
+        notice, opens, closes = await _times(session, current, text, now=now, tz=tz)
+        return drafts.replace(
+            current, notice_at=notice, opens_at=opens, closes_at=closes, step=S.PREVIEW
+        )
+    raise DomainError(drafts.STALE)  # the preview is answered by publish()
+
+
+async def _times(
+    session: AsyncSession, current: VoteDraft, text: str, *, now: datetime, tz: ZoneInfo
+) -> tuple[datetime, datetime, datetime]:
+    """Two lines (opening, closing) or three (notice first), checked at once so the drafter can
+    correct them before the preview."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    parsed = [parse_local_time(line, tz) for line in lines]
+    times = [t for t in parsed if t is not None]
+    if len(lines) not in (2, 3) or len(times) != len(lines):
+        raise DomainError(
             N_(
-                "Only owners' committee members and administrators of this compound can draft votes."
+                "I could not read those times. Please send two lines, e.g.\n2026-12-20 09:00\n2026-12-27 18:00"
             )
         )
-    compound = await session.get(Compound, compound_id)
-    notice, opens, closes = votes.default_times(now, tz, compound.vote_notice_days)
-    data = {
-        "compound_id": compound_id, "title": "", "body": "", "kind": PollKind.RESOLUTION.value,
-        "matter": MatterType.ORDINARY.value, "item": None, "candidates": [], "seats": 1,
-        "buildings": [], "notice_at": notice.isoformat(), "opens_at": opens.isoformat(),
-        "closes_at": closes.isoformat(),
-    }  # fmt: skip
-    await pending.expect(session, actor, PURPOSE, compound_id, now=now, **data)
-    return data
-
-
-async def load(session: AsyncSession, actor: Actor) -> dict[str, Any]:
-    row = await pending.current(session, actor)
-    if row.purpose != PURPOSE:
-        raise DomainError(N_("This button is no longer valid. Please start again from the menu."))
-    return dict(row.data)
-
-
-async def update(
-    session: AsyncSession, actor: Actor, *, now: datetime, **changes: Any
-) -> dict[str, Any]:
-    data = await load(session, actor)
-    data.update(changes)
-    await pending.expect(session, actor, PURPOSE, data["compound_id"], now=now, **data)
-    return data
-
-
-def times(data: dict[str, Any]) -> tuple[datetime, datetime, datetime]:
-    return tuple(datetime.fromisoformat(data[k]) for k in ("notice_at", "opens_at", "closes_at"))  # type: ignore[return-value]
-
-
-async def set_times(
-    session: AsyncSession, actor: Actor, notice_at: datetime, opens_at: datetime,
-    closes_at: datetime, *, now: datetime,
-) -> dict[str, Any]:  # fmt: skip
-    """Checked at once, so the drafter can correct them before the preview."""
-    data = await load(session, actor)
-    compound = await session.get(Compound, data["compound_id"])
-    votes.check_times(
-        notice_at,
-        opens_at,
-        closes_at,
-        now=now,
-        min_notice=timedelta(days=compound.vote_notice_days),
+    if len(times) == 2:
+        times.insert(0, now)
+    compound = await session.get(Compound, current.compound_id)
+    assert compound is not None
+    notice, opens, closes = times
+    check_times(
+        notice, opens, closes, now=now, min_notice=timedelta(days=compound.vote_notice_days)
     )
-    return await update(
-        session, actor, now=now, notice_at=notice_at.isoformat(), opens_at=opens_at.isoformat(),
-        closes_at=closes_at.isoformat(),
-    )  # fmt: skip
+    return notice, opens, closes
 
 
-async def toggle_building(
-    session: AsyncSession, actor: Actor, building_id: int, *, now: datetime
-) -> dict[str, Any]:
-    data = await load(session, actor)
-    building = await session.get(Building, building_id)
-    if building is None or building.compound_id != data["compound_id"]:
-        raise DomainError(N_("Choose buildings of this compound."))
-    chosen = set(data["buildings"]) ^ {building_id}
-    return await update(session, actor, now=now, buildings=sorted(chosen))
+def _int(value: str) -> int:
+    if not (value or "").isdigit():
+        raise DomainError(drafts.STALE)
+    return int(value)
 
 
-async def buildings(session: AsyncSession, compound_id: int) -> list[Building]:
-    return list(
-        (await session.exec(select(Building).where(Building.compound_id == compound_id).order_by(Building.name))).all()
-    )  # fmt: skip
+def _one_of(value: object, allowed: list[object]) -> object:
+    if value not in allowed:
+        raise DomainError(drafts.STALE)
+    return value
 
 
-def preview_poll(data: dict[str, Any]) -> Poll:
-    """An unsaved Poll, so the preview is rendered by the very code owners will see."""
-    notice_at, opens_at, closes_at = times(data)
-    return Poll(
-        id=0, compound_id=data["compound_id"], title=data["title"], body=data["body"],
-        kind=data["kind"], matter=data["matter"], special_item=data["item"], seats=data["seats"],
-        candidates=data["candidates"], building_ids=data["buildings"], notice_at=notice_at,
-        opens_at=opens_at, closes_at=closes_at, status=PollStatus.PUBLISHED, created_at=notice_at,
-    )  # fmt: skip
-
-
-async def scope_counts(session: AsyncSession, data: dict[str, Any]) -> tuple[int, int]:
-    """(homes in scope, owners of them registered in the bot)."""
-    homes = select(Household.id).where(Household.compound_id == data["compound_id"])
-    if data["buildings"]:
-        homes = homes.where(col(Household.building_id).in_(data["buildings"]))
-    count = (await session.exec(select(func.count()).select_from(homes.subquery()))).one()
-    owners = (
-        await session.exec(
-            select(func.count(func.distinct(Membership.resident_id)))
-            .join(Resident, Resident.id == Membership.resident_id)
-            .where(col(Membership.household_id).in_(homes))
-            .where(col(Membership.kind).in_(votes.OWNER_KINDS))
-            .where(col(Resident.telegram_id).is_not(None))
+async def _question(session: AsyncSession, current: VoteDraft) -> Question:
+    if current.step == VoteStep.PICK:
+        found = await session.exec(
+            select(Building)
+            .where(Building.compound_id == current.compound_id)
+            .order_by(Building.name)
         )
-    ).one()
-    return count, owners
+        return Question(current, buildings=list(found.all())[:BUILDINGS_SHOWN])
+    if current.step == VoteStep.PREVIEW:
+        homes, owners = await scope_counts(session, current.compound_id or 0, current.buildings)
+        poll = preview_poll(current)
+        names = await building_names(session, current.buildings)
+        return Question(current, preview=Preview(poll, names, homes, owners))
+    return Question(current)
 
 
-async def publish(session: AsyncSession, actor: Actor, *, now: datetime) -> Poll:
-    data = await load(session, actor)
-    notice_at, opens_at, closes_at = times(data)
-    poll = await votes.draft(
-        session, actor, compound_id=data["compound_id"], title=data["title"], body=data["body"],
-        notice_at=notice_at, opens_at=opens_at, closes_at=closes_at, now=now,
-        matter=data["matter"], special_item=data["item"],
-        candidates=data["candidates"] if data["kind"] == PollKind.ELECTION else None,
-        seats=data["seats"], building_ids=data["buildings"],
-    )  # fmt: skip
-    await pending.take(session, actor, PURPOSE)
-    return poll
+def preview_poll(current: VoteDraft) -> Poll:
+    """An unsaved Poll, so the preview is rendered by the very code owners will see."""
+    assert current.notice_at and current.opens_at and current.closes_at
+    return Poll(
+        id=0,
+        compound_id=current.compound_id or 0,
+        title=current.title,
+        body=current.body,
+        kind=current.kind,
+        matter=current.matter,
+        special_item=current.special_item,
+        seats=current.seats,
+        candidates=current.candidates if current.kind == PollKind.ELECTION else [],
+        building_ids=current.buildings,
+        notice_at=current.notice_at,
+        opens_at=current.opens_at,
+        closes_at=current.closes_at,
+        status=PollStatus.PUBLISHED,
+        created_at=current.notice_at,
+    )
+
+
+async def publish(
+    session: AsyncSession, actor: Actor, publish: bool, *, now: datetime
+) -> Poll | None:
+    """The preview's answer: the vote published (None: cancelled, nothing published)."""
+    current = await drafts.load(session, actor, VoteDraft, VoteStep.PREVIEW)
+    await drafts.finish(session, actor, VoteDraft)
+    if not publish:
+        return None
+    assert current.compound_id and current.notice_at and current.opens_at and current.closes_at
+    election = current.kind == PollKind.ELECTION
+    return await draft(
+        session,
+        actor,
+        compound_id=current.compound_id,
+        title=current.title,
+        body=current.body,
+        notice_at=current.notice_at,
+        opens_at=current.opens_at,
+        closes_at=current.closes_at,
+        now=now,
+        matter=current.matter,
+        special_item=current.special_item,
+        candidates=current.candidates if election else None,
+        seats=current.seats,
+        building_ids=current.buildings,
+    )

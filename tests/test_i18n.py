@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from core.i18n import LANGUAGES, translator
 
 ROOT = Path(__file__).resolve().parents[1]
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "plain": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "plain": None}
 
 
 def _extracted() -> set[str | tuple[str, str]]:
@@ -24,16 +24,15 @@ def _extracted() -> set[str | tuple[str, str]]:
         ("jobs/**.py", "python"),
         ("core/**.py", "python"),
         ("views/**.py", "python"),
-        ("cli/**.py", "python"),
         ("bot.py", "python"),
         ("cli/**.py", "python"),
         ("demo/**.py", "python"),
     ]
-    found: set[str | tuple[str, str]] = set()
+    found = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=KEYWORDS, comment_tags=("NOTE",)
     ):
-        found.add(message if isinstance(message, str) else (message[0], message[1]))
+        found.add(message)
     return found
 
 
@@ -62,7 +61,7 @@ def test_every_message_is_translated(language: str) -> None:
         for translated in strings:
             try:
                 if (
-                    _fields(str(translated))
+                    _fields(translated)
                     - _fields(msgid if not isinstance(message, tuple) else message[1])
                     - _fields(msgid)
                 ):

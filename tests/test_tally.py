@@ -84,8 +84,11 @@ def test_abstentions_count_for_quorum_not_for_approval():
 
 
 def test_multi_unit_owner_counts_once_with_all_their_area():
-    units = [Unit(1, Decimal("80"), frozenset({"wang"})), Unit(2, Decimal("120"), frozenset({"wang"})),
-             Unit(3, Decimal("100"), frozenset({"li"}))]  # fmt: skip
+    units = [
+        Unit(1, Decimal("80"), frozenset({"wang"})),
+        Unit(2, Decimal("120"), frozenset({"wang"})),
+        Unit(3, Decimal("100"), frozenset({"li"})),
+    ]
     people = voters(units)
     assert len(people) == 2 and people["wang"].area == 200
     result = tally_resolution(units, {"wang": A}, MatterType.ORDINARY)
@@ -230,9 +233,11 @@ def test_tally_agrees_with_the_simple_reference(community, choices, special, maj
     picked = {k: choices[i % len(choices)] for i, k in enumerate(keys)}
     votes = {k: [A, D, X][c] for k, c in picked.items() if c is not None}
     result = tally_resolution(
-        units, votes, MatterType.SPECIAL if special else MatterType.ORDINARY,
+        units,
+        votes,
+        MatterType.SPECIAL if special else MatterType.ORDINARY,
         count_unreturned_with_majority=majority_rule,
-    )  # fmt: skip
+    )
     assert (result.quorum, result.passed) == reference(
         areas, owners, developer, choices, special, majority_rule
     )

@@ -9,20 +9,44 @@ from matplotlib.ft2font import FT2Font
 from core.fonts import cjk_font_path
 from core.i18n import translator
 from services.charts import vote_chart
-from views.votes import chart_labels
+from views.vote_results import chart_labels
 
 RESOLUTION = {
-    "kind": "resolution", "quorum": True, "passed": True, "threshold": "3/4",
-    "area": {"total": "10000", "participating": "8000", "agree": "7000", "disagree": "500", "abstain": "500"},
-    "headcount": {"total": "100", "participating": "80", "agree": "70", "disagree": "5", "abstain": "5"},
-}  # fmt: skip
+    "kind": "resolution",
+    "quorum": True,
+    "passed": True,
+    "threshold": "3/4",
+    "area": {
+        "total": "10000",
+        "participating": "8000",
+        "agree": "7000",
+        "disagree": "500",
+        "abstain": "500",
+    },
+    "headcount": {
+        "total": "100",
+        "participating": "80",
+        "agree": "70",
+        "disagree": "5",
+        "abstain": "5",
+    },
+}
 ELECTION = {
-    "kind": "election", "quorum": True,
+    "kind": "election",
+    "quorum": True,
     "area": {"total": "100", "participating": "70", "agree": "0", "disagree": "0", "abstain": "0"},
-    "headcount": {"total": "10", "participating": "7", "agree": "0", "disagree": "0", "abstain": "0"},
-    "candidates": [{"name": "张三", "area": "50", "headcount": "5", "majority": True, "elected": True},
-                   {"name": "李四", "area": "20", "headcount": "2", "majority": False, "elected": False}],
-}  # fmt: skip
+    "headcount": {
+        "total": "10",
+        "participating": "7",
+        "agree": "0",
+        "disagree": "0",
+        "abstain": "0",
+    },
+    "candidates": [
+        {"name": "张三", "area": "50", "headcount": "5", "majority": True, "elected": True},
+        {"name": "李四", "area": "20", "headcount": "2", "majority": False, "elected": False},
+    ],
+}
 
 
 def test_every_label_has_a_glyph_and_nothing_is_reported_missing():

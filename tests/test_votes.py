@@ -14,14 +14,14 @@ from sqlmodel import select
 
 from jobs.votes import tick
 from models import Ballot, Membership, OutboxMessage, Poll, Resident, Role
-from services import votes
+from services import vote_ballots, vote_lifecycle
 from views.votes import VoteCast, VoteElect, VoteView
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SEVEN = "第七项"  # Art. 278 item 7 (rebuilding, e.g. adding a lift): a special matter, ≥ 3/4
 
 
-async def _people(world):  # type: ignore[no-untyped-def]
+async def _people(world):
     await world.seed_roster()
     names = ("周委员", "徐丽", "高静", "刘军", "租客小王", "陈师傅", "刘书记")
     committee, owner_a, owner_b, owner_c, tenant, staff, liaison = (world.user(n) for n in names)
@@ -35,7 +35,7 @@ async def _people(world):  # type: ignore[no-untyped-def]
     return committee, owner_a, owner_b, owner_c, tenant, staff, liaison
 
 
-async def _draft_in_bot(committee, *, scope_building: str | None = "1栋") -> None:  # type: ignore[no-untyped-def]
+async def _draft_in_bot(committee, *, scope_building: str | None = "1栋") -> None:
     await committee.send("/newvote")
     await committee.send("1栋加装电梯")
     await committee.send("1栋加装电梯，费用约60万元，由1栋业主按面积分摊。")
@@ -50,17 +50,19 @@ async def _draft_in_bot(committee, *, scope_building: str | None = "1栋") -> No
     await committee.press("使用这些时间")
 
 
-async def _ticked(world) -> dict:  # type: ignore[no-untyped-def]
+async def _ticked(world) -> dict:
     done = await tick(world.runtime)
     await world.deliver()
     return done
 
 
 def _code(text: str) -> str:
-    return re.search(r"(\d+-[A-Za-z0-9_-]{6,})", text).group(1)
+    found = re.search(r"(\d+-[A-Za-z0-9_-]{6,})", text)
+    assert found is not None, text
+    return found.group(1)
 
 
-def _document(world, person):  # type: ignore[no-untyped-def]
+def _document(world, person):
     message = person.last_message
     assert message.kind == "document", message.content
     return world.emulator.files[message.document["file_id"]].data
@@ -191,20 +193,22 @@ async def test_the_life_of_a_vote(world, clock):
     await owner_b.press("#1")
     await owner_b.press("已计票回执哈希")
     hashes = _document(world, owner_b).decode().split()
-    assert votes.receipt_hash(1, code_b.split("-", 1)[1]) in hashes and len(hashes) == 3
+    assert vote_ballots.receipt_hash(1, code_b.split("-", 1)[1]) in hashes and len(hashes) == 3
     assert "导出表决记录" not in owner_b.last_message.buttons()
 
     # The committee's export: tally, snapshot and ballots, without anyone's name or choice per home.
     await committee.send("/vote")
     await committee.press("#1")
     await committee.press("导出表决记录")
-    files = {m.document["file_name"]: world.emulator.files[m.document["file_id"]].data
-             for m in committee.user.bot_messages[-3:]}  # fmt: skip
+    files = {
+        m.document["file_name"]: world.emulator.files[m.document["file_id"]].data
+        for m in committee.user.bot_messages[-3:]
+    }
     assert set(files) == {"vote-1.xlsx", "vote-1-csv.zip", "vote-1.json"}
     record = json.loads(files["vote-1.json"])
     assert (
         len(record["eligible"]) == 20
-        and sum(r["took_part"] == "yes" for r in record["eligible"]) == 3
+        and sum(r["took_part"] is True for r in record["eligible"]) == 3
     )
     assert sorted(r["choice"] for r in record["ballots"]) == ["abstain", "agree", "disagree"]
     assert set(record["ballots"][0]) == {
@@ -299,10 +303,17 @@ async def test_the_close_happens_after_a_restart_and_reminders_wait_for_morning(
     _committee, owner_a, *_ = await _people(world)
     now = clock.now()
     async with world.session() as session:
-        poll = await votes.draft(
-            session, None, compound_id=1, title="小区公约修订", body="", notice_at=now,
-            opens_at=now + timedelta(days=15), closes_at=datetime(2026, 11, 22, 23, 0, tzinfo=SHANGHAI), now=now,
-        )  # fmt: skip
+        poll = await vote_lifecycle.draft(
+            session,
+            None,
+            compound_id=1,
+            title="小区公约修订",
+            body="",
+            notice_at=now,
+            opens_at=now + timedelta(days=15),
+            closes_at=datetime(2026, 11, 22, 23, 0, tzinfo=SHANGHAI),
+            now=now,
+        )
     await _ticked(world)
     clock.advance(days=15)
     await _ticked(world)
@@ -340,10 +351,28 @@ async def test_co_owners_tapping_at_once_give_one_ballot_and_other_compounds_vot
     await world.seed_other_compound(tmp_path)
     now = clock.now()
     async with world.session() as session:
-        ours = await votes.draft(session, None, compound_id=1, title="续聘物业", body="", notice_at=now,
-                                 opens_at=now + timedelta(days=15), closes_at=now + timedelta(days=20), now=now)  # fmt: skip
-        theirs = await votes.draft(session, None, compound_id=2, title="和平里的表决", body="", notice_at=now,
-                                   opens_at=now + timedelta(days=15), closes_at=now + timedelta(days=20), now=now)  # fmt: skip
+        ours = await vote_lifecycle.draft(
+            session,
+            None,
+            compound_id=1,
+            title="续聘物业",
+            body="",
+            notice_at=now,
+            opens_at=now + timedelta(days=15),
+            closes_at=now + timedelta(days=20),
+            now=now,
+        )
+        theirs = await vote_lifecycle.draft(
+            session,
+            None,
+            compound_id=2,
+            title="和平里的表决",
+            body="",
+            notice_at=now,
+            opens_at=now + timedelta(days=15),
+            closes_at=now + timedelta(days=20),
+            now=now,
+        )
     clock.advance(days=15, minutes=1)
     await _ticked(world)
     for person in (owner_a, partner):

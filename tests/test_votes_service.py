@@ -9,19 +9,26 @@ import pytest
 from sqlmodel import select
 
 from models import Ballot, EligibleVoter, Household, Poll
-from services import votes
+from services import vote_ballots, vote_lifecycle, vote_records
 from services.actors import load_actor
 from services.errors import DomainError, NotAllowed
 
 
-async def _poll(world, **kwargs):  # type: ignore[no-untyped-def]
+async def _poll(world, **kwargs):
     now = world.clock.now()
     async with world.session() as session:
         compound_id = (await session.exec(select(Household.compound_id))).first()
-        defaults = dict(compound_id=compound_id, title="更换电梯", body="是否同意使用维修资金更换2号电梯",
-                        notice_at=now, opens_at=now + timedelta(days=15), closes_at=now + timedelta(days=22), now=now)  # fmt: skip
+        defaults = dict(
+            compound_id=compound_id,
+            title="更换电梯",
+            body="是否同意使用维修资金更换2号电梯",
+            notice_at=now,
+            opens_at=now + timedelta(days=15),
+            closes_at=now + timedelta(days=22),
+            now=now,
+        )
         defaults.update(kwargs)
-        poll = await votes.draft(session, None, **defaults)
+        poll = await vote_lifecycle.draft(session, None, **defaults)
         return poll.id
 
 
@@ -53,53 +60,55 @@ async def test_a_vote_from_opening_to_result(world, clock):
     poll_id = await _poll(world, building_ids=[1])  # building 1 only: 20 households
     clock.advance(days=15)
     async with world.session() as session:
-        opened = await votes.open_due(session, now=clock.now())
+        opened = await vote_lifecycle.open_due(session, now=clock.now())
         assert [p.id for p in opened] == [poll_id]
-        assert await votes.open_due(session, now=clock.now()) == []
+        assert await vote_lifecycle.open_due(session, now=clock.now()) == []
         eligible = (await session.exec(select(EligibleVoter))).all()
         assert len(eligible) == 20  # tenants add no voters; every unit of building 1 is one
     receipts = {}
     for person, choice in zip(owners, ["agree", "agree", "disagree"], strict=True):
         async with world.session() as session:
             actor = await load_actor(session, person.id)
-            code, _ballot = await votes.cast(session, actor, poll_id, [choice], now=clock.now())
-            receipts[person.id] = code
+            done = await vote_ballots.cast(session, actor, poll_id, [choice], now=clock.now())
+            receipts[person.id] = done.code
     async with (
         world.session() as session
     ):  # a double tap changes nothing; a change is a new version
         actor = await load_actor(session, owners[0].id)
-        assert (await votes.cast(session, actor, poll_id, ["agree"], now=clock.now()))[0] is None
+        again = await vote_ballots.cast(session, actor, poll_id, ["agree"], now=clock.now())
+        assert again.code is None
         actor = await load_actor(session, owners[2].id)
-        changed, ballot = await votes.cast(session, actor, poll_id, ["agree"], now=clock.now())
-        assert ballot.version == 2
+        done = await vote_ballots.cast(session, actor, poll_id, ["agree"], now=clock.now())
+        changed = done.code
+        assert done.ballot.version == 2 and done.changed
         replaced, receipts[owners[2].id] = receipts[owners[2].id], changed
         with pytest.raises(NotAllowed, match="Only owners"):
-            await votes.cast(
+            await vote_ballots.cast(
                 session, await load_actor(session, tenant.id), poll_id, ["agree"], now=clock.now()
             )
     async with world.session() as session:
-        published = await votes.receipt_hashes(session, poll_id)
+        published = await vote_ballots.published_hashes(session, await session.get(Poll, poll_id))
         assert len(published) == 3
         for code in receipts.values():
-            assert await votes.check_receipt(session, code) == (
+            assert await vote_ballots.check_receipt(session, code) == (
                 await session.get(Poll, poll_id),
                 "counted",
             )
-            assert votes.receipt_hash(poll_id, code.split("-", 1)[1]) in published
-        assert (await votes.check_receipt(session, replaced))[1] == "replaced"
-        assert (await votes.check_receipt(session, f"{poll_id}-forgedcode"))[1] == "unknown"
-        assert (await votes.check_receipt(session, "nonsense"))[1] == "unknown"
+            assert vote_ballots.receipt_hash(poll_id, code.split("-", 1)[1]) in published
+        assert (await vote_ballots.check_receipt(session, replaced))[1] == "replaced"
+        assert (await vote_ballots.check_receipt(session, f"{poll_id}-forgedcode"))[1] == "unknown"
+        assert (await vote_ballots.check_receipt(session, "nonsense"))[1] == "unknown"
         assert len((await session.exec(select(Ballot))).all()) == 4  # every version kept
     clock.advance(days=7)
     async with world.session() as session:
-        closed = await votes.close_due(session, now=clock.now())
-        assert await votes.close_due(session, now=clock.now()) == []
+        closed = await vote_lifecycle.close_due(session, now=clock.now())
+        assert await vote_lifecycle.close_due(session, now=clock.now()) == []
         result = closed[0].result
     assert result["quorum"] is False and result["headcount"]["participating"] == "3"
     async with world.session() as session:
         actor = await load_actor(session, owners[0].id)
         with pytest.raises(DomainError, match="not open"):
-            await votes.cast(session, actor, poll_id, ["disagree"], now=clock.now())
+            await vote_ballots.cast(session, actor, poll_id, ["disagree"], now=clock.now())
         assert (await session.get(Poll, poll_id)).status == "closed"
 
 
@@ -110,17 +119,17 @@ async def test_paper_ballot_prevails_and_is_flagged(world, clock):
     poll_id = await _poll(world)
     clock.advance(days=15)
     async with world.session() as session:
-        await votes.open_due(session, now=clock.now())
+        await vote_lifecycle.open_due(session, now=clock.now())
         actor = await load_actor(session, owner.id)
-        await votes.cast(session, actor, poll_id, ["agree"], now=clock.now())
+        await vote_ballots.cast(session, actor, poll_id, ["agree"], now=clock.now())
         household = await world.household_id("1栋", "1单元", "101")
-        _code, paper = await votes.enter_paper_ballot(
+        _code, paper = await vote_ballots.enter_paper_ballot(
             session, None, poll_id, household, ["disagree"], now=clock.now()
         )
         assert paper.flagged and paper.channel == "paper"
         with pytest.raises(DomainError, match="paper ballot"):
-            await votes.cast(session, actor, poll_id, ["agree"], now=clock.now())
-        counted = await votes.counted_ballots(session, await session.get(Poll, poll_id))
+            await vote_ballots.cast(session, actor, poll_id, ["agree"], now=clock.now())
+        counted = await vote_ballots.counted_ballots(session, await session.get(Poll, poll_id))
         assert [b.choice for b in counted.values()] == [["disagree"]]
 
 
@@ -158,7 +167,7 @@ async def test_snapshot_counts_the_same_buyer_once_and_takes_the_area_that_count
     poll_id = await _poll(world)
     clock.advance(days=15)
     async with world.session() as session:
-        await votes.open_due(session, now=clock.now())
+        await vote_lifecycle.open_due(session, now=clock.now())
         eligible = (
             await session.exec(select(EligibleVoter).where(EligibleVoter.poll_id == poll_id))
         ).all()
@@ -181,7 +190,7 @@ async def test_the_sql_tally_of_a_resolution_equals_the_per_voter_tally(world, c
     clock.advance(days=15)
     rng = random.Random(seed)
     async with world.session() as session:
-        await votes.open_due(session, now=clock.now())
+        await vote_lifecycle.open_due(session, now=clock.now())
         keys = (
             await session.exec(
                 select(EligibleVoter.voter_key).where(EligibleVoter.poll_id == poll_id)
@@ -191,20 +200,37 @@ async def test_the_sql_tally_of_a_resolution_equals_the_per_voter_tally(world, c
             if rng.random() < 0.2:
                 continue  # not returned
             for version in range(1, rng.choice((2, 2, 3, 4))):
-                session.add(Ballot(poll_id=poll_id, voter_key=key, version=version, cast_at=clock.now(),
-                                   choice=[rng.choice(["agree", "agree", "disagree", "abstain"])],
-                                   channel="paper" if rng.random() < 0.15 else "bot",
-                                   receipt_hash=f"{seed}-{index}-{version}"))  # fmt: skip
+                session.add(
+                    Ballot(
+                        poll_id=poll_id,
+                        voter_key=key,
+                        version=version,
+                        cast_at=clock.now(),
+                        choice=[rng.choice(["agree", "agree", "disagree", "abstain"])],
+                        channel="paper" if rng.random() < 0.15 else "bot",
+                        receipt_hash=f"{seed}-{index}-{version}",
+                    )
+                )
         await session.commit()
         poll = await session.get(Poll, poll_id)
         for unreturned_rule in (False, True):
             poll.count_unreturned_with_majority = unreturned_rule
-            result = await votes.tally(session, poll)
-            areas = {v.voter_key: v.area for v in (await session.exec(
-                select(EligibleVoter).where(EligibleVoter.poll_id == poll_id))).all()}  # fmt: skip
-            counted = await votes.counted_ballots(session, poll)
-            expected = resolution_of_voters(areas, {k: Choice(b.choice[0]) for k, b in counted.items()},
-                                            MatterType.SPECIAL, count_unreturned_with_majority=unreturned_rule)  # fmt: skip
+            result = await vote_records.tally(session, poll)
+            areas = {
+                v.voter_key: v.area
+                for v in (
+                    await session.exec(
+                        select(EligibleVoter).where(EligibleVoter.poll_id == poll_id)
+                    )
+                ).all()
+            }
+            counted = await vote_ballots.counted_ballots(session, poll)
+            expected = resolution_of_voters(
+                areas,
+                {k: Choice(b.choice[0]) for k, b in counted.items()},
+                MatterType.SPECIAL,
+                count_unreturned_with_majority=unreturned_rule,
+            )
             for axis, figures in (("area", expected.area), ("headcount", expected.headcount)):
                 for name in ("total", "participating", "agree", "disagree", "abstain"):
                     assert result[axis][name] == str(getattr(figures, name)), (axis, name)

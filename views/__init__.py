@@ -11,4 +11,8 @@ from views import (  # noqa: F401
     notices,
     onboarding,
     surveys,
+    vote_drafting,
+    vote_office,
+    vote_results,
+    votes,
 )

@@ -1,39 +1,35 @@
-"""How a vote looks: the notice, the card with its buttons, reminders, the result with its figures.
-
-Figures come from the stored result, where every share is an exact fraction written "n/d"; the
-percentages shown beside them are for reading only.
-"""
+"""How a vote reads to owners: the notice, the list of votes, the card with its buttons, the
+answer to a ballot, the reminder and the receipt check."""
 
 from __future__ import annotations
 
 import dataclasses
-from decimal import Decimal
-from fractions import Fraction
-from html import escape
 from zoneinfo import ZoneInfo
 
-from core.i18n import N_, Translator, translator
+from markupsafe import Markup
+
+from core.i18n import N_, Translator, html, join
+from core.screen import Button, Screen, button, keyboard
 from models import Poll, PollKind, PollStatus
+from services.notify import renders
 from services.tally import Choice, MatterType
-from services.votes import Counted
+from services.vote_ballots import Cast, Counted, ReceiptStatus
+from services.vote_cards import VoteCard, VoteList
+from services.vote_lifecycle import NOTICE, REMINDER
 from views.callbacks import CallbackData
+from views.vote_results import CHOICE, bold, result_text
 
 SPECIAL_ITEM = {
     6: N_("Art. 278 item 6: raising or re-raising the building maintenance fund"),
     7: N_("Art. 278 item 7: rebuilding or reconstructing buildings and their facilities"),
     8: N_("Art. 278 item 8: changing the use of common parts, or using them for business"),
 }
-CHOICE = {
-    Choice.AGREE: N_("Agree"),
-    Choice.DISAGREE: N_("Disagree"),
-    Choice.ABSTAIN: N_("Abstain"),
-}
 STATUS = {
     PollStatus.PUBLISHED: N_("announced"),
     PollStatus.OPEN: N_("open for voting"),
     PollStatus.CLOSED: N_("closed"),
 }
-MAX_CANDIDATES = 20  # the election bitmask fits in callback data
+NOT_OWNER = N_("Only owners vote in owners' assembly votes; tenants and family members do not.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,220 +58,241 @@ class VoteManage(CallbackData, kind="vm"):
     poll_id: int
 
 
-def chosen_candidates(poll: Poll, mask: int) -> list[str]:
-    return [name for index, name in enumerate(poll.candidates) if mask & (1 << index)]
-
-
-def matter_text(poll: Poll, _: Translator) -> str:
+def choice_text(poll: Poll, choice: list[str], _: Translator) -> Markup:
+    """A ballot's choice as voters read it: the option, or the candidates chosen."""
     if poll.kind == PollKind.ELECTION:
-        return _("Election: choose up to {seats} of {count} candidates").format(
-            seats=poll.seats, count=len(poll.candidates)
-        )
+        return join(choice, "、") if choice else _("no candidate (abstain)")
+    try:
+        return _(CHOICE[Choice(choice[0])])
+    except (IndexError, ValueError):
+        return join(choice, "、")
+
+
+def status_text(poll: Poll, _: Translator) -> Markup:
+    label = STATUS.get(poll.status)  # type: ignore[call-overload]
+    return _(label) if label else html("{status}", status=poll.status)
+
+
+def matter_text(poll: Poll, _: Translator) -> Markup:
+    if poll.kind == PollKind.ELECTION:
+        count = len(poll.candidates)
+        return _.ngettext(
+            "Election: choose up to {seats} of {count} candidate",
+            "Election: choose up to {seats} of {count} candidates",
+            count,
+        ).format(seats=poll.seats, count=_.number(count))
     if poll.matter == MatterType.SPECIAL:
-        return _("Special matter — {item}").format(item=_(SPECIAL_ITEM[poll.special_item or 6]))
+        item = SPECIAL_ITEM.get(poll.special_item or 6, SPECIAL_ITEM[6])
+        return _("Special matter — {item}").format(item=_(item))
     return _("Ordinary matter")
 
 
-def rule_text(poll: Poll, _: Translator) -> str:
-    quorum = _(
-        "Valid if the owners taking part hold at least 2/3 of the area and are at least 2/3 of "
-        "the owners."
-    )
-    if poll.kind == PollKind.ELECTION:
-        rule = _(
-            "A candidate is elected with more than 1/2 of the participating area and owners; "
-            "seats go to the most votes."
-        )
-    elif poll.matter == MatterType.SPECIAL:
-        rule = _(
-            "Passes with at least 3/4 of the participating area and of the participating owners."
-        )
-    else:
-        rule = _(
-            "Passes with more than 1/2 of the participating area and of the participating owners."
-        )
-    unreturned = (
-        "\n" + _("Under this compound's rules, ballots not returned count with the majority.")
-        if poll.count_unreturned_with_majority
-        else ""
-    )
-    return f"{quorum}\n{rule}{unreturned}"
-
-
-def scope_text(poll: Poll, _: Translator, building_names: list[str]) -> str:
-    if not poll.building_ids:
-        return _("Owners of the whole compound")
-    return _("Owners of {buildings}").format(buildings="、".join(building_names))
-
-
-def poll_text(poll: Poll, _: Translator, tz: ZoneInfo, building_names: list[str]) -> str:
-    """The vote as owners read it: title, text, matter and rule, who votes, when."""
+def rule_text(poll: Poll, _: Translator) -> Markup:
     lines = [
-        f"<b>🗳 {escape(poll.title)}</b> (#{poll.id}, {_(STATUS.get(poll.status, poll.status))})",
-        escape(poll.body) if poll.body else "",
-        "",
-        _("Matter: {matter}").format(matter=matter_text(poll, _)),
+        _(
+            "Valid if the owners taking part hold at least 2/3 of the area and are at least 2/3 of "
+            "the owners."
+        )
     ]
     if poll.kind == PollKind.ELECTION:
         lines.append(
-            _("Candidates: {names}").format(names="、".join(escape(c) for c in poll.candidates))
+            _(
+                "A candidate is elected with more than 1/2 of the participating area and owners; "
+                "seats go to the most votes."
+            )
         )
+    elif poll.matter == MatterType.SPECIAL:
+        lines.append(
+            _("Passes with at least 3/4 of the participating area and of the participating owners.")
+        )
+    else:
+        lines.append(
+            _(
+                "Passes with more than 1/2 of the participating area and of the participating owners."
+            )
+        )
+    if poll.count_unreturned_with_majority:
+        lines.append(
+            _("Under this compound's rules, ballots not returned count with the majority.")
+        )
+    return join(lines)
+
+
+def scope_text(poll: Poll, _: Translator, buildings: list[str]) -> Markup:
+    if not poll.building_ids:
+        return _("Owners of the whole compound")
+    return _("Owners of {buildings}").format(buildings=join(buildings, "、"))
+
+
+def poll_text(poll: Poll, _: Translator, tz: ZoneInfo, buildings: list[str]) -> Markup:
+    """The vote as owners read it: title, text, matter and rule, who votes, when."""
+    lines = [
+        html(
+            "<b>🗳 {title}</b> (#{id}, {status})",
+            title=poll.title,
+            id=poll.id,
+            status=status_text(poll, _),
+        ),
+    ]
+    if poll.body:
+        lines.append(html("{body}", body=poll.body))
+    lines += [Markup(""), _("Matter: {matter}").format(matter=matter_text(poll, _))]
+    if poll.kind == PollKind.ELECTION:
+        lines.append(_("Candidates: {names}").format(names=join(poll.candidates, "、")))
     lines += [
-        _("Who votes: {scope}").format(scope=scope_text(poll, _, building_names)),
+        _("Who votes: {scope}").format(scope=scope_text(poll, _, buildings)),
         _("Voting: {opens} – {closes}").format(
             opens=_.datetime(poll.opens_at, tz, "short"),
             closes=_.datetime(poll.closes_at, tz, "short"),
         ),
         rule_text(poll, _),
     ]
-    return "\n".join(line for line in lines if line is not None)
+    return join(lines)
 
 
-def notice_payload(poll: Poll, language: str, *, tz: ZoneInfo, building_names: list[str]) -> dict:
+@renders(NOTICE)
+def notice(_: Translator, *, tz: ZoneInfo, poll: Poll, buildings: list[str]) -> Screen:
     """The owners' notice (业主大会表决公告), sent at the notice time."""
-    _ = translator(language or "zh_Hans")
-    text = (
-        "<b>"
-        + escape(_("Notice of an owners’ assembly vote"))
-        + "</b>\n"
-        + poll_text(poll, _, tz, building_names)
-        + "\n\n"
-        + _("Only owners vote; you can change your ballot until the close. Open it with /vote.")
+    text = join(
+        [
+            bold(_("Notice of an owners’ assembly vote")),
+            poll_text(poll, _, tz, buildings),
+            Markup(""),
+            _("Only owners vote; you can change your ballot until the close. Open it with /vote."),
+        ]
     )
-    return {
-        "text": text,
-        "buttons": [[{"text": _("Open the vote"), "data": VoteView(poll.id).pack()}]],
-    }
+    return Screen(text, keyboard([button(_("Open the vote"), VoteView(poll.id or 0))]))
 
 
-def reminder_payload(poll: Poll, language: str, *, tz: ZoneInfo) -> dict:
-    _ = translator(language or "zh_Hans")
+@renders(REMINDER)
+def reminder(_: Translator, *, tz: ZoneInfo, poll: Poll) -> Screen:
     text = _(
         "A friendly reminder: the owners’ vote “{title}” closes on {closes}, and your home has not "
         "voted yet. Every owner’s voice counts toward the 2/3 needed."
-    ).format(title=escape(poll.title), closes=_.datetime(poll.closes_at, tz, "short"))
-    return {"text": text, "buttons": [[{"text": _("Vote now"), "data": VoteView(poll.id).pack()}]]}
+    ).format(title=poll.title, closes=_.datetime(poll.closes_at, tz, "short"))
+    return Screen(text, keyboard([button(_("Vote now"), VoteView(poll.id or 0))]))
 
 
-def not_voted_payload(poll: Poll, language: str, *, count: int, tz: ZoneInfo) -> dict:
-    """To liaisons at each reminder time, with the list as a spreadsheet (sent separately)."""
-    _ = translator(language or "zh_Hans")
-    text = _(
-        "Vote “{title}” closes on {closes}. {count} homes have not voted yet; the list for "
-        "door-to-door follow-up is attached."
-    ).format(
-        title=escape(poll.title),
-        closes=_.datetime(poll.closes_at, tz, "short"),
-        count=_.number(count),
-    )
-    return {"text": text}
+def vote_list(found: VoteList, _: Translator) -> Screen:
+    """/vote: the person's compounds' votes, open ones first."""
+    lines = []
+    if not found.polls:
+        lines.append(_("There are no owners' votes for your compound at the moment."))
+    else:
+        lines.append(_("<b>Owners' votes</b> (tap one to read it and vote)"))
+    if found.not_an_owner:
+        lines.append(_(NOT_OWNER))
+    rows = [
+        [button(join([f"#{p.id}", status_text(p, _), p.title[:24]], " · "), VoteView(p.id or 0))]
+        for p in found.polls
+    ]
+    return Screen(join(lines), keyboard(*rows))
 
 
-def ballot_text(poll: Poll, ballot: Counted | None, _: Translator) -> str:
+def ballot_text(poll: Poll, ballot: Counted | None, _: Translator) -> Markup:
     if ballot is None:
         return _("Your home has not voted yet.")
-    if poll.kind == PollKind.ELECTION:
-        choice = "、".join(escape(c) for c in ballot.choice) or _("no candidate (abstain)")
-    else:
-        choice = _(CHOICE[Choice(ballot.choice[0])])
+    choice = choice_text(poll, ballot.choice, _)
     if ballot.channel == "paper":
         return _("Your home’s ballot: {choice} (paper ballot)").format(choice=choice)
     return _("Your home’s ballot: {choice}").format(choice=choice)
 
 
-def _fraction(value: str) -> Fraction:
-    return Fraction(value)
-
-
-def _share(part: str, whole: str, _: Translator) -> str:
-    p, w = _fraction(part), _fraction(whole)
-    percent = _.percent(_decimal(p / w)) if w else "–"
-    return f"{_number(p, _)} / {_number(w, _)} ({percent})"
-
-
-def _decimal(value: Fraction) -> Decimal:
-    return Decimal(value.numerator) / Decimal(value.denominator)
-
-
-def _number(value: Fraction, _: Translator) -> str:
-    if value.denominator == 1:
-        return _.number(value.numerator)
-    return _.number(_decimal(value).quantize(Decimal("0.01")))
-
-
-def result_text(poll: Poll, _: Translator, tz: ZoneInfo) -> str:
-    """Totals only, with every figure behind the decision; no one's choice appears."""
-    result = poll.result
-    area, head = result["area"], result["headcount"]
-    lines = [
-        "<b>"
-        + escape(_("Result of the owners’ vote: {title}").format(title=poll.title))
-        + f"</b> (#{poll.id})",
-        _("Closed {when}").format(when=_.datetime(poll.closed_at or poll.closes_at, tz, "short")),
-        "",
-        "<b>" + _("Participation (quorum: at least 2/3 of area and of owners)") + "</b>",
-        _("Area taking part: {share} ㎡").format(
-            share=_share(area["participating"], area["total"], _)
-        ),
-        _("Owners taking part: {share}").format(
-            share=_share(head["participating"], head["total"], _)
-        ),
-        _("Quorum reached") if result["quorum"] else _("Quorum not reached"),
-        "",
+def _ballot_buttons(poll: Poll, mask: int, _: Translator) -> list[list[Button]]:
+    if poll.kind == PollKind.RESOLUTION:
+        return [[button(_(CHOICE[c]), VoteCast(poll.id or 0, c.value)) for c in Choice]]
+    rows = [
+        [
+            button(
+                ("☑️ " if mask & (1 << i) else "⬜ ") + name,
+                VoteElect(poll.id or 0, mask ^ (1 << i), False),
+            )
+        ]
+        for i, name in enumerate(poll.candidates)
     ]
-    if result["kind"] == "resolution":
-        threshold = _("more than 1/2") if poll.matter != MatterType.SPECIAL else _("at least 3/4")
-        lines.append(
-            "<b>"
-            + _("Among those taking part (needed: {threshold})").format(threshold=threshold)
-            + "</b>"
-        )
-        for key in ("agree", "disagree", "abstain"):
+    count = bin(mask).count("1")
+    label = _("Submit my choice ({count} of at most {seats})").format(count=count, seats=poll.seats)
+    rows.append([button(label, VoteElect(poll.id or 0, mask, True))])
+    return rows
+
+
+def card(found: VoteCard, _: Translator, tz: ZoneInfo) -> Screen:
+    """The vote as this person sees it, with the buttons the service says they may use."""
+    poll = found.poll
+    lines = [poll_text(poll, _, tz, found.buildings)]
+    rows: list[list[Button]] = []
+    status = poll.status
+    if status in (PollStatus.OPEN, PollStatus.CLOSED) and found.voter:
+        lines += [Markup(""), ballot_text(poll, found.ballot, _)]
+        if found.vote:
             lines.append(
-                _("{choice}: area {area} ㎡, owners {owners}").format(
-                    choice=_(CHOICE[Choice(key)]),
-                    area=_share(area[key], area["participating"], _),
-                    owners=_share(head[key], head["participating"], _),
+                _("You can change it until {closes}.").format(
+                    closes=_.datetime(poll.closes_at, tz, "short")
                 )
             )
-        lines += ["", "<b>" + (_("PASSED") if result["passed"] else _("NOT PASSED")) + "</b>"]
-    else:
-        lines.append("<b>" + _("Candidates (needed: more than 1/2 of those taking part)") + "</b>")
-        for candidate in result["candidates"]:
-            mark = "✅ " + _("elected") if candidate["elected"] else ""
-            lines.append(
-                _("{name}: area {area} ㎡, owners {owners} {mark}")
-                .format(
-                    name=escape(candidate["name"]),
-                    area=_share(candidate["area"], area["participating"], _),
-                    owners=_share(candidate["headcount"], head["participating"], _),
-                    mark=mark,
-                )
-                .rstrip()
-            )
-    if poll.count_unreturned_with_majority:
-        lines.append(
-            _("Ballots not returned were counted with the majority, as this compound’s rules say.")
+            rows += _ballot_buttons(poll, found.mask, _)
+    elif found.not_an_owner:
+        lines += [Markup(""), _(NOT_OWNER)]
+    if status == PollStatus.PUBLISHED and found.voter:
+        lines += [Markup(""), _("Voting has not opened yet.")]
+    if status == PollStatus.CLOSED and poll.result:
+        lines += [Markup(""), result_text(poll, _, tz)]
+    if found.receipts:
+        rows.append([button(_("Counted receipt hashes"), VoteManage("receipts", poll.id or 0))])
+    office = []
+    if found.not_voted_list:
+        office.append(button(_("Not yet voted"), VoteManage("notvoted", poll.id or 0)))
+    if found.paper_ballot:
+        office.append(button(_("Enter a paper ballot"), VoteManage("paper", poll.id or 0)))
+    if found.export:
+        office.append(button(_("Export the record"), VoteManage("export", poll.id or 0)))
+    rows.append(office)
+    return Screen(join(lines), keyboard(*rows))
+
+
+def cast(done: Cast, _: Translator, tz: ZoneInfo) -> Screen:
+    """The answer to a ballot: its time and receipt code, or that nothing changed."""
+    poll = done.poll
+    chosen = ballot_text(poll, done.ballot, _)
+    if done.code is None:
+        return Screen(
+            _("{ballot}. It was already recorded; nothing changed.").format(ballot=chosen)
         )
-    lines += [
-        "",
+    text = _(
+        "{ballot} — recorded at {when}.\nYour receipt code: <code>{code}</code>\nKeep it to yourself. "
+        "After the close, /receipt {code} shows that your ballot was counted. You can change your "
+        "vote until {closes}; only the last one counts."
+    ).format(
+        ballot=chosen,
+        when=_.datetime(done.cast_at, tz, "short"),
+        code=done.code,
+        closes=_.datetime(poll.closes_at, tz, "short"),
+    )
+    if done.changed:
+        text = join([_("Your vote is changed."), text])
+    return Screen(text)
+
+
+def receipt_asked(_: Translator) -> Screen:
+    return Screen(_("Send /receipt followed by the receipt code you got when you voted."))
+
+
+def receipt(poll: Poll | None, status: ReceiptStatus, _: Translator) -> Screen:
+    """/receipt CODE: was this ballot counted? Says nothing about the choice."""
+    if poll is None or status == ReceiptStatus.UNKNOWN:
+        return Screen(_("No ballot has this receipt code. Please check the code."))
+    if status == ReceiptStatus.REPLACED:
+        return Screen(
+            _(
+                "This receipt belongs to a ballot that was later changed; the later ballot of your home counts instead."
+            )
+        )
+    if poll.status == PollStatus.CLOSED:
+        return Screen(
+            _("Counted: your ballot is in the final tally of vote #{id}.").format(id=poll.id)
+        )
+    return Screen(
         _(
-            "Check that your ballot was counted: /receipt followed by your receipt code. The list "
-            "of counted receipt hashes is published with /vote."
-        ),
-    ]
-    return "\n".join(lines)
-
-
-def result_payload(poll: Poll, language: str, *, tz: ZoneInfo) -> dict:
-    return {"text": result_text(poll, translator(language or "zh_Hans"), tz)}
-
-
-def chart_labels(_: Translator) -> dict[str, str]:
-    return {
-        "area": _("Area"),
-        "headcount": _("Owners"),
-        "participation": _("Taking part (dashed line: the 2/3 quorum)"),
-        "choices": _("Share of those taking part (dashed line: needed)"),
-        **{choice.value: _(label) for choice, label in CHOICE.items()},
-    }
+            "Recorded: this is your home's current ballot in vote #{id}; it will be counted unless you change it."
+        ).format(id=poll.id)
+    )

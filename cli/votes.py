@@ -1,0 +1,172 @@
+"""Owners' votes on the command line: `admin draft-vote`, `admin export-vote`,
+`admin vote-settings` (the same rules as /newvote and the vote's card in the bot)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sqlmodel import select
+
+from cli import run, say, words
+from core.db import unit_of_work
+from core.i18n import N_
+from core.runtime import Runtime
+from core.settings import Settings
+from models import Building
+
+
+def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    draft = admin.add_parser(
+        "draft-vote", help="publish an owners' vote (times as local YYYY-MM-DD HH:MM)"
+    )
+    draft.add_argument("compound")
+    draft.add_argument("--title", required=True)
+    draft.add_argument("--text", default="")
+    draft.add_argument("--opens", required=True)
+    draft.add_argument("--closes", required=True)
+    draft.add_argument("--notice", help="when owners get the notice (default: now)")
+    draft.add_argument(
+        "--special-item", type=int, choices=(6, 7, 8), help="Art. 278 item of a special matter"
+    )
+    draft.add_argument("--candidates", help="an election: names separated by commas")
+    draft.add_argument("--seats", type=int, default=1)
+    draft.add_argument("--buildings", help="only these buildings' owners vote, e.g. 1栋,3栋")
+    draft.set_defaults(run=draft_vote)
+    export = admin.add_parser(
+        "export-vote", help="write a closed vote's record as XLSX, CSV and JSON"
+    )
+    export.add_argument("poll", type=int)
+    export.add_argument("--out", type=Path, default=Path("."))
+    export.set_defaults(run=export_vote)
+    rules = admin.add_parser("vote-settings", help="show or set a compound's voting rules")
+    rules.add_argument("compound")
+    rules.add_argument("--notice-days", type=int)
+    rules.add_argument("--unreturned-with-majority", choices=("on", "off"))
+    rules.set_defaults(run=vote_settings)
+
+
+def draft_vote(settings: Settings, args: argparse.Namespace) -> int:
+    """Publish a vote from the command line, with the same rules as /newvote in the bot."""
+    from services.inputs import parse_local_time
+    from services.places import compound_by_name
+    from services.vote_lifecycle import draft
+
+    _ = words(settings)
+    tz = settings.tz
+    notice = parse_local_time(args.notice, tz) if args.notice else None
+    opens, closes = parse_local_time(args.opens, tz), parse_local_time(args.closes, tz)
+    if opens is None or closes is None or (args.notice and notice is None):
+        print(
+            say(_, N_('Times must be given as "YYYY-MM-DD HH:MM" (local time).')), file=sys.stderr
+        )
+        return 2
+
+    async def work(runtime: Runtime) -> int:
+        now = runtime.clock.now()
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, args.compound)
+            building_ids = []
+            for name in filter(None, (args.buildings or "").split(",")):
+                found = (
+                    await session.exec(
+                        select(Building.id)
+                        .where(Building.compound_id == place.id)
+                        .where(Building.name == name.strip())
+                    )
+                ).first()
+                if found is None:
+                    message = N_("No building {name} in {compound}.")
+                    print(say(_, message, name=name, compound=place.name), file=sys.stderr)
+                    return 2
+                building_ids.append(found)
+            candidates = [c for c in (args.candidates or "").split(",") if c.strip()]
+            poll = await draft(
+                session,
+                None,
+                compound_id=place.id or 0,
+                title=args.title,
+                body=args.text or "",
+                notice_at=notice or now,
+                opens_at=opens,
+                closes_at=closes,
+                now=now,
+                matter="special" if args.special_item else "ordinary",
+                special_item=args.special_item,
+                candidates=candidates or None,
+                seats=args.seats,
+                building_ids=building_ids,
+            )
+            print(
+                say(
+                    _,
+                    N_(
+                        "Vote #{id} is published. Owners get the notice at {notice}; voting opens {opens} and closes {closes}."
+                    ),
+                    id=poll.id,
+                    notice=_.datetime(poll.notice_at, tz, "short"),
+                    opens=_.datetime(poll.opens_at, tz, "short"),
+                    closes=_.datetime(poll.closes_at, tz, "short"),
+                )
+            )
+        return 0
+
+    return run(settings, work)
+
+
+def export_vote(settings: Settings, args: argparse.Namespace) -> int:
+    """The record of a closed vote: tally, eligibility snapshot, anonymised ballots (XLSX, CSV,
+    JSON), written to --out; prints the paths."""
+    from services.vote_records import export_record, record_files
+
+    out: Path = args.out
+    files: list[tuple[str, bytes]] = []
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            record = await export_record(session, None, args.poll, tz=settings.tz)
+        files.extend(record_files(args.poll, record.tables))
+        return 0
+
+    status = run(settings, work)
+    if status:
+        return status
+    out.mkdir(parents=True, exist_ok=True)
+    for name, content in files:
+        (out / name).write_bytes(content)
+        print(out / name)
+    return 0
+
+
+def vote_settings(settings: Settings, args: argparse.Namespace) -> int:
+    """Show or set the notice period and the unreturned-ballot rule of a compound."""
+    from services.places import compound_by_name
+    from services.vote_lifecycle import configure
+
+    _ = words(settings)
+    unreturned = args.unreturned_with_majority
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, args.compound)
+            place = await configure(
+                session,
+                None,
+                place.id or 0,
+                notice_days=args.notice_days,
+                unreturned=None if unreturned is None else unreturned == "on",
+            )
+            days = place.vote_notice_days
+            rule = _.plain("yes") if place.count_unreturned_with_majority else _.plain("no")
+            line = _.ngettext(
+                "{compound}: notice {days} day before voting opens; unreturned ballots counted "
+                "with the majority: {rule}.",
+                "{compound}: notice {days} days before voting opens; unreturned ballots counted "
+                "with the majority: {rule}.",
+                days,
+            )
+            print(line.unescape().format(compound=place.name, days=days, rule=rule))
+        return 0
+
+    return run(settings, work)

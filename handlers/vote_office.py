@@ -1,0 +1,125 @@
+"""Owners' votes for the office, from a vote's card: the list of homes not yet voted (liaisons,
+staff), the exported record (committee, administrators, officers), the counted receipt hashes,
+and entering a signed paper ballot (staff), a conversation whose states are the draft's steps."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from core.screen import Screen
+from handlers.account import conversation_fallbacks
+from handlers.common import HandlerFn, callback_data, handler, message_text, send
+from handlers.context import BotContext
+from services import vote_ballots, vote_paper, vote_records
+from services.vote_paper import PaperStep
+from views import vote_office as view
+from views.callbacks import InvalidCallback
+from views.votes import VoteManage
+
+PAPER = re.compile(rf"^v1:{VoteManage.kind}:paper:")
+
+
+@handler
+async def office(update: Update, context: BotContext) -> None:
+    """A card's office button: not yet voted, the record, the receipt hashes."""
+    data = VoteManage.parse(callback_data(update))
+    session, actor, _ = context.session, context.actor, context._
+    if data.action == "notvoted":
+        found = await vote_records.not_voted(session, actor, data.poll_id, now=context.now())
+        await send(update, view.not_voted(found, _))
+    elif data.action == "export":
+        record = await vote_records.export_record(
+            session, actor, data.poll_id, tz=context.runtime.settings.tz
+        )
+        await send(update, *view.record(record, _))
+    elif data.action == "receipts":
+        poll, hashes = await vote_ballots.receipt_hashes(session, actor, data.poll_id)
+        await send(update, view.receipt_hashes(poll, hashes, _))
+    else:
+        raise InvalidCallback(data.action)
+
+
+@handler
+async def paper_start(update: Update, context: BotContext) -> str | None:
+    """ "Enter a paper ballot": which home?"""
+    data = VoteManage.parse(callback_data(update))
+    poll = await vote_paper.start(context.session, context.actor, data.poll_id, now=context.now())
+    await send(update, view.ask_home(poll, context._))
+    return PaperStep.HOME
+
+
+@handler
+async def paper_home(update: Update, context: BotContext) -> str | None:
+    """The home, typed as 1栋 1单元 101 or 1-1-101: what does the ballot say?"""
+    poll, draft = await vote_paper.home(
+        context.session, context.actor, message_text(update), now=context.now()
+    )
+    await send(update, view.ask_choice(poll, draft, context._))
+    return draft.step
+
+
+@handler
+async def paper_choice(update: Update, context: BotContext) -> int:
+    """A resolution's paper ballot: the choice pressed."""
+    data = view.PaperChoice.parse(callback_data(update))
+    done = await vote_paper.choose(
+        context.session,
+        context.actor,
+        data.poll_id,
+        data.household_id,
+        data.choice,
+        now=context.now(),
+    )
+    await send(update, view.paper_recorded(done, context._))
+    return ConversationHandler.END
+
+
+@handler
+async def paper_candidates(update: Update, context: BotContext) -> int:
+    """An election's paper ballot: the candidates' numbers."""
+    done = await vote_paper.candidates(
+        context.session, context.actor, message_text(update), now=context.now()
+    )
+    await send(update, view.paper_recorded(done, context._))
+    return ConversationHandler.END
+
+
+@handler
+async def need_text(update: Update, context: BotContext) -> None:
+    await send(update, Screen(context._("Please answer with text.")))
+
+
+def register(app: Application) -> None:
+    def typed(callback: HandlerFn) -> list[BaseHandler]:
+        return [
+            MessageHandler(filters.TEXT & ~filters.COMMAND, callback),
+            MessageHandler(~filters.COMMAND, need_text),
+        ]
+
+    app.add_handler(
+        ConversationHandler(
+            entry_points=[CallbackQueryHandler(paper_start, pattern=PAPER)],
+            states={
+                PaperStep.HOME: typed(paper_home),
+                PaperStep.CHOICE: [
+                    CallbackQueryHandler(paper_choice, pattern=view.PaperChoice.pattern()),
+                    *typed(paper_candidates),
+                ],
+            },
+            fallbacks=conversation_fallbacks(),
+            name="vote-paper",
+            persistent=True,
+            allow_reentry=True,  # another home's ballot can be started from a card at any time
+        )
+    )
+    app.add_handler(CallbackQueryHandler(office, pattern=VoteManage.pattern()))

@@ -1,0 +1,100 @@
+"""What a person sees of the owners' votes: the list of their compounds' votes, and a vote's card
+with their home's ballot and what they may do there (vote, enter a paper ballot, follow up the
+homes not yet voted, export the record, check the receipts), decided from the policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import Poll, PollStatus
+from services.actors import Actor
+from services.errors import DomainError
+from services.policy import Permission, allowed, compound_ids
+from services.vote_ballots import (
+    NOT_OPEN,
+    Counted,
+    TooManyChosen,
+    chosen_candidates,
+    current_of,
+    visible_poll,
+)
+from services.vote_eligibility import building_names, may_vote, will_vote
+
+LISTED = 10
+ORDER = {PollStatus.OPEN: 0, PollStatus.PUBLISHED: 1, PollStatus.CLOSED: 2}
+
+
+@dataclass(frozen=True)
+class VoteList:
+    polls: list[Poll]  # open ones first, then announced, then closed
+    not_an_owner: bool  # a resident who is no owner: told that only owners vote
+
+
+@dataclass(frozen=True)
+class VoteCard:
+    """A vote as one person sees it, and the buttons they get."""
+
+    poll: Poll
+    buildings: list[str]  # the vote's buildings (none: the whole compound)
+    voter: bool  # their home votes in it
+    ballot: Counted | None  # the ballot that counts for their home
+    not_an_owner: bool
+    mask: int = 0  # the candidates ticked so far on an election ballot
+    vote: bool = False  # the ballot buttons
+    not_voted_list: bool = False
+    paper_ballot: bool = False
+    export: bool = False
+    receipts: bool = False
+
+
+def _not_an_owner(actor: Actor) -> bool:
+    return bool(actor.households) and not actor.is_owner
+
+
+async def votes_for(session: AsyncSession, actor: Actor) -> VoteList:
+    """/vote: the announced, open and recently closed votes of the person's compounds."""
+    compounds = await compound_ids(session, actor, Permission.VOTE_VIEW)
+    if not compounds:
+        return VoteList([], _not_an_owner(actor))
+    statement = (
+        select(Poll)
+        .where(col(Poll.compound_id).in_(compounds))
+        .where(col(Poll.status).in_(list(ORDER)))
+        .order_by(col(Poll.closes_at).desc())
+        .limit(LISTED)
+    )
+    found = list((await session.exec(statement)).all())
+    found.sort(key=lambda p: (ORDER[PollStatus(p.status)], p.closes_at))
+    return VoteList(found, _not_an_owner(actor))
+
+
+async def card(session: AsyncSession, actor: Actor, poll_id: int, *, mask: int = 0) -> VoteCard:
+    """The vote's card; with `mask`, an election ballot being filled in (at most the seats)."""
+    poll = await visible_poll(session, actor, poll_id)
+    if mask:
+        if len(chosen_candidates(poll, mask)) > poll.seats:
+            raise TooManyChosen(poll.seats)
+        if poll.status != PollStatus.OPEN:
+            raise DomainError(NOT_OPEN)
+    status = PollStatus(poll.status)
+    voter = await may_vote(session, actor, poll)
+    votes = voter is not None or (status == PollStatus.PUBLISHED and will_vote(actor, poll))
+    place = poll.compound_id
+    is_open, is_closed = status == PollStatus.OPEN, status == PollStatus.CLOSED
+    return VoteCard(
+        poll=poll,
+        buildings=await building_names(session, poll.building_ids),
+        voter=votes,
+        ballot=None if voter is None else await current_of(session, poll, voter.voter_key),
+        not_an_owner=bool(actor.households) and not votes and not actor.roles,
+        mask=mask,
+        vote=is_open and votes,
+        not_voted_list=is_open
+        and await allowed(session, actor, Permission.VOTE_NOT_VOTED_LIST, place),
+        paper_ballot=is_open and await allowed(session, actor, Permission.VOTE_PAPER_BALLOT, place),
+        export=is_closed and await allowed(session, actor, Permission.VOTE_EXPORT, place),
+        receipts=is_closed and bool(poll.result),
+    )
