@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cli import fees as cli_fees
+from cli import tickets as cli_tickets
 from core.db import unit_of_work
 from core.i18n import N_, translator
 from core.logging import setup_logging
@@ -26,7 +27,7 @@ from core.settings import Settings, get_settings
 from services.errors import DomainError
 
 log = logging.getLogger("bot")
-CLI_FEATURES = (cli_fees,)
+CLI_FEATURES = (cli_fees, cli_tickets)
 
 
 def migrate(database_url: str | None = None) -> None:
@@ -286,30 +287,6 @@ def admin_invite_role(
     return _run_cli(settings, work)
 
 
-def admin_service_levels(settings: Settings, compound: str, values: dict[str, int | None]) -> int:
-    from services.places import compound_by_name
-    from services.tickets import configure_service_levels
-
-    _ = translator(settings.default_language)
-
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, compound)
-            place = await configure_service_levels(
-                session, place.id, now=runtime.clock.now(), **values
-            )
-        print(
-            _(N_("{compound}: respond within {response} minutes, handle within {handling} hours, "
-                 "quality supervisor after {supervisor} hours, auto-confirm after {days} days.")).format(
-                compound=place.name, response=place.sla_response_minutes, handling=place.sla_handling_hours,
-                supervisor=place.sla_supervisor_hours, days=place.auto_confirm_days,
-            )
-        )  # fmt: skip
-        return 0
-
-    return _run_cli(settings, work)
-
-
 def admin_compound(
     settings: Settings, compound: str, service_model: str | None, company: str | None
 ) -> int:
@@ -547,14 +524,6 @@ def build_parser() -> argparse.ArgumentParser:
     role_invite.add_argument("scope")
     role_invite.add_argument("--ttl-days", type=int, default=None)
     role_invite.add_argument("--bot-username", default=None)
-    levels = admin.add_parser(
-        "service-levels", help="show or set a compound's ticket service levels"
-    )
-    levels.add_argument("compound")
-    levels.add_argument("--response-minutes", type=int)
-    levels.add_argument("--handling-hours", type=int)
-    levels.add_argument("--supervisor-hours", type=int)
-    levels.add_argument("--auto-confirm-days", type=int)
     place = admin.add_parser(
         "compound", help="show or set a compound's service model and property company"
     )
@@ -626,14 +595,6 @@ def main(argv: list[str] | None = None) -> int:
         return admin_revoke(settings, args.code)
     if args.admin == "grant":
         return admin_grant(settings, args.role, args.scope, args.user)
-    if args.admin == "service-levels":
-        values = {
-            "response_minutes": args.response_minutes,
-            "handling_hours": args.handling_hours,
-            "supervisor_hours": args.supervisor_hours,
-            "auto_confirm_days": args.auto_confirm_days,
-        }
-        return admin_service_levels(settings, args.compound, values)
     if args.admin == "compound":
         return admin_compound(settings, args.compound, args.service_model, args.company)
     if args.admin == "draft-vote":

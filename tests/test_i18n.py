@@ -25,6 +25,7 @@ def _extracted() -> set[str | tuple[str, str]]:
         ("core/**.py", "python"),
         ("views/**.py", "python"),
         ("bot.py", "python"),
+        ("cli/**.py", "python"),
         ("demo/**.py", "python"),
     ]
     found = set()
