@@ -512,8 +512,13 @@ async def test_a_liaison_names_the_home_as_staff_do_and_sees_it_escaped(world):
     assert ticket.household_id == await world.household_id("1栋", "1单元", "101")
     await liaison.send("/report")
     await liaison.press("替住户代办")
-    await liaison.send("1栋 1单元 201")
+    await liaison.send("1栋1单元201")
     assert "哪方面的问题" in liaison.last_text
+    async with world.session() as session:
+        from models import Draft
+
+        row = (await session.exec(select(Draft))).one()
+    assert row.data["household_id"] == await world.household_id("1栋", "1单元", "201")
     await owner.send("/report")  # a resident is never asked whose report it is
     assert "哪方面的问题" in owner.last_text
 
