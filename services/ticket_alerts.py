@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import IntEnum
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,7 +25,7 @@ ALERT = "ticket.alert"  # to staff, the liaison or the quality supervisor, with 
 CHANGED = "ticket.changed"  # to the reporter, the filer and the followers
 
 
-class Level:
+class Level(IntEnum):
     """What an alert is about; an escalation's level is stored on the ticket (once each)."""
 
     NEW = 0  # a new or reopened ticket, for the staff (and the liaison when urgent)
@@ -48,13 +49,13 @@ async def _alert(
 ) -> None:
     notify.tell(
         session,
-        f"ticket:{ticket.id}:alert:{level}",
+        f"ticket:{ticket.id}:alert:{int(level)}",
         ALERT,
         people,
         now=now,
         emergency=ticket.urgent,
         ticket=ticket,
-        level=level,
+        level=int(level),
         place=await place_of(session, ticket),
     )
 
@@ -85,7 +86,7 @@ async def alert_reopened(session: AsyncSession, change: Change, *, now: datetime
         now=now,
         emergency=change.ticket.urgent,
         ticket=change.ticket,
-        level=Level.NEW,
+        level=int(Level.NEW),
         place=await place_of(session, change.ticket),
     )
 
