@@ -236,3 +236,16 @@ async def household_contact(session: AsyncSession, household_id: int) -> int | N
             .order_by(col(Membership.id))
         )
     ).first()
+
+
+async def buildings(session: AsyncSession, compound_id: int | None) -> list[Building]:
+    """The compound's buildings, by name (where a report can be)."""
+    return list(
+        (
+            await session.exec(
+                select(Building)
+                .where(Building.compound_id == compound_id)
+                .order_by(col(Building.name))
+            )
+        ).all()
+    )

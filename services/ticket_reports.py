@@ -26,10 +26,18 @@ from models import (
 from services import audit, drafts, ticket_alerts
 from services.actors import Actor
 from services.drafts import Draft
-from services.errors import DomainError, NotAllowed
+from services.errors import DomainError, NotAllowed, NotFound
 from services.places import find_household
-from services.policy import NOT_REGISTERED, Permission, anywhere, authorize, compound_ids, rule
-from services.ticket_reading import household_contact
+from services.policy import (
+    NOT_REGISTERED,
+    Permission,
+    allowed,
+    anywhere,
+    authorize,
+    compound_ids,
+    rule,
+)
+from services.ticket_reading import buildings, household_contact
 
 MAX_PHOTOS = 5
 MAX_DESCRIPTION = 1000
@@ -200,18 +208,6 @@ async def photos_done(session: AsyncSession, actor: Actor, *, now: datetime) -> 
     return await _save(session, actor, draft, now=now, step=ReportStep.WHERE)
 
 
-async def buildings(session: AsyncSession, compound_id: int | None) -> list[Building]:
-    return list(
-        (
-            await session.exec(
-                select(Building)
-                .where(Building.compound_id == compound_id)
-                .order_by(col(Building.name))
-            )
-        ).all()
-    )
-
-
 async def choose_building(session: AsyncSession, actor: Actor, *, now: datetime) -> list[Building]:
     """It is in a building: which one? (the compound's buildings, by name)"""
     draft = await _load(session, actor, ReportStep.WHERE)
@@ -316,8 +312,10 @@ async def follow_instead(
     """+1: follow the open ticket the summary offered instead of filing a duplicate."""
     await _load(session, actor, ReportStep.SUMMARY)
     ticket = await session.get(Ticket, ticket_id)
-    if ticket is None or ticket.compound_id not in {t.compound_id for t in actor.households}:
-        raise DomainError(N_("That ticket does not exist."))
+    if ticket is None or not await allowed(
+        session, actor, Permission.TICKET_REPORT, ticket.compound_id
+    ):
+        raise NotFound(N_("That ticket does not exist."))
     if ticket.status not in OPEN_STATUSES:
         raise DomainError(N_("That ticket is already closed; please report the problem again."))
     row = {"ticket_id": ticket.id, "resident_id": actor.resident_id, "at": now}
