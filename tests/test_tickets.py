@@ -459,6 +459,12 @@ async def test_the_card_offers_each_viewer_what_they_may_do_now(world):
     await owner.send("/mytickets")
     await owner.press("#1")
     assert rows(owner) == [["已修好，确认", "没修好，重新处理"], ["处理记录"]]
+    await owner.press("已修好，确认")
+    assert rows(owner) == [["1★", "2★", "3★", "4★", "5★"]]
+    await owner.press("3★")
+    await owner.press("不评论了")
+    assert "感谢您的反馈" in owner.last_text
+    assert ((await _ticket(world)).rating, (await _ticket(world)).rating_comment) == (3, None)
 
 
 async def test_whoever_an_escalation_reaches_can_open_the_ticket(world, clock, tmp_path):
