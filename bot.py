@@ -14,23 +14,20 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from cli import fees as cli_fees
 from cli import kpi as cli_kpi
 from cli import places as cli_places
+from cli import tickets as cli_tickets
 from cli import votes as cli_votes
-from core.db import unit_of_work
-from core.i18n import N_, translator
 from core.logging import setup_logging
 from core.runtime import Runtime
 from core.settings import Settings, get_settings
-from services.errors import DomainError
 
 log = logging.getLogger("bot")
-CLI_FEATURES = (cli_places, cli_fees, cli_votes)
+CLI_FEATURES = (cli_places, cli_tickets, cli_fees, cli_votes)
 
 
 def migrate(database_url: str | None = None) -> None:
@@ -119,50 +116,6 @@ def run_sender(settings: Settings) -> int:
     return 0
 
 
-def _cli_runtime(settings: Settings) -> Runtime:
-    return Runtime.create(settings)
-
-
-def _run_cli(settings: Settings, work: Callable[[Runtime], Awaitable[int]]) -> int:
-    import views  # noqa: F401 (registers the renderers of what the services queue)
-
-    async def main() -> int:
-        runtime = _cli_runtime(settings)
-        try:
-            return await work(runtime)
-        except DomainError as error:
-            print(error.text(translator(settings.default_language)), file=sys.stderr)
-            return 1
-        finally:
-            await runtime.close()
-
-    return asyncio.run(main())
-
-
-def admin_service_levels(settings: Settings, compound: str, values: dict[str, int | None]) -> int:
-    from services.places import compound_by_name
-    from services.tickets import configure_service_levels
-
-    _ = translator(settings.default_language)
-
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, compound)
-            place = await configure_service_levels(
-                session, place.id, now=runtime.clock.now(), **values
-            )
-        print(
-            _(N_("{compound}: respond within {response} minutes, handle within {handling} hours, "
-                 "quality supervisor after {supervisor} hours, auto-confirm after {days} days.")).format(
-                compound=place.name, response=place.sla_response_minutes, handling=place.sla_handling_hours,
-                supervisor=place.sla_supervisor_hours, days=place.auto_confirm_days,
-            )
-        )  # fmt: skip
-        return 0
-
-    return _run_cli(settings, work)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot.py", description="Red Property bot")
     commands = parser.add_subparsers(dest="command")
@@ -182,14 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
     admin = commands.add_parser("admin", help="administration").add_subparsers(
         dest="admin", required=True
     )
-    levels = admin.add_parser(
-        "service-levels", help="show or set a compound's ticket service levels"
-    )
-    levels.add_argument("compound")
-    levels.add_argument("--response-minutes", type=int)
-    levels.add_argument("--handling-hours", type=int)
-    levels.add_argument("--supervisor-hours", type=int)
-    levels.add_argument("--auto-confirm-days", type=int)
     for feature in CLI_FEATURES:
         feature.add_commands(admin)
     return parser
@@ -216,14 +161,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if getattr(args, "run", None) is not None:  # a feature's command (cli/)
         return int(args.run(settings, args))
-    if args.admin == "service-levels":
-        values = {
-            "response_minutes": args.response_minutes,
-            "handling_hours": args.handling_hours,
-            "supervisor_hours": args.supervisor_hours,
-            "auto_confirm_days": args.auto_confirm_days,
-        }
-        return admin_service_levels(settings, args.compound, values)
     return 2
 
 

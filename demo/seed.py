@@ -135,14 +135,18 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
                                           method="bank", reference=f"demo-bank-{other}",
                                           paid_on=today - timedelta(days=18), now=now)  # fmt: skip
     async with unit_of_work(runtime.sessions) as session:
-        for name, category, text in (("王芳", "facility", "1栋电梯运行时有异响，请检修。"),
-                                     ("李娜", "greening", "2栋门前的绿篱很久没修剪了。")):  # fmt: skip
+        reports = (
+            ("王芳", "facility", "1栋电梯运行时有异响，请检修。"),
+            ("李娜", "greening", "2栋门前的绿篱很久没修剪了。"),
+        )
+        for name, category, text in reports:
             actor = await load_actor(session, telegram_ids[name])
             await ticket_reports.start(session, actor, now=now)
             await ticket_reports.set_category(session, actor, category, now=now)
             await ticket_reports.set_urgent(session, actor, False, now=now)
-            await ticket_reports.set_description(session, actor, text, now=now)
-            await ticket_reports.set_where(session, actor, "household", now=now)
+            await ticket_reports.describe(session, actor, text, now=now)
+            await ticket_reports.photos_done(session, actor, now=now)
+            await ticket_reports.at_home(session, actor, now=now)
             await ticket_reports.submit(session, actor, now=now)
         staff = await load_actor(session, telegram_ids["陈师傅"])
         await tickets.act(session, staff, 2, "acknowledge", now=now)

@@ -237,12 +237,21 @@ async def compounds_for_roles(
     )
 
 
+# Between the parts of a typed home: spaces, - / , and the end of "3栋", "3号楼" or "2单元", so
+# that "3栋2单元1201" reads as "3栋 2单元 1201".
+_HOME_PARTS = re.compile(r"[\s\-/,，]+|(?<=[栋幢棟])|(?<=号楼)|(?<=號樓)|(?<=单元)|(?<=單元)")
+
+
+def home_words(text: str | None) -> list[str]:
+    return [w for w in _HOME_PARTS.split(text or "") if w]
+
+
 async def match_households(
     session: AsyncSession, compound_ids: list[int], text: str
 ) -> list[Household]:
     """Every home in these compounds that "3栋 2单元 1201", "3-2-1201", "3 2 1201" or "3栋 1201"
     (unit left out) can mean."""
-    words = [w for w in re.split(r"[\s\-/,，]+", text or "") if w]
+    words = home_words(text)
     if not words or len(words) > 3:
         return []
     statement = (
@@ -264,7 +273,7 @@ async def match_households(
 
 async def find_household(session: AsyncSession, compound_ids: list[int], text: str) -> Household:
     """The one home meant by the text (see match_households), or a clear refusal."""
-    if not [w for w in re.split(r"[\s\-/,，]+", text or "") if w]:
+    if not home_words(text):
         raise DomainError(
             N_("Send the home as building, unit and room, for example 1栋 1单元 101.")
         )

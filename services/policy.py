@@ -47,6 +47,7 @@ class Permission(StrEnum):
     TICKET_VIEW = "ticket.view"
     TICKET_WORK = "ticket.work"
     TICKET_CONFIRM = "ticket.confirm"
+    TICKET_SERVICE_LEVELS = "ticket.service_levels"
     NOTICE_SEND = "notice.send"
     NOTICE_EDIT_OWN = "notice.edit_own"
     NOTICE_REPORT = "notice.report"
@@ -124,6 +125,11 @@ POLICY: dict[Permission, Rule] = {
         own=True,
         members=MEMBERS,
         roles=frozenset({R.LIAISON}),
+    ),
+    P.TICKET_SERVICE_LEVELS: Rule(
+        "set the compound's ticket service levels (respond, handle, supervisor, auto-confirm)",
+        N_("Only administrators of this compound can set service levels."),
+        roles=frozenset({R.ADMIN}),
     ),
     P.NOTICE_SEND: Rule(
         "compose and send notices to the compound's residents",

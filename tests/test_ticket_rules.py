@@ -7,9 +7,17 @@ import itertools
 import pytest
 
 from core.i18n import translator
-from models import TicketStatus
+from models import OPEN_STATUSES, TicketStatus
 from services.errors import DomainError
-from services.tickets import TRANSITIONS, TicketAction, next_status
+from services.ticket_rules import (
+    SIDE,
+    TRANSITIONS,
+    Side,
+    TicketAction,
+    WorkAction,
+    actions_for,
+    next_status,
+)
 
 LEGAL = {
     ("new", "acknowledge"): "acknowledged",
@@ -52,3 +60,20 @@ def test_closed_tickets_accept_nothing():
         for action in TicketAction:
             with pytest.raises(DomainError):
                 next_status(status, action)
+
+
+@pytest.mark.parametrize("status", list(TicketStatus))
+def test_the_card_offers_exactly_the_moves_of_each_side(status):
+    staff = actions_for(status, staff=True, reporter=False)
+    reporter = actions_for(status, staff=False, reporter=True)
+    work = [a.value for a in WorkAction]
+    assert [a for a in staff if a not in work] == [
+        a for a in TicketAction if (status.value, a.value) in LEGAL and SIDE[a] == Side.STAFF
+    ]
+    assert set(work) <= set(staff) if status in OPEN_STATUSES else not set(work) & set(staff)
+    assert reporter == [
+        a for a in TicketAction if (status.value, a.value) in LEGAL and SIDE[a] == Side.REPORTER
+    ]
+    assert actions_for(status, staff=True, reporter=True) == staff + reporter
+    assert actions_for(status, staff=False, reporter=False) == []
+    assert TicketAction.AUTO_CONFIRM not in staff + reporter  # the scheduler's alone

@@ -13,11 +13,11 @@ from models import Role, Ticket, TicketEvent, TicketFollower, TicketPhoto
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-async def _cast(world):  # type: ignore[no-untyped-def]
+async def _cast(world):
     await world.seed_roster()
     owner, neighbour, staff, liaison, supervisor = (
-        world.user("王芳"), world.user("陈邻居"), world.user("陈师傅"), world.user("刘书记"), world.user("赵总监"),
-    )  # fmt: skip
+        world.user(name) for name in ("王芳", "陈邻居", "陈师傅", "刘书记", "赵总监")
+    )
     await world.onboard(owner, "1栋 1单元 101", "owner")
     await world.onboard(neighbour, "1栋 1单元 202", "owner")
     await world.join_as(staff, Role.STAFF)
@@ -34,7 +34,7 @@ async def _report(
     text="3楼楼道灯不亮",
     photo=True,
     where="building",
-):  # type: ignore[no-untyped-def]
+):
     await person.send("/report")
     await person.press(category)
     await person.press("⚠️ 紧急" if urgent else "不紧急")
@@ -54,7 +54,7 @@ async def _report(
         await person.send_location(30.6312, 114.3120)
 
 
-async def _ticket(world, ticket_id: int = 1) -> Ticket:  # type: ignore[no-untyped-def]
+async def _ticket(world, ticket_id: int = 1) -> Ticket:
     async with world.session() as session:
         return await session.get(Ticket, ticket_id)
 
@@ -128,10 +128,13 @@ async def test_reopen_reject_and_cancel(world):
     await staff.press("完成")
     await staff.press("跳过")
     await world.deliver()
+    heard, told = len(staff.bot_messages), len(owner.bot_messages)
     await owner.press("没修好，重新处理")
     await world.deliver()
     assert (await _ticket(world)).status == "reopened"
-    assert "新工单 #1" in staff.last_text  # staff hear about the reopened ticket
+    assert len(staff.bot_messages) == heard + 1 and "新工单 #1" in staff.last_text
+    # the card replaces the pressed message; the reporter is not told of their own move
+    assert len(owner.bot_messages) == told
     await staff.send("/tickets")
     await staff.press("#1")
     await staff.press("不予受理")
@@ -305,7 +308,7 @@ async def test_a_liaison_files_for_a_household(world):
     await liaison.send("/report")
     await liaison.press("替住户代办")
     await liaison.send("1栋 9单元 999")
-    assert "没有这个住户" in liaison.last_text
+    assert "没有唯一匹配“1栋 9单元 999”" in liaison.last_text
     await liaison.send("1栋 1单元 101")
     await liaison.press("秩序维护")
     await liaison.press("不紧急")
@@ -373,3 +376,199 @@ async def test_assign_and_notes_internal_or_for_the_resident(world):
     await staff.press("处理记录")
     assert "买新灯管" in staff.last_text and "（内部）" in staff.last_text
     assert (await _ticket(world)).assignee_id is not None
+
+
+# --- the middle layer: screens escape what people type, the card's buttons come from the state
+# machine, services tell whom a change concerns, and whoever is alerted can open the ticket ----
+HOSTILE = "<3 & <b> {0} %s"
+
+
+async def test_typed_text_is_shown_as_typed_on_every_ticket_screen(world):
+    owner, _n, staff, _liaison, _sup = await _cast(world)
+    await _report(owner, text=f"灯坏了 {HOSTILE}", photo=False)
+    assert f"描述：灯坏了 {HOSTILE}" in owner.last_text
+    await owner.press("提交报事")
+    await world.deliver()
+    assert f"灯坏了 {HOSTILE}" in staff.last_text  # the staff alert
+    await staff.send("/tickets")
+    await staff.press("#1")
+    assert f"灯坏了 {HOSTILE}" in staff.last_text  # the card
+    await staff.press("给住户的说明")
+    await staff.send("预计 <3 天修好")
+    await staff.press("内部备注")
+    await staff.send(f"内部 {HOSTILE}")
+    await world.deliver()
+    assert "预计 <3 天修好" in owner.last_text  # the resident's notice
+    await owner.send("/mytickets")
+    await owner.press("#1")
+    await owner.press("处理记录")
+    assert "预计 <3 天修好" in owner.last_text and "内部" not in owner.last_text
+    await staff.press("处理记录")
+    assert "预计 <3 天修好" in staff.last_text and f"内部 {HOSTILE}" in staff.last_text
+    await staff.press("开始处理")
+    await staff.press("完成")
+    await staff.press("跳过")
+    await world.deliver()
+    await owner.press("已修好，确认")
+    await owner.press("4★")
+    await owner.send(f"还行 {HOSTILE}")
+    assert "感谢您的意见" in owner.last_text
+    assert (await _ticket(world)).rating_comment == f"还行 {HOSTILE}"
+
+    await _report(owner, photo=False, category="绿化养护", text="草坪需要修剪")
+    await owner.press("提交报事")
+    await staff.send("/tickets")
+    await staff.press("#2")
+    await staff.press("不予受理")
+    await staff.send(f"不归物业管 {HOSTILE}")
+    assert f"原因：不归物业管 {HOSTILE}" in staff.last_text  # the card after rejecting
+    await world.deliver()
+    assert f"原因：不归物业管 {HOSTILE}" in owner.last_text
+    await owner.send("/mytickets")
+    await owner.press("#2")
+    await owner.press("处理记录")
+    assert f"不归物业管 {HOSTILE}" in owner.last_text
+    assert not any("出错" in text for text in owner.texts() + staff.texts())
+
+
+async def test_the_card_offers_each_viewer_what_they_may_do_now(world):
+    owner, _n, staff, liaison, _sup = await _cast(world)
+    await _report(owner, photo=False, urgent=True, category="设施设备运行", text="电梯困人")
+    await owner.press("提交报事")
+    await world.deliver()
+
+    def rows(person) -> list[list[str]]:
+        return [[b["text"] for b in row] for row in person.last_message.inline_keyboard]
+
+    await staff.press("查看工单")
+    assert rows(staff) == [
+        ["受理", "开始处理"],
+        ["指派", "给住户的说明", "内部备注"],
+        ["不予受理"],
+        ["处理记录"],
+    ]
+    await owner.press("查看工单")
+    assert rows(owner) == [["撤销我的报事"], ["处理记录"]]
+    await liaison.press("查看工单")  # alerted because it is urgent; not theirs to work on
+    assert "工单 #1" in liaison.last_text and rows(liaison) == [["处理记录"]]
+    await staff.press("开始处理")
+    assert rows(staff)[0] == ["完成"]
+    await staff.press("完成")
+    await staff.press("跳过")
+    assert rows(staff) == [["处理记录"]]  # done: the resident's turn
+    await owner.send("/mytickets")
+    await owner.press("#1")
+    assert rows(owner) == [["已修好，确认", "没修好，重新处理"], ["处理记录"]]
+    await owner.press("已修好，确认")
+    assert rows(owner) == [["1★", "2★", "3★", "4★", "5★"]]
+    await owner.press("3★")
+    await owner.press("不评论了")
+    assert "感谢您的反馈" in owner.last_text
+    assert ((await _ticket(world)).rating, (await _ticket(world)).rating_comment) == (3, None)
+
+
+async def test_whoever_an_escalation_reaches_can_open_the_ticket(world, clock, tmp_path):
+    owner, _n, staff, liaison, supervisor = await _cast(world)
+    officer, outsider = world.user("区房管局"), world.user("外小区联络员")
+    await world.join_as(officer, Role.OFFICER, "district:江岸区")
+    await world.seed_other_compound(tmp_path)
+    await world.join_as(outsider, Role.LIAISON, "compound:和平里")
+    await _report(owner, photo=False)
+    await owner.press("提交报事")
+    await staff.send("/tickets")
+    await staff.press("#1")
+    await staff.press("内部备注")
+    await staff.send("业主不好沟通")
+    clock.advance(minutes=16)
+    assert await escalate_overdue(world.runtime) == 1
+    await world.deliver()
+    assert "超时工单 #1" in liaison.last_text
+    await liaison.press("查看工单")
+    assert "工单 #1" in liaison.last_text and "楼道灯" in liaison.last_text
+    await liaison.press("处理记录")
+    assert "备注" not in liaison.last_text  # internal notes are for staff only
+    clock.advance(hours=48)
+    assert await escalate_overdue(world.runtime) == 1
+    await world.deliver()
+    await supervisor.press("查看工单")
+    assert "工单 #1" in supervisor.last_text and "不存在" not in supervisor.last_text
+    for stranger in (officer, outsider):
+        await stranger.send("/help")
+        await stranger.press_data("v1:tk:view:1")
+        assert "该工单不存在" in stranger.last_text
+        await stranger.press_data("v1:tk:history:1")
+        assert "该工单不存在" in stranger.last_text
+
+
+async def test_a_liaison_names_the_home_as_staff_do_and_sees_it_escaped(world):
+    owner, _n, _staff, liaison, _sup = await _cast(world)
+    await liaison.send("/report")
+    await liaison.press("替住户代办")
+    await liaison.send(f"<b>1栋</b> {HOSTILE}")
+    assert f"没有唯一匹配“<b>1栋</b> {HOSTILE}”" in liaison.last_text
+    await liaison.send("1-1-101")
+    assert "哪方面的问题" in liaison.last_text
+    await liaison.press("清扫保洁")
+    await liaison.press("不紧急")
+    await liaison.send("楼道里有垃圾")
+    await liaison.press("不加照片")
+    await liaison.press("在我家")
+    await liaison.press("提交报事")
+    ticket = await _ticket(world)
+    assert ticket.household_id == await world.household_id("1栋", "1单元", "101")
+    await liaison.send("/report")
+    await liaison.press("替住户代办")
+    await liaison.send("1栋1单元201")
+    assert "哪方面的问题" in liaison.last_text
+    async with world.session() as session:
+        from models import Draft
+
+        row = (await session.exec(select(Draft))).one()
+    assert row.data["household_id"] == await world.household_id("1栋", "1单元", "201")
+    await owner.send("/report")  # a resident is never asked whose report it is
+    assert "哪方面的问题" in owner.last_text
+
+
+async def test_drafts_are_typed_and_survive_a_restart(world):
+    from models import Draft, TicketDraft
+
+    owner, _n, staff, *_ = await _cast(world)
+    await owner.send("/report")
+    await owner.press("清扫保洁")
+    async with world.session() as session:
+        rows = (await session.exec(select(Draft))).all()
+        assert [(r.flow, r.step, r.data["category"]) for r in rows] == [
+            ("report", "urgent", "cleaning")
+        ]
+        assert (await session.exec(select(TicketDraft))).all() == []
+    await owner.press("不紧急")
+    await owner.send("门口有垃圾")
+    await owner.press("不加照片")
+    await owner.press("在我家")
+    await owner.press("提交报事")
+    await staff.send("/tickets")
+    await staff.press("#1")
+    await staff.press("不予受理")
+    await world.restart()
+    await staff.send("不属于物业服务范围")
+    assert (await _ticket(world)).status == "rejected"
+    await staff.press_data("v1:tk:skip:1")  # a Skip with no after-photo asked for: stale
+    assert "不再有效" in staff.last_text
+    async with world.session() as session:
+        assert (await session.exec(select(Draft))).all() == []
+
+
+async def test_counts_read_naturally_in_english(world):
+    owner, _n, staff, *_ = await _cast(world)
+    await staff.send("/language")
+    await staff.press("English")
+    await _report(owner)
+    await owner.press("提交报事")
+    await staff.send("/tickets")
+    assert "1 open ticket (urgent first, then oldest)" in staff.last_text
+    await staff.press("#1")
+    assert staff.last_text.endswith("\n1 photo")
+    await _report(owner, photo=False, category="清扫保洁", text="门口有垃圾", where="home")
+    await owner.press("提交报事")
+    await staff.send("/tickets")
+    assert "2 open tickets" in staff.last_text

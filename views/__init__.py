@@ -11,6 +11,8 @@ from views import (  # noqa: F401
     notices,
     onboarding,
     surveys,
+    ticket_reports,
+    tickets,
     vote_drafting,
     vote_office,
     vote_results,

@@ -1,0 +1,186 @@
+"""Probes of the voting, survey and KPI permissions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from core.i18n import translator
+from models import Ballot, BallotChannel, Poll, PollStatus, SurveyAnswer, pk
+from services import vote_lifecycle
+from services.actors import load_actor
+from services.errors import NotAllowed
+from services.policy import Permission as P
+from tests.permissions.cast import HERE, HOME, Cast
+from tests.permissions.probe import (
+    Probe,
+    audited,
+    compound_id,
+    home_id,
+    preparing,
+    probe,
+    resident_id,
+    saw,
+)
+from tests.utils.world import Person, World
+from views.kpi import KpiScope
+from views.surveys import SurveyScore
+from views.vote_drafting import DraftStep
+from views.vote_office import PaperChoice
+from views.votes import VoteCast, VoteManage, VoteView
+
+_ = translator("zh_Hans")
+TITLE = "2号楼外墙维修"
+
+
+def _last(person: Person) -> int | None:
+    return person.bot_messages[-1].message_id if person.bot_messages else None
+
+
+async def _poll(world: World, status: PollStatus) -> int:
+    """A vote of 幸福家园, open (its snapshot taken), or closed with its tally."""
+    now = world.clock.now()
+    async with world.session() as session:
+        poll = await vote_lifecycle.draft(
+            session, None, compound_id=await compound_id(world), title=TITLE, body="",
+            notice_at=now, opens_at=now + timedelta(days=15, minutes=1),
+            closes_at=now + timedelta(days=22), now=now,
+        )  # fmt: skip
+        poll_id = pk(poll)
+    world.clock.advance(timedelta(days=15, minutes=2))
+    async with world.session() as session:
+        await vote_lifecycle.open_due(session, now=world.clock.now())
+    if status == PollStatus.CLOSED:
+        world.clock.advance(timedelta(days=8))
+        async with world.session() as session:
+            await vote_lifecycle.close_due(session, now=world.clock.now())
+    return poll_id
+
+
+def _prepare(status: PollStatus):  # type: ignore[no-untyped-def]
+    async def prepare(probe: Probe, world: World, cast: Cast) -> None:
+        probe.state["poll"] = await _poll(world, status)
+
+    return prepare
+
+
+def _poll_id(probe: Probe) -> int:
+    return int(str(probe.state["poll"]))
+
+
+@probe(P.VOTE_VIEW)
+async def view(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    before = len(person.bot_messages)
+    await person.press_data(VoteView(_poll_id(probe)).pack(), _last(person))
+    return saw(person, TITLE, before)
+
+
+@probe(P.VOTE_CAST)
+async def cast_ballot(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    await person.press_data(VoteCast(_poll_id(probe), "agree").pack(), _last(person))
+    me = await resident_id(world, person)
+    async with world.session() as session:
+        found = await session.exec(
+            select(Ballot.id).where(
+                col(Ballot.poll_id) == _poll_id(probe), col(Ballot.cast_by) == me
+            )
+        )
+        return me is not None and found.first() is not None
+
+
+@probe(P.VOTE_PAPER_BALLOT)
+async def paper(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    poll_id = _poll_id(probe)
+    await person.press_data(VoteManage("paper", poll_id).pack(), _last(person))
+    await person.send(HOME)
+    await person.press_data(
+        PaperChoice(poll_id, await home_id(world), "agree").pack(), _last(person)
+    )
+    await person.send("/cancel")
+    me = await resident_id(world, person)
+    async with world.session() as session:
+        found = await session.exec(
+            select(Ballot.id)
+            .where(col(Ballot.poll_id) == poll_id, col(Ballot.cast_by) == me)
+            .where(col(Ballot.channel) == BallotChannel.PAPER)
+        )
+        return me is not None and found.first() is not None
+
+
+@probe(P.VOTE_NOT_VOTED_LIST)
+async def not_voted(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    await person.press_data(VoteManage("notvoted", _poll_id(probe)).pack(), _last(person))
+    return await audited(world, person, "people.read", _poll_id(probe))
+
+
+@probe(P.VOTE_EXPORT)
+async def export(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    before = len(person.bot_messages)
+    await person.press_data(VoteManage("export", _poll_id(probe)).pack(), _last(person))
+    return any(
+        m.kind == "document" and str((m.document or {}).get("file_name", "")).endswith(".xlsx")
+        for m in person.bot_messages[before:]
+    )
+
+
+for _permission in (P.VOTE_VIEW, P.VOTE_CAST, P.VOTE_PAPER_BALLOT, P.VOTE_NOT_VOTED_LIST):
+    preparing(_permission)(_prepare(PollStatus.OPEN))
+preparing(P.VOTE_EXPORT)(_prepare(PollStatus.CLOSED))
+
+
+@probe(P.VOTE_DRAFT)
+async def draft(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    marker = f"更换物业 {person.id}"
+    await person.send("/newvote")
+    await person.press_data(
+        DraftStep("compound", str(await compound_id(world))).pack(), _last(person)
+    )
+    await person.send(marker)
+    await person.send("说明")
+    for step, value in (("kind", "resolution"), ("matter", "ordinary"), ("scope", "all"),
+                        ("times", "keep"), ("preview", "1")):  # fmt: skip
+        await person.press_data(DraftStep(step, value).pack(), _last(person))
+    await person.send("/cancel")
+    async with world.session() as session:
+        found = await session.exec(
+            select(Poll.id)
+            .where(col(Poll.title) == marker, col(Poll.compound_id) == await compound_id(world))
+            .where(col(Poll.created_by) == await resident_id(world, person))
+        )
+        return found.first() is not None
+
+
+@probe(P.VOTE_CONFIGURE)
+async def configure(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    """Only on the command line (run by the administrator); the service still checks an actor."""
+    async with world.session() as session:
+        actor = await load_actor(session, person.id)
+        try:
+            await vote_lifecycle.configure(
+                session, actor, await compound_id(world, HERE), notice_days=20, unreturned=None
+            )
+        except NotAllowed:
+            return False
+    return True
+
+
+@probe(P.SURVEY_ANSWER)
+async def survey(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    await person.press_data(SurveyScore("2026-11", 0, 4).pack(), _last(person))
+    async with world.session() as session:
+        found = await session.exec(
+            select(SurveyAnswer.id)
+            .where(col(SurveyAnswer.household_id) == await home_id(world))
+            .where(col(SurveyAnswer.resident_id) == await resident_id(world, person))
+        )
+        return found.first() is not None
+
+
+@probe(P.KPI_VIEW)
+async def kpi(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    before = len(person.bot_messages)
+    place = await compound_id(world)
+    await person.press_data(KpiScope("show", "compound", place, "2026-10").pack(), _last(person))
+    title = _("Monthly report {month}: {scope}").format(month="2026-10", scope=HERE)
+    return saw(person, str(title), before)
