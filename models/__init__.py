@@ -49,12 +49,11 @@ from models.surveys import (
     SurveyAnswer,
     SurveyRound,
 )
-from models.system import ConversationState, Draft, Media, PendingInput, ProcessedUpdate
+from models.system import ConversationState, Draft, Media, ProcessedUpdate
 from models.tickets import (
     OPEN_STATUSES,
     Ticket,
     TicketCategory,
-    TicketDraft,
     TicketEvent,
     TicketFollower,
     TicketPhoto,
@@ -113,7 +112,6 @@ __all__ = [
     "PaymentAllocation",
     "PaymentClaim",
     "PaymentMethod",
-    "PendingInput",
     "Poll",
     "PollKind",
     "PollStatus",
@@ -131,7 +129,6 @@ __all__ = [
     "TargetKind",
     "Ticket",
     "TicketCategory",
-    "TicketDraft",
     "TicketEvent",
     "TicketFollower",
     "TicketPhoto",

@@ -18,7 +18,6 @@ class NoticeCategory(StrEnum):
 
 
 class NoticeStatus(StrEnum):
-    DRAFT = "draft"
     SCHEDULED = "scheduled"
     QUEUED = "queued"  # handed to the outbox
     CANCELLED = "cancelled"
@@ -39,7 +38,7 @@ class Notice(SQLModel, table=True):
     compound_id: int = Field(foreign_key="compound.id", index=True)
     sender_id: int = Field(foreign_key="resident.id", index=True)
     category: str = enum_field(NoticeCategory, default=NoticeCategory.SERVICE)
-    status: str = enum_field(NoticeStatus, default=NoticeStatus.DRAFT)
+    status: str = enum_field(NoticeStatus, default=NoticeStatus.SCHEDULED)
     text: str = Field(default="", sa_type=sa.Text())  # Telegram HTML, as the sender formatted it
     photo_file_id: str | None = Field(default=None, max_length=200)
     document_file_id: str | None = Field(default=None, max_length=200)
@@ -52,7 +51,6 @@ class Notice(SQLModel, table=True):
     queued_at: datetime | None = utc_field()
     recipients: int = 0  # residents the notice was queued for
     reminders: int = 0  # how many "please read" reminders went out
-    editor_id: int | None = Field(default=None, foreign_key="resident.id")  # changing the text now
 
 
 class NoticeAck(SQLModel, table=True):

@@ -32,20 +32,6 @@ class ProcessedUpdate(SQLModel, table=True):
     processed_at: datetime = utc_field(nullable=False, index=True)
 
 
-class PendingInput(SQLModel, table=True):
-    """What a person's next message answers (a reason, a note, a comment) for which record.
-
-    Kept in the database rather than in memory, so a restart in between loses nothing.
-    """
-
-    __tablename__ = "pending_input"
-    resident_id: int = Field(foreign_key="resident.id", primary_key=True)
-    purpose: str = Field(max_length=32)
-    ref_id: int
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
-    updated_at: datetime = utc_field(nullable=False)
-
-
 class Draft(SQLModel, table=True):
     """A multi-step input in progress (a report, a notice, a fee, a paper ballot…): one row per
     person and flow, with the step it is at and the answers so far, typed by the flow's model

@@ -107,17 +107,3 @@ class TicketFollower(SQLModel, table=True):
     resident_id: int = Field(foreign_key="resident.id", index=True)
     at: datetime = utc_field(nullable=False)
 
-
-class TicketDraft(SQLModel, table=True):
-    """A report being written: kept in the database so a restart loses nothing."""
-
-    __tablename__ = "ticket_draft"
-    resident_id: int = Field(foreign_key="resident.id", primary_key=True)
-    household_id: int | None = Field(default=None, foreign_key="household.id")  # filing for (代办)
-    compound_id: int | None = Field(default=None, foreign_key="compound.id")
-    category: str | None = Field(default=None, max_length=16)
-    urgent: bool = False
-    description: str = Field(default="", sa_type=sa.Text())
-    photos: list[str] = Field(default_factory=list, sa_type=sa.JSON())
-    where: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
-    updated_at: datetime = utc_field(nullable=False)

@@ -23,11 +23,9 @@ from models import (
     Membership,
     OutboxMessage,
     OutboxStatus,
-    PendingInput,
     Resident,
     RoleGrant,
     StartAttempt,
-    TicketDraft,
 )
 from services import audit, drafts
 from services.actors import Actor
@@ -276,8 +274,6 @@ async def forget(session: AsyncSession, actor: Actor, *, now: datetime) -> None:
         )
     )
     await drafts.forget(session, me)  # half-finished inputs: reports, notices, comments…
-    await session.exec(delete(TicketDraft).where(col(TicketDraft.resident_id) == me))
-    await session.exec(delete(PendingInput).where(col(PendingInput.resident_id) == me))
     await session.exec(delete(KpiSubscription).where(col(KpiSubscription.resident_id) == me))
     # Delivery records stay (a notice's report counts them) but no longer carry the Telegram id.
     await session.exec(

@@ -362,7 +362,7 @@ async def test_a_notice_is_saved_only_when_the_sender_confirms(world):
     preview = liaison.bot_messages[-2]
     await liaison.press("确认发送")
     (notice,) = await _notice(world)
-    assert notice.status == "queued" and notice.editor_id is None
+    assert notice.status == "queued"
     await world.deliver()
     received = owner.last_message
     assert received.content == preview.content and received.buttons() == preview.buttons()
@@ -381,7 +381,6 @@ async def test_editing_a_scheduled_notice_is_a_draft_naming_it(world):
     async with world.session() as session:
         (draft,) = (await session.exec(select(Draft))).all()
     assert (draft.flow, draft.step, draft.data) == ("notice-edit", "text", {"notice_id": notice.id})
-    assert notice.editor_id is None
     await liaison.send("新文")
     (notice,) = await _notice(world)
     assert notice.text == "新文"
