@@ -178,44 +178,9 @@ def message_of(update: Update) -> Message:
     return message
 
 
-# --- until every feature sends Screens -------------------------------------------------------
-def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    """An inline keyboard from rows of (label, callback data); empty rows are dropped."""
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(str(text), callback_data=data) for text, data in row]
-            for row in rows
-            if row
-        ]
-    )
-
-
 @handler
 async def use_the_buttons(update: Update, context: BotContext) -> None:
     """Typed text (or a photo) in a conversation step that expects a button."""
     await send(
         update, Screen(context._("Please choose with the buttons above, or send /cancel to stop."))
     )
-
-
-async def reply(update: Update, text: str, **kwargs: Any) -> Message:
-    """Send a message to the chat of this update (a button press has no message to reply to),
-    once what the update changed is committed."""
-    await settle()
-    chat = update.effective_chat
-    assert chat is not None
-    return await chat.send_message(text, **kwargs)
-
-
-async def edit_or_reply(update: Update, text: str, **kwargs: Any) -> Message | bool:
-    """Replace the pressed message's text, or send a new one when it cannot be edited."""
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        await settle()
-        try:
-            return await query.edit_message_text(text, **kwargs)
-        except BadRequest as error:
-            if "not modified" in str(error).lower():
-                return True
-            log.info("could not edit message: %s", error)
-    return await reply(update, text, **kwargs)

@@ -4,7 +4,6 @@ come from here, each shown to whoever holds its permission somewhere (services.p
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
@@ -19,21 +18,6 @@ from services.policy import Permission
 
 log = logging.getLogger(__name__)
 
-Audience = Callable[[Actor], bool]
-
-
-# Transitional audiences, until tickets, notices and votes name a Permission for each command.
-def registered(actor: Actor) -> bool:
-    return actor.registered
-
-
-def with_role(*roles: str) -> Audience:
-    def check(actor: Actor) -> bool:
-        return actor.registered and actor.has_role(*roles)
-
-    return check
-
-
 @dataclass(frozen=True)
 class MenuCommand:
     """A command in /help and Telegram's menu, shown to whoever holds its permission somewhere
@@ -41,16 +25,14 @@ class MenuCommand:
 
     name: str
     description: Msg  # marked with N_, translated where it is shown
-    audience: Permission | tuple[Permission, ...] | Audience
+    audience: Permission | tuple[Permission, ...]
     order: int = 100
 
     def shown_to(self, actor: Actor) -> bool:
         audience = self.audience
         if isinstance(audience, Permission):
             return policy.anywhere(actor, audience)
-        if isinstance(audience, tuple):
-            return any(policy.anywhere(actor, p) for p in audience)
-        return audience(actor)
+        return any(policy.anywhere(actor, p) for p in audience)
 
 
 _COMMANDS: dict[str, MenuCommand] = {}

@@ -218,25 +218,6 @@ def compound_ids_in_scope(kind: str, scope_id: int):
     return statement.where(col(District.city_id) == scope_id)
 
 
-async def compounds_for_roles(
-    session: AsyncSession, roles: list[tuple[str, str, int]], wanted: set[str]
-) -> list[Compound]:
-    """Compounds covered by the (role, scope kind, scope id) grants whose role is wanted."""
-    ids: set[int] = set()
-    for role, kind, scope_id in roles:
-        if role in wanted:
-            ids.update((await session.exec(compound_ids_in_scope(kind, scope_id))).all())
-    if not ids:
-        return []
-    return list(
-        (
-            await session.exec(
-                select(Compound).where(col(Compound.id).in_(ids)).order_by(col(Compound.name))
-            )
-        ).all()
-    )
-
-
 # Between the parts of a typed home: spaces, - / , and the end of "3栋", "3号楼" or "2单元", so
 # that "3栋2单元1201" reads as "3栋 2单元 1201".
 _HOME_PARTS = re.compile(r"[\s\-/,，]+|(?<=[栋幢棟])|(?<=号楼)|(?<=號樓)|(?<=单元)|(?<=單元)")

@@ -11,12 +11,12 @@ from markupsafe import Markup
 
 from core.i18n import N_, Msg, Translator, html, join
 from core.screen import Button, File, Screen, button, keyboard
-from handlers.labels import ROLE
 from models import Notice, NoticeCategory, NoticeStatus, Role, TargetKind
 from services.notice_drafts import DONE, NoticeStep, Question
 from services.notice_reports import DeliveryReport, Missed
 from services.tables import Column, Table, xlsx
 from views.callbacks import CallbackData
+from views.labels import ROLE
 from views.notices import (
     CATEGORY,
     NoticeManage,
