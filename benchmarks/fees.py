@@ -68,9 +68,16 @@ async def main() -> None:
         compound_id = await seed_compound(runtime, HOUSEHOLDS, list(range(10**9, 10**9 + owners)))
         async with unit_of_work(runtime.sessions) as session:
             schedule = await billing.create_schedule(
-                session, None, compound_id=compound_id, price_per_m2=Decimal("1.85"), period="monthly",
-                due_day=15, starts_on=date(2026, 11, 1), now=clock.now(), subsidy_share=Decimal("0.2"),
-            )  # fmt: skip
+                session,
+                None,
+                compound_id=compound_id,
+                price_per_m2=Decimal("1.85"),
+                period="monthly",
+                due_day=15,
+                starts_on=date(2026, 11, 1),
+                now=clock.now(),
+                subsidy_share=Decimal("0.2"),
+            )
             schedule_id = schedule.id
         today = date(2026, 11, 1)
 
@@ -90,21 +97,36 @@ async def main() -> None:
 
         async def reference_bills() -> None:
             async with unit_of_work(runtime.sessions) as session:
-                other = FeeSchedule(compound_id=compound_id, price_per_m2=Decimal("1.85"), due_day=15,
-                                    starts_on=today, created_at=clock.now(), active=False)  # fmt: skip
+                other = FeeSchedule(
+                    compound_id=compound_id,
+                    price_per_m2=Decimal("1.85"),
+                    due_day=15,
+                    starts_on=today,
+                    created_at=clock.now(),
+                    active=False,
+                )
                 session.add(other)
                 await session.flush()
-                await (await session.connection()).execute(text(
-                    "INSERT INTO bill (schedule_id, household_id, compound_id, period_start, period_end, months, area,"
-                    " price_per_m2, gross, subsidy, amount, paid, paid_off, due_date, created_at)"
-                    " SELECT :sid, id, compound_id, :start, :end, 1, COALESCE(registered_area, surveyed_area, contract_area),"
-                    " 1.85, ROUND(COALESCE(registered_area, surveyed_area, contract_area) * 1.85, 2),"
-                    " ROUND(COALESCE(registered_area, surveyed_area, contract_area) * 1.85 * 0.2, 2),"
-                    " ROUND(COALESCE(registered_area, surveyed_area, contract_area) * 1.85, 2)"
-                    " - ROUND(COALESCE(registered_area, surveyed_area, contract_area) * 1.85 * 0.2, 2),"
-                    " 0, :no, :due, :now FROM household WHERE compound_id = :cid"
-                ).bindparams(sid=other.id, start=today, end=date(2026, 11, 30), no=False, due=date(2026, 11, 15),
-                             now=clock.now(), cid=compound_id))  # fmt: skip
+                await (await session.connection()).execute(
+                    text(
+                        "INSERT INTO bill (schedule_id, household_id, compound_id, period_start, period_end, months, area,"
+                        " price_per_m2, gross, subsidy, amount, paid, paid_off, due_date, created_at)"
+                        " SELECT :sid, id, compound_id, :start, :end, 1, COALESCE(registered_area, surveyed_area, contract_area),"
+                        " 1.85, ROUND(COALESCE(registered_area, surveyed_area, contract_area) * 1.85, 2),"
+                        " ROUND(COALESCE(registered_area, surveyed_area, contract_area) * 1.85 * 0.2, 2),"
+                        " ROUND(COALESCE(registered_area, surveyed_area, contract_area) * 1.85, 2)"
+                        " - ROUND(COALESCE(registered_area, surveyed_area, contract_area) * 1.85 * 0.2, 2),"
+                        " 0, :no, :due, :now FROM household WHERE compound_id = :cid"
+                    ).bindparams(
+                        sid=other.id,
+                        start=today,
+                        end=date(2026, 11, 30),
+                        no=False,
+                        due=date(2026, 11, 15),
+                        now=clock.now(),
+                        cid=compound_id,
+                    )
+                )
                 await session.exec(delete(Bill).where(col(Bill.schedule_id) == other.id))
 
         reference, _ = await _timed(reference_bills)

@@ -100,8 +100,15 @@ async def seed(runtime: Runtime) -> int:
         session.add_all(companies)
         await session.flush()
         models = ("professional", "self_help", "public_welfare", "guided", "none")
-        compounds = [Compound(community_id=communities[i % 100].id, name=f"小区{i + 1}", company_id=companies[i % 50].id,
-                              service_model=models[i % 5]) for i in range(COMPOUNDS)]  # fmt: skip
+        compounds = [
+            Compound(
+                community_id=communities[i % 100].id,
+                name=f"小区{i + 1}",
+                company_id=companies[i % 50].id,
+                service_model=models[i % 5],
+            )
+            for i in range(COMPOUNDS)
+        ]
         session.add_all(compounds)
         await session.flush()
         grids = [
@@ -114,16 +121,34 @@ async def seed(runtime: Runtime) -> int:
         ]
         session.add_all(grids + buildings)
         await session.flush()
-        schedules = [FeeSchedule(compound_id=c.id, price_per_m2=Decimal("1.50"), due_day=15, starts_on=date(2026, 1, 1),
-                                 created_at=now) for c in compounds]  # fmt: skip
+        schedules = [
+            FeeSchedule(
+                compound_id=c.id,
+                price_per_m2=Decimal("1.50"),
+                due_day=15,
+                starts_on=date(2026, 1, 1),
+                created_at=now,
+            )
+            for c in compounds
+        ]
         session.add_all(schedules)
         await session.flush()
-        await _insert(session, Household, [
-            {"building_id": buildings[c * 5 + h * 5 // HOMES].id, "compound_id": compounds[c].id,
-             "grid_id": grids[c * 2 + h * 2 // HOMES].id, "unit": "1单元", "room": f"{h + 1}",
-             "registered_area": Decimal(rng.randint(6000, 14000)) / 100}
-            for c in range(COMPOUNDS) for h in range(HOMES)
-        ])  # fmt: skip
+        await _insert(
+            session,
+            Household,
+            [
+                {
+                    "building_id": buildings[c * 5 + h * 5 // HOMES].id,
+                    "compound_id": compounds[c].id,
+                    "grid_id": grids[c * 2 + h * 2 // HOMES].id,
+                    "unit": "1单元",
+                    "room": f"{h + 1}",
+                    "registered_area": Decimal(rng.randint(6000, 14000)) / 100,
+                }
+                for c in range(COMPOUNDS)
+                for h in range(HOMES)
+            ],
+        )
         homes = (
             await session.exec(select(Household.id, Household.compound_id).order_by(Household.id))
         ).all()
@@ -142,21 +167,49 @@ async def seed(runtime: Runtime) -> int:
             for home, compound_id in homes:
                 amount = Decimal(rng.randint(9000, 21000)) / 100
                 paid = amount if rng.random() < 0.8 else Decimal(0)
-                bills.append({"schedule_id": schedule_of[compound_id], "household_id": home, "compound_id": compound_id,
-                              "period_start": due.replace(day=1), "period_end": due.replace(day=28), "months": 1,
-                              "area": Decimal("100.00"), "price_per_m2": Decimal("1.50"), "gross": amount,
-                              "subsidy": Decimal(0), "amount": amount, "paid": paid, "paid_off": paid == amount,
-                              "due_date": due, "created_at": now})  # fmt: skip
+                bills.append(
+                    {
+                        "schedule_id": schedule_of[compound_id],
+                        "household_id": home,
+                        "compound_id": compound_id,
+                        "period_start": due.replace(day=1),
+                        "period_end": due.replace(day=28),
+                        "months": 1,
+                        "area": Decimal("100.00"),
+                        "price_per_m2": Decimal("1.50"),
+                        "gross": amount,
+                        "subsidy": Decimal(0),
+                        "amount": amount,
+                        "paid": paid,
+                        "paid_off": paid == amount,
+                        "due_date": due,
+                        "created_at": now,
+                    }
+                )
                 if rng.random() < 0.45:
-                    answers.append({"household_id": home, "compound_id": compound_id, "month": month,
-                                    "overall": rng.choice((2, 3, 4, 4, 5, 5)), "answered_at": start,
-                                    **{s: rng.choice((1, 3, 4, 4, 5, 5)) for s in SERVICES}})  # fmt: skip
+                    answers.append(
+                        {
+                            "household_id": home,
+                            "compound_id": compound_id,
+                            "month": month,
+                            "overall": rng.choice((2, 3, 4, 4, 5, 5)),
+                            "answered_at": start,
+                            **{s: rng.choice((1, 3, 4, 4, 5, 5)) for s in SERVICES},
+                        }
+                    )
                 if rng.random() < 0.06:
-                    tickets.append({"compound_id": compound_id, "household_id": home, "category": rng.choice(SERVICES),
-                                    "reporter_id": reporter_of[compound_id], "status": "closed",
-                                    "created_at": start + timedelta(minutes=rng.randint(0, 60 * 24 * 27)),
-                                    "escalation_level": 0 if rng.random() < 0.9 else 1,
-                                    "rating": rng.choice((None, 3, 4, 5, 5))})  # fmt: skip
+                    tickets.append(
+                        {
+                            "compound_id": compound_id,
+                            "household_id": home,
+                            "category": rng.choice(SERVICES),
+                            "reporter_id": reporter_of[compound_id],
+                            "status": "closed",
+                            "created_at": start + timedelta(minutes=rng.randint(0, 60 * 24 * 27)),
+                            "escalation_level": 0 if rng.random() < 0.9 else 1,
+                            "rating": rng.choice((None, 3, 4, 5, 5)),
+                        }
+                    )
             await _insert(session, Bill, bills)
             await _insert(session, SurveyAnswer, answers)
             await _insert(session, Ticket, tickets)
@@ -164,30 +217,71 @@ async def seed(runtime: Runtime) -> int:
         for index in range(100):
             compound = compounds[index * (COMPOUNDS // 100 or 1) % COMPOUNDS]
             opened = datetime(2026, 10, 10, 9, tzinfo=SHANGHAI)
-            poll = Poll(compound_id=compound.id, title=f"表决{index}", notice_at=opened - timedelta(days=15),
-                        opens_at=opened, closes_at=opened + timedelta(days=7), status="closed", created_at=now)  # fmt: skip
+            poll = Poll(
+                compound_id=compound.id,
+                title=f"表决{index}",
+                notice_at=opened - timedelta(days=15),
+                opens_at=opened,
+                closes_at=opened + timedelta(days=7),
+                status="closed",
+                created_at=now,
+            )
             session.add(poll)
             await session.flush()
             eligible = [h for h, c in homes if c == compound.id]
-            await _insert(session, EligibleHome, [{"poll_id": poll.id, "household_id": h, "voter_key": f"h{h}"}
-                                                   for h in eligible])  # fmt: skip
-            await _insert(session, Ballot, [{"poll_id": poll.id, "voter_key": f"h{h}", "choice": ["agree"],
-                                             "cast_at": opened + timedelta(hours=rng.randint(1, 160)),
-                                             "receipt_hash": f"{poll.id}-{h}"}
-                                            for h in eligible if rng.random() < 0.6])  # fmt: skip
-        notices = [Notice(compound_id=c.id, sender_id=reporter_of[c.id], status="sent", text="通知",
-                          created_at=datetime(2026, 10, 3, tzinfo=SHANGHAI)) for c in compounds]  # fmt: skip
+            await _insert(
+                session,
+                EligibleHome,
+                [{"poll_id": poll.id, "household_id": h, "voter_key": f"h{h}"} for h in eligible],
+            )
+            await _insert(
+                session,
+                Ballot,
+                [
+                    {
+                        "poll_id": poll.id,
+                        "voter_key": f"h{h}",
+                        "choice": ["agree"],
+                        "cast_at": opened + timedelta(hours=rng.randint(1, 160)),
+                        "receipt_hash": f"{poll.id}-{h}",
+                    }
+                    for h in eligible
+                    if rng.random() < 0.6
+                ],
+            )
+        notices = [
+            Notice(
+                compound_id=c.id,
+                sender_id=reporter_of[c.id],
+                status="sent",
+                text="通知",
+                created_at=datetime(2026, 10, 3, tzinfo=SHANGHAI),
+            )
+            for c in compounds
+        ]
         session.add_all(notices)
         await session.flush()
         notice_of = {n.compound_id: n.id for n in notices}
         acked = [(h, c) for h, c in homes if rng.random() < 0.1]
         first = (await session.exec(select(func.max(Resident.id)))).one()
-        await _insert(session, Resident, [{"display_name": f"住户{h}", "created_at": now, "consent_at": now}
-                                          for h, _c in acked])  # fmt: skip
-        await _insert(session, NoticeAck, [
-            {"notice_id": notice_of[c], "resident_id": first + 1 + i, "household_id": h,
-             "at": datetime(2026, 10, 4, 12, tzinfo=SHANGHAI)} for i, (h, c) in enumerate(acked)
-        ])  # fmt: skip
+        await _insert(
+            session,
+            Resident,
+            [{"display_name": f"住户{h}", "created_at": now, "consent_at": now} for h, _c in acked],
+        )
+        await _insert(
+            session,
+            NoticeAck,
+            [
+                {
+                    "notice_id": notice_of[c],
+                    "resident_id": first + 1 + i,
+                    "household_id": h,
+                    "at": datetime(2026, 10, 4, 12, tzinfo=SHANGHAI),
+                }
+                for i, (h, c) in enumerate(acked)
+            ],
+        )
         city_id = city.id
     if runtime.engine.dialect.name == "postgresql":
         async with runtime.sessions() as session:
@@ -242,7 +336,7 @@ async def main() -> None:
         f"XLSX workbook                {xlsx_time:6.2f} s   {len(xlsx) / 1024:.0f} KiB\n"
         f"check: participation {total.engaged:,}/{total.households:,}, satisfaction {total.satisfied:,}/{total.answers:,}, "
         f"collection {total.paid}/{total.billed}, tickets {total.tickets:,}"
-    )  # fmt: skip
+    )
 
 
 if __name__ == "__main__":

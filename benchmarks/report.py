@@ -43,20 +43,34 @@ async def _register(runtime: Runtime, users: list) -> None:
     while index < len(users):
         async with unit_of_work(runtime.sessions) as session:
             issued = [
-                i for i in await issue_household_invites(session, compound.id, now=runtime.clock.now(), ttl=timedelta(days=1))
+                i
+                for i in await issue_household_invites(
+                    session, compound.id, now=runtime.clock.now(), ttl=timedelta(days=1)
+                )
                 if i.kind == MembershipKind.TENANT
-            ]  # fmt: skip
+            ]
             for invite in issued:
                 if index >= len(users):
                     break
-                await redeem_invite(session, invite.code, telegram_id=users[index].id, display_name=f"住户{index}",
-                                    language="zh_Hans", now=runtime.clock.now())  # fmt: skip
+                await redeem_invite(
+                    session,
+                    invite.code,
+                    telegram_id=users[index].id,
+                    display_name=f"住户{index}",
+                    language="zh_Hans",
+                    now=runtime.clock.now(),
+                )
                 index += 1
 
 
 async def red_property_reports(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:
-    settings = Settings(TELEGRAM_TOKEN=TOKEN, TELEGRAM_BASE_URL=emulator.base_url,
-                        TELEGRAM_BASE_FILE_URL=emulator.base_file_url, DATABASE_URL=url, _env_file=None)  # fmt: skip
+    settings = Settings(
+        TELEGRAM_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=emulator.base_url,
+        TELEGRAM_BASE_FILE_URL=emulator.base_file_url,
+        DATABASE_URL=url,
+        _env_file=None,
+    )
     runtime = Runtime.create(settings, SystemClock())
     await _register(runtime, users)
     app = build_application(runtime)

@@ -64,14 +64,18 @@ class Demo:
             self.database.unlink()
         database_url = f"sqlite+aiosqlite:///{self.database}"
         await asyncio.to_thread(_migrate, database_url)
-        settings = self.settings.model_copy(update={
-            "telegram_token": DEMO_TOKEN, "telegram_base_url": self.emulator.base_url,
-            "telegram_base_file_url": self.emulator.base_file_url, "database_url": database_url,
-            "bot_username": "RedPropertyDemoBot",
-            # Shown at any hour: a staff alert or a reminder held until 08:00 would look broken in a
-            # demo tried in the evening. QUIET_HOURS in the environment still wins.
-            "quiet_hours": self.settings.quiet_hours if "QUIET_HOURS" in os.environ else "off",
-        })  # fmt: skip
+        settings = self.settings.model_copy(
+            update={
+                "telegram_token": DEMO_TOKEN,
+                "telegram_base_url": self.emulator.base_url,
+                "telegram_base_file_url": self.emulator.base_file_url,
+                "database_url": database_url,
+                "bot_username": "RedPropertyDemoBot",
+                # Shown at any hour: a staff alert or a reminder held until 08:00 would look broken in a
+                # demo tried in the evening. QUIET_HOURS in the environment still wins.
+                "quiet_hours": self.settings.quiet_hours if "QUIET_HOURS" in os.environ else "off",
+            }
+        )
         self.runtime = Runtime.create(settings)
         async with self.runtime.sessions() as session:
             seeded = await is_seeded(session)

@@ -50,17 +50,27 @@ class Persona:
 PERSONAS = (
     Persona("王芳", N_("owner"), household="1栋 1单元 101", membership=MembershipKind.OWNER),
     Persona("李娜", N_("tenant"), household="2栋 1单元 302", membership=MembershipKind.TENANT),
-    Persona("张建国", N_("owner, owners' committee member"), household="1栋 1单元 102",
-            membership=MembershipKind.OWNER, role=Role.COMMITTEE, scope=f"compound:{COMPOUND}"),
+    Persona(
+        "张建国",
+        N_("owner, owners' committee member"),
+        household="1栋 1单元 102",
+        membership=MembershipKind.OWNER,
+        role=Role.COMMITTEE,
+        scope=f"compound:{COMPOUND}",
+    ),
     Persona("陈师傅", N_("property staff"), role=Role.STAFF, scope=f"compound:{COMPOUND}"),
     Persona("刘书记", N_("Party-member liaison"), role=Role.LIAISON, scope=f"compound:{COMPOUND}"),
     Persona("赵总监", N_("quality supervisor"), role=Role.SUPERVISOR, scope=f"compound:{COMPOUND}"),
     Persona("周科长", N_("district officer"), role=Role.OFFICER, scope="district:江岸区"),
     Persona("孙管理", N_("administrator"), role=Role.ADMIN, scope=f"compound:{COMPOUND}"),
-)  # fmt: skip
+)
 # Not registered: joins with an invite from the demo page, as a new resident would.
-NEWCOMER = Persona("新住户", N_("new resident, not registered yet"), household="3栋 2单元 501",
-                   membership=MembershipKind.OWNER)  # fmt: skip
+NEWCOMER = Persona(
+    "新住户",
+    N_("new resident, not registered yet"),
+    household="3栋 2单元 501",
+    membership=MembershipKind.OWNER,
+)
 
 
 async def is_seeded(session: AsyncSession) -> bool:
@@ -113,27 +123,59 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
     today = now.astimezone(tz).date()
     async with unit_of_work(runtime.sessions) as session:
         compound = await resolve_scope(session, f"compound:{COMPOUND}")
-        await billing.create_schedule(session, None, compound_id=compound.id, price_per_m2=Decimal("1.20"),
-                                   period="monthly", due_day=15, subsidy_share=Decimal("0.2"),
-                                   starts_on=billing.add_months(today.replace(day=1), -1), now=now)  # fmt: skip
+        await billing.create_schedule(
+            session,
+            None,
+            compound_id=compound.id,
+            price_per_m2=Decimal("1.20"),
+            period="monthly",
+            due_day=15,
+            subsidy_share=Decimal("0.2"),
+            starts_on=billing.add_months(today.replace(day=1), -1),
+            now=now,
+        )
         await billing.generate_bills(session, today=today, now=now)
-        home = (await session.exec(select(Membership.household_id).join(Resident)
-                                   .where(Resident.telegram_id == telegram_ids["王芳"]))).one()  # fmt: skip
+        home = (
+            await session.exec(
+                select(Membership.household_id)
+                .join(Resident)
+                .where(Resident.telegram_id == telegram_ids["王芳"])
+            )
+        ).one()
         last_month = (await billing.open_bills(session, home, today))[0].remaining
-        await payments.record_payment(session, None, household_id=home, amount=last_month, method="wechat",
-                                  reference="demo-wechat-1", paid_on=today - timedelta(days=20), now=now)  # fmt: skip
+        await payments.record_payment(
+            session,
+            None,
+            household_id=home,
+            amount=last_month,
+            method="wechat",
+            reference="demo-wechat-1",
+            paid_on=today - timedelta(days=20),
+            now=now,
+        )
         # Most other homes paid last month by bank transfer (fixed seed): the officer's collection
         # rate looks like a real compound's, and staff still have this month's arrears to chase.
         chance = random.Random(944)
-        homes = (await session.exec(select(Household.id).where(Household.compound_id == compound.id,
-                                                               Household.id != home)
-                                    .order_by(Household.id))).all()  # fmt: skip
+        homes = (
+            await session.exec(
+                select(Household.id)
+                .where(Household.compound_id == compound.id, Household.id != home)
+                .order_by(Household.id)
+            )
+        ).all()
         for other in homes:
             bills = await billing.open_bills(session, other, today)
             if bills and chance.random() < 0.8:
-                await payments.record_payment(session, None, household_id=other, amount=bills[0].remaining,
-                                          method="bank", reference=f"demo-bank-{other}",
-                                          paid_on=today - timedelta(days=18), now=now)  # fmt: skip
+                await payments.record_payment(
+                    session,
+                    None,
+                    household_id=other,
+                    amount=bills[0].remaining,
+                    method="bank",
+                    reference=f"demo-bank-{other}",
+                    paid_on=today - timedelta(days=18),
+                    now=now,
+                )
     async with unit_of_work(runtime.sessions) as session:
         reports = (
             ("王芳", "facility", "1栋电梯运行时有异响，请检修。"),
@@ -175,11 +217,24 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
         )
         await vote_lifecycle.open_due(session, now=now)
     async with unit_of_work(runtime.sessions) as session:
-        await configure_compound(session, compound.id, now=now, service_model="professional",
-                                 company="江岸红色物业服务有限公司")  # fmt: skip
-        await _past_survey(session, compound.id, surveys.previous_month(surveys.month_of(today)), now)  # fmt: skip
-        await fee_claims.set_account(session, None, compound_id=compound.id, payee="幸福家园物业服务中心（演示）",
-                                     image=_demo_payment_code(), now=now)  # fmt: skip
+        await configure_compound(
+            session,
+            compound.id,
+            now=now,
+            service_model="professional",
+            company="江岸红色物业服务有限公司",
+        )
+        await _past_survey(
+            session, compound.id, surveys.previous_month(surveys.month_of(today)), now
+        )
+        await fee_claims.set_account(
+            session,
+            None,
+            compound_id=compound.id,
+            payee="幸福家园物业服务中心（演示）",
+            image=_demo_payment_code(),
+            now=now,
+        )
 
 
 def _demo_payment_code() -> bytes:
@@ -195,8 +250,11 @@ async def _past_survey(session: AsyncSession, compound_id: int, month: str, now:
     """Last month's satisfaction survey, answered by about two homes in three (fixed seed), so the
     officer's /kpi has a month with data and this month has a trend to show."""
     chance = random.Random(278)
-    homes = (await session.exec(select(Household.id).where(Household.compound_id == compound_id)
-                                .order_by(Household.id))).all()  # fmt: skip
+    homes = (
+        await session.exec(
+            select(Household.id).where(Household.compound_id == compound_id).order_by(Household.id)
+        )
+    ).all()
     for home in homes:
         if chance.random() < 0.35:
             continue

@@ -61,8 +61,12 @@ def add_demo_routes(app: web.Application, demo: Demo) -> None:
 
     async def texts(request: web.Request) -> web.Response:
         _ = translator(language(request))
-        return reply({"texts": {key: _(msgid) for key, msgid in PAGE_TEXTS.items()},
-                      "languages": [{"code": c, "name": LANGUAGE_NAMES[c]} for c in LANGUAGES]})  # fmt: skip
+        return reply(
+            {
+                "texts": {key: _(msgid) for key, msgid in PAGE_TEXTS.items()},
+                "languages": [{"code": c, "name": LANGUAGE_NAMES[c]} for c in LANGUAGES],
+            }
+        )
 
     async def invite(request: web.Request) -> web.Response:
         """A new owner invite for the new resident's home (each press issues a fresh one)."""

@@ -12,8 +12,15 @@ if TYPE_CHECKING:
     from emulator.server import BotApiEmulator
 
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
-SCOPES = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
-          "chat_administrators", "chat_member"}  # fmt: skip
+SCOPES = {
+    "default",
+    "all_private_chats",
+    "all_group_chats",
+    "all_chat_administrators",
+    "chat",
+    "chat_administrators",
+    "chat_member",
+}
 PROFILE_TEXTS = {"name": 64, "description": 512, "short_description": 120}
 
 
@@ -39,10 +46,19 @@ async def get_chat(emu: BotApiEmulator, call: Call) -> Any:
     except (TypeError, ValueError):
         raise bad_request("chat not found") from None
     emu.chat(chat_id)
-    gifts = {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-             "premium_subscription": False, "gifts_from_channels": False}  # fmt: skip
-    return {**emu.chat_json(chat_id), "accent_color_id": 0, "max_reaction_count": 11,
-            "accepted_gift_types": gifts}  # fmt: skip
+    gifts = {
+        "unlimited_gifts": False,
+        "limited_gifts": False,
+        "unique_gifts": False,
+        "premium_subscription": False,
+        "gifts_from_channels": False,
+    }
+    return {
+        **emu.chat_json(chat_id),
+        "accent_color_id": 0,
+        "max_reaction_count": 11,
+        "accepted_gift_types": gifts,
+    }
 
 
 # --- commands ----------------------------------------------------------------------------

@@ -147,8 +147,12 @@ async def answer_callback_query(emu: BotApiEmulator, call: Call) -> Any:
     if text and len(text) > emu.limits.max_callback_answer:
         raise bad_request("MESSAGE_TOO_LONG")
     query["answered"] = True
-    answer = {"query_id": query_id, "text": text, "show_alert": call.get_bool("show_alert"),
-              "answered": True}  # fmt: skip
+    answer = {
+        "query_id": query_id,
+        "text": text,
+        "show_alert": call.get_bool("show_alert"),
+        "answered": True,
+    }
     if call.has("url"):
         answer["url"] = call.get_str("url")
     emu.users[query["user_id"]].callback_answers.append(answer)

@@ -21,10 +21,18 @@ if TYPE_CHECKING:
 MAX_UPLOAD = 50 * 1024 * 1024
 MAX_DOWNLOAD = 20 * 1024 * 1024
 CHAT_ACTIONS = {
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note",
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
     "upload_video_note",
-}  # fmt: skip
+}
 
 
 # --- shared checks ---------------------------------------------------------------------------
@@ -122,8 +130,11 @@ def store(emu: BotApiEmulator, file: StoredFile | Upload) -> StoredFile:
 
 
 def document_json(stored: StoredFile) -> dict[str, Any]:
-    document: dict[str, Any] = {"file_id": stored.file_id, "file_unique_id": stored.unique_id,
-                                "file_size": len(stored.data)}  # fmt: skip
+    document: dict[str, Any] = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.unique_id,
+        "file_size": len(stored.data),
+    }
     if stored.file_name:
         document["file_name"] = stored.file_name
     if stored.mime_type:
@@ -169,13 +180,22 @@ def new_bot_message(
         raw["has_protected_content"] = True
     document = media.get("document")
     return ChatMessage(
-        message_id=raw["message_id"], chat_id=chat.user_id, from_bot=True, date=raw["date"],
-        kind=kind, text=text.text if text else None, caption=caption.text if caption else None,
-        html=html, parse_mode=parse_mode or call.get_str("parse_mode"),
+        message_id=raw["message_id"],
+        chat_id=chat.user_id,
+        from_bot=True,
+        date=raw["date"],
+        kind=kind,
+        text=text.text if text else None,
+        caption=caption.text if caption else None,
+        html=html,
+        parse_mode=parse_mode or call.get_str("parse_mode"),
         photo_file_id=media["photo"][-1]["file_id"] if "photo" in media else None,
-        document=document, location=media.get("location"), inline_keyboard=inline_keyboard,
-        entities=text.entities if text else caption.entities if caption else [], raw=raw,
-    )  # fmt: skip
+        document=document,
+        location=media.get("location"),
+        inline_keyboard=inline_keyboard,
+        entities=text.entities if text else caption.entities if caption else [],
+        raw=raw,
+    )
 
 
 def prepare(emu: BotApiEmulator, call: Call) -> tuple[Chat, Markup, dict[str, Any] | None]:
@@ -190,8 +210,16 @@ async def send_message(emu: BotApiEmulator, call: Call) -> Any:
     chat, markup, reply_to = prepare(emu, call)
     text, html = formatted_text(emu, call, "text", required=True)
     emu.admit_send(chat)
-    message = new_bot_message(emu, chat, call, "text", text=text, html=html, reply_to=reply_to,
-                              inline_keyboard=markup.inline_keyboard)  # fmt: skip
+    message = new_bot_message(
+        emu,
+        chat,
+        call,
+        "text",
+        text=text,
+        html=html,
+        reply_to=reply_to,
+        inline_keyboard=markup.inline_keyboard,
+    )
     emu.post_bot_message(chat, message, markup)
     return message.raw
 
@@ -203,9 +231,17 @@ async def send_photo(emu: BotApiEmulator, call: Call) -> Any:
     photo = input_file(emu, call, "photo")
     emu.admit_send(chat)
     stored = store(emu, photo)
-    message = new_bot_message(emu, chat, call, "photo", caption=caption, html=html,
-                              reply_to=reply_to, inline_keyboard=markup.inline_keyboard,
-                              photo=emu.photo_sizes(stored))  # fmt: skip
+    message = new_bot_message(
+        emu,
+        chat,
+        call,
+        "photo",
+        caption=caption,
+        html=html,
+        reply_to=reply_to,
+        inline_keyboard=markup.inline_keyboard,
+        photo=emu.photo_sizes(stored),
+    )
     emu.post_bot_message(chat, message, markup)
     return message.raw
 
@@ -217,9 +253,17 @@ async def send_document(emu: BotApiEmulator, call: Call) -> Any:
     document = input_file(emu, call, "document")
     emu.admit_send(chat)
     stored = store(emu, document)
-    message = new_bot_message(emu, chat, call, "document", caption=caption, html=html,
-                              reply_to=reply_to, inline_keyboard=markup.inline_keyboard,
-                              document=document_json(stored))  # fmt: skip
+    message = new_bot_message(
+        emu,
+        chat,
+        call,
+        "document",
+        caption=caption,
+        html=html,
+        reply_to=reply_to,
+        inline_keyboard=markup.inline_keyboard,
+        document=document_json(stored),
+    )
     emu.post_bot_message(chat, message, markup)
     return message.raw
 
@@ -231,9 +275,15 @@ async def send_location(emu: BotApiEmulator, call: Call) -> Any:
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise bad_request("wrong latitude or longitude")
     emu.admit_send(chat)
-    message = new_bot_message(emu, chat, call, "location", reply_to=reply_to,
-                              inline_keyboard=markup.inline_keyboard,
-                              location={"latitude": latitude, "longitude": longitude})  # fmt: skip
+    message = new_bot_message(
+        emu,
+        chat,
+        call,
+        "location",
+        reply_to=reply_to,
+        inline_keyboard=markup.inline_keyboard,
+        location={"latitude": latitude, "longitude": longitude},
+    )
     emu.post_bot_message(chat, message, markup)
     return message.raw
 
@@ -250,10 +300,13 @@ async def send_media_group(emu: BotApiEmulator, call: Call) -> Any:
         raise bad_request("the emulator supports groups of photos or of documents only")
     items = []
     for item in media:
-        caption_call = Call({"caption": item.get("caption"),
-                             "caption_entities": item.get("caption_entities")}, call.uploads)  # fmt: skip
-        caption, html = formatted_text(emu, caption_call, "caption", required=False,
-                                       parse_mode=item.get("parse_mode") or "")  # fmt: skip
+        caption_call = Call(
+            {"caption": item.get("caption"), "caption_entities": item.get("caption_entities")},
+            call.uploads,
+        )
+        caption, html = formatted_text(
+            emu, caption_call, "caption", required=False, parse_mode=item.get("parse_mode") or ""
+        )
         items.append((item, caption, html, file_reference(emu, call, item.get("media"), "media")))
     emu.admit_send(chat)
     group_id = f"{chat.user_id}{emu.now()}"
@@ -265,9 +318,18 @@ async def send_media_group(emu: BotApiEmulator, call: Call) -> Any:
             if item["type"] == "photo"
             else {"document": document_json(stored)}
         )
-        message = new_bot_message(emu, chat, call, item["type"], caption=caption, html=html,
-                                  reply_to=reply_to, parse_mode=item.get("parse_mode"),
-                                  media_group_id=group_id, **content)  # fmt: skip
+        message = new_bot_message(
+            emu,
+            chat,
+            call,
+            item["type"],
+            caption=caption,
+            html=html,
+            reply_to=reply_to,
+            parse_mode=item.get("parse_mode"),
+            media_group_id=group_id,
+            **content,
+        )
         emu.post_bot_message(chat, message, Markup())
         results.append(message.raw)
     return results
@@ -288,5 +350,9 @@ async def get_file(emu: BotApiEmulator, call: Call) -> Any:
         raise bad_request("invalid file_id")
     if len(stored.data) > MAX_DOWNLOAD:
         raise bad_request("file is too big")
-    return {"file_id": stored.file_id, "file_unique_id": stored.unique_id,
-            "file_size": len(stored.data), "file_path": stored.file_path}  # fmt: skip
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.unique_id,
+        "file_size": len(stored.data),
+        "file_path": stored.file_path,
+    }

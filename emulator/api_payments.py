@@ -45,10 +45,22 @@ async def send_invoice(emu: BotApiEmulator, call: Call) -> Any:
     if total <= 0:
         raise bad_request("INVOICE_AMOUNT_INVALID")
     emu.admit_send(chat)
-    invoice = {"title": title, "description": description, "start_parameter": "", "currency": currency,
-               "total_amount": total}  # fmt: skip
-    message = new_bot_message(emu, chat, call, "invoice", reply_to=reply_to,
-                              inline_keyboard=markup.inline_keyboard, invoice=invoice)  # fmt: skip
+    invoice = {
+        "title": title,
+        "description": description,
+        "start_parameter": "",
+        "currency": currency,
+        "total_amount": total,
+    }
+    message = new_bot_message(
+        emu,
+        chat,
+        call,
+        "invoice",
+        reply_to=reply_to,
+        inline_keyboard=markup.inline_keyboard,
+        invoice=invoice,
+    )
     message.text = f"{title}: {total / 100:.2f} {currency}"
     emu.invoices[(chat.user_id, message.message_id)] = {
         "payload": payload,
@@ -65,22 +77,38 @@ def pre_checkout(emu: EmulatorCore, user_id: int, message_id: int) -> int:
     if invoice is None:
         raise LookupError(f"no invoice {message_id} in chat {user_id}")
     query_id = f"pc{user_id}{next(_charges):08d}"
-    emu.pre_checkout_queries[query_id] = {"user_id": user_id, "invoice": invoice, "answered": None,
-                                          "payment_update": None}  # fmt: skip
-    return emu.updates.push("pre_checkout_query", {
-        "id": query_id, "from": emu.users[user_id].as_json(), "currency": invoice["currency"],
-        "total_amount": invoice["total"], "invoice_payload": invoice["payload"],
-    })  # fmt: skip
+    emu.pre_checkout_queries[query_id] = {
+        "user_id": user_id,
+        "invoice": invoice,
+        "answered": None,
+        "payment_update": None,
+    }
+    return emu.updates.push(
+        "pre_checkout_query",
+        {
+            "id": query_id,
+            "from": emu.users[user_id].as_json(),
+            "currency": invoice["currency"],
+            "total_amount": invoice["total"],
+            "invoice_payload": invoice["payload"],
+        },
+    )
 
 
 def successful_payment(
     emu: BotApiEmulator, user_id: int, invoice: dict[str, Any], charge_id: str
 ) -> int:
     """The service message Telegram sends once the money has moved; returns its update_id."""
-    update_id, _message = emu.user_message(user_id, successful_payment={
-        "currency": invoice["currency"], "total_amount": invoice["total"], "invoice_payload": invoice["payload"],
-        "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": f"provider-{charge_id}",
-    })  # fmt: skip
+    update_id, _message = emu.user_message(
+        user_id,
+        successful_payment={
+            "currency": invoice["currency"],
+            "total_amount": invoice["total"],
+            "invoice_payload": invoice["payload"],
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": f"provider-{charge_id}",
+        },
+    )
     return update_id
 
 

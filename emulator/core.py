@@ -61,8 +61,13 @@ class EmulatorCore:
         # bot never sent Telegram something it cannot parse.
         self.refused: list[tuple[str, str]] = []
         self.stats: dict[str, Any] = {
-            "requests": 0, "sent": 0, "429": 0, "403": 0, "400": 0, "methods": {},
-        }  # fmt: skip
+            "requests": 0,
+            "sent": 0,
+            "429": 0,
+            "403": 0,
+            "400": 0,
+            "methods": {},
+        }
         self._confirmations = Signal()
         self._changed = Signal()
         self.updates = UpdateQueue(on_confirm=self._confirmations.notify)
@@ -158,10 +163,15 @@ class EmulatorCore:
     def photo_sizes(stored: StoredFile) -> list[dict[str, Any]]:
         """Telegram sends a photo in several sizes, smallest first."""
         return [
-            {"file_id": stored.file_id, "file_unique_id": stored.unique_id, "width": width,
-             "height": width * 3 // 4, "file_size": len(stored.data)}
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.unique_id,
+                "width": width,
+                "height": width * 3 // 4,
+                "file_size": len(stored.data),
+            }
             for width in (90, 320, 800)
-        ]  # fmt: skip
+        ]
 
     # --- what users do -------------------------------------------------------------------
     def chat(self, chat_id: int) -> Chat:
@@ -190,13 +200,20 @@ class EmulatorCore:
             "text",
         )
         message = ChatMessage(
-            message_id=message_id, chat_id=user_id, from_bot=False, date=raw["date"], kind=kind,
-            text=content.get("text"), caption=content.get("caption"),
+            message_id=message_id,
+            chat_id=user_id,
+            from_bot=False,
+            date=raw["date"],
+            kind=kind,
+            text=content.get("text"),
+            caption=content.get("caption"),
             photo_file_id=content["photo"][-1]["file_id"] if "photo" in content else None,
-            document=content.get("document"), location=content.get("location"),
+            document=content.get("document"),
+            location=content.get("location"),
             contact=content.get("contact"),
-            entities=content.get("entities") or content.get("caption_entities") or [], raw=raw,
-        )  # fmt: skip
+            entities=content.get("entities") or content.get("caption_entities") or [],
+            raw=raw,
+        )
         chat.add(message)
         if chat.one_time_keyboard:  # a one-time keyboard hides once the user has answered
             chat.reply_keyboard, chat.one_time_keyboard = None, False
@@ -210,8 +227,11 @@ class EmulatorCore:
             raise LookupError(f"no bot message {message_id} in chat {user_id}")
         query_id = f"{user_id}{next(self._query_ids):010d}"
         self.callback_queries[query_id] = {
-            "user_id": user_id, "message_id": message_id, "data": data, "answered": False,
-        }  # fmt: skip
+            "user_id": user_id,
+            "message_id": message_id,
+            "data": data,
+            "answered": False,
+        }
         return self.updates.push(
             "callback_query",
             {

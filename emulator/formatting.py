@@ -22,10 +22,20 @@ _TAG_NAME = re.compile(r"[^\s>]*")
 _ATTR_NAME = re.compile(r"[^\s=>/\"']*")
 _BARE_VALUE = re.compile(r"[a-zA-Z0-9.\-]*")
 _SIMPLE_TAGS = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "tg-spoiler": "spoiler", "span": "spoiler", "code": "code", "pre": "pre",
-}  # fmt: skip
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "code": "code",
+    "pre": "pre",
+}
 ALLOWED_TAGS = {*_SIMPLE_TAGS, "a", "blockquote", "tg-emoji"}
 MARKDOWN_V2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
 
@@ -249,8 +259,15 @@ def parse_html(source: str) -> Formatted:
 
 
 # --- MarkdownV2 ----------------------------------------------------------------------------
-_MD_CLOSERS = {"bold": "*", "italic": "_", "underline": "__", "strikethrough": "~",
-               "spoiler": "||", "code": "`", "pre": "```"}  # fmt: skip
+_MD_CLOSERS = {
+    "bold": "*",
+    "italic": "_",
+    "underline": "__",
+    "strikethrough": "~",
+    "spoiler": "||",
+    "code": "`",
+    "pre": "```",
+}
 
 
 def _md_token(source: str, index: int) -> tuple[str, str] | None:
@@ -261,8 +278,13 @@ def _md_token(source: str, index: int) -> tuple[str, str] | None:
         return "underline", "__"
     if source.startswith("||", index):
         return "spoiler", "||"
-    return {"*": ("bold", "*"), "_": ("italic", "_"), "~": ("strikethrough", "~"),
-            "`": ("code", "`"), "[": ("text_link", "[")}.get(source[index])  # fmt: skip
+    return {
+        "*": ("bold", "*"),
+        "_": ("italic", "_"),
+        "~": ("strikethrough", "~"),
+        "`": ("code", "`"),
+        "[": ("text_link", "["),
+    }.get(source[index])
 
 
 def parse_markdown_v2(source: str) -> Formatted:

@@ -10,9 +10,17 @@ from emulator.errors import ApiError
 
 # An inline button must have exactly one of these.
 INLINE_ACTIONS = (
-    "callback_data", "url", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay", "web_app",
-)  # fmt: skip
+    "callback_data",
+    "url",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
+    "web_app",
+)
 URL_SCHEMES = ("http://", "https://", "tg://")
 
 
@@ -50,8 +58,10 @@ def check_inline_button(button: Any, max_callback_data: int) -> dict[str, Any]:
             "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
         )
     if len(actions) > 1:
-        raise _bad("can't parse inline keyboard button: exactly one of the optional fields "
-                   f"must be used, found {', '.join(actions)}")  # fmt: skip
+        raise _bad(
+            "can't parse inline keyboard button: exactly one of the optional fields "
+            f"must be used, found {', '.join(actions)}"
+        )
     data = button.get("callback_data")
     if data is not None and (not isinstance(data, str) or len(data.encode()) > max_callback_data):
         raise _bad("BUTTON_DATA_INVALID")

@@ -225,9 +225,16 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
             actor = await load_actor(session, user.id)
             language = pick_language(actor, user.language_code, runtime.settings.default_language)
             writes = WriteTracker(session, runtime.write_gate)
-            unit = Unit(update, session, actor, translator(language), writes=writes,
-                        mark_processed=lambda: ProcessedUpdate(bot_id=bot_id, update_id=update.update_id,
-                                                               processed_at=runtime.clock.now()))  # fmt: skip
+            unit = Unit(
+                update,
+                session,
+                actor,
+                translator(language),
+                writes=writes,
+                mark_processed=lambda: ProcessedUpdate(
+                    bot_id=bot_id, update_id=update.update_id, processed_at=runtime.clock.now()
+                ),
+            )
             token = _current_unit.set(unit)
             try:
                 await coroutine

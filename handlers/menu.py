@@ -18,6 +18,7 @@ from services.policy import Permission
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class MenuCommand:
     """A command in /help and Telegram's menu, shown to whoever holds its permission somewhere

@@ -145,9 +145,14 @@ class PaymentClaim(SQLModel, table=True):
 
     __tablename__ = "payment_claim"
     __table_args__ = (
-        sa.Index("uq_payment_claim_pending", "household_id", unique=True,
-                 sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'")),
-    )  # fmt: skip
+        sa.Index(
+            "uq_payment_claim_pending",
+            "household_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="household.id", index=True)
     compound_id: int = Field(foreign_key="compound.id", index=True)

@@ -106,4 +106,3 @@ class TicketFollower(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     resident_id: int = Field(foreign_key="resident.id", index=True)
     at: datetime = utc_field(nullable=False)
-

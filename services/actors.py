@@ -77,14 +77,23 @@ async def load_actor(session: AsyncSession, telegram_id: int) -> Actor:
         return actor
     # Plain rows, not ORM entities: the ties and grants are read on every update and never
     # changed through the actor, so they skip the identity map.
-    ties = await rows(session,
-        sa.select(col(Membership.household_id), col(Membership.kind), col(Household.compound_id),
-               col(Household.building_id), col(Household.grid_id), col(Building.name), col(Household.unit), col(Household.room))
+    ties = await rows(
+        session,
+        sa.select(
+            col(Membership.household_id),
+            col(Membership.kind),
+            col(Household.compound_id),
+            col(Household.building_id),
+            col(Household.grid_id),
+            col(Building.name),
+            col(Household.unit),
+            col(Household.room),
+        )
         .join(Household, col(Household.id) == col(Membership.household_id))
         .join(Building, col(Building.id) == col(Household.building_id))
         .where(col(Membership.resident_id) == resident.id)
-        .order_by(col(Membership.id))
-    )  # fmt: skip
+        .order_by(col(Membership.id)),
+    )
     actor.households = [
         HouseholdTie(
             household_id=household_id,

@@ -104,9 +104,15 @@ async def import_payments(
             continue
         try:  # refusals (the 12-month limit) come before anything is written
             booking = await payments.record_payment(
-                session, None, household_id=pk(homes[0]), amount=amount, method=PaymentMethod.BANK,
-                reference=reference, paid_on=paid_on, now=now,
-            )  # fmt: skip
+                session,
+                None,
+                household_id=pk(homes[0]),
+                amount=amount,
+                method=PaymentMethod.BANK,
+                reference=reference,
+                paid_on=paid_on,
+                now=now,
+            )
         except DomainError as error:
             report.invalid.append((number, error))
             continue

@@ -317,6 +317,14 @@ async def configure_compound(
         owner = await session.get(PropertyCompany, compound.company_id)
         company_name = owner.name if owner is not None else None
     if service_model is not None or company is not None:
-        audit.record(session, at=now, actor_id=None, action="compound.settings", subject_type="compound",
-                     subject_id=compound.id, service_model=compound.service_model, company=company_name)  # fmt: skip
+        audit.record(
+            session,
+            at=now,
+            actor_id=None,
+            action="compound.settings",
+            subject_type="compound",
+            subject_id=compound.id,
+            service_model=compound.service_model,
+            company=company_name,
+        )
     return compound, company_name

@@ -257,12 +257,15 @@ def election_of_voters(
     )
     results = [
         CandidateResult(
-            name, per_area[name], per_head[name],
-            quorum and _approves(per_area[name], part_area, MatterType.ORDINARY)
+            name,
+            per_area[name],
+            per_head[name],
+            quorum
+            and _approves(per_area[name], part_area, MatterType.ORDINARY)
             and _approves(per_head[name], part_head, MatterType.ORDINARY),
         )
         for name in candidates
-    ]  # fmt: skip
+    ]
     # Seats go to whole groups of equal (headcount, area), best first; a group that does not fit
     # in the remaining seats gets none of them (a tie at the cut is for a run-off, not for us).
     groups: dict[tuple[Fraction, Fraction], list[str]] = defaultdict(list)

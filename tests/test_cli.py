@@ -152,17 +152,75 @@ async def test_votes_from_the_command_line(database_url, monkeypatch, tmp_path, 
     def run() -> list[int]:
         _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
         return [
-            _cli(monkeypatch, database_url, "admin", "vote-settings", "幸福家园", "--notice-days", "20",
-                 "--unreturned-with-majority", "on"),
-            _cli(monkeypatch, database_url, "admin", "draft-vote", "幸福家园", "--title", "加装电梯",
-                 "--opens", opens, "--closes", closes, "--special-item", "7", "--buildings", "1栋"),
-            _cli(monkeypatch, database_url, "admin", "vote-settings", "幸福家园", "--notice-days", "15"),
-            _cli(monkeypatch, database_url, "admin", "draft-vote", "幸福家园", "--title", "选举业委会",
-                 "--opens", opens, "--closes", closes, "--candidates", "张三,李四,王五", "--seats", "2"),
-            _cli(monkeypatch, database_url, "admin", "draft-vote", "幸福家园", "--title", "x",
-                 "--opens", "tomorrow", "--closes", closes),
+            _cli(
+                monkeypatch,
+                database_url,
+                "admin",
+                "vote-settings",
+                "幸福家园",
+                "--notice-days",
+                "20",
+                "--unreturned-with-majority",
+                "on",
+            ),
+            _cli(
+                monkeypatch,
+                database_url,
+                "admin",
+                "draft-vote",
+                "幸福家园",
+                "--title",
+                "加装电梯",
+                "--opens",
+                opens,
+                "--closes",
+                closes,
+                "--special-item",
+                "7",
+                "--buildings",
+                "1栋",
+            ),
+            _cli(
+                monkeypatch,
+                database_url,
+                "admin",
+                "vote-settings",
+                "幸福家园",
+                "--notice-days",
+                "15",
+            ),
+            _cli(
+                monkeypatch,
+                database_url,
+                "admin",
+                "draft-vote",
+                "幸福家园",
+                "--title",
+                "选举业委会",
+                "--opens",
+                opens,
+                "--closes",
+                closes,
+                "--candidates",
+                "张三,李四,王五",
+                "--seats",
+                "2",
+            ),
+            _cli(
+                monkeypatch,
+                database_url,
+                "admin",
+                "draft-vote",
+                "幸福家园",
+                "--title",
+                "x",
+                "--opens",
+                "tomorrow",
+                "--closes",
+                closes,
+            ),
             _cli(monkeypatch, database_url, "admin", "export-vote", "2", "--out", str(tmp_path)),
-        ]  # fmt: skip
+        ]
 
     codes = await asyncio.to_thread(run)
     captured = capsys.readouterr()
@@ -193,12 +251,32 @@ async def test_fees_and_a_bank_statement_from_the_command_line(
         _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
         return [
             _cli(monkeypatch, database_url, "admin", "fee-schedule", "幸福家园", "--price", "abc"),
-            _cli(monkeypatch, database_url, "admin", "fee-schedule", "幸福家园", "--price", "1.20", "--due-day", "31"),
-            _cli(monkeypatch, database_url, "admin", "fee-schedule", "幸福家园", "--price", "1.20", "--subsidy", "0.3"),
+            _cli(
+                monkeypatch,
+                database_url,
+                "admin",
+                "fee-schedule",
+                "幸福家园",
+                "--price",
+                "1.20",
+                "--due-day",
+                "31",
+            ),
+            _cli(
+                monkeypatch,
+                database_url,
+                "admin",
+                "fee-schedule",
+                "幸福家园",
+                "--price",
+                "1.20",
+                "--subsidy",
+                "0.3",
+            ),
             _cli(monkeypatch, database_url, "admin", "fee-schedule", "幸福家园"),
             _cli(monkeypatch, database_url, "admin", "import-payments", str(statement)),
             _cli(monkeypatch, database_url, "admin", "import-payments", str(statement)),
-        ]  # fmt: skip
+        ]
 
     codes = await asyncio.to_thread(run)
     out = capsys.readouterr()
@@ -283,13 +361,40 @@ async def test_the_payment_code_residents_scan(database_url, monkeypatch, tmp_pa
     def run() -> list[int]:
         _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
         return [
-            _cli(monkeypatch, database_url, "admin", "payment-code", "幸福家园", "--image", str(code),
-                 "--payee", "幸福家园物业服务中心（微信/支付宝）"),
-            _cli(monkeypatch, database_url, "admin", "payment-code", "幸福家园", "--image", str(text),
-                 "--payee", "x"),
-            _cli(monkeypatch, database_url, "admin", "payment-code", "幸福家园", "--image", str(tmp_path / "gone.png"),
-                 "--payee", "x"),
-        ]  # fmt: skip
+            _cli(
+                monkeypatch,
+                database_url,
+                "admin",
+                "payment-code",
+                "幸福家园",
+                "--image",
+                str(code),
+                "--payee",
+                "幸福家园物业服务中心（微信/支付宝）",
+            ),
+            _cli(
+                monkeypatch,
+                database_url,
+                "admin",
+                "payment-code",
+                "幸福家园",
+                "--image",
+                str(text),
+                "--payee",
+                "x",
+            ),
+            _cli(
+                monkeypatch,
+                database_url,
+                "admin",
+                "payment-code",
+                "幸福家园",
+                "--image",
+                str(tmp_path / "gone.png"),
+                "--payee",
+                "x",
+            ),
+        ]
 
     codes = await asyncio.to_thread(run)
     captured = capsys.readouterr()

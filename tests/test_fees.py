@@ -140,8 +140,16 @@ async def test_telegram_payments_with_a_repeated_successful_payment(world, clock
     await owner.send("/bills")
     await owner.press("在 Telegram 中支付")
     async with world.session() as session:
-        await payments.record_payment(session, None, household_id=booked[0].household_id, amount=Decimal("10"),
-                                  method="cash", reference="desk-1", paid_on=date(2026, 12, 1), now=clock.now())  # fmt: skip
+        await payments.record_payment(
+            session,
+            None,
+            household_id=booked[0].household_id,
+            amount=Decimal("10"),
+            method="cash",
+            reference="desk-1",
+            paid_on=date(2026, 12, 1),
+            now=clock.now(),
+        )
     answer = await owner.pay()
     assert (
         answer["answered"]["ok"] is False
@@ -162,9 +170,16 @@ async def test_a_notice_to_homes_with_overdue_fees(world, clock):
     await _set_fee(admin)
     await tick(world.runtime)
     async with world.session() as session:
-        await payments.record_payment(session, None, household_id=await world.household_id("1栋", "1单元", "102"),
-                                  amount=Decimal("99.42"), method="cash", reference="desk", paid_on=date(2026, 11, 3),
-                                  now=clock.now())  # fmt: skip
+        await payments.record_payment(
+            session,
+            None,
+            household_id=await world.household_id("1栋", "1单元", "102"),
+            amount=Decimal("99.42"),
+            method="cash",
+            reference="desk",
+            paid_on=date(2026, 11, 3),
+            now=clock.now(),
+        )
     clock.set(datetime(2026, 11, 16, 10, 0, tzinfo=SHANGHAI))
     await _compose(
         liaison,
@@ -266,8 +281,16 @@ async def test_paying_by_the_compounds_qr_code_and_the_office_confirming(world, 
     await owner.send("/bills")
     await owner.press("微信、支付宝或银行转账缴费")
     async with world.session() as session:
-        await payments.record_payment(session, None, household_id=home, amount=Decimal("10"), method="cash",
-                                  reference="desk-1", paid_on=date(2026, 12, 1), now=clock.now())  # fmt: skip
+        await payments.record_payment(
+            session,
+            None,
+            household_id=home,
+            amount=Decimal("10"),
+            method="cash",
+            reference="desk-1",
+            paid_on=date(2026, 12, 1),
+            now=clock.now(),
+        )
         await session.commit()
     await owner.press("我已用支付宝付款")
     assert "应缴金额已变化" in owner.last_text

@@ -21,10 +21,16 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def test_amounts_are_exact_to_the_fen_and_round_half_up():
     assert billing.bill_amounts(Decimal("89.50"), Decimal("1.20"), 1, Decimal(0)) == (
-        Decimal("107.40"), Decimal("0.00"), Decimal("107.40"))  # fmt: skip
+        Decimal("107.40"),
+        Decimal("0.00"),
+        Decimal("107.40"),
+    )
     # 118.36 × 0.85 × 3 = 301.818 → 301.82; 30 % of it = 90.546 → 90.55; owed 211.27
     assert billing.bill_amounts(Decimal("118.36"), Decimal("0.85"), 3, Decimal("0.3")) == (
-        Decimal("301.82"), Decimal("90.55"), Decimal("211.27"))  # fmt: skip
+        Decimal("301.82"),
+        Decimal("90.55"),
+        Decimal("211.27"),
+    )
     # 0.5 fen rounds up: 10.01 × 0.25 × 1 = 2.5025 → 2.50; 10.02 × 0.25 = 2.505 → 2.51
     assert billing.bill_amounts(Decimal("10.02"), Decimal("0.25"), 1, Decimal(0))[0] == Decimal(
         "2.51"
@@ -52,8 +58,14 @@ def test_owed_plus_subsidy_is_always_the_gross_and_every_figure_is_whole_fen(
 
 
 async def _schedule(world, **kwargs):
-    values = dict(compound_id=1, price_per_m2=Decimal("1.20"), period="monthly", due_day=15,
-                  starts_on=date(2026, 11, 1), now=world.clock.now())  # fmt: skip
+    values = dict(
+        compound_id=1,
+        price_per_m2=Decimal("1.20"),
+        period="monthly",
+        due_day=15,
+        starts_on=date(2026, 11, 1),
+        now=world.clock.now(),
+    )
     values.update(kwargs)
     async with world.session() as session:
         return (await billing.create_schedule(session, None, **values)).id
@@ -77,7 +89,11 @@ async def test_bills_are_generated_once_per_household_and_period_across_reruns_a
         home = await world.household_id("1栋", "1单元", "101")  # 89.50 ㎡
         mine = next(b for b in bills if b.household_id == home)
     assert (mine.gross, mine.subsidy, mine.amount, mine.due_date) == (
-        Decimal("107.40"), Decimal("32.22"), Decimal("75.18"), date(2026, 12, 15))  # fmt: skip
+        Decimal("107.40"),
+        Decimal("32.22"),
+        Decimal("75.18"),
+        date(2026, 12, 15),
+    )
 
 
 async def test_partial_payment_overpayment_credit_and_the_twelve_month_limit(world, clock):
@@ -88,9 +104,16 @@ async def test_partial_payment_overpayment_credit_and_the_twelve_month_limit(wor
 
     async def pay(amount: str, reference: str) -> payments.Booking:
         async with world.session() as session:
-            return await payments.record_payment(session, None, household_id=home, amount=Decimal(amount),
-                                             method="bank", reference=reference, paid_on=date(2026, 11, 5),
-                                             now=clock.now())  # fmt: skip
+            return await payments.record_payment(
+                session,
+                None,
+                household_id=home,
+                amount=Decimal(amount),
+                method="bank",
+                reference=reference,
+                paid_on=date(2026, 11, 5),
+                now=clock.now(),
+            )
 
     first = await pay("50.00", "B1")
     assert (first.outstanding, first.credit, first.paid_off) == (
@@ -112,7 +135,13 @@ async def test_partial_payment_overpayment_credit_and_the_twelve_month_limit(wor
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI))
     await tick(world.runtime)  # December's bill is paid from the credit
     async with world.session() as session:
-        december = (await session.exec(select(Bill).where(col(Bill.household_id) == home, col(Bill.period_start) == date(2026, 12, 1)))).one()  # fmt: skip
+        december = (
+            await session.exec(
+                select(Bill).where(
+                    col(Bill.household_id) == home, col(Bill.period_start) == date(2026, 12, 1)
+                )
+            )
+        ).one()
         assert december.paid_off and december.paid == Decimal("107.40")
         assert await billing.credit(session, home) == Decimal("1181.40")
         paid_in = sum(
@@ -160,13 +189,26 @@ async def test_reminders_once_per_offset_weekly_limit_quiet_hours_and_none_after
     assert len(reminders(owner)) == 2 and "今天到期" in reminders(owner)[1]
     assert len(reminders(other)) == 2
     async with world.session() as session:  # the neighbour pays
-        await payments.record_payment(session, None, household_id=await world.household_id("1栋", "1单元", "102"),
-                                  amount=Decimal("142.03"), method="cash", reference="R1", paid_on=date(2026, 11, 15),
-                                  now=clock.now())  # fmt: skip
+        await payments.record_payment(
+            session,
+            None,
+            household_id=await world.household_id("1栋", "1单元", "102"),
+            amount=Decimal("142.03"),
+            method="cash",
+            reference="R1",
+            paid_on=date(2026, 11, 15),
+            now=clock.now(),
+        )
     clock.set(datetime(2026, 11, 22, 23, 30, tzinfo=SHANGHAI))  # 7 days after, in quiet hours
     await tick(world.runtime)
     async with world.session() as session:
-        held = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.purpose).startswith("fee-remind:2026-11-22")))).all()  # fmt: skip
+        held = (
+            await session.exec(
+                select(OutboxMessage).where(
+                    col(OutboxMessage.purpose).startswith("fee-remind:2026-11-22")
+                )
+            )
+        ).all()
     assert held and all(m.not_before.astimezone(SHANGHAI).hour == 8 for m in held)
     await world.deliver()
     assert len(reminders(owner)) == 2  # nothing at night
@@ -176,9 +218,16 @@ async def test_reminders_once_per_offset_weekly_limit_quiet_hours_and_none_after
     async with world.session() as session:  # paying cancels what is still queued
         clock.set(datetime(2026, 12, 15, 22, 0, tzinfo=SHANGHAI))
         await tick(world.runtime)
-        await payments.record_payment(session, None, household_id=await world.household_id("1栋", "1单元", "101"),
-                                  amount=Decimal("214.80"), method="cash", reference="R2", paid_on=date(2026, 12, 15),
-                                  now=clock.now())  # fmt: skip
+        await payments.record_payment(
+            session,
+            None,
+            household_id=await world.household_id("1栋", "1单元", "101"),
+            amount=Decimal("214.80"),
+            method="cash",
+            reference="R2",
+            paid_on=date(2026, 12, 15),
+            now=clock.now(),
+        )
     clock.set(datetime(2026, 12, 16, 9, 0, tzinfo=SHANGHAI))
     await world.deliver()
     assert len(reminders(owner)) == 3
@@ -186,12 +235,31 @@ async def test_reminders_once_per_offset_weekly_limit_quiet_hours_and_none_after
 
 
 async def test_late_charge_only_with_a_contract_term_and_capped(world, clock):
-    schedule = FeeSchedule(compound_id=1, price_per_m2=Decimal("1"), due_day=15, starts_on=date(2026, 1, 1),
-                                created_at=clock.now(), late_charge_daily_rate=Decimal("0.0005"),
-                                late_charge_cap=Decimal("0.3"))  # fmt: skip
-    bill = Bill(schedule_id=1, household_id=1, compound_id=1, period_start=date(2026, 1, 1), period_end=date(2026, 1, 31),
-                months=1, area=Decimal(100), price_per_m2=Decimal(1), gross=Decimal("100.00"), subsidy=Decimal(0),
-                amount=Decimal("100.00"), paid=Decimal("0.00"), due_date=date(2026, 1, 15), created_at=clock.now())  # fmt: skip
+    schedule = FeeSchedule(
+        compound_id=1,
+        price_per_m2=Decimal("1"),
+        due_day=15,
+        starts_on=date(2026, 1, 1),
+        created_at=clock.now(),
+        late_charge_daily_rate=Decimal("0.0005"),
+        late_charge_cap=Decimal("0.3"),
+    )
+    bill = Bill(
+        schedule_id=1,
+        household_id=1,
+        compound_id=1,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 1, 31),
+        months=1,
+        area=Decimal(100),
+        price_per_m2=Decimal(1),
+        gross=Decimal("100.00"),
+        subsidy=Decimal(0),
+        amount=Decimal("100.00"),
+        paid=Decimal("0.00"),
+        due_date=date(2026, 1, 15),
+        created_at=clock.now(),
+    )
     assert billing.late_charge(bill, schedule, date(2026, 1, 15)) == Decimal("0.00")
     assert billing.late_charge(bill, schedule, date(2026, 2, 14)) == Decimal(
         "1.50"
@@ -219,8 +287,15 @@ async def test_a_home_has_at_most_one_pending_payment_claim(world, clock):
         await session.flush()
 
         def claim(status: str) -> PaymentClaim:
-            return PaymentClaim(household_id=home, compound_id=1, claimed_by=person.id, amount=Decimal("1.00"),
-                                method="wechat", claimed_at=clock.now(), status=status)  # fmt: skip
+            return PaymentClaim(
+                household_id=home,
+                compound_id=1,
+                claimed_by=person.id,
+                amount=Decimal("1.00"),
+                method="wechat",
+                claimed_at=clock.now(),
+                status=status,
+            )
 
         session.add_all(
             [claim("confirmed"), claim("not_found"), claim("not_found"), claim("pending")]

@@ -77,9 +77,12 @@ async def test_a_blocked_user_is_marked_unreachable(world):
     async with world.session() as session:
         resident = (await session.exec(select(Resident))).one()
         await outbox.enqueue(
-            session, "notice:2", [Outgoing(chat_id=owner.id, payload={"text": "x"}, resident_id=resident.id)],
-            now=world.clock.now(), quiet=None,
-        )  # fmt: skip
+            session,
+            "notice:2",
+            [Outgoing(chat_id=owner.id, payload={"text": "x"}, resident_id=resident.id)],
+            now=world.clock.now(),
+            quiet=None,
+        )
     await world.deliver()
     assert await _statuses(world, "notice:2") == {"unreachable": 1}
     async with world.session() as session:
@@ -150,11 +153,21 @@ async def test_buttons_and_photos_go_out(world):
     photo = world.emulator.store_file(b"PHOTO", "p.jpg", "image/jpeg")
     async with world.session() as session:
         await outbox.enqueue(
-            session, "notice:7",
-            [Outgoing(chat_id=person.id, payload={"text": "<b>停水通知</b>", "photo": photo.file_id,
-                                                  "buttons": [[{"text": "已读", "data": "v1:ack:7"}]]})],
-            now=world.clock.now(), quiet=None,
-        )  # fmt: skip
+            session,
+            "notice:7",
+            [
+                Outgoing(
+                    chat_id=person.id,
+                    payload={
+                        "text": "<b>停水通知</b>",
+                        "photo": photo.file_id,
+                        "buttons": [[{"text": "已读", "data": "v1:ack:7"}]],
+                    },
+                )
+            ],
+            now=world.clock.now(),
+            quiet=None,
+        )
     await world.deliver()
     message = person.last_message
     assert (

@@ -110,8 +110,10 @@ async def test_unknown_chats_methods_and_tokens_are_refused(emu, bot):
         async with http.post(f"{emu.base_url}{TOKEN}/sendTelepathy") as response:
             assert response.status == 404
             assert await response.json() == {
-                "ok": False, "error_code": 404, "description": "Not Found: method not found",
-            }  # fmt: skip
+                "ok": False,
+                "error_code": 404,
+                "description": "Not Found: method not found",
+            }
         async with http.post(f"{emu.base_url}1:WRONG/getMe") as response:
             assert response.status == 401
     from telegram import Bot
@@ -179,17 +181,23 @@ async def test_edits_apply_in_place_and_unchanged_edits_are_refused(emu, bot):
     message = await bot.send_message(user.id, "v1", reply_markup=keyboard)
     await bot.send_message(user.id, "after")
     edited = await bot.edit_message_text(
-        "<i>v2</i>", chat_id=user.id, message_id=message.message_id, parse_mode="HTML",
+        "<i>v2</i>",
+        chat_id=user.id,
+        message_id=message.message_id,
+        parse_mode="HTML",
         reply_markup=keyboard,
-    )  # fmt: skip
+    )
     assert edited.text == "v2" and edited.edit_date is not None
     first = user.messages[0]
     assert (first.text, first.edited, first.buttons()) == ("v2", True, ["A"])
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text(
-            "<i>v2</i>", chat_id=user.id, message_id=message.message_id, parse_mode="HTML",
+            "<i>v2</i>",
+            chat_id=user.id,
+            message_id=message.message_id,
+            parse_mode="HTML",
             reply_markup=keyboard,
-        )  # fmt: skip
+        )
     await bot.edit_message_text("v2", chat_id=user.id, message_id=message.message_id)
     assert first.inline_keyboard is None  # no reply_markup: the keyboard goes, as on Telegram
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):

@@ -34,8 +34,10 @@ async def test_users_send_and_the_history_and_events_show_it(emu, bot, http):
             update_id = (await r.json())["update_id"]
         event = await next_event(stream)
         assert (event["type"], event["chat_id"], event["message"]["text"]) == (
-            "message", user["id"], "你好",
-        )  # fmt: skip
+            "message",
+            user["id"],
+            "你好",
+        )
         assert (await bot.get_updates())[0].update_id == update_id
         await bot.send_photo(user["id"], b"JPEG", caption="回复")
         event = await next_event(stream)

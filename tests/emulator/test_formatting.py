@@ -11,11 +11,17 @@ from emulator.formatting import ParseError, format_text
     ("source", "text", "entities"),
     [
         ("<b>粗</b>体", "粗体", [("bold", 0, 1)]),
-        ("<strong>a</strong><em>b</em><ins>c</ins><del>d</del>", "abcd",
-         [("bold", 0, 1), ("italic", 1, 1), ("underline", 2, 1), ("strikethrough", 3, 1)]),
+        (
+            "<strong>a</strong><em>b</em><ins>c</ins><del>d</del>",
+            "abcd",
+            [("bold", 0, 1), ("italic", 1, 1), ("underline", 2, 1), ("strikethrough", 3, 1)],
+        ),
         ('<a href="https://x.cn/?a=1&amp;b=2">link</a>', "link", [("text_link", 0, 4)]),
-        ('<span class="tg-spoiler">s</span><tg-spoiler>t</tg-spoiler>', "st",
-         [("spoiler", 0, 1), ("spoiler", 1, 1)]),
+        (
+            '<span class="tg-spoiler">s</span><tg-spoiler>t</tg-spoiler>',
+            "st",
+            [("spoiler", 0, 1), ("spoiler", 1, 1)],
+        ),
         ('<pre><code class="language-python">x = 1</code></pre>', "x = 1", [("pre", 0, 5)]),
         ("<blockquote expandable>引用</blockquote>", "引用", [("expandable_blockquote", 0, 2)]),
         ('<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>', "👍", [("custom_emoji", 0, 2)]),
@@ -24,7 +30,7 @@ from emulator.formatting import ParseError, format_text
         ("\n  <i>trimmed</i>  \n", "trimmed", [("italic", 0, 7)]),
         ("a > b", "a > b", []),
     ],
-)  # fmt: skip
+)
 def test_valid_html_becomes_text_and_entities(source, text, entities):
     formatted = format_text(source, "HTML")
     assert formatted.text == text
@@ -64,14 +70,17 @@ def _escape(text: str) -> str:
 @pytest.mark.parametrize(
     ("source", "text", "kinds"),
     [
-        ("*粗* _斜_ __下__ ~删~ ||隐|| `码`", "粗 斜 下 删 隐 码",
-         ["bold", "italic", "underline", "strikethrough", "spoiler", "code"]),
+        (
+            "*粗* _斜_ __下__ ~删~ ||隐|| `码`",
+            "粗 斜 下 删 隐 码",
+            ["bold", "italic", "underline", "strikethrough", "spoiler", "code"],
+        ),
         ("[链接](https://x.cn/a\\)b)", "链接", ["text_link"]),
         ("1\\.5 \\- 2\\!", "1.5 - 2!", []),
         ("```python\nprint(1)\n```", "print(1)", ["pre"]),
         ("`a.b-c`", "a.b-c", ["code"]),
     ],
-)  # fmt: skip
+)
 def test_markdown_v2(source, text, kinds):
     formatted = format_text(source, "MarkdownV2")
     assert formatted.text == text and [e["type"] for e in formatted.entities] == kinds

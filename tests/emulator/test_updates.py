@@ -191,8 +191,9 @@ async def test_webhook_delivers_in_order_with_the_secret_header_and_retries(emu,
     ids = [user.send("one"), user.send("two")]
     await emu.wait_confirmed(ids[-1])
     assert [(u["update_id"], u["message"]["text"], secret) for u, secret in received] == [
-        (ids[0], "one", "s3cret"), (ids[1], "two", "s3cret"),
-    ]  # fmt: skip
+        (ids[0], "one", "s3cret"),
+        (ids[1], "two", "s3cret"),
+    ]
     info = await bot.get_webhook_info()
     assert info.url == url and info.pending_update_count == 0
     assert "502" in (info.last_error_message or "")

@@ -22,9 +22,12 @@ async def test_the_chat_history_holds_both_sides_in_order(emu, bot):
     user.send_document(b"%PDF", "合同.pdf", "application/pdf", caption="合同")
     kinds = [(m.from_bot, m.kind, m.content) for m in user.messages]
     assert kinds == [
-        (False, "text", "/start"), (True, "text", "欢迎"), (False, "location", ""),
-        (False, "contact", ""), (False, "document", "合同"),
-    ]  # fmt: skip
+        (False, "text", "/start"),
+        (True, "text", "欢迎"),
+        (False, "location", ""),
+        (False, "contact", ""),
+        (False, "document", "合同"),
+    ]
     assert user.messages[3].contact["user_id"] == user.id
     assert emu.history(user.id) is user.messages and user.last_text == "欢迎"
     updates = await bot.get_updates()
@@ -42,8 +45,10 @@ async def test_press_button_prefers_the_newest_keyboard_and_exact_labels(emu, bo
     user.press_button("同意", message_id=old.message_id)
     queries = [u.callback_query for u in await bot.get_updates()]
     assert [(q.data, q.message.text) for q in queries] == [
-        ("data:同意", "new"), ("data:不同意", "new"), ("data:同意", "old"),
-    ]  # fmt: skip
+        ("data:同意", "new"),
+        ("data:不同意", "new"),
+        ("data:同意", "old"),
+    ]
     await queries[0].answer("ok")
     assert user.callback_answers == [
         {"query_id": queries[0].id, "text": "ok", "show_alert": False, "answered": True}
@@ -107,6 +112,9 @@ async def test_subscribers_see_every_change_and_a_broken_one_harms_nothing(emu, 
     emu.unsubscribe(events.append)
     user.send("unseen")
     assert [(e["type"], e["message"]["from_bot"]) for e in events] == [
-        ("message", False), ("message", True), ("edit", True), ("delete", True),
-    ]  # fmt: skip
+        ("message", False),
+        ("message", True),
+        ("edit", True),
+        ("delete", True),
+    ]
     assert events[2]["message"]["text"] == "v2"

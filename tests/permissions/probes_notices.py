@@ -57,11 +57,16 @@ async def _liaisons_notice(world: World, cast: Cast, status: NoticeStatus) -> in
     now = world.clock.now()
     async with world.session() as session:
         notice = Notice(
-            compound_id=await compound_id(world), sender_id=await resident_id(world, cast["liaison"]) or 0,
-            category=NoticeCategory.SERVICE, status=status, text="明天上午停水", ask_ack=True,
+            compound_id=await compound_id(world),
+            sender_id=await resident_id(world, cast["liaison"]) or 0,
+            category=NoticeCategory.SERVICE,
+            status=status,
+            text="明天上午停水",
+            ask_ack=True,
             send_at=now + timedelta(days=1) if status == NoticeStatus.SCHEDULED else None,
-            created_at=now, queued_at=now if status == NoticeStatus.QUEUED else None,
-        )  # fmt: skip
+            created_at=now,
+            queued_at=now if status == NoticeStatus.QUEUED else None,
+        )
         session.add(notice)
         await session.flush()
         return pk(notice)

@@ -126,9 +126,12 @@ async def service_levels(probe: Probe, world: World, cast: Cast, person: Person)
         actor = await load_actor(session, person.id)
         try:
             await ticket_alerts.configure_service_levels(
-                session, actor, await compound_id(world, HERE), now=world.clock.now(),
+                session,
+                actor,
+                await compound_id(world, HERE),
+                now=world.clock.now(),
                 response_minutes=20,
-            )  # fmt: skip
+            )
         except NotAllowed:
             return False
     return True

@@ -43,10 +43,16 @@ async def _poll(world: World, status: PollStatus) -> int:
     now = world.clock.now()
     async with world.session() as session:
         poll = await vote_lifecycle.draft(
-            session, None, compound_id=await compound_id(world), title=TITLE, body="",
-            notice_at=now, opens_at=now + timedelta(days=15, minutes=1),
-            closes_at=now + timedelta(days=22), now=now,
-        )  # fmt: skip
+            session,
+            None,
+            compound_id=await compound_id(world),
+            title=TITLE,
+            body="",
+            notice_at=now,
+            opens_at=now + timedelta(days=15, minutes=1),
+            closes_at=now + timedelta(days=22),
+            now=now,
+        )
         poll_id = pk(poll)
     world.clock.advance(timedelta(days=15, minutes=2))
     async with world.session() as session:
@@ -138,8 +144,13 @@ async def draft(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
     )
     await person.send(marker)
     await person.send("说明")
-    for step, value in (("kind", "resolution"), ("matter", "ordinary"), ("scope", "all"),
-                        ("times", "keep"), ("preview", "1")):  # fmt: skip
+    for step, value in (
+        ("kind", "resolution"),
+        ("matter", "ordinary"),
+        ("scope", "all"),
+        ("times", "keep"),
+        ("preview", "1"),
+    ):
         await person.press_data(DraftStep(step, value).pack(), _last(person))
     await person.send("/cancel")
     async with world.session() as session:

@@ -74,8 +74,11 @@ class Person:
         """Tap Pay on the newest invoice; returns how the bot answered the pre-checkout query.
         If it said yes, the successful-payment message is handled before this returns."""
         update_id = self.user.pay()
-        query = next(q for q in reversed(self.world.emulator.pre_checkout_queries.values())
-                     if q["user_id"] == self.id)  # fmt: skip
+        query = next(
+            q
+            for q in reversed(self.world.emulator.pre_checkout_queries.values())
+            if q["user_id"] == self.id
+        )
         await self.world.settle(update_id)
         if query["payment_update"] is not None:
             await self.world.settle(query["payment_update"])
