@@ -41,6 +41,7 @@ messages: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The browser test of the demo: Debian's Chromium (and an emoji font), driven by Playwright.
 e2e: install browser

@@ -100,7 +100,7 @@ def run_sender(settings: Settings) -> int:
     async def main() -> None:
         runtime = Runtime.create(settings)
         bot = Bot(
-            settings.telegram_token,
+            settings.telegram_token or "",
             base_url=settings.telegram_base_url,
             base_file_url=settings.telegram_base_file_url
             or settings.telegram_base_url.replace("/bot", "/file/bot"),

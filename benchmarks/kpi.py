@@ -26,7 +26,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from benchmarks.common import database_url, fresh_schema
 from core.clock import FakeClock
@@ -54,6 +54,7 @@ from models import (
     SubDistrict,
     SurveyAnswer,
     Ticket,
+    pk,
 )
 from services import kpi
 from views.kpi import chart, workbook
@@ -81,18 +82,18 @@ async def seed(runtime: Runtime) -> int:
         session.add(city)
         await session.flush()
         districts = [
-            District(city_id=city.id, name=n)
+            District(city_id=pk(city), name=n)
             for n in ("江岸区", "江汉区", "硚口区", "汉阳区", "武昌区")
         ]
         session.add_all(districts)
         await session.flush()
         subs = [
-            SubDistrict(district_id=districts[i % 5].id, name=f"第{i + 1}街道") for i in range(25)
+            SubDistrict(district_id=pk(districts[i % 5]), name=f"第{i + 1}街道") for i in range(25)
         ]
         session.add_all(subs)
         await session.flush()
         communities = [
-            Community(sub_district_id=subs[i % 25].id, name=f"第{i + 1}社区") for i in range(100)
+            Community(sub_district_id=pk(subs[i % 25]), name=f"第{i + 1}社区") for i in range(100)
         ]
         session.add_all(communities)
         await session.flush()
@@ -102,7 +103,7 @@ async def seed(runtime: Runtime) -> int:
         models = ("professional", "self_help", "public_welfare", "guided", "none")
         compounds = [
             Compound(
-                community_id=communities[i % 100].id,
+                community_id=pk(communities[i % 100]),
                 name=f"小区{i + 1}",
                 company_id=companies[i % 50].id,
                 service_model=models[i % 5],
@@ -117,13 +118,13 @@ async def seed(runtime: Runtime) -> int:
             for j in range(2)
         ]
         buildings = [
-            Building(compound_id=c.id, name=f"{j + 1}栋") for c in compounds for j in range(5)
+            Building(compound_id=pk(c), name=f"{j + 1}栋") for c in compounds for j in range(5)
         ]
-        session.add_all(grids + buildings)
+        session.add_all([*grids, *buildings])
         await session.flush()
         schedules = [
             FeeSchedule(
-                compound_id=c.id,
+                compound_id=pk(c),
                 price_per_m2=Decimal("1.50"),
                 due_day=15,
                 starts_on=date(2026, 1, 1),
@@ -150,16 +151,20 @@ async def seed(runtime: Runtime) -> int:
             ],
         )
         homes = (
-            await session.exec(select(Household.id, Household.compound_id).order_by(Household.id))
+            await session.exec(
+                select(col(Household.id), col(Household.compound_id)).order_by(col(Household.id))
+            )
         ).all()
         residents = [
             {"display_name": f"居民{c}", "created_at": now, "consent_at": now}
             for c in range(COMPOUNDS)
         ]
         await _insert(session, Resident, residents)
-        resident_ids = (await session.exec(select(Resident.id).order_by(Resident.id))).all()
+        resident_ids = (
+            await session.exec(select(col(Resident.id)).order_by(col(Resident.id)))
+        ).all()
         schedule_of = {s.compound_id: s.id for s in schedules}
-        reporter_of = {c.id: resident_ids[i] for i, c in enumerate(compounds)}
+        reporter_of = {pk(c): int(resident_ids[i] or 0) for i, c in enumerate(compounds)}
         for month in (BEFORE, MONTH):
             start = datetime(int(month[:4]), int(month[5:]), 1, 9, tzinfo=SHANGHAI)
             due = date(int(month[:4]), int(month[5:]), 15)
@@ -218,7 +223,7 @@ async def seed(runtime: Runtime) -> int:
             compound = compounds[index * (COMPOUNDS // 100 or 1) % COMPOUNDS]
             opened = datetime(2026, 10, 10, 9, tzinfo=SHANGHAI)
             poll = Poll(
-                compound_id=compound.id,
+                compound_id=pk(compound),
                 title=f"表决{index}",
                 notice_at=opened - timedelta(days=15),
                 opens_at=opened,
@@ -251,8 +256,8 @@ async def seed(runtime: Runtime) -> int:
             )
         notices = [
             Notice(
-                compound_id=c.id,
-                sender_id=reporter_of[c.id],
+                compound_id=pk(c),
+                sender_id=reporter_of[pk(c)],
                 status="sent",
                 text="通知",
                 created_at=datetime(2026, 10, 3, tzinfo=SHANGHAI),
@@ -263,7 +268,7 @@ async def seed(runtime: Runtime) -> int:
         await session.flush()
         notice_of = {n.compound_id: n.id for n in notices}
         acked = [(h, c) for h, c in homes if rng.random() < 0.1]
-        first = (await session.exec(select(func.max(Resident.id)))).one()
+        first = (await session.exec(select(func.max(col(Resident.id))))).one() or 0
         await _insert(
             session,
             Resident,
@@ -282,10 +287,10 @@ async def seed(runtime: Runtime) -> int:
                 for i, (h, c) in enumerate(acked)
             ],
         )
-        city_id = city.id
+        city_id = pk(city)
     if runtime.engine.dialect.name == "postgresql":
         async with runtime.sessions() as session:
-            await session.exec(text("ANALYZE"))
+            await (await session.connection()).execute(text("ANALYZE"))
             await session.commit()
     return city_id
 
@@ -311,7 +316,9 @@ async def main() -> None:
             homes = (await session.exec(select(func.count()).select_from(Household))).one()
             bills = (
                 await session.exec(
-                    select(func.count()).select_from(Bill).where(Bill.due_date >= date(2026, 10, 1))
+                    select(func.count())
+                    .select_from(Bill)
+                    .where(col(Bill.due_date) >= date(2026, 10, 1))
                 )
             ).one()
             reference = time.perf_counter() - started

@@ -9,6 +9,7 @@ import asyncio
 import os
 import time
 from datetime import timedelta
+from typing import cast
 
 from benchmarks.common import (
     LoadResult,
@@ -25,6 +26,7 @@ from core.runtime import Runtime
 from core.settings import Settings
 from emulator import BotApiEmulator
 from handlers.app import build_application
+from handlers.context import UnitOfWorkProcessor
 from models import MembershipKind
 from services.invites import issue_household_invites, redeem_invite
 from services.places import resolve_scope
@@ -75,7 +77,7 @@ async def red_property_reports(emulator: BotApiEmulator, users: list, url: str) 
     await _register(runtime, users)
     app = build_application(runtime)
     done: dict[int, asyncio.Event] = {}
-    app.update_processor.on_done.append(
+    cast(UnitOfWorkProcessor, app.update_processor).on_done.append(
         lambda update_id: done.setdefault(update_id, asyncio.Event()).set()
     )
     await start_polling(app)

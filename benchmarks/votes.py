@@ -18,9 +18,10 @@ import statistics
 import time
 from datetime import timedelta
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import func, insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from benchmarks.common import (
     LoadResult,
@@ -37,6 +38,7 @@ from core.runtime import Runtime
 from core.settings import Settings
 from emulator import BotApiEmulator
 from handlers.app import build_application
+from handlers.context import UnitOfWorkProcessor
 from models import (
     Ballot,
     Building,
@@ -50,6 +52,7 @@ from models import (
     Poll,
     Resident,
     SubDistrict,
+    pk,
 )
 from services import vote_ballots, vote_lifecycle, vote_records
 
@@ -67,22 +70,22 @@ async def seed_compound(runtime: Runtime, households: int, owners: list[int] = (
         city = City(name="武汉市")
         session.add(city)
         await session.flush()
-        district = District(city_id=city.id, name="江岸区")
+        district = District(city_id=pk(city), name="江岸区")
         session.add(district)
         await session.flush()
-        sub = SubDistrict(district_id=district.id, name="后湖街道")
+        sub = SubDistrict(district_id=pk(district), name="后湖街道")
         session.add(sub)
         await session.flush()
-        community = Community(sub_district_id=sub.id, name="百步亭社区")
+        community = Community(sub_district_id=pk(sub), name="百步亭社区")
         session.add(community)
         await session.flush()
-        compound = Compound(community_id=community.id, name="百步亭花园")
+        compound = Compound(community_id=pk(community), name="百步亭花园")
         session.add(compound)
         await session.flush()
         per_building = 200
         buildings = []
         for index in range((households + per_building - 1) // per_building):
-            building = Building(compound_id=compound.id, name=f"{index + 1}栋")
+            building = Building(compound_id=pk(compound), name=f"{index + 1}栋")
             session.add(building)
             buildings.append(building)
         await session.flush()
@@ -100,15 +103,15 @@ async def seed_compound(runtime: Runtime, households: int, owners: list[int] = (
         ]
         for start in range(0, len(rows), CHUNK):
             await session.exec(insert(Household).values(rows[start : start + CHUNK]))
-        compound_id = compound.id
+        compound_id = pk(compound)
     if owners:
         async with unit_of_work(runtime.sessions) as session:
             homes = (
                 await session.exec(
-                    select(Household.id)
-                    .where(Household.compound_id == compound_id)
-                    .where(Household.developer_unit.is_(False))
-                    .order_by(Household.id)
+                    select(col(Household.id))
+                    .where(col(Household.compound_id) == compound_id)
+                    .where(col(Household.developer_unit).is_(False))
+                    .order_by(col(Household.id))
                     .limit(len(owners))
                 )
             ).all()
@@ -126,9 +129,9 @@ async def seed_compound(runtime: Runtime, households: int, owners: list[int] = (
                 await session.exec(insert(Resident).values(people[start : start + CHUNK]))
             ids = (
                 await session.exec(
-                    select(Resident.id)
-                    .where(Resident.telegram_id.between(min(owners), max(owners)))
-                    .order_by(Resident.telegram_id)
+                    select(col(Resident.id))
+                    .where(col(Resident.telegram_id).between(min(owners), max(owners)))
+                    .order_by(col(Resident.telegram_id))
                 )
             ).all()
             memberships = [
@@ -156,7 +159,7 @@ async def open_poll(runtime: Runtime, compound_id: int) -> int:
             matter="special",
             special_item=6,
         )
-        poll_id = poll.id
+        poll_id = pk(poll)
     async with unit_of_work(runtime.sessions) as session:
         await vote_lifecycle.open_due(session, now=now + timedelta(days=15, minutes=1))
     return poll_id
@@ -174,7 +177,9 @@ async def tally_benchmark(url: str) -> str:
         async with unit_of_work(runtime.sessions) as session:
             keys = (
                 await session.exec(
-                    select(EligibleVoter.voter_key).where(EligibleVoter.poll_id == poll_id)
+                    select(col(EligibleVoter.voter_key)).where(
+                        col(EligibleVoter.poll_id) == poll_id
+                    )
                 )
             ).all()
             ballots = []
@@ -209,6 +214,7 @@ async def tally_benchmark(url: str) -> str:
             async with unit_of_work(runtime.sessions) as session:
                 poll = await session.get(Poll, poll_id)
                 started = time.perf_counter()
+                assert poll is not None
                 result = await vote_records.tally(session, poll)
                 elapsed = time.perf_counter() - started
             assert result["headcount"]["total"] == str(len(keys))
@@ -218,13 +224,13 @@ async def tally_benchmark(url: str) -> str:
             async with unit_of_work(runtime.sessions) as session:
                 started = time.perf_counter()
                 await session.exec(
-                    select(func.count(), func.sum(EligibleVoter.area)).where(
-                        EligibleVoter.poll_id == poll_id
+                    select(func.count(), func.sum(col(EligibleVoter.area))).where(
+                        col(EligibleVoter.poll_id) == poll_id
                     )
                 )
                 await session.exec(
-                    select(func.count(), func.count(func.distinct(Ballot.voter_key))).where(
-                        Ballot.poll_id == poll_id
+                    select(func.count(), func.count(func.distinct(col(Ballot.voter_key)))).where(
+                        col(Ballot.poll_id) == poll_id
                     )
                 )
                 return time.perf_counter() - started
@@ -243,7 +249,7 @@ async def tally_benchmark(url: str) -> str:
     )
 
 
-async def burst(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:  # type: ignore[type-arg]
+async def burst(emulator: BotApiEmulator, users: list, url: str) -> LoadResult:
     settings = Settings(
         TELEGRAM_TOKEN=TOKEN,
         TELEGRAM_BASE_URL=emulator.base_url,
@@ -256,22 +262,23 @@ async def burst(emulator: BotApiEmulator, users: list, url: str) -> LoadResult: 
     poll_id = await open_poll(runtime, compound_id)
     async with unit_of_work(runtime.sessions) as session:  # open now, for the burst
         poll = await session.get(Poll, poll_id)
+        assert poll is not None
         poll.closes_at = runtime.clock.now() + timedelta(days=7)
     app = build_application(runtime)
     done: dict[int, asyncio.Event] = {}
-    app.update_processor.on_done.append(
+    cast(UnitOfWorkProcessor, app.update_processor).on_done.append(
         lambda update_id: done.setdefault(update_id, asyncio.Event()).set()
     )
     await start_polling(app)
     latencies: list[float] = []
 
-    async def step(act) -> None:  # type: ignore[no-untyped-def]
+    async def step(act) -> None:
         started = time.perf_counter()
         update_id = act()
         await asyncio.wait_for(done.setdefault(update_id, asyncio.Event()).wait(), 300)
         latencies.append(time.perf_counter() - started)
 
-    async def one(user) -> None:  # type: ignore[no-untyped-def]
+    async def one(user) -> None:
         await step(lambda: user.send("/vote"))
         await step(lambda: user.press_button(f"#{poll_id}"))
         await step(lambda: user.press_button("同意"))
@@ -283,7 +290,9 @@ async def burst(emulator: BotApiEmulator, users: list, url: str) -> LoadResult: 
         elapsed = time.perf_counter() - started
         await stop_polling(app, emulator)
     async with unit_of_work(runtime.sessions) as session:
-        counted = await vote_ballots.counted_ballots(session, await session.get(Poll, poll_id))
+        found = await session.get(Poll, poll_id)
+        assert found is not None
+        counted = await vote_ballots.counted_ballots(session, found)
     await runtime.close()
     assert len(counted) == len(users), f"{len(counted)} ballots for {len(users)} owners"
     return LoadResult(

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cli import run, say, words
 from core.db import unit_of_work
@@ -71,9 +71,9 @@ def draft_vote(settings: Settings, args: argparse.Namespace) -> int:
             for name in filter(None, (args.buildings or "").split(",")):
                 found = (
                     await session.exec(
-                        select(Building.id)
-                        .where(Building.compound_id == place.id)
-                        .where(Building.name == name.strip())
+                        select(col(Building.id))
+                        .where(col(Building.compound_id) == place.id)
+                        .where(col(Building.name) == name.strip())
                     )
                 ).first()
                 if found is None:

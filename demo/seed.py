@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import segno
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import unit_of_work
@@ -74,7 +75,7 @@ NEWCOMER = Persona(
 
 
 async def is_seeded(session: AsyncSession) -> bool:
-    return (await session.exec(select(Resident.id).limit(1))).first() is not None
+    return (await session.exec(select(col(Resident.id)).limit(1))).first() is not None
 
 
 async def seed(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
@@ -93,14 +94,14 @@ async def seed(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
             if persona.household:
                 await redeem_invite(
                     session,
-                    by_place[(persona.household, persona.membership)],
+                    by_place[(persona.household, persona.membership or "owner")],
                     telegram_id=telegram_id,
                     display_name=persona.name,
                     language="zh_Hans",
                     now=now,
                 )
             if persona.role:
-                scope = await resolve_scope(session, persona.scope)
+                scope = await resolve_scope(session, persona.scope or "")
                 issued = await issue_role_invite(
                     session, Role(persona.role), scope, now=now, ttl=timedelta(days=1)
                 )
@@ -137,9 +138,9 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
         await billing.generate_bills(session, today=today, now=now)
         home = (
             await session.exec(
-                select(Membership.household_id)
+                select(col(Membership.household_id))
                 .join(Resident)
-                .where(Resident.telegram_id == telegram_ids["王芳"])
+                .where(col(Resident.telegram_id) == telegram_ids["王芳"])
             )
         ).one()
         last_month = (await billing.open_bills(session, home, today))[0].remaining
@@ -158,12 +159,12 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
         chance = random.Random(944)
         homes = (
             await session.exec(
-                select(Household.id)
-                .where(Household.compound_id == compound.id, Household.id != home)
-                .order_by(Household.id)
+                select(col(Household.id))
+                .where(col(Household.compound_id) == compound.id, col(Household.id) != home)
+                .order_by(col(Household.id))
             )
         ).all()
-        for other in homes:
+        for other in (h for h in homes if h is not None):
             bills = await billing.open_bills(session, other, today)
             if bills and chance.random() < 0.8:
                 await payments.record_payment(
@@ -196,9 +197,9 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
         start = now - timedelta(days=16)
         building = (
             await session.exec(
-                select(Building.id)
-                .where(Building.compound_id == compound.id)
-                .where(Building.name == "1栋")
+                select(col(Building.id))
+                .where(col(Building.compound_id) == compound.id)
+                .where(col(Building.name) == "1栋")
             )
         ).one()
         await vote_lifecycle.draft(
@@ -213,7 +214,7 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
             now=start,
             matter="special",
             special_item=7,
-            building_ids=[building],
+            building_ids=[building or 0],
         )
         await vote_lifecycle.open_due(session, now=now)
     async with unit_of_work(runtime.sessions) as session:
@@ -252,13 +253,15 @@ async def _past_survey(session: AsyncSession, compound_id: int, month: str, now:
     chance = random.Random(278)
     homes = (
         await session.exec(
-            select(Household.id).where(Household.compound_id == compound_id).order_by(Household.id)
+            select(col(Household.id))
+            .where(col(Household.compound_id) == compound_id)
+            .order_by(col(Household.id))
         )
     ).all()
-    for home in homes:
+    for home in (h for h in homes if h is not None):
         if chance.random() < 0.35:
             continue
-        scores = {
+        scores: dict[str, Any] = {
             q: chance.choices((2, 3, 4, 5), weights=(1, 2, 5, 4))[0] for q in surveys.QUESTIONS
         }
         session.add(

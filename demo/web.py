@@ -71,6 +71,7 @@ def add_demo_routes(app: web.Application, demo: Demo) -> None:
     async def invite(request: web.Request) -> web.Response:
         """A new owner invite for the new resident's home (each press issues a fresh one)."""
         runtime = demo.runtime
+        assert runtime is not None
         async with unit_of_work(runtime.sessions) as session:
             compound = await resolve_scope(session, f"compound:{COMPOUND}")
             issued = await issue_household_invites(

@@ -98,7 +98,7 @@ def build_application(
     return app
 
 
-def _post_init(on_start: Callable[[Application], Awaitable[None]] | None):  # type: ignore[no-untyped-def]
+def _post_init(on_start: Callable[[Application], Awaitable[None]] | None):
     async def post_init(app: Application) -> None:
         runtime: Runtime = app.bot_data["runtime"]
         runtime.bot_username = app.bot.username
@@ -110,7 +110,7 @@ def _post_init(on_start: Callable[[Application], Awaitable[None]] | None):  # ty
     return post_init
 
 
-def _post_shutdown(on_stop: Callable[[Application], Awaitable[None]] | None):  # type: ignore[no-untyped-def]
+def _post_shutdown(on_stop: Callable[[Application], Awaitable[None]] | None):
     async def post_shutdown(app: Application) -> None:
         if on_stop is not None:
             await on_stop(app)

@@ -27,7 +27,9 @@ async def unknown_message(update: Update, context: BotContext) -> None:
 
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button whose data no handler recognises: old, from another version, or forged."""
-    await update.callback_query.answer(context._.plain(STALE_BUTTON), show_alert=True)
+    query = update.callback_query
+    assert query is not None
+    await query.answer(context._.plain(STALE_BUTTON), show_alert=True)
 
 
 async def on_error(update: object, context: BotContext) -> None:

@@ -90,6 +90,8 @@ class MenuSync:
         actor = unit.actor
         if unit.actor_changed:
             actor = await load_actor(unit.session, actor.telegram_id)
+        if update.effective_user is None:
+            return
         chat_id = update.effective_user.id
         if actor.resident is None or not actor.registered:
             if self._signatures.pop(chat_id, None) is not None or unit.actor_changed:
@@ -110,7 +112,7 @@ class MenuSync:
         )
 
     @staticmethod
-    async def _safe(call) -> None:  # type: ignore[no-untyped-def]
+    async def _safe(call) -> None:
         try:
             await call
         except TelegramError as error:

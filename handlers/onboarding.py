@@ -26,7 +26,7 @@ async def start(update: Update, context: BotContext) -> None:
     if not context.args:
         standing = residents.standing(actor)
         name = (actor.resident.display_name if actor.resident else "") or (
-            update.effective_user.first_name
+            update.effective_user.first_name if update.effective_user else ""
         )
         await send(update, view.greeting(standing, name, listed(actor), _))
         return
@@ -45,6 +45,7 @@ async def consent(update: Update, context: BotContext) -> None:
     """The user agreed to the privacy notice: bind them to the household or role."""
     data = Consent.parse(callback_data(update))
     user = update.effective_user
+    assert user is not None
     joined = await invites.accept(
         context.session,
         context.actor,

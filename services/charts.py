@@ -9,14 +9,14 @@ from fractions import Fraction
 from core.fonts import cjk_font_properties
 
 
-def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+def _figure(width: float, height: float):
     """A figure of its own (no pyplot state), so charts can be drawn in worker threads."""
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=110)
 
 
-def _png(figure, axes, title: str, font) -> bytes:  # type: ignore[no-untyped-def]
+def _png(figure, axes, title: str, font) -> bytes:
     """Every tick label in the CJK font, the title, a tight layout, and the PNG bytes."""
     for axis in axes:
         for tick in axis.get_yticklabels() + axis.get_xticklabels():

@@ -23,6 +23,7 @@ from models import (
     Resident,
     Role,
     StartAttempt,
+    pk,
 )
 from services import audit
 from services.actors import Actor, load_actor
@@ -81,9 +82,9 @@ async def issue_household_invites(
     rows = (
         await session.exec(
             select(Household, Building)
-            .join(Building, Building.id == Household.building_id)
-            .where(Household.compound_id == compound_id)
-            .order_by(Building.name, Household.unit, Household.room)
+            .join(Building, col(Building.id) == col(Household.building_id))
+            .where(col(Household.compound_id) == compound_id)
+            .order_by(col(Building.name), col(Household.unit), col(Household.room))
         )
     ).all()
     if not rows:
@@ -152,7 +153,9 @@ async def issue_role_invite(
 
 
 async def revoke_invite(session: AsyncSession, code: str, *, now: datetime) -> None:
-    invite = (await session.exec(select(Invite).where(Invite.code_hash == hash_code(code)))).first()
+    invite = (
+        await session.exec(select(Invite).where(col(Invite.code_hash) == hash_code(code)))
+    ).first()
     if invite is None:
         raise DomainError(N_("No such invite code."))
     if invite.used_at is not None:
@@ -172,8 +175,8 @@ async def _failed_attempts(session: AsyncSession, telegram_id: int, now: datetim
     statement = (
         select(func.count())
         .select_from(StartAttempt)
-        .where(StartAttempt.telegram_id == telegram_id)
-        .where(StartAttempt.at > now - ATTEMPT_WINDOW)
+        .where(col(StartAttempt.telegram_id) == telegram_id)
+        .where(col(StartAttempt.at) > now - ATTEMPT_WINDOW)
     )
     return (await session.exec(statement)).one()
 
@@ -194,11 +197,14 @@ async def check_invite(
     invite = problem
     if invite.kind == InviteKind.HOUSEHOLD:
         household = await session.get(Household, invite.household_id)
+        assert household is not None
         building = await session.get(Building, household.building_id)
+        assert building is not None
         place = household_label(building.name, household.unit, household.room)
     else:
+        assert invite.scope_kind is not None and invite.scope_id is not None
         place = await scope_name(session, invite.scope_kind, invite.scope_id)
-    return InvitePreview(invite.id, invite.kind, invite.membership, invite.role, place)
+    return InvitePreview(pk(invite), invite.kind, invite.membership, invite.role, place)
 
 
 async def _invite_problem(session: AsyncSession, code: str, now: datetime) -> Invite | DomainError:
@@ -206,7 +212,9 @@ async def _invite_problem(session: AsyncSession, code: str, now: datetime) -> In
         return DomainError(
             N_("That is not a valid invite code. Please check the link you were given.")
         )
-    invite = (await session.exec(select(Invite).where(Invite.code_hash == hash_code(code)))).first()
+    invite = (
+        await session.exec(select(Invite).where(col(Invite.code_hash) == hash_code(code)))
+    ).first()
     if invite is None:
         return DomainError(
             N_("This invite code is not known. Please check the link you were given.")
@@ -302,7 +310,7 @@ async def redeem_invite(
         raise preview
     claimed = await session.exec(
         update(Invite)
-        .where(Invite.id == preview.invite_id)
+        .where(col(Invite.id) == preview.invite_id)
         .where(col(Invite.used_at).is_(None))
         .values(used_at=now)
     )
@@ -311,7 +319,7 @@ async def redeem_invite(
             N_("This invite code has already been used. Ask your property office for a new one.")
         )
     resident = (
-        await session.exec(select(Resident).where(Resident.telegram_id == telegram_id))
+        await session.exec(select(Resident).where(col(Resident.telegram_id) == telegram_id))
     ).first()
     if resident is None:
         resident = Resident(telegram_id=telegram_id, created_at=now)
@@ -322,27 +330,30 @@ async def redeem_invite(
     resident.forgotten_at = None
     await session.flush()
     invite = await session.get(Invite, preview.invite_id)
-    invite.used_by = resident.id
+    assert invite is not None
+    me = pk(resident)
+    invite.used_by = me
     if invite.kind == InviteKind.HOUSEHOLD:
         existing = (
             await session.exec(
                 select(Membership)
-                .where(Membership.resident_id == resident.id)
-                .where(Membership.household_id == invite.household_id)
+                .where(col(Membership.resident_id) == resident.id)
+                .where(col(Membership.household_id) == invite.household_id)
             )
         ).first()
         if existing is None:
             session.add(
                 Membership(
-                    resident_id=resident.id,
-                    household_id=invite.household_id,
-                    kind=invite.membership,
+                    resident_id=me,
+                    household_id=invite.household_id or 0,
+                    kind=invite.membership or MembershipKind.OWNER,
                     created_at=now,
                 )
             )
         else:
-            existing.kind = invite.membership
+            existing.kind = invite.membership or existing.kind
     else:
+        assert invite.role and invite.scope_kind and invite.scope_id is not None
         await grant_role_to(
             session, resident, Role(invite.role), invite.scope_kind, invite.scope_id, now
         )
@@ -355,4 +366,4 @@ async def redeem_invite(
         subject_id=invite.id,
         kind=invite.kind,
     )
-    return Redeemed(resident.id, preview)
+    return Redeemed(me, preview)

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import rows
 from models import City, Community, Compound, District, Grid, PropertyCompany, SubDistrict
 from services.kpi_figures import Figures, figures, month_bounds
 from services.places import compound_ids_in_scope
@@ -61,23 +64,22 @@ async def report(
     before = previous_month(month)
     both = await figures(session, compound_ids, (month, before), tz)
     current, previous = both[month], both[before]
-    places = (
-        await session.exec(
-            select(
-                Compound.id,
-                Compound.name,
-                Compound.company_id,
-                Compound.community_id,
-                Community.sub_district_id,
-                SubDistrict.district_id,
-                District.city_id,
-            )
-            .join(Community, col(Community.id) == Compound.community_id)
-            .join(SubDistrict, col(SubDistrict.id) == Community.sub_district_id)
-            .join(District, col(District.id) == SubDistrict.district_id)
-            .where(col(Compound.id).in_(compound_ids))
+    places = await rows(
+        session,
+        sa.select(
+            col(Compound.id),
+            col(Compound.name),
+            col(Compound.company_id),
+            col(Compound.community_id),
+            col(Community.sub_district_id),
+            col(SubDistrict.district_id),
+            col(District.city_id),
         )
-    ).all()
+        .join(Community, col(Community.id) == col(Compound.community_id))
+        .join(SubDistrict, col(SubDistrict.id) == col(Community.sub_district_id))
+        .join(District, col(District.id) == col(SubDistrict.district_id))
+        .where(col(Compound.id).in_(compound_ids)),
+    )
     names = await _names(session)
     levels: dict[str, list[Unit]] = {}
     parents = {"company": 2, "community": 3, "sub_district": 4, "district": 5, "city": 6}
@@ -109,7 +111,7 @@ async def report(
 
 
 async def _names(session: AsyncSession) -> dict[str, dict[int, str]]:
-    tables = {
+    tables: dict[str, Any] = {
         "city": City,
         "district": District,
         "sub_district": SubDistrict,

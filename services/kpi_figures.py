@@ -18,6 +18,7 @@ from sqlalchemy import select as sql_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import rows
 from models import (
     SERVICES,
     Ballot,
@@ -172,27 +173,27 @@ async def figures(
     return tally.found
 
 
-PLACE = (Household.compound_id, Household.grid_id)
+PLACE = (col(Household.compound_id), col(Household.grid_id))
 
 
 async def _households_and_coverage(session: AsyncSession, tally: _Tally, compound_ids: Any) -> None:
     """Households, and coverage: every compound counts, also one whose homes are not loaded yet."""
     service = dict(
-        (
-            await session.exec(
-                sql_select(Compound.id, Compound.service_model).where(
-                    col(Compound.id).in_(compound_ids)
-                )
-            )
-        ).all()
+        await rows(
+            session,
+            sql_select(col(Compound.id), col(Compound.service_model)).where(
+                col(Compound.id).in_(compound_ids)
+            ),
+        )
     )
     grid_compounds: dict[int, set[int]] = {}
-    rows = await session.exec(
+    found = await rows(
+        session,
         sql_select(*PLACE, func.count())
         .where(col(Household.compound_id).in_(compound_ids))
-        .group_by(*PLACE)
+        .group_by(*PLACE),
     )
-    for compound_id, grid_id, households in rows.all():
+    for compound_id, grid_id, households in found:
         for month in tally.months:
             tally.add(month, compound_id, grid_id, households=households)
         if grid_id is not None:
@@ -213,58 +214,61 @@ async def _participation(session: AsyncSession, tally: _Tally, compound_ids: Any
     instants, since, until = tally.instants, tally.since, tally.until
     engaged = union(
         sql_select(
-            EligibleHome.household_id.label("hid"),
-            _month_of(Ballot.cast_at, instants).label("month"),
+            col(EligibleHome.household_id).label("hid"),
+            _month_of(col(Ballot.cast_at), instants).label("month"),
         )
         .join(
             Ballot,
             and_(
-                Ballot.poll_id == EligibleHome.poll_id, Ballot.voter_key == EligibleHome.voter_key
+                col(Ballot.poll_id) == col(EligibleHome.poll_id),
+                col(Ballot.voter_key) == col(EligibleHome.voter_key),
             ),
         )
-        .where(Ballot.cast_at >= since, Ballot.cast_at < until),
-        sql_select(SurveyAnswer.household_id, SurveyAnswer.month).where(
+        .where(col(Ballot.cast_at) >= since, col(Ballot.cast_at) < until),
+        sql_select(col(SurveyAnswer.household_id), col(SurveyAnswer.month)).where(
             col(SurveyAnswer.month).in_(tally.months)
         ),
-        sql_select(Ticket.household_id, _month_of(Ticket.created_at, instants)).where(
-            Ticket.created_at >= since, Ticket.created_at < until
+        sql_select(col(Ticket.household_id), _month_of(col(Ticket.created_at), instants)).where(
+            col(Ticket.created_at) >= since, col(Ticket.created_at) < until
         ),
-        sql_select(NoticeAck.household_id, _month_of(NoticeAck.at, instants)).where(
-            NoticeAck.at >= since, NoticeAck.at < until
+        sql_select(col(NoticeAck.household_id), _month_of(col(NoticeAck.at), instants)).where(
+            col(NoticeAck.at) >= since, col(NoticeAck.at) < until
         ),
     ).subquery()
-    rows = await session.exec(
+    found = await rows(
+        session,
         sql_select(*PLACE, engaged.c.month, func.count())
-        .join(engaged, engaged.c.hid == Household.id)
+        .join(engaged, engaged.c.hid == col(Household.id))
         .where(col(Household.compound_id).in_(compound_ids))
-        .group_by(*PLACE, engaged.c.month)
+        .group_by(*PLACE, engaged.c.month),
     )
-    for compound_id, grid_id, month, count in rows.all():
+    for compound_id, grid_id, month, count in found:
         tally.add(month, compound_id, grid_id, engaged=count)
 
 
 async def _fee_collection(session: AsyncSession, tally: _Tally, compound_ids: Any) -> None:
     """Bills due in the month; a home is fully paid when none of them is open."""
-    due_month = _month_of(Bill.due_date, tally.days).label("month")
-    unpaid_home = case((Bill.paid_off == false(), Bill.household_id), else_=None)
-    rows = await session.exec(
+    due_month = _month_of(col(Bill.due_date), tally.days).label("month")
+    unpaid_home = case((col(Bill.paid_off) == false(), col(Bill.household_id)), else_=None)
+    found = await rows(
+        session,
         sql_select(
             *PLACE,
             due_month,
-            func.sum(Bill.amount),
-            func.sum(Bill.paid),
-            func.count(func.distinct(Bill.household_id)),
+            func.sum(col(Bill.amount)),
+            func.sum(col(Bill.paid)),
+            func.count(func.distinct(col(Bill.household_id))),
             func.count(func.distinct(unpaid_home)),
         )
-        .join(Household, Household.id == Bill.household_id)
+        .join(Household, col(Household.id) == col(Bill.household_id))
         .where(
             col(Household.compound_id).in_(compound_ids),
-            Bill.due_date >= min(d for d, _ in tally.days.values()),
-            Bill.due_date < max(d for _, d in tally.days.values()),
+            col(Bill.due_date) >= min(d for d, _ in tally.days.values()),
+            col(Bill.due_date) < max(d for _, d in tally.days.values()),
         )
-        .group_by(*PLACE, due_month)
+        .group_by(*PLACE, due_month),
     )
-    for compound_id, grid_id, month, billed, paid, homes, homes_open in rows.all():
+    for compound_id, grid_id, month, billed, paid, homes, homes_open in found:
         tally.add(
             month,
             compound_id,
@@ -279,22 +283,23 @@ async def _fee_collection(session: AsyncSession, tally: _Tally, compound_ids: An
 async def _satisfaction(session: AsyncSession, tally: _Tally, compound_ids: Any) -> None:
     """The overall score (4 or 5 is satisfied), and each service's."""
     columns = []
-    for value in [SurveyAnswer.overall] + [getattr(SurveyAnswer, name) for name in SERVICES]:
+    for value in [col(SurveyAnswer.overall)] + [getattr(SurveyAnswer, name) for name in SERVICES]:
         columns += [
             func.count(value),
             func.count(case((value >= 4, 1), else_=None)),
             func.coalesce(func.sum(value), 0),
         ]
-    rows = await session.exec(
-        sql_select(*PLACE, SurveyAnswer.month, *columns)
-        .join(SurveyAnswer, SurveyAnswer.household_id == Household.id)
+    found = await rows(
+        session,
+        sql_select(*PLACE, col(SurveyAnswer.month), *columns)
+        .join(SurveyAnswer, col(SurveyAnswer.household_id) == col(Household.id))
         .where(
             col(Household.compound_id).in_(compound_ids),
             col(SurveyAnswer.month).in_(tally.months),
         )
-        .group_by(*PLACE, SurveyAnswer.month)
+        .group_by(*PLACE, col(SurveyAnswer.month)),
     )
-    for compound_id, grid_id, month, *row in rows.all():
+    for compound_id, grid_id, month, *row in found:
         values = [int(v) for v in row]
         tally.add(
             month,
@@ -312,26 +317,27 @@ async def _satisfaction(session: AsyncSession, tally: _Tally, compound_ids: Any)
 async def _tickets(session: AsyncSession, tally: _Tally, compound_ids: Any) -> None:
     """Tickets reported in the month (common areas too: those have no home, hence no grid);
     within the service levels when never escalated; their ratings."""
-    reported = _month_of(Ticket.created_at, tally.instants).label("month")
-    rows = await session.exec(
+    reported = _month_of(col(Ticket.created_at), tally.instants).label("month")
+    found = await rows(
+        session,
         sql_select(
-            Ticket.compound_id,
-            Household.grid_id,
+            col(Ticket.compound_id),
+            col(Household.grid_id),
             reported,
             func.count(),
-            func.count(case((Ticket.escalation_level == 0, 1), else_=None)),
-            func.count(Ticket.rating),
-            func.coalesce(func.sum(Ticket.rating), 0),
+            func.count(case((col(Ticket.escalation_level) == 0, 1), else_=None)),
+            func.count(col(Ticket.rating)),
+            func.coalesce(func.sum(col(Ticket.rating)), 0),
         )
-        .outerjoin(Household, Household.id == Ticket.household_id)
+        .outerjoin(Household, col(Household.id) == col(Ticket.household_id))
         .where(
             col(Ticket.compound_id).in_(compound_ids),
-            Ticket.created_at >= tally.since,
-            Ticket.created_at < tally.until,
+            col(Ticket.created_at) >= tally.since,
+            col(Ticket.created_at) < tally.until,
         )
-        .group_by(Ticket.compound_id, Household.grid_id, reported)
+        .group_by(col(Ticket.compound_id), col(Household.grid_id), reported),
     )
-    for compound_id, grid_id, month, tickets, on_time, rated, rating_sum in rows.all():
+    for compound_id, grid_id, month, tickets, on_time, rated, rating_sum in found:
         tally.add(
             month,
             compound_id,

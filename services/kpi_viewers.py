@@ -166,7 +166,7 @@ async def deliver_monthly(session: AsyncSession, *, now: datetime, tz: ZoneInfo)
     pending = (
         await session.exec(
             select(KpiSubscription, Resident)
-            .join(Resident, col(Resident.id) == KpiSubscription.resident_id)
+            .join(Resident, col(Resident.id) == col(KpiSubscription.resident_id))
             .where(col(Resident.telegram_id).is_not(None))
             .where(col(KpiSubscription.created_at) < send_time)
             .order_by(col(KpiSubscription.resident_id))
@@ -175,9 +175,11 @@ async def deliver_monthly(session: AsyncSession, *, now: datetime, tz: ZoneInfo)
     done = set(
         (
             await session.exec(
-                select(KpiDelivery.resident_id, KpiDelivery.scope_kind, KpiDelivery.scope_id).where(
-                    col(KpiDelivery.month) == month
-                )
+                select(
+                    col(KpiDelivery.resident_id),
+                    col(KpiDelivery.scope_kind),
+                    col(KpiDelivery.scope_id),
+                ).where(col(KpiDelivery.month) == month)
             )
         ).all()
     )

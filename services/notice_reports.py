@@ -89,7 +89,7 @@ async def delivery_report(
     )
     report.acknowledged = (
         await session.exec(
-            select(func.count()).select_from(NoticeAck).where(NoticeAck.notice_id == found.id)
+            select(func.count()).select_from(NoticeAck).where(col(NoticeAck.notice_id) == found.id)
         )
     ).one()
     if found.target_kind == TargetKind.ROLE or found.status != NoticeStatus.QUEUED:
@@ -118,8 +118,8 @@ async def _missed(session: AsyncSession, report: DeliveryReport, *, now: datetim
                 col(Household.room),
                 col(Grid.name),
             )
-            .join(Building, col(Building.id) == Household.building_id)
-            .join(Grid, col(Grid.id) == Household.grid_id, isouter=True)
+            .join(Building, col(Building.id) == col(Household.building_id))
+            .join(Grid, col(Grid.id) == col(Household.grid_id), isouter=True)
             .where(col(Household.id).in_(target_households(found)))
             .order_by(col(Building.name), col(Household.unit), col(Household.room))
         )
@@ -127,15 +127,15 @@ async def _missed(session: AsyncSession, report: DeliveryReport, *, now: datetim
     report.households = len(rows)
     statuses: dict[int | None, set[str]] = {}
     for household_id, status in await session.exec(
-        select(OutboxMessage.household_id, OutboxMessage.status).where(
-            OutboxMessage.purpose == purpose(found.id)
+        select(col(OutboxMessage.household_id), col(OutboxMessage.status)).where(
+            col(OutboxMessage.purpose) == purpose(found.id)
         )
     ):
         statuses.setdefault(household_id, set()).add(status)
     acked = set(
         (
             await session.exec(
-                select(NoticeAck.household_id).where(NoticeAck.notice_id == found.id)
+                select(col(NoticeAck.household_id)).where(col(NoticeAck.notice_id) == found.id)
             )
         ).all()
     )
@@ -169,26 +169,26 @@ async def remind_unacknowledged(
     if not found.ask_ack or found.status != NoticeStatus.QUEUED:
         raise DomainError(N_("Reminders are for sent notices that ask for acknowledgement."))
     acked_households = (
-        select(NoticeAck.household_id)
-        .where(NoticeAck.notice_id == found.id)
+        select(col(NoticeAck.household_id))
+        .where(col(NoticeAck.notice_id) == found.id)
         .where(col(NoticeAck.household_id).is_not(None))
     )
-    acked_people = select(NoticeAck.resident_id).where(NoticeAck.notice_id == found.id)
+    acked_people = select(col(NoticeAck.resident_id)).where(col(NoticeAck.notice_id) == found.id)
     rows = await session.exec(
         select(
-            OutboxMessage.resident_id,
-            Resident.telegram_id,
-            Resident.language,
-            OutboxMessage.household_id,
+            col(OutboxMessage.resident_id),
+            col(Resident.telegram_id),
+            col(Resident.language),
+            col(OutboxMessage.household_id),
         )
-        .join(Resident, col(Resident.id) == OutboxMessage.resident_id)
-        .where(OutboxMessage.purpose == purpose(found.id))
-        .where(OutboxMessage.status == OutboxStatus.SENT)
+        .join(Resident, col(Resident.id) == col(OutboxMessage.resident_id))
+        .where(col(OutboxMessage.purpose) == purpose(found.id))
+        .where(col(OutboxMessage.status) == OutboxStatus.SENT)
         .where(col(OutboxMessage.resident_id).not_in(acked_people))
         .where(col(OutboxMessage.household_id).not_in(acked_households))
         .where(col(Resident.telegram_id).is_not(None))
     )
-    people = [Recipient(*row) for row in rows]
+    people = [Recipient.from_row(row) for row in rows]
     found.reminders += 1
     tell(session, found, people, now=now, reminder=found.reminders)
     audit.record(

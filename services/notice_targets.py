@@ -41,35 +41,35 @@ async def choices(session: AsyncSession, compound_id: int, kind: str) -> list[Ch
     """The compound's buildings, or the grids its homes are in, by name."""
     if kind == TargetKind.BUILDINGS:
         rows = await session.exec(
-            select(Building.id, Building.name)
-            .where(Building.compound_id == compound_id)
-            .order_by(Building.name)
+            select(col(Building.id), col(Building.name))
+            .where(col(Building.compound_id) == compound_id)
+            .order_by(col(Building.name))
         )
     else:
         rows = await session.exec(
-            select(Grid.id, Grid.name)
+            select(col(Grid.id), col(Grid.name))
             .where(
                 col(Grid.id).in_(
-                    select(Household.grid_id).where(Household.compound_id == compound_id)
+                    select(col(Household.grid_id)).where(col(Household.compound_id) == compound_id)
                 )
             )
-            .order_by(Grid.name)
+            .order_by(col(Grid.name))
         )
     return [Choice(id_, name) for id_, name in rows if id_ is not None]
 
 
 def target_households(notice: Notice) -> SelectOfScalar[Any]:
     """The ids of the homes a notice is for (none for a notice to a role)."""
-    statement = select(Household.id).where(Household.compound_id == notice.compound_id)
+    statement = select(col(Household.id)).where(col(Household.compound_id) == notice.compound_id)
     if notice.target_kind == TargetKind.BUILDINGS:
         statement = statement.where(col(Household.building_id).in_(notice.target_ids))
     elif notice.target_kind == TargetKind.GRIDS:
         statement = statement.where(col(Household.grid_id).in_(notice.target_ids))
     elif notice.target_kind == TargetKind.UNPAID:
         overdue = (
-            select(Bill.household_id)
+            select(col(Bill.household_id))
             .where(col(Bill.compound_id) == notice.compound_id, col(Bill.paid_off) == false())
-            .where(Bill.due_date < notice.created_at.date())
+            .where(col(Bill.due_date) < notice.created_at.date())
         )
         statement = statement.where(col(Household.id).in_(overdue))
     return statement
@@ -80,9 +80,9 @@ async def recipients(session: AsyncSession, notice: Notice) -> list[Recipient]:
     if notice.target_kind == TargetKind.ROLE:
         chain = await compound_chain(session, notice.compound_id)
         grants = await session.exec(
-            select(RoleGrant.scope_kind, RoleGrant.scope_id, Resident)
-            .join(Resident, col(Resident.id) == RoleGrant.resident_id)
-            .where(RoleGrant.role == notice.target_role)
+            select(col(RoleGrant.scope_kind), col(RoleGrant.scope_id), Resident)
+            .join(Resident, col(Resident.id) == col(RoleGrant.resident_id))
+            .where(col(RoleGrant.role) == notice.target_role)
             .where(col(Resident.telegram_id).is_not(None))
             .where(col(Resident.consent_at).is_not(None))
         )
@@ -95,9 +95,12 @@ async def recipients(session: AsyncSession, notice: Notice) -> list[Recipient]:
         return [found[k] for k in sorted(found)]
     statement = (
         select(
-            Resident.id, Resident.telegram_id, Resident.language, func.min(Membership.household_id)
+            col(Resident.id),
+            col(Resident.telegram_id),
+            col(Resident.language),
+            func.min(col(Membership.household_id)),
         )
-        .join(Membership, col(Membership.resident_id) == Resident.id)
+        .join(Membership, col(Membership.resident_id) == col(Resident.id))
         .where(col(Membership.household_id).in_(target_households(notice)))
         .where(col(Resident.telegram_id).is_not(None))
         .where(col(Resident.consent_at).is_not(None))
@@ -108,10 +111,10 @@ async def recipients(session: AsyncSession, notice: Notice) -> list[Recipient]:
     if notice.target_kind == TargetKind.OWNERS:
         statement = statement.where(owners)
     elif notice.target_kind == TargetKind.UNPAID:  # bills are the owners' business unless shared
-        statement = statement.join(Household, col(Household.id) == Membership.household_id).where(
-            or_(owners, col(Household.tenants_see_bills) == true())
-        )
-    return [Recipient(*row) for row in await session.exec(statement)]
+        statement = statement.join(
+            Household, col(Household.id) == col(Membership.household_id)
+        ).where(or_(owners, col(Household.tenants_see_bills) == true()))
+    return [Recipient.from_row(row) for row in await session.exec(statement)]
 
 
 async def household_count(session: AsyncSession, notice: Notice) -> int:

@@ -97,7 +97,7 @@ async def dispatch_due(session: AsyncSession, *, now: datetime) -> int:
     """Queue every scheduled notice whose time has come (the job's tick). Safe to run twice."""
     statement = (
         select(Notice)
-        .where(Notice.status == NoticeStatus.SCHEDULED)
+        .where(col(Notice.status) == NoticeStatus.SCHEDULED)
         .where(col(Notice.send_at) <= now)
         .order_by(col(Notice.id))
     )
@@ -199,14 +199,14 @@ async def acknowledge(
     base = purpose(notice_id)
     delivery = (
         await session.exec(
-            select(OutboxMessage.resident_id, OutboxMessage.household_id)
+            select(col(OutboxMessage.resident_id), col(OutboxMessage.household_id))
             .where(
                 or_(
                     col(OutboxMessage.purpose) == base,
                     col(OutboxMessage.purpose).startswith(f"{base}:"),
                 )
             )
-            .where(OutboxMessage.resident_id == actor.resident_id)
+            .where(col(OutboxMessage.resident_id) == actor.resident_id)
         )
     ).first()
     found = await session.get(Notice, notice_id)
@@ -248,7 +248,7 @@ async def listing(session: AsyncSession, actor: Actor, limit: int = 10) -> Listi
     sent = (
         await session.exec(
             select(Notice)
-            .where(Notice.sender_id == actor.resident_id)
+            .where(col(Notice.sender_id) == actor.resident_id)
             .where(col(Notice.compound_id).in_(senders_of))
             .where(col(Notice.status).in_(SHOWN))
             .order_by(col(Notice.id).desc())
@@ -262,10 +262,10 @@ async def _received(session: AsyncSession, actor: Actor, limit: int) -> list[Rec
     """Recent notices delivered to this person, with whether they acknowledged each."""
     purposes = (
         await session.exec(
-            select(OutboxMessage.purpose)
-            .where(OutboxMessage.resident_id == actor.resident_id)
+            select(col(OutboxMessage.purpose))
+            .where(col(OutboxMessage.resident_id) == actor.resident_id)
             .where(col(OutboxMessage.purpose).startswith("notice:"))
-            .where(OutboxMessage.status == OutboxStatus.SENT)
+            .where(col(OutboxMessage.status) == OutboxStatus.SENT)
             .order_by(col(OutboxMessage.id).desc())
             .limit(limit * 3)
         )
@@ -284,8 +284,8 @@ async def _received(session: AsyncSession, actor: Actor, limit: int) -> list[Rec
     acked = set(
         (
             await session.exec(
-                select(NoticeAck.notice_id)
-                .where(NoticeAck.resident_id == actor.resident_id)
+                select(col(NoticeAck.notice_id))
+                .where(col(NoticeAck.resident_id) == actor.resident_id)
                 .where(col(NoticeAck.notice_id).in_(ids))
             )
         ).all()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -65,6 +65,12 @@ class Recipient:
     chat_id: int
     language: str | None = None
     household_id: int | None = None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Recipient:
+        """From a (resident id, chat id, language, household id) row of a query."""
+        resident, chat, language, household = row
+        return cls(int(resident), int(chat), language, household)
 
     @classmethod
     def of(cls, resident: Resident, household_id: int | None = None) -> Recipient:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Resident, Role, RoleGrant
+from models import Resident, Role, RoleGrant, pk
 from services import audit
 from services.places import Scope
 
@@ -47,17 +47,17 @@ async def grant_role_to(
     existing = (
         await session.exec(
             select(RoleGrant)
-            .where(RoleGrant.resident_id == resident.id)
-            .where(RoleGrant.role == role)
-            .where(RoleGrant.scope_kind == scope_kind)
-            .where(RoleGrant.scope_id == scope_id)
+            .where(col(RoleGrant.resident_id) == resident.id)
+            .where(col(RoleGrant.role) == role)
+            .where(col(RoleGrant.scope_kind) == scope_kind)
+            .where(col(RoleGrant.scope_id) == scope_id)
         )
     ).first()
     if existing is not None:
         return False
     session.add(
         RoleGrant(
-            resident_id=resident.id,
+            resident_id=pk(resident),
             role=role,
             scope_kind=scope_kind,
             scope_id=scope_id,

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
@@ -24,6 +24,7 @@ from models import (
     Grid,
     Household,
     SubDistrict,
+    pk,
 )
 from services import audit
 from services.errors import DomainError
@@ -179,7 +180,7 @@ def parse_rows(
         for column in (*REQUIRED_COLUMNS, "unit", "owner_name"):
             if len(record.get(column, "")) > 100:
                 found.append(RowProblem(index, column, N_("longer than 100 characters")))
-        areas = {c: _area(record.get(c, ""), index, c, found) for c in AREA_COLUMNS}
+        areas: dict[str, Any] = {c: _area(record.get(c, ""), index, c, found) for c in AREA_COLUMNS}
         if all(record.get(c, "") == "" for c in AREA_COLUMNS):
             found.append(
                 RowProblem(
@@ -219,7 +220,7 @@ def parse_rows(
             continue
         row = RosterRow(
             row=index,
-            **{c: record[c] for c in PLACE_COLUMNS},
+            **{c: str(record[c]) for c in PLACE_COLUMNS},  # type: ignore[arg-type]
             unit=record.get("unit", ""),
             room=record["room"],
             floor=floor,
@@ -256,7 +257,7 @@ async def import_roster(session: AsyncSession, path: Path, *, now: datetime) -> 
         building = await places.building(row)
         grid = await places.grid(row)
         household = await places.household(building, row.unit, row.room)
-        values = {
+        values: dict[str, Any] = {
             "floor": row.floor,
             "grid_id": grid.id,
             "registered_area": row.registered_area,
@@ -269,7 +270,7 @@ async def import_roster(session: AsyncSession, path: Path, *, now: datetime) -> 
         if household is None:
             session.add(
                 Household(
-                    building_id=building.id,
+                    building_id=pk(building),
                     compound_id=building.compound_id,
                     unit=row.unit,
                     room=row.room,
@@ -309,7 +310,7 @@ class _PlaceCache:
         self.households: dict[int, dict[tuple[str, str], Household]] = {}
 
     async def _get_or_create(
-        self, model: type, parent_field: str | None, parent_id: int | None, name: str
+        self, model: type[Any], parent_field: str | None, parent_id: int | None, name: str
     ) -> Any:
         key = (model.__name__, parent_id, name)
         if key in self.cache:
@@ -341,9 +342,10 @@ class _PlaceCache:
         return await self._get_or_create(Grid, "community_id", compound.community_id, row.grid)
 
     async def household(self, building: Building, unit: str, room: str) -> Household | None:
-        if building.id not in self.households:
+        key = pk(building)
+        if key not in self.households:
             found = await self.session.exec(
-                select(Household).where(Household.building_id == building.id)
+                select(Household).where(col(Household.building_id) == key)
             )
-            self.households[building.id] = {(h.unit, h.room): h for h in found}
-        return self.households[building.id].get((unit, room))
+            self.households[key] = {(h.unit, h.room): h for h in found}
+        return self.households[key].get((unit, room))

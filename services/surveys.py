@@ -160,15 +160,20 @@ async def _residents(
 ) -> list[Recipient]:
     """Reachable residents of the compound's homes (of homes without an answer), each once."""
     statement = (
-        select(Resident.id, Resident.telegram_id, Resident.language, Membership.household_id)
-        .join(Membership, col(Membership.resident_id) == Resident.id)
-        .join(Household, col(Household.id) == Membership.household_id)
+        select(
+            col(Resident.id),
+            col(Resident.telegram_id),
+            col(Resident.language),
+            col(Membership.household_id),
+        )
+        .join(Membership, col(Membership.resident_id) == col(Resident.id))
+        .join(Household, col(Household.id) == col(Membership.household_id))
         .where(col(Household.compound_id) == compound_id)
         .where(col(Resident.telegram_id).is_not(None), col(Resident.consent_at).is_not(None))
         .order_by(col(Resident.id))
     )
     if unanswered:
-        answered = select(SurveyAnswer.household_id).where(col(SurveyAnswer.month) == month)
+        answered = select(col(SurveyAnswer.household_id)).where(col(SurveyAnswer.month) == month)
         statement = statement.where(col(Membership.household_id).not_in(answered))
     seen: set[int] = set()
     people = []
@@ -192,7 +197,9 @@ async def invite_and_remind(
     if today.day < survey_day:
         return 0, 0
     invited = reminded = 0
-    for compound_id in (await session.exec(select(Compound.id).order_by(col(Compound.id)))).all():
+    for compound_id in (
+        await session.exec(select(col(Compound.id)).order_by(col(Compound.id)))
+    ).all():
         assert compound_id is not None
         round_ = await session.get(SurveyRound, (compound_id, month))
         if round_ is None:

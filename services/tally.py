@@ -166,7 +166,10 @@ def resolution_of_sums(
 ) -> ResolutionResult:
     """The result from the sums per bucket (agree, disagree, abstain, unreturned) of area and
     headcount — however they were added up (in Python above, or exactly in SQL)."""
-    sums = {"area": defaultdict(Decimal, area_sums), "head": defaultdict(Decimal, head_sums)}
+    sums: dict[str, dict[str, Decimal]] = {
+        "area": defaultdict(Decimal, area_sums),
+        "head": defaultdict(Decimal, {k: Decimal(v) for k, v in head_sums.items()}),
+    }
 
     def axis(decimals: dict[str, Decimal]) -> Axis:
         values = {k: Fraction(decimals[k]) for k in ("agree", "disagree", "abstain", "unreturned")}
@@ -236,16 +239,16 @@ def election_of_voters(
     with localcontext(EXACT):
         total = sum(areas.values(), Decimal(0))
         taking_part = Decimal(0)
-        for key, area in areas.items():
+        for key, home_area in areas.items():
             if key not in ballots:
                 continue
             chosen = ballots[key]
             if len(chosen) > seats or not chosen <= set(candidates):
                 raise ValueError(f"invalid ballot for {key}")
-            taking_part += area
+            taking_part += home_area
             part_head += 1
             for name in chosen:
-                decimal_area[name] += area
+                decimal_area[name] += home_area
                 per_head[name] += 1
     total_area, part_area = Fraction(total), Fraction(taking_part)
     total_head = Fraction(len(areas))

@@ -138,7 +138,7 @@ async def escalate_overdue(session: AsyncSession, *, now: datetime) -> int:
     rows = (
         await session.exec(
             select(Ticket, Compound)
-            .join(Compound, col(Compound.id) == Ticket.compound_id)
+            .join(Compound, col(Compound.id) == col(Ticket.compound_id))
             .where(col(Ticket.status).in_(OPEN_STATUSES))
             .where(col(Ticket.escalation_level) < Level.SUPERVISOR)
             .order_by(col(Ticket.id))

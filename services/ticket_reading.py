@@ -61,7 +61,9 @@ async def followers(session: AsyncSession, ticket_id: int | None) -> list[int]:
     return list(
         (
             await session.exec(
-                select(TicketFollower.resident_id).where(TicketFollower.ticket_id == ticket_id)
+                select(col(TicketFollower.resident_id)).where(
+                    col(TicketFollower.ticket_id) == ticket_id
+                )
             )
         ).all()
     )
@@ -77,8 +79,8 @@ async def parties(session: AsyncSession, ticket: Ticket) -> set[int]:
         found |= set(
             (
                 await session.exec(
-                    select(Membership.resident_id).where(
-                        Membership.household_id == ticket.household_id
+                    select(col(Membership.resident_id)).where(
+                        col(Membership.household_id) == ticket.household_id
                     )
                 )
             ).all()
@@ -132,7 +134,9 @@ async def card_of(session: AsyncSession, actor: Actor | None, ticket: Ticket) ->
     """The card of a ticket the person may see, with the actions they may take now."""
     photos = (
         await session.exec(
-            select(func.count()).select_from(TicketPhoto).where(TicketPhoto.ticket_id == ticket.id)
+            select(func.count())
+            .select_from(TicketPhoto)
+            .where(col(TicketPhoto.ticket_id) == ticket.id)
         )
     ).one()
     actions = actions_for(
@@ -158,7 +162,9 @@ async def history(session: AsyncSession, actor: Actor, ticket_id: int) -> Ticket
     """Every change and note the person may see: internal notes only for staff."""
     ticket = await visible_ticket(session, actor, ticket_id)
     statement = (
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(col(TicketEvent.id))
+        select(TicketEvent)
+        .where(col(TicketEvent.ticket_id) == ticket.id)
+        .order_by(col(TicketEvent.id))
     )
     if not await works_on(session, actor, ticket):
         statement = statement.where(col(TicketEvent.visible))
@@ -170,8 +176,8 @@ async def my_tickets(session: AsyncSession, actor: Actor, limit: int = 10) -> li
     if actor.resident_id is None:
         return []
     households = [t.household_id for t in actor.households]
-    followed = select(TicketFollower.ticket_id).where(
-        TicketFollower.resident_id == actor.resident_id
+    followed = select(col(TicketFollower.ticket_id)).where(
+        col(TicketFollower.resident_id) == actor.resident_id
     )
     statement = (
         select(Ticket)
@@ -206,7 +212,7 @@ async def open_tickets(
         .limit(limit)
     )
     if category:
-        statement = statement.where(Ticket.category == TicketCategory(category))
+        statement = statement.where(col(Ticket.category) == TicketCategory(category))
     if urgent_only:
         statement = statement.where(col(Ticket.urgent))
     return list((await session.exec(statement)).all())
@@ -229,9 +235,9 @@ async def household_contact(session: AsyncSession, household_id: int) -> int | N
     """A reachable member of the household: the reporter of a ticket filed for it (代办)."""
     return (
         await session.exec(
-            select(Resident.id)
-            .join(Membership, col(Membership.resident_id) == Resident.id)
-            .where(Membership.household_id == household_id)
+            select(col(Resident.id))
+            .join(Membership, col(Membership.resident_id) == col(Resident.id))
+            .where(col(Membership.household_id) == household_id)
             .where(col(Resident.telegram_id).is_not(None))
             .order_by(col(Membership.id))
         )
@@ -244,7 +250,7 @@ async def buildings(session: AsyncSession, compound_id: int | None) -> list[Buil
         (
             await session.exec(
                 select(Building)
-                .where(Building.compound_id == compound_id)
+                .where(col(Building.compound_id) == compound_id)
                 .order_by(col(Building.name))
             )
         ).all()

@@ -295,11 +295,11 @@ async def _summary(session: AsyncSession, draft: ReportDraft, *, now: datetime) 
     if building_id is not None and draft.category is not None:
         duplicate = (
             await session.exec(
-                select(Ticket.id)
-                .where(Ticket.building_id == building_id)
-                .where(Ticket.category == draft.category)
+                select(col(Ticket.id))
+                .where(col(Ticket.building_id) == building_id)
+                .where(col(Ticket.category) == draft.category)
                 .where(col(Ticket.status).in_(OPEN_STATUSES))
-                .where(Ticket.created_at >= now - DUPLICATE_WINDOW)
+                .where(col(Ticket.created_at) >= now - DUPLICATE_WINDOW)
                 .order_by(col(Ticket.id))
             )
         ).first()

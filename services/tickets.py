@@ -340,7 +340,7 @@ async def auto_confirm_due(session: AsyncSession, *, now: datetime) -> int:
     rows = (
         await session.exec(
             select(Ticket, Compound)
-            .join(Compound, col(Compound.id) == Ticket.compound_id)
+            .join(Compound, col(Compound.id) == col(Ticket.compound_id))
             .where(col(Ticket.status) == S.DONE)
             .order_by(col(Ticket.id))
         )

@@ -112,8 +112,8 @@ async def current(session: AsyncSession, poll_id: int, voter_key: str) -> Ballot
         (
             await session.exec(
                 select(Ballot)
-                .where(Ballot.poll_id == poll_id)
-                .where(Ballot.voter_key == voter_key)
+                .where(col(Ballot.poll_id) == poll_id)
+                .where(col(Ballot.voter_key) == voter_key)
                 .order_by(col(Ballot.version))
             )
         ).all()
@@ -304,9 +304,9 @@ async def check_receipt(session: AsyncSession, code: str) -> tuple[Poll | None, 
     digest = receipt_hash(poll.id or 0, match.group(2))
     voter_key = (
         await session.exec(
-            select(Ballot.voter_key)
-            .where(Ballot.poll_id == poll.id)
-            .where(Ballot.receipt_hash == digest)
+            select(col(Ballot.voter_key))
+            .where(col(Ballot.poll_id) == poll.id)
+            .where(col(Ballot.receipt_hash) == digest)
         )
     ).first()
     if voter_key is None:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
@@ -256,8 +256,8 @@ async def _question(session: AsyncSession, current: VoteDraft) -> Question:
     if current.step == VoteStep.PICK:
         found = await session.exec(
             select(Building)
-            .where(Building.compound_id == current.compound_id)
-            .order_by(Building.name)
+            .where(col(Building.compound_id) == current.compound_id)
+            .order_by(col(Building.name))
         )
         return Question(current, buildings=list(found.all())[:BUILDINGS_SHOWN])
     if current.step == VoteStep.PREVIEW:

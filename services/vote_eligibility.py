@@ -62,9 +62,9 @@ async def take_snapshot(session: AsyncSession, poll: Poll) -> int:
     households: list[Any] = list((await connection.execute(statement)).all())
     owners: dict[int, set[str]] = {}
     for household_id, resident_id in await session.exec(
-        select(Membership.household_id, Membership.resident_id)
-        .join(Household, col(Household.id) == Membership.household_id)
-        .where(Household.compound_id == poll.compound_id)
+        select(col(Membership.household_id), col(Membership.resident_id))
+        .join(Household, col(Household.id) == col(Membership.household_id))
+        .where(col(Household.compound_id) == poll.compound_id)
         .where(col(Membership.kind).in_(OWNER_KINDS))
     ):
         owners.setdefault(household_id, set()).add(f"r{resident_id}")
@@ -114,8 +114,8 @@ async def voter_of(session: AsyncSession, actor: Actor, poll: Poll) -> EligibleV
         raise NotAllowed(rule(Permission.VOTE_CAST).refusal)
     key = (
         await session.exec(
-            select(EligibleHome.voter_key)
-            .where(EligibleHome.poll_id == poll.id)
+            select(col(EligibleHome.voter_key))
+            .where(col(EligibleHome.poll_id) == poll.id)
             .where(col(EligibleHome.household_id).in_(owned))
             .order_by(col(EligibleHome.household_id))
         )
@@ -129,8 +129,8 @@ async def voter_by_key(session: AsyncSession, poll: Poll, key: str) -> EligibleV
     return (
         await session.exec(
             select(EligibleVoter)
-            .where(EligibleVoter.poll_id == poll.id)
-            .where(EligibleVoter.voter_key == key)
+            .where(col(EligibleVoter.poll_id) == poll.id)
+            .where(col(EligibleVoter.voter_key) == key)
         )
     ).one()
 
@@ -141,9 +141,9 @@ async def voter_of_home(
     """The headcount unit a home of the snapshot belongs to (paper ballots), or None."""
     key = (
         await session.exec(
-            select(EligibleHome.voter_key)
-            .where(EligibleHome.poll_id == poll.id)
-            .where(EligibleHome.household_id == household_id)
+            select(col(EligibleHome.voter_key))
+            .where(col(EligibleHome.poll_id) == poll.id)
+            .where(col(EligibleHome.household_id) == household_id)
         )
     ).first()
     return None if key is None else await voter_by_key(session, poll, key)
@@ -173,11 +173,14 @@ async def owner_recipients(
     """Reachable owners and co-owners of the homes in the vote's scope (or of the given homes)."""
     statement = (
         select(
-            Resident.id, Resident.telegram_id, Resident.language, func.min(Membership.household_id)
+            col(Resident.id),
+            col(Resident.telegram_id),
+            col(Resident.language),
+            func.min(col(Membership.household_id)),
         )
-        .join(Membership, col(Membership.resident_id) == Resident.id)
-        .join(Household, col(Household.id) == Membership.household_id)
-        .where(Household.compound_id == poll.compound_id)
+        .join(Membership, col(Membership.resident_id) == col(Resident.id))
+        .join(Household, col(Household.id) == col(Membership.household_id))
+        .where(col(Household.compound_id) == poll.compound_id)
         .where(col(Membership.kind).in_(OWNER_KINDS))
         .where(col(Resident.telegram_id).is_not(None))
         .where(col(Resident.consent_at).is_not(None))
@@ -188,13 +191,13 @@ async def owner_recipients(
         statement = statement.where(col(Household.building_id).in_(poll.building_ids))
     if household_ids is not None:
         statement = statement.where(col(Household.id).in_(household_ids))
-    return [Recipient(*row) for row in await session.exec(statement)]
+    return [Recipient.from_row(row) for row in await session.exec(statement)]
 
 
 async def snapshot_homes(session: AsyncSession, poll: Poll) -> set[int]:
     """Every home in the vote's snapshot."""
     rows = await session.exec(
-        select(EligibleVoter.household_ids).where(EligibleVoter.poll_id == poll.id)
+        select(col(EligibleVoter.household_ids)).where(col(EligibleVoter.poll_id) == poll.id)
     )
     return {home for ids in rows for home in ids}
 
@@ -203,14 +206,14 @@ async def scope_counts(
     session: AsyncSession, compound_id: int, building_ids: list[int]
 ) -> tuple[int, int]:
     """(homes in scope, their owners who use the bot): the preview of a draft."""
-    homes = select(Household.id).where(Household.compound_id == compound_id)
+    homes = select(col(Household.id)).where(col(Household.compound_id) == compound_id)
     if building_ids:
         homes = homes.where(col(Household.building_id).in_(building_ids))
     count = (await session.exec(select(func.count()).select_from(homes.subquery()))).one()
     owners = (
         await session.exec(
-            select(func.count(func.distinct(Membership.resident_id)))
-            .join(Resident, col(Resident.id) == Membership.resident_id)
+            select(func.count(func.distinct(col(Membership.resident_id))))
+            .join(Resident, col(Resident.id) == col(Membership.resident_id))
             .where(col(Membership.household_id).in_(homes))
             .where(col(Membership.kind).in_(OWNER_KINDS))
             .where(col(Resident.telegram_id).is_not(None))
@@ -226,9 +229,9 @@ async def building_names(session: AsyncSession, building_ids: list[int]) -> list
     return list(
         (
             await session.exec(
-                select(Building.name)
+                select(col(Building.name))
                 .where(col(Building.id).in_(building_ids))
-                .order_by(Building.name)
+                .order_by(col(Building.name))
             )
         ).all()
     )

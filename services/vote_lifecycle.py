@@ -142,7 +142,9 @@ async def draft(
     if buildings:
         found = set(
             (
-                await session.exec(select(Building.id).where(Building.compound_id == compound_id))
+                await session.exec(
+                    select(col(Building.id)).where(col(Building.compound_id) == compound_id)
+                )
             ).all()
         )
         if not buildings <= found:
@@ -214,7 +216,7 @@ async def give_notices(session: AsyncSession, *, now: datetime) -> int:
         select(Poll)
         .where(col(Poll.status).in_([PollStatus.PUBLISHED, PollStatus.OPEN]))
         .where(col(Poll.notice_sent_at).is_(None))
-        .where(Poll.notice_at <= now)
+        .where(col(Poll.notice_at) <= now)
     )
     polls = list((await session.exec(_locked(session, statement))).all())
     for poll in polls:
@@ -233,7 +235,11 @@ async def give_notices(session: AsyncSession, *, now: datetime) -> int:
 
 async def open_due(session: AsyncSession, *, now: datetime) -> list[Poll]:
     """Open every published vote whose time has come: snapshot first, exactly once."""
-    statement = select(Poll).where(Poll.status == PollStatus.PUBLISHED).where(Poll.opens_at <= now)
+    statement = (
+        select(Poll)
+        .where(col(Poll.status) == PollStatus.PUBLISHED)
+        .where(col(Poll.opens_at) <= now)
+    )
     polls = list((await session.exec(_locked(session, statement))).all())
     for poll in polls:
         await take_snapshot(session, poll)
@@ -254,7 +260,9 @@ async def reminders_due(
 ) -> list[tuple[Poll, int]]:
     """(vote, hours before close) pairs due now, each returned once: the hour is marked done in
     the same transaction. A reminder time before the opening, or already past, is skipped."""
-    statement = select(Poll).where(Poll.status == PollStatus.OPEN).where(Poll.closes_at > now)
+    statement = (
+        select(Poll).where(col(Poll.status) == PollStatus.OPEN).where(col(Poll.closes_at) > now)
+    )
     due: list[tuple[Poll, int]] = []
     for poll in (await session.exec(_locked(session, statement))).all():
         done = set(poll.reminders_sent)
@@ -306,7 +314,9 @@ async def remind(session: AsyncSession, *, now: datetime, hours: list[int]) -> i
 
 async def close_due(session: AsyncSession, *, now: datetime) -> list[Poll]:
     """Close and tally every open vote whose time has come, exactly once."""
-    statement = select(Poll).where(Poll.status == PollStatus.OPEN).where(Poll.closes_at <= now)
+    statement = (
+        select(Poll).where(col(Poll.status) == PollStatus.OPEN).where(col(Poll.closes_at) <= now)
+    )
     polls = list((await session.exec(_locked(session, statement))).all())
     for poll in polls:
         poll.result = await tally(session, poll)
@@ -327,7 +337,7 @@ async def publish_results(session: AsyncSession, *, now: datetime) -> int:
     chart — to the owners who were eligible and to the committee; marked sent with it."""
     statement = (
         select(Poll)
-        .where(Poll.status == PollStatus.CLOSED)
+        .where(col(Poll.status) == PollStatus.CLOSED)
         .where(col(Poll.result_sent_at).is_(None))
     )
     polls = list((await session.exec(_locked(session, statement))).all())

@@ -193,7 +193,7 @@ async def export_record(
         (
             await session.exec(
                 select(EligibleVoter)
-                .where(EligibleVoter.poll_id == poll.id)
+                .where(col(EligibleVoter.poll_id) == poll.id)
                 .order_by(col(EligibleVoter.id))
             )
         ).all()
@@ -313,9 +313,9 @@ async def _homes(session: AsyncSession, household_ids: list[int]) -> list[HomeRo
     if not household_ids:
         return []
     rows = await session.exec(
-        select(Household, Building.name, Grid.name)
-        .join(Building, col(Building.id) == Household.building_id)
-        .outerjoin(Grid, col(Grid.id) == Household.grid_id)
+        select(Household, col(Building.name), col(Grid.name))
+        .join(Building, col(Building.id) == col(Household.building_id))
+        .outerjoin(Grid, col(Grid.id) == col(Household.grid_id))
         .where(col(Household.id).in_(household_ids))
     )
     homes = [
@@ -338,9 +338,11 @@ async def not_voted_household_ids(
     """Homes of the snapshot whose headcount unit has no ballot yet."""
     counted = await counted_ballots(session, poll)
     rows = await session.exec(
-        select(EligibleVoter.voter_key, EligibleVoter.household_ids, EligibleVoter.developer).where(
-            EligibleVoter.poll_id == poll.id
-        )
+        select(
+            col(EligibleVoter.voter_key),
+            col(EligibleVoter.household_ids),
+            col(EligibleVoter.developer),
+        ).where(col(EligibleVoter.poll_id) == poll.id)
     )
     return {
         home

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import AuditEvent, Membership, OutboxMessage, Resident, Role
 from services import outbox
@@ -187,7 +187,9 @@ async def test_a_redelivered_update_is_applied_once(world):
     assert len(owner.bot_messages) == before + 1
     async with world.session() as session:
         events = (
-            await session.exec(select(AuditEvent).where(AuditEvent.action == "resident.set_phone"))
+            await session.exec(
+                select(AuditEvent).where(col(AuditEvent.action) == "resident.set_phone")
+            )
         ).all()
     assert len(events) == 1
 

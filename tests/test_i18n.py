@@ -28,11 +28,11 @@ def _extracted() -> set[str | tuple[str, str]]:
         ("cli/**.py", "python"),
         ("demo/**.py", "python"),
     ]
-    found = set()
+    found: set[str | tuple[str, str]] = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=KEYWORDS, comment_tags=("NOTE",)
     ):
-        found.add(message)
+        found.add(message if isinstance(message, str) else (message[0], message[1]))
     return found
 
 
@@ -61,7 +61,7 @@ def test_every_message_is_translated(language: str) -> None:
         for translated in strings:
             try:
                 if (
-                    _fields(translated)
+                    _fields(str(translated))
                     - _fields(msgid if not isinstance(message, tuple) else message[1])
                     - _fields(msgid)
                 ):

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import Compound, Grid, Resident, SurveyAnswer, Ticket
 from services import billing, kpi, payments
@@ -15,7 +15,7 @@ from services.places import resolve_scope
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-async def _city(world, tmp_path):  # type: ignore[no-untyped-def]
+async def _city(world, tmp_path):
     """幸福家园 (60 homes, professional service) and 和平里 (1 home, no service model yet)."""
     await world.seed_roster()
     homes = [await world.household_id("1栋", "1单元", room) for room in ("101", "102", "201")]
@@ -23,7 +23,7 @@ async def _city(world, tmp_path):  # type: ignore[no-untyped-def]
     await world.seed_other_compound(tmp_path)
     now = world.clock.now()
     async with world.session() as session:
-        happy = (await session.exec(select(Compound).where(Compound.name == "幸福家园"))).one()
+        happy = (await session.exec(select(Compound).where(col(Compound.name) == "幸福家园"))).one()
         happy.service_model = "professional"
         person = Resident(telegram_id=1, display_name="x", created_at=now, consent_at=now)
         session.add(person)
@@ -101,7 +101,7 @@ async def _city(world, tmp_path):  # type: ignore[no-untyped-def]
 async def test_each_kpi_on_a_hand_computed_city(world, tmp_path):
     await _city(world, tmp_path)
     async with world.session() as session:
-        happy = (await session.exec(select(Compound).where(Compound.name == "幸福家园"))).one()
+        happy = (await session.exec(select(Compound).where(col(Compound.name) == "幸福家园"))).one()
         # A compound whose homes are not loaded yet still counts in coverage.
         session.add(
             Compound(community_id=happy.community_id, name="新建小区", service_model="professional")
@@ -134,7 +134,7 @@ async def test_each_kpi_on_a_hand_computed_city(world, tmp_path):
 async def test_an_empty_scope_has_no_data_not_errors(world, tmp_path):
     await _city(world, tmp_path)
     async with world.session() as session:
-        grid = (await session.exec(select(Grid).where(Grid.name == "第三网格"))).one()
+        grid = (await session.exec(select(Grid).where(col(Grid.name) == "第三网格"))).one()
         report = await kpi.report(session, "grid", grid.id, "第三网格", "2026-09", SHANGHAI)
     figures = report.total.current
     assert figures.households == 1
@@ -166,7 +166,7 @@ async def test_places_can_be_named_in_pinyin_on_a_latin_keyboard(world):
             await resolve_scope(session, "district:Atlantis")
         assert missing.value.msgid == "No {kind} named {name!r}."
 
-        wuhan = (await session.exec(select(City).where(City.name == "武汉市"))).one()
+        wuhan = (await session.exec(select(City).where(col(City.name) == "武汉市"))).one()
         session.add(District(city_id=wuhan.id, name="江安县"))  # also "Jiang'an"
         await session.flush()
         with pytest.raises(DomainError) as twice:

@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import NoticeAck, OutboxMessage, Role
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-async def _people(world):  # type: ignore[no-untyped-def]
+async def _people(world):
     await world.seed_roster()
     owner, tenant, far_owner = world.user("王芳"), world.user("李娜"), world.user("赵三")
     await world.onboard(owner, "1栋 1单元 101", "owner")
@@ -33,7 +33,7 @@ async def _compose(
     text="明天 9:00–12:00 停水",
     ack=True,
     when="立即发送",
-):  # type: ignore[no-untyped-def]
+):
     await liaison.send("/notice")
     await liaison.press(category)
     await liaison.press(target)
@@ -231,13 +231,15 @@ async def test_delivery_report_lists_households_not_reached_and_reminds(world, c
     async with world.session() as session:
         rows = (
             await session.exec(
-                select(OutboxMessage).where(OutboxMessage.purpose.startswith("notice:1:remind"))
+                select(OutboxMessage).where(
+                    col(OutboxMessage.purpose).startswith("notice:1:remind")
+                )
             )
         ).all()
     assert len(rows) == 1
 
 
-def _download(world, person):  # type: ignore[no-untyped-def]
+def _download(world, person):
     import io
 
     document = person.last_message.document
@@ -274,7 +276,7 @@ async def test_a_resident_cannot_acknowledge_a_notice_not_sent_to_them(world):
 
 
 # --- the sender's own notice, drafts, rendering, files and hostile text ------------------------
-async def _notice(world):  # type: ignore[no-untyped-def]
+async def _notice(world):
     from models import Notice
 
     async with world.session() as session:
@@ -313,7 +315,7 @@ async def test_only_the_sender_changes_cancels_or_reminds_about_a_notice(world, 
     async with world.session() as session:
         reminders = (
             await session.exec(
-                select(OutboxMessage).where(OutboxMessage.purpose.contains("remind"))
+                select(OutboxMessage).where(col(OutboxMessage.purpose).contains("remind"))
             )
         ).all()
     assert reminders == []
@@ -396,14 +398,14 @@ async def test_a_notice_is_rendered_once_per_language_not_per_recipient(world, m
     owner, tenant, far_owner, liaison = await _people(world)
     async with world.session() as session:
         resident = (
-            await session.exec(select(Resident).where(Resident.telegram_id == far_owner.id))
+            await session.exec(select(Resident).where(col(Resident.telegram_id) == far_owner.id))
         ).one()
         resident.language = "en"
         await session.commit()
     render, threaded = notify._RENDERERS[NOTICE]
     languages: list[str] = []
 
-    def counting(_, **data):  # type: ignore[no-untyped-def]
+    def counting(_, **data):
         languages.append(_.language)
         return render(_, **data)
 
@@ -426,9 +428,9 @@ async def test_names_in_the_report_and_its_spreadsheet_are_text(world):
 
     _owner, _tenant, _far, liaison = await _people(world)
     async with world.session() as session:
-        building = (await session.exec(select(Building).where(Building.name == "1栋"))).one()
+        building = (await session.exec(select(Building).where(col(Building.name) == "1栋"))).one()
         building.name = '=HYPERLINK("http://x.example","1栋")'
-        grid = (await session.exec(select(Grid).where(Grid.name == "第一网格"))).one()
+        grid = (await session.exec(select(Grid).where(col(Grid.name) == "第一网格"))).one()
         grid.name = "<b>一</b>&网格"
         await session.commit()
     await _compose(liaison, text="请阅读")

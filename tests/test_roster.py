@@ -7,7 +7,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.db import create_engine, session_factory, unit_of_work
 from models import Building, Compound, Grid, Household
@@ -15,7 +15,7 @@ from services.roster import import_roster
 from tests.utils.paths import SAMPLE_ROSTER
 
 
-async def _import(database_url: str, path: Path, clock):  # type: ignore[no-untyped-def]
+async def _import(database_url: str, path: Path, clock):
     engine = create_engine(database_url)
     try:
         async with unit_of_work(session_factory(engine)) as session:
@@ -27,7 +27,7 @@ async def _import(database_url: str, path: Path, clock):  # type: ignore[no-unty
         await engine.dispose()
 
 
-async def _count(database_url: str, model) -> int:  # type: ignore[no-untyped-def]
+async def _count(database_url: str, model) -> int:
     engine = create_engine(database_url)
     try:
         async with session_factory(engine)() as session:
@@ -76,7 +76,7 @@ async def test_a_corrected_file_updates_households_in_place(database_url, clock,
     async with session_factory(engine)() as session:
         household = (
             await session.exec(
-                select(Household).where(Household.room == "101").order_by(Household.id)
+                select(Household).where(col(Household.room) == "101").order_by(col(Household.id))
             )
         ).first()
         assert str(household.registered_area) == "90.10"
@@ -156,7 +156,7 @@ async def test_cli_reports_problems_and_exits_non_zero(database_url, tmp_path, c
     assert "nothing was written" in err
 
 
-async def _in_thread(fn, *args):  # type: ignore[no-untyped-def]
+async def _in_thread(fn, *args):
     import asyncio
 
     return await asyncio.to_thread(fn, *args)

@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.kpi import KpiScope
 from jobs.kpi import deliver_monthly
@@ -195,7 +195,7 @@ async def test_kpi_places_follow_the_roles_that_may_read_them(world, tmp_path):
     await supervisor.send("/kpi 2026-11")
     assert "2026-11 月报：幸福家园" in supervisor.texts()[-3]
     async with world.session() as session:
-        other = (await session.exec(select(Compound).where(Compound.name == "和平里"))).one()
+        other = (await session.exec(select(Compound).where(col(Compound.name) == "和平里"))).one()
         city = (await session.exec(select(City))).one()
     # The officer of the district may open a compound inside it; the supervisor of one compound
     # may not open another, nor the city.
@@ -222,7 +222,7 @@ async def test_the_kpi_workbook_keeps_names_as_text_and_shares_as_numbers(world,
     await world.join_as(officer, Role.OFFICER, "district:江岸区")
     await world.onboard(resident, "1栋 1单元 101", "owner")
     async with world.session() as session:
-        happy = (await session.exec(select(Compound).where(Compound.name == "幸福家园"))).one()
+        happy = (await session.exec(select(Compound).where(col(Compound.name) == "幸福家园"))).one()
         happy.name = '=HYPERLINK("http://evil.example","幸福家园")'
         happy.service_model = "professional"
     await resident.press_data(SurveyScore("2026-11", 5, 5).pack())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from jobs.tickets import auto_confirm, escalate_overdue
 from models import Role, Ticket, TicketEvent, TicketFollower, TicketPhoto
@@ -98,7 +98,8 @@ async def test_the_whole_path_report_handle_confirm_rate(world):
     async with world.session() as session:
         photos = (await session.exec(select(TicketPhoto))).all()
         kinds = [
-            e.kind for e in (await session.exec(select(TicketEvent).order_by(TicketEvent.id))).all()
+            e.kind
+            for e in (await session.exec(select(TicketEvent).order_by(col(TicketEvent.id)))).all()
         ]
     assert [p.after for p in photos] == [False, True]
     assert kinds == ["report", "acknowledge", "photo", "done", "confirm"]

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import openpyxl
-from sqlmodel import select
+from sqlmodel import col, select
 
 from jobs.votes import tick
 from models import AuditEvent, Ballot, Draft, Household, OutboxMessage, Resident, Role
@@ -88,7 +88,9 @@ async def _office(world, clock):
 async def _resident_id(world, person) -> int:
     async with world.session() as session:
         return (
-            await session.exec(select(Resident.id).where(Resident.telegram_id == person.id))
+            await session.exec(
+                select(col(Resident.id)).where(col(Resident.telegram_id) == person.id)
+            )
         ).one()
 
 
@@ -113,7 +115,7 @@ async def test_only_liaisons_staff_and_admins_get_the_names_and_phones_and_each_
         assert "58 户尚未投票" in person.last_text
     async with world.session() as session:
         events = (
-            await session.exec(select(AuditEvent).where(AuditEvent.action == "people.read"))
+            await session.exec(select(AuditEvent).where(col(AuditEvent.action) == "people.read"))
         ).all()
     assert [(e.actor_id, e.subject_type, e.subject_id) for e in events] == [
         (await _resident_id(world, liaison), "poll", "1"),
@@ -129,7 +131,7 @@ async def test_only_liaisons_staff_and_admins_get_the_names_and_phones_and_each_
         assert not any("尚未投票；附上名单" in t for t in person.texts())
     async with world.session() as session:
         events = (
-            await session.exec(select(AuditEvent).where(AuditEvent.action == "people.read"))
+            await session.exec(select(AuditEvent).where(col(AuditEvent.action) == "people.read"))
         ).all()
     assert len(events) == 3 and events[-1].actor_id is None  # the job's list, audited too
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import openpyxl
-from sqlmodel import select
+from sqlmodel import col, select
 
 from jobs.votes import tick
 from models import Ballot, Membership, OutboxMessage, Poll, Resident, Role
@@ -323,7 +323,7 @@ async def test_the_close_happens_after_a_restart_and_reminders_wait_for_morning(
     async with world.session() as session:
         held = (
             await session.exec(
-                select(OutboxMessage).where(OutboxMessage.purpose == "poll:1:remind:24")
+                select(OutboxMessage).where(col(OutboxMessage.purpose) == "poll:1:remind:24")
             )
         ).all()
     assert held and all(m.not_before.astimezone(world.runtime.settings.tz).hour == 8 for m in held)
@@ -344,7 +344,7 @@ async def test_co_owners_tapping_at_once_give_one_ballot_and_other_compounds_vot
     async with world.session() as session:
         membership = (
             await session.exec(
-                select(Membership).join(Resident).where(Resident.telegram_id == partner.id)
+                select(Membership).join(Resident).where(col(Resident.telegram_id) == partner.id)
             )
         ).one()
         membership.kind = "co_owner"  # co-owners of one home are one voter
@@ -382,7 +382,7 @@ async def test_co_owners_tapping_at_once_give_one_ballot_and_other_compounds_vot
     await world.settle(first)
     await world.settle(second)
     async with world.session() as session:
-        ballots = (await session.exec(select(Ballot).where(Ballot.poll_id == ours.id))).all()
+        ballots = (await session.exec(select(Ballot).where(col(Ballot.poll_id) == ours.id))).all()
     assert len(ballots) == 1
     assert any("回执码" in t for t in owner_a.texts()[-1:] + partner.texts()[-1:])
     await owner_a.press_data(VoteCast(theirs.id, "agree").pack())  # another compound's vote

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import Ballot, EligibleVoter, Household, Poll
 from services import vote_ballots, vote_lifecycle, vote_records
@@ -17,7 +17,7 @@ from services.errors import DomainError, NotAllowed
 async def _poll(world, **kwargs):
     now = world.clock.now()
     async with world.session() as session:
-        compound_id = (await session.exec(select(Household.compound_id))).first()
+        compound_id = (await session.exec(select(col(Household.compound_id)))).first()
         defaults = dict(
             compound_id=compound_id,
             title="更换电梯",
@@ -169,7 +169,7 @@ async def test_snapshot_counts_the_same_buyer_once_and_takes_the_area_that_count
     async with world.session() as session:
         await vote_lifecycle.open_due(session, now=clock.now())
         eligible = (
-            await session.exec(select(EligibleVoter).where(EligibleVoter.poll_id == poll_id))
+            await session.exec(select(EligibleVoter).where(col(EligibleVoter.poll_id) == poll_id))
         ).all()
     assert len(eligible) == 58  # 60 homes; the developer's 2 unsold count once; the buyer of 2 once
     shared = next(v for v in eligible if first in v.household_ids)
@@ -193,7 +193,7 @@ async def test_the_sql_tally_of_a_resolution_equals_the_per_voter_tally(world, c
         await vote_lifecycle.open_due(session, now=clock.now())
         keys = (
             await session.exec(
-                select(EligibleVoter.voter_key).where(EligibleVoter.poll_id == poll_id)
+                select(col(EligibleVoter.voter_key)).where(col(EligibleVoter.poll_id) == poll_id)
             )
         ).all()
         for index, key in enumerate(keys):
@@ -220,7 +220,7 @@ async def test_the_sql_tally_of_a_resolution_equals_the_per_voter_tally(world, c
                 v.voter_key: v.area
                 for v in (
                     await session.exec(
-                        select(EligibleVoter).where(EligibleVoter.poll_id == poll_id)
+                        select(EligibleVoter).where(col(EligibleVoter.poll_id) == poll_id)
                     )
                 ).all()
             }

@@ -38,7 +38,7 @@ def _png() -> bytes:
 
 
 @pytest.fixture
-async def demo(tmp_path):  # type: ignore[no-untyped-def]
+async def demo(tmp_path):
     running = Demo(Settings(_env_file=None), port=0, database=tmp_path / "demo.db")
     await running.start(reset=True)
     try:

@@ -45,7 +45,7 @@ async def send(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
     me = await resident_id(world, person)
     async with world.session() as session:
         found = await session.exec(
-            select(Notice.id)
+            select(col(Notice.id))
             .where(col(Notice.sender_id) == me, col(Notice.compound_id) == await compound_id(world))
             .where(col(Notice.text).contains(marker))
         )
@@ -112,7 +112,7 @@ async def acknowledge(probe: Probe, world: World, cast: Cast, person: Person) ->
     me = await resident_id(world, person)
     async with world.session() as session:
         found = await session.exec(
-            select(NoticeAck.id).where(
+            select(col(NoticeAck.id)).where(
                 col(NoticeAck.notice_id) == notice_id, col(NoticeAck.resident_id) == me
             )
         )
@@ -126,5 +126,7 @@ async def _sent_to_the_compound(probe: Probe, world: World, cast: Cast) -> None:
     await world.deliver()
     async with world.session() as session:
         probe.state["notice"] = (
-            await session.exec(select(Notice.id).where(col(Notice.text).contains("请确认已阅")))
+            await session.exec(
+                select(col(Notice.id)).where(col(Notice.text).contains("请确认已阅"))
+            )
         ).one()

@@ -93,7 +93,7 @@ async def work(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
     me = await resident_id(world, person)
     async with world.session() as session:
         done = await session.exec(
-            select(TicketEvent.id)
+            select(col(TicketEvent.id))
             .where(col(TicketEvent.ticket_id) == ticket_id, col(TicketEvent.actor_id) == me)
             .where(col(TicketEvent.kind) == "acknowledge")
         )

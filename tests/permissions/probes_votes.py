@@ -64,7 +64,7 @@ async def _poll(world: World, status: PollStatus) -> int:
     return poll_id
 
 
-def _prepare(status: PollStatus):  # type: ignore[no-untyped-def]
+def _prepare(status: PollStatus):
     async def prepare(probe: Probe, world: World, cast: Cast) -> None:
         probe.state["poll"] = await _poll(world, status)
 
@@ -88,7 +88,7 @@ async def cast_ballot(probe: Probe, world: World, cast: Cast, person: Person) ->
     me = await resident_id(world, person)
     async with world.session() as session:
         found = await session.exec(
-            select(Ballot.id).where(
+            select(col(Ballot.id)).where(
                 col(Ballot.poll_id) == _poll_id(probe), col(Ballot.cast_by) == me
             )
         )
@@ -107,7 +107,7 @@ async def paper(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
     me = await resident_id(world, person)
     async with world.session() as session:
         found = await session.exec(
-            select(Ballot.id)
+            select(col(Ballot.id))
             .where(col(Ballot.poll_id) == poll_id, col(Ballot.cast_by) == me)
             .where(col(Ballot.channel) == BallotChannel.PAPER)
         )
@@ -155,7 +155,7 @@ async def draft(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
     await person.send("/cancel")
     async with world.session() as session:
         found = await session.exec(
-            select(Poll.id)
+            select(col(Poll.id))
             .where(col(Poll.title) == marker, col(Poll.compound_id) == await compound_id(world))
             .where(col(Poll.created_by) == await resident_id(world, person))
         )
@@ -181,7 +181,7 @@ async def survey(probe: Probe, world: World, cast: Cast, person: Person) -> bool
     await person.press_data(SurveyScore("2026-11", 0, 4).pack(), _last(person))
     async with world.session() as session:
         found = await session.exec(
-            select(SurveyAnswer.id)
+            select(col(SurveyAnswer.id))
             .where(col(SurveyAnswer.household_id) == await home_id(world))
             .where(col(SurveyAnswer.resident_id) == await resident_id(world, person))
         )
