@@ -324,3 +324,37 @@ async def test_paying_by_the_compounds_qr_code_and_the_office_confirming(world, 
     await tick(world.runtime)
     await world.deliver()
     assert len(reminders()) == 1 and "¥65.18" in reminders()[0]  # reminders go on as before
+
+
+HOSTILE = "<3 & <b>{0}%s"
+
+
+async def test_hostile_text_in_the_office_fee_flows_is_shown_as_typed(world, clock):
+    """A payee caption, a typed home and a typed amount with markup in them are answered as
+    typed (the emulator parses every reply as Telegram would; World also checks nothing is shown
+    escaped twice), and nothing is stored from a refused answer."""
+    from models import PaymentAccount
+
+    admin, owner, _tenant, staff = await _people(world)
+    await _set_fee(admin)
+    await tick(world.runtime)
+
+    await admin.send("/paycode")
+    await admin.send_photo(_payment_code(), caption=f"{HOSTILE} 物业")
+    assert f"{HOSTILE} 物业" in admin.last_text and "/bills" in admin.last_text
+    async with world.session() as session:
+        account = (await session.exec(select(PaymentAccount))).one()
+        assert account.payee == f"{HOSTILE} 物业"
+    await owner.send("/bills")
+    await owner.press("微信、支付宝或银行转账缴费")
+    assert f"{HOSTILE} 物业" in owner.last_text
+
+    await staff.send("/payment")
+    await staff.send(f"1栋 {HOSTILE}")
+    assert f"“1栋 {HOSTILE}”" in staff.last_text  # "no single home matches …", as typed
+    await staff.send("1栋 1单元 101")
+    await staff.send(HOSTILE)
+    assert f"“{HOSTILE}”" in staff.last_text  # "… is not an amount of money"
+    await staff.send("/cancel")
+    async with world.session() as session:
+        assert (await session.exec(select(Payment))).all() == []
