@@ -94,7 +94,7 @@ async def audited(world: World, person: Person, action: str, subject_id: int | N
             col(AuditEvent.action) == action, col(AuditEvent.actor_id) == me
         )
         if subject_id is not None:
-            statement = statement.where(col(AuditEvent.subject_id) == subject_id)
+            statement = statement.where(col(AuditEvent.subject_id) == str(subject_id))
         return (await session.exec(statement)).first() is not None
 
 
