@@ -56,6 +56,12 @@ def plain(text: Markup | str) -> str:
 
 
 @cache
+def babel_locale(language: str) -> Locale:
+    """Babel's locale of one of our languages, parsed once (every money, number and date needs it)."""
+    return Locale.parse(_BABEL_LOCALES.get(language, "zh_Hans_CN"))
+
+
+@cache
 def translations(language: str) -> NullTranslations:
     """One cached catalog per language; an unknown language falls back to the msgids."""
     if language not in LANGUAGES:
@@ -88,7 +94,7 @@ class Translator:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(_BABEL_LOCALES.get(self.language, "zh_Hans_CN"))
+        return babel_locale(self.language)
 
     def gettext(self, message: str) -> Markup:
         """The translation as markup: `.format()` on it escapes every value it is given, so a

@@ -34,6 +34,7 @@ _PENDING = "notifications"
 QUIET = "quiet_hours"  # session.info: the QuietHours of the deployment (set by the runtime)
 LANGUAGE = "default_language"  # session.info: for people who never chose a language
 ZONE = "tz"  # session.info: the zone times are shown in
+BATCH = 5000  # outbox rows per INSERT
 
 
 def renders(kind: str, *, threaded: bool = False) -> Callable[[Renderer], Renderer]:
@@ -119,18 +120,21 @@ async def flush(session: AsyncSession) -> int:
     tz = session.info.get(ZONE) or ZoneInfo("Asia/Shanghai")
     queued = 0
     while session.info.get(_PENDING):
-        notification = session.info[_PENDING].pop(0)
-        queued += await _queue(session, notification, quiet, default, tz)
+        batch: list[dict[str, Any]] = []
+        while session.info.get(_PENDING) and len(batch) < BATCH:
+            notification = session.info[_PENDING].pop(0)
+            batch += await _rows(session, notification, quiet, default, tz)
+        queued += await outbox.insert_rows(session, batch)  # one executemany for many messages
     return queued
 
 
-async def _queue(
+async def _rows(
     session: AsyncSession,
     notification: Notification,
     quiet: QuietHours | None,
     default: str,
     tz: ZoneInfo,
-) -> int:
+) -> list[dict[str, Any]]:
     render, threaded = _RENDERERS[notification.kind]
     payloads: dict[str, dict[str, Any]] = {}
     messages = []
@@ -149,8 +153,7 @@ async def _queue(
                 recipient_key=str(person.resident_id),
             )
         )
-    return await outbox.enqueue(
-        session,
+    return outbox.rows(
         notification.purpose,
         messages,
         now=notification.now,

@@ -52,10 +52,26 @@ async def enqueue(
     not_before: datetime | None = None,
 ) -> int:
     """Queue messages; a (purpose, recipient) already queued is skipped. Returns how many were new."""
+    return await insert_rows(
+        session,
+        rows(purpose, messages, now=now, quiet=quiet, emergency=emergency, not_before=not_before),
+    )
+
+
+def rows(
+    purpose: str,
+    messages: Iterable[Outgoing],
+    *,
+    now: datetime,
+    quiet: QuietHours | None,
+    emergency: bool = False,
+    not_before: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The outbox rows of messages, not yet inserted (quiet hours applied here)."""
     start = not_before or now
     if quiet is not None and not emergency:
         start = quiet.release_time(start)
-    rows = [
+    return [
         {
             "dedupe_key": dedupe_key(purpose, message),
             "purpose": purpose,
@@ -71,7 +87,11 @@ async def enqueue(
         }
         for message in messages
     ]
-    return await insert_many(session, OutboxMessage, rows, skip_conflicts_on=["dedupe_key"])
+
+
+async def insert_rows(session: AsyncSession, found: list[dict[str, Any]]) -> int:
+    """Insert outbox rows (of any purposes) in one executemany; duplicates are skipped."""
+    return await insert_many(session, OutboxMessage, found, skip_conflicts_on=["dedupe_key"])
 
 
 async def cancel(session: AsyncSession, purpose: str) -> int:
