@@ -20,10 +20,11 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
-from core.i18n import N_
 from core.screen import File, Keyboard, Screen
 from handlers.context import BotContext, active_unit
+from services.drafts import STALE
 from services.errors import DomainError
+from views import common as common_view
 from views.callbacks import InvalidCallback
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 HandlerFn = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 Markups = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
-STALE_BUTTON = N_("This button is no longer valid. Please start again from the menu.")
+STALE_BUTTON = STALE
 
 
 def handler(fn: HandlerFn) -> HandlerFn:
@@ -52,10 +53,10 @@ def handler(fn: HandlerFn) -> HandlerFn:
                 "invalid callback data from user %s", getattr(update.effective_user, "id", None)
             )
             context.unit.failed = True
-            await send(update, Screen(context._(STALE_BUTTON)))
+            await send(update, common_view.stale_button(context._))
         except DomainError as error:
             context.unit.failed = True
-            await send(update, Screen(error.render(context._)))
+            await send(update, common_view.refusal(error, context._))
         return None
 
     return wrapper
@@ -181,6 +182,10 @@ def message_of(update: Update) -> Message:
 @handler
 async def use_the_buttons(update: Update, context: BotContext) -> None:
     """Typed text (or a photo) in a conversation step that expects a button."""
-    await send(
-        update, Screen(context._("Please choose with the buttons above, or send /cancel to stop."))
-    )
+    await send(update, common_view.use_the_buttons(context._))
+
+
+@handler
+async def need_text(update: Update, context: BotContext) -> None:
+    """A photo, a sticker or a file in a step that waits for text."""
+    await send(update, common_view.need_text(context._))

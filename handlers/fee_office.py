@@ -3,7 +3,6 @@ residents' "I have paid", /arrears, /fees and /paycode (administrators)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from telegram import Update
@@ -18,7 +17,6 @@ from telegram.ext import (
 )
 
 from core.i18n import N_
-from core.screen import Screen
 from handlers.account import conversation_fallbacks
 from handlers.common import (
     HandlerFn,
@@ -26,6 +24,7 @@ from handlers.common import (
     handler,
     message_of,
     message_text,
+    need_text,
     send,
     show,
     use_the_buttons,
@@ -37,9 +36,7 @@ from services import billing, fee_claims, fee_flows, fee_reports
 from services.fee_flows import FeeDraft, FeeStep, PaycodeStep, PaymentStep
 from services.policy import Permission
 from views import fee_office as view
-from views.callbacks import InvalidCallback, answer_for
-
-MONTH = re.compile(r"20\d\d-(0[1-9]|1[0-2])")
+from views.callbacks import answer_for
 
 
 def today(context: BotContext) -> date:
@@ -115,12 +112,7 @@ async def claim_decided(update: Update, context: BotContext) -> None:
 async def arrears(update: Update, context: BotContext) -> None:
     """/arrears [YYYY-MM]: overdue bills by building, the list by home, the month's collection rate."""
     month = context.args[0] if context.args else today(context).strftime("%Y-%m")
-    if not MONTH.fullmatch(month):
-        await send(
-            update, Screen(context._("Send the month as YYYY-MM, for example /arrears 2026-10."))
-        )
-        return
-    compounds = await fee_reports.report_compounds(context.session, context.actor)
+    compounds = await fee_reports.report_compounds(context.session, context.actor, month)
     if len(compounds) > 1:
         await send(update, view.arrears_compounds(compounds, month, context._))
         return
@@ -130,8 +122,6 @@ async def arrears(update: Update, context: BotContext) -> None:
 @handler
 async def arrears_of(update: Update, context: BotContext) -> None:
     data = view.ArrearsOf.parse(callback_data(update))
-    if not MONTH.fullmatch(data.month):
-        raise InvalidCallback(data.month)
     await _send_arrears(update, context, data.compound_id, data.month)
 
 
@@ -228,11 +218,6 @@ async def paycode_photo(update: Update, context: BotContext) -> int:
     )
     await send(update, view.paycode_saved(compound, payee, context._))
     return ConversationHandler.END
-
-
-@handler
-async def need_text(update: Update, context: BotContext) -> None:
-    await send(update, Screen(context._("Please answer with text.")))
 
 
 @handler

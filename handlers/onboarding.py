@@ -6,13 +6,13 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.i18n import N_
-from core.screen import Screen
 from handlers.common import callback_data, handler, send, show
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands, listed
 from services import invites, residents
 from services.errors import DomainError
 from services.policy import Permission
+from views import common as common_view
 from views import onboarding as view
 from views.account import help_screen
 from views.onboarding import Consent, Decline
@@ -35,7 +35,7 @@ async def start(update: Update, context: BotContext) -> None:
         context.session, code, telegram_id=actor.telegram_id, now=context.now()
     )
     if isinstance(preview, DomainError):  # returned, not raised: the failed attempt is kept
-        await send(update, Screen(preview.render(_)))
+        await send(update, common_view.refusal(preview, _))
         return
     await send(update, view.invitation(preview, code, _))
 

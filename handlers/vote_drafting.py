@@ -15,14 +15,13 @@ from telegram.ext import (
 )
 
 from core.i18n import N_
-from core.screen import Screen
 from handlers.account import conversation_fallbacks
 from handlers.common import (
     HandlerFn,
     callback_data,
     handler,
     message_text,
-    send,
+    need_text,
     show,
     use_the_buttons,
 )
@@ -86,11 +85,6 @@ async def publish(update: Update, context: BotContext) -> int:
     )
     await show(update, view.published(poll, context._, context.runtime.settings.tz))
     return ConversationHandler.END
-
-
-@handler
-async def need_text(update: Update, context: BotContext) -> None:
-    await send(update, Screen(context._("Please answer with text.")))
 
 
 def register(app: Application) -> None:

@@ -16,9 +16,8 @@ from telegram.ext import (
     filters,
 )
 
-from core.screen import Screen
 from handlers.account import conversation_fallbacks
-from handlers.common import HandlerFn, callback_data, handler, message_text, send
+from handlers.common import HandlerFn, callback_data, handler, message_text, need_text, send
 from handlers.context import BotContext
 from services import vote_ballots, vote_paper, vote_records
 from services.vote_paper import PaperStep
@@ -92,11 +91,6 @@ async def paper_candidates(update: Update, context: BotContext) -> int:
     )
     await send(update, view.paper_recorded(done, context._))
     return ConversationHandler.END
-
-
-@handler
-async def need_text(update: Update, context: BotContext) -> None:
-    await send(update, Screen(context._("Please answer with text.")))
 
 
 def register(app: Application) -> None:

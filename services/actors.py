@@ -60,12 +60,6 @@ class Actor:
     def is_owner(self) -> bool:
         return any(tie.is_owner for tie in self.households)
 
-    def has_role(self, *roles: str) -> bool:
-        return any(grant.role in roles for grant in self.roles)
-
-    def role_names(self) -> set[str]:
-        return {grant.role for grant in self.roles}
-
 
 async def load_actor(session: AsyncSession, telegram_id: int) -> Actor:
     """Three small indexed queries; an unknown user is an Actor without a resident."""

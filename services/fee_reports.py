@@ -16,10 +16,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import rows
+from core.i18n import N_
 from models import Bill, Building, Compound, Household
 from services import audit
 from services.actors import Actor
 from services.billing import ZERO, add_months
+from services.errors import DomainError
+from services.inputs import is_month
 from services.places import household_label
 from services.policy import Permission, allowed, authorize, compounds
 
@@ -60,8 +63,13 @@ class ArrearsReport:
     names: bool  # whether owner names are in the list
 
 
-async def report_compounds(session: AsyncSession, actor: Actor) -> list[Compound]:
-    """The compounds whose arrears this person may read."""
+BAD_MONTH = N_("Send the month as YYYY-MM, for example /arrears 2026-10.")
+
+
+async def report_compounds(session: AsyncSession, actor: Actor, month: str) -> list[Compound]:
+    """The compounds whose arrears this person may read (for a month given as YYYY-MM)."""
+    if not is_month(month):
+        raise DomainError(BAD_MONTH)
     return await compounds(session, actor, Permission.FEES_REPORT)
 
 
@@ -69,6 +77,8 @@ async def arrears_report(
     session: AsyncSession, actor: Actor, compound_id: int, month: str, *, today: date, now: datetime
 ) -> ArrearsReport:
     """/arrears: what is overdue today, by home, and the collection rate of bills due in `month`."""
+    if not is_month(month):
+        raise DomainError(BAD_MONTH)
     await authorize(session, actor, Permission.FEES_REPORT, compound_id)
     compound = await session.get(Compound, compound_id)
     assert compound is not None

@@ -1,4 +1,4 @@
-"""Reading what people type: local times (`2026-12-20 09:00`)."""
+"""Reading what people type: local times (`2026-12-20 09:00`) and months (`2026-10`)."""
 
 from __future__ import annotations
 
@@ -17,3 +17,11 @@ def parse_local_time(text: str | None, tz: ZoneInfo) -> datetime | None:
         return datetime(year, month, day, hour, minute, tzinfo=tz)
     except ValueError:
         return None
+
+
+MONTH = re.compile(r"20\d\d-(0[1-9]|1[0-2])")
+
+
+def is_month(text: str | None) -> bool:
+    """`YYYY-MM` (2000–2099), the form reports are asked for."""
+    return bool(MONTH.fullmatch(text or ""))

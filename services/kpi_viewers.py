@@ -5,7 +5,6 @@ month, subscriber and place (kpi_delivery, written with the queued messages)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -20,6 +19,7 @@ from models import KpiDelivery, KpiSubscription, Resident, ScopeKind
 from services import kpi, notify
 from services.actors import Actor, load_actor
 from services.errors import DomainError, NotAllowed
+from services.inputs import is_month
 from services.kpi import LEVELS, Report
 from services.notify import Recipient
 from services.places import SCOPE_TABLES, Scope
@@ -31,7 +31,6 @@ CHART = "kpi.chart"
 WORKBOOK = "kpi.workbook"
 SEND_AT = time(8, 0)  # on the 1st of each month, local time
 OWN_AREA = N_("You can see the reports of your own area only.")
-_MONTH = re.compile(r"20\d\d-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class Start:
 
 
 def valid_month(text: str) -> bool:
-    return bool(_MONTH.fullmatch(text))
+    return is_month(text)
 
 
 async def scopes(session: AsyncSession, actor: Actor) -> list[Scope]:

@@ -50,14 +50,6 @@ def renders(kind: str, *, threaded: bool = False) -> Callable[[Renderer], Render
     return register
 
 
-def renderer(kind: str) -> Renderer:
-    return _RENDERERS[kind][0]
-
-
-def kinds() -> set[str]:
-    return set(_RENDERERS)
-
-
 @dataclass(frozen=True)
 class Recipient:
     """Someone to tell: their chat, their language, and the home the message is about."""

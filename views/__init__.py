@@ -4,6 +4,7 @@ package registers the renderers of the messages the services queue (services.not
 from views import (  # noqa: F401
     account,
     bills,
+    common,
     fee_office,
     kpi,
     labels,

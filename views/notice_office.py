@@ -16,6 +16,7 @@ from services.notice_drafts import DONE, NoticeStep, Question
 from services.notice_reports import DeliveryReport, Missed
 from services.tables import Column, Table, xlsx
 from views.callbacks import CallbackData
+from views.common import stale_button
 from views.labels import ROLE
 from views.notices import (
     CATEGORY,
@@ -112,7 +113,7 @@ def question(asked: Question, _: Translator, tz: ZoneInfo) -> list[Screen]:
     if step == NoticeStep.TIME:
         return [Screen(_("Send the time as YYYY-MM-DD HH:MM, for example 2026-12-01 09:00."))]
     if step != NoticeStep.PREVIEW or asked.preview is None:
-        return [Screen(_("This button is no longer valid. Please start again from the menu."))]
+        return [stale_button(_)]
     preview = asked.preview
     row = choice(_("Confirm and send"), "1") + choice(_("Cancel"), "0")
     return [

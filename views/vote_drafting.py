@@ -14,6 +14,7 @@ from models import Poll, PollKind
 from services.tally import MatterType
 from services.vote_drafts import Preview, Question, VoteDraft, VoteStep
 from views.callbacks import CallbackData
+from views.common import stale_button
 from views.votes import SPECIAL_ITEM, poll_text
 
 SEAT_BUTTONS = 8
@@ -70,7 +71,7 @@ def question(asked: Question, _: Translator, tz: ZoneInfo) -> Screen:
     """The question of the draft's step, with its answers as buttons."""
     draft, S = asked.draft, VoteStep
     if draft.step not in set(S):
-        return Screen(_("This button is no longer valid. Please start again from the menu."))
+        return stale_button(_)
     step = S(draft.step)
 
     def answer(label: Markup | str, value: object) -> Button:
@@ -142,7 +143,7 @@ def question(asked: Question, _: Translator, tz: ZoneInfo) -> Screen:
             )
         )
     if asked.preview is None:
-        return Screen(_("This button is no longer valid. Please start again from the menu."))
+        return stale_button(_)
     return preview(asked.preview, draft, _, tz)
 
 

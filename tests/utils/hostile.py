@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 from core.i18n import Msg, Translator
+from services.errors import DomainError
 
 HOSTILE = ("<3 & <b>{0}%s</b> &amp; <i", "{0} {name} %s %(x)s {", "测" * 1000, '=HYPERLINK("x")')
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
@@ -70,6 +71,9 @@ class Factory:
             return SHANGHAI
         if annotation is Markup:
             return escape(self.text)
+        if isinstance(annotation, type) and issubclass(annotation, DomainError):
+            # A refusal that names what was typed.
+            return annotation(Msg("No such file: {path}"), path=self.text)
         if annotation is Msg:  # a msgid: real text of the catalog, not user input
             return Msg("owner")
         if annotation is str:

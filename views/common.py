@@ -1,0 +1,26 @@
+"""Screens every feature shares: a stale button, a refusal, and what a step that waits for a
+button or for text says to anything else."""
+
+from __future__ import annotations
+
+from core.i18n import Translator
+from core.screen import Screen
+from services.drafts import STALE
+from services.errors import DomainError
+
+
+def stale_button(_: Translator) -> Screen:
+    return Screen(_(STALE))
+
+
+def refusal(error: DomainError, _: Translator) -> Screen:
+    """A rule said no (the message names which, with the values escaped)."""
+    return Screen(error.render(_))
+
+
+def use_the_buttons(_: Translator) -> Screen:
+    return Screen(_("Please choose with the buttons above, or send /cancel to stop."))
+
+
+def need_text(_: Translator) -> Screen:
+    return Screen(_("Please answer with text."))
