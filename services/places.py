@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -224,7 +225,9 @@ _HOME_PARTS = re.compile(r"[\s\-/,，]+|(?<=[栋幢棟])|(?<=号楼)|(?<=號樓)
 
 
 def home_words(text: str | None) -> list[str]:
-    return [w for w in _HOME_PARTS.split(text or "") if w]
+    """The parts of a typed home; full-width digits and letters (`１栋１单元１０１`, a Chinese
+    keyboard's default) read as the roster's half-width ones."""
+    return [w for w in _HOME_PARTS.split(unicodedata.normalize("NFKC", text or "")) if w]
 
 
 async def match_households(

@@ -358,3 +358,17 @@ async def test_hostile_text_in_the_office_fee_flows_is_shown_as_typed(world, clo
     await staff.send("/cancel")
     async with world.session() as session:
         assert (await session.exec(select(Payment))).all() == []
+
+
+async def test_a_home_and_an_amount_typed_in_full_width_digits(world, clock):
+    """A Chinese keyboard types full-width digits by default: １栋１单元１０１ and ５０ are the
+    roster's 1栋 1单元 101 and 50."""
+    admin, _owner, _tenant, staff = await _people(world)
+    await _set_fee(admin)
+    await tick(world.runtime)
+    await staff.send("/payment")
+    await staff.send("１栋１单元１０１")
+    assert "欠缴 ¥75.18" in staff.last_text
+    await staff.send("５０")
+    await staff.press("现金")
+    assert "已登记 ¥50.00" in staff.last_text
