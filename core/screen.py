@@ -7,7 +7,7 @@ so user text cannot reach Telegram's HTML unescaped. A plain `str` is refused he
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from markupsafe import Markup
@@ -74,6 +74,19 @@ class Screen:
                 f"{str(self.text)[:60]!r}"
             )
 
+    def pieces(self) -> list[Screen]:
+        """The screen as messages Telegram accepts: a text over 4,096 characters (a caption over
+        1,024) is cut at line breaks into several messages; the buttons, the reply keyboard and
+        the file go with the last one."""
+        media = self.photo is not None or self.document is not None
+        limit = MAX_CAPTION if media else MAX_TEXT
+        if len(self.text) <= limit:
+            return [self]
+        parts = split_text(self.text, MAX_TEXT)
+        if media:  # the whole text first, then the file without a caption
+            return [Screen(p) for p in parts] + [replace(self, text=Markup(""))]
+        return [Screen(p) for p in parts[:-1]] + [replace(self, text=parts[-1])]
+
     def payload(self) -> dict[str, Any]:
         """The outbox's form of this screen (files the bot made are stored by the notifier)."""
         payload: dict[str, Any] = {"text": str(self.text)} if self.text else {}
@@ -89,3 +102,41 @@ class Screen:
 
 
 EMPTY = Markup("")
+MAX_TEXT = 4096  # Telegram's limits, in characters of the text after its markup is parsed
+MAX_CAPTION = 1024
+
+
+def split_text(text: Markup, limit: int) -> list[Markup]:
+    """Pieces of at most `limit` characters of markup (so of text too), cut at line breaks; a
+    line longer than that is cut between characters, never inside a tag or an entity. Screens
+    keep each line's tags within the line, so every piece is whole markup."""
+    pieces: list[str] = []
+    current = ""
+    for line in str(text).split("\n"):
+        while len(line) > limit:
+            cut = _safe_cut(line, limit)
+            pieces, current = _flush(pieces, current), ""
+            pieces.append(line[:cut])
+            line = line[cut:]
+        joined = f"{current}\n{line}" if current else line
+        if len(joined) > limit:
+            pieces, current = _flush(pieces, current), line
+        else:
+            current = joined
+    pieces = _flush(pieces, current)
+    return [Markup(p) for p in pieces if p.strip()]
+
+
+def _flush(pieces: list[str], current: str) -> list[str]:
+    return [*pieces, current] if current else pieces
+
+
+def _safe_cut(line: str, limit: int) -> int:
+    """The last position at or before `limit` that is outside a tag and an entity."""
+    cut = limit
+    while cut > 0:
+        head = line[:cut]
+        if head.rfind("<") <= head.rfind(">") and head.rfind("&") <= head.rfind(";"):
+            return cut
+        cut -= 1
+    return limit

@@ -116,7 +116,7 @@ async def send(update: Update, *screens: Screen) -> Message:
     chat = update.effective_chat
     assert chat is not None, "an update without a chat has nobody to answer"
     sent: Message | None = None
-    for screen in screens:
+    for screen in (piece for whole in screens for piece in whole.pieces()):
         markup = _markup(screen)
         caption = str(screen.text) or None
         if screen.photo is not None:
@@ -135,7 +135,12 @@ async def show(update: Update, screen: Screen) -> Message | bool:
     """Replace the pressed message with the screen (a button's answer), or send it anew when that
     message cannot be edited (a photo, a message too old) or there is no button."""
     query = update.callback_query
-    plain = screen.photo is None and screen.document is None and not screen.reply_keyboard
+    plain = (
+        screen.photo is None
+        and screen.document is None
+        and not screen.reply_keyboard
+        and len(screen.pieces()) == 1
+    )
     if query is not None and query.message is not None and plain:
         await settle()
         try:

@@ -572,3 +572,28 @@ async def test_counts_read_naturally_in_english(world):
     await owner.press("提交报事")
     await staff.send("/tickets")
     assert "2 open tickets" in staff.last_text
+
+
+async def test_a_long_history_arrives_in_several_messages(world):
+    """Telegram refuses a text over 4,096 characters: six long notes make a history longer than
+    that, and the resident gets it in several messages, every note in full, in order."""
+    owner, _n, staff, _liaison, _sup = await _cast(world)
+    await _report(owner, photo=False)
+    await owner.press("提交报事")
+    await staff.send("/tickets")
+    await staff.press("#1")
+    card = staff.last_message.message_id
+    for number in range(6):
+        await staff.press("给住户的说明", card)
+        await staff.send(f"第{number}条说明：" + "楼道灯线路检查中。" * 100)
+    await owner.send("/mytickets")
+    await owner.press("#1")
+    before = len(owner.bot_messages)
+    await owner.press("处理记录")
+    pieces = [m.content for m in owner.bot_messages[before:]]
+    assert len(pieces) >= 2 and all(len(p) <= 4096 for p in pieces)
+    history = "\n".join(pieces)
+    assert [history.index(f"第{n}条说明") for n in range(6)] == sorted(
+        history.index(f"第{n}条说明") for n in range(6)
+    )
+    assert "系统出错" not in history
