@@ -87,6 +87,9 @@ class OutboxSender:
         self._recording: asyncio.Task[None] | None = None
         self._prefetch: asyncio.Task[list[OutboxMessage]] | None = None
         self._media_ids: dict[int, str] = {}
+        # The claims this sender holds and has not yet recorded: never taken back by itself,
+        # however slow a batch is (only a dead sender's claims are stale).
+        self._held: set[str] = set()
         self._media_locks: dict[int, asyncio.Lock] = {}
 
     # --- claiming ----------------------------------------------------------------------
@@ -98,6 +101,7 @@ class OutboxSender:
                 update(OutboxMessage)
                 .where(col(OutboxMessage.status) == OutboxStatus.SENDING)
                 .where(col(OutboxMessage.claimed_at) < now - self.lease)
+                .where(col(OutboxMessage.claim_token).not_in(self._held or {""}))
                 .values(status=OutboxStatus.QUEUED, claim_token=None)
             )
         if result.rowcount:
@@ -136,7 +140,9 @@ class OutboxSender:
                 .where(col(OutboxMessage.claim_token) == token)
                 .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
             )
-            return list(rows.all())
+            claimed = list(rows.all())
+        self._held.add(token)
+        return claimed
 
     # --- pacing ------------------------------------------------------------------------
     async def _wait_for_slot(self) -> None:
@@ -195,7 +201,7 @@ class OutboxSender:
         # Writing this batch's outcomes overlaps with sending the next one, so the database
         # round trip does not eat into the send rate; at most two batches are ever in flight.
         await self._flush()
-        self._recording = asyncio.create_task(self._record(outcomes))
+        self._recording = asyncio.create_task(self._record(outcomes, _token(batch)))
         return len(batch)
 
     def _requeue(self, message: OutboxMessage, seconds: float, error: str | None) -> Outcome:
@@ -299,8 +305,15 @@ class OutboxSender:
         send = self.bot.send_photo if photo else self.bot.send_document
         return await send(chat_id, file_id, caption=payload.get("text"), reply_markup=markup)
 
-    async def _record(self, outcomes: list[Outcome]) -> None:
-        """One transaction for the whole batch: a crash before it re-sends at most one batch."""
+    async def _record(self, outcomes: list[Outcome], token: str | None) -> None:
+        """One transaction for the whole batch: a crash before it re-sends at most one batch.
+        Once written (or failed to), the claim is no longer this sender's to keep."""
+        try:
+            await self._write(outcomes)
+        finally:
+            self._held.discard(token or "")
+
+    async def _write(self, outcomes: list[Outcome]) -> None:
         if not outcomes:
             return
         now = self.runtime.clock.now()
@@ -350,7 +363,8 @@ class OutboxSender:
             prefetch, self._prefetch = self._prefetch, None
             unsent = await prefetch
             await self._record(
-                [Outcome(pk(m), OutboxStatus.QUEUED, not_attempted=True) for m in unsent]
+                [Outcome(pk(m), OutboxStatus.QUEUED, not_attempted=True) for m in unsent],
+                _token(unsent),
             )
         if self._recording is not None:
             task, self._recording = self._recording, None
@@ -402,6 +416,10 @@ class OutboxSender:
             await self._task
             self._task = None
         await self._flush()
+
+
+def _token(batch: list[OutboxMessage]) -> str | None:
+    return batch[0].claim_token if batch else None
 
 
 def _seconds(value: Any) -> float:

@@ -130,13 +130,26 @@ async def test_a_message_telegram_refuses_is_failed_not_retried(world):
 async def test_claims_of_a_dead_sender_are_taken_back_after_the_lease(world, clock):
     person = world.user("王芳")
     await _queue(world, "notice:5", [person])
-    claimed = await world.sender.claim(10)  # this sender "dies" holding the claim
+    dead = OutboxSender(world.runtime, world.app.bot)
+    claimed = await dead.claim(10)  # this sender "dies" holding the claim
     assert len(claimed) == 1
     assert await world.sender.reclaim_stale() == 0
     clock.advance(seconds=121)
     assert await world.sender.reclaim_stale() == 1
     await world.deliver()
     assert person.texts() == ["通知"]
+
+
+async def test_a_slow_sender_never_takes_back_its_own_claims(world, clock):
+    """A batch that takes longer than the lease (a slow network) is not sent twice by the
+    sender that holds it; only a dead sender's claims are stale."""
+    person = world.user("王芳")
+    await _queue(world, "notice:5b", [person])
+    held = await world.sender.claim(10)
+    clock.advance(seconds=121)
+    assert await world.sender.reclaim_stale() == 0
+    assert await OutboxSender(world.runtime, world.app.bot).reclaim_stale() == 1
+    assert len(held) == 1
 
 
 async def test_cancelled_messages_are_not_sent(world):
