@@ -1,15 +1,18 @@
-"""Tickets on the command line: `admin service-levels` shows or sets a compound's targets."""
+"""Tickets on the command line: `admin service-levels` shows or sets a compound's targets;
+`admin ticket-settings` the duty phone, the urgent repeat interval and the offer mode (抢单);
+`admin dispatch` the auto-assignment rules; `admin duty` the duty rota."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from cli import run, say, words
 from core.db import unit_of_work
 from core.i18n import N_, Translator, plain
 from core.runtime import Runtime
 from core.settings import Settings
-from models import Compound
+from models import Compound, TicketCategory
 
 
 def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,6 +25,30 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     levels.add_argument("--supervisor-hours", type=int)
     levels.add_argument("--auto-confirm-days", type=int)
     levels.set_defaults(run=service_levels)
+    ticket = admin.add_parser(
+        "ticket-settings",
+        help="show or set a compound's duty phone, urgent repeat interval and offer mode (抢单)",
+    )
+    ticket.add_argument("compound")
+    ticket.add_argument("--duty-phone", help='the 24-hour duty phone ("" to clear it)')
+    ticket.add_argument("--urgent-repeat-minutes", type=int)
+    ticket.add_argument("--offers", choices=("on", "off"), help="staff take new tickets (抢单)")
+    ticket.set_defaults(run=ticket_settings)
+    dispatch = admin.add_parser(
+        "dispatch", help="show, set or remove a compound's auto-assignment rules"
+    )
+    dispatch.add_argument("compound")
+    dispatch.add_argument("--staff", help="the staff member (name or Telegram id) to assign to")
+    dispatch.add_argument("--category", choices=[c.value for c in TicketCategory])
+    dispatch.add_argument("--building", help="a building's name, e.g. 1栋")
+    dispatch.add_argument("--remove", action="store_true", help="remove the rule for these")
+    dispatch.set_defaults(run=dispatch_rules)
+    duty = admin.add_parser("duty", help="show the duty rota, or add a shift")
+    duty.add_argument("compound")
+    duty.add_argument("--staff", help="the staff member on duty (name or Telegram id)")
+    duty.add_argument("--from", dest="starts", help="local YYYY-MM-DD HH:MM")
+    duty.add_argument("--to", dest="ends", help="local YYYY-MM-DD HH:MM")
+    duty.set_defaults(run=duty_rota)
 
 
 def levels_line(compound: Compound, _: Translator) -> str:
@@ -67,6 +94,153 @@ def service_levels(settings: Settings, args: argparse.Namespace) -> int:
                 auto_confirm_days=args.auto_confirm_days,
             )
             print(levels_line(place, _))
+        return 0
+
+    return run(settings, work)
+
+
+def settings_line(compound: Compound, _: Translator) -> str:
+    """`幸福家园: duty phone 027-1234, urgent alerts repeat every 10 minutes, offers: off.`"""
+    minutes = compound.urgent_repeat_minutes
+    return say(
+        _,
+        N_(
+            "{compound}: duty phone {phone}, urgent alerts repeat every {repeat} until "
+            "acknowledged, staff take tickets (抢单): {offers}."
+        ),
+        compound=compound.name,
+        phone=compound.duty_phone or _.plain(N_("not set")),
+        repeat=plain(
+            _.ngettext("{count} minute", "{count} minutes", minutes).format(count=minutes)
+        ),
+        offers=_.plain(N_("yes") if compound.ticket_offers else N_("no")),
+    )
+
+
+def ticket_settings(settings: Settings, args: argparse.Namespace) -> int:
+    """Show a compound's emergency and dispatch settings, or set some of them."""
+    from services.places import compound_by_name
+    from services.ticket_dispatch import configure
+
+    _ = words(settings)
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, args.compound)
+            place = await configure(
+                session,
+                None,
+                place.id or 0,
+                now=runtime.clock.now(),
+                duty_phone=args.duty_phone,
+                repeat_minutes=args.urgent_repeat_minutes,
+                offers=None if args.offers is None else args.offers == "on",
+            )
+            print(settings_line(place, _))
+        return 0
+
+    return run(settings, work)
+
+
+def dispatch_rules(settings: Settings, args: argparse.Namespace) -> int:
+    """List the rules; with --staff set one (for --category and/or --building), with --remove
+    remove one. The most specific rule that matches a new ticket assigns it."""
+    from services import ticket_dispatch
+    from services.places import compound_by_name
+    from services.ticket_reading import buildings
+
+    _ = words(settings)
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, args.compound)
+            compound_id = place.id or 0
+            building_id = None
+            if args.building:
+                named = [
+                    b for b in await buildings(session, compound_id) if b.name == args.building
+                ]
+                if not named:
+                    message = N_("No building {name} in {compound}.")
+                    print(say(_, message, name=args.building, compound=place.name), file=sys.stderr)
+                    return 1
+                building_id = named[0].id
+            if args.staff or args.remove:
+                assignee = (
+                    None
+                    if args.remove
+                    else (await ticket_dispatch.staff_member(session, compound_id, args.staff)).id
+                )
+                await ticket_dispatch.set_rule(
+                    session,
+                    None,
+                    compound_id,
+                    assignee_id=assignee,
+                    category=args.category,
+                    building_id=building_id,
+                    now=runtime.clock.now(),
+                )
+            found = await ticket_dispatch.rules(session, compound_id)
+            if not found:
+                print(say(_, N_("{compound}: no auto-assignment rules."), compound=place.name))
+            for rule in found:
+                print(
+                    say(
+                        _,
+                        N_("{compound}: {category} in {building} goes to {name}."),
+                        compound=place.name,
+                        category=_.plain(N_("any category"))
+                        if rule.category is None
+                        else rule.category,
+                        building=rule.building or _.plain(N_("any building")),
+                        name=rule.assignee,
+                    )
+                )
+        return 0
+
+    return run(settings, work)
+
+
+def duty_rota(settings: Settings, args: argparse.Namespace) -> int:
+    """List the current and coming shifts; with --staff, --from and --to add one."""
+    from services import ticket_dispatch
+    from services.inputs import parse_local_time
+    from services.places import compound_by_name
+
+    _ = words(settings)
+    tz = settings.tz
+    adding = any((args.staff, args.starts, args.ends))
+    starts, ends = parse_local_time(args.starts, tz), parse_local_time(args.ends, tz)
+    if adding and (not args.staff or starts is None or ends is None):
+        message = N_('A shift needs --staff, --from and --to, times as "YYYY-MM-DD HH:MM".')
+        print(say(_, message), file=sys.stderr)
+        return 2
+
+    async def work(runtime: Runtime) -> int:
+        now = runtime.clock.now()
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, args.compound)
+            compound_id = place.id or 0
+            if adding:
+                assert starts is not None and ends is not None
+                person = await ticket_dispatch.staff_member(session, compound_id, args.staff)
+                await ticket_dispatch.add_shift(
+                    session, None, compound_id, person.id or 0, starts, ends, now=now
+                )
+            found = await ticket_dispatch.shifts(session, compound_id, now=now)
+            if not found:
+                print(say(_, N_("{compound}: no duty shifts now or to come."), compound=place.name))
+            for shift in found:
+                print(
+                    say(
+                        _,
+                        N_("{compound}: {name} on duty from {starts} to {ends}."),
+                        compound=place.name,
+                        name=shift.name,
+                        starts=shift.starts_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                        ends=shift.ends_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    )
+                )
         return 0
 
     return run(settings, work)

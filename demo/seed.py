@@ -23,6 +23,7 @@ from services import (
     fee_claims,
     payments,
     surveys,
+    ticket_dispatch,
     ticket_reports,
     tickets,
     vote_lifecycle,
@@ -186,7 +187,7 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
             actor = await load_actor(session, telegram_ids[name])
             await ticket_reports.start(session, actor, now=now)
             await ticket_reports.set_category(session, actor, category, now=now)
-            await ticket_reports.set_urgent(session, actor, False, now=now)
+            await ticket_reports.set_urgent(session, actor, ticket_reports.NOT_URGENT, now=now)
             await ticket_reports.describe(session, actor, text, now=now)
             await ticket_reports.photos_done(session, actor, now=now)
             await ticket_reports.at_home(session, actor, now=now)
@@ -224,6 +225,10 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
             now=now,
             service_model="professional",
             company="江岸红色物业服务有限公司",
+        )
+        # The 24-hour duty phone urgent reporters are given at once (a demo number).
+        await ticket_dispatch.configure(
+            session, None, compound.id, now=now, duty_phone="027-8288 0110"
         )
         await _past_survey(
             session, compound.id, surveys.previous_month(surveys.month_of(today)), now

@@ -86,12 +86,15 @@ async def category_chosen(update: Update, context: BotContext) -> str | None:
 
 @handler
 async def urgency_chosen(update: Update, context: BotContext) -> str | None:
-    urgent = _value(update, R.URGENT) == "1"
-    draft = await ticket_reports.set_urgent(
-        context.session, context.actor, urgent, now=context.now()
+    """Not urgent, or which emergency (then whom to call at once)."""
+    chosen = await ticket_reports.set_urgent(
+        context.session, context.actor, _value(update, R.URGENT), now=context.now()
     )
-    await show(update, view.ask_description(context._))
-    return draft.step
+    first, *rest = view.urgency_chosen(chosen, context._)
+    await show(update, first)
+    if rest:
+        await send(update, *rest)
+    return chosen.draft.step
 
 
 @handler
@@ -191,8 +194,8 @@ async def summary_answer(update: Update, context: BotContext) -> str | int | Non
         return draft.step
     if value != view.SEND:
         raise InvalidCallback(value)
-    ticket = await ticket_reports.submit(session, actor, now=now)
-    await show(update, view.submitted(ticket, context._))
+    submitted = await ticket_reports.submit(session, actor, now=now)
+    await show(update, view.submitted(submitted, context._))
     return ConversationHandler.END
 
 

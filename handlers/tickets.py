@@ -28,7 +28,7 @@ from handlers.common import (
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
 from models import TicketCategory
-from services import ticket_reading, tickets
+from services import ticket_dispatch, ticket_reading, tickets
 from services.policy import Permission
 from services.ticket_rules import TicketAction
 from services.tickets import InputStep
@@ -169,6 +169,17 @@ async def assigned(update: Update, context: BotContext) -> None:
 
 
 @handler
+async def taken(update: Update, context: BotContext) -> None:
+    """ "Take it" (抢单) on an alert: the first to press it has the ticket; later ones are told
+    who has it."""
+    data = view.TakeTicket.parse(callback_data(update))
+    found = await ticket_dispatch.take(
+        context.session, context.actor, data.ticket_id, now=context.now()
+    )
+    await show(update, view.ticket_taken(found, context._))
+
+
+@handler
 async def need_text(update: Update, context: BotContext) -> None:
     await send(update, view.need_text(context._))
 
@@ -221,3 +232,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("mytickets", my_tickets))
     app.add_handler(CommandHandler("tickets", staff_queue))
     app.add_handler(CallbackQueryHandler(assigned, pattern=view.AssignTo.pattern()))
+    app.add_handler(CallbackQueryHandler(taken, pattern=view.TakeTicket.pattern()))

@@ -33,6 +33,7 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
     )
     for job, seconds in (
         (tickets.escalate_overdue, 60),
+        (tickets.repeat_urgent, 60),
         (tickets.auto_confirm, 600),
         (votes.tick, 30),
         (fees.tick, 600),

@@ -1,5 +1,6 @@
 """Ticket service levels on the scheduler: overdue tickets escalate (each level once, the level
-is stored on the ticket) and unconfirmed fixes confirm themselves; the rules are in services."""
+is stored on the ticket), unacknowledged urgent tickets are alerted again, and unconfirmed fixes
+confirm themselves; the rules are in services."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 
 from core.db import unit_of_work
 from core.runtime import Runtime
-from services import ticket_alerts, tickets
+from services import ticket_alerts, ticket_emergencies, tickets
 
 log = logging.getLogger(__name__)
 
@@ -31,3 +32,13 @@ async def auto_confirm(runtime: Runtime) -> int:
         log.info("auto-confirmed %s tickets", confirmed)
         runtime.wake_outbox()
     return confirmed
+
+
+async def repeat_urgent(runtime: Runtime) -> int:
+    """An urgent ticket nobody has acknowledged is alerted again at the compound's interval."""
+    async with unit_of_work(runtime.sessions) as session:
+        repeated = await ticket_emergencies.repeat_unacknowledged(session, now=runtime.clock.now())
+    if repeated:
+        log.info("repeated the alerts of %s unacknowledged urgent tickets", repeated)
+        runtime.wake_outbox()
+    return repeated

@@ -52,12 +52,15 @@ from models.surveys import (
 from models.system import ConversationState, Draft, Media, ProcessedUpdate
 from models.tickets import (
     OPEN_STATUSES,
+    DutyShift,
     Ticket,
     TicketCategory,
+    TicketDispatchRule,
     TicketEvent,
     TicketFollower,
     TicketPhoto,
     TicketStatus,
+    UrgentKind,
 )
 from models.votes import (
     Ballot,
@@ -88,6 +91,7 @@ __all__ = [
     "ConversationState",
     "District",
     "Draft",
+    "DutyShift",
     "EligibleHome",
     "EligibleVoter",
     "FeeReminder",
@@ -129,10 +133,12 @@ __all__ = [
     "TargetKind",
     "Ticket",
     "TicketCategory",
+    "TicketDispatchRule",
     "TicketEvent",
     "TicketFollower",
     "TicketPhoto",
     "TicketStatus",
+    "UrgentKind",
     "metadata",
     "pk",
 ]

@@ -89,6 +89,11 @@ class Compound(SQLModel, table=True):
     sla_handling_hours: int = Field(default=24, sa_column_kwargs={"server_default": "24"})
     sla_supervisor_hours: int = Field(default=48, sa_column_kwargs={"server_default": "48"})
     auto_confirm_days: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    # Emergencies and dispatch: the 24-hour duty phone urgent reporters are given at once, how
+    # often an unacknowledged urgent alert repeats, and whether staff take tickets (抢单).
+    duty_phone: str | None = Field(default=None, max_length=30)
+    urgent_repeat_minutes: int = Field(default=10, sa_column_kwargs={"server_default": "10"})
+    ticket_offers: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     # Owners' assembly: days of notice before voting opens (DOMAIN §5: at least 15) and the
     # opt-in local rule that counts unreturned ballots with the majority.
     vote_notice_days: int = Field(default=15, sa_column_kwargs={"server_default": "15"})

@@ -34,6 +34,17 @@ class TicketStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class UrgentKind(StrEnum):
+    """What makes a report urgent (DOMAIN §3, §9): these alert at once, day or night."""
+
+    LIFT = "lift"  # 电梯困人 lift entrapment
+    FIRE = "fire"  # 火情/消防设施 fire or fire equipment
+    WATER = "water"  # 漏水/爆管 water leak, burst pipe
+    FACADE = "facade"  # 外墙/高空坠物危险 façade danger, falling objects
+    GAS = "gas"  # 燃气泄漏 gas leak
+    OTHER = "other"  # another emergency
+
+
 OPEN_STATUSES = (
     TicketStatus.NEW,
     TicketStatus.ACKNOWLEDGED,
@@ -55,7 +66,9 @@ class Ticket(SQLModel, table=True):
     latitude: float | None = None
     longitude: float | None = None
     category: str = enum_field(TicketCategory)
-    urgent: bool = False
+    urgent: bool = False  # urgent_kind is not None
+    urgent_kind: str | None = enum_field(UrgentKind, default=None)
+    urgent_repeats: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     description: str = Field(default="", sa_type=sa.Text())
     status: str = enum_field(TicketStatus, default=TicketStatus.NEW, index=True)
     reporter_id: int = Field(foreign_key="resident.id", index=True)
@@ -106,3 +119,28 @@ class TicketFollower(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     resident_id: int = Field(foreign_key="resident.id", index=True)
     at: datetime = utc_field(nullable=False)
+
+
+class TicketDispatchRule(SQLModel, table=True):
+    """Auto-assignment (派单) per compound: a new ticket of this category and/or building goes to
+    this staff member; the most specific rule wins (category and building, then one of them)."""
+
+    __tablename__ = "ticket_dispatch_rule"
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    category: str | None = enum_field(TicketCategory, default=None)
+    building_id: int | None = Field(default=None, foreign_key="building.id")
+    assignee_id: int = Field(foreign_key="resident.id")
+
+
+class DutyShift(SQLModel, table=True):
+    """The duty rota (值班表): who is on duty from when to when; while a shift covers the moment,
+    urgent alerts go to the staff on duty instead of every staff member."""
+
+    __tablename__ = "duty_shift"
+    __table_args__ = (sa.Index("ix_duty_shift_compound_ends", "compound_id", "ends_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id")
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    starts_at: datetime = utc_field(nullable=False)
+    ends_at: datetime = utc_field(nullable=False)

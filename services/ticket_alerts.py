@@ -1,7 +1,9 @@
 """Who hears about a ticket, and when: a new (or reopened) ticket alerts the compound's staff,
-and the liaison too when it is urgent (day or night); an overdue ticket escalates to the
-liaison, then to the quality supervisor (义务质量总监); the resident's side is told of every
-visible change. Also the per-compound service levels that decide "overdue"."""
+and the liaison too when it is urgent (day or night); while a duty shift covers the moment, an
+urgent ticket alerts the staff on duty instead of every staff member; an auto-assigned ticket
+alerts its assignee first; an overdue ticket escalates to the liaison, then to the quality
+supervisor (义务质量总监); the resident's side is told of every visible change. Also the
+per-compound service levels that decide "overdue"."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
-from models import OPEN_STATUSES, Compound, Resident, Role, Ticket, TicketEvent
+from models import OPEN_STATUSES, Compound, DutyShift, Resident, Role, Ticket, TicketEvent
 from services import audit, notify
 from services.actors import Actor
 from services.errors import DomainError
@@ -22,6 +24,7 @@ from services.policy import Permission, authorize, holders
 from services.ticket_reading import followers, place_of, reachable
 
 ALERT = "ticket.alert"  # to staff, the liaison or the quality supervisor, with "Open ticket"
+FOLLOWED = "ticket.followed"  # an urgent ticket's follower's own words, to whoever it alerts
 CHANGED = "ticket.changed"  # to the reporter, the filer and the followers
 
 
@@ -45,11 +48,18 @@ def _merge(*groups: list[Resident]) -> list[Recipient]:
 
 
 async def _alert(
-    session: AsyncSession, ticket: Ticket, level: int, people: list[Recipient], *, now: datetime
+    session: AsyncSession,
+    ticket: Ticket,
+    level: int,
+    people: list[Recipient],
+    *,
+    now: datetime,
+    purpose: str | None = None,
+    repeat: int = 0,
 ) -> None:
     notify.tell(
         session,
-        f"ticket:{ticket.id}:alert:{int(level)}",
+        purpose or f"ticket:{ticket.id}:alert:{int(level)}",
         ALERT,
         people,
         now=now,
@@ -57,23 +67,85 @@ async def _alert(
         ticket=ticket,
         level=int(level),
         place=await place_of(session, ticket),
+        offer=level == Level.NEW and await offered(session, ticket),
+        repeat=repeat,
     )
 
 
-async def _office(session: AsyncSession, ticket: Ticket) -> list[Recipient]:
-    """The staff of the ticket's compound, and its liaison when the ticket is urgent."""
+async def offered(session: AsyncSession, ticket: Ticket) -> bool:
+    """Whether staff are offered the ticket to take (抢单): the compound offers tickets and it
+    has no assignee yet."""
+    if ticket.assignee_id is not None or ticket.status not in OPEN_STATUSES:
+        return False
+    compound = await session.get(Compound, ticket.compound_id)
+    return bool(compound and compound.ticket_offers)
+
+
+async def on_duty(session: AsyncSession, compound_id: int, now: datetime) -> set[int]:
+    """The staff whose duty shift covers this moment (none: no shift, everyone hears)."""
+    return set(
+        (
+            await session.exec(
+                select(col(DutyShift.resident_id))
+                .where(col(DutyShift.compound_id) == compound_id)
+                .where(col(DutyShift.starts_at) <= now)
+                .where(col(DutyShift.ends_at) > now)
+            )
+        ).all()
+    )
+
+
+async def _office(session: AsyncSession, ticket: Ticket, *, now: datetime) -> list[Recipient]:
+    """Who is alerted of a new ticket: its assignee when it has one; the compound's staff (when
+    urgent and a duty shift covers the moment: the staff on duty) unless an ordinary ticket is
+    already assigned; and the liaison, always, when it is urgent."""
     staff = await holders(session, Permission.TICKET_WORK, ticket.compound_id, {Role.STAFF})
-    liaison = (
-        await holders(session, Permission.TICKET_VIEW, ticket.compound_id, {Role.LIAISON})
-        if ticket.urgent
-        else []
-    )
-    return _merge(staff, liaison)
+    assignee = [p for p in staff if p.id == ticket.assignee_id]
+    if not ticket.urgent:
+        return _merge(assignee or staff)
+    duty = await on_duty(session, ticket.compound_id, now)
+    if duty:
+        staff = [p for p in staff if p.id in duty]
+    liaison = await holders(session, Permission.TICKET_VIEW, ticket.compound_id, {Role.LIAISON})
+    return _merge(assignee, staff, liaison)
 
 
 async def alert_new(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
     """A ticket was reported."""
-    await _alert(session, ticket, Level.NEW, await _office(session, ticket), now=now)
+    await _alert(session, ticket, Level.NEW, await _office(session, ticket, now=now), now=now)
+
+
+async def repeat_urgent(
+    session: AsyncSession, ticket: Ticket, repeat: int, *, now: datetime
+) -> None:
+    """An urgent ticket nobody has acknowledged yet: its alert again (once per repeat number), to
+    whoever it would alert now (the shift may have changed)."""
+    await _alert(
+        session,
+        ticket,
+        Level.NEW,
+        await _office(session, ticket, now=now),
+        now=now,
+        purpose=f"ticket:{ticket.id}:urgent:{repeat}",
+        repeat=repeat,
+    )
+
+
+async def alert_followed(session: AsyncSession, change: Change, *, now: datetime) -> None:
+    """A neighbour followed an urgent ticket instead of filing another: whoever the ticket alerts
+    hears of it with the neighbour's own words (once per follower)."""
+    ticket = change.ticket
+    notify.tell(
+        session,
+        f"ticket:{ticket.id}:follow:{change.event.actor_id}",
+        FOLLOWED,
+        await _office(session, ticket, now=now),
+        now=now,
+        emergency=ticket.urgent,
+        ticket=ticket,
+        event=change.event,
+        place=await place_of(session, ticket),
+    )
 
 
 async def alert_reopened(session: AsyncSession, change: Change, *, now: datetime) -> None:
@@ -82,12 +154,14 @@ async def alert_reopened(session: AsyncSession, change: Change, *, now: datetime
         session,
         f"ticket:{change.ticket.id}:reopened:{change.event.id}",
         ALERT,
-        await _office(session, change.ticket),
+        await _office(session, change.ticket, now=now),
         now=now,
         emergency=change.ticket.urgent,
         ticket=change.ticket,
         level=int(Level.NEW),
         place=await place_of(session, change.ticket),
+        offer=await offered(session, change.ticket),
+        repeat=0,
     )
 
 

@@ -22,8 +22,9 @@ from models import (
     TicketEvent,
     TicketFollower,
     TicketPhoto,
+    UrgentKind,
 )
-from services import audit, drafts, ticket_alerts
+from services import audit, drafts, ticket_alerts, ticket_dispatch, ticket_emergencies
 from services.actors import Actor
 from services.drafts import Draft
 from services.errors import DomainError, NotAllowed, NotFound
@@ -37,11 +38,14 @@ from services.policy import (
     compound_ids,
     rule,
 )
+from services.ticket_alerts import Change
+from services.ticket_emergencies import EmergencyAdvice
 from services.ticket_reading import buildings, household_contact
 
 MAX_PHOTOS = 5
 MAX_DESCRIPTION = 1000
 DUPLICATE_WINDOW = timedelta(hours=24)
+NOT_URGENT = "0"  # the urgent step's "Not urgent" (as before the kinds of emergency)
 LOWEST_FLOOR, HIGHEST_FLOOR = -5, 150
 
 
@@ -70,7 +74,8 @@ class ReportDraft(Draft, flow="report"):
     household_id: int | None = None  # one's own home, or the one filed for
     compound_id: int | None = None
     category: TicketCategory | None = None
-    urgent: bool = False
+    urgent: bool = False  # urgent_kind is not None
+    urgent_kind: UrgentKind | None = None
     description: str = ""
     photos: list[str] = []
     where: Where | None = None
@@ -86,7 +91,23 @@ class ReportSummary:
 
     draft: ReportDraft
     building: str | None  # the building's name, when it is in a building
-    duplicate: int | None  # the open ticket of the same service there from the last 24 hours
+    duplicate: int | None  # an open ticket of the same problem there from the last 24 hours
+
+
+@dataclass(frozen=True)
+class Urgency:
+    """The urgent step answered: for an emergency, what to do at once."""
+
+    draft: ReportDraft
+    advice: EmergencyAdvice | None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The report sent as a ticket; for an emergency, what to do at once."""
+
+    ticket: Ticket
+    advice: EmergencyAdvice | None
 
 
 async def _load(session: AsyncSession, actor: Actor, step: ReportStep) -> ReportDraft:
@@ -175,11 +196,24 @@ async def set_category(
     return await _save(session, actor, draft, now=now, step=ReportStep.URGENT, category=chosen)
 
 
-async def set_urgent(
-    session: AsyncSession, actor: Actor, urgent: bool, *, now: datetime
-) -> ReportDraft:
+async def set_urgent(session: AsyncSession, actor: Actor, answer: str, *, now: datetime) -> Urgency:
+    """Not urgent, or the kind of emergency (lift entrapment, fire, water, façade, gas, other):
+    an emergency's reporter is told at once whom to call."""
     draft = await _load(session, actor, ReportStep.URGENT)
-    return await _save(session, actor, draft, now=now, step=ReportStep.DESCRIBE, urgent=urgent)
+    try:
+        kind = None if answer == NOT_URGENT else UrgentKind(answer)
+    except ValueError:
+        raise DomainError(drafts.STALE) from None
+    draft = await _save(
+        session,
+        actor,
+        draft,
+        now=now,
+        step=ReportStep.DESCRIBE,
+        urgent=kind is not None,
+        urgent_kind=kind,
+    )
+    return Urgency(draft, await ticket_emergencies.advice(session, draft.compound_id, kind))
 
 
 async def describe(session: AsyncSession, actor: Actor, text: str, *, now: datetime) -> ReportDraft:
@@ -247,7 +281,7 @@ async def on_floor(
     draft = await _load(session, actor, ReportStep.FLOOR)
     floor = parse_floor(text) if text is not None else None
     draft = await _save(session, actor, draft, now=now, step=ReportStep.SUMMARY, floor=floor)
-    return await _summary(session, draft, now=now)
+    return await _summary(session, actor, draft, now=now)
 
 
 async def at_home(session: AsyncSession, actor: Actor, *, now: datetime) -> ReportSummary:
@@ -255,7 +289,7 @@ async def at_home(session: AsyncSession, actor: Actor, *, now: datetime) -> Repo
     if draft.household_id is None:
         raise DomainError(N_("Choose a building, or share a location."))
     draft = await _save(session, actor, draft, now=now, step=ReportStep.SUMMARY, where=Where.HOME)
-    return await _summary(session, draft, now=now)
+    return await _summary(session, actor, draft, now=now)
 
 
 async def at_location(
@@ -274,7 +308,7 @@ async def at_location(
         latitude=latitude,
         longitude=longitude,
     )
-    return await _summary(session, draft, now=now)
+    return await _summary(session, actor, draft, now=now)
 
 
 async def _building_of(session: AsyncSession, draft: ReportDraft) -> int | None:
@@ -286,31 +320,59 @@ async def _building_of(session: AsyncSession, draft: ReportDraft) -> int | None:
     return None
 
 
-async def _summary(session: AsyncSession, draft: ReportDraft, *, now: datetime) -> ReportSummary:
-    """What is about to be sent, and an open ticket of the same service in the same building
-    from the last 24 hours, to follow instead of filing a duplicate."""
+async def _duplicate(
+    session: AsyncSession, actor: Actor, draft: ReportDraft, *, now: datetime
+) -> int | None:
+    """An open ticket from the last 24 hours in the same building to follow instead of filing
+    a duplicate: for an emergency, only an urgent ticket of the same kind (an urgent report is
+    never merged into an ordinary one); otherwise one of the same service, urgent or not. Never
+    one's own, nor one of one's own home (or of the home reported for)."""
     building_id = await _building_of(session, draft)
+    if building_id is None or draft.category is None:
+        return None
+    statement = (
+        select(col(Ticket.id))
+        .where(col(Ticket.building_id) == building_id)
+        .where(col(Ticket.status).in_(OPEN_STATUSES))
+        .where(col(Ticket.created_at) >= now - DUPLICATE_WINDOW)
+        .where(col(Ticket.reporter_id) != actor.resident_id)
+        .where(col(Ticket.filed_by_id).is_(None) | (col(Ticket.filed_by_id) != actor.resident_id))
+        .order_by(col(Ticket.id))
+    )
+    followed = select(col(TicketFollower.ticket_id)).where(
+        col(TicketFollower.resident_id) == actor.resident_id
+    )
+    statement = statement.where(col(Ticket.id).not_in(followed))
+    if draft.urgent_kind is not None:
+        statement = statement.where(col(Ticket.urgent_kind) == draft.urgent_kind)
+    else:
+        statement = statement.where(col(Ticket.category) == draft.category)
+    homes = {t.household_id for t in actor.households}
+    if draft.household_id is not None:
+        homes.add(draft.household_id)
+    if homes:
+        statement = statement.where(
+            col(Ticket.household_id).is_(None) | col(Ticket.household_id).not_in(homes)
+        )
+    return (await session.exec(statement)).first()
+
+
+async def _summary(
+    session: AsyncSession, actor: Actor, draft: ReportDraft, *, now: datetime
+) -> ReportSummary:
+    """What is about to be sent, and an open ticket of the same problem to follow instead."""
     building = await session.get(Building, draft.building_id) if draft.building_id else None
-    duplicate = None
-    if building_id is not None and draft.category is not None:
-        duplicate = (
-            await session.exec(
-                select(col(Ticket.id))
-                .where(col(Ticket.building_id) == building_id)
-                .where(col(Ticket.category) == draft.category)
-                .where(col(Ticket.status).in_(OPEN_STATUSES))
-                .where(col(Ticket.created_at) >= now - DUPLICATE_WINDOW)
-                .order_by(col(Ticket.id))
-            )
-        ).first()
+    duplicate = await _duplicate(session, actor, draft, now=now)
     return ReportSummary(draft, building.name if building else None, duplicate)
 
 
 async def follow_instead(
     session: AsyncSession, actor: Actor, ticket_id: int, *, now: datetime
 ) -> int:
-    """+1: follow the open ticket the summary offered instead of filing a duplicate."""
-    await _load(session, actor, ReportStep.SUMMARY)
+    """+1: follow the open ticket the summary offered instead of filing a duplicate. The
+    follower's description goes into the ticket's history, and when the ticket is urgent whoever
+    it alerts hears of the follower's words at once."""
+    draft = await _load(session, actor, ReportStep.SUMMARY)
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None or not await allowed(
         session, actor, Permission.TICKET_REPORT, ticket.compound_id
@@ -318,17 +380,33 @@ async def follow_instead(
         raise NotFound(N_("That ticket does not exist."))
     if ticket.status not in OPEN_STATUSES:
         raise DomainError(N_("That ticket is already closed; please report the problem again."))
+    if await _duplicate(session, actor, draft, now=now) != ticket.id:
+        raise DomainError(drafts.STALE)  # not the ticket the summary offers (forged or stale)
     row = {"ticket_id": ticket.id, "resident_id": actor.resident_id, "at": now}
-    await insert_many(
+    added = await insert_many(
         session, TicketFollower, [row], skip_conflicts_on=["ticket_id", "resident_id"]
     )
+    if added:
+        event = TicketEvent(
+            ticket_id=ticket_id,
+            at=now,
+            actor_id=actor.resident_id,
+            kind="follow",
+            note=draft.description,
+            data={"photos": len(draft.photos), "urgent_kind": draft.urgent_kind},
+        )
+        session.add(event)
+        await session.flush()
+        if ticket.urgent:
+            await ticket_alerts.alert_followed(session, Change(ticket, event), now=now)
     await drafts.finish(session, actor, ReportDraft)
     return ticket_id
 
 
-async def submit(session: AsyncSession, actor: Actor, *, now: datetime) -> Ticket:
-    """The summary is sent: a ticket with a number, the staff alerted (and the liaison when it
-    is urgent, day or night); the draft is gone, so a second tap files nothing."""
+async def submit(session: AsyncSession, actor: Actor, *, now: datetime) -> Submitted:
+    """The summary is sent: a ticket with a number, assigned when a dispatch rule matches, the
+    staff alerted (and the liaison when it is urgent, day or night); an emergency's reporter is
+    told whom to call. The draft is gone, so a second tap files nothing."""
     draft = await _load(session, actor, ReportStep.SUMMARY)
     if draft.category is None or draft.compound_id is None or draft.where is None:
         raise DomainError(N_("The report is not complete yet. Send /report to start again."))
@@ -354,7 +432,8 @@ async def submit(session: AsyncSession, actor: Actor, *, now: datetime) -> Ticke
         latitude=draft.latitude if draft.where == Where.LOCATION else None,
         longitude=draft.longitude if draft.where == Where.LOCATION else None,
         category=draft.category,
-        urgent=draft.urgent,
+        urgent=draft.urgent_kind is not None,
+        urgent_kind=draft.urgent_kind,
         description=draft.description,
         reporter_id=reporter_id,
         filed_by_id=filed_by,
@@ -387,5 +466,8 @@ async def submit(session: AsyncSession, actor: Actor, *, now: datetime) -> Ticke
     )
     await drafts.finish(session, actor, ReportDraft)
     await session.flush()
+    await ticket_dispatch.auto_assign(session, ticket, now=now)
     await ticket_alerts.alert_new(session, ticket, now=now)
-    return ticket
+    return Submitted(
+        ticket, await ticket_emergencies.advice(session, ticket.compound_id, ticket.urgent_kind)
+    )

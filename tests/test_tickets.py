@@ -30,14 +30,15 @@ async def _report(
     person,
     *,
     category="公共部位日常维修",
-    urgent=False,
+    urgent: bool | str = False,
     text="3楼楼道灯不亮",
     photo=True,
     where="building",
 ):
     await person.send("/report")
     await person.press(category)
-    await person.press("⚠️ 紧急" if urgent else "不紧急")
+    # urgent: True for a lift entrapment, or the label of another kind of emergency
+    await person.press("⚠️ 电梯困人" if urgent is True else urgent or "不紧急")
     await person.send(text)
     if photo:
         await person.send_photo(b"JPEG-broken-light")
@@ -268,7 +269,7 @@ async def test_urgent_reports_alert_staff_and_liaison_at_night(world, clock):
     await _report(owner, urgent=True, category="设施设备运行", text="电梯困人！", photo=False)
     await owner.press("提交报事")
     await world.deliver()
-    assert "紧急工单 #1" in staff.last_text and "紧急工单 #1" in liaison.last_text
+    assert "紧急：电梯困人 #1" in staff.last_text and "紧急：电梯困人 #1" in liaison.last_text
     await _report(owner, category="绿化养护", text="草坪需要修剪", photo=False, where="home")
     await owner.press("提交报事")
     await world.deliver()

@@ -8,9 +8,19 @@ from markupsafe import Markup
 
 from core.i18n import Translator, html, join, plain
 from core.screen import ReplyButton, Screen, button, keyboard
-from models import Building, Ticket, TicketCategory
-from services.ticket_reports import MAX_PHOTOS, ReportDraft, ReportStep, ReportSummary, Where
+from models import Building, TicketCategory, UrgentKind
+from services.ticket_reports import (
+    MAX_PHOTOS,
+    NOT_URGENT,
+    ReportDraft,
+    ReportStep,
+    ReportSummary,
+    Submitted,
+    Urgency,
+    Where,
+)
 from views.callbacks import CallbackData
+from views.emergencies import emergency_advice, urgent_text
 from views.tickets import TicketButton, category_text, photo_count
 
 R = ReportStep
@@ -46,18 +56,24 @@ def ask_category(_: Translator) -> Screen:
 
 
 def ask_urgent(_: Translator) -> Screen:
-    urgent = _("⚠️ Urgent: lift entrapment, fire equipment, water leak, façade danger, gas")
-    return Screen(
-        _("Is it urgent?"),
-        keyboard(
-            [button(urgent, ReportChoice(R.URGENT, "1"))],
-            [button(_("Not urgent"), ReportChoice(R.URGENT, "0"))],
-        ),
-    )
+    """Not urgent, or which emergency: each kind is told whom to call at once."""
+    rows = [
+        [button(Markup("⚠️ ") + urgent_text(kind, _), ReportChoice(R.URGENT, kind.value))]
+        for kind in UrgentKind
+    ]
+    rows.append([button(_("Not urgent"), ReportChoice(R.URGENT, NOT_URGENT))])
+    return Screen(_("Is it urgent? If it is an emergency, choose which."), keyboard(*rows))
 
 
 def ask_description(_: Translator) -> Screen:
     return Screen(_("Describe the problem in a few words (what and where exactly)."))
+
+
+def urgency_chosen(chosen: Urgency, _: Translator) -> list[Screen]:
+    """For an emergency, whom to call now; then the next question."""
+    if chosen.advice is None:
+        return [ask_description(_)]
+    return [Screen(emergency_advice(chosen.advice, _)), ask_description(_)]
 
 
 def ask_photos(_: Translator) -> Screen:
@@ -130,7 +146,11 @@ def summary(found: ReportSummary, _: Translator) -> list[Screen]:
     lines = [
         _("<b>Please check your report</b>"),
         _("Category: {category}").format(category=category_text(draft.category or "", _)),
-        _("⚠️ Urgent") if draft.urgent else _("Not urgent"),
+        (
+            _("⚠️ Urgent: {kind}").format(kind=urgent_text(draft.urgent_kind, _))
+            if draft.urgent
+            else _("Not urgent")
+        ),
         _("Description: {text}").format(text=draft.description),
         photo_count(len(draft.photos), _),
         _("Where: {place}").format(place=_where(found, _)),
@@ -154,12 +174,22 @@ def summary(found: ReportSummary, _: Translator) -> list[Screen]:
     ]
 
 
-def submitted(ticket: Ticket, _: Translator) -> Screen:
-    return Screen(
+def submitted(found: Submitted, _: Translator) -> Screen:
+    """The ticket's number; for an emergency, that the staff are alerted and whom to call now."""
+    ticket = found.ticket
+    lines = [
         _(
             "Your report is ticket #{id}. You will get a message at every step; /mytickets shows it any time."
-        ).format(id=ticket.id),
-        keyboard([button(_("Open ticket"), TicketButton("view", ticket.id or 0))]),
+        ).format(id=ticket.id)
+    ]
+    if found.advice is not None:
+        lines += [
+            _("The property staff and your liaison are alerted now, day or night."),
+            Markup(""),
+            emergency_advice(found.advice, _),
+        ]
+    return Screen(
+        join(lines), keyboard([button(_("Open ticket"), TicketButton("view", ticket.id or 0))])
     )
 
 

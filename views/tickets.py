@@ -12,11 +12,13 @@ from core.i18n import N_, Msg, Translator, html, join
 from core.screen import Button, Screen, button, keyboard
 from models import Resident, Ticket, TicketCategory, TicketEvent, TicketStatus
 from services.notify import renders
-from services.ticket_alerts import ALERT, CHANGED, Level
+from services.ticket_alerts import ALERT, CHANGED, FOLLOWED, Level
+from services.ticket_dispatch import Taken
 from services.ticket_reading import TicketCard, TicketHistory, TicketPlace
 from services.ticket_rules import STATUS_LABEL, TicketAction, WorkAction
 from services.tickets import Asked, InputStep
 from views.callbacks import CallbackData
+from views.emergencies import urgent_head, urgent_text
 
 A, W = TicketAction, WorkAction
 CATEGORY: dict[str, Msg] = {
@@ -98,6 +100,13 @@ class RateTicket(CallbackData, kind="tr"):
     stars: int
 
 
+@dataclasses.dataclass(frozen=True)
+class TakeTicket(CallbackData, kind="tt"):
+    """ "Take it" (接单) on an offered ticket's alert: the first staff member to press it."""
+
+    ticket_id: int
+
+
 def bold(text: Markup) -> Markup:
     return Markup("<b>{}</b>").format(text)
 
@@ -137,7 +146,7 @@ def ticket_card(card: TicketCard, _: Translator, tz: ZoneInfo) -> Screen:
         _("Status: {status}").format(status=status_text(ticket.status, _)),
     ]
     if ticket.urgent:
-        lines.append(_("⚠️ Urgent"))
+        lines.append(_("⚠️ Urgent: {kind}").format(kind=urgent_text(ticket.urgent_kind, _)))
     lines.append(_("Where: {place}").format(place=place_text(card.place, ticket, _)))
     lines.append(_("Reported: {when}").format(when=_.datetime(ticket.created_at, tz, "short")))
     lines.append(html("{text}", text=ticket.description))
@@ -170,7 +179,10 @@ def photo_count(count: int, _: Translator) -> Markup:
 def ticket_history(found: TicketHistory, _: Translator, tz: ZoneInfo) -> Screen:
     lines = [_("<b>History of ticket #{id}</b>").format(id=found.ticket.id)]
     for event in found.events:
-        label = status_text(event.to_status, _) if event.to_status else _("note")
+        if event.kind == "follow":
+            label = _("also reported by a neighbour")
+        else:
+            label = status_text(event.to_status, _) if event.to_status else _("note")
         lines.append(
             html(
                 "{when} · {label}{hidden}{note}",
@@ -266,30 +278,76 @@ def commented(kept: bool, _: Translator) -> Screen:
 # --- messages sent through the outbox -----------------------------------------------------------
 @renders(ALERT)
 def ticket_alert(
-    _: Translator, *, tz: ZoneInfo, ticket: Ticket, level: int, place: TicketPlace
+    _: Translator,
+    *,
+    tz: ZoneInfo,
+    ticket: Ticket,
+    level: int,
+    place: TicketPlace,
+    offer: bool = False,
+    repeat: int = 0,
 ) -> Screen:
-    """A new or reopened ticket for staff (and the liaison, when urgent); an overdue one for the
-    liaison, then the quality supervisor."""
-    if level == Level.NEW:
-        head = _("⚠️ Urgent ticket #{id}") if ticket.urgent else _("New ticket #{id}")
+    """A new or reopened ticket for staff (and the liaison, when urgent), again while nobody
+    acknowledges an urgent one; an overdue one for the liaison, then the quality supervisor.
+    An offered ticket (抢单) carries "Take it"."""
+    if level == Level.NEW and ticket.urgent:
+        head = urgent_head(ticket.urgent_kind, ticket.id, _)
+    elif level == Level.NEW:
+        head = _("New ticket #{id}")
     elif level == Level.OVERDUE:
         head = _("Overdue ticket #{id}: not handled within the service level")
     else:
         head = _("Still overdue ticket #{id}: escalated to the quality supervisor")
+    lines = [
+        bold(head.format(id=ticket.id)),
+        join(
+            [
+                category_text(ticket.category, _),
+                join([p for p in (place.compound, place.building) if p], " "),
+            ],
+            " · ",
+        ),
+        html("{text}", text=ticket.description[:300]),
+    ]
+    if repeat:
+        lines.append(
+            _("⏰ Not acknowledged yet: reported at {when}. Please acknowledge it.").format(
+                when=_.datetime(ticket.created_at, tz, "short")
+            )
+        )
+    rows = [[button(_("Open ticket"), TicketButton("view", ticket.id or 0))]]
+    if offer:
+        rows.insert(0, [button(_("Take it (接单)"), TakeTicket(ticket.id or 0))])
+    return Screen(join(lines), keyboard(*rows))
+
+
+@renders(FOLLOWED)
+def ticket_followed(
+    _: Translator, *, tz: ZoneInfo, ticket: Ticket, event: TicketEvent, place: TicketPlace
+) -> Screen:
+    """A neighbour followed an urgent ticket: their own words, for whoever the ticket alerts."""
     text = join(
         [
-            bold(head.format(id=ticket.id)),
-            join(
-                [
-                    category_text(ticket.category, _),
-                    join([p for p in (place.compound, place.building) if p], " "),
-                ],
-                " · ",
-            ),
-            html("{text}", text=ticket.description[:300]),
+            bold(urgent_head(ticket.urgent_kind, ticket.id, _)),
+            join([p for p in (place.compound, place.building) if p], " "),
+            _("Another resident reports the same: {text}").format(text=(event.note or "")[:300]),
         ]
     )
     return Screen(text, keyboard([button(_("Open ticket"), TicketButton("view", ticket.id or 0))]))
+
+
+def ticket_taken(taken: Taken, _: Translator) -> Screen:
+    """The staff member who pressed "Take it" has the ticket."""
+    ticket = taken.ticket
+    text = (
+        _("You have taken ticket #{id}; it is assigned to you.")
+        if taken.now_taken
+        else _("Ticket #{id} is already yours.")
+    )
+    return Screen(
+        text.format(id=ticket.id),
+        keyboard([button(_("Open ticket"), TicketButton("view", ticket.id or 0))]),
+    )
 
 
 @renders(CHANGED)
