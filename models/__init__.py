@@ -52,6 +52,7 @@ from models.surveys import (
 from models.system import ConversationState, Draft, Media, ProcessedUpdate
 from models.tickets import (
     OPEN_STATUSES,
+    PlaceKind,
     Ticket,
     TicketCategory,
     TicketEvent,
@@ -112,6 +113,7 @@ __all__ = [
     "PaymentAllocation",
     "PaymentClaim",
     "PaymentMethod",
+    "PlaceKind",
     "Poll",
     "PollKind",
     "PollStatus",
