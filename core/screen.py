@@ -56,6 +56,16 @@ class ReplyButton:
 
 
 @dataclass(frozen=True)
+class Venue:
+    """A point on the map with a name and an address, sent as Telegram's venue message."""
+
+    latitude: float
+    longitude: float
+    title: str  # plain text
+    address: str  # plain text
+
+
+@dataclass(frozen=True)
 class Screen:
     """One message: text (or caption) in Telegram HTML, inline buttons, maybe a photo or file."""
 
@@ -63,6 +73,7 @@ class Screen:
     buttons: Keyboard = ()
     photo: str | File | None = None  # a Telegram file id, or a picture the bot made
     document: str | File | None = None
+    venue: Venue | None = None  # a point on the map (the text is then not shown)
     reply_keyboard: tuple[ReplyButton, ...] = ()
     remove_reply_keyboard: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. an invoice's fields
@@ -98,6 +109,8 @@ class Screen:
             payload["photo"] = self.photo
         if isinstance(self.document, str):
             payload["document"] = self.document
+        if self.venue is not None:  # a reply to a button; the outbox does not send venues
+            raise ValueError("a venue is sent as a reply, not through the outbox")
         return payload
 
 

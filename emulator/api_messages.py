@@ -192,6 +192,7 @@ def new_bot_message(
         photo_file_id=media["photo"][-1]["file_id"] if "photo" in media else None,
         document=document,
         location=media.get("location"),
+        venue=media.get("venue"),
         inline_keyboard=inline_keyboard,
         entities=text.entities if text else caption.entities if caption else [],
         raw=raw,
@@ -283,6 +284,41 @@ async def send_location(emu: BotApiEmulator, call: Call) -> Any:
         reply_to=reply_to,
         inline_keyboard=markup.inline_keyboard,
         location={"latitude": latitude, "longitude": longitude},
+    )
+    emu.post_bot_message(chat, message, markup)
+    return message.raw
+
+
+@api_method("sendVenue", flood_controlled=True)
+async def send_venue(emu: BotApiEmulator, call: Call) -> Any:
+    """A venue: a point with a title and an address; like Telegram, the message carries the
+    `venue` and, for older clients, its `location` too."""
+    chat, markup, reply_to = prepare(emu, call)
+    latitude, longitude = call.get_float("latitude"), call.get_float("longitude")
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise bad_request("wrong latitude or longitude")
+    for key in ("title", "address"):
+        if call.params.get(key) is None:
+            raise bad_request(f"{key} is empty")
+    location = {"latitude": latitude, "longitude": longitude}
+    venue: dict[str, Any] = {
+        "location": location,
+        "title": call.get_str("title"),
+        "address": call.get_str("address"),
+    }
+    for key in ("foursquare_id", "foursquare_type", "google_place_id", "google_place_type"):
+        if call.has(key):
+            venue[key] = call.get_str(key)
+    emu.admit_send(chat)
+    message = new_bot_message(
+        emu,
+        chat,
+        call,
+        "venue",
+        reply_to=reply_to,
+        inline_keyboard=markup.inline_keyboard,
+        location=location,
+        venue=venue,
     )
     emu.post_bot_message(chat, message, markup)
     return message.raw

@@ -21,10 +21,11 @@ class ChatMessage:
     html: str | None = None  # the text or caption as sent, when parse_mode was HTML
     caption: str | None = None
     parse_mode: str | None = None
-    kind: str = "text"  # text | photo | document | location | contact
+    kind: str = "text"  # text | photo | document | location | venue | contact
     photo_file_id: str | None = None
     document: dict[str, Any] | None = None  # file_id, file_name, mime_type, ...
     location: dict[str, float] | None = None
+    venue: dict[str, Any] | None = None  # location, title, address
     inline_keyboard: list[list[dict[str, Any]]] | None = None
     edited: bool = False
     raw: dict[str, Any] = field(default_factory=dict)  # the Message object the bot receives
@@ -58,6 +59,7 @@ class ChatMessage:
             "document": self.document,
             "document_url": f"/_emulator/files/{document_id}" if document_id else None,
             "location": self.location,
+            "venue": self.venue,
             "contact": self.contact,
             "inline_keyboard": self.inline_keyboard,
             "edited": self.edited,

@@ -119,7 +119,12 @@ async def send(update: Update, *screens: Screen) -> Message:
     for screen in (piece for whole in screens for piece in whole.pieces()):
         markup = _markup(screen)
         caption = str(screen.text) or None
-        if screen.photo is not None:
+        if screen.venue is not None:
+            venue = screen.venue
+            sent = await chat.send_venue(
+                venue.latitude, venue.longitude, venue.title, venue.address, reply_markup=markup
+            )
+        elif screen.photo is not None:
             sent = await chat.send_photo(_file(screen.photo), caption=caption, reply_markup=markup)
         elif screen.document is not None:
             sent = await chat.send_document(
@@ -138,6 +143,7 @@ async def show(update: Update, screen: Screen) -> Message | bool:
     plain = (
         screen.photo is None
         and screen.document is None
+        and screen.venue is None
         and not screen.reply_keyboard
         and len(screen.pieces()) == 1
     )

@@ -119,24 +119,51 @@ async def photo_added(update: Update, context: BotContext) -> str | None:
 async def photos_done(update: Update, context: BotContext) -> str | None:
     """Done (or No photos): where is it?"""
     _value(update, R.PHOTOS)
-    draft = await ticket_reports.photos_done(context.session, context.actor, now=context.now())
-    question, location = view.ask_where(draft, context._)
+    asked = await ticket_reports.photos_done(context.session, context.actor, now=context.now())
+    question, location = view.ask_where(asked, context._)
     await show(update, question)
     await send(update, location)
-    return draft.step
+    return asked.draft.step
 
 
 @handler
 async def where_chosen(update: Update, context: BotContext) -> str | None:
-    """At home (then the summary), or in a building (then: which one?)."""
+    """At home (then the summary), in a building (which one?) or a common area (which one?)."""
     session, actor, now = context.session, context.actor, context.now()
-    if _value(update, R.WHERE) == Where.HOME:
+    value = _value(update, R.WHERE)
+    if value == Where.HOME:
         return await _summary(
             update, context, await ticket_reports.at_home(session, actor, now=now)
         )
+    if value == Where.AREA:
+        areas = await ticket_reports.choose_area(session, actor, now=now)
+        await show(update, view.ask_area(areas, context._))
+        return R.AREA
+    if value != Where.BUILDING:
+        raise InvalidCallback(value)
     found = await ticket_reports.choose_building(session, actor, now=now)
     await show(update, view.ask_building(found, context._))
     return R.BUILDING
+
+
+@handler
+async def place_written(update: Update, context: BotContext) -> str | None:
+    """A place written instead of a button ("在大堂", "南门", "3栋楼下的花坛")."""
+    found = await ticket_reports.place_typed(
+        context.session, context.actor, message_text(update), now=context.now()
+    )
+    return await _summary(update, context, found)
+
+
+@handler
+async def area_chosen(update: Update, context: BotContext) -> str | None:
+    value = _value(update, R.AREA)
+    if not value.isdigit():
+        raise InvalidCallback(value)
+    found = await ticket_reports.in_area(
+        context.session, context.actor, int(value), now=context.now()
+    )
+    return await _summary(update, context, found)
 
 
 @handler
@@ -154,11 +181,26 @@ async def building_chosen(update: Update, context: BotContext) -> str | None:
     value = _value(update, R.BUILDING)
     if not value.isdigit():
         raise InvalidCallback(value)
-    draft = await ticket_reports.in_building(
+    chosen = await ticket_reports.in_building(
         context.session, context.actor, int(value), now=context.now()
     )
-    await show(update, view.ask_floor(context._))
-    return draft.step
+    if chosen.draft.step == R.UNIT:
+        await show(update, view.ask_unit(chosen, context._))
+    else:
+        await show(update, view.ask_floor(chosen, context._))
+    return chosen.draft.step
+
+
+@handler
+async def unit_chosen(update: Update, context: BotContext) -> str | None:
+    """The unit (单元) of the building, or "not in one unit"; then the floor."""
+    value = _value(update, R.UNIT)
+    if value != view.NONE and not value.isdigit():
+        raise InvalidCallback(value)
+    index = None if value == view.NONE else int(value)
+    chosen = await ticket_reports.in_unit(context.session, context.actor, index, now=context.now())
+    await show(update, view.ask_floor(chosen, context._))
+    return chosen.draft.step
 
 
 @handler
@@ -253,9 +295,16 @@ def register(app: Application) -> None:
                 R.WHERE: [
                     choice(where_chosen),
                     MessageHandler(filters.LOCATION, location_shared),
+                    MessageHandler(text, place_written),
                     MessageHandler(~filters.COMMAND, need_where),
                 ],
                 R.BUILDING: [choice(building_chosen), buttons_only],
+                R.UNIT: [choice(unit_chosen), buttons_only],
+                R.AREA: [
+                    choice(area_chosen),
+                    MessageHandler(text, place_written),
+                    MessageHandler(~filters.COMMAND, need_text),
+                ],
                 R.FLOOR: [
                     choice(floor_given),
                     MessageHandler(text, floor_given),

@@ -81,6 +81,9 @@ async def ticket_button(update: Update, context: BotContext) -> str | int | None
         await show(update, view.ticket_card(card, _, tz))
         if data.action == TicketAction.CONFIRM:
             await send(update, view.ask_rating(card.ticket, _))
+    elif data.action == "map":
+        ticket, place = await ticket_reading.place_on_map(session, actor, data.ticket_id)
+        await send(update, view.ticket_map(ticket, place, _))
     elif data.action == "assign":
         ticket, people = await tickets.colleagues(session, actor, data.ticket_id)
         await send(update, view.assign_to(ticket, people, _))

@@ -53,6 +53,7 @@ from models.system import ConversationState, Draft, Media, ProcessedUpdate
 from models.tickets import (
     OPEN_STATUSES,
     DutyShift,
+    PlaceKind,
     Ticket,
     TicketCategory,
     TicketDispatchRule,
@@ -116,6 +117,7 @@ __all__ = [
     "PaymentAllocation",
     "PaymentClaim",
     "PaymentMethod",
+    "PlaceKind",
     "Poll",
     "PollKind",
     "PollStatus",

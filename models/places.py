@@ -100,6 +100,8 @@ class Compound(SQLModel, table=True):
     count_unreturned_with_majority: bool = Field(
         default=False, sa_column_kwargs={"server_default": sa.false()}
     )
+    # The common areas a report can be in (大堂, 南门 …), in the order offered; None: the defaults.
+    common_areas: list[str] | None = Field(default=None, sa_type=sa.JSON())
 
 
 class Grid(SQLModel, table=True):
@@ -118,6 +120,9 @@ class Building(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     compound_id: int = Field(foreign_key="compound.id", index=True)
     name: str = Field(max_length=50)
+    # Its floors, lowest (a basement is negative) to highest: from the roster's homes, or set.
+    lowest_floor: int | None = None
+    floors: int | None = None  # the highest floor
 
 
 class Household(SQLModel, table=True):

@@ -45,6 +45,15 @@ class UrgentKind(StrEnum):
     OTHER = "other"  # another emergency
 
 
+class PlaceKind(StrEnum):
+    """Where a report is, as the resident described it."""
+
+    HOME = "household"  # the home the report is for (building, unit and room of the roster)
+    BUILDING = "building"  # in a building: stairs, lift, corridor; maybe a unit and a floor
+    AREA = "area"  # a common area (大堂, 南门, 地下车库), picked from the list or typed
+    LOCATION = "location"  # a location shared from the phone
+
+
 OPEN_STATUSES = (
     TicketStatus.NEW,
     TicketStatus.ACKNOWLEDGED,
@@ -61,8 +70,13 @@ class Ticket(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     compound_id: int = Field(foreign_key="compound.id")
     building_id: int | None = Field(default=None, foreign_key="building.id")
+    # whose report it is (the reporter's home, or the one filed for); the place is only that
+    # home when place_kind is "household"
     household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
+    place_kind: str = enum_field(PlaceKind, default=PlaceKind.HOME)
+    unit: str | None = Field(default=None, max_length=20)  # in a building: its 单元
     floor: int | None = None
+    area: str | None = Field(default=None, max_length=100)  # a common area, as picked or typed
     latitude: float | None = None
     longitude: float | None = None
     category: str = enum_field(TicketCategory)

@@ -219,15 +219,31 @@ def compound_ids_in_scope(kind: str, scope_id: int):
     return statement.where(col(District.city_id) == scope_id)
 
 
-# Between the parts of a typed home: spaces, - / , and the end of "3栋", "3号楼" or "2单元", so
-# that "3栋2单元1201" reads as "3栋 2单元 1201".
+# Between the parts of a typed home: spaces, - / , and the end of "3栋", "3幢", "3号楼" or
+# "2单元", so that "3栋2单元1201" reads as "3栋 2单元 1201".
 _HOME_PARTS = re.compile(r"[\s\-/,，]+|(?<=[栋幢棟])|(?<=号楼)|(?<=號樓)|(?<=单元)|(?<=單元)")
+# Spaces before a place word ("3 栋 2 单元") and a room's 室, 号 or 房 ("1201室") say nothing.
+_SPACE_BEFORE_WORD = re.compile(r"\s+(?=[栋幢棟]|号楼|號樓|单元|單元|室)")
+_ROOM_WORD = re.compile(r"(?<=\d)[室号號房]$")
 
 
 def home_words(text: str | None) -> list[str]:
-    """The parts of a typed home; full-width digits and letters (`１栋１单元１０１`, a Chinese
-    keyboard's default) read as the roster's half-width ones."""
-    return [w for w in _HOME_PARTS.split(unicodedata.normalize("NFKC", text or "")) if w]
+    """The parts of a typed home: `1栋1单元201`, `1-1-201`, `1号楼1单元201室`, `1幢 1单元 201`;
+    full-width digits and letters (`１栋１单元２０１`, a Chinese keyboard's default) read as the
+    roster's half-width ones."""
+    text = _SPACE_BEFORE_WORD.sub("", unicodedata.normalize("NFKC", text or "").strip())
+    words = [w for w in _HOME_PARTS.split(text) if w]
+    if words:
+        words[-1] = _ROOM_WORD.sub("", words[-1])
+    return [w for w in words if w]
+
+
+def floor_of_room(room: str) -> int | None:
+    """The floor a room number says: `1201` → 12, `302` → 3, `B101` → None."""
+    room = unicodedata.normalize("NFKC", room).strip()
+    if not room.isdigit() or len(room) < 3:
+        return None
+    return int(room[:-2])
 
 
 async def match_households(
@@ -249,7 +265,7 @@ async def match_households(
         household
         for household, building in await session.exec(statement)
         if all(
-            _same_place(word, name)
+            same_place(word, name)
             for word, name in zip(parts, [building, household.unit][: len(parts)], strict=True)
         )
     ]
@@ -272,8 +288,8 @@ async def find_household(session: AsyncSession, compound_ids: list[int], text: s
     return matches[0]
 
 
-def _same_place(word: str, name: str) -> bool:
-    """`3`, `3栋` and `3号楼` name building 3; `2` and `2单元` name unit 2."""
+def same_place(word: str, name: str) -> bool:
+    """`3`, `3栋`, `3幢` and `3号楼` name building 3; `2` and `2单元` name unit 2."""
     if not name:
         return False
     digits = re.sub(r"\D", "", name)

@@ -28,6 +28,7 @@ from models import (
 )
 from services import audit
 from services.errors import DomainError
+from services.places import floor_of_room
 
 PLACE_COLUMNS = ("city", "district", "sub_district", "community", "compound", "building")
 REQUIRED_COLUMNS = (*PLACE_COLUMNS, "room", "grid")
@@ -253,8 +254,12 @@ async def import_roster(session: AsyncSession, path: Path, *, now: datetime) -> 
     if problems:
         return result
     places = _PlaceCache(session)
+    floors: dict[int, tuple[Building, list[int]]] = {}
     for row in rows:
         building = await places.building(row)
+        floor = row.floor if row.floor is not None else floor_of_room(row.room)
+        if floor is not None:
+            floors.setdefault(pk(building), (building, []))[1].append(floor)
         grid = await places.grid(row)
         household = await places.household(building, row.unit, row.room)
         values: dict[str, Any] = {
@@ -286,6 +291,8 @@ async def import_roster(session: AsyncSession, path: Path, *, now: datetime) -> 
             result.updated += 1
         else:
             result.unchanged += 1
+    for building, found in floors.values():
+        _widen_floors(building, found)
     audit.record(
         session,
         at=now,
@@ -299,6 +306,16 @@ async def import_roster(session: AsyncSession, path: Path, *, now: datetime) -> 
     )
     await session.flush()
     return result
+
+
+def _widen_floors(building: Building, floors: list[int]) -> None:
+    """A building's floors cover its homes' floors (the floor column, else the room number:
+    1201 → 12); a range the office set (a basement, a top floor without homes) is kept."""
+    low, high = min(floors), max(floors)
+    if building.lowest_floor is None or low < building.lowest_floor:
+        building.lowest_floor = low
+    if building.floors is None or high > building.floors:
+        building.floors = high
 
 
 class _PlaceCache:

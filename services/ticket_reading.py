@@ -16,6 +16,7 @@ from models import (
     Compound,
     Household,
     Membership,
+    PlaceKind,
     Resident,
     Ticket,
     TicketCategory,
@@ -33,11 +34,18 @@ MISSING = N_("That ticket does not exist.")
 
 @dataclass(frozen=True)
 class TicketPlace:
-    """Where a ticket is, by the names the roster gives (a shared location is on the ticket)."""
+    """Where a ticket is, as it was reported: the home (building, unit and room, by the
+    roster's names), a building (maybe a unit and a floor), a common area, or a location."""
 
     compound: str
     building: str | None = None
     room: str | None = None
+    kind: str = PlaceKind.HOME
+    unit: str | None = None
+    floor: int | None = None
+    area: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True)
@@ -120,14 +128,46 @@ async def reported(session: AsyncSession, actor: Actor | None, ticket: Ticket) -
 
 
 async def place_of(session: AsyncSession, ticket: Ticket) -> TicketPlace:
+    """The place as reported; the reporter's home only when the report is about the home."""
     compound = await session.get(Compound, ticket.compound_id)
+    name = compound.name if compound else "?"
+    if ticket.place_kind == PlaceKind.LOCATION:
+        return TicketPlace(
+            name, kind=PlaceKind.LOCATION, latitude=ticket.latitude, longitude=ticket.longitude
+        )
+    if ticket.place_kind == PlaceKind.AREA:
+        return TicketPlace(name, kind=PlaceKind.AREA, area=ticket.area)
+    if ticket.place_kind == PlaceKind.HOME and ticket.household_id is not None:
+        return await home_place(session, name, await session.get(Household, ticket.household_id))
     building = await session.get(Building, ticket.building_id) if ticket.building_id else None
-    household = await session.get(Household, ticket.household_id) if ticket.household_id else None
     return TicketPlace(
-        compound.name if compound else "?",
+        name,
         building.name if building else None,
-        household.room if household else None,
+        kind=PlaceKind.BUILDING,
+        unit=ticket.unit,
+        floor=ticket.floor,
     )
+
+
+async def home_place(session: AsyncSession, compound: str, home: Household | None) -> TicketPlace:
+    """A home as the roster names it: building, unit and room."""
+    if home is None:
+        return TicketPlace(compound)
+    building = await session.get(Building, home.building_id)
+    return TicketPlace(
+        compound, building.name if building else None, home.room, unit=home.unit or None
+    )
+
+
+async def place_on_map(
+    session: AsyncSession, actor: Actor, ticket_id: int
+) -> tuple[Ticket, TicketPlace]:
+    """A ticket reported at a shared location, to show on the map (to those who may open it)."""
+    ticket = await visible_ticket(session, actor, ticket_id)
+    place = await place_of(session, ticket)
+    if place.latitude is None or place.longitude is None:
+        raise NotFound(N_("That ticket has no location on the map."))
+    return ticket, place
 
 
 async def card_of(session: AsyncSession, actor: Actor | None, ticket: Ticket) -> TicketCard:

@@ -1,9 +1,11 @@
 """Writing a report (/report) as a typed draft, one named step at a time, then submitting it
 as a ticket: whose home (a liaison may file for a household, 代办), the service, urgency, a
-description, photos and where. Nothing is a ticket until the summary is sent."""
+description, photos and where (the home, a building's unit and floor, a common area picked or
+typed, a shared location). Nothing is a ticket until the summary is sent."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -16,13 +18,16 @@ from core.i18n import N_
 from models import (
     OPEN_STATUSES,
     Building,
+    Compound,
     Household,
+    PlaceKind,
     Ticket,
     TicketCategory,
     TicketEvent,
     TicketFollower,
     TicketPhoto,
     UrgentKind,
+    pk,
 )
 from services import audit, drafts, ticket_alerts, ticket_dispatch, ticket_emergencies
 from services.actors import Actor
@@ -40,13 +45,13 @@ from services.policy import (
 )
 from services.ticket_alerts import Change
 from services.ticket_emergencies import EmergencyAdvice
-from services.ticket_reading import buildings, household_contact
+from services.ticket_places import Floors, common_areas, floors_of, place_description, units_of
+from services.ticket_reading import TicketPlace, buildings, home_place, household_contact
 
 MAX_PHOTOS = 5
 MAX_DESCRIPTION = 1000
 DUPLICATE_WINDOW = timedelta(hours=24)
 NOT_URGENT = "0"  # the urgent step's "Not urgent" (as before the kinds of emergency)
-LOWEST_FLOOR, HIGHEST_FLOOR = -5, 150
 
 
 class ReportStep(StrEnum):
@@ -58,14 +63,13 @@ class ReportStep(StrEnum):
     PHOTOS = "photos"
     WHERE = "where"
     BUILDING = "building"
+    UNIT = "unit"  # when the building has several units
     FLOOR = "floor"
+    AREA = "area"  # which common area
     SUMMARY = "summary"
 
 
-class Where(StrEnum):
-    HOME = "household"
-    BUILDING = "building"
-    LOCATION = "location"
+Where = PlaceKind  # the home, a building, a common area or a shared location
 
 
 class ReportDraft(Draft, flow="report"):
@@ -80,7 +84,9 @@ class ReportDraft(Draft, flow="report"):
     photos: list[str] = []
     where: Where | None = None
     building_id: int | None = None
+    unit: str | None = None
     floor: int | None = None
+    area: str | None = None  # a common area, picked or typed
     latitude: float | None = None
     longitude: float | None = None
 
@@ -90,8 +96,8 @@ class ReportSummary:
     """The report as it will be sent, and an open ticket it may repeat."""
 
     draft: ReportDraft
-    building: str | None  # the building's name, when it is in a building
-    duplicate: int | None  # an open ticket of the same problem there from the last 24 hours
+    place: TicketPlace  # where it is, as it will be shown
+    duplicate: int | None  # the open ticket of the same service there from the last 24 hours
 
 
 @dataclass(frozen=True)
@@ -110,7 +116,7 @@ class Submitted:
     advice: EmergencyAdvice | None
 
 
-async def _load(session: AsyncSession, actor: Actor, step: ReportStep) -> ReportDraft:
+async def _load(session: AsyncSession, actor: Actor, step: ReportStep | None = None) -> ReportDraft:
     return await drafts.load(session, actor, ReportDraft, step)
 
 
@@ -237,9 +243,21 @@ async def add_photo(
     return await _save(session, actor, draft, now=now, photos=[*draft.photos, file_id])
 
 
-async def photos_done(session: AsyncSession, actor: Actor, *, now: datetime) -> ReportDraft:
+@dataclass(frozen=True)
+class WhereAsked:
+    """The where question: the home the report is for (to offer "at home"), if any."""
+
+    draft: ReportDraft
+    home: TicketPlace | None
+
+
+async def photos_done(session: AsyncSession, actor: Actor, *, now: datetime) -> WhereAsked:
     draft = await _load(session, actor, ReportStep.PHOTOS)
-    return await _save(session, actor, draft, now=now, step=ReportStep.WHERE)
+    draft = await _save(session, actor, draft, now=now, step=ReportStep.WHERE)
+    if draft.household_id is None:
+        return WhereAsked(draft, None)
+    home = await session.get(Household, draft.household_id)
+    return WhereAsked(draft, await home_place(session, "", home))
 
 
 async def choose_building(session: AsyncSession, actor: Actor, *, now: datetime) -> list[Building]:
@@ -249,27 +267,66 @@ async def choose_building(session: AsyncSession, actor: Actor, *, now: datetime)
     return await buildings(session, draft.compound_id)
 
 
+@dataclass(frozen=True)
+class InBuilding:
+    """The building chosen: its units to choose from (when it has several) and its floors."""
+
+    draft: ReportDraft
+    building: str
+    units: list[str]
+    floors: Floors
+
+
+async def _in_building(session: AsyncSession, draft: ReportDraft) -> InBuilding:
+    building = await session.get(Building, draft.building_id) if draft.building_id else None
+    if building is None:
+        raise DomainError(drafts.STALE)
+    return InBuilding(
+        draft, building.name, await units_of(session, pk(building)), floors_of(building)
+    )
+
+
 async def in_building(
     session: AsyncSession, actor: Actor, building_id: int, *, now: datetime
-) -> ReportDraft:
+) -> InBuilding:
+    """The building: then its unit, when it has several, else the floor."""
     draft = await _load(session, actor, ReportStep.BUILDING)
     if building_id not in {b.id for b in await buildings(session, draft.compound_id)}:
         raise DomainError(N_("Choose a building of your compound."))
-    return await _save(
+    units = await units_of(session, building_id)
+    draft = await _save(
         session,
         actor,
         draft,
         now=now,
-        step=ReportStep.FLOOR,
+        step=ReportStep.UNIT if len(units) > 1 else ReportStep.FLOOR,
         where=Where.BUILDING,
         building_id=building_id,
+        unit=None,
     )
+    return await _in_building(session, draft)
+
+
+async def in_unit(
+    session: AsyncSession, actor: Actor, index: int | None, *, now: datetime
+) -> InBuilding:
+    """The unit (by its place in the building's list); None: not in one unit."""
+    draft = await _load(session, actor, ReportStep.UNIT)
+    chosen = await _in_building(session, draft)
+    if index is not None and not 0 <= index < len(chosen.units):
+        raise DomainError(drafts.STALE)
+    unit = chosen.units[index] if index is not None else None
+    draft = await _save(session, actor, draft, now=now, step=ReportStep.FLOOR, unit=unit)
+    return await _in_building(session, draft)
 
 
 def parse_floor(text: str) -> int:
-    """`3`, `3楼`, `3层`, `3F`, `-1`: a floor between -5 and 150."""
-    text = (text or "").strip().removesuffix("楼").removesuffix("层").removesuffix("F")
-    if not text.lstrip("-").isdigit() or not LOWEST_FLOOR <= int(text) <= HIGHEST_FLOOR:
+    """`3`, `3楼`, `3层`, `3F`, `-1`, `B1` (full-width digits too): the floor as a number."""
+    text = unicodedata.normalize("NFKC", text or "").strip().upper()
+    text = text.removesuffix("楼").removesuffix("层").removesuffix("F").strip()
+    if text.startswith("B") and text[1:].isdigit():
+        text = f"-{text[1:]}"
+    if not text.lstrip("-").isdigit() or len(text) > 4:
         raise DomainError(N_("Please send the floor as a number, e.g. 3."))
     return int(text)
 
@@ -277,17 +334,74 @@ def parse_floor(text: str) -> int:
 async def on_floor(
     session: AsyncSession, actor: Actor, text: str | None, *, now: datetime
 ) -> ReportSummary:
-    """The floor, typed; None: not on a floor (outside, the roof, the whole building)."""
+    """The floor, typed, within the building's floors; None: not on a floor (outside, the roof,
+    the whole building)."""
     draft = await _load(session, actor, ReportStep.FLOOR)
     floor = parse_floor(text) if text is not None else None
+    if floor is not None:
+        chosen = await _in_building(session, draft)
+        if floor not in chosen.floors:
+            raise DomainError(
+                N_(
+                    "{building} has no floor {floor}: its floors are {lowest} to {highest}. "
+                    "Please send a floor in that range."
+                ),
+                building=chosen.building,
+                floor=floor,
+                lowest=chosen.floors.lowest,
+                highest=chosen.floors.highest,
+            )
     draft = await _save(session, actor, draft, now=now, step=ReportStep.SUMMARY, floor=floor)
+    return await _summary(session, actor, draft, now=now)
+
+
+async def choose_area(session: AsyncSession, actor: Actor, *, now: datetime) -> list[str]:
+    """It is in a common area: which one? (the compound's list; one may also be typed)"""
+    draft = await _load(session, actor, ReportStep.WHERE)
+    await _save(session, actor, draft, now=now, step=ReportStep.AREA)
+    return await _areas(session, draft)
+
+
+async def _areas(session: AsyncSession, draft: ReportDraft) -> list[str]:
+    compound = await session.get(Compound, draft.compound_id) if draft.compound_id else None
+    return common_areas(compound) if compound is not None else []
+
+
+async def in_area(
+    session: AsyncSession, actor: Actor, index: int, *, now: datetime
+) -> ReportSummary:
+    """A common area picked from the compound's list (by its place in the list)."""
+    draft = await _load(session, actor, ReportStep.AREA)
+    areas = await _areas(session, draft)
+    if not 0 <= index < len(areas):
+        raise DomainError(drafts.STALE)
+    return await _at_area(session, actor, draft, areas[index], now=now)
+
+
+async def place_typed(
+    session: AsyncSession, actor: Actor, text: str, *, now: datetime
+) -> ReportSummary:
+    """A place written at the where step (or instead of picking an area): "在大堂", "南门",
+    "3栋楼下的花坛" is kept as the resident wrote it, without the leading 在."""
+    draft = await _load(session, actor)
+    if draft.step not in (ReportStep.WHERE, ReportStep.AREA):
+        raise DomainError(ReportDraft.missing)
+    return await _at_area(session, actor, draft, place_description(text), now=now)
+
+
+async def _at_area(
+    session: AsyncSession, actor: Actor, draft: ReportDraft, area: str, *, now: datetime
+) -> ReportSummary:
+    draft = await _save(
+        session, actor, draft, now=now, step=ReportStep.SUMMARY, where=Where.AREA, area=area
+    )
     return await _summary(session, actor, draft, now=now)
 
 
 async def at_home(session: AsyncSession, actor: Actor, *, now: datetime) -> ReportSummary:
     draft = await _load(session, actor, ReportStep.WHERE)
     if draft.household_id is None:
-        raise DomainError(N_("Choose a building, or share a location."))
+        raise DomainError(N_("Choose a building or a common area, or share a location."))
     draft = await _save(session, actor, draft, now=now, step=ReportStep.SUMMARY, where=Where.HOME)
     return await _summary(session, actor, draft, now=now)
 
@@ -312,9 +426,11 @@ async def at_location(
 
 
 async def _building_of(session: AsyncSession, draft: ReportDraft) -> int | None:
+    """The building the report is in: the one chosen, or the home's; none for a common area or
+    a shared location (the reporter's own building is not where those are)."""
     if draft.where == Where.BUILDING:
         return draft.building_id
-    if draft.household_id is not None:
+    if draft.where == Where.HOME and draft.household_id is not None:
         household = await session.get(Household, draft.household_id)
         return household.building_id if household else None
     return None
@@ -357,13 +473,35 @@ async def _duplicate(
     return (await session.exec(statement)).first()
 
 
+async def _place(session: AsyncSession, draft: ReportDraft) -> TicketPlace:
+    """The place as the summary shows it (the same words as the ticket's card)."""
+    compound = await session.get(Compound, draft.compound_id) if draft.compound_id else None
+    name = compound.name if compound is not None else "?"
+    if draft.where == Where.LOCATION:
+        return TicketPlace(
+            name, kind=Where.LOCATION, latitude=draft.latitude, longitude=draft.longitude
+        )
+    if draft.where == Where.AREA:
+        return TicketPlace(name, kind=Where.AREA, area=draft.area)
+    if draft.where == Where.BUILDING:
+        building = await session.get(Building, draft.building_id) if draft.building_id else None
+        return TicketPlace(
+            name,
+            building.name if building else None,
+            kind=Where.BUILDING,
+            unit=draft.unit,
+            floor=draft.floor,
+        )
+    household = await session.get(Household, draft.household_id) if draft.household_id else None
+    return await home_place(session, name, household)
+
+
 async def _summary(
     session: AsyncSession, actor: Actor, draft: ReportDraft, *, now: datetime
 ) -> ReportSummary:
     """What is about to be sent, and an open ticket of the same problem to follow instead."""
-    building = await session.get(Building, draft.building_id) if draft.building_id else None
     duplicate = await _duplicate(session, actor, draft, now=now)
-    return ReportSummary(draft, building.name if building else None, duplicate)
+    return ReportSummary(draft, await _place(session, draft), duplicate)
 
 
 async def follow_instead(
@@ -427,8 +565,11 @@ async def submit(session: AsyncSession, actor: Actor, *, now: datetime) -> Submi
     ticket = Ticket(
         compound_id=draft.compound_id,
         building_id=await _building_of(session, draft),
-        household_id=draft.household_id,
+        household_id=draft.household_id,  # whose report; the place is the one below
+        place_kind=draft.where,
+        unit=draft.unit if draft.where == Where.BUILDING else None,
         floor=draft.floor if draft.where == Where.BUILDING else None,
+        area=draft.area if draft.where == Where.AREA else None,
         latitude=draft.latitude if draft.where == Where.LOCATION else None,
         longitude=draft.longitude if draft.where == Where.LOCATION else None,
         category=draft.category,

@@ -56,6 +56,7 @@ async def _lift_entrapment(person, text="1栋电梯困人了！快来！"):
     await person.press("不加照片")
     await person.press("在楼栋里")
     await person.press("1栋")
+    await person.press("1单元")
     await person.press("不在某一层")
 
 
@@ -77,6 +78,7 @@ async def test_an_urgent_entrapment_is_never_merged_into_an_older_ordinary_ticke
     await owner.press("不加照片")
     await owner.press("在楼栋里")
     await owner.press("1栋")
+    await owner.press("1单元")
     await owner.press("不在某一层")
     assert "紧急：电梯困人" in owner.last_text
     assert not any("+1" in label for label in _buttons(owner))  # not offered #1 (not urgent)
@@ -320,6 +322,7 @@ async def test_stale_and_forged_answers_of_the_urgent_step(world):
     await owner.press("不加照片")
     await owner.press("在楼栋里")
     await owner.press("1栋")
+    await owner.press("1单元")
     await owner.press("不在某一层")
     await owner.press_data("v1:rp:summary:follow-1")  # forged: #1 is not urgent
     assert "不再有效" in owner.last_text

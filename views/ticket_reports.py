@@ -6,25 +6,27 @@ import dataclasses
 
 from markupsafe import Markup
 
-from core.i18n import Translator, html, join, plain
+from core.i18n import Translator, join, plain
 from core.screen import ReplyButton, Screen, button, keyboard
 from models import Building, TicketCategory, UrgentKind
 from services.ticket_reports import (
     MAX_PHOTOS,
     NOT_URGENT,
+    InBuilding,
     ReportDraft,
     ReportStep,
     ReportSummary,
     Submitted,
     Urgency,
     Where,
+    WhereAsked,
 )
 from views.callbacks import CallbackData
 from views.emergencies import emergency_advice, urgent_text
-from views.tickets import TicketButton, category_text, photo_count
+from views.tickets import TicketButton, category_text, photo_count, place_text
 
 R = ReportStep
-SEND, RESTART, FOLLOW = "send", "restart", "follow-"
+SEND, RESTART, FOLLOW, NONE = "send", "restart", "follow-", "none"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,24 +97,31 @@ def need_photo(_: Translator) -> Screen:
     return Screen(_("Please send photos, or tap Done."))
 
 
-def ask_where(draft: ReportDraft, _: Translator) -> list[Screen]:
-    """Home (when the report is for one), a building, or a location shared from the keyboard."""
+def ask_where(asked: WhereAsked, _: Translator) -> list[Screen]:
+    """The home (when the report is for one), a building, a common area, a place typed, or a
+    location shared from the keyboard."""
     rows = []
-    if draft.household_id is not None:
-        rows.append([button(_("At my home"), ReportChoice(R.WHERE, Where.HOME))])
+    if asked.home is not None:
+        home = _("At my home ({home})").format(home=place_text(asked.home, _))
+        rows.append([button(home, ReportChoice(R.WHERE, Where.HOME))])
     building = _("In a building (stairs, lift, corridor...)")
     rows.append([button(building, ReportChoice(R.WHERE, Where.BUILDING))])
+    area = _("In a common area (lobby, gate, car park...)")
+    rows.append([button(area, ReportChoice(R.WHERE, Where.AREA))])
     return [
-        Screen(_("Where is it? You can also share a location."), keyboard(*rows)),
         Screen(
-            _("For an outdoor spot, tap 📍 below."),
+            _("Where is it? Tap below, or write the place (for example: 南门)."),
+            keyboard(*rows),
+        ),
+        Screen(
+            _("For an outdoor spot, tap 📍 below to share a location."),
             reply_keyboard=(ReplyButton(plain(_("📍 Share location")), "location"),),
         ),
     ]
 
 
 def need_where(_: Translator) -> Screen:
-    return Screen(_("Please choose a place with the buttons, or share a location."))
+    return Screen(_("Please choose a place with the buttons, write it, or share a location."))
 
 
 def ask_building(buildings: list[Building], _: Translator) -> Screen:
@@ -120,24 +129,39 @@ def ask_building(buildings: list[Building], _: Translator) -> Screen:
     return Screen(_("Which building?"), keyboard(*rows))
 
 
-def ask_floor(_: Translator) -> Screen:
+def ask_unit(chosen: InBuilding, _: Translator) -> Screen:
+    """The building's units, and "not in one unit"."""
+    rows = [[button(u, ReportChoice(R.UNIT, str(i)))] for i, u in enumerate(chosen.units[:40])]
+    rows.append(
+        [button(_("Not in one unit (whole building, outside)"), ReportChoice(R.UNIT, NONE))]
+    )
+    return Screen(_("Which unit of {building}?").format(building=chosen.building), keyboard(*rows))
+
+
+def ask_floor(chosen: InBuilding, _: Translator) -> Screen:
+    """The floor, typed, within the building's range."""
     nowhere = _("Not on a floor (outside, roof, whole building)")
     return Screen(
-        _("Which floor? Send the number, or tap below."),
-        keyboard([button(nowhere, ReportChoice(R.FLOOR, "none"))]),
+        _(
+            "Which floor of {building}? Its floors are {lowest} to {highest}: send the number, "
+            "or tap below."
+        ).format(
+            building=chosen.building,
+            lowest=chosen.floors.lowest,
+            highest=chosen.floors.highest,
+        ),
+        keyboard([button(nowhere, ReportChoice(R.FLOOR, NONE))]),
     )
 
 
-def _where(summary: ReportSummary, _: Translator) -> Markup:
-    draft = summary.draft
-    if draft.where == Where.LOCATION:
-        return _("a shared location")
-    if draft.where == Where.BUILDING:
-        place = html("{name}", name=summary.building or "?")
-        if draft.floor is not None:
-            place += _(", floor {floor}").format(floor=draft.floor)
-        return place
-    return _("at home")
+def ask_area(areas: list[str], _: Translator) -> Screen:
+    """The compound's common areas, two to a row; a place may also be written."""
+    buttons = [button(a, ReportChoice(R.AREA, str(i))) for i, a in enumerate(areas[:40])]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return Screen(
+        _("Which common area? Tap one, or write the place (for example: 3栋楼下的花坛)."),
+        keyboard(*rows),
+    )
 
 
 def summary(found: ReportSummary, _: Translator) -> list[Screen]:
@@ -153,7 +177,7 @@ def summary(found: ReportSummary, _: Translator) -> list[Screen]:
         ),
         _("Description: {text}").format(text=draft.description),
         photo_count(len(draft.photos), _),
-        _("Where: {place}").format(place=_where(found, _)),
+        _("Where: {place}").format(place=place_text(found.place, _)),
     ]
     rows = [
         [button(_("Send report"), ReportChoice(R.SUMMARY, SEND))],

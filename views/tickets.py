@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from core.i18n import N_, Msg, Translator, html, join
-from core.screen import Button, Screen, button, keyboard
-from models import Resident, Ticket, TicketCategory, TicketEvent, TicketStatus
+from core.i18n import N_, Msg, Translator, html, join, plain
+from core.screen import EMPTY, Button, Screen, Venue, button, keyboard
+from models import PlaceKind, Resident, Ticket, TicketCategory, TicketEvent, TicketStatus
 from services.notify import renders
 from services.ticket_alerts import ALERT, CHANGED, FOLLOWED, Level
 from services.ticket_dispatch import Taken
@@ -126,14 +126,45 @@ def stars(rating: int) -> str:
     return "★" * rating + "☆" * (5 - rating)
 
 
-def place_text(place: TicketPlace, ticket: Ticket, _: Translator) -> Markup:
-    """`幸福家园 1栋 101, floor 3 (30.63120, 114.31200)`"""
-    text = join([p for p in (place.compound, place.building, place.room) if p], " ")
-    if ticket.floor is not None:
-        text += _(", floor {floor}").format(floor=ticket.floor)
-    if ticket.latitude is not None and ticket.longitude is not None:
-        text += html(" ({lat:.5f}, {lon:.5f})", lat=ticket.latitude, lon=ticket.longitude)
+def place_text(place: TicketPlace, _: Translator) -> Markup:
+    """The place as reported: `幸福家园 1栋 1单元 101` (the home), `幸福家园 1栋 2单元, floor 3`
+    (in a building), `幸福家园 · 大堂` (a common area), `幸福家园 · shared location 30.62150,
+    114.29950` (never the reporter's door for a place elsewhere)."""
+    if place.kind == PlaceKind.AREA:
+        return html("{compound} · {area}", compound=place.compound, area=place.area or "?")
+    if place.kind == PlaceKind.LOCATION:
+        where = _("shared location {latitude}, {longitude}").format(
+            latitude=f"{place.latitude or 0:.5f}", longitude=f"{place.longitude or 0:.5f}"
+        )
+        return html("{compound} · ", compound=place.compound) + where
+    room = place.room if place.kind == PlaceKind.HOME else None
+    text = join([p for p in (place.compound, place.building, place.unit, room) if p], " ")
+    if place.floor is not None:
+        text += _(", floor {floor}").format(floor=place.floor)
     return text
+
+
+def map_button(place: TicketPlace, ticket: Ticket, _: Translator) -> list[Button]:
+    """ "Show on map" for a ticket reported at a shared location (the bot sends the venue)."""
+    if place.latitude is None or place.longitude is None:
+        return []
+    return [button(_("📍 Show on map"), TicketButton("map", ticket.id or 0))]
+
+
+def ticket_map(ticket: Ticket, place: TicketPlace, _: Translator) -> Screen:
+    """The shared location of a ticket as a venue: its number, category and place."""
+    title = _("Ticket #{id} · {category}").format(
+        id=ticket.id, category=category_text(ticket.category, _)
+    )
+    return Screen(
+        EMPTY,
+        venue=Venue(
+            latitude=place.latitude or 0.0,
+            longitude=place.longitude or 0.0,
+            title=plain(title),
+            address=plain(place_text(place, _)),
+        ),
+    )
 
 
 def ticket_card(card: TicketCard, _: Translator, tz: ZoneInfo) -> Screen:
@@ -147,7 +178,7 @@ def ticket_card(card: TicketCard, _: Translator, tz: ZoneInfo) -> Screen:
     ]
     if ticket.urgent:
         lines.append(_("⚠️ Urgent: {kind}").format(kind=urgent_text(ticket.urgent_kind, _)))
-    lines.append(_("Where: {place}").format(place=place_text(card.place, ticket, _)))
+    lines.append(_("Where: {place}").format(place=place_text(card.place, _)))
     lines.append(_("Reported: {when}").format(when=_.datetime(ticket.created_at, tz, "short")))
     lines.append(html("{text}", text=ticket.description))
     if card.photos:
@@ -168,6 +199,7 @@ def ticket_card(card: TicketCard, _: Translator, tz: ZoneInfo) -> Screen:
         [button(_(BUTTON[a]), TicketButton(a, ticket.id or 0)) for a in row if a in card.actions]
         for row in ROWS
     ]
+    rows.append(map_button(card.place, ticket, _))
     rows.append([button(_("History"), TicketButton("history", ticket.id or 0))])
     return Screen(join(lines), keyboard(*rows))
 
@@ -300,13 +332,8 @@ def ticket_alert(
         head = _("Still overdue ticket #{id}: escalated to the quality supervisor")
     lines = [
         bold(head.format(id=ticket.id)),
-        join(
-            [
-                category_text(ticket.category, _),
-                join([p for p in (place.compound, place.building) if p], " "),
-            ],
-            " · ",
-        ),
+        category_text(ticket.category, _),
+        _("Where: {place}").format(place=place_text(place, _)),
         html("{text}", text=ticket.description[:300]),
     ]
     if repeat:
@@ -315,7 +342,10 @@ def ticket_alert(
                 when=_.datetime(ticket.created_at, tz, "short")
             )
         )
-    rows = [[button(_("Open ticket"), TicketButton("view", ticket.id or 0))]]
+    rows = [
+        [button(_("Open ticket"), TicketButton("view", ticket.id or 0))],
+        map_button(place, ticket, _),
+    ]
     if offer:
         rows.insert(0, [button(_("Take it (接单)"), TakeTicket(ticket.id or 0))])
     return Screen(join(lines), keyboard(*rows))
@@ -329,11 +359,17 @@ def ticket_followed(
     text = join(
         [
             bold(urgent_head(ticket.urgent_kind, ticket.id, _)),
-            join([p for p in (place.compound, place.building) if p], " "),
+            _("Where: {place}").format(place=place_text(place, _)),
             _("Another resident reports the same: {text}").format(text=(event.note or "")[:300]),
         ]
     )
-    return Screen(text, keyboard([button(_("Open ticket"), TicketButton("view", ticket.id or 0))]))
+    return Screen(
+        text,
+        keyboard(
+            [button(_("Open ticket"), TicketButton("view", ticket.id or 0))],
+            map_button(place, ticket, _),
+        ),
+    )
 
 
 def ticket_taken(taken: Taken, _: Translator) -> Screen:

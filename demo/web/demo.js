@@ -153,6 +153,7 @@ function renderMessage(message) {
   if (message.location) {
     const where = document.createElement("div");
     where.textContent = `📍 ${t("shared_location")}: ${message.location.latitude.toFixed(5)}, ${message.location.longitude.toFixed(5)}`;
+    if (message.venue) where.textContent = `📍 ${message.venue.title} · ${message.venue.address}`;
     bubble.append(where);
   }
   if (message.invoice) {

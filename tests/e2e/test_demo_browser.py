@@ -96,6 +96,10 @@ async def test_join_report_see_it_arrive_and_vote_in_a_browser(demo, tmp_path):
         # The staff member's page shows the new ticket as it arrives, with no reload.
         await expect(staff.locator(".message").last).to_contain_text("新工单 #3", timeout=TIMEOUT)
         await staff.screenshot(path=str(SHOTS / "staff-new-ticket.png"))
+        # ... opens it: the staff card, with the reporter, the place, the deadline and the moves.
+        await staff.get_by_role("button", name="打开工单").last.click()
+        await expect(staff.locator(".message").last).to_contain_text("3楼楼道灯不亮")
+        await staff.screenshot(path=str(SHOTS / "staff-ticket-card.png"))
 
         # An owner votes in the open owners' assembly vote.
         await owner.goto(f"{demo.url}/#user={ids['王芳']}")

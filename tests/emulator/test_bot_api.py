@@ -299,3 +299,23 @@ async def test_bot_profile_chat_and_menu_button(emu, bot):
     assert await bot.set_my_short_description("物业")
     assert await bot.set_my_name("红色物业")
     assert (await bot.get_chat_menu_button(user.id)).type == "commands"
+
+
+async def test_a_venue_is_a_location_with_a_title_and_an_address(emu, bot):
+    user = emu.add_user("王芳")
+    sent = await bot.send_venue(user.id, 30.6215, 114.2995, "工单 #3", "幸福家园 · 南门")
+    assert (sent.venue.title, sent.venue.address) == ("工单 #3", "幸福家园 · 南门")
+    assert sent.location.latitude == pytest.approx(30.6215)  # as Telegram: both fields
+    message = user.last_bot_message
+    assert message.kind == "venue" and message.location == {
+        "latitude": 30.6215,
+        "longitude": 114.2995,
+    }
+    assert message.venue["title"] == "工单 #3" and message.to_json()["venue"]["address"]
+    with pytest.raises(BadRequest, match=r"(?i)wrong latitude"):
+        await bot.send_venue(user.id, 91, 1, "x", "y")
+    async with aiohttp.ClientSession() as http:
+        payload = {"chat_id": user.id, "latitude": 1, "longitude": 2, "address": "y"}
+        async with http.post(f"{emu.base_url}{TOKEN}/sendVenue", json=payload) as response:
+            assert response.status == 400
+            assert (await response.json())["description"] == "Bad Request: title is empty"
