@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from jobs.tickets import escalate_overdue
-from models import AuditEvent, Building, Compound, Resident, Role, Ticket
+from models import AuditEvent, Building, Compound, Resident, Role, Ticket, pk
 from tests.test_tickets import _cast, _report
 
 
@@ -64,7 +64,7 @@ async def _add(
         ]
         session.add_all(tickets)
         await session.flush()
-        return [t.id for t in tickets]
+        return [pk(t) for t in tickets]
 
 
 def _listed(person) -> list[int]:
