@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_timedelta as babel_format_timedelta
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 from markupsafe import Markup
@@ -128,6 +129,19 @@ class Translator:
 
     def datetime(self, value: datetime, tz: ZoneInfo, fmt: str = "medium") -> str:
         return babel_format_datetime(value, format=fmt, tzinfo=tz, locale=self.locale)
+
+    def duration(self, value: timedelta) -> str:
+        """How long, rounded to its largest unit: "3 小时", "3 hours" (at least a minute)."""
+        value = max(value, timedelta(minutes=1))
+        return babel_format_timedelta(value, granularity="minute", locale=self.locale)
+
+    def ago(self, value: timedelta) -> str:
+        """How long ago: "2 小时前", "2 hours ago"; under a minute "just now"."""
+        if value < timedelta(minutes=1):
+            return self.plain("just now")
+        return babel_format_timedelta(
+            -value, granularity="minute", add_direction=True, locale=self.locale
+        )
 
 
 @cache

@@ -27,8 +27,7 @@ from handlers.common import (
 )
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
-from models import TicketCategory
-from services import ticket_dispatch, ticket_reading, tickets
+from services import ticket_dispatch, ticket_queue, ticket_reading, tickets
 from services.policy import Permission
 from services.ticket_rules import TicketAction
 from services.tickets import InputStep
@@ -49,13 +48,22 @@ async def my_tickets(update: Update, context: BotContext) -> None:
 
 @handler
 async def staff_queue(update: Update, context: BotContext) -> None:
-    """/tickets [urgent|category]: open tickets of the staff member's compounds."""
-    argument = (context.args[0] if context.args else "").lower()
-    category = argument if argument in {c.value for c in TicketCategory} else None
-    found = await ticket_reading.open_tickets(
-        context.session, context.actor, category=category, urgent_only=argument == "urgent"
-    )
+    """/tickets [mine|unassigned|overdue|urgent|2栋|绿化 …]: open tickets of the staff member's
+    compounds, filtered, counted and paged."""
+    session, actor = context.session, context.actor
+    chosen = await ticket_queue.parse_filter(session, actor, list(context.args or []))
+    found = await ticket_queue.queue(session, actor, chosen, now=context.now())
     await send(update, view.staff_queue(found, context._))
+
+
+@handler
+async def queue_page(update: Update, context: BotContext) -> None:
+    """‹ › and the filter buttons of the queue: the page, in place of the pressed one."""
+    data = view.QueueButton.parse(callback_data(update))
+    session, actor = context.session, context.actor
+    chosen = await ticket_queue.filter_from_key(session, actor, data.filter)
+    found = await ticket_queue.queue(session, actor, chosen, now=context.now(), page=data.page)
+    await show(update, view.staff_queue(found, context._))
 
 
 @handler
@@ -67,7 +75,9 @@ async def ticket_button(update: Update, context: BotContext) -> str | int | None
     if data.action == "view":
         await send(
             update,
-            view.ticket_card(await ticket_reading.card(session, actor, data.ticket_id), _, tz),
+            view.ticket_card(
+                await ticket_reading.card(session, actor, data.ticket_id, now=now), _, tz
+            ),
         )
     elif data.action == "history":
         found = await ticket_reading.history(session, actor, data.ticket_id)
@@ -234,5 +244,6 @@ def register(app: Application) -> None:
     )
     app.add_handler(CommandHandler("mytickets", my_tickets))
     app.add_handler(CommandHandler("tickets", staff_queue))
+    app.add_handler(CallbackQueryHandler(queue_page, pattern=view.QueueButton.pattern()))
     app.add_handler(CallbackQueryHandler(assigned, pattern=view.AssignTo.pattern()))
     app.add_handler(CallbackQueryHandler(taken, pattern=view.TakeTicket.pattern()))

@@ -1,12 +1,14 @@
 """Who hears about a ticket, and when: a new (or reopened) ticket alerts the compound's staff,
 and the liaison too when it is urgent (day or night); while a duty shift covers the moment, an
 urgent ticket alerts the staff on duty instead of every staff member; an auto-assigned ticket
-alerts its assignee first; an overdue ticket escalates to the liaison, then to the quality
-supervisor (义务质量总监); the resident's side is told of every visible change. Also the
+alerts its assignee first; overdue tickets escalate to the liaison, then to the quality
+supervisor (义务质量总监), in one digest per person and run that also goes to the assignee and
+the staff; the resident's side is told of every visible change. Also the
 per-compound service levels that decide "overdue"."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -15,17 +17,18 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
-from models import OPEN_STATUSES, Compound, DutyShift, Resident, Role, Ticket, TicketEvent
+from models import OPEN_STATUSES, Compound, DutyShift, Resident, Role, Ticket, TicketEvent, pk
 from services import audit, notify
 from services.actors import Actor
 from services.errors import DomainError
 from services.notify import Recipient
 from services.policy import Permission, authorize, holders
-from services.ticket_reading import followers, place_of, reachable
+from services.ticket_reading import TicketPlace, deadline, followers, place_of, reachable
 
 ALERT = "ticket.alert"  # to staff, the liaison or the quality supervisor, with "Open ticket"
 FOLLOWED = "ticket.followed"  # an urgent ticket's follower's own words, to whoever it alerts
 CHANGED = "ticket.changed"  # to the reporter, the filer and the followers
+DIGEST = "ticket.digest"  # the tickets one escalation run escalated, to each person concerned
 
 
 class Level(IntEnum):
@@ -40,6 +43,16 @@ class Level(IntEnum):
 class Change:
     ticket: Ticket
     event: TicketEvent
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """A ticket in an escalation digest: the level it reached and the deadline it missed."""
+
+    ticket: Ticket
+    level: int
+    due: datetime
+    place: TicketPlace
 
 
 def _merge(*groups: list[Resident]) -> list[Recipient]:
@@ -195,20 +208,78 @@ async def tell_residents(
 def due_level(ticket: Ticket, compound: Compound, now: datetime) -> int:
     """Level 1 when the response or the handling target is missed; level 2 past the supervisor's
     threshold."""
-    created = ticket.created_at
-    if now >= created + timedelta(hours=compound.sla_supervisor_hours):
+    if now >= ticket.created_at + timedelta(hours=compound.sla_supervisor_hours):
         return Level.SUPERVISOR
-    if now >= created + timedelta(hours=compound.sla_handling_hours):
-        return Level.OVERDUE
-    if ticket.acknowledged_at is None and now >= created + timedelta(
-        minutes=compound.sla_response_minutes
-    ):
+    due = deadline(ticket, compound)
+    if due is not None and now >= due:
         return Level.OVERDUE
     return Level.NEW
 
 
+class _Escalation:
+    """Who an escalation run reaches, and with which tickets: one digest per person."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.people: dict[int, Resident] = {}
+        self.tickets: dict[int, dict[int, Overdue]] = {}  # person -> ticket id -> entry
+        self.workers: set[int] = set()  # people who work on tickets (they have /tickets)
+        self._holders: dict[tuple[Permission, int, Role | None], list[Resident]] = {}
+
+    async def holders(
+        self, permission: Permission, compound_id: int, only: Role | None = None
+    ) -> list[Resident]:
+        key = (permission, compound_id, only)
+        if key not in self._holders:
+            roles = None if only is None else {only}
+            self._holders[key] = await holders(self.session, permission, compound_id, roles)
+        return self._holders[key]
+
+    async def reached(self, ticket: Ticket, level: int) -> list[Resident]:
+        """The liaison at level 1, the quality supervisor at level 2; the compound's staff and
+        the assignee at each level. All of them may open the ticket (TICKET_VIEW)."""
+        only = Role.LIAISON if level == Level.OVERDUE else Role.SUPERVISOR
+        office = await self.holders(Permission.TICKET_VIEW, ticket.compound_id, only)
+        staff = await self.holders(Permission.TICKET_WORK, ticket.compound_id, Role.STAFF)
+        workers = await self.holders(Permission.TICKET_WORK, ticket.compound_id)
+        assignee = [p for p in workers if p.id == ticket.assignee_id]
+        self.workers.update(pk(p) for p in staff + assignee)
+        return office + staff + assignee
+
+    def add(self, people: list[Resident], entry: Overdue) -> None:
+        for person in people:
+            self.people[pk(person)] = person
+            self.tickets.setdefault(pk(person), {})[pk(entry.ticket)] = entry
+
+    def send(self, *, now: datetime) -> None:
+        """One digest per person; people with the same tickets share one rendering. The purpose
+        key names the escalated (ticket, level) pairs, so a run repeated sends nothing new."""
+        groups: dict[tuple[tuple[tuple[int, int], ...], bool], list[int]] = {}
+        for person, found in self.tickets.items():
+            pairs = tuple(sorted((t, e.level) for t, e in found.items()))
+            groups.setdefault((pairs, person in self.workers), []).append(person)
+        for (pairs, queue), people in groups.items():
+            entries = sorted(
+                self.tickets[people[0]].values(),
+                key=lambda e: (not e.ticket.urgent, e.due, pk(e.ticket)),
+            )
+            digest = hashlib.sha256(repr(pairs).encode()).hexdigest()[:24]
+            notify.tell(
+                self.session,
+                f"ticket:digest:{digest}",
+                DIGEST,
+                [Recipient.of(self.people[p]) for p in sorted(people)],
+                now=now,
+                emergency=any(e.ticket.urgent for e in entries),
+                entries=entries,
+                at=now,
+                queue=queue,
+            )
+
+
 async def escalate_overdue(session: AsyncSession, *, now: datetime) -> int:
-    """Escalate every open ticket that is due: each level once, as the stored level says."""
+    """Escalate every open ticket that is due, each level once as the stored level says, and
+    send each person reached one digest of their escalated tickets. The number of escalations."""
     rows = (
         await session.exec(
             select(Ticket, Compound)
@@ -218,15 +289,31 @@ async def escalate_overdue(session: AsyncSession, *, now: datetime) -> int:
             .order_by(col(Ticket.id))
         )
     ).all()
+    run = _Escalation(session)
     escalated = 0
     for ticket, compound in rows:
         level = due_level(ticket, compound, now)
+        if ticket.escalation_level >= level:
+            continue
+        people: list[Resident] = []
         while ticket.escalation_level < level:
             ticket.escalation_level += 1
-            only = Role.LIAISON if ticket.escalation_level == Level.OVERDUE else Role.SUPERVISOR
-            people = await holders(session, Permission.TICKET_VIEW, ticket.compound_id, {only})
-            await _alert(session, ticket, ticket.escalation_level, _merge(people), now=now)
             escalated += 1
+            session.add(
+                TicketEvent(
+                    ticket_id=pk(ticket),
+                    at=now,
+                    kind="escalate",
+                    visible=False,
+                    data={"level": ticket.escalation_level},
+                )
+            )
+            people += await run.reached(ticket, ticket.escalation_level)
+        due = deadline(ticket, compound) or now
+        run.add(
+            people, Overdue(ticket, ticket.escalation_level, due, await place_of(session, ticket))
+        )
+    run.send(now=now)
     return escalated
 
 

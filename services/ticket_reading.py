@@ -1,9 +1,12 @@
 """Reading tickets: who may open one (the policy's TICKET_VIEW), what its card shows and offers
-the viewer, its history, a resident's tickets and the staff queue."""
+the viewer (the reporter's name and phone to the compound's staff only, audited), its history with
+who did what, a resident's tickets, and a ticket's deadline under the compound's service levels."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -19,14 +22,14 @@ from models import (
     PlaceKind,
     Resident,
     Ticket,
-    TicketCategory,
     TicketEvent,
     TicketFollower,
     TicketPhoto,
 )
+from services import audit
 from services.actors import Actor
-from services.errors import NotAllowed, NotFound
-from services.policy import Permission, allowed, authorize, compound_ids, rule
+from services.errors import NotFound
+from services.policy import Permission, allowed, authorize
 from services.ticket_rules import actions_for
 
 MISSING = N_("That ticket does not exist.")
@@ -49,20 +52,55 @@ class TicketPlace:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Whom to call about a ticket: the reporter's name and phone (staff of the compound only)."""
+
+    name: str
+    phone: str | None
+
+
+@dataclass(frozen=True)
 class TicketCard:
-    """A ticket as one viewer sees it: the actions are the ones this viewer may take now."""
+    """A ticket as one viewer sees it: the actions are the ones this viewer may take now; the
+    office (staff, liaison, supervisor) also sees the assignee and the deadline, and the
+    compound's staff the reporter's contact."""
 
     ticket: Ticket
     place: TicketPlace
     photos: int
     followers: int
     actions: list[str]
+    now: datetime | None = None  # when it was read: the age and how late it is
+    reporter: Contact | None = None
+    assignee: str | None = None
+    deadline: datetime | None = None  # while open: respond until acknowledged, then handle
+
+
+class By(StrEnum):
+    """Who made a change, as the history names them."""
+
+    SYSTEM = "system"  # the scheduler
+    REPORTER = "reporter"  # the reporter, or the liaison who filed it (代办)
+    RESIDENT = "resident"  # a follower or another member of the home
+    STAFF = "staff"  # the office, by name
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    event: TicketEvent
+    by: By
+    name: str | None = None  # the staff member who made the change
+    assignee: str | None = None  # whom an "assign" event assigned it to
 
 
 @dataclass(frozen=True)
 class TicketHistory:
     ticket: Ticket
-    events: list[TicketEvent]  # internal notes only for those who work on the ticket
+    entries: list[HistoryEntry]  # internal notes only for those who work on the ticket
+
+    @property
+    def events(self) -> list[TicketEvent]:
+        return [entry.event for entry in self.entries]
 
 
 async def followers(session: AsyncSession, ticket_id: int | None) -> list[int]:
@@ -170,7 +208,57 @@ async def place_on_map(
     return ticket, place
 
 
-async def card_of(session: AsyncSession, actor: Actor | None, ticket: Ticket) -> TicketCard:
+def deadline(ticket: Ticket, compound: Compound) -> datetime | None:
+    """When an open ticket is due under the compound's service levels: the response target until
+    it is acknowledged (or the handling one, if that comes first), then the handling target."""
+    if ticket.status not in OPEN_STATUSES:
+        return None
+    handling = ticket.created_at + timedelta(hours=compound.sla_handling_hours)
+    if ticket.acknowledged_at is None:
+        return min(handling, ticket.created_at + timedelta(minutes=compound.sla_response_minutes))
+    return handling
+
+
+async def names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """People's display names, by id (an empty name for someone who was forgotten)."""
+    if not ids:
+        return {}
+    rows = await session.exec(
+        select(col(Resident.id), col(Resident.display_name)).where(col(Resident.id).in_(ids))
+    )
+    return {int(k or 0): v or "" for k, v in rows.all()}
+
+
+async def office_reads(session: AsyncSession, actor: Actor | None, ticket: Ticket) -> bool:
+    """Whether the person sees the ticket as the office does (by a role over its compound, not
+    as one of the people it is about)."""
+    return await allowed(session, actor, Permission.TICKET_VIEW, ticket.compound_id)
+
+
+async def _contact(
+    session: AsyncSession, actor: Actor | None, ticket: Ticket, *, now: datetime
+) -> Contact | None:
+    """The reporter's name and phone, for the compound's staff; each reading is audited as an
+    access to personal data."""
+    reporter = await session.get(Resident, ticket.reporter_id)
+    if reporter is None:
+        return None
+    audit.record(
+        session,
+        at=now,
+        actor_id=actor.resident_id if actor else None,
+        action="people.read",
+        subject_type="ticket",
+        subject_id=ticket.id,
+        what="reporter",
+        resident=reporter.id,
+    )
+    return Contact(reporter.display_name, reporter.phone)
+
+
+async def card_of(
+    session: AsyncSession, actor: Actor | None, ticket: Ticket, *, now: datetime
+) -> TicketCard:
     """The card of a ticket the person may see, with the actions they may take now."""
     photos = (
         await session.exec(
@@ -179,27 +267,40 @@ async def card_of(session: AsyncSession, actor: Actor | None, ticket: Ticket) ->
             .where(col(TicketPhoto.ticket_id) == ticket.id)
         )
     ).one()
+    staff = await works_on(session, actor, ticket)
     actions = actions_for(
-        ticket.status,
-        staff=await works_on(session, actor, ticket),
-        reporter=await reported(session, actor, ticket),
+        ticket.status, staff=staff, reporter=await reported(session, actor, ticket)
     )
+    office = staff or await office_reads(session, actor, ticket)
+    assignee, due = None, None
+    if office:
+        compound = await session.get(Compound, ticket.compound_id)
+        due = deadline(ticket, compound) if compound else None
+        if ticket.assignee_id is not None:
+            assignee = (await names(session, {ticket.assignee_id})).get(ticket.assignee_id)
     return TicketCard(
         ticket,
         await place_of(session, ticket),
         photos,
         len(await followers(session, ticket.id)),
         actions,
+        now=now,
+        reporter=await _contact(session, actor, ticket, now=now) if staff else None,
+        assignee=assignee,
+        deadline=due,
     )
 
 
-async def card(session: AsyncSession, actor: Actor, ticket_id: int) -> TicketCard:
+async def card(session: AsyncSession, actor: Actor, ticket_id: int, *, now: datetime) -> TicketCard:
     """Open a ticket (its card)."""
-    return await card_of(session, actor, await visible_ticket(session, actor, ticket_id))
+    ticket = await visible_ticket(session, actor, ticket_id)
+    return await card_of(session, actor, ticket, now=now)
 
 
 async def history(session: AsyncSession, actor: Actor, ticket_id: int) -> TicketHistory:
-    """Every change and note the person may see: internal notes only for staff."""
+    """Every change and note the person may see, with who made it: internal notes only for
+    staff; the office by name, the resident side as the reporter or a resident, the scheduler
+    as the system."""
     ticket = await visible_ticket(session, actor, ticket_id)
     statement = (
         select(TicketEvent)
@@ -208,7 +309,29 @@ async def history(session: AsyncSession, actor: Actor, ticket_id: int) -> Ticket
     )
     if not await works_on(session, actor, ticket):
         statement = statement.where(col(TicketEvent.visible))
-    return TicketHistory(ticket, list((await session.exec(statement)).all()))
+    events = list((await session.exec(statement)).all())
+    residents = await parties(session, ticket)
+    assigned = {
+        int(e.data["assignee"])
+        for e in events
+        if e.kind == "assign" and isinstance(e.data.get("assignee"), int)
+    }
+    staff = {e.actor_id for e in events if e.actor_id is not None} - residents
+    known = await names(session, staff | assigned)
+    entries = []
+    for event in events:
+        target = event.data.get("assignee") if event.kind == "assign" else None
+        assignee = known.get(target) if isinstance(target, int) else None
+        if event.actor_id is None:
+            entries.append(HistoryEntry(event, By.SYSTEM, assignee=assignee))
+        elif event.actor_id in (ticket.reporter_id, ticket.filed_by_id):
+            entries.append(HistoryEntry(event, By.REPORTER, assignee=assignee))
+        elif event.actor_id in residents:
+            entries.append(HistoryEntry(event, By.RESIDENT, assignee=assignee))
+        else:
+            name = known.get(event.actor_id)
+            entries.append(HistoryEntry(event, By.STAFF, name, assignee))
+    return TicketHistory(ticket, entries)
 
 
 async def my_tickets(session: AsyncSession, actor: Actor, limit: int = 10) -> list[Ticket]:
@@ -229,32 +352,6 @@ async def my_tickets(session: AsyncSession, actor: Actor, limit: int = 10) -> li
         .order_by(col(Ticket.id).desc())
         .limit(limit)
     )
-    return list((await session.exec(statement)).all())
-
-
-async def open_tickets(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    category: str | None = None,
-    urgent_only: bool = False,
-    limit: int = 20,
-) -> list[Ticket]:
-    """The staff queue: open tickets of their compounds, urgent first, then oldest first."""
-    compounds = await compound_ids(session, actor, Permission.TICKET_WORK)
-    if not compounds:
-        raise NotAllowed(rule(Permission.TICKET_WORK).refusal)
-    statement = (
-        select(Ticket)
-        .where(col(Ticket.compound_id).in_(compounds))
-        .where(col(Ticket.status).in_(OPEN_STATUSES))
-        .order_by(col(Ticket.urgent).desc(), col(Ticket.created_at), col(Ticket.id))
-        .limit(limit)
-    )
-    if category:
-        statement = statement.where(col(Ticket.category) == TicketCategory(category))
-    if urgent_only:
-        statement = statement.where(col(Ticket.urgent))
     return list((await session.exec(statement)).all())
 
 

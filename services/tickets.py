@@ -148,7 +148,7 @@ async def act(
         await _may(session, actor, ticket, Side.STAFF)
         raise DomainError(N_("Please give the reason for rejecting it."))
     await _move(session, actor, ticket, move, now=now)
-    return await card_of(session, actor, ticket)
+    return await card_of(session, actor, ticket, now=now)
 
 
 async def ask(
@@ -190,7 +190,7 @@ async def reject(session: AsyncSession, actor: Actor, reason: str, *, now: datet
     if not reason:
         raise DomainError(N_("Please give the reason for rejecting it."))
     await _move(session, actor, ticket, A.REJECT, now=now, note=reason)
-    return await card_of(session, actor, ticket)
+    return await card_of(session, actor, ticket, now=now)
 
 
 async def note(
@@ -218,7 +218,7 @@ async def note(
     await ticket_alerts.tell_residents(
         session, Change(ticket, event), now=now, exclude=actor.resident_id
     )
-    return await card_of(session, actor, ticket)
+    return await card_of(session, actor, ticket, now=now)
 
 
 async def finish_work(
@@ -245,7 +245,7 @@ async def finish_work(
             )
         )
     await _move(session, actor, ticket, A.DONE, now=now)
-    return await card_of(session, actor, ticket)
+    return await card_of(session, actor, ticket, now=now)
 
 
 async def colleagues(

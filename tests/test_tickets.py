@@ -255,7 +255,7 @@ async def test_sla_escalates_once_per_level_even_across_restarts(world, clock):
     await world.restart()
     assert await escalate_overdue(world.runtime) == 0
     await world.deliver()
-    assert len(liaison.bot_messages) == before[0] + 1 and "超时工单 #1" in liaison.last_text
+    assert len(liaison.bot_messages) == before[0] + 1 and "超时工单 1 件\n#1 ·" in liaison.last_text
     assert len(supervisor.bot_messages) == before[1]
     clock.advance(hours=48)
     assert await escalate_overdue(world.runtime) == 1
@@ -486,7 +486,7 @@ async def test_whoever_an_escalation_reaches_can_open_the_ticket(world, clock, t
     clock.advance(minutes=16)
     assert await escalate_overdue(world.runtime) == 1
     await world.deliver()
-    assert "超时工单 #1" in liaison.last_text
+    assert "超时工单 1 件\n#1 ·" in liaison.last_text
     await liaison.press("查看工单")
     assert "工单 #1" in liaison.last_text and "楼道灯" in liaison.last_text
     await liaison.press("处理记录")

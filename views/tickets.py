@@ -4,17 +4,19 @@ queue, the questions a button asks, and the messages staff and residents are sen
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
 from core.i18n import N_, Msg, Translator, html, join, plain
 from core.screen import EMPTY, Button, Screen, Venue, button, keyboard
-from models import PlaceKind, Resident, Ticket, TicketCategory, TicketEvent, TicketStatus
+from models import PlaceKind, Resident, Ticket, TicketCategory, TicketEvent, TicketStatus, pk
 from services.notify import renders
-from services.ticket_alerts import ALERT, CHANGED, FOLLOWED, Level
+from services.ticket_alerts import ALERT, CHANGED, DIGEST, FOLLOWED, Level, Overdue
 from services.ticket_dispatch import Taken
-from services.ticket_reading import TicketCard, TicketHistory, TicketPlace
+from services.ticket_queue import FLAG_NAME, Flag, QueueFilter, QueuePage
+from services.ticket_reading import By, HistoryEntry, TicketCard, TicketHistory, TicketPlace
 from services.ticket_rules import STATUS_LABEL, TicketAction, WorkAction
 from services.tickets import Asked, InputStep
 from views.callbacks import CallbackData
@@ -86,6 +88,14 @@ class TicketButton(CallbackData, kind="tk"):
 
     action: str
     ticket_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueButton(CallbackData, kind="tq"):
+    """A page of the staff queue under a filter (its key, see services.ticket_queue)."""
+
+    page: int
+    filter: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,7 +189,20 @@ def ticket_card(card: TicketCard, _: Translator, tz: ZoneInfo) -> Screen:
     if ticket.urgent:
         lines.append(_("⚠️ Urgent: {kind}").format(kind=urgent_text(ticket.urgent_kind, _)))
     lines.append(_("Where: {place}").format(place=place_text(card.place, _)))
-    lines.append(_("Reported: {when}").format(when=_.datetime(ticket.created_at, tz, "short")))
+    lines.append(reported_line(card, _, tz))
+    if card.reporter is not None:
+        lines.append(
+            _("Reporter: {name} · {phone}").format(
+                name=card.reporter.name or "?",
+                phone=card.reporter.phone or _("no phone given"),
+            )
+        )
+    if card.assignee is not None:
+        lines.append(_("Assigned to: {name}").format(name=card.assignee or "?"))
+    elif card.deadline is not None:
+        lines.append(_("Not assigned yet"))
+    if card.deadline is not None:
+        lines.append(deadline_line(card.deadline, card.now, _, tz))
     lines.append(html("{text}", text=ticket.description))
     if card.photos:
         lines.append(photo_count(card.photos, _))
@@ -204,22 +227,76 @@ def ticket_card(card: TicketCard, _: Translator, tz: ZoneInfo) -> Screen:
     return Screen(join(lines), keyboard(*rows))
 
 
+def reported_line(card: TicketCard, _: Translator, tz: ZoneInfo) -> Markup:
+    """`Reported: 2026/11/2 09:00 (2 hours ago)`"""
+    when = _.datetime(card.ticket.created_at, tz, "short")
+    if card.now is None:
+        return _("Reported: {when}").format(when=when)
+    return _("Reported: {when} ({age})").format(
+        when=when, age=_.ago(card.now - card.ticket.created_at)
+    )
+
+
+def deadline_line(due: datetime, now: datetime | None, _: Translator, tz: ZoneInfo) -> Markup:
+    """`Due: 2026/11/3 09:00` or `Due: 2026/11/2 09:15 · ⏰ overdue by 3 hours`"""
+    text = _("Due: {when}").format(when=_.datetime(due, tz, "short"))
+    if now is not None and now >= due:
+        text += Markup(" · ") + _late_text(now - due, _)
+    return text
+
+
+def _late_text(late: timedelta, _: Translator) -> Markup:
+    return _("⏰ overdue by {duration}").format(duration=_.duration(late))
+
+
 def photo_count(count: int, _: Translator) -> Markup:
     return _.ngettext("{count} photo", "{count} photos", count).format(count=_.number(count))
 
 
+EVENT_LABEL: dict[str, Msg] = {
+    "report": N_("reported"),
+    "note": N_("note"),
+    "photo": N_("photo added"),
+}
+BY: dict[str, Msg] = {
+    By.SYSTEM: N_("system"),
+    By.REPORTER: N_("reporter"),
+    By.RESIDENT: N_("resident"),
+    By.STAFF: N_("staff"),
+}
+
+
+def event_label(entry: HistoryEntry, _: Translator) -> Markup:
+    """What happened: a status change, a note, an assignment, a photo, an escalation."""
+    event = entry.event
+    if event.kind == "follow":
+        return _("also reported by a neighbour")
+    if event.kind == "assign":
+        return _("assigned to {name}").format(name=entry.assignee or "?")
+    if event.kind == "escalate":
+        if event.data.get("level") == Level.SUPERVISOR:
+            return _("overdue, escalated to the quality supervisor")
+        return _("overdue, escalated to the liaison")
+    if event.kind in EVENT_LABEL:
+        return _(EVENT_LABEL[event.kind])
+    if event.to_status:
+        return html("→ {status}", status=status_text(event.to_status, _))
+    return _("update")
+
+
 def ticket_history(found: TicketHistory, _: Translator, tz: ZoneInfo) -> Screen:
+    """Every event: when, who (staff by name, the reporter, a resident, the system), what, and
+    the note's text; internal ones marked (staff only see them)."""
     lines = [_("<b>History of ticket #{id}</b>").format(id=found.ticket.id)]
-    for event in found.events:
-        if event.kind == "follow":
-            label = _("also reported by a neighbour")
-        else:
-            label = status_text(event.to_status, _) if event.to_status else _("note")
+    for entry in found.entries:
+        event = entry.event
+        who = entry.name if entry.by == By.STAFF and entry.name else _(BY[entry.by])
         lines.append(
             html(
-                "{when} · {label}{hidden}{note}",
+                "{when} · {who} · {label}{hidden}{note}",
                 when=_.datetime(event.at, tz, "short"),
-                label=label,
+                who=who,
+                label=event_label(entry, _),
                 hidden=Markup("") if event.visible else _(" (internal)"),
                 note=html(": {note}", note=event.note) if event.note else Markup(""),
             )
@@ -227,9 +304,11 @@ def ticket_history(found: TicketHistory, _: Translator, tz: ZoneInfo) -> Screen:
     return Screen(join(lines))
 
 
-def _listed(ticket: Ticket, _: Translator, length: int) -> Button:
+def _listed(ticket: Ticket, _: Translator, length: int, *, late: bool = False) -> Button:
     parts = [f"#{ticket.id}", status_text(ticket.status, _), ticket.description[:length]]
     label = join(parts, " · ")
+    if late:
+        label = Markup("⏰ ") + label
     if ticket.urgent:
         label = Markup("⚠️ ") + label
     return button(label, TicketButton("view", ticket.id or 0))
@@ -244,17 +323,68 @@ def my_tickets(found: list[Ticket], _: Translator) -> Screen:
     )
 
 
-def staff_queue(found: list[Ticket], _: Translator) -> Screen:
-    if not found:
-        return Screen(
-            _("No open tickets. Filters: /tickets urgent, /tickets repair, /tickets cleaning ...")
+def queue_filter_text(found: QueueFilter, _: Translator) -> Markup:
+    """`Mine · Overdue · 2栋 · greening`"""
+    parts: list[Markup | str] = [_(FLAG_NAME[f]) for f in Flag if f in found.flags]
+    parts += list(found.names)
+    parts += [category_text(c, _) for c in sorted(found.categories)]
+    return join(parts, " · ")
+
+
+def staff_queue(found: QueuePage, _: Translator) -> Screen:
+    """The queue: the true count, the filter, one button per ticket of this page, ‹ › between
+    pages and the filters to switch on or off."""
+    key = found.filter.key()
+    if not found.total:
+        text = (
+            _(
+                "No open tickets. Filters: /tickets mine, unassigned, overdue, urgent, a building (2栋) or a category (绿化)."
+            )
+            if found.filter.empty
+            else _("No open tickets match the filter: {filter}").format(
+                filter=queue_filter_text(found.filter, _)
+            )
         )
-    head = _.ngettext(
-        "<b>{count} open ticket</b> (urgent first, then oldest)",
-        "<b>{count} open tickets</b> (urgent first, then oldest)",
-        len(found),
-    ).format(count=_.number(len(found)))
-    return Screen(head, keyboard(*[[_listed(t, _, 18)] for t in found]))
+        return Screen(text, keyboard(*_filter_rows(found.filter, _)))
+    lines = [
+        _.ngettext(
+            "<b>{count} open ticket</b> (urgent first, then oldest)",
+            "<b>{count} open tickets</b> (urgent first, then oldest)",
+            found.total,
+        ).format(count=_.number(found.total))
+    ]
+    if not found.filter.empty:
+        lines.append(_("Filter: {filter}").format(filter=queue_filter_text(found.filter, _)))
+    if found.pages > 1:
+        lines.append(
+            _("Page {page} of {pages}").format(
+                page=_.number(found.page + 1), pages=_.number(found.pages)
+            )
+        )
+    rows = [[_listed(t, _, 18, late=t.id in found.overdue)] for t in found.tickets]
+    turn = []
+    if found.page > 0:
+        turn.append(button("‹", QueueButton(found.page - 1, key)))
+    if found.page + 1 < found.pages:
+        turn.append(button("›", QueueButton(found.page + 1, key)))
+    if turn:
+        rows.append(turn)
+    return Screen(join(lines), keyboard(*rows, *_filter_rows(found.filter, _)))
+
+
+def _filter_rows(found: QueueFilter, _: Translator) -> list[list[Button]]:
+    """A toggle per filter (✓ when on), and "All" when the filter is not empty."""
+    toggles = [
+        button(
+            (Markup("✓ ") if flag in found.flags else Markup("")) + _(FLAG_NAME[flag]),
+            QueueButton(0, found.toggled(flag).key()),
+        )
+        for flag in Flag
+    ]
+    rows = [toggles]
+    if not found.empty:
+        rows.append([button(_("All open tickets"), QueueButton(0, ""))])
+    return rows
 
 
 # --- what a button asks for ---------------------------------------------------------------------
@@ -408,3 +538,49 @@ def ticket_changed(_: Translator, *, tz: ZoneInfo, ticket: Ticket, event: Ticket
             ]
         ),
     )
+
+
+DIGEST_LISTED = 10  # tickets listed (each with a button) in one digest; the rest are counted
+
+
+@renders(DIGEST)
+def ticket_digest(
+    _: Translator, *, tz: ZoneInfo, entries: list[Overdue], at: datetime, queue: bool
+) -> Screen:
+    """The tickets one escalation run escalated, for one person: urgent first, then the most
+    late; each with how late it is and a button to open it (`queue`: they have /tickets)."""
+    head = _.ngettext(
+        "⏰ {count} ticket is overdue",
+        "⏰ {count} tickets are overdue",
+        len(entries),
+    ).format(count=_.number(len(entries)))
+    lines = [bold(head)]
+    for entry in entries[:DIGEST_LISTED]:
+        ticket = entry.ticket
+        parts = [
+            html("#{id}", id=ticket.id),
+            category_text(ticket.category, _),
+            join([p for p in (entry.place.compound, entry.place.building) if p], " "),
+            _late_text(at - entry.due, _),
+        ]
+        line = join(parts, " · ")
+        if ticket.urgent:
+            line = _("⚠️ Urgent") + Markup(" ") + line
+        if entry.level >= Level.SUPERVISOR:
+            line += Markup(" · ") + _("escalated to the quality supervisor")
+        lines.append(line)
+        lines.append(html("   {text}", text=ticket.description[:60]))
+    more = len(entries) - DIGEST_LISTED
+    if more > 0:
+        lines.append(
+            (
+                _("… and {count} more: /tickets overdue")
+                if queue
+                else _("… and {count} more (the property staff have the full list).")
+            ).format(count=_.number(more))
+        )
+    rows = [
+        [button(_("Open ticket #{id}").format(id=e.ticket.id), TicketButton("view", pk(e.ticket)))]
+        for e in entries[:DIGEST_LISTED]
+    ]
+    return Screen(join(lines), keyboard(*rows))
