@@ -34,6 +34,7 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
     for job, seconds in (
         (tickets.escalate_overdue, 60),
         (tickets.auto_confirm, 600),
+        (tickets.offer_rating_again, 600),
         (votes.tick, 30),
         (fees.tick, 600),
         (surveys.tick, 600),

@@ -1,5 +1,6 @@
 """Ticket service levels on the scheduler: overdue tickets escalate (each level once, the level
-is stored on the ticket) and unconfirmed fixes confirm themselves; the rules are in services."""
+is stored on the ticket), unconfirmed fixes confirm themselves, and a day later their reporter is
+offered the rating again; the rules are in services."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 
 from core.db import unit_of_work
 from core.runtime import Runtime
-from services import ticket_alerts, tickets
+from services import ticket_alerts, ticket_followups, tickets
 
 log = logging.getLogger(__name__)
 
@@ -31,3 +32,13 @@ async def auto_confirm(runtime: Runtime) -> int:
         log.info("auto-confirmed %s tickets", confirmed)
         runtime.wake_outbox()
     return confirmed
+
+
+async def offer_rating_again(runtime: Runtime) -> int:
+    """A day after an auto-confirmation the reporter may rate the fix (once; restart-safe: the
+    message's purpose key is sent once)."""
+    async with unit_of_work(runtime.sessions) as session:
+        due = await ticket_followups.offer_rating_again(session, now=runtime.clock.now())
+    if due:
+        runtime.wake_outbox()
+    return due

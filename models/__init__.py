@@ -58,6 +58,7 @@ from models.tickets import (
     TicketFollower,
     TicketPhoto,
     TicketStatus,
+    TicketTemplate,
 )
 from models.votes import (
     Ballot,
@@ -133,6 +134,7 @@ __all__ = [
     "TicketFollower",
     "TicketPhoto",
     "TicketStatus",
+    "TicketTemplate",
     "metadata",
     "pk",
 ]

@@ -4,6 +4,7 @@ the viewer, its history, a resident's tickets and the staff queue."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -26,7 +27,7 @@ from models import (
 from services.actors import Actor
 from services.errors import NotAllowed, NotFound
 from services.policy import Permission, allowed, authorize, compound_ids, rule
-from services.ticket_rules import actions_for
+from services.ticket_rules import FollowUp, actions_for
 
 MISSING = N_("That ticket does not exist.")
 
@@ -130,8 +131,50 @@ async def place_of(session: AsyncSession, ticket: Ticket) -> TicketPlace:
     )
 
 
-async def card_of(session: AsyncSession, actor: Actor | None, ticket: Ticket) -> TicketCard:
-    """The card of a ticket the person may see, with the actions they may take now."""
+async def overdue(session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
+    """An open ticket past its compound's handling target."""
+    compound = await session.get(Compound, ticket.compound_id)
+    return (
+        compound is not None
+        and ticket.status in OPEN_STATUSES
+        and now >= ticket.created_at + timedelta(hours=compound.sla_handling_hours)
+    )
+
+
+async def follow_ups(
+    session: AsyncSession, actor: Actor | None, ticket: Ticket, photos: int, now: datetime | None
+) -> list[str]:
+    """Photos for whoever sees the card; for the ticket's people, while it is open, a comment,
+    and 催单 once it is overdue."""
+    found: list[str] = [FollowUp.PHOTOS] if photos else []
+    mine = actor is not None and actor.resident_id in await parties(session, ticket)
+    if mine and ticket.status in OPEN_STATUSES:
+        found.append(FollowUp.REMARK)
+        if now is not None and await overdue(session, ticket, now):
+            found.append(FollowUp.URGE)
+    return found
+
+
+async def photo_ids(
+    session: AsyncSession, actor: Actor, ticket_id: int
+) -> tuple[Ticket, list[str]]:
+    """The ticket's photos (Telegram file ids), the report's first, in the order they came."""
+    ticket = await visible_ticket(session, actor, ticket_id)
+    found = (
+        await session.exec(
+            select(col(TicketPhoto.file_id))
+            .where(col(TicketPhoto.ticket_id) == ticket.id)
+            .order_by(col(TicketPhoto.id))
+        )
+    ).all()
+    return ticket, list(found)
+
+
+async def card_of(
+    session: AsyncSession, actor: Actor | None, ticket: Ticket, *, now: datetime | None = None
+) -> TicketCard:
+    """The card of a ticket the person may see, with the actions they may take now (urging an
+    overdue ticket is offered when `now` is known)."""
     photos = (
         await session.exec(
             select(func.count())
@@ -144,6 +187,7 @@ async def card_of(session: AsyncSession, actor: Actor | None, ticket: Ticket) ->
         staff=await works_on(session, actor, ticket),
         reporter=await reported(session, actor, ticket),
     )
+    actions += await follow_ups(session, actor, ticket, photos, now)
     return TicketCard(
         ticket,
         await place_of(session, ticket),
@@ -153,9 +197,11 @@ async def card_of(session: AsyncSession, actor: Actor | None, ticket: Ticket) ->
     )
 
 
-async def card(session: AsyncSession, actor: Actor, ticket_id: int) -> TicketCard:
+async def card(
+    session: AsyncSession, actor: Actor, ticket_id: int, *, now: datetime | None = None
+) -> TicketCard:
     """Open a ticket (its card)."""
-    return await card_of(session, actor, await visible_ticket(session, actor, ticket_id))
+    return await card_of(session, actor, await visible_ticket(session, actor, ticket_id), now=now)
 
 
 async def history(session: AsyncSession, actor: Actor, ticket_id: int) -> TicketHistory:
