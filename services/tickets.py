@@ -270,6 +270,7 @@ async def answered(
 async def _answered(
     session: AsyncSession, actor: Actor, step: InputStep, ticket_id: int | None = None
 ) -> Ticket:
+    """The ticket the awaited answer is for (the draft is done with)."""
     return (await answered(session, actor, step, ticket_id))[0]
 
 

@@ -348,3 +348,30 @@ async def test_forged_follow_up_buttons_get_the_stale_answer(world):
     assert not any("出错" in t for t in owner.texts() + staff.texts() + neighbour.texts())
     async with world.session() as session:
         assert (await session.get(Ticket, 1)).status == "new"
+
+
+async def test_the_outbox_sends_an_album_with_its_buttons_after_it(world):
+    """A queued screen with several photos goes out as one media group; buttons, which a group
+    cannot carry, follow in a text message."""
+    from markupsafe import Markup
+
+    from core.screen import Screen, button, keyboard
+    from services import outbox
+
+    owner, *_ = await _cast(world)
+    photos = []
+    for data in (b"JPEG-a", b"JPEG-b"):
+        await owner.send_photo(data)
+        sent_by_owner = next(m for m in reversed(owner.user.messages) if not m.from_bot)
+        photos.append(sent_by_owner.photo_file_id)
+    screen = Screen(
+        Markup("两张照片"), keyboard([button("好", "v1:tk:view:1")]), album=tuple(photos)
+    )
+    async with world.session() as session:
+        message = outbox.Outgoing(chat_id=owner.id, payload=screen.payload())
+        await outbox.enqueue(session, "test:album", [message], now=world.clock.now(), quiet=None)
+    before = len(owner.bot_messages)
+    stats = await world.deliver()
+    sent = owner.bot_messages[before:]
+    assert stats.sent == 1 and [m.kind for m in sent] == ["photo", "photo", "text"]
+    assert sent[-1].content == "两张照片" and sent[-1].buttons() == ["好"]
