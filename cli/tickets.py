@@ -1,7 +1,8 @@
 """Tickets on the command line: `admin service-levels` shows or sets a compound's targets;
 `admin ticket-settings` the duty phone, the urgent repeat interval and the offer mode (抢单);
 `admin dispatch` the auto-assignment rules; `admin duty` the duty rota; `admin common-areas`
-its common areas (大堂, 南门 …) and `admin building-floors` a building's floors."""
+its common areas (大堂, 南门 …) and `admin building-floors` a building's floors;
+`admin ticket-templates` lists, adds or removes a compound's response templates."""
 
 from __future__ import annotations
 
@@ -67,6 +68,18 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     floors.add_argument("--lowest", type=int, help="e.g. -2 for two basement floors")
     floors.add_argument("--highest", type=int)
     floors.set_defaults(run=building_floors)
+    templates = admin.add_parser(
+        "ticket-templates",
+        help="list, add or remove a compound's response templates for staff notes",
+    )
+    templates.add_argument("action", choices=("list", "add", "remove"))
+    templates.add_argument("compound")
+    templates.add_argument(
+        "value",
+        nargs="?",
+        help="add: the template's text (… marks what staff type); remove: its number",
+    )
+    templates.set_defaults(run=ticket_templates)
 
 
 def levels_line(compound: Compound, _: Translator) -> str:
@@ -325,6 +338,35 @@ def building_floors(settings: Settings, args: argparse.Namespace) -> int:
                     highest=floors.highest,
                 )
             )
+        return 0
+
+    return run(settings, work)
+
+
+def ticket_templates(settings: Settings, args: argparse.Namespace) -> int:
+    """The compound's response templates, numbered; after adding or removing one."""
+    from services import ticket_templates as templates
+    from services.errors import DomainError
+    from services.places import compound_by_name
+
+    _ = words(settings)
+
+    async def work(runtime: Runtime) -> int:
+        now = runtime.clock.now()
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, args.compound)
+            compound_id = place.id or 0
+            if args.action == "list":
+                found = await templates.texts(session, compound_id)
+            elif args.action == "add":
+                found = await templates.add(session, None, compound_id, args.value or "", now=now)
+            else:
+                if not (args.value or "").isdigit():
+                    raise DomainError(N_("Give the number of the template to remove."))
+                found = await templates.remove(session, None, compound_id, int(args.value), now=now)
+            print(say(_, N_("Response templates of {compound}:"), compound=place.name))
+            for number, text in enumerate(found, start=1):
+                print(f"{number}. {text}")
         return 0
 
     return run(settings, work)

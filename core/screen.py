@@ -77,6 +77,7 @@ class Screen:
     reply_keyboard: tuple[ReplyButton, ...] = ()
     remove_reply_keyboard: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. an invoice's fields
+    album: tuple[str, ...] = ()  # Telegram file ids of photos sent together (a media group)
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, Markup):
@@ -89,7 +90,7 @@ class Screen:
         """The screen as messages Telegram accepts: a text over 4,096 characters (a caption over
         1,024) is cut at line breaks into several messages; the buttons, the reply keyboard and
         the file go with the last one."""
-        media = self.photo is not None or self.document is not None
+        media = self.photo is not None or self.document is not None or bool(self.album)
         limit = MAX_CAPTION if media else MAX_TEXT
         if len(self.text) <= limit:
             return [self]
@@ -111,12 +112,23 @@ class Screen:
             payload["document"] = self.document
         if self.venue is not None:  # a reply to a button; the outbox does not send venues
             raise ValueError("a venue is sent as a reply, not through the outbox")
+        if self.album:
+            payload["album"] = list(self.album)
         return payload
 
 
 EMPTY = Markup("")
 MAX_TEXT = 4096  # Telegram's limits, in characters of the text after its markup is parsed
 MAX_CAPTION = 1024
+MAX_ALBUM = 10  # photos in one media group (sendMediaGroup takes 2 to 10)
+
+
+def album_parts(photos: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Photos as Telegram sends them together: groups of 2 to 10 (a single one alone)."""
+    parts = [photos[i : i + MAX_ALBUM] for i in range(0, len(photos), MAX_ALBUM)]
+    if len(parts) > 1 and len(parts[-1]) == 1:  # 11 photos: 9 + 2, not 10 + 1
+        parts[-2:] = [parts[-2][:-1], (parts[-2][-1], *parts[-1])]
+    return parts
 
 
 def split_text(text: Markup, limit: int) -> list[Markup]:

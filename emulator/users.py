@@ -3,6 +3,7 @@ the bot, and sees what the bot sent there."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
 
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
 MAX_USER_TEXT = 4096
+_ALBUMS = itertools.count(1)  # media_group_id of the albums users send
 
 
 def _find_button(keyboard: list[list[dict[str, Any]]] | None, label: str) -> dict[str, Any] | None:
@@ -80,6 +82,24 @@ class EmulatedUser:
         if caption:
             content["caption"] = caption
         return self.emulator.user_message(self.id, **content)[0]
+
+    def send_album(self, photos: list[bytes], caption: str | None = None) -> list[int]:
+        """Send 2 to 10 photos at once, as a client sends an album: one message per photo with a
+        shared media_group_id, the caption on the first. Returns the update ids, in order."""
+        if not 2 <= len(photos) <= 10:
+            raise ValueError("an album has 2 to 10 photos")
+        group = f"{self.id}{next(_ALBUMS)}"
+        updates = []
+        for number, data in enumerate(photos):
+            stored = self.emulator.store_file(data, None, "image/jpeg")
+            content: dict[str, Any] = {
+                "photo": self.emulator.photo_sizes(stored),
+                "media_group_id": group,
+            }
+            if caption and number == 0:
+                content["caption"] = caption
+            updates.append(self.emulator.user_message(self.id, **content)[0])
+        return updates
 
     def send_document(
         self,

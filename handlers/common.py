@@ -12,6 +12,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    InputMediaPhoto,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -20,7 +21,7 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
-from core.screen import File, Keyboard, Screen
+from core.screen import File, Keyboard, Screen, album_parts
 from handlers.context import BotContext, active_unit
 from services.drafts import STALE
 from services.errors import DomainError
@@ -124,6 +125,11 @@ async def send(update: Update, *screens: Screen) -> Message:
             sent = await chat.send_venue(
                 venue.latitude, venue.longitude, venue.title, venue.address, reply_markup=markup
             )
+        elif screen.album and markup is not None:  # a media group takes no buttons: text follows
+            await send_album(chat, screen.album, None)
+            sent = await chat.send_message(str(screen.text), reply_markup=markup)
+        elif screen.album:
+            sent = await send_album(chat, screen.album, caption)
         elif screen.photo is not None:
             sent = await chat.send_photo(_file(screen.photo), caption=caption, reply_markup=markup)
         elif screen.document is not None:
@@ -136,6 +142,21 @@ async def send(update: Update, *screens: Screen) -> Message:
     return sent
 
 
+async def send_album(chat: Any, photos: tuple[str, ...], caption: str | None) -> Message:
+    """Photos (Telegram file ids) as media groups of 2 to 10, a single one as a photo; the
+    caption goes with the first. The last message sent is returned."""
+    sent: Message | None = None
+    for number, part in enumerate(album_parts(photos)):
+        text = caption if number == 0 else None
+        if len(part) == 1:
+            sent = await chat.send_photo(part[0], caption=text)
+            continue
+        media = [InputMediaPhoto(p, caption=text if i == 0 else None) for i, p in enumerate(part)]
+        sent = (await chat.send_media_group(media))[-1]
+    assert sent is not None
+    return sent
+
+
 async def show(update: Update, screen: Screen) -> Message | bool:
     """Replace the pressed message with the screen (a button's answer), or send it anew when that
     message cannot be edited (a photo, a message too old) or there is no button."""
@@ -144,6 +165,7 @@ async def show(update: Update, screen: Screen) -> Message | bool:
         screen.photo is None
         and screen.document is None
         and screen.venue is None
+        and not screen.album
         and not screen.reply_keyboard
         and len(screen.pieces()) == 1
     )

@@ -108,11 +108,19 @@ async def described(update: Update, context: BotContext) -> str | None:
 
 @handler
 async def photo_added(update: Update, context: BotContext) -> str | None:
-    draft = await ticket_reports.add_photo(
-        context.session, context.actor, message_of(update).photo[-1].file_id, now=context.now()
+    """A photo, or one of an album (answered once, at its first photo); a caption is kept."""
+    message = message_of(update)
+    added = await ticket_reports.add_photo(
+        context.session,
+        context.actor,
+        message.photo[-1].file_id,
+        caption=message.caption,
+        album=message.media_group_id,
+        now=context.now(),
     )
-    await send(update, view.photo_added(draft, context._))
-    return draft.step
+    if added.answer:
+        await send(update, view.photo_added(added.draft, context._))
+    return added.draft.step
 
 
 @handler

@@ -1,5 +1,6 @@
 """Following tickets: /mytickets for residents, /tickets for staff, and every button on a ticket
-(with the answers some of them ask for: a reason, a note, the after-photo, a comment)."""
+(with the answers some of them ask for: a reason, a note, the after-photo, a comment, a question
+and its answer)."""
 
 from __future__ import annotations
 
@@ -27,15 +28,18 @@ from handlers.common import (
 )
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
-from services import ticket_dispatch, ticket_queue, ticket_reading, tickets
+from services import ticket_dispatch, ticket_followups, ticket_queue, ticket_reading, tickets
 from services.policy import Permission
-from services.ticket_rules import TicketAction
+from services.ticket_rules import FollowUp, TicketAction
 from services.tickets import InputStep
+from views import ticket_followups as followup_view
 from views import tickets as view
 from views.callbacks import InvalidCallback
 
-ASKS = {s.value for s in InputStep if s != InputStep.COMMENT}  # reject, notes, done: an answer
-MOVES = {a.value for a in TicketAction} - ASKS  # the others move the ticket at once
+# Reject, notes, done, reopen, a comment, a question and its answer: the next message answers.
+ASKS = {s.value for s in InputStep if s != InputStep.COMMENT}
+CANCEL = TicketAction.CANCEL.value  # asks "are you sure?" first
+MOVES = {a.value for a in TicketAction} - ASKS - {CANCEL}  # the others move the ticket at once
 END = ConversationHandler.END
 
 
@@ -73,12 +77,20 @@ async def ticket_button(update: Update, context: BotContext) -> str | int | None
     session, actor, now, _ = context.session, context.actor, context.now(), context._
     tz = context.runtime.settings.tz
     if data.action == "view":
-        await send(
-            update,
-            view.ticket_card(
-                await ticket_reading.card(session, actor, data.ticket_id, now=now), _, tz
-            ),
-        )
+        opened = await ticket_reading.card(session, actor, data.ticket_id, now=now)
+        await send(update, view.ticket_card(opened, _, tz))
+    elif data.action == FollowUp.PHOTOS:
+        ticket, photos = await ticket_reading.photo_ids(session, actor, data.ticket_id)
+        await send(update, followup_view.ticket_photos(ticket, photos, _))
+    elif data.action == FollowUp.URGE:
+        urged = await ticket_followups.urge(session, actor, data.ticket_id, now=now)
+        await send(update, followup_view.urged(urged, _))
+    elif data.action == CANCEL:
+        ticket = await tickets.may_cancel(session, actor, data.ticket_id)
+        await show(update, followup_view.confirm_cancel(ticket, _))
+    elif data.action == "cancel_no":
+        still = await ticket_reading.card(session, actor, data.ticket_id, now=now)
+        await show(update, view.ticket_card(still, _, tz))
     elif data.action == "history":
         found = await ticket_reading.history(session, actor, data.ticket_id)
         await send(update, view.ticket_history(found, _, tz))
@@ -86,8 +98,9 @@ async def ticket_button(update: Update, context: BotContext) -> str | int | None
         asked = await tickets.ask(session, actor, data.ticket_id, data.action, now=now)
         await send(update, view.ask_input(asked, _))
         return asked.step
-    elif data.action in MOVES:
-        card = await tickets.act(session, actor, data.ticket_id, data.action, now=now)
+    elif data.action in MOVES or data.action == "cancel_yes":
+        move = CANCEL if data.action == "cancel_yes" else data.action
+        card = await tickets.act(session, actor, data.ticket_id, move, now=now)
         await show(update, view.ticket_card(card, _, tz))
         if data.action == TicketAction.CONFIRM:
             await send(update, view.ask_rating(card.ticket, _))
@@ -141,13 +154,80 @@ async def internal_note(update: Update, context: BotContext) -> int:
 
 
 @handler
+async def template_picked(update: Update, context: BotContext) -> str | int:
+    """A response template for the note: sent, or to be completed by the next message."""
+    data = view.TemplatePick.parse(callback_data(update))
+    result = await tickets.pick_template(
+        context.session, context.actor, data.ticket_id, data.number, now=context.now()
+    )
+    if isinstance(result, tickets.Asked):
+        await show(update, view.ask_input(result, context._))
+        return result.step
+    await send(update, view.ticket_card(result, context._, context.runtime.settings.tz))
+    return END
+
+
+@handler
 async def after_photo(update: Update, context: BotContext) -> int:
-    """The photo of the fixed state: the ticket is done and the resident asked to confirm."""
+    """The photo of the fixed state (its caption a note): the ticket is done and the resident
+    is sent the photo and asked to confirm."""
+    message = message_of(update)
     card = await tickets.finish_work(
         context.session,
         context.actor,
-        photo=message_of(update).photo[-1].file_id,
+        photo=message.photo[-1].file_id,
+        caption=message.caption,
         now=context.now(),
+    )
+    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
+    return END
+
+
+def _text_or_photo(update: Update) -> tuple[str, str | None]:
+    """What a message says (its text or a photo's caption), and its photo's file id."""
+    message = message_of(update)
+    photo = message.photo[-1].file_id if message.photo else None
+    return tickets.said(message.text, message.caption), photo
+
+
+@handler
+async def reopen_reason(update: Update, context: BotContext) -> int:
+    """Why the fix is not good: the ticket is reopened and whoever handles it is told."""
+    text, photo = _text_or_photo(update)
+    card = await tickets.reopen(
+        context.session, context.actor, text, photo=photo, now=context.now()
+    )
+    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
+    return END
+
+
+@handler
+async def remark_given(update: Update, context: BotContext) -> int:
+    """A resident's comment or photo on an open ticket; whoever handles it is told."""
+    text, photo = _text_or_photo(update)
+    card = await ticket_followups.remark(
+        context.session, context.actor, text, photo=photo, now=context.now()
+    )
+    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
+    return END
+
+
+@handler
+async def question_given(update: Update, context: BotContext) -> int:
+    """Staff's question for the resident (need more information)."""
+    card = await ticket_followups.question(
+        context.session, context.actor, message_text(update), now=context.now()
+    )
+    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
+    return END
+
+
+@handler
+async def answer_given(update: Update, context: BotContext) -> int:
+    """The resident's answer to staff's question; the staff member who asked is told."""
+    text, photo = _text_or_photo(update)
+    card = await ticket_followups.answer(
+        context.session, context.actor, text, photo=photo, now=context.now()
     )
     await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
     return END
@@ -202,6 +282,11 @@ async def need_photo(update: Update, context: BotContext) -> None:
     await send(update, view.need_photo_or_skip(context._))
 
 
+@handler
+async def need_text_or_photo(update: Update, context: BotContext) -> None:
+    await send(update, view.need_text_or_photo(context._))
+
+
 def register(app: Application) -> None:
     add_commands(
         MenuCommand(
@@ -223,14 +308,29 @@ def register(app: Application) -> None:
             MessageHandler(~filters.COMMAND, need_text),
         ]
 
+    def said(callback: HandlerFn) -> list[BaseHandler]:
+        """Text, or a photo with or without a caption."""
+        return [
+            pressed,
+            MessageHandler(text | filters.PHOTO, callback),
+            MessageHandler(~filters.COMMAND, need_text_or_photo),
+        ]
+
     app.add_handler(
         ConversationHandler(
             entry_points=[pressed, CallbackQueryHandler(rated, pattern=view.RateTicket.pattern())],
             states={
                 InputStep.REJECT: typed(reason_given),
-                InputStep.NOTE_PUBLIC: typed(public_note),
+                InputStep.NOTE_PUBLIC: [
+                    CallbackQueryHandler(template_picked, pattern=view.TemplatePick.pattern()),
+                    *typed(public_note),
+                ],
                 InputStep.NOTE_INTERNAL: typed(internal_note),
                 InputStep.COMMENT: typed(comment_given),
+                InputStep.QUESTION: typed(question_given),
+                InputStep.REOPEN: said(reopen_reason),
+                InputStep.REMARK: said(remark_given),
+                InputStep.ANSWER: said(answer_given),
                 InputStep.AFTER_PHOTO: [
                     pressed,
                     MessageHandler(filters.PHOTO, after_photo),

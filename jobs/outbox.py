@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from core.db import dialect, unit_of_work
 from core.runtime import Runtime
+from core.screen import MAX_ALBUM
 from models import Media, OutboxMessage, OutboxStatus, Resident, pk
 
 log = logging.getLogger(__name__)
@@ -257,6 +258,8 @@ class OutboxSender:
                     for row in payload["buttons"]
                 ]
             )
+        if payload.get("album"):
+            return await self._send_album(message.chat_id, payload, markup)
         if payload.get("photo_media") or payload.get("document_media"):
             return await self._send_media(message.chat_id, payload, markup)
         if payload.get("photo"):
@@ -271,6 +274,23 @@ class OutboxSender:
                 reply_markup=markup,
             )
         return await self.bot.send_message(message.chat_id, payload["text"], reply_markup=markup)
+
+    async def _send_album(
+        self, chat_id: int, payload: dict[str, Any], markup: InlineKeyboardMarkup | None
+    ) -> Any:
+        """Photos by file id, as one media group (a single photo alone); buttons and a caption
+        that cannot go on a group follow as a text."""
+        photos, text = list(payload["album"])[:MAX_ALBUM], payload.get("text")
+        if len(photos) == 1:
+            return await self.bot.send_photo(chat_id, photos[0], caption=text, reply_markup=markup)
+        caption = None if markup is not None else text
+        media = [
+            InputMediaPhoto(p, caption=caption if i == 0 else None) for i, p in enumerate(photos)
+        ]
+        sent = await self.bot.send_media_group(chat_id, media)
+        if markup is None or not text:
+            return sent[0]
+        return await self.bot.send_message(chat_id, text, reply_markup=markup)
 
     async def _send_media(
         self, chat_id: int, payload: dict[str, Any], markup: InlineKeyboardMarkup | None

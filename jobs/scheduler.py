@@ -35,6 +35,7 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         (tickets.escalate_overdue, 60),
         (tickets.repeat_urgent, 60),
         (tickets.auto_confirm, 600),
+        (tickets.offer_rating_again, 600),
         (votes.tick, 30),
         (fees.tick, 600),
         (surveys.tick, 600),

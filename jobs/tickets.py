@@ -1,6 +1,7 @@
 """Ticket service levels on the scheduler: overdue tickets escalate (each level once, the level
-is stored on the ticket), unacknowledged urgent tickets are alerted again, and unconfirmed fixes
-confirm themselves; the rules are in services."""
+is stored on the ticket), unacknowledged urgent tickets are alerted again, unconfirmed fixes
+confirm themselves, and a day later their reporter is offered the rating again; the rules are in
+services."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 
 from core.db import unit_of_work
 from core.runtime import Runtime
-from services import ticket_alerts, ticket_emergencies, tickets
+from services import ticket_alerts, ticket_emergencies, ticket_followups, tickets
 
 log = logging.getLogger(__name__)
 
@@ -42,3 +43,13 @@ async def repeat_urgent(runtime: Runtime) -> int:
         log.info("repeated the alerts of %s unacknowledged urgent tickets", repeated)
         runtime.wake_outbox()
     return repeated
+
+
+async def offer_rating_again(runtime: Runtime) -> int:
+    """A day after an auto-confirmation the reporter may rate the fix (once; restart-safe: the
+    message's purpose key is sent once)."""
+    async with unit_of_work(runtime.sessions) as session:
+        due = await ticket_followups.offer_rating_again(session, now=runtime.clock.now())
+    if due:
+        runtime.wake_outbox()
+    return due

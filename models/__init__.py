@@ -61,6 +61,7 @@ from models.tickets import (
     TicketFollower,
     TicketPhoto,
     TicketStatus,
+    TicketTemplate,
     UrgentKind,
 )
 from models.votes import (
@@ -140,6 +141,7 @@ __all__ = [
     "TicketFollower",
     "TicketPhoto",
     "TicketStatus",
+    "TicketTemplate",
     "UrgentKind",
     "metadata",
     "pk",

@@ -158,3 +158,15 @@ class DutyShift(SQLModel, table=True):
     resident_id: int = Field(foreign_key="resident.id", index=True)
     starts_at: datetime = utc_field(nullable=False)
     ends_at: datetime = utc_field(nullable=False)
+
+
+class TicketTemplate(SQLModel, table=True):
+    """A compound's ready-made note for residents (a response template); `…` marks the part the
+    staff member completes by typing."""
+
+    __tablename__ = "ticket_template"
+    __table_args__ = (sa.UniqueConstraint("compound_id", "text"),)
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    text: str = Field(max_length=300)
+    created_at: datetime = utc_field(nullable=False)

@@ -108,7 +108,7 @@ async def on_duty(session: AsyncSession, compound_id: int, now: datetime) -> set
     )
 
 
-async def _office(session: AsyncSession, ticket: Ticket, *, now: datetime) -> list[Recipient]:
+async def alerted(session: AsyncSession, ticket: Ticket, *, now: datetime) -> list[Recipient]:
     """Who is alerted of a new ticket: its assignee when it has one; the compound's staff (when
     urgent and a duty shift covers the moment: the staff on duty) unless an ordinary ticket is
     already assigned; and the liaison, always, when it is urgent."""
@@ -125,7 +125,7 @@ async def _office(session: AsyncSession, ticket: Ticket, *, now: datetime) -> li
 
 async def alert_new(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
     """A ticket was reported."""
-    await _alert(session, ticket, Level.NEW, await _office(session, ticket, now=now), now=now)
+    await _alert(session, ticket, Level.NEW, await alerted(session, ticket, now=now), now=now)
 
 
 async def repeat_urgent(
@@ -137,7 +137,7 @@ async def repeat_urgent(
         session,
         ticket,
         Level.NEW,
-        await _office(session, ticket, now=now),
+        await alerted(session, ticket, now=now),
         now=now,
         purpose=f"ticket:{ticket.id}:urgent:{repeat}",
         repeat=repeat,
@@ -152,29 +152,12 @@ async def alert_followed(session: AsyncSession, change: Change, *, now: datetime
         session,
         f"ticket:{ticket.id}:follow:{change.event.actor_id}",
         FOLLOWED,
-        await _office(session, ticket, now=now),
+        await alerted(session, ticket, now=now),
         now=now,
         emergency=ticket.urgent,
         ticket=ticket,
         event=change.event,
         place=await place_of(session, ticket),
-    )
-
-
-async def alert_reopened(session: AsyncSession, change: Change, *, now: datetime) -> None:
-    """The resident reopened a fix: the staff hear of it as of a new ticket (once per reopening)."""
-    notify.tell(
-        session,
-        f"ticket:{change.ticket.id}:reopened:{change.event.id}",
-        ALERT,
-        await _office(session, change.ticket, now=now),
-        now=now,
-        emergency=change.ticket.urgent,
-        ticket=change.ticket,
-        level=int(Level.NEW),
-        place=await place_of(session, change.ticket),
-        offer=await offered(session, change.ticket),
-        repeat=0,
     )
 
 

@@ -30,7 +30,7 @@ from services import audit
 from services.actors import Actor
 from services.errors import NotFound
 from services.policy import Permission, allowed, authorize
-from services.ticket_rules import actions_for
+from services.ticket_rules import FollowUp, actions_for
 
 MISSING = N_("That ticket does not exist.")
 
@@ -256,10 +256,47 @@ async def _contact(
     return Contact(reporter.display_name, reporter.phone)
 
 
+async def overdue(session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
+    """An open ticket past its deadline (the one its card shows)."""
+    compound = await session.get(Compound, ticket.compound_id)
+    due = deadline(ticket, compound) if compound is not None else None
+    return due is not None and now >= due
+
+
+async def follow_ups(
+    session: AsyncSession, actor: Actor | None, ticket: Ticket, photos: int, now: datetime | None
+) -> list[str]:
+    """Photos for whoever sees the card; for the ticket's people, while it is open, a comment,
+    and 催单 once it is overdue."""
+    found: list[str] = [FollowUp.PHOTOS] if photos else []
+    mine = actor is not None and actor.resident_id in await parties(session, ticket)
+    if mine and ticket.status in OPEN_STATUSES:
+        found.append(FollowUp.REMARK)
+        if now is not None and await overdue(session, ticket, now):
+            found.append(FollowUp.URGE)
+    return found
+
+
+async def photo_ids(
+    session: AsyncSession, actor: Actor, ticket_id: int
+) -> tuple[Ticket, list[str]]:
+    """The ticket's photos (Telegram file ids), the report's first, in the order they came."""
+    ticket = await visible_ticket(session, actor, ticket_id)
+    found = (
+        await session.exec(
+            select(col(TicketPhoto.file_id))
+            .where(col(TicketPhoto.ticket_id) == ticket.id)
+            .order_by(col(TicketPhoto.id))
+        )
+    ).all()
+    return ticket, list(found)
+
+
 async def card_of(
     session: AsyncSession, actor: Actor | None, ticket: Ticket, *, now: datetime
 ) -> TicketCard:
-    """The card of a ticket the person may see, with the actions they may take now."""
+    """The card of a ticket the person may see, with the actions they may take now (urging an
+    overdue ticket among them)."""
     photos = (
         await session.exec(
             select(func.count())
@@ -271,6 +308,7 @@ async def card_of(
     actions = actions_for(
         ticket.status, staff=staff, reporter=await reported(session, actor, ticket)
     )
+    actions += await follow_ups(session, actor, ticket, photos, now)
     office = staff or await office_reads(session, actor, ticket)
     assignee, due = None, None
     if office:

@@ -82,6 +82,7 @@ class ReportDraft(Draft, flow="report"):
     urgent_kind: UrgentKind | None = None
     description: str = ""
     photos: list[str] = []
+    album: str | None = None  # the media_group_id of the album the last photo came in
     where: Where | None = None
     building_id: int | None = None
     unit: str | None = None
@@ -234,13 +235,43 @@ async def describe(session: AsyncSession, actor: Actor, text: str, *, now: datet
     return await _save(session, actor, draft, now=now, step=ReportStep.PHOTOS, description=text)
 
 
+@dataclass(frozen=True)
+class PhotoAdded:
+    draft: ReportDraft
+    answer: bool  # False for the later photos of an album: the album gets one answer
+
+
 async def add_photo(
-    session: AsyncSession, actor: Actor, file_id: str, *, now: datetime
-) -> ReportDraft:
+    session: AsyncSession,
+    actor: Actor,
+    file_id: str,
+    *,
+    now: datetime,
+    caption: str | None = None,
+    album: str | None = None,
+) -> PhotoAdded:
+    """A photo (maybe one of an album, maybe with a caption, which is added to the
+    description). Photos past the limit are refused, silently within an album already answered."""
     draft = await _load(session, actor, ReportStep.PHOTOS)
+    same_album = album is not None and album == draft.album
     if len(draft.photos) >= MAX_PHOTOS:
+        if same_album:
+            return PhotoAdded(draft, answer=False)
         raise DomainError(N_("A report can have at most {limit} photos."), limit=MAX_PHOTOS)
-    return await _save(session, actor, draft, now=now, photos=[*draft.photos, file_id])
+    description = draft.description
+    caption = (caption or "").strip()
+    if caption and caption not in description:
+        description = f"{description}\n{caption}"[:MAX_DESCRIPTION]
+    draft = await _save(
+        session,
+        actor,
+        draft,
+        now=now,
+        photos=[*draft.photos, file_id],
+        album=album,
+        description=description,
+    )
+    return PhotoAdded(draft, answer=not same_album)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,16 @@ class WorkAction(StrEnum):
     ASSIGN = "assign"
     NOTE_PUBLIC = "note_pub"  # a note the resident sees
     NOTE_INTERNAL = "note_int"  # a note only staff see
+    QUESTION = "question"  # need more information: a question the resident answers in the chat
+
+
+class FollowUp(StrEnum):
+    """What a ticket's people do besides moving it: open its photos; a resident comments on an
+    open ticket, or urges (催单) an overdue one once a day."""
+
+    PHOTOS = "photos"
+    REMARK = "remark"
+    URGE = "urge"
 
 
 class Side(StrEnum):

@@ -1,13 +1,14 @@
 """Working on tickets (报事报修): each move of the lifecycle by staff or by the reporter, the
-answers a button asks for (a reject reason, a note, the after-photo, a rating's comment),
-assigning, rating, and the scheduler's auto-confirm. Every change is a ticket event and an audit
-record, and the people it concerns are told with it."""
+answers a button asks for (a reject reason, a note, the after-photo, a reopening's reason, a
+rating's comment), assigning, rating, and the scheduler's auto-confirm. Every change is a ticket
+event and an audit record, and the people it concerns are told with it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,13 +16,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.i18n import N_
 from models import OPEN_STATUSES, Compound, Resident, Role, Ticket, TicketEvent, TicketPhoto
 from models import TicketStatus as S
-from services import audit, drafts, ticket_alerts
+from services import audit, drafts, ticket_alerts, ticket_notices, ticket_templates
 from services.actors import Actor
 from services.drafts import Draft
 from services.errors import DomainError, NotAllowed
 from services.policy import Permission, authorize, holders, rule
 from services.ticket_alerts import Change
-from services.ticket_reading import TicketCard, card_of, visible_ticket
+from services.ticket_reading import TicketCard, card_of, parties, visible_ticket
 from services.ticket_rules import (
     CLOSED,
     PERMISSION,
@@ -44,18 +45,36 @@ class InputStep(StrEnum):
     NOTE_INTERNAL = "note_int"
     AFTER_PHOTO = "done"  # a photo of the fixed state, or Skip
     COMMENT = "comment"  # a comment on the rating, or No comment
+    REOPEN = "reopen"  # why the fix is not good: text, or a photo with a caption
+    REMARK = "remark"  # a resident's comment or photo on an open ticket
+    QUESTION = "question"  # staff: what the resident is asked (need more information)
+    ANSWER = "answer"  # the resident's answer to that question
+
+
+STAFF_STEPS = (
+    InputStep.REJECT,
+    InputStep.NOTE_PUBLIC,
+    InputStep.NOTE_INTERNAL,
+    InputStep.AFTER_PHOTO,
+    InputStep.QUESTION,
+)
 
 
 class TicketInput(Draft, flow="ticket_input"):
-    """The ticket the awaited answer is for."""
+    """The ticket the awaited answer is for (a note: the templates offered, and the one picked
+    to be completed)."""
 
     ticket_id: int
+    templates: list[str] = []
+    template: str | None = None
 
 
 @dataclass(frozen=True)
 class Asked:
     ticket: Ticket
     step: InputStep
+    templates: tuple[str, ...] = ()  # a note's response templates, offered as buttons
+    template: str | None = None  # the template being completed
 
 
 async def _record(
@@ -66,6 +85,7 @@ async def _record(
     actor_id: int | None,
     now: datetime,
     note: str | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Change:
     """The state machine applied: the new status, its times, the event and the audit record."""
     assert ticket.id is not None
@@ -89,6 +109,7 @@ async def _record(
         from_status=before,
         to_status=ticket.status,
         note=note,
+        data=data or {},
     )
     session.add(event)
     audit.record(
@@ -125,20 +146,29 @@ async def _move(
     *,
     now: datetime,
     note: str | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Change:
     await _may(session, actor, ticket, SIDE[action])
-    change = await _record(session, ticket, action, actor_id=actor.resident_id, now=now, note=note)
+    change = await _record(
+        session, ticket, action, actor_id=actor.resident_id, now=now, note=note, data=data
+    )
     await ticket_alerts.tell_residents(session, change, now=now, exclude=actor.resident_id)
-    if action == A.REOPEN:
-        await ticket_alerts.alert_reopened(session, change, now=now)
+    if action in NOTIFY_HANDLERS:  # the resident's moves reach whoever handles the ticket
+        await ticket_notices.tell_handlers(
+            session, NOTIFY_HANDLERS[action], ticket, change.event, now=now
+        )
     return change
+
+
+NOTIFY_HANDLERS = {A.REOPEN: ticket_notices.REOPENED, A.CANCEL: ticket_notices.CANCELLED}
 
 
 async def act(
     session: AsyncSession, actor: Actor, ticket_id: int, action: str, *, now: datetime
 ) -> TicketCard:
-    """A move that needs nothing more: acknowledge, start (staff); confirm, reopen, cancel (the
-    reporter). Rejecting and finishing ask for a reason or a photo first (`ask`)."""
+    """A move that needs nothing more: acknowledge, start (staff); confirm, cancel (the reporter,
+    once they said yes). Rejecting, finishing and reopening ask for a reason or a photo first
+    (`ask`)."""
     try:
         move = TicketAction(action)
     except ValueError:
@@ -147,40 +177,128 @@ async def act(
     if move == A.REJECT:
         await _may(session, actor, ticket, Side.STAFF)
         raise DomainError(N_("Please give the reason for rejecting it."))
+    if move == A.REOPEN:
+        await _may(session, actor, ticket, Side.REPORTER)
+        raise DomainError(N_("Please tell us why it is not fixed."))
     await _move(session, actor, ticket, move, now=now)
     return await card_of(session, actor, ticket, now=now)
+
+
+async def may_cancel(session: AsyncSession, actor: Actor, ticket_id: int) -> Ticket:
+    """Cancel pressed: the reporter may cancel it now (they are asked to confirm)."""
+    ticket = await visible_ticket(session, actor, ticket_id)
+    await _may(session, actor, ticket, Side.REPORTER)
+    next_status(ticket.status, A.CANCEL)
+    return ticket
 
 
 async def ask(
     session: AsyncSession, actor: Actor, ticket_id: int, step: str, *, now: datetime
 ) -> Asked:
-    """Staff pressed reject, a note or done: their next message is the reason, note or photo."""
+    """A button that asks for an answer, the next message: staff pressed reject, a note, done or
+    need more information; the resident pressed reopen, add a comment or reply."""
     try:
         wanted = InputStep(step)
     except ValueError:
         raise DomainError(drafts.STALE) from None
     ticket = await visible_ticket(session, actor, ticket_id)
-    await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
+    if wanted in STAFF_STEPS:
+        await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
     if wanted == InputStep.REJECT:
         next_status(ticket.status, A.REJECT)
     elif wanted == InputStep.AFTER_PHOTO:
         next_status(ticket.status, A.DONE)
+    elif wanted == InputStep.REOPEN:
+        await _may(session, actor, ticket, Side.REPORTER)
+        next_status(ticket.status, A.REOPEN)
+    elif wanted in (InputStep.REMARK, InputStep.ANSWER):
+        await resident_may_follow_up(session, actor, ticket, wanted)
+    elif wanted == InputStep.QUESTION:
+        _still_open(ticket)
     elif wanted == InputStep.COMMENT:
         raise DomainError(drafts.STALE)
     assert ticket.id is not None
-    await drafts.begin(session, actor, TicketInput(step=wanted, ticket_id=ticket.id), now=now)
-    return Asked(ticket, wanted)
+    templates = []
+    if wanted == InputStep.NOTE_PUBLIC:
+        templates = await ticket_templates.texts(session, ticket.compound_id)
+    draft = TicketInput(step=wanted, ticket_id=ticket.id, templates=templates)
+    await drafts.begin(session, actor, draft, now=now)
+    return Asked(ticket, wanted, tuple(templates))
+
+
+def _still_open(ticket: Ticket) -> None:
+    if ticket.status not in OPEN_STATUSES:
+        raise DomainError(N_("That ticket is already closed."))
+
+
+async def resident_may_follow_up(
+    session: AsyncSession, actor: Actor, ticket: Ticket, step: InputStep | None = None
+) -> None:
+    """The ticket's people (reporter, filer, followers, the home's members) comment on or urge
+    an open ticket; they answer a question only when staff asked one."""
+    if actor.resident_id not in await parties(session, ticket):
+        raise NotAllowed(rule(Permission.TICKET_CONFIRM).refusal)
+    _still_open(ticket)
+    if step == InputStep.ANSWER and await last_question(session, ticket) is None:
+        raise DomainError(drafts.STALE)
+
+
+async def last_question(session: AsyncSession, ticket: Ticket) -> TicketEvent | None:
+    """The newest question staff asked the resident about this ticket."""
+    return (
+        await session.exec(
+            select(TicketEvent)
+            .where(col(TicketEvent.ticket_id) == ticket.id)
+            .where(col(TicketEvent.kind) == "question")
+            .order_by(col(TicketEvent.id).desc())
+        )
+    ).first()
+
+
+async def answered(
+    session: AsyncSession, actor: Actor, step: InputStep, ticket_id: int | None = None
+) -> tuple[Ticket, TicketInput]:
+    """The ticket the awaited answer is for, and the draft, which is done with (unless the use
+    case fails)."""
+    draft = await drafts.load(session, actor, TicketInput, step)
+    if ticket_id is not None and ticket_id != draft.ticket_id:
+        raise DomainError(drafts.STALE)
+    await drafts.finish(session, actor, TicketInput)
+    return await visible_ticket(session, actor, draft.ticket_id), draft
 
 
 async def _answered(
     session: AsyncSession, actor: Actor, step: InputStep, ticket_id: int | None = None
 ) -> Ticket:
-    """The ticket the awaited answer is for; the draft is done with (unless the use case fails)."""
-    draft = await drafts.load(session, actor, TicketInput, step)
-    if ticket_id is not None and ticket_id != draft.ticket_id:
-        raise DomainError(drafts.STALE)
-    await drafts.finish(session, actor, TicketInput)
-    return await visible_ticket(session, actor, draft.ticket_id)
+    """The ticket the awaited answer is for (the draft is done with)."""
+    return (await answered(session, actor, step, ticket_id))[0]
+
+
+def add_photo(
+    session: AsyncSession,
+    ticket: Ticket,
+    actor: Actor,
+    file_id: str,
+    *,
+    now: datetime,
+    after: bool = False,
+) -> None:
+    """A photo someone sent with an answer, kept with the ticket's photos."""
+    assert ticket.id is not None
+    session.add(
+        TicketPhoto(
+            ticket_id=ticket.id,
+            file_id=file_id[:200],
+            after=after,
+            added_by=actor.resident_id,
+            at=now,
+        )
+    )
+
+
+def said(text: str | None, caption: str | None = None) -> str:
+    """What a message says: its text, or a photo's caption."""
+    return ((text or caption or "").strip())[:MAX_NOTE]
 
 
 async def reject(session: AsyncSession, actor: Actor, reason: str, *, now: datetime) -> TicketCard:
@@ -193,18 +311,65 @@ async def reject(session: AsyncSession, actor: Actor, reason: str, *, now: datet
     return await card_of(session, actor, ticket, now=now)
 
 
-async def note(
-    session: AsyncSession, actor: Actor, step: str, text: str, *, now: datetime
+async def reopen(
+    session: AsyncSession,
+    actor: Actor,
+    text: str | None,
+    *,
+    now: datetime,
+    photo: str | None = None,
 ) -> TicketCard:
-    """A note for the resident (they are told) or an internal one (staff only)."""
+    """Not fixed: the resident's reason (text, or a photo with or without a caption) reopens
+    the ticket, and whoever handles it hears the reason."""
+    ticket, _draft = await answered(session, actor, InputStep.REOPEN)
+    reason = said(text)
+    if not reason and not photo:
+        raise DomainError(N_("Please tell us why it is not fixed."))
+    if photo:
+        add_photo(session, ticket, actor, photo, now=now)
+    data = {"photo": photo} if photo else None
+    await _move(session, actor, ticket, A.REOPEN, now=now, note=reason or None, data=data)
+    return await card_of(session, actor, ticket, now=now)
+
+
+async def pick_template(
+    session: AsyncSession, actor: Actor, ticket_id: int, number: int, *, now: datetime
+) -> TicketCard | Asked:
+    """A response template picked for the note: sent as it is, or (with `…` or a colon) kept
+    for the staff member to complete by typing."""
+    draft = await drafts.load(session, actor, TicketInput, InputStep.NOTE_PUBLIC)
+    if draft.ticket_id != ticket_id or not 0 <= number < len(draft.templates):
+        raise DomainError(drafts.STALE)
+    template = draft.templates[number]
+    if ticket_templates.completes(template):
+        ticket = await visible_ticket(session, actor, ticket_id)
+        await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
+        await drafts.save(session, actor, drafts.replace(draft, template=template), now=now)
+        return Asked(ticket, InputStep.NOTE_PUBLIC, template=template)
+    return await note(session, actor, InputStep.NOTE_PUBLIC, template, now=now, whole=True)
+
+
+async def note(
+    session: AsyncSession,
+    actor: Actor,
+    step: str,
+    text: str,
+    *,
+    now: datetime,
+    whole: bool = False,
+) -> TicketCard:
+    """A note for the resident (they are told) or an internal one (staff only); typed after a
+    template was picked, the text completes that template (`whole`: the template itself)."""
     if step not in (InputStep.NOTE_PUBLIC, InputStep.NOTE_INTERNAL):
         raise DomainError(drafts.STALE)
-    ticket = await _answered(session, actor, InputStep(step))
+    ticket, draft = await answered(session, actor, InputStep(step))
     assert ticket.id is not None
     await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
     text = (text or "").strip()
     if not text:
         raise DomainError(N_("Please write the note as text."))
+    if draft.template and not whole:
+        text = ticket_templates.complete(draft.template, text)
     event = TicketEvent(
         ticket_id=ticket.id,
         at=now,
@@ -228,23 +393,27 @@ async def finish_work(
     photo: str | None,
     now: datetime,
     ticket_id: int | None = None,
+    caption: str | None = None,
 ) -> TicketCard:
-    """Done, with a photo of the fixed state (a Telegram file id) or without one (Skip)."""
+    """Done, with a photo of the fixed state (a Telegram file id; its caption is a note the
+    resident sees) or without one (Skip). The resident is sent the photo with "please check"."""
     ticket = await _answered(session, actor, InputStep.AFTER_PHOTO, ticket_id)
     assert ticket.id is not None
     await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
     if photo:
-        session.add(
-            TicketPhoto(
-                ticket_id=ticket.id, file_id=photo, after=True, added_by=actor.resident_id, at=now
-            )
-        )
+        add_photo(session, ticket, actor, photo, now=now, after=True)
         session.add(
             TicketEvent(
-                ticket_id=ticket.id, at=now, actor_id=actor.resident_id, kind="photo", visible=True
+                ticket_id=ticket.id,
+                at=now,
+                actor_id=actor.resident_id,
+                kind="photo",
+                visible=True,
+                note=said(caption) or None,
             )
         )
-    await _move(session, actor, ticket, A.DONE, now=now)
+    data = {"photo": photo[:200]} if photo else None
+    await _move(session, actor, ticket, A.DONE, now=now, data=data)
     return await card_of(session, actor, ticket, now=now)
 
 
@@ -302,6 +471,17 @@ async def rate(
     if not 1 <= stars <= 5:
         raise DomainError(N_("Please choose from 1 to 5 stars."))
     ticket.rating = stars
+    assert ticket.id is not None
+    session.add(  # the rating in the history (its comment, if one follows, is added to it)
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            actor_id=actor.resident_id,
+            kind="rate",
+            note=star_text(stars),
+            data={"stars": stars},
+        )
+    )
     audit.record(
         session,
         at=now,
@@ -332,7 +512,23 @@ async def comment(
     if text is None:
         return False
     ticket.rating_comment = text.strip()[:500] or None
+    rating = (
+        await session.exec(
+            select(TicketEvent)
+            .where(col(TicketEvent.ticket_id) == ticket.id)
+            .where(col(TicketEvent.kind) == "rate")
+            .order_by(col(TicketEvent.id).desc())
+        )
+    ).first()
+    if rating is not None and ticket.rating_comment:
+        rating.note = f"{star_text(ticket.rating)} {ticket.rating_comment}"
     return True
+
+
+def star_text(stars: int) -> str:
+    """`★★★★☆`"""
+    stars = max(0, min(stars, 5))
+    return "★" * stars + "☆" * (5 - stars)
 
 
 async def auto_confirm_due(session: AsyncSession, *, now: datetime) -> int:

@@ -104,7 +104,7 @@ async def test_the_whole_path_report_handle_confirm_rate(world):
             for e in (await session.exec(select(TicketEvent).order_by(col(TicketEvent.id)))).all()
         ]
     assert [p.after for p in photos] == [False, True]
-    assert kinds == ["report", "acknowledge", "photo", "done", "confirm"]
+    assert kinds == ["report", "acknowledge", "photo", "done", "confirm", "rate"]
     await owner.send("/mytickets")
     assert owner.last_message.buttons()[0].startswith("#1 · 已确认完成")
 
@@ -131,13 +131,16 @@ async def test_reopen_reject_and_cancel(world):
     await staff.press("完成")
     await staff.press("跳过")
     await world.deliver()
-    heard, told = len(staff.bot_messages), len(owner.bot_messages)
+    heard = len(staff.bot_messages)
     await owner.press("没修好，重新处理")
+    assert "哪里还没修好" in owner.last_text  # reopening asks why
+    told = len(owner.bot_messages)
+    await owner.send("灯还是不亮")
     await world.deliver()
     assert (await _ticket(world)).status == "reopened"
-    assert len(staff.bot_messages) == heard + 1 and "新工单 #1" in staff.last_text
-    # the card replaces the pressed message; the reporter is not told of their own move
-    assert len(owner.bot_messages) == told
+    assert len(staff.bot_messages) == heard + 1 and "灯还是不亮" in staff.last_text
+    # the reporter gets the card, not a message about their own move
+    assert len(owner.bot_messages) == told + 1 and "已重新打开" in owner.last_text
     await staff.send("/tickets")
     await staff.press("#1")
     await staff.press("不予受理")
@@ -150,6 +153,7 @@ async def test_reopen_reject_and_cancel(world):
     await owner.send("/mytickets")
     await owner.press("#2")
     await owner.press("撤销我的报事")
+    await owner.press("是的，撤销")
     assert (await _ticket(world, 2)).status == "cancelled"
     await owner.press_data("v1:tk:cancel:2")
     assert "不能执行" in owner.last_text
@@ -449,10 +453,11 @@ async def test_the_card_offers_each_viewer_what_they_may_do_now(world):
         ["受理", "开始处理"],
         ["指派", "给住户的说明", "内部备注"],
         ["不予受理"],
+        ["需要更多信息"],
         ["处理记录"],
     ]
     await owner.press("查看工单")
-    assert rows(owner) == [["撤销我的报事"], ["处理记录"]]
+    assert rows(owner) == [["撤销我的报事"], ["补充意见"], ["处理记录"]]
     await liaison.press("查看工单")  # alerted because it is urgent; not theirs to work on
     assert "工单 #1" in liaison.last_text and rows(liaison) == [["处理记录"]]
     await staff.press("开始处理")

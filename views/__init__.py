@@ -12,6 +12,7 @@ from views import (  # noqa: F401
     notices,
     onboarding,
     surveys,
+    ticket_followups,
     ticket_reports,
     tickets,
     vote_drafting,

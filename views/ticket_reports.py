@@ -86,10 +86,15 @@ def ask_photos(_: Translator) -> Screen:
 
 
 def photo_added(draft: ReportDraft, _: Translator) -> Screen:
+    """After a photo, or the first photo of an album (whose others arrive after this answer)."""
     count = len(draft.photos)
     text = _.ngettext(
         "{count} photo added (at most {limit}).", "{count} photos added (at most {limit}).", count
     ).format(count=_.number(count), limit=_.number(MAX_PHOTOS))
+    if draft.album is not None:
+        text = _("Photos added (at most {limit}); they are all in the summary.").format(
+            limit=_.number(MAX_PHOTOS)
+        )
     return Screen(text, keyboard([button(_("Done"), ReportChoice(R.PHOTOS, "done"))]))
 
 

@@ -17,12 +17,12 @@ from services.ticket_alerts import ALERT, CHANGED, DIGEST, FOLLOWED, Level, Over
 from services.ticket_dispatch import Taken
 from services.ticket_queue import FLAG_NAME, Flag, QueueFilter, QueuePage
 from services.ticket_reading import By, HistoryEntry, TicketCard, TicketHistory, TicketPlace
-from services.ticket_rules import STATUS_LABEL, TicketAction, WorkAction
+from services.ticket_rules import STATUS_LABEL, FollowUp, TicketAction, WorkAction
 from services.tickets import Asked, InputStep
 from views.callbacks import CallbackData
 from views.emergencies import urgent_head, urgent_text
 
-A, W = TicketAction, WorkAction
+A, W, F = TicketAction, WorkAction, FollowUp
 CATEGORY: dict[str, Msg] = {
     TicketCategory.CLEANING: N_("Cleaning (清扫保洁)"),
     TicketCategory.GREENING: N_("Greening (绿化养护)"),
@@ -50,6 +50,10 @@ BUTTON: dict[str, Msg] = {
     A.CONFIRM: N_("Fixed, confirm"),
     A.REOPEN: N_("Not fixed, reopen"),
     A.CANCEL: N_("Cancel my report"),
+    W.QUESTION: N_("Need more information"),
+    F.REMARK: N_("Add a comment"),
+    F.URGE: N_("Urge (催单)"),
+    F.PHOTOS: N_("Photos"),
 }
 # How the actions a viewer may take are laid out on the card, row by row.
 ROWS: tuple[tuple[str, ...], ...] = (
@@ -58,6 +62,9 @@ ROWS: tuple[tuple[str, ...], ...] = (
     (A.REJECT,),
     (A.CONFIRM, A.REOPEN),
     (A.CANCEL,),
+    (W.QUESTION,),
+    (F.REMARK, F.URGE),
+    (F.PHOTOS,),
 )
 EVENT_TEXT = {
     "acknowledge": N_("Your ticket #{id} has been received by the property staff."),
@@ -79,9 +86,22 @@ PROMPT = {
     InputStep.NOTE_PUBLIC: N_("Send the note for ticket #{id}; the resident will see it."),
     InputStep.NOTE_INTERNAL: N_("Send the internal note for ticket #{id}; only staff will see it."),
     InputStep.AFTER_PHOTO: N_("Send a photo of the fixed state for ticket #{id}, or tap Skip."),
+    InputStep.REOPEN: N_(
+        "What is still wrong with ticket #{id}? Send a few words, or a photo (with a caption if you like); the staff will read it."
+    ),
+    InputStep.REMARK: N_(
+        "Send your comment on ticket #{id}, or a photo (with a caption if you like); the staff will read it."
+    ),
+    InputStep.QUESTION: N_(
+        "What do you need to know about ticket #{id}? Send the question; the resident can answer it in the chat."
+    ),
+    InputStep.ANSWER: N_(
+        "Send your answer about ticket #{id} (text, or a photo with a caption); the staff member who asked will read it."
+    ),
 }
 
 
+# What the history calls events that do not change the status.
 @dataclasses.dataclass(frozen=True)
 class TicketButton(CallbackData, kind="tk"):
     """A button on a ticket card: action name and ticket id."""
@@ -115,6 +135,14 @@ class TakeTicket(CallbackData, kind="tt"):
     """ "Take it" (接单) on an offered ticket's alert: the first staff member to press it."""
 
     ticket_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TemplatePick(CallbackData, kind="tm"):
+    """A response template offered for a note: its number in the list the note step offered."""
+
+    ticket_id: int
+    number: int
 
 
 def bold(text: Markup) -> Markup:
@@ -257,6 +285,11 @@ EVENT_LABEL: dict[str, Msg] = {
     "report": N_("reported"),
     "note": N_("note"),
     "photo": N_("photo added"),
+    "remark": N_("comment"),
+    "urge": N_("urged (催单)"),
+    "question": N_("question"),
+    "answer": N_("answer"),
+    "rate": N_("rating"),
 }
 BY: dict[str, Msg] = {
     By.SYSTEM: N_("system"),
@@ -392,9 +425,27 @@ def ask_input(asked: Asked, _: Translator) -> Screen:
     """The question after reject, a note or done (the answer is the next message)."""
     prompt = PROMPT.get(asked.step, PROMPT[InputStep.NOTE_PUBLIC])
     text = join([_(prompt).format(id=asked.ticket.id), _("/cancel to stop.")], " ")
+    ticket_id = asked.ticket.id or 0
+    if asked.template is not None:
+        return Screen(
+            join(
+                [
+                    _("Complete the note for ticket #{id}:").format(id=asked.ticket.id),
+                    html("<i>{text}</i>", text=asked.template),
+                    _("Send the missing part (it goes where “…” is, or after the colon)."),
+                ]
+            )
+        )
     if asked.step == InputStep.AFTER_PHOTO:
-        skip = button(_("Skip"), TicketButton("skip", asked.ticket.id or 0))
+        skip = button(_("Skip"), TicketButton("skip", ticket_id))
         return Screen(text, keyboard([skip]))
+    if asked.templates:
+        text = join([text, _("Or pick a ready-made note:")])
+        rows = [
+            [button(template[:60], TemplatePick(ticket_id, number))]
+            for number, template in enumerate(asked.templates)
+        ]
+        return Screen(text, keyboard(*rows))
     return Screen(text)
 
 
@@ -404,6 +455,10 @@ def need_photo_or_skip(_: Translator) -> Screen:
 
 def need_text(_: Translator) -> Screen:
     return Screen(_("Please answer with text, or send /cancel to stop."))
+
+
+def need_text_or_photo(_: Translator) -> Screen:
+    return Screen(_("Please send text or a photo, or send /cancel to stop."))
 
 
 def assign_to(ticket: Ticket, people: list[Resident], _: Translator) -> Screen:
@@ -529,6 +584,7 @@ def ticket_changed(_: Translator, *, tz: ZoneInfo, ticket: Ticket, event: Ticket
     if event.kind != A.DONE:
         return Screen(text)
     ticket_id = ticket.id or 0
+    photo = event.data.get("photo") if isinstance(event.data, dict) else None
     return Screen(
         text,
         keyboard(
@@ -537,6 +593,7 @@ def ticket_changed(_: Translator, *, tz: ZoneInfo, ticket: Ticket, event: Ticket
                 button(_("Not fixed, reopen"), TicketButton("reopen", ticket_id)),
             ]
         ),
+        photo=photo if isinstance(photo, str) and photo else None,
     )
 
 

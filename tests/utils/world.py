@@ -61,6 +61,16 @@ class Person:
     async def send_photo(self, data: bytes, caption: str | None = None) -> list[ChatMessage]:
         return await self._act(self.user.send_photo(data, caption=caption))
 
+    async def send_album(
+        self, photos: list[bytes], caption: str | None = None
+    ) -> list[ChatMessage]:
+        """Several photos sent at once (an album): every one of them is handled before this
+        returns."""
+        before = len(self.user.bot_messages)
+        for update_id in self.user.send_album(photos, caption=caption):
+            await self.world.settle(update_id)
+        return self.user.bot_messages[before:]
+
     async def send_location(self, latitude: float, longitude: float) -> list[ChatMessage]:
         return await self._act(self.user.send_location(latitude, longitude))
 
