@@ -97,8 +97,10 @@ async def test_join_report_see_it_arrive_and_vote_in_a_browser(demo, tmp_path):
         await expect(staff.locator(".message").last).to_contain_text("新工单 #3", timeout=TIMEOUT)
         await staff.screenshot(path=str(SHOTS / "staff-new-ticket.png"))
         # ... opens it: the staff card, with the reporter, the place, the deadline and the moves.
-        await staff.get_by_role("button", name="打开工单").last.click()
-        await expect(staff.locator(".message").last).to_contain_text("3楼楼道灯不亮")
+        await staff.get_by_role("button", name="查看工单").last.click()
+        card = staff.locator(".message").last
+        await expect(card).to_contain_text("报事人：新住户")
+        await expect(card).to_contain_text("处理时限")
         await staff.screenshot(path=str(SHOTS / "staff-ticket-card.png"))
 
         # An owner votes in the open owners' assembly vote.
