@@ -414,3 +414,49 @@ async def test_emergency_and_dispatch_settings_from_the_command_line(
     assert "No staff member nobody" in err and "No building 9栋" in err
     assert "陈师傅 on duty from 2030-12-02 18:00 to 2030-12-03 08:00" in out
     assert "YYYY-MM-DD HH:MM" in err and "end after it starts" in err
+
+
+async def test_a_night_entrapment_goes_to_the_one_assigned_staff_member_on_duty(world, clock):
+    """Auto-assignment and the rota together: the lifts of 1栋 are 陈师傅's, he is on duty
+    tonight; an entrapment at 02:00 wakes him and the liaison, and not the two colleagues."""
+    owner, _n, staff, liaison, _sup = await _cast(world)
+    colleagues = [world.user("李师傅"), world.user("王师傅")]
+    for person in colleagues:
+        await world.join_as(person, Role.STAFF)
+    await world.deliver()
+    await _settings(world, duty_phone=DUTY_PHONE)
+    compound = await _compound(world)
+    chen = await _resident(world, staff)
+    night = datetime(2026, 11, 2, 22, 0, tzinfo=SHANGHAI)
+    async with world.session() as session:
+        building = (await _buildings(session, compound.id))["1栋"]
+        await ticket_dispatch.set_rule(
+            session,
+            None,
+            compound.id,
+            assignee_id=chen.id,
+            category="facility",
+            building_id=building,
+            now=clock.now(),
+        )
+        await ticket_dispatch.add_shift(
+            session,
+            None,
+            compound.id,
+            chen.id,
+            night.astimezone(UTC),
+            datetime(2026, 11, 3, 8, 0, tzinfo=SHANGHAI).astimezone(UTC),
+            now=clock.now(),
+        )
+    clock.set(datetime(2026, 11, 3, 2, 0, tzinfo=SHANGHAI).astimezone(UTC))
+    quiet = [len(p.bot_messages) for p in colleagues]
+    await _lift_entrapment(owner, text="1栋2号电梯困人了，有老人在里面")
+    await owner.press("提交报事")
+    assert DUTY_PHONE in owner.last_text and "119" in owner.last_text
+    await world.deliver()
+    assert (await _ticket(world)).assignee_id == chen.id
+    for person in (staff, liaison):
+        assert "紧急：电梯困人 #1" in person.last_text and "老人" in person.last_text
+    assert [len(p.bot_messages) for p in colleagues] == quiet
+    await staff.press("查看工单")
+    assert "负责人：陈师傅" in staff.last_text
