@@ -32,7 +32,9 @@ from services import ticket_dispatch, ticket_followups, ticket_queue, ticket_rea
 from services.policy import Permission
 from services.ticket_rules import FollowUp, TicketAction
 from services.tickets import InputStep
+from views import ticket_alerts as alert_view
 from views import ticket_followups as followup_view
+from views import ticket_queue as queue_view
 from views import tickets as view
 from views.callbacks import InvalidCallback
 
@@ -47,7 +49,7 @@ END = ConversationHandler.END
 async def my_tickets(update: Update, context: BotContext) -> None:
     """/mytickets: the household's tickets with their status."""
     found = await ticket_reading.my_tickets(context.session, context.actor)
-    await send(update, view.my_tickets(found, context._))
+    await send(update, queue_view.my_tickets(found, context._))
 
 
 @handler
@@ -57,17 +59,17 @@ async def staff_queue(update: Update, context: BotContext) -> None:
     session, actor = context.session, context.actor
     chosen = await ticket_queue.parse_filter(session, actor, list(context.args or []))
     found = await ticket_queue.queue(session, actor, chosen, now=context.now())
-    await send(update, view.staff_queue(found, context._))
+    await send(update, queue_view.staff_queue(found, context._))
 
 
 @handler
 async def queue_page(update: Update, context: BotContext) -> None:
     """‹ › and the filter buttons of the queue: the page, in place of the pressed one."""
-    data = view.QueueButton.parse(callback_data(update))
+    data = queue_view.QueueButton.parse(callback_data(update))
     session, actor = context.session, context.actor
     chosen = await ticket_queue.filter_from_key(session, actor, data.filter)
     found = await ticket_queue.queue(session, actor, chosen, now=context.now(), page=data.page)
-    await show(update, view.staff_queue(found, context._))
+    await show(update, queue_view.staff_queue(found, context._))
 
 
 @handler
@@ -269,7 +271,7 @@ async def taken(update: Update, context: BotContext) -> None:
     found = await ticket_dispatch.take(
         context.session, context.actor, data.ticket_id, now=context.now()
     )
-    await show(update, view.ticket_taken(found, context._))
+    await show(update, alert_view.ticket_taken(found, context._))
 
 
 @handler
@@ -344,6 +346,6 @@ def register(app: Application) -> None:
     )
     app.add_handler(CommandHandler("mytickets", my_tickets))
     app.add_handler(CommandHandler("tickets", staff_queue))
-    app.add_handler(CallbackQueryHandler(queue_page, pattern=view.QueueButton.pattern()))
+    app.add_handler(CallbackQueryHandler(queue_page, pattern=queue_view.QueueButton.pattern()))
     app.add_handler(CallbackQueryHandler(assigned, pattern=view.AssignTo.pattern()))
     app.add_handler(CallbackQueryHandler(taken, pattern=view.TakeTicket.pattern()))
