@@ -28,10 +28,17 @@ from handlers.common import (
 )
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
-from services import ticket_dispatch, ticket_followups, ticket_queue, ticket_reading, tickets
+from services import (
+    ticket_dispatch,
+    ticket_followups,
+    ticket_inputs,
+    ticket_queue,
+    ticket_reading,
+    tickets,
+)
 from services.policy import Permission
+from services.ticket_inputs import InputStep
 from services.ticket_rules import FollowUp, TicketAction
-from services.tickets import InputStep
 from views import ticket_alerts as alert_view
 from views import ticket_followups as followup_view
 from views import ticket_queue as queue_view
@@ -136,7 +143,7 @@ async def reason_given(update: Update, context: BotContext) -> int:
 
 
 async def _note(update: Update, context: BotContext, step: InputStep) -> int:
-    card = await tickets.note(
+    card = await ticket_inputs.note(
         context.session, context.actor, step, message_text(update), now=context.now()
     )
     await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
@@ -159,10 +166,10 @@ async def internal_note(update: Update, context: BotContext) -> int:
 async def template_picked(update: Update, context: BotContext) -> str | int:
     """A response template for the note: sent, or to be completed by the next message."""
     data = view.TemplatePick.parse(callback_data(update))
-    result = await tickets.pick_template(
+    result = await ticket_inputs.pick_template(
         context.session, context.actor, data.ticket_id, data.number, now=context.now()
     )
-    if isinstance(result, tickets.Asked):
+    if isinstance(result, ticket_inputs.Asked):
         await show(update, view.ask_input(result, context._))
         return result.step
     await send(update, view.ticket_card(result, context._, context.runtime.settings.tz))
@@ -189,7 +196,7 @@ def _text_or_photo(update: Update) -> tuple[str, str | None]:
     """What a message says (its text or a photo's caption), and its photo's file id."""
     message = message_of(update)
     photo = message.photo[-1].file_id if message.photo else None
-    return tickets.said(message.text, message.caption), photo
+    return ticket_inputs.said(message.text, message.caption), photo
 
 
 @handler

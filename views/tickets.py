@@ -14,9 +14,9 @@ from core.i18n import N_, Msg, Translator, html, join, plain
 from core.screen import EMPTY, Button, Screen, Venue, button, keyboard
 from models import PlaceKind, Resident, Ticket, TicketCategory, TicketStatus
 from services.ticket_alerts import Level
+from services.ticket_inputs import Asked, InputStep
 from services.ticket_reading import By, HistoryEntry, TicketCard, TicketHistory, TicketPlace
 from services.ticket_rules import STATUS_LABEL, FollowUp, TicketAction, WorkAction
-from services.tickets import Asked, InputStep
 from views.callbacks import CallbackData
 from views.emergencies import urgent_text
 
