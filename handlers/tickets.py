@@ -4,6 +4,8 @@ and its answer)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -38,6 +40,7 @@ from services import (
 )
 from services.policy import Permission
 from services.ticket_inputs import InputStep
+from services.ticket_reading import TicketCard
 from services.ticket_rules import FollowUp, TicketAction
 from views import ticket_alerts as alert_view
 from views import ticket_followups as followup_view
@@ -132,22 +135,26 @@ async def ticket_button(update: Update, context: BotContext) -> str | int | None
     return END
 
 
+async def _card_sent(update: Update, context: BotContext, card: TicketCard) -> int:
+    """The ticket's card after the answer, sent as a new message; the answer is done."""
+    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
+    return END
+
+
 @handler
 async def reason_given(update: Update, context: BotContext) -> int:
     """The reason for rejecting: the ticket is rejected and the resident told."""
     card = await tickets.reject(
         context.session, context.actor, message_text(update), now=context.now()
     )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _card_sent(update, context, card)
 
 
 async def _note(update: Update, context: BotContext, step: InputStep) -> int:
     card = await ticket_inputs.note(
         context.session, context.actor, step, message_text(update), now=context.now()
     )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _card_sent(update, context, card)
 
 
 @handler
@@ -172,8 +179,7 @@ async def template_picked(update: Update, context: BotContext) -> str | int:
     if isinstance(result, ticket_inputs.Asked):
         await show(update, view.ask_input(result, context._))
         return result.step
-    await send(update, view.ticket_card(result, context._, context.runtime.settings.tz))
-    return END
+    return await _card_sent(update, context, result)
 
 
 @handler
@@ -188,37 +194,30 @@ async def after_photo(update: Update, context: BotContext) -> int:
         caption=message.caption,
         now=context.now(),
     )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _card_sent(update, context, card)
 
 
-def _text_or_photo(update: Update) -> tuple[str, str | None]:
-    """What a message says (its text or a photo's caption), and its photo's file id."""
+async def _text_or_photo(
+    update: Update, context: BotContext, use_case: Callable[..., Awaitable[TicketCard]]
+) -> int:
+    """A resident's answer of words or a photo (its caption the words), given to the use case."""
     message = message_of(update)
     photo = message.photo[-1].file_id if message.photo else None
-    return ticket_inputs.said(message.text, message.caption), photo
+    text = ticket_inputs.said(message.text, message.caption)
+    card = await use_case(context.session, context.actor, text, photo=photo, now=context.now())
+    return await _card_sent(update, context, card)
 
 
 @handler
 async def reopen_reason(update: Update, context: BotContext) -> int:
     """Why the fix is not good: the ticket is reopened and whoever handles it is told."""
-    text, photo = _text_or_photo(update)
-    card = await tickets.reopen(
-        context.session, context.actor, text, photo=photo, now=context.now()
-    )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _text_or_photo(update, context, tickets.reopen)
 
 
 @handler
 async def remark_given(update: Update, context: BotContext) -> int:
     """A resident's comment or photo on an open ticket; whoever handles it is told."""
-    text, photo = _text_or_photo(update)
-    card = await ticket_followups.remark(
-        context.session, context.actor, text, photo=photo, now=context.now()
-    )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _text_or_photo(update, context, ticket_followups.remark)
 
 
 @handler
@@ -227,19 +226,13 @@ async def question_given(update: Update, context: BotContext) -> int:
     card = await ticket_followups.question(
         context.session, context.actor, message_text(update), now=context.now()
     )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _card_sent(update, context, card)
 
 
 @handler
 async def answer_given(update: Update, context: BotContext) -> int:
     """The resident's answer to staff's question; the staff member who asked is told."""
-    text, photo = _text_or_photo(update)
-    card = await ticket_followups.answer(
-        context.session, context.actor, text, photo=photo, now=context.now()
-    )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _text_or_photo(update, context, ticket_followups.answer)
 
 
 @handler

@@ -21,11 +21,11 @@ from services.notify import Recipient
 from services.policy import Permission, authorize
 from services.ticket_inputs import (
     InputStep,
-    add_photo,
     answered_ticket,
     last_question,
     resident_may_follow_up,
     said,
+    text_or_photo,
 )
 from services.ticket_reading import TicketCard, card_of, overdue, reachable, visible_ticket
 
@@ -65,11 +65,8 @@ async def remark(
     is told."""
     ticket = await answered_ticket(session, actor, InputStep.REMARK)
     await resident_may_follow_up(session, actor, ticket)
-    note = said(text)
-    if not note and not photo:
-        raise DomainError(N_("Please send a comment or a photo."))
-    if photo:
-        add_photo(session, ticket, actor, photo, now=now)
+    missing = N_("Please send a comment or a photo.")
+    note = text_or_photo(session, ticket, actor, text, photo, now=now, missing=missing)
     event = _event(ticket, actor, "remark", note, photo, now)
     session.add(event)
     await session.flush()
@@ -147,11 +144,8 @@ async def answer(
     cannot be reached, whoever handles the ticket)."""
     ticket = await answered_ticket(session, actor, InputStep.ANSWER)
     await resident_may_follow_up(session, actor, ticket, InputStep.ANSWER)
-    note = said(text)
-    if not note and not photo:
-        raise DomainError(N_("Please send your answer as text or a photo."))
-    if photo:
-        add_photo(session, ticket, actor, photo, now=now)
+    missing = N_("Please send your answer as text or a photo.")
+    note = text_or_photo(session, ticket, actor, text, photo, now=now, missing=missing)
     asked = await last_question(session, ticket)
     event = _event(ticket, actor, "answer", note, photo, now)
     if asked is not None:

@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import N_
+from core.i18n import N_, Msg
 from models import OPEN_STATUSES, Ticket, TicketEvent, TicketPhoto
 from services import drafts, ticket_alerts, ticket_templates
 from services.actors import Actor
@@ -137,6 +137,26 @@ def add_photo(
 def said(text: str | None, caption: str | None = None) -> str:
     """What a message says: its text, or a photo's caption."""
     return ((text or caption or "").strip())[:MAX_NOTE]
+
+
+def text_or_photo(
+    session: AsyncSession,
+    ticket: Ticket,
+    actor: Actor,
+    text: str | None,
+    photo: str | None,
+    *,
+    now: datetime,
+    missing: Msg,
+) -> str:
+    """A resident's answer that may be words, a photo or both: what it says (the photo is kept
+    with the ticket's photos); `missing` refuses an answer with neither."""
+    note = said(text)
+    if not note and not photo:
+        raise DomainError(missing)
+    if photo:
+        add_photo(session, ticket, actor, photo, now=now)
+    return note
 
 
 async def pick_template(

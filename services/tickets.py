@@ -30,6 +30,7 @@ from services.ticket_inputs import (
     resident_may_follow_up,
     said,
     still_open,
+    text_or_photo,
 )
 from services.ticket_reading import TicketCard, card_of, visible_ticket
 from services.ticket_rules import (
@@ -215,11 +216,8 @@ async def reopen(
     """Not fixed: the resident's reason (text, or a photo with or without a caption) reopens
     the ticket, and whoever handles it hears the reason."""
     ticket = await answered_ticket(session, actor, InputStep.REOPEN)
-    reason = said(text)
-    if not reason and not photo:
-        raise DomainError(N_("Please tell us why it is not fixed."))
-    if photo:
-        add_photo(session, ticket, actor, photo, now=now)
+    missing = N_("Please tell us why it is not fixed.")
+    reason = text_or_photo(session, ticket, actor, text, photo, now=now, missing=missing)
     data = {"photo": photo} if photo else None
     await _move(session, actor, ticket, A.REOPEN, now=now, note=reason or None, data=data)
     return await card_of(session, actor, ticket, now=now)
