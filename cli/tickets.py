@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cli import run, say, words
 from core.db import unit_of_work
@@ -104,30 +108,44 @@ def levels_line(compound: Compound, _: Translator) -> str:
     )
 
 
+def on_compound(
+    settings: Settings,
+    name: str,
+    use: Callable[[AsyncSession, Compound, datetime], Awaitable[str]],
+) -> int:
+    """The compound named on the command line, given to `use` (which may configure it) in one
+    unit of work; what `use` returns is printed."""
+    from services.places import compound_by_name
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, name)
+            print(await use(session, place, runtime.clock.now()))
+        return 0
+
+    return run(settings, work)
+
+
 def service_levels(settings: Settings, args: argparse.Namespace) -> int:
     """Show a compound's service levels, or set some of them (the others stay)."""
-    from services.places import compound_by_name
     from services.ticket_alerts import configure_service_levels
 
     _ = words(settings)
 
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, args.compound)
-            place = await configure_service_levels(
-                session,
-                None,
-                place.id or 0,
-                now=runtime.clock.now(),
-                response_minutes=args.response_minutes,
-                handling_hours=args.handling_hours,
-                supervisor_hours=args.supervisor_hours,
-                auto_confirm_days=args.auto_confirm_days,
-            )
-            print(levels_line(place, _))
-        return 0
+    async def use(session: AsyncSession, place: Compound, now: datetime) -> str:
+        place = await configure_service_levels(
+            session,
+            None,
+            place.id or 0,
+            now=now,
+            response_minutes=args.response_minutes,
+            handling_hours=args.handling_hours,
+            supervisor_hours=args.supervisor_hours,
+            auto_confirm_days=args.auto_confirm_days,
+        )
+        return levels_line(place, _)
 
-    return run(settings, work)
+    return on_compound(settings, args.compound, use)
 
 
 def settings_line(compound: Compound, _: Translator) -> str:
@@ -150,27 +168,23 @@ def settings_line(compound: Compound, _: Translator) -> str:
 
 def ticket_settings(settings: Settings, args: argparse.Namespace) -> int:
     """Show a compound's emergency and dispatch settings, or set some of them."""
-    from services.places import compound_by_name
     from services.ticket_dispatch import configure
 
     _ = words(settings)
 
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, args.compound)
-            place = await configure(
-                session,
-                None,
-                place.id or 0,
-                now=runtime.clock.now(),
-                duty_phone=args.duty_phone,
-                repeat_minutes=args.urgent_repeat_minutes,
-                offers=None if args.offers is None else args.offers == "on",
-            )
-            print(settings_line(place, _))
-        return 0
+    async def use(session: AsyncSession, place: Compound, now: datetime) -> str:
+        place = await configure(
+            session,
+            None,
+            place.id or 0,
+            now=now,
+            duty_phone=args.duty_phone,
+            repeat_minutes=args.urgent_repeat_minutes,
+            offers=None if args.offers is None else args.offers == "on",
+        )
+        return settings_line(place, _)
 
-    return run(settings, work)
+    return on_compound(settings, args.compound, use)
 
 
 def dispatch_rules(settings: Settings, args: argparse.Namespace) -> int:
@@ -279,94 +293,65 @@ def duty_rota(settings: Settings, args: argparse.Namespace) -> int:
 
 def common_areas(settings: Settings, args: argparse.Namespace) -> int:
     """Show a compound's common areas, set its own list, or go back to the defaults."""
-    from services.places import compound_by_name
     from services.ticket_places import common_areas as areas_of
     from services.ticket_places import configure_common_areas
 
     _ = words(settings)
 
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, args.compound)
-            areas = areas_of(place)
-            if args.set is not None or args.defaults:
-                names = None if args.defaults else re.split(r"[,，、]", args.set)
-                areas = await configure_common_areas(
-                    session, None, place.id or 0, names, now=runtime.clock.now()
-                )
-            print(
-                say(
-                    _,
-                    N_("{compound}: common areas {areas}."),
-                    compound=place.name,
-                    areas="、".join(areas),
-                )
-            )
-        return 0
+    async def use(session: AsyncSession, place: Compound, now: datetime) -> str:
+        areas = areas_of(place)
+        if args.set is not None or args.defaults:
+            names = None if args.defaults else re.split(r"[,，、]", args.set)
+            areas = await configure_common_areas(session, None, place.id or 0, names, now=now)
+        message = N_("{compound}: common areas {areas}.")
+        return say(_, message, compound=place.name, areas="、".join(areas))
 
-    return run(settings, work)
+    return on_compound(settings, args.compound, use)
 
 
 def building_floors(settings: Settings, args: argparse.Namespace) -> int:
     """Show a building's floors, or set the lowest or the highest (the other stays)."""
-    from services.places import compound_by_name
     from services.ticket_places import building_by_name, configure_floors, floors_of
 
     _ = words(settings)
 
-    async def work(runtime: Runtime) -> int:
-        async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, args.compound)
-            building = await building_by_name(session, place.id or 0, args.building)
-            floors = floors_of(building)
-            if args.lowest is not None or args.highest is not None:
-                floors = await configure_floors(
-                    session,
-                    None,
-                    building,
-                    now=runtime.clock.now(),
-                    lowest=args.lowest,
-                    highest=args.highest,
-                )
-            print(
-                say(
-                    _,
-                    N_("{compound} {building}: floors {lowest} to {highest}."),
-                    compound=place.name,
-                    building=building.name,
-                    lowest=floors.lowest,
-                    highest=floors.highest,
-                )
+    async def use(session: AsyncSession, place: Compound, now: datetime) -> str:
+        building = await building_by_name(session, place.id or 0, args.building)
+        floors = floors_of(building)
+        if args.lowest is not None or args.highest is not None:
+            floors = await configure_floors(
+                session, None, building, now=now, lowest=args.lowest, highest=args.highest
             )
-        return 0
+        return say(
+            _,
+            N_("{compound} {building}: floors {lowest} to {highest}."),
+            compound=place.name,
+            building=building.name,
+            lowest=floors.lowest,
+            highest=floors.highest,
+        )
 
-    return run(settings, work)
+    return on_compound(settings, args.compound, use)
 
 
 def ticket_templates(settings: Settings, args: argparse.Namespace) -> int:
     """The compound's response templates, numbered; after adding or removing one."""
     from services import ticket_templates as templates
     from services.errors import DomainError
-    from services.places import compound_by_name
 
     _ = words(settings)
 
-    async def work(runtime: Runtime) -> int:
-        now = runtime.clock.now()
-        async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, args.compound)
-            compound_id = place.id or 0
-            if args.action == "list":
-                found = await templates.texts(session, compound_id)
-            elif args.action == "add":
-                found = await templates.add(session, None, compound_id, args.value or "", now=now)
-            else:
-                if not (args.value or "").isdigit():
-                    raise DomainError(N_("Give the number of the template to remove."))
-                found = await templates.remove(session, None, compound_id, int(args.value), now=now)
-            print(say(_, N_("Response templates of {compound}:"), compound=place.name))
-            for number, text in enumerate(found, start=1):
-                print(f"{number}. {text}")
-        return 0
+    async def use(session: AsyncSession, place: Compound, now: datetime) -> str:
+        compound_id = place.id or 0
+        if args.action == "list":
+            found = await templates.texts(session, compound_id)
+        elif args.action == "add":
+            found = await templates.add(session, None, compound_id, args.value or "", now=now)
+        else:
+            if not (args.value or "").isdigit():
+                raise DomainError(N_("Give the number of the template to remove."))
+            found = await templates.remove(session, None, compound_id, int(args.value), now=now)
+        head = say(_, N_("Response templates of {compound}:"), compound=place.name)
+        return "\n".join([head, *(f"{number}. {text}" for number, text in enumerate(found, 1))])
 
-    return run(settings, work)
+    return on_compound(settings, args.compound, use)

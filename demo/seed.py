@@ -24,6 +24,7 @@ from services import (
     payments,
     surveys,
     ticket_dispatch,
+    ticket_report_places,
     ticket_reports,
     tickets,
     vote_lifecycle,
@@ -189,8 +190,8 @@ async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
             await ticket_reports.set_category(session, actor, category, now=now)
             await ticket_reports.set_urgent(session, actor, ticket_reports.NOT_URGENT, now=now)
             await ticket_reports.describe(session, actor, text, now=now)
-            await ticket_reports.photos_done(session, actor, now=now)
-            await ticket_reports.at_home(session, actor, now=now)
+            await ticket_report_places.photos_done(session, actor, now=now)
+            await ticket_report_places.at_home(session, actor, now=now)
             await ticket_reports.submit(session, actor, now=now)
         staff = await load_actor(session, telegram_ids["陈师傅"])
         await tickets.act(session, staff, 2, "acknowledge", now=now)

@@ -27,7 +27,7 @@ from handlers.common import (
 )
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
-from services import ticket_reports
+from services import ticket_report_places, ticket_reports
 from services.policy import Permission
 from services.ticket_reports import ReportStep, ReportSummary, Where
 from views import ticket_reports as view
@@ -127,7 +127,9 @@ async def photo_added(update: Update, context: BotContext) -> str | None:
 async def photos_done(update: Update, context: BotContext) -> str | None:
     """Done (or No photos): where is it?"""
     _value(update, R.PHOTOS)
-    asked = await ticket_reports.photos_done(context.session, context.actor, now=context.now())
+    asked = await ticket_report_places.photos_done(
+        context.session, context.actor, now=context.now()
+    )
     question, location = view.ask_where(asked, context._)
     await show(update, question)
     await send(update, location)
@@ -141,15 +143,15 @@ async def where_chosen(update: Update, context: BotContext) -> str | None:
     value = _value(update, R.WHERE)
     if value == Where.HOME:
         return await _summary(
-            update, context, await ticket_reports.at_home(session, actor, now=now)
+            update, context, await ticket_report_places.at_home(session, actor, now=now)
         )
     if value == Where.AREA:
-        areas = await ticket_reports.choose_area(session, actor, now=now)
+        areas = await ticket_report_places.choose_area(session, actor, now=now)
         await show(update, view.ask_area(areas, context._))
         return R.AREA
     if value != Where.BUILDING:
         raise InvalidCallback(value)
-    found = await ticket_reports.choose_building(session, actor, now=now)
+    found = await ticket_report_places.choose_building(session, actor, now=now)
     await show(update, view.ask_building(found, context._))
     return R.BUILDING
 
@@ -157,7 +159,7 @@ async def where_chosen(update: Update, context: BotContext) -> str | None:
 @handler
 async def place_written(update: Update, context: BotContext) -> str | None:
     """A place written instead of a button ("在大堂", "南门", "3栋楼下的花坛")."""
-    found = await ticket_reports.place_typed(
+    found = await ticket_report_places.place_typed(
         context.session, context.actor, message_text(update), now=context.now()
     )
     return await _summary(update, context, found)
@@ -168,7 +170,7 @@ async def area_chosen(update: Update, context: BotContext) -> str | None:
     value = _value(update, R.AREA)
     if not value.isdigit():
         raise InvalidCallback(value)
-    found = await ticket_reports.in_area(
+    found = await ticket_report_places.in_area(
         context.session, context.actor, int(value), now=context.now()
     )
     return await _summary(update, context, found)
@@ -178,7 +180,7 @@ async def area_chosen(update: Update, context: BotContext) -> str | None:
 async def location_shared(update: Update, context: BotContext) -> str | None:
     location = message_of(update).location
     assert location is not None
-    found = await ticket_reports.at_location(
+    found = await ticket_report_places.at_location(
         context.session, context.actor, location.latitude, location.longitude, now=context.now()
     )
     return await _summary(update, context, found)
@@ -189,7 +191,7 @@ async def building_chosen(update: Update, context: BotContext) -> str | None:
     value = _value(update, R.BUILDING)
     if not value.isdigit():
         raise InvalidCallback(value)
-    chosen = await ticket_reports.in_building(
+    chosen = await ticket_report_places.in_building(
         context.session, context.actor, int(value), now=context.now()
     )
     if chosen.draft.step == R.UNIT:
@@ -206,7 +208,9 @@ async def unit_chosen(update: Update, context: BotContext) -> str | None:
     if value != view.NONE and not value.isdigit():
         raise InvalidCallback(value)
     index = None if value == view.NONE else int(value)
-    chosen = await ticket_reports.in_unit(context.session, context.actor, index, now=context.now())
+    chosen = await ticket_report_places.in_unit(
+        context.session, context.actor, index, now=context.now()
+    )
     await show(update, view.ask_floor(chosen, context._))
     return chosen.draft.step
 
@@ -219,7 +223,9 @@ async def floor_given(update: Update, context: BotContext) -> str | None:
         _value(update, R.FLOOR)
     else:
         text = message_text(update)
-    found = await ticket_reports.on_floor(context.session, context.actor, text, now=context.now())
+    found = await ticket_report_places.on_floor(
+        context.session, context.actor, text, now=context.now()
+    )
     return await _summary(update, context, found)
 
 

@@ -4,6 +4,8 @@ and its answer)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -28,11 +30,21 @@ from handlers.common import (
 )
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
-from services import ticket_dispatch, ticket_followups, ticket_queue, ticket_reading, tickets
+from services import (
+    ticket_dispatch,
+    ticket_followups,
+    ticket_inputs,
+    ticket_queue,
+    ticket_reading,
+    tickets,
+)
 from services.policy import Permission
+from services.ticket_inputs import InputStep
+from services.ticket_reading import TicketCard
 from services.ticket_rules import FollowUp, TicketAction
-from services.tickets import InputStep
+from views import ticket_alerts as alert_view
 from views import ticket_followups as followup_view
+from views import ticket_queue as queue_view
 from views import tickets as view
 from views.callbacks import InvalidCallback
 
@@ -47,7 +59,7 @@ END = ConversationHandler.END
 async def my_tickets(update: Update, context: BotContext) -> None:
     """/mytickets: the household's tickets with their status."""
     found = await ticket_reading.my_tickets(context.session, context.actor)
-    await send(update, view.my_tickets(found, context._))
+    await send(update, queue_view.my_tickets(found, context._))
 
 
 @handler
@@ -57,17 +69,17 @@ async def staff_queue(update: Update, context: BotContext) -> None:
     session, actor = context.session, context.actor
     chosen = await ticket_queue.parse_filter(session, actor, list(context.args or []))
     found = await ticket_queue.queue(session, actor, chosen, now=context.now())
-    await send(update, view.staff_queue(found, context._))
+    await send(update, queue_view.staff_queue(found, context._))
 
 
 @handler
 async def queue_page(update: Update, context: BotContext) -> None:
     """‹ › and the filter buttons of the queue: the page, in place of the pressed one."""
-    data = view.QueueButton.parse(callback_data(update))
+    data = queue_view.QueueButton.parse(callback_data(update))
     session, actor = context.session, context.actor
     chosen = await ticket_queue.filter_from_key(session, actor, data.filter)
     found = await ticket_queue.queue(session, actor, chosen, now=context.now(), page=data.page)
-    await show(update, view.staff_queue(found, context._))
+    await show(update, queue_view.staff_queue(found, context._))
 
 
 @handler
@@ -123,22 +135,26 @@ async def ticket_button(update: Update, context: BotContext) -> str | int | None
     return END
 
 
+async def _card_sent(update: Update, context: BotContext, card: TicketCard) -> int:
+    """The ticket's card after the answer, sent as a new message; the answer is done."""
+    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
+    return END
+
+
 @handler
 async def reason_given(update: Update, context: BotContext) -> int:
     """The reason for rejecting: the ticket is rejected and the resident told."""
     card = await tickets.reject(
         context.session, context.actor, message_text(update), now=context.now()
     )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _card_sent(update, context, card)
 
 
 async def _note(update: Update, context: BotContext, step: InputStep) -> int:
-    card = await tickets.note(
+    card = await ticket_inputs.note(
         context.session, context.actor, step, message_text(update), now=context.now()
     )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _card_sent(update, context, card)
 
 
 @handler
@@ -157,14 +173,13 @@ async def internal_note(update: Update, context: BotContext) -> int:
 async def template_picked(update: Update, context: BotContext) -> str | int:
     """A response template for the note: sent, or to be completed by the next message."""
     data = view.TemplatePick.parse(callback_data(update))
-    result = await tickets.pick_template(
+    result = await ticket_inputs.pick_template(
         context.session, context.actor, data.ticket_id, data.number, now=context.now()
     )
-    if isinstance(result, tickets.Asked):
+    if isinstance(result, ticket_inputs.Asked):
         await show(update, view.ask_input(result, context._))
         return result.step
-    await send(update, view.ticket_card(result, context._, context.runtime.settings.tz))
-    return END
+    return await _card_sent(update, context, result)
 
 
 @handler
@@ -179,37 +194,30 @@ async def after_photo(update: Update, context: BotContext) -> int:
         caption=message.caption,
         now=context.now(),
     )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _card_sent(update, context, card)
 
 
-def _text_or_photo(update: Update) -> tuple[str, str | None]:
-    """What a message says (its text or a photo's caption), and its photo's file id."""
+async def _text_or_photo(
+    update: Update, context: BotContext, use_case: Callable[..., Awaitable[TicketCard]]
+) -> int:
+    """A resident's answer of words or a photo (its caption the words), given to the use case."""
     message = message_of(update)
     photo = message.photo[-1].file_id if message.photo else None
-    return tickets.said(message.text, message.caption), photo
+    text = ticket_inputs.said(message.text, message.caption)
+    card = await use_case(context.session, context.actor, text, photo=photo, now=context.now())
+    return await _card_sent(update, context, card)
 
 
 @handler
 async def reopen_reason(update: Update, context: BotContext) -> int:
     """Why the fix is not good: the ticket is reopened and whoever handles it is told."""
-    text, photo = _text_or_photo(update)
-    card = await tickets.reopen(
-        context.session, context.actor, text, photo=photo, now=context.now()
-    )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _text_or_photo(update, context, tickets.reopen)
 
 
 @handler
 async def remark_given(update: Update, context: BotContext) -> int:
     """A resident's comment or photo on an open ticket; whoever handles it is told."""
-    text, photo = _text_or_photo(update)
-    card = await ticket_followups.remark(
-        context.session, context.actor, text, photo=photo, now=context.now()
-    )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _text_or_photo(update, context, ticket_followups.remark)
 
 
 @handler
@@ -218,19 +226,13 @@ async def question_given(update: Update, context: BotContext) -> int:
     card = await ticket_followups.question(
         context.session, context.actor, message_text(update), now=context.now()
     )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _card_sent(update, context, card)
 
 
 @handler
 async def answer_given(update: Update, context: BotContext) -> int:
     """The resident's answer to staff's question; the staff member who asked is told."""
-    text, photo = _text_or_photo(update)
-    card = await ticket_followups.answer(
-        context.session, context.actor, text, photo=photo, now=context.now()
-    )
-    await send(update, view.ticket_card(card, context._, context.runtime.settings.tz))
-    return END
+    return await _text_or_photo(update, context, ticket_followups.answer)
 
 
 @handler
@@ -269,7 +271,7 @@ async def taken(update: Update, context: BotContext) -> None:
     found = await ticket_dispatch.take(
         context.session, context.actor, data.ticket_id, now=context.now()
     )
-    await show(update, view.ticket_taken(found, context._))
+    await show(update, alert_view.ticket_taken(found, context._))
 
 
 @handler
@@ -344,6 +346,6 @@ def register(app: Application) -> None:
     )
     app.add_handler(CommandHandler("mytickets", my_tickets))
     app.add_handler(CommandHandler("tickets", staff_queue))
-    app.add_handler(CallbackQueryHandler(queue_page, pattern=view.QueueButton.pattern()))
+    app.add_handler(CallbackQueryHandler(queue_page, pattern=queue_view.QueueButton.pattern()))
     app.add_handler(CallbackQueryHandler(assigned, pattern=view.AssignTo.pattern()))
     app.add_handler(CallbackQueryHandler(taken, pattern=view.TakeTicket.pattern()))

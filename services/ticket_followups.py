@@ -19,15 +19,15 @@ from services.actors import Actor
 from services.errors import DomainError
 from services.notify import Recipient
 from services.policy import Permission, authorize
-from services.ticket_reading import TicketCard, card_of, overdue, reachable, visible_ticket
-from services.tickets import (
+from services.ticket_inputs import (
     InputStep,
-    add_photo,
-    answered,
+    answered_ticket,
     last_question,
     resident_may_follow_up,
     said,
+    text_or_photo,
 )
+from services.ticket_reading import TicketCard, card_of, overdue, reachable, visible_ticket
 
 RATE_AGAIN_AFTER = timedelta(days=1)
 RATE_AGAIN_WITHIN = timedelta(days=7)  # an auto-confirmation older than this is left alone
@@ -63,13 +63,10 @@ async def remark(
 ) -> TicketCard:
     """A resident's comment or photo (its caption kept) on an open ticket; whoever handles it
     is told."""
-    ticket, _draft = await answered(session, actor, InputStep.REMARK)
+    ticket = await answered_ticket(session, actor, InputStep.REMARK)
     await resident_may_follow_up(session, actor, ticket)
-    note = said(text)
-    if not note and not photo:
-        raise DomainError(N_("Please send a comment or a photo."))
-    if photo:
-        add_photo(session, ticket, actor, photo, now=now)
+    missing = N_("Please send a comment or a photo.")
+    note = text_or_photo(session, ticket, actor, text, photo, now=now, missing=missing)
     event = _event(ticket, actor, "remark", note, photo, now)
     session.add(event)
     await session.flush()
@@ -123,7 +120,7 @@ async def urge(session: AsyncSession, actor: Actor, ticket_id: int, *, now: date
 
 async def question(session: AsyncSession, actor: Actor, text: str, *, now: datetime) -> TicketCard:
     """Need more information: staff's question goes to the resident, who can reply in the chat."""
-    ticket, _draft = await answered(session, actor, InputStep.QUESTION)
+    ticket = await answered_ticket(session, actor, InputStep.QUESTION)
     await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
     asked = said(text)
     if not asked:
@@ -145,13 +142,10 @@ async def answer(
 ) -> TicketCard:
     """The resident's answer: into the history, and to the staff member who asked (or, if they
     cannot be reached, whoever handles the ticket)."""
-    ticket, _draft = await answered(session, actor, InputStep.ANSWER)
+    ticket = await answered_ticket(session, actor, InputStep.ANSWER)
     await resident_may_follow_up(session, actor, ticket, InputStep.ANSWER)
-    note = said(text)
-    if not note and not photo:
-        raise DomainError(N_("Please send your answer as text or a photo."))
-    if photo:
-        add_photo(session, ticket, actor, photo, now=now)
+    missing = N_("Please send your answer as text or a photo.")
+    note = text_or_photo(session, ticket, actor, text, photo, now=now, missing=missing)
     asked = await last_question(session, ticket)
     event = _event(ticket, actor, "answer", note, photo, now)
     if asked is not None:

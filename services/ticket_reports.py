@@ -1,11 +1,10 @@
 """Writing a report (/report) as a typed draft, one named step at a time, then submitting it
 as a ticket: whose home (a liaison may file for a household, 代办), the service, urgency, a
-description, photos and where (the home, a building's unit and floor, a common area picked or
-typed, a shared location). Nothing is a ticket until the summary is sent."""
+description, photos and where (its steps in services.ticket_report_places), then the summary
+with an open ticket to follow instead. Nothing is a ticket until the summary is sent."""
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -27,7 +26,6 @@ from models import (
     TicketFollower,
     TicketPhoto,
     UrgentKind,
-    pk,
 )
 from services import audit, drafts, ticket_alerts, ticket_dispatch, ticket_emergencies
 from services.actors import Actor
@@ -45,8 +43,7 @@ from services.policy import (
 )
 from services.ticket_alerts import Change
 from services.ticket_emergencies import EmergencyAdvice
-from services.ticket_places import Floors, common_areas, floors_of, place_description, units_of
-from services.ticket_reading import TicketPlace, buildings, home_place, household_contact
+from services.ticket_reading import TicketPlace, home_place, household_contact
 
 MAX_PHOTOS = 5
 MAX_DESCRIPTION = 1000
@@ -117,11 +114,13 @@ class Submitted:
     advice: EmergencyAdvice | None
 
 
-async def _load(session: AsyncSession, actor: Actor, step: ReportStep | None = None) -> ReportDraft:
+async def load_draft(
+    session: AsyncSession, actor: Actor, step: ReportStep | None = None
+) -> ReportDraft:
     return await drafts.load(session, actor, ReportDraft, step)
 
 
-async def _save(
+async def save_draft(
     session: AsyncSession, actor: Actor, draft: ReportDraft, *, now: datetime, **changes: object
 ) -> ReportDraft:
     draft = drafts.replace(draft, **changes)
@@ -157,7 +156,7 @@ async def start(session: AsyncSession, actor: Actor, *, now: datetime) -> Report
 
 async def start_over(session: AsyncSession, actor: Actor, *, now: datetime) -> ReportDraft:
     """Start over from the summary: the same home, every answer asked again."""
-    old = await _load(session, actor, ReportStep.SUMMARY)
+    old = await load_draft(session, actor, ReportStep.SUMMARY)
     draft = _fresh(actor, old.household_id, old.compound_id)
     await drafts.save(session, actor, draft, now=now)
     return draft
@@ -166,22 +165,22 @@ async def start_over(session: AsyncSession, actor: Actor, *, now: datetime) -> R
 async def for_whom(
     session: AsyncSession, actor: Actor, own_home: bool, *, now: datetime
 ) -> ReportDraft:
-    draft = await _load(session, actor, ReportStep.WHO)
+    draft = await load_draft(session, actor, ReportStep.WHO)
     if own_home:
         if draft.household_id is None:
             raise DomainError(drafts.STALE)
-        return await _save(session, actor, draft, now=now, step=ReportStep.CATEGORY)
-    return await _save(session, actor, draft, now=now, step=ReportStep.HOUSEHOLD)
+        return await save_draft(session, actor, draft, now=now, step=ReportStep.CATEGORY)
+    return await save_draft(session, actor, draft, now=now, step=ReportStep.HOUSEHOLD)
 
 
 async def file_for(session: AsyncSession, actor: Actor, text: str, *, now: datetime) -> ReportDraft:
     """代办: the liaison names the household (3栋 2单元 1201, 3-2-1201) they report for."""
-    draft = await _load(session, actor, ReportStep.HOUSEHOLD)
+    draft = await load_draft(session, actor, ReportStep.HOUSEHOLD)
     compounds = await compound_ids(session, actor, Permission.TICKET_FILE_FOR)
     if not compounds:
         raise NotAllowed(rule(Permission.TICKET_FILE_FOR).refusal)
     home = await find_household(session, sorted(compounds), text)
-    return await _save(
+    return await save_draft(
         session,
         actor,
         draft,
@@ -195,23 +194,23 @@ async def file_for(session: AsyncSession, actor: Actor, text: str, *, now: datet
 async def set_category(
     session: AsyncSession, actor: Actor, category: str, *, now: datetime
 ) -> ReportDraft:
-    draft = await _load(session, actor, ReportStep.CATEGORY)
+    draft = await load_draft(session, actor, ReportStep.CATEGORY)
     try:
         chosen = TicketCategory(category)
     except ValueError:
         raise DomainError(drafts.STALE) from None
-    return await _save(session, actor, draft, now=now, step=ReportStep.URGENT, category=chosen)
+    return await save_draft(session, actor, draft, now=now, step=ReportStep.URGENT, category=chosen)
 
 
 async def set_urgent(session: AsyncSession, actor: Actor, answer: str, *, now: datetime) -> Urgency:
     """Not urgent, or the kind of emergency (lift entrapment, fire, water, façade, gas, other):
     an emergency's reporter is told at once whom to call."""
-    draft = await _load(session, actor, ReportStep.URGENT)
+    draft = await load_draft(session, actor, ReportStep.URGENT)
     try:
         kind = None if answer == NOT_URGENT else UrgentKind(answer)
     except ValueError:
         raise DomainError(drafts.STALE) from None
-    draft = await _save(
+    draft = await save_draft(
         session,
         actor,
         draft,
@@ -224,7 +223,7 @@ async def set_urgent(session: AsyncSession, actor: Actor, answer: str, *, now: d
 
 
 async def describe(session: AsyncSession, actor: Actor, text: str, *, now: datetime) -> ReportDraft:
-    draft = await _load(session, actor, ReportStep.DESCRIBE)
+    draft = await load_draft(session, actor, ReportStep.DESCRIBE)
     text = (text or "").strip()
     if len(text) < 2:
         raise DomainError(N_("Please describe the problem in a few words."))
@@ -232,7 +231,9 @@ async def describe(session: AsyncSession, actor: Actor, text: str, *, now: datet
         raise DomainError(
             N_("Please keep the description under {limit} characters."), limit=MAX_DESCRIPTION
         )
-    return await _save(session, actor, draft, now=now, step=ReportStep.PHOTOS, description=text)
+    return await save_draft(
+        session, actor, draft, now=now, step=ReportStep.PHOTOS, description=text
+    )
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,7 @@ async def add_photo(
 ) -> PhotoAdded:
     """A photo (maybe one of an album, maybe with a caption, which is added to the
     description). Photos past the limit are refused, silently within an album already answered."""
-    draft = await _load(session, actor, ReportStep.PHOTOS)
+    draft = await load_draft(session, actor, ReportStep.PHOTOS)
     same_album = album is not None and album == draft.album
     if len(draft.photos) >= MAX_PHOTOS:
         if same_album:
@@ -262,7 +263,7 @@ async def add_photo(
     caption = (caption or "").strip()
     if caption and caption not in description:
         description = f"{description}\n{caption}"[:MAX_DESCRIPTION]
-    draft = await _save(
+    draft = await save_draft(
         session,
         actor,
         draft,
@@ -272,188 +273,6 @@ async def add_photo(
         description=description,
     )
     return PhotoAdded(draft, answer=not same_album)
-
-
-@dataclass(frozen=True)
-class WhereAsked:
-    """The where question: the home the report is for (to offer "at home"), if any."""
-
-    draft: ReportDraft
-    home: TicketPlace | None
-
-
-async def photos_done(session: AsyncSession, actor: Actor, *, now: datetime) -> WhereAsked:
-    draft = await _load(session, actor, ReportStep.PHOTOS)
-    draft = await _save(session, actor, draft, now=now, step=ReportStep.WHERE)
-    if draft.household_id is None:
-        return WhereAsked(draft, None)
-    home = await session.get(Household, draft.household_id)
-    return WhereAsked(draft, await home_place(session, "", home))
-
-
-async def choose_building(session: AsyncSession, actor: Actor, *, now: datetime) -> list[Building]:
-    """It is in a building: which one? (the compound's buildings, by name)"""
-    draft = await _load(session, actor, ReportStep.WHERE)
-    await _save(session, actor, draft, now=now, step=ReportStep.BUILDING)
-    return await buildings(session, draft.compound_id)
-
-
-@dataclass(frozen=True)
-class InBuilding:
-    """The building chosen: its units to choose from (when it has several) and its floors."""
-
-    draft: ReportDraft
-    building: str
-    units: list[str]
-    floors: Floors
-
-
-async def _in_building(session: AsyncSession, draft: ReportDraft) -> InBuilding:
-    building = await session.get(Building, draft.building_id) if draft.building_id else None
-    if building is None:
-        raise DomainError(drafts.STALE)
-    return InBuilding(
-        draft, building.name, await units_of(session, pk(building)), floors_of(building)
-    )
-
-
-async def in_building(
-    session: AsyncSession, actor: Actor, building_id: int, *, now: datetime
-) -> InBuilding:
-    """The building: then its unit, when it has several, else the floor."""
-    draft = await _load(session, actor, ReportStep.BUILDING)
-    if building_id not in {b.id for b in await buildings(session, draft.compound_id)}:
-        raise DomainError(N_("Choose a building of your compound."))
-    units = await units_of(session, building_id)
-    draft = await _save(
-        session,
-        actor,
-        draft,
-        now=now,
-        step=ReportStep.UNIT if len(units) > 1 else ReportStep.FLOOR,
-        where=Where.BUILDING,
-        building_id=building_id,
-        unit=None,
-    )
-    return await _in_building(session, draft)
-
-
-async def in_unit(
-    session: AsyncSession, actor: Actor, index: int | None, *, now: datetime
-) -> InBuilding:
-    """The unit (by its place in the building's list); None: not in one unit."""
-    draft = await _load(session, actor, ReportStep.UNIT)
-    chosen = await _in_building(session, draft)
-    if index is not None and not 0 <= index < len(chosen.units):
-        raise DomainError(drafts.STALE)
-    unit = chosen.units[index] if index is not None else None
-    draft = await _save(session, actor, draft, now=now, step=ReportStep.FLOOR, unit=unit)
-    return await _in_building(session, draft)
-
-
-def parse_floor(text: str) -> int:
-    """`3`, `3楼`, `3层`, `3F`, `-1`, `B1` (full-width digits too): the floor as a number."""
-    text = unicodedata.normalize("NFKC", text or "").strip().upper()
-    text = text.removesuffix("楼").removesuffix("层").removesuffix("F").strip()
-    if text.startswith("B") and text[1:].isdigit():
-        text = f"-{text[1:]}"
-    if not text.lstrip("-").isdigit() or len(text) > 4:
-        raise DomainError(N_("Please send the floor as a number, e.g. 3."))
-    return int(text)
-
-
-async def on_floor(
-    session: AsyncSession, actor: Actor, text: str | None, *, now: datetime
-) -> ReportSummary:
-    """The floor, typed, within the building's floors; None: not on a floor (outside, the roof,
-    the whole building)."""
-    draft = await _load(session, actor, ReportStep.FLOOR)
-    floor = parse_floor(text) if text is not None else None
-    if floor is not None:
-        chosen = await _in_building(session, draft)
-        if floor not in chosen.floors:
-            raise DomainError(
-                N_(
-                    "{building} has no floor {floor}: its floors are {lowest} to {highest}. "
-                    "Please send a floor in that range."
-                ),
-                building=chosen.building,
-                floor=floor,
-                lowest=chosen.floors.lowest,
-                highest=chosen.floors.highest,
-            )
-    draft = await _save(session, actor, draft, now=now, step=ReportStep.SUMMARY, floor=floor)
-    return await _summary(session, actor, draft, now=now)
-
-
-async def choose_area(session: AsyncSession, actor: Actor, *, now: datetime) -> list[str]:
-    """It is in a common area: which one? (the compound's list; one may also be typed)"""
-    draft = await _load(session, actor, ReportStep.WHERE)
-    await _save(session, actor, draft, now=now, step=ReportStep.AREA)
-    return await _areas(session, draft)
-
-
-async def _areas(session: AsyncSession, draft: ReportDraft) -> list[str]:
-    compound = await session.get(Compound, draft.compound_id) if draft.compound_id else None
-    return common_areas(compound) if compound is not None else []
-
-
-async def in_area(
-    session: AsyncSession, actor: Actor, index: int, *, now: datetime
-) -> ReportSummary:
-    """A common area picked from the compound's list (by its place in the list)."""
-    draft = await _load(session, actor, ReportStep.AREA)
-    areas = await _areas(session, draft)
-    if not 0 <= index < len(areas):
-        raise DomainError(drafts.STALE)
-    return await _at_area(session, actor, draft, areas[index], now=now)
-
-
-async def place_typed(
-    session: AsyncSession, actor: Actor, text: str, *, now: datetime
-) -> ReportSummary:
-    """A place written at the where step (or instead of picking an area): "在大堂", "南门",
-    "3栋楼下的花坛" is kept as the resident wrote it, without the leading 在."""
-    draft = await _load(session, actor)
-    if draft.step not in (ReportStep.WHERE, ReportStep.AREA):
-        raise DomainError(ReportDraft.missing)
-    return await _at_area(session, actor, draft, place_description(text), now=now)
-
-
-async def _at_area(
-    session: AsyncSession, actor: Actor, draft: ReportDraft, area: str, *, now: datetime
-) -> ReportSummary:
-    draft = await _save(
-        session, actor, draft, now=now, step=ReportStep.SUMMARY, where=Where.AREA, area=area
-    )
-    return await _summary(session, actor, draft, now=now)
-
-
-async def at_home(session: AsyncSession, actor: Actor, *, now: datetime) -> ReportSummary:
-    draft = await _load(session, actor, ReportStep.WHERE)
-    if draft.household_id is None:
-        raise DomainError(N_("Choose a building or a common area, or share a location."))
-    draft = await _save(session, actor, draft, now=now, step=ReportStep.SUMMARY, where=Where.HOME)
-    return await _summary(session, actor, draft, now=now)
-
-
-async def at_location(
-    session: AsyncSession, actor: Actor, latitude: float, longitude: float, *, now: datetime
-) -> ReportSummary:
-    draft = await _load(session, actor, ReportStep.WHERE)
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise DomainError(N_("Please share a location."))
-    draft = await _save(
-        session,
-        actor,
-        draft,
-        now=now,
-        step=ReportStep.SUMMARY,
-        where=Where.LOCATION,
-        latitude=latitude,
-        longitude=longitude,
-    )
-    return await _summary(session, actor, draft, now=now)
 
 
 async def _building_of(session: AsyncSession, draft: ReportDraft) -> int | None:
@@ -527,7 +346,7 @@ async def _place(session: AsyncSession, draft: ReportDraft) -> TicketPlace:
     return await home_place(session, name, household)
 
 
-async def _summary(
+async def summarize(
     session: AsyncSession, actor: Actor, draft: ReportDraft, *, now: datetime
 ) -> ReportSummary:
     """What is about to be sent, and an open ticket of the same problem to follow instead."""
@@ -541,7 +360,7 @@ async def follow_instead(
     """+1: follow the open ticket the summary offered instead of filing a duplicate. The
     follower's description goes into the ticket's history, and when the ticket is urgent whoever
     it alerts hears of the follower's words at once."""
-    draft = await _load(session, actor, ReportStep.SUMMARY)
+    draft = await load_draft(session, actor, ReportStep.SUMMARY)
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None or not await allowed(
         session, actor, Permission.TICKET_REPORT, ticket.compound_id
@@ -576,7 +395,7 @@ async def submit(session: AsyncSession, actor: Actor, *, now: datetime) -> Submi
     """The summary is sent: a ticket with a number, assigned when a dispatch rule matches, the
     staff alerted (and the liaison when it is urgent, day or night); an emergency's reporter is
     told whom to call. The draft is gone, so a second tap files nothing."""
-    draft = await _load(session, actor, ReportStep.SUMMARY)
+    draft = await load_draft(session, actor, ReportStep.SUMMARY)
     if draft.category is None or draft.compound_id is None or draft.where is None:
         raise DomainError(N_("The report is not complete yet. Send /report to start again."))
     household = await session.get(Household, draft.household_id) if draft.household_id else None

@@ -93,16 +93,7 @@ async def add(
     if len(rows) >= MAX_TEMPLATES:
         raise DomainError(N_("A compound can have at most {limit} templates."), limit=MAX_TEMPLATES)
     session.add(TicketTemplate(compound_id=compound_id, text=text, created_at=now))
-    audit.record(
-        session,
-        at=now,
-        actor_id=actor.resident_id if actor else None,
-        action="compound.ticket_template.add",
-        subject_type="compound",
-        subject_id=compound_id,
-    )
-    await session.flush()
-    return [r.text for r in await _rows(session, compound_id)]
+    return await _changed(session, actor, compound_id, "add", now=now)
 
 
 async def remove(
@@ -113,11 +104,18 @@ async def remove(
     if not 1 <= number <= len(rows):
         raise DomainError(N_("There is no template number {number}."), number=number)
     await session.delete(rows[number - 1])
+    return await _changed(session, actor, compound_id, "remove", now=now)
+
+
+async def _changed(
+    session: AsyncSession, actor: Actor | None, compound_id: int, change: str, *, now: datetime
+) -> list[str]:
+    """The change recorded (audit: compound.ticket_template.add or .remove); the templates."""
     audit.record(
         session,
         at=now,
         actor_id=actor.resident_id if actor else None,
-        action="compound.ticket_template.remove",
+        action=f"compound.ticket_template.{change}",
         subject_type="compound",
         subject_id=compound_id,
     )

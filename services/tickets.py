@@ -1,28 +1,38 @@
-"""Working on tickets (报事报修): each move of the lifecycle by staff or by the reporter, the
-answers a button asks for (a reject reason, a note, the after-photo, a reopening's reason, a
-rating's comment), assigning, rating, and the scheduler's auto-confirm. Every change is a ticket
-event and an audit record, and the people it concerns are told with it."""
+"""Working on tickets (报事报修): each move of the lifecycle by staff or by the reporter (with
+the answers some ask for: a reject reason, the after-photo, a reopening's reason, a rating's
+comment; services.ticket_inputs holds the awaited answer), assigning, rating, and the scheduler's
+auto-confirm. Every change is a ticket event and an audit record, and the people it concerns are
+told with it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
-from models import OPEN_STATUSES, Compound, Resident, Role, Ticket, TicketEvent, TicketPhoto
+from models import Compound, Resident, Role, Ticket, TicketEvent
 from models import TicketStatus as S
 from services import audit, drafts, ticket_alerts, ticket_notices, ticket_templates
 from services.actors import Actor
-from services.drafts import Draft
 from services.errors import DomainError, NotAllowed
 from services.policy import Permission, authorize, holders, rule
 from services.ticket_alerts import Change
-from services.ticket_reading import TicketCard, card_of, parties, visible_ticket
+from services.ticket_inputs import (
+    STAFF_STEPS,
+    Asked,
+    InputStep,
+    TicketInput,
+    add_photo,
+    answered_ticket,
+    resident_may_follow_up,
+    said,
+    still_open,
+    text_or_photo,
+)
+from services.ticket_reading import TicketCard, card_of, visible_ticket
 from services.ticket_rules import (
     CLOSED,
     PERMISSION,
@@ -33,48 +43,7 @@ from services.ticket_rules import (
 )
 
 A = TicketAction
-MAX_NOTE = 1000
 MAX_REASON = 500
-
-
-class InputStep(StrEnum):
-    """What a person's next message answers, after a button on a ticket asked for it."""
-
-    REJECT = "reject"  # the reason, which the resident sees
-    NOTE_PUBLIC = "note_pub"
-    NOTE_INTERNAL = "note_int"
-    AFTER_PHOTO = "done"  # a photo of the fixed state, or Skip
-    COMMENT = "comment"  # a comment on the rating, or No comment
-    REOPEN = "reopen"  # why the fix is not good: text, or a photo with a caption
-    REMARK = "remark"  # a resident's comment or photo on an open ticket
-    QUESTION = "question"  # staff: what the resident is asked (need more information)
-    ANSWER = "answer"  # the resident's answer to that question
-
-
-STAFF_STEPS = (
-    InputStep.REJECT,
-    InputStep.NOTE_PUBLIC,
-    InputStep.NOTE_INTERNAL,
-    InputStep.AFTER_PHOTO,
-    InputStep.QUESTION,
-)
-
-
-class TicketInput(Draft, flow="ticket_input"):
-    """The ticket the awaited answer is for (a note: the templates offered, and the one picked
-    to be completed)."""
-
-    ticket_id: int
-    templates: list[str] = []
-    template: str | None = None
-
-
-@dataclass(frozen=True)
-class Asked:
-    ticket: Ticket
-    step: InputStep
-    templates: tuple[str, ...] = ()  # a note's response templates, offered as buttons
-    template: str | None = None  # the template being completed
 
 
 async def _record(
@@ -214,7 +183,7 @@ async def ask(
     elif wanted in (InputStep.REMARK, InputStep.ANSWER):
         await resident_may_follow_up(session, actor, ticket, wanted)
     elif wanted == InputStep.QUESTION:
-        _still_open(ticket)
+        still_open(ticket)
     elif wanted == InputStep.COMMENT:
         raise DomainError(drafts.STALE)
     assert ticket.id is not None
@@ -226,84 +195,9 @@ async def ask(
     return Asked(ticket, wanted, tuple(templates))
 
 
-def _still_open(ticket: Ticket) -> None:
-    if ticket.status not in OPEN_STATUSES:
-        raise DomainError(N_("That ticket is already closed."))
-
-
-async def resident_may_follow_up(
-    session: AsyncSession, actor: Actor, ticket: Ticket, step: InputStep | None = None
-) -> None:
-    """The ticket's people (reporter, filer, followers, the home's members) comment on or urge
-    an open ticket; they answer a question only when staff asked one."""
-    if actor.resident_id not in await parties(session, ticket):
-        raise NotAllowed(rule(Permission.TICKET_CONFIRM).refusal)
-    _still_open(ticket)
-    if step == InputStep.ANSWER and await last_question(session, ticket) is None:
-        raise DomainError(drafts.STALE)
-
-
-async def last_question(session: AsyncSession, ticket: Ticket) -> TicketEvent | None:
-    """The newest question staff asked the resident about this ticket."""
-    return (
-        await session.exec(
-            select(TicketEvent)
-            .where(col(TicketEvent.ticket_id) == ticket.id)
-            .where(col(TicketEvent.kind) == "question")
-            .order_by(col(TicketEvent.id).desc())
-        )
-    ).first()
-
-
-async def answered(
-    session: AsyncSession, actor: Actor, step: InputStep, ticket_id: int | None = None
-) -> tuple[Ticket, TicketInput]:
-    """The ticket the awaited answer is for, and the draft, which is done with (unless the use
-    case fails)."""
-    draft = await drafts.load(session, actor, TicketInput, step)
-    if ticket_id is not None and ticket_id != draft.ticket_id:
-        raise DomainError(drafts.STALE)
-    await drafts.finish(session, actor, TicketInput)
-    return await visible_ticket(session, actor, draft.ticket_id), draft
-
-
-async def _answered(
-    session: AsyncSession, actor: Actor, step: InputStep, ticket_id: int | None = None
-) -> Ticket:
-    """The ticket the awaited answer is for (the draft is done with)."""
-    return (await answered(session, actor, step, ticket_id))[0]
-
-
-def add_photo(
-    session: AsyncSession,
-    ticket: Ticket,
-    actor: Actor,
-    file_id: str,
-    *,
-    now: datetime,
-    after: bool = False,
-) -> None:
-    """A photo someone sent with an answer, kept with the ticket's photos."""
-    assert ticket.id is not None
-    session.add(
-        TicketPhoto(
-            ticket_id=ticket.id,
-            file_id=file_id[:200],
-            after=after,
-            added_by=actor.resident_id,
-            at=now,
-        )
-    )
-
-
-def said(text: str | None, caption: str | None = None) -> str:
-    """What a message says: its text, or a photo's caption."""
-    return ((text or caption or "").strip())[:MAX_NOTE]
-
-
 async def reject(session: AsyncSession, actor: Actor, reason: str, *, now: datetime) -> TicketCard:
     """The reason a ticket is rejected (the resident reads it)."""
-    ticket = await _answered(session, actor, InputStep.REJECT)
+    ticket = await answered_ticket(session, actor, InputStep.REJECT)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(N_("Please give the reason for rejecting it."))
@@ -321,68 +215,11 @@ async def reopen(
 ) -> TicketCard:
     """Not fixed: the resident's reason (text, or a photo with or without a caption) reopens
     the ticket, and whoever handles it hears the reason."""
-    ticket, _draft = await answered(session, actor, InputStep.REOPEN)
-    reason = said(text)
-    if not reason and not photo:
-        raise DomainError(N_("Please tell us why it is not fixed."))
-    if photo:
-        add_photo(session, ticket, actor, photo, now=now)
+    ticket = await answered_ticket(session, actor, InputStep.REOPEN)
+    missing = N_("Please tell us why it is not fixed.")
+    reason = text_or_photo(session, ticket, actor, text, photo, now=now, missing=missing)
     data = {"photo": photo} if photo else None
     await _move(session, actor, ticket, A.REOPEN, now=now, note=reason or None, data=data)
-    return await card_of(session, actor, ticket, now=now)
-
-
-async def pick_template(
-    session: AsyncSession, actor: Actor, ticket_id: int, number: int, *, now: datetime
-) -> TicketCard | Asked:
-    """A response template picked for the note: sent as it is, or (with `…` or a colon) kept
-    for the staff member to complete by typing."""
-    draft = await drafts.load(session, actor, TicketInput, InputStep.NOTE_PUBLIC)
-    if draft.ticket_id != ticket_id or not 0 <= number < len(draft.templates):
-        raise DomainError(drafts.STALE)
-    template = draft.templates[number]
-    if ticket_templates.completes(template):
-        ticket = await visible_ticket(session, actor, ticket_id)
-        await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
-        await drafts.save(session, actor, drafts.replace(draft, template=template), now=now)
-        return Asked(ticket, InputStep.NOTE_PUBLIC, template=template)
-    return await note(session, actor, InputStep.NOTE_PUBLIC, template, now=now, whole=True)
-
-
-async def note(
-    session: AsyncSession,
-    actor: Actor,
-    step: str,
-    text: str,
-    *,
-    now: datetime,
-    whole: bool = False,
-) -> TicketCard:
-    """A note for the resident (they are told) or an internal one (staff only); typed after a
-    template was picked, the text completes that template (`whole`: the template itself)."""
-    if step not in (InputStep.NOTE_PUBLIC, InputStep.NOTE_INTERNAL):
-        raise DomainError(drafts.STALE)
-    ticket, draft = await answered(session, actor, InputStep(step))
-    assert ticket.id is not None
-    await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
-    text = (text or "").strip()
-    if not text:
-        raise DomainError(N_("Please write the note as text."))
-    if draft.template and not whole:
-        text = ticket_templates.complete(draft.template, text)
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        at=now,
-        actor_id=actor.resident_id,
-        kind="note",
-        note=text[:MAX_NOTE],
-        visible=step == InputStep.NOTE_PUBLIC,
-    )
-    session.add(event)
-    await session.flush()
-    await ticket_alerts.tell_residents(
-        session, Change(ticket, event), now=now, exclude=actor.resident_id
-    )
     return await card_of(session, actor, ticket, now=now)
 
 
@@ -397,7 +234,7 @@ async def finish_work(
 ) -> TicketCard:
     """Done, with a photo of the fixed state (a Telegram file id; its caption is a note the
     resident sees) or without one (Skip). The resident is sent the photo with "please check"."""
-    ticket = await _answered(session, actor, InputStep.AFTER_PHOTO, ticket_id)
+    ticket = await answered_ticket(session, actor, InputStep.AFTER_PHOTO, ticket_id)
     assert ticket.id is not None
     await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
     if photo:
@@ -433,8 +270,7 @@ async def assign(
     assert ticket.id is not None
     if assignee_id not in {p.id for p in staff}:
         raise DomainError(N_("Choose a staff member of this compound."))
-    if ticket.status not in OPEN_STATUSES:
-        raise DomainError(N_("That ticket is already closed."))
+    still_open(ticket)
     ticket.assignee_id = assignee_id
     event = TicketEvent(
         ticket_id=ticket.id,
@@ -505,7 +341,7 @@ async def comment(
     ticket_id: int | None = None,
 ) -> bool:
     """The comment on a rating (None: No comment). Whether a comment was kept."""
-    ticket = await _answered(session, actor, InputStep.COMMENT, ticket_id)
+    ticket = await answered_ticket(session, actor, InputStep.COMMENT, ticket_id)
     await _may(session, actor, ticket, Side.REPORTER)
     if ticket.rating is None:
         raise NotAllowed(rule(Permission.TICKET_CONFIRM).refusal)

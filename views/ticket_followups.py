@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from core.i18n import Translator, html, join
+from core.i18n import N_, Msg, Translator, html, join
 from core.screen import Screen, button, keyboard
 from models import Ticket, TicketEvent
 from services import ticket_notices as kinds
@@ -61,10 +61,13 @@ def _photo(event: TicketEvent) -> str | None:
     return photo if isinstance(photo, str) and photo else None
 
 
-def _for_staff(head: Markup, ticket: Ticket, event: TicketEvent, _: Translator) -> Screen:
-    text = join([bold(head), _about(ticket, _)])
+def _for_staff(head: Msg, ticket: Ticket, event: TicketEvent, _: Translator) -> Screen:
+    """A resident's follow-up for whoever handles the ticket: the head (with the resident's
+    words, when it has a place for them), the ticket, Open ticket, and the photo sent."""
+    said = _said(event, _)
+    title = _(head).format(id=ticket.id, reason=said, note=said, answer=said)
     return Screen(
-        text,
+        join([bold(title), _about(ticket, _)]),
         keyboard([button(_("Open ticket"), TicketButton("view", ticket.id or 0))]),
         photo=_photo(event),
     )
@@ -72,39 +75,30 @@ def _for_staff(head: Markup, ticket: Ticket, event: TicketEvent, _: Translator) 
 
 @renders(kinds.REOPENED)
 def ticket_reopened(_: Translator, *, tz: ZoneInfo, ticket: Ticket, event: TicketEvent) -> Screen:
-    head = _("Ticket #{id} was reopened by the resident: {reason}").format(
-        id=ticket.id, reason=_said(event, _)
-    )
+    head = N_("Ticket #{id} was reopened by the resident: {reason}")
     return _for_staff(head, ticket, event, _)
 
 
 @renders(kinds.CANCELLED)
 def ticket_cancelled(_: Translator, *, tz: ZoneInfo, ticket: Ticket, event: TicketEvent) -> Screen:
-    head = _("Ticket #{id} was cancelled by the resident.").format(id=ticket.id)
-    return _for_staff(head, ticket, event, _)
+    return _for_staff(N_("Ticket #{id} was cancelled by the resident."), ticket, event, _)
 
 
 @renders(kinds.REMARK)
 def ticket_remark(_: Translator, *, tz: ZoneInfo, ticket: Ticket, event: TicketEvent) -> Screen:
-    head = _("A comment from the resident on ticket #{id}: {note}").format(
-        id=ticket.id, note=_said(event, _)
-    )
+    head = N_("A comment from the resident on ticket #{id}: {note}")
     return _for_staff(head, ticket, event, _)
 
 
 @renders(kinds.URGED)
 def ticket_urged(_: Translator, *, tz: ZoneInfo, ticket: Ticket, event: TicketEvent) -> Screen:
-    head = _("The resident urges ticket #{id} (催单): it is past its handling time.").format(
-        id=ticket.id
-    )
+    head = N_("The resident urges ticket #{id} (催单): it is past its handling time.")
     return _for_staff(head, ticket, event, _)
 
 
 @renders(kinds.ANSWER)
 def ticket_answer(_: Translator, *, tz: ZoneInfo, ticket: Ticket, event: TicketEvent) -> Screen:
-    head = _("The resident answered your question on ticket #{id}: {answer}").format(
-        id=ticket.id, answer=_said(event, _)
-    )
+    head = N_("The resident answered your question on ticket #{id}: {answer}")
     return _for_staff(head, ticket, event, _)
 
 

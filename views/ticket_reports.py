@@ -9,17 +9,16 @@ from markupsafe import Markup
 from core.i18n import Translator, join, plain
 from core.screen import ReplyButton, Screen, button, keyboard
 from models import Building, TicketCategory, UrgentKind
+from services.ticket_report_places import InBuilding, WhereAsked
 from services.ticket_reports import (
     MAX_PHOTOS,
     NOT_URGENT,
-    InBuilding,
     ReportDraft,
     ReportStep,
     ReportSummary,
     Submitted,
     Urgency,
     Where,
-    WhereAsked,
 )
 from views.callbacks import CallbackData
 from views.emergencies import emergency_advice, urgent_text

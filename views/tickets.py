@@ -1,26 +1,24 @@
-"""How tickets look: the card with the viewer's buttons, its history, /mytickets and the staff
-queue, the questions a button asks, and the messages staff and residents are sent."""
+"""How a ticket looks: its labels, the card with the viewer's buttons and its buttons' data, its
+history, and the questions a button asks (the lists are in views.ticket_queue, the messages staff
+and residents are sent in views.ticket_alerts)."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
 from core.i18n import N_, Msg, Translator, html, join, plain
 from core.screen import EMPTY, Button, Screen, Venue, button, keyboard
-from models import PlaceKind, Resident, Ticket, TicketCategory, TicketEvent, TicketStatus, pk
-from services.notify import renders
-from services.ticket_alerts import ALERT, CHANGED, DIGEST, FOLLOWED, Level, Overdue
-from services.ticket_dispatch import Taken
-from services.ticket_queue import FLAG_NAME, Flag, QueueFilter, QueuePage
+from models import PlaceKind, Resident, Ticket, TicketCategory, TicketStatus
+from services.ticket_alerts import Level
+from services.ticket_inputs import Asked, InputStep
 from services.ticket_reading import By, HistoryEntry, TicketCard, TicketHistory, TicketPlace
 from services.ticket_rules import STATUS_LABEL, FollowUp, TicketAction, WorkAction
-from services.tickets import Asked, InputStep
 from views.callbacks import CallbackData
-from views.emergencies import urgent_head, urgent_text
+from views.emergencies import urgent_text
 
 A, W, F = TicketAction, WorkAction, FollowUp
 CATEGORY: dict[str, Msg] = {
@@ -66,19 +64,6 @@ ROWS: tuple[tuple[str, ...], ...] = (
     (F.REMARK, F.URGE),
     (F.PHOTOS,),
 )
-EVENT_TEXT = {
-    "acknowledge": N_("Your ticket #{id} has been received by the property staff."),
-    "start": N_("Work has started on your ticket #{id}."),
-    "done": N_(
-        "Your ticket #{id} is marked as done. Please check and confirm, or reopen it if the problem remains."
-    ),
-    "reject": N_("Your ticket #{id} was not accepted. Reason: {reason}"),
-    "note": N_("A note on your ticket #{id}: {note}"),
-    "auto_confirm": N_(
-        "Your ticket #{id} was confirmed automatically because it was not reopened in time."
-    ),
-    "assign": N_("Your ticket #{id} has been assigned to a staff member."),
-}
 PROMPT = {
     InputStep.REJECT: N_(
         "Why is ticket #{id} rejected? Send the reason (the resident will see it)."
@@ -101,21 +86,12 @@ PROMPT = {
 }
 
 
-# What the history calls events that do not change the status.
 @dataclasses.dataclass(frozen=True)
 class TicketButton(CallbackData, kind="tk"):
     """A button on a ticket card: action name and ticket id."""
 
     action: str
     ticket_id: int
-
-
-@dataclasses.dataclass(frozen=True)
-class QueueButton(CallbackData, kind="tq"):
-    """A page of the staff queue under a filter (its key, see services.ticket_queue)."""
-
-    page: int
-    filter: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -269,18 +245,20 @@ def deadline_line(due: datetime, now: datetime | None, _: Translator, tz: ZoneIn
     """`Due: 2026/11/3 09:00` or `Due: 2026/11/2 09:15 · ⏰ overdue by 3 hours`"""
     text = _("Due: {when}").format(when=_.datetime(due, tz, "short"))
     if now is not None and now >= due:
-        text += Markup(" · ") + _late_text(now - due, _)
+        text += Markup(" · ") + overdue_text(due, now, _)
     return text
 
 
-def _late_text(late: timedelta, _: Translator) -> Markup:
-    return _("⏰ overdue by {duration}").format(duration=_.duration(late))
+def overdue_text(due: datetime, now: datetime, _: Translator) -> Markup:
+    """`⏰ overdue by 3 hours`"""
+    return _("⏰ overdue by {duration}").format(duration=_.duration(now - due))
 
 
 def photo_count(count: int, _: Translator) -> Markup:
     return _.ngettext("{count} photo", "{count} photos", count).format(count=_.number(count))
 
 
+# What the history calls events that do not change the status.
 EVENT_LABEL: dict[str, Msg] = {
     "report": N_("reported"),
     "note": N_("note"),
@@ -335,89 +313,6 @@ def ticket_history(found: TicketHistory, _: Translator, tz: ZoneInfo) -> Screen:
             )
         )
     return Screen(join(lines))
-
-
-def _listed(ticket: Ticket, _: Translator, length: int, *, late: bool = False) -> Button:
-    parts = [f"#{ticket.id}", status_text(ticket.status, _), ticket.description[:length]]
-    label = join(parts, " · ")
-    if late:
-        label = Markup("⏰ ") + label
-    if ticket.urgent:
-        label = Markup("⚠️ ") + label
-    return button(label, TicketButton("view", ticket.id or 0))
-
-
-def my_tickets(found: list[Ticket], _: Translator) -> Screen:
-    if not found:
-        return Screen(_("You have no tickets yet. Send /report to report an issue."))
-    return Screen(
-        _("<b>Your tickets</b> (tap one for details)"),
-        keyboard(*[[_listed(t, _, 20)] for t in found]),
-    )
-
-
-def queue_filter_text(found: QueueFilter, _: Translator) -> Markup:
-    """`Mine · Overdue · 2栋 · greening`"""
-    parts: list[Markup | str] = [_(FLAG_NAME[f]) for f in Flag if f in found.flags]
-    parts += list(found.names)
-    parts += [category_text(c, _) for c in sorted(found.categories)]
-    return join(parts, " · ")
-
-
-def staff_queue(found: QueuePage, _: Translator) -> Screen:
-    """The queue: the true count, the filter, one button per ticket of this page, ‹ › between
-    pages and the filters to switch on or off."""
-    key = found.filter.key()
-    if not found.total:
-        text = (
-            _(
-                "No open tickets. Filters: /tickets mine, unassigned, overdue, urgent, a building (2栋) or a category (绿化)."
-            )
-            if found.filter.empty
-            else _("No open tickets match the filter: {filter}").format(
-                filter=queue_filter_text(found.filter, _)
-            )
-        )
-        return Screen(text, keyboard(*_filter_rows(found.filter, _)))
-    lines = [
-        _.ngettext(
-            "<b>{count} open ticket</b> (urgent first, then oldest)",
-            "<b>{count} open tickets</b> (urgent first, then oldest)",
-            found.total,
-        ).format(count=_.number(found.total))
-    ]
-    if not found.filter.empty:
-        lines.append(_("Filter: {filter}").format(filter=queue_filter_text(found.filter, _)))
-    if found.pages > 1:
-        lines.append(
-            _("Page {page} of {pages}").format(
-                page=_.number(found.page + 1), pages=_.number(found.pages)
-            )
-        )
-    rows = [[_listed(t, _, 18, late=t.id in found.overdue)] for t in found.tickets]
-    turn = []
-    if found.page > 0:
-        turn.append(button("‹", QueueButton(found.page - 1, key)))
-    if found.page + 1 < found.pages:
-        turn.append(button("›", QueueButton(found.page + 1, key)))
-    if turn:
-        rows.append(turn)
-    return Screen(join(lines), keyboard(*rows, *_filter_rows(found.filter, _)))
-
-
-def _filter_rows(found: QueueFilter, _: Translator) -> list[list[Button]]:
-    """A toggle per filter (✓ when on), and "All" when the filter is not empty."""
-    toggles = [
-        button(
-            (Markup("✓ ") if flag in found.flags else Markup("")) + _(FLAG_NAME[flag]),
-            QueueButton(0, found.toggled(flag).key()),
-        )
-        for flag in Flag
-    ]
-    rows = [toggles]
-    if not found.empty:
-        rows.append([button(_("All open tickets"), QueueButton(0, ""))])
-    return rows
 
 
 # --- what a button asks for ---------------------------------------------------------------------
@@ -490,154 +385,3 @@ def rated(asked: Asked, _: Translator) -> Screen:
 
 def commented(kept: bool, _: Translator) -> Screen:
     return Screen(_("Thank you for your comment.") if kept else _("Thank you for your feedback."))
-
-
-# --- messages sent through the outbox -----------------------------------------------------------
-@renders(ALERT)
-def ticket_alert(
-    _: Translator,
-    *,
-    tz: ZoneInfo,
-    ticket: Ticket,
-    level: int,
-    place: TicketPlace,
-    offer: bool = False,
-    repeat: int = 0,
-) -> Screen:
-    """A new or reopened ticket for staff (and the liaison, when urgent), again while nobody
-    acknowledges an urgent one; an overdue one for the liaison, then the quality supervisor.
-    An offered ticket (抢单) carries "Take it"."""
-    if level == Level.NEW and ticket.urgent:
-        head = urgent_head(ticket.urgent_kind, ticket.id, _)
-    elif level == Level.NEW:
-        head = _("New ticket #{id}")
-    elif level == Level.OVERDUE:
-        head = _("Overdue ticket #{id}: not handled within the service level")
-    else:
-        head = _("Still overdue ticket #{id}: escalated to the quality supervisor")
-    lines = [
-        bold(head.format(id=ticket.id)),
-        category_text(ticket.category, _),
-        _("Where: {place}").format(place=place_text(place, _)),
-        html("{text}", text=ticket.description[:300]),
-    ]
-    if repeat:
-        lines.append(
-            _("⏰ Not acknowledged yet: reported at {when}. Please acknowledge it.").format(
-                when=_.datetime(ticket.created_at, tz, "short")
-            )
-        )
-    rows = [
-        [button(_("Open ticket"), TicketButton("view", ticket.id or 0))],
-        map_button(place, ticket, _),
-    ]
-    if offer:
-        rows.insert(0, [button(_("Take it (接单)"), TakeTicket(ticket.id or 0))])
-    return Screen(join(lines), keyboard(*rows))
-
-
-@renders(FOLLOWED)
-def ticket_followed(
-    _: Translator, *, tz: ZoneInfo, ticket: Ticket, event: TicketEvent, place: TicketPlace
-) -> Screen:
-    """A neighbour followed an urgent ticket: their own words, for whoever the ticket alerts."""
-    text = join(
-        [
-            bold(urgent_head(ticket.urgent_kind, ticket.id, _)),
-            _("Where: {place}").format(place=place_text(place, _)),
-            _("Another resident reports the same: {text}").format(text=(event.note or "")[:300]),
-        ]
-    )
-    return Screen(
-        text,
-        keyboard(
-            [button(_("Open ticket"), TicketButton("view", ticket.id or 0))],
-            map_button(place, ticket, _),
-        ),
-    )
-
-
-def ticket_taken(taken: Taken, _: Translator) -> Screen:
-    """The staff member who pressed "Take it" has the ticket."""
-    ticket = taken.ticket
-    text = (
-        _("You have taken ticket #{id}; it is assigned to you.")
-        if taken.now_taken
-        else _("Ticket #{id} is already yours.")
-    )
-    return Screen(
-        text.format(id=ticket.id),
-        keyboard([button(_("Open ticket"), TicketButton("view", ticket.id or 0))]),
-    )
-
-
-@renders(CHANGED)
-def ticket_changed(_: Translator, *, tz: ZoneInfo, ticket: Ticket, event: TicketEvent) -> Screen:
-    """What the reporter, the filer and the followers are told about a visible change."""
-    msgid = EVENT_TEXT.get(event.kind)
-    if msgid is None:
-        text = _("Your ticket #{id} is now {status}.").format(
-            id=ticket.id, status=status_text(ticket.status, _)
-        )
-    else:
-        text = _(msgid).format(id=ticket.id, reason=event.note or "", note=event.note or "")
-    if event.kind != A.DONE:
-        return Screen(text)
-    ticket_id = ticket.id or 0
-    photo = event.data.get("photo") if isinstance(event.data, dict) else None
-    return Screen(
-        text,
-        keyboard(
-            [
-                button(_("Fixed, confirm"), TicketButton("confirm", ticket_id)),
-                button(_("Not fixed, reopen"), TicketButton("reopen", ticket_id)),
-            ]
-        ),
-        photo=photo if isinstance(photo, str) and photo else None,
-    )
-
-
-DIGEST_LISTED = 10  # tickets listed (each with a button) in one digest; the rest are counted
-
-
-@renders(DIGEST)
-def ticket_digest(
-    _: Translator, *, tz: ZoneInfo, entries: list[Overdue], at: datetime, queue: bool
-) -> Screen:
-    """The tickets one escalation run escalated, for one person: urgent first, then the most
-    late; each with how late it is and a button to open it (`queue`: they have /tickets)."""
-    head = _.ngettext(
-        "⏰ {count} ticket is overdue",
-        "⏰ {count} tickets are overdue",
-        len(entries),
-    ).format(count=_.number(len(entries)))
-    lines = [bold(head)]
-    for entry in entries[:DIGEST_LISTED]:
-        ticket = entry.ticket
-        parts = [
-            html("#{id}", id=ticket.id),
-            category_text(ticket.category, _),
-            join([p for p in (entry.place.compound, entry.place.building) if p], " "),
-            _late_text(at - entry.due, _),
-        ]
-        line = join(parts, " · ")
-        if ticket.urgent:
-            line = _("⚠️ Urgent") + Markup(" ") + line
-        if entry.level >= Level.SUPERVISOR:
-            line += Markup(" · ") + _("escalated to the quality supervisor")
-        lines.append(line)
-        lines.append(html("   {text}", text=ticket.description[:60]))
-    more = len(entries) - DIGEST_LISTED
-    if more > 0:
-        lines.append(
-            (
-                _("… and {count} more: /tickets overdue")
-                if queue
-                else _("… and {count} more (the property staff have the full list).")
-            ).format(count=_.number(more))
-        )
-    rows = [
-        [button(_("Open ticket #{id}").format(id=e.ticket.id), TicketButton("view", pk(e.ticket)))]
-        for e in entries[:DIGEST_LISTED]
-    ]
-    return Screen(join(lines), keyboard(*rows))
