@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli import corrections as cli_corrections
 from cli import fees as cli_fees
 from cli import kpi as cli_kpi
 from cli import places as cli_places
@@ -27,7 +28,7 @@ from core.runtime import Runtime
 from core.settings import Settings, get_settings
 
 log = logging.getLogger("bot")
-CLI_FEATURES = (cli_places, cli_tickets, cli_fees, cli_votes)
+CLI_FEATURES = (cli_places, cli_tickets, cli_fees, cli_votes, cli_corrections)
 
 
 def migrate(database_url: str | None = None) -> None:

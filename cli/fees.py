@@ -164,6 +164,15 @@ def import_payments(settings: Settings, args: argparse.Namespace) -> int:
                 already=len(report.already),
             )
         )
+        if report.receipts:
+            print(
+                say(
+                    _,
+                    N_("Receipts {first} to {last}."),
+                    first=report.receipts[0],
+                    last=report.receipts[-1],
+                )
+            )
         for number, text in report.unmatched:
             print(
                 say(
@@ -177,6 +186,18 @@ def import_payments(settings: Settings, args: argparse.Namespace) -> int:
                     N_("Row {row}: several homes match “{text}”; not booked."),
                     row=number,
                     text=text,
+                )
+            )
+        for number, receipt in report.reversed:
+            print(
+                say(
+                    _,
+                    N_(
+                        "Row {row}: booked before as receipt {receipt}, which was reversed; not "
+                        "booked again (book it with /payment on the right home)."
+                    ),
+                    row=number,
+                    receipt=receipt,
                 )
             )
         for number, error in report.invalid:

@@ -19,6 +19,7 @@ from core.runtime import Runtime
 from handlers import (
     account,
     bills,
+    corrections,
     fallback,
     fee_office,
     kpi,
@@ -50,6 +51,7 @@ FEATURES = (
     vote_office,
     bills,
     fee_office,
+    corrections,
     surveys,
     kpi,
 )

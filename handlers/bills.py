@@ -19,9 +19,10 @@ from core.i18n import N_
 from handlers.common import callback_data, drop_buttons, handler, message_of, send, show
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
-from services import fee_claims, payments
+from services import fee_claims, payments, receipts
 from services.policy import Permission
 from views import bills as view
+from views import corrections
 from views.callbacks import InvalidCallback
 
 
@@ -34,7 +35,10 @@ async def show_bills(update: Update, context: BotContext) -> None:
     """/bills: balance, open bills and history of each home the person may see."""
     telegram = bool(context.runtime.settings.payment_provider_token)
     for found in await payments.statements(context.session, context.actor, today=today(context)):
-        await send(update, view.statement(found, context._, today(context), telegram=telegram))
+        screen = view.statement(
+            found, context._, today(context), telegram=telegram, tz=context.runtime.settings.tz
+        )
+        await send(update, screen)
 
 
 @handler
@@ -55,6 +59,9 @@ async def fee_action(update: Update, context: BotContext) -> None:
             await send(update, view.nothing_to_pay(_))
         else:
             await send(update, view.pay_by_code(offered, _))
+    elif data.action == "receipts":
+        found = await receipts.home_receipts(session, actor, data.household_id)
+        await send(update, corrections.receipts(found, _))
     elif data.action == "pay" and context.runtime.settings.payment_provider_token:
         label, owed = await payments.invoice_due(session, actor, data.household_id)
         if owed <= 0:

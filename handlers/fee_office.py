@@ -104,7 +104,7 @@ async def claim_decided(update: Update, context: BotContext) -> None:
         now=context.now(),
     )
     screen = view.decided(result, context._)
-    await (send(update, screen) if result.already else show(update, screen))
+    await (send(update, screen) if view.answered_elsewhere(result) else show(update, screen))
 
 
 # --- /arrears ---------------------------------------------------------------------------------

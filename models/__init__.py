@@ -16,6 +16,7 @@ from models.fees import (
     PaymentAllocation,
     PaymentClaim,
     PaymentMethod,
+    ReceiptCounter,
 )
 from models.notices import Notice, NoticeAck, NoticeCategory, NoticeStatus, TargetKind
 from models.outbox import OutboxMessage, OutboxStatus
@@ -124,6 +125,7 @@ __all__ = [
     "PollStatus",
     "ProcessedUpdate",
     "PropertyCompany",
+    "ReceiptCounter",
     "Resident",
     "Role",
     "RoleGrant",

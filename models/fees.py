@@ -87,6 +87,7 @@ class Payment(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("method", "reference"),
         sa.Index("ix_payment_credit", "household_id", "unallocated"),
+        sa.UniqueConstraint("compound_id", "receipt_no"),
     )
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="household.id", index=True)
@@ -99,6 +100,14 @@ class Payment(SQLModel, table=True):
     paid_on: date
     recorded_by: int | None = Field(default=None, foreign_key="resident.id")
     created_at: datetime = utc_field(nullable=False)
+    # The receipt (收据): numbered per compound, in booking order, never reused (ReceiptCounter).
+    compound_id: int | None = Field(default=None, foreign_key="compound.id")
+    receipt_no: int | None = None
+    # Corrected, never deleted: a reversed payment (冲正) keeps its row and its receipt number;
+    # its allocations were undone, its receipt is void.
+    reversed_at: datetime | None = utc_field()
+    reversed_by: int | None = Field(default=None, foreign_key="resident.id")
+    reversal_reason: str | None = Field(default=None, max_length=300)
 
 
 class PaymentAllocation(SQLModel, table=True):
@@ -137,6 +146,8 @@ class ClaimStatus(StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     NOT_FOUND = "not_found"
+    WITHDRAWN = "withdrawn"  # the resident took it back before the office answered
+    REVERSED = "reversed"  # confirmed, then the payment booked from it was reversed
 
 
 class PaymentClaim(SQLModel, table=True):
@@ -164,3 +175,12 @@ class PaymentClaim(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="resident.id")
     decided_at: datetime | None = utc_field()
     payment_id: int | None = Field(default=None, foreign_key="payment.id")
+
+
+class ReceiptCounter(SQLModel, table=True):
+    """The last receipt number (收据号) a compound issued: bumped in the booking's transaction
+    (the row lock orders concurrent bookings), so numbers are sequential and never reused."""
+
+    __tablename__ = "receipt_counter"
+    compound_id: int = Field(foreign_key="compound.id", primary_key=True)
+    last_number: int = 0

@@ -4,7 +4,8 @@ An administrator uploads the compound's WeChat Pay / Alipay QR code and the paye
 shows it with the reference to write on the payment (the home, as the roster spells it, which is
 also what `admin import-payments` matches). The resident then says "I have paid" and how; the
 property staff are told, check their account and confirm — the claim is then booked as a payment,
-once — or say they cannot find the money yet. A home has at most one open claim.
+once — or say they cannot find the money yet. A home has at most one open claim, which /bills
+shows; the resident may withdraw it (a claim made by mistake) until the office has answered.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ from models import (
     ClaimStatus,
     Household,
     Media,
+    OutboxMessage,
+    OutboxStatus,
     PaymentAccount,
     PaymentClaim,
     PaymentMethod,
+    Resident,
     Role,
     pk,
 )
-from services import audit, billing, media, notify, payments
+from services import audit, billing, fee_reminders, media, notify, outbox, payments
 from services.actors import Actor
 from services.errors import DomainError, NotAllowed, NotFound
 from services.notify import Recipient
@@ -39,6 +43,7 @@ from services.policy import Permission, authorize, compound_ids, holders, rule
 CLAIM_METHODS = (PaymentMethod.WECHAT, PaymentMethod.ALIPAY, PaymentMethod.BANK)
 FOR_STAFF = "fees.claim_for_staff"  # "1栋 1单元 101 says it has paid", with the two answers
 NOT_FOUND = "fees.claim_not_found"  # to the household: the office has not found it yet
+WITHDRAWN = "fees.claim_withdrawn"  # to the staff who had the claim: nothing to check now
 MAX_QR_BYTES = 5 * 1024 * 1024
 _IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
 
@@ -307,3 +312,73 @@ async def open_claims(session: AsyncSession, actor: Actor) -> list[tuple[Payment
     )
     labels = await household_labels(session, [c.household_id for c in claims])
     return [(claim, labels[claim.household_id]) for claim in claims]
+
+
+# --- the resident takes an open claim back --------------------------------------------------------
+@dataclass(frozen=True)
+class Withdrawn:
+    claim: PaymentClaim
+    label: str
+    already: bool  # it was no longer open: withdrawn before (a double tap), or answered
+
+
+async def withdrawable(
+    session: AsyncSession, actor: Actor, claim_id: int
+) -> tuple[PaymentClaim, str]:
+    """The claim and its home's label, for someone who sees the home's bills."""
+    row = await session.get(PaymentClaim, claim_id)
+    household = await session.get(Household, row.household_id) if row else None
+    if row is None or household is None:
+        raise NotFound(N_("That payment report does not exist."))
+    await authorize(
+        session, actor, Permission.FEES_WITHDRAW_CLAIM, household.compound_id, household=household
+    )
+    return row, (await household_labels(session, [row.household_id]))[row.household_id]
+
+
+async def withdraw(
+    session: AsyncSession, actor: Actor, claim_id: int, *, now: datetime
+) -> Withdrawn:
+    """Withdraw an open "I have paid" (once): reminders may go again where due; a staff card not
+    delivered yet is withdrawn, and the staff who had it are told there is nothing to check."""
+    row, label = await withdrawable(session, actor, claim_id)
+    changed = await session.exec(
+        sa.update(PaymentClaim)
+        .where(col(PaymentClaim.id) == claim_id, col(PaymentClaim.status) == ClaimStatus.PENDING)
+        .values(status=ClaimStatus.WITHDRAWN, decided_by=actor.resident_id, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(row)
+    if changed.rowcount != 1:
+        return Withdrawn(row, label, already=True)
+    await fee_reminders.allow_again(session, row.household_id)
+    await outbox.cancel(session, f"fee-claim:{claim_id}")
+    had = (
+        await session.exec(
+            select(Resident)
+            .join(OutboxMessage, col(OutboxMessage.resident_id) == col(Resident.id))
+            .where(col(OutboxMessage.purpose) == f"fee-claim:{claim_id}")
+            .where(col(OutboxMessage.status).in_([OutboxStatus.SENT, OutboxStatus.SENDING]))
+            .where(col(Resident.telegram_id).is_not(None))
+            .order_by(col(Resident.id))
+        )
+    ).all()
+    notify.tell(
+        session,
+        f"fee-claim:{claim_id}:withdrawn",
+        WITHDRAWN,
+        [Recipient.of(p) for p in had],
+        now=now,
+        claim=row,
+        label=label,
+    )
+    audit.record(
+        session,
+        at=now,
+        actor_id=actor.resident_id,
+        action="payment_claim.withdrawn",
+        subject_type="household",
+        subject_id=row.household_id,
+        claim_id=claim_id,
+    )
+    return Withdrawn(row, label, already=False)

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy import exists, false, true
+from sqlalchemy import delete, exists, false, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,6 +24,8 @@ from models import (
     Household,
     Membership,
     MembershipKind,
+    OutboxMessage,
+    OutboxStatus,
     PaymentClaim,
     Resident,
 )
@@ -161,3 +163,25 @@ async def _remind_households(
                 offset=items[0][1],
             )
     await insert_many(session, FeeReminder, handled, skip_conflicts_on=["bill_id", "offset_days"])
+
+
+async def allow_again(
+    session: AsyncSession, household_id: int, bill_ids: Iterable[int] | None = None
+) -> int:
+    """A home's bills are open again (a payment reversed) or it no longer waits on its "I have
+    paid" (withdrawn): the reminder days that were only recorded as skipped, or whose reminder a
+    payment withdrew before it went out, are forgotten, so the next tick sends what is still due
+    (within the catch-up window, at most one a week, as always)."""
+    withdrawn = select(col(OutboxMessage.created_at)).where(
+        col(OutboxMessage.household_id) == household_id,
+        col(OutboxMessage.purpose).startswith("fee-remind:"),
+        col(OutboxMessage.status) == OutboxStatus.CANCELLED,
+    )
+    statement = delete(FeeReminder).where(
+        col(FeeReminder.household_id) == household_id,
+        or_(col(FeeReminder.sent) == false(), col(FeeReminder.handled_at).in_(withdrawn)),
+    )
+    if bill_ids is not None:
+        statement = statement.where(col(FeeReminder.bill_id).in_(list(bill_ids)))
+    result = await session.exec(statement)
+    return result.rowcount

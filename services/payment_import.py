@@ -1,7 +1,8 @@
 """Booking a bank statement (CSV or XLSX): each row is matched to one home by its room text or the
 transfer memo; rows that match no home or several, or carry a bad amount or date, are reported
 and not booked; a reference already booked is skipped, so importing the same file twice books
-nothing twice."""
+nothing twice. A reference whose payment was reversed (booked on the wrong home, say) is not
+booked again either: it is reported, for the office to book at the desk on the right home."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from models import Household, PaymentMethod, pk
 from services import billing, payments
 from services.errors import DomainError
 from services.places import match_households
+from services.receipts import receipt_label
 from services.roster import read_table
 
 COLUMNS = {
@@ -37,6 +39,8 @@ class ImportReport:
         default_factory=list
     )  # (row, home label, amount)
     already: list[int] = field(default_factory=list)
+    reversed: list[tuple[int, str]] = field(default_factory=list)  # (row, receipt number)
+    receipts: list[str] = field(default_factory=list)  # of the payments booked, in row order
     unmatched: list[tuple[int, str]] = field(default_factory=list)
     ambiguous: list[tuple[int, str]] = field(default_factory=list)
     invalid: list[tuple[int, DomainError]] = field(default_factory=list)  # (row, why)
@@ -118,6 +122,9 @@ async def import_payments(
             continue
         if booking.new:
             report.booked.append((number, text, amount))
+            report.receipts.append(receipt_label(booking.payment.receipt_no))
+        elif booking.payment.reversed_at is not None:
+            report.reversed.append((number, receipt_label(booking.payment.receipt_no)))
         else:
             report.already.append(number)
     return report

@@ -26,10 +26,11 @@ from models import (
     OutboxMessage,
     OutboxStatus,
     Payment,
+    PaymentClaim,
     PaymentMethod,
     Resident,
 )
-from services import audit, billing, notify
+from services import audit, billing, notify, receipts
 from services.actors import Actor
 from services.billing import PREPAY_MONTHS, ZERO, OpenBill
 from services.errors import DomainError, NotAllowed, NotFound
@@ -111,6 +112,8 @@ async def record_payment(
         paid_on=paid_on,
         recorded_by=recorder,
         created_at=now,
+        compound_id=household.compound_id,
+        receipt_no=await receipts.next_number(session, household.compound_id),
     )
     session.add(payment)
     await session.flush()
@@ -125,6 +128,7 @@ async def record_payment(
         subject_id=household_id,
         amount=str(amount),
         method=method,
+        receipt=receipts.receipt_label(payment.receipt_no),
     )
     booking = Booking(
         payment,
@@ -235,6 +239,7 @@ class Statement:
     owner: bool  # may decide whether tenants see the bills
     tenants_see_bills: bool
     pay_by_code: bool  # the compound has a payment QR code
+    claim: PaymentClaim | None = None  # the home's "I have paid" the office is checking
 
     @property
     def owed(self) -> Decimal:
@@ -243,7 +248,7 @@ class Statement:
 
 async def statements(session: AsyncSession, actor: Actor, *, today: date) -> list[Statement]:
     """/bills: a statement for each home whose bills the person sees."""
-    from services.fee_claims import account_of
+    from services.fee_claims import account_of, open_claim
 
     if not actor.households:
         raise NotAllowed(
@@ -274,6 +279,7 @@ async def statements(session: AsyncSession, actor: Actor, *, today: date) -> lis
                 household_id in owned,
                 household.tenants_see_bills,
                 await account_of(session, household_id) is not None,
+                await open_claim(session, household_id),
             )
         )
     return found

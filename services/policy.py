@@ -69,6 +69,9 @@ class Permission(StrEnum):
     PEOPLE_CONTACT = "people.contact"
     SURVEY_ANSWER = "survey.answer"
     KPI_VIEW = "kpi.view"
+    FEES_REVERSE_PAYMENT = "fees.reverse_payment"
+    FEES_RECEIPT = "fees.receipt"
+    FEES_WITHDRAW_CLAIM = "fees.withdraw_claim"
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,24 @@ POLICY: dict[Permission, Rule] = {
             "Reports are for officers, quality supervisors, liaisons, committee members and administrators."
         ),
         roles=frozenset({R.OFFICER, R.SUPERVISOR, R.LIAISON, R.COMMITTEE, R.ADMIN}),
+    ),
+    P.FEES_REVERSE_PAYMENT: Rule(
+        "reverse a booked payment with a reason (冲正: its bills open again, its receipt is void)",
+        N_("Only property staff of this compound can reverse payments."),
+        roles=frozenset({R.STAFF, R.ADMIN}),
+    ),
+    P.FEES_RECEIPT: Rule(
+        "get a payment's receipt (收据) as a PDF",
+        N_("Only the home's owners and the property office can see this receipt."),
+        roles=frozenset({R.STAFF, R.ADMIN}),
+        members=OWNERS,
+        shared=frozenset({M.TENANT, M.FAMILY}),
+    ),
+    P.FEES_WITHDRAW_CLAIM: Rule(
+        "withdraw one's home's open \"I have paid\" before the office answers it",
+        N_("Only the owners see this home's bills; they can let tenants see them with /bills."),
+        members=OWNERS,
+        shared=frozenset({M.TENANT, M.FAMILY}),
     ),
 }
 

@@ -5,6 +5,7 @@ from views import (  # noqa: F401
     account,
     bills,
     common,
+    corrections,
     fee_office,
     kpi,
     labels,

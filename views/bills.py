@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from core.i18n import N_, Translator, join
-from core.screen import File, Screen, button, keyboard
-from models import Bill, BillingPeriod, PaymentClaim, PaymentMethod
+from core.screen import Button, File, Screen, button, keyboard
+from models import Bill, BillingPeriod, Payment, PaymentClaim, PaymentMethod
 from services.fee_claims import CLAIM_METHODS, NOT_FOUND, Offer
 from services.fee_reminders import REMINDER
 from services.notify import renders
 from services.payments import PAYMENT_RECEIVED, Booking, Statement
+from services.receipts import receipt_label
 from views.callbacks import CallbackData
 
 METHOD = {
@@ -45,8 +46,16 @@ CLAIM_BUTTON = {
 
 @dataclasses.dataclass(frozen=True)
 class FeeAction(CallbackData, kind="fa"):
-    action: str  # tenants_on | tenants_off | pay | code (the compound's payment QR code)
+    action: str  # tenants_on | tenants_off | pay | code (the payment QR code) | receipts
     household_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimWithdraw(CallbackData, kind="fxw"):
+    """A resident's open "I have paid": ask (the confirmation), yes, or keep."""
+
+    claim_id: int
+    action: str  # ask | yes | keep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +81,34 @@ def bold(text: Markup) -> Markup:
     return Markup("<b>{}</b>").format(text)
 
 
-def statement(found: Statement, _: Translator, today: date, *, telegram: bool) -> Screen:
+def payment_line(payment: Payment, _: Translator) -> Markup:
+    """A payment in a history: when, how much, how, its receipt; a reversed one says so."""
+    parts = [
+        _.date(payment.paid_on),
+        _.money(Decimal(payment.amount)),
+        method_text(payment.method, _),
+    ]
+    if payment.receipt_no is not None:
+        parts.append(_("receipt {number}").format(number=receipt_label(payment.receipt_no)))
+    line = join(parts, " · ")
+    if payment.reversed_at is not None:
+        line = Markup("<s>{}</s> ").format(line) + _("reversed")
+    return line
+
+
+def open_claim_line(claim: PaymentClaim, _: Translator, tz: ZoneInfo) -> Markup:
+    return _(
+        "On {day} you reported paying {amount} by {method}; the property office is checking it."
+    ).format(
+        day=_.date(claim.claimed_at, tz),
+        amount=_.money(Decimal(claim.amount)),
+        method=method_text(claim.method, _),
+    )
+
+
+def statement(
+    found: Statement, _: Translator, today: date, *, telegram: bool, tz: ZoneInfo
+) -> Screen:
     """/bills for one home: what to pay, open bills, payments, and what can be done."""
     lines = [bold(_("Fees for {home}").format(home=found.label))]
     owed = found.owed
@@ -84,6 +120,8 @@ def statement(found: Statement, _: Translator, today: date, *, telegram: bool) -
         )
     else:
         lines.append(_("Nothing to pay. Thank you!"))
+    if found.claim is not None:
+        lines.append(open_claim_line(found.claim, _, tz))
     if found.open:
         lines += [Markup(""), bold(_("Open bills"))]
         for item in found.open:
@@ -92,17 +130,7 @@ def statement(found: Statement, _: Translator, today: date, *, telegram: bool) -
             lines.append(_("Paid in advance: {amount}").format(amount=_.money(found.credit)))
     if found.payments:
         lines += [Markup(""), bold(_("Recent payments"))]
-        for payment in found.payments:
-            lines.append(
-                join(
-                    [
-                        _.date(payment.paid_on),
-                        _.money(Decimal(payment.amount)),
-                        method_text(payment.method, _),
-                    ],
-                    " · ",
-                )
-            )
+        lines += [payment_line(payment, _) for payment in found.payments]
     if found.paid_bills:
         lines += [Markup(""), bold(_("Paid bills"))]
         for bill in found.paid_bills:
@@ -116,9 +144,11 @@ def statement(found: Statement, _: Translator, today: date, *, telegram: bool) -
                 )
                 + " ✅"
             )
-    rows = []
+    rows: list[tuple[Button, ...] | list[Button]] = []
     home = found.household_id
-    if owed > 0 and telegram:
+    if found.claim is not None:  # no second way to pay while the office checks the first
+        rows += _withdraw(found.claim, _)
+    elif owed > 0 and telegram:
         rows.append(
             [
                 button(
@@ -127,10 +157,12 @@ def statement(found: Statement, _: Translator, today: date, *, telegram: bool) -
                 )
             ]
         )
-    if owed > 0 and found.pay_by_code:
+    if owed > 0 and found.pay_by_code and found.claim is None:
         rows.append(
             [button(_("Pay by WeChat Pay, Alipay or bank transfer"), FeeAction("code", home))]
         )
+    if any(p.receipt_no is not None for p in found.payments):
+        rows.append([button(_("Receipts (PDF)"), FeeAction("receipts", home))])
     if found.owner:
         if found.tenants_see_bills:
             rows.append(
@@ -181,11 +213,14 @@ def invoice(label: str, owed: Decimal, _: Translator) -> dict[str, str]:
 
 
 def paid_in_telegram(booking: Booking, _: Translator) -> Screen:
-    return Screen(
-        _("Payment received: {amount}. Thank you! Still to pay: {owed}.").format(
-            amount=_.money(Decimal(booking.payment.amount)), owed=_.money(booking.outstanding)
-        )
+    text = _("Payment received: {amount}. Thank you! Still to pay: {owed}.").format(
+        amount=_.money(Decimal(booking.payment.amount)), owed=_.money(booking.outstanding)
     )
+    return Screen(join([text, receipt_note(booking.payment, _)]))
+
+
+def receipt_note(payment: Payment, _: Translator) -> Markup:
+    return _("Receipt No. {number}").format(number=receipt_label(payment.receipt_no))
 
 
 # --- paying by the compound's code -------------------------------------------------------------
@@ -224,8 +259,13 @@ def claim_waiting(claim: PaymentClaim, _: Translator, tz: ZoneInfo) -> Screen:
             amount=_.money(Decimal(claim.amount)),
             method=method_text(claim.method, _),
             day=_.date(claim.claimed_at, tz),
-        )
+        ),
+        _withdraw(claim, _),
     )
+
+
+def _withdraw(claim: PaymentClaim, _: Translator) -> tuple[tuple[Button, ...], ...]:
+    return keyboard([button(_("Withdraw my payment report"), ClaimWithdraw(claim.id or 0, "ask"))])
 
 
 def claim_sent(claim: PaymentClaim, _: Translator) -> Screen:
@@ -233,7 +273,8 @@ def claim_sent(claim: PaymentClaim, _: Translator) -> Screen:
         _(
             "Thank you. The property office will check its account and confirm your payment of "
             "{amount} ({method}); you will get a message then."
-        ).format(amount=_.money(Decimal(claim.amount)), method=method_text(claim.method, _))
+        ).format(amount=_.money(Decimal(claim.amount)), method=method_text(claim.method, _)),
+        _withdraw(claim, _),
     )
 
 
@@ -257,17 +298,16 @@ def claim_not_found(_: Translator, *, tz: ZoneInfo, claim: PaymentClaim, label: 
 def payment_received(_: Translator, *, tz: ZoneInfo, booking: Booking) -> Screen:
     """The owners (and tenants who see bills) hear that the money arrived."""
     payment = booking.payment
-    return Screen(
-        _(
-            "We have received {amount} for {home} on {day} ({method}). Thank you! Still to pay: {owed}."
-        ).format(
-            amount=_.money(Decimal(payment.amount)),
-            home=booking.label,
-            day=_.date(payment.paid_on),
-            method=method_text(payment.method, _),
-            owed=_.money(booking.outstanding),
-        )
+    text = _(
+        "We have received {amount} for {home} on {day} ({method}). Thank you! Still to pay: {owed}."
+    ).format(
+        amount=_.money(Decimal(payment.amount)),
+        home=booking.label,
+        day=_.date(payment.paid_on),
+        method=method_text(payment.method, _),
+        owed=_.money(booking.outstanding),
     )
+    return Screen(join([text, receipt_note(payment, _)]))
 
 
 @renders(REMINDER)

@@ -29,8 +29,9 @@ from services.fee_reports import ArrearsReport
 from services.notify import renders
 from services.payments import Booking
 from services.tables import Column, Table, xlsx
-from views.bills import PERIOD, bold, method_text
+from views.bills import PERIOD, bold, method_text, receipt_note
 from views.callbacks import CallbackData
+from views.corrections import office_buttons
 
 CLAIMS_SHOWN = 10
 
@@ -82,18 +83,18 @@ def ask_method(draft: PaymentDraft, _: Translator) -> Screen:
 
 
 def booked(booking: Booking, _: Translator) -> Screen:
+    """The payment booked, its receipt number, and buttons for its receipt and reversing it."""
     payment = booking.payment
-    return Screen(
-        _(
-            "Booked {amount} ({method}) for {home}. Still to pay: {owed}; paid in advance: {credit}."
-        ).format(
-            amount=_.money(Decimal(payment.amount)),
-            method=method_text(payment.method, _),
-            home=booking.label,
-            owed=_.money(booking.outstanding),
-            credit=_.money(booking.credit),
-        )
+    text = _(
+        "Booked {amount} ({method}) for {home}. Still to pay: {owed}; paid in advance: {credit}."
+    ).format(
+        amount=_.money(Decimal(payment.amount)),
+        method=method_text(payment.method, _),
+        home=booking.label,
+        owed=_.money(booking.outstanding),
+        credit=_.money(booking.credit),
     )
+    return Screen(join([text, receipt_note(payment, _)]), office_buttons(payment, _))
 
 
 # --- residents' "I have paid" ----------------------------------------------------------------
@@ -151,11 +152,21 @@ def open_claims(
     return screens
 
 
+def answered_elsewhere(result: Decided) -> bool:
+    """A colleague (or a double tap) answered it: the reply comes as a new message. A claim the
+    resident withdrew replaces its card instead, so its buttons are gone."""
+    return result.already and result.claim.status != ClaimStatus.WITHDRAWN
+
+
 def decided(result: Decided, _: Translator) -> Screen:
     claim, label = result.claim, result.label
     if result.already:
         if claim.status == ClaimStatus.CONFIRMED:
             text = _("Already answered: {amount} of {home} is booked.")
+        elif claim.status == ClaimStatus.WITHDRAWN:
+            text = _("{home} withdrew this payment report; there is nothing to confirm.")
+        elif claim.status == ClaimStatus.REVERSED:
+            text = _("Already answered: {amount} of {home} was booked, then reversed.")
         else:
             text = _("Already answered: the money of {home} was not found yet.")
         return Screen(text.format(home=label, amount=_.money(Decimal(claim.amount))))
