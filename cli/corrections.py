@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from decimal import Decimal
 from pathlib import Path
 
@@ -111,7 +112,7 @@ def write_receipt(settings: Settings, args: argparse.Namespace) -> int:
             place = await compound_by_name(session, args.compound)
             found = await by_number(session, None, place, args.receipt)
         path: Path = args.out or Path(f"receipt-{found.number}.pdf")
-        path.write_bytes(receipt_pdf(found, _, settings.tz))
+        await asyncio.to_thread(path.write_bytes, receipt_pdf(found, _, settings.tz))
         print(
             say(
                 _,

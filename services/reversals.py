@@ -140,7 +140,9 @@ class HomePayments:
     outstanding: Decimal
 
 
-async def recent_payments(session: AsyncSession, actor: Actor, household_id: int) -> HomePayments:
+async def recent_payments(
+    session: AsyncSession, actor: Actor | None, household_id: int
+) -> HomePayments:
     """A home's latest payments with their receipts, reversed ones too, for the office."""
     household = await session.get(Household, household_id)
     if household is None:

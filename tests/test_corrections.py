@@ -170,7 +170,7 @@ async def test_receipts_are_numbered_per_compound_and_printable(world, clock, tm
     from views.fee_office import ClaimDecision
 
     world.runtime.settings.payment_provider_token = "284685063:TEST:provider"
-    admin, owner, tenant, staff = await _people(world)
+    admin, owner, _tenant, staff = await _people(world)
     await _set_fee(admin)
     await tick(world.runtime)
     await _book(staff, "1栋 1单元 101", "75.18")

@@ -15,6 +15,7 @@ import pytest
 
 from services.policy import POLICY, Permission
 from tests.permissions import (  # noqa: F401 (registers the probes)
+    probes_corrections,
     probes_fees,
     probes_notices,
     probes_tickets,
