@@ -7,12 +7,18 @@ import argparse
 import asyncio
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli import run, say, words
 from core.db import unit_of_work
 from core.i18n import N_
 from core.runtime import Runtime
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from services.receipts import Receipt
 
 
 def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,16 +64,13 @@ def home_payments(settings: Settings, args: argparse.Namespace) -> int:
 
 def reverse_payment(settings: Settings, args: argparse.Namespace) -> int:
     """Reverse a payment, as "Reverse" does in the bot: its bills open again, the home is told."""
-    from services.places import compound_by_name
-    from services.receipts import by_number
     from services.reversals import reverse_payment as reverse
 
     _ = words(settings)
 
     async def work(runtime: Runtime) -> int:
         async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, args.compound)
-            found = await by_number(session, None, place, args.receipt)
+            found = await _numbered(session, args)
             result = await reverse(
                 session, None, found.payment.id or 0, args.reason, now=runtime.clock.now()
             )
@@ -101,16 +104,13 @@ def reverse_payment(settings: Settings, args: argparse.Namespace) -> int:
 
 def write_receipt(settings: Settings, args: argparse.Namespace) -> int:
     """Write the receipt as a PDF (marked void if the payment was reversed)."""
-    from services.places import compound_by_name
-    from services.receipts import by_number
     from views.receipt_sheet import receipt_pdf
 
     _ = words(settings)
 
     async def work(runtime: Runtime) -> int:
         async with unit_of_work(runtime.sessions) as session:
-            place = await compound_by_name(session, args.compound)
-            found = await by_number(session, None, place, args.receipt)
+            found = await _numbered(session, args)
         path: Path = args.out or Path(f"receipt-{found.number}.pdf")
         await asyncio.to_thread(path.write_bytes, receipt_pdf(found, _, settings.tz))
         print(
@@ -127,3 +127,13 @@ def write_receipt(settings: Settings, args: argparse.Namespace) -> int:
         return 0
 
     return run(settings, work)
+
+
+async def _numbered(session: AsyncSession, args: argparse.Namespace) -> Receipt:
+    """The receipt named on the command line: the compound and the number."""
+    from services.places import compound_by_name
+    from services.receipts import by_number
+
+    return await by_number(
+        session, None, await compound_by_name(session, args.compound), args.receipt
+    )

@@ -369,27 +369,24 @@ async def allocate(session: AsyncSession, household_id: int) -> list[int]:
 
 
 async def deallocate(session: AsyncSession, payment: Payment) -> list[int]:
-    """Undo what a payment paid (a reversal): each bill it paid gets that share back as open,
-    recorded as the same allocations negated (the trail stays), and its credit is gone. Returns
-    the ids of the bills that are open again. The caller re-allocates other credit."""
-    rows = (
-        await session.exec(
-            select(col(PaymentAllocation.bill_id), col(PaymentAllocation.amount)).where(
-                col(PaymentAllocation.payment_id) == pk(payment)
-            )
-        )
-    ).all()
+    """Undo what a payment paid (a reversal), as its allocations negated (the trail stays); its
+    credit is gone. Returns the bills open again; the caller re-allocates other credit."""
     net: dict[int, Decimal] = {}
-    for bill_id, amount in rows:
+    for bill_id, amount in await session.exec(
+        select(col(PaymentAllocation.bill_id), col(PaymentAllocation.amount)).where(
+            col(PaymentAllocation.payment_id) == pk(payment)
+        )
+    ):
         net[bill_id] = net.get(bill_id, ZERO) + Decimal(amount)
     statement = select(Bill).where(col(Bill.id).in_([b for b, a in net.items() if a != 0]))
     if dialect(session) == "postgresql":
         statement = statement.with_for_update()
-    reopened = []
+    reopened: list[int] = []
     for bill in (await session.exec(statement.order_by(col(Bill.id)))).all():
-        share = net[pk(bill)]
-        bill.paid = Decimal(bill.paid) - share
-        session.add(PaymentAllocation(payment_id=pk(payment), bill_id=pk(bill), amount=-share))
+        bill.paid = Decimal(bill.paid) - net[pk(bill)]
+        session.add(
+            PaymentAllocation(payment_id=pk(payment), bill_id=pk(bill), amount=-net[pk(bill)])
+        )
         if bill.paid_off and Decimal(bill.amount) - Decimal(bill.paid) > 0:
             bill.paid_off = False
             reopened.append(pk(bill))

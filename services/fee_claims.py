@@ -282,15 +282,7 @@ async def decide(
             claim=row,
             label=label,
         )
-    audit.record(
-        session,
-        at=now,
-        actor_id=actor.resident_id,
-        action=f"payment_claim.{status.value}",
-        subject_type="household",
-        subject_id=row.household_id,
-        claim_id=row.id,
-    )
+    _audit(session, actor, row, now=now)
     return Decided(row, already=False, booking=booking, label=label)
 
 
@@ -372,13 +364,18 @@ async def withdraw(
         claim=row,
         label=label,
     )
+    _audit(session, actor, row, now=now)
+    return Withdrawn(row, label, already=False)
+
+
+def _audit(session: AsyncSession, actor: Actor, row: PaymentClaim, *, now: datetime) -> None:
+    """The claim's new status, by whom (staff answering, or the resident withdrawing)."""
     audit.record(
         session,
         at=now,
         actor_id=actor.resident_id,
-        action="payment_claim.withdrawn",
+        action=f"payment_claim.{ClaimStatus(row.status).value}",
         subject_type="household",
         subject_id=row.household_id,
-        claim_id=claim_id,
+        claim_id=row.id,
     )
-    return Withdrawn(row, label, already=False)

@@ -29,6 +29,21 @@ async def _book(staff, home: str, amount: str) -> None:
     await staff.press("现金")
 
 
+async def _payment_account(world) -> None:
+    """The compound's WeChat Pay code, so residents can say "I have paid"."""
+    from services import fee_claims
+
+    async with world.session() as session:
+        await fee_claims.set_account(
+            session,
+            None,
+            compound_id=1,
+            payee="幸福家园物业",
+            image=_payment_code(),
+            now=world.clock.now(),
+        )
+
+
 async def _paid_in_november(world, compound_id: int) -> tuple[Decimal, Decimal]:
     """What /arrears and the KPI report count as collected for bills due in November."""
     async with world.session() as session:
@@ -165,7 +180,6 @@ async def test_reversing_from_a_homes_list_with_a_typed_reason_and_other_credit(
 async def test_receipts_are_numbered_per_compound_and_printable(world, clock, tmp_path):
     """Desk, bank import, a confirmed claim and Telegram Payments draw from one sequence; a
     reversed number is never given again; the household gets the PDF from /bills."""
-    from services import fee_claims
     from services.payment_import import import_payments
     from views.fee_office import ClaimDecision
 
@@ -183,14 +197,7 @@ async def test_receipts_are_numbered_per_compound_and_printable(world, clock, tm
             session, statement, [1], today=date(2026, 11, 3), now=clock.now()
         )
         assert report.receipts == ["000002", "000003"]
-        await fee_claims.set_account(
-            session,
-            None,
-            compound_id=1,
-            payee="幸福家园物业",
-            image=_payment_code(),
-            now=clock.now(),
-        )
+    await _payment_account(world)
     other = world.user("高静")
     await world.onboard(other, "1栋 1单元 202", "owner")
     await other.send("/bills")
@@ -246,17 +253,7 @@ async def test_a_claim_made_by_mistake_is_withdrawn(world, clock):
     admin, owner, tenant, staff = await _people(world)
     await _set_fee(admin)
     await tick(world.runtime)
-    async with world.session() as session:
-        from services import fee_claims
-
-        await fee_claims.set_account(
-            session,
-            None,
-            compound_id=1,
-            payee="幸福家园物业",
-            image=_payment_code(),
-            now=clock.now(),
-        )
+    await _payment_account(world)
     await owner.send("/bills")
     await owner.press("微信、支付宝或银行转账缴费")
     await owner.press("我已用微信支付付款")

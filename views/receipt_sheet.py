@@ -18,6 +18,7 @@ from views.bills import METHOD
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 PLACES = ("", "拾", "佰", "仟")
 GROUPS = ("", "万", "亿", "万亿")
+TRADITIONAL = str.maketrans("贰叁陆万亿", "貳參陸萬億")
 
 
 def _group(value: int) -> str:
@@ -75,7 +76,10 @@ def receipt_lines(found: Receipt, _: Translator, tz: ZoneInfo) -> list[tuple[str
         (_.plain("Amount"), _.money(amount)),
     ]
     if _.language.startswith("zh"):
-        rows.append((_.plain("Amount in words"), capitals(amount)))
+        words = capitals(amount)
+        if _.language == "zh_Hant":
+            words = words.translate(TRADITIONAL)
+        rows.append((_.plain("Amount in words"), words))
     periods = "、".join(
         s.strftime("%Y-%m") if (s.year, s.month) == (e.year, e.month) else f"{s:%Y-%m}–{e:%Y-%m}"
         for s, e in found.bills
@@ -121,6 +125,8 @@ def receipt_pdf(found: Receipt, _: Translator, tz: ZoneInfo) -> bytes:
             day=_.date(payment.reversed_at, tz), reason=payment.reversal_reason or ""
         )
         ax.text(0.1, y - 0.02, why, fontproperties=font, fontsize=11, color="#d00000")
+    ax.set_xlim(0, 1)  # the rule above would otherwise rescale the page around itself
+    ax.set_ylim(0, 1)
     keywords = f"receipt {found.number}" + (" VOID" if found.void else "")
     buffer = io.BytesIO()
     metadata = {"Title": f"{found.compound} {found.number}", "Keywords": keywords}
