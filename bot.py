@@ -20,6 +20,7 @@ from typing import Any
 from cli import corrections as cli_corrections
 from cli import fees as cli_fees
 from cli import kpi as cli_kpi
+from cli import people as cli_people
 from cli import places as cli_places
 from cli import tickets as cli_tickets
 from cli import votes as cli_votes
@@ -28,7 +29,7 @@ from core.runtime import Runtime
 from core.settings import Settings, get_settings
 
 log = logging.getLogger("bot")
-CLI_FEATURES = (cli_places, cli_tickets, cli_fees, cli_votes, cli_corrections)
+CLI_FEATURES = (cli_places, cli_tickets, cli_fees, cli_votes, cli_corrections, cli_people)
 
 
 def migrate(database_url: str | None = None) -> None:

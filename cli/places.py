@@ -26,6 +26,9 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     invites.add_argument("--out", type=Path, default=Path("invites"))
     invites.add_argument("--ttl-days", type=int, default=None)
     invites.add_argument("--bot-username", default=None)
+    invites.add_argument(
+        "--home", default=None, help="only this home (e.g. 1-1-101): its lost card reissued"
+    )
     invites.set_defaults(run=household_invites)
     revoke = admin.add_parser("revoke-invite", help="withdraw an unused invite code")
     revoke.add_argument("code")
@@ -108,49 +111,70 @@ def import_roster(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def household_invites(settings: Settings, args: argparse.Namespace) -> int:
-    """One owner and one tenant code per home: a CSV for the office and a PDF of QR cards."""
-    from services.invite_sheet import invite_csv, invite_sheet
+    """One owner and one tenant code per home (or only for --home): a CSV for the office and a
+    PDF of QR cards."""
     from services.invites import issue_household_invites
-    from services.places import compound_by_name
+    from services.places import compound_by_name, find_household
 
     _ = words(settings)
     out: Path = args.out
     days: int = args.ttl_days or settings.invite_ttl_days
-    username: str = args.bot_username or settings.bot_username
 
     async def work(runtime: Runtime) -> int:
         # Files are written before the commit: codes nobody received must not stay valid.
         async with unit_of_work(runtime.sessions) as session:
             place = await compound_by_name(session, args.compound)
+            homes = None
+            if args.home is not None:
+                homes = [(await find_household(session, [place.id or 0], args.home)).id or 0]
             issued = await issue_household_invites(
-                session, place.id or 0, now=runtime.clock.now(), ttl=timedelta(days=days)
+                session,
+                place.id or 0,
+                now=runtime.clock.now(),
+                ttl=timedelta(days=days),
+                household_ids=homes,
             )
-            csv_path = out / f"invites-{place.id}.csv"
-            sheet_path = out / f"invites-{place.id}.pdf"
-            csv_path.write_text(invite_csv(issued, username, settings.tz), encoding="utf-8")
-            sheet_path.write_bytes(invite_sheet(issued, username, place.name, _))
-        print(
-            _.ngettext(
-                "{count} invite code for {compound}.",
-                "{count} invite codes for {compound}.",
-                len(issued),
-            )
-            .unescape()
-            .format(count=len(issued), compound=place.name)
-        )
-        print(
-            _.ngettext(
-                "Valid for {days} day: {csv} and {sheet}",
-                "Valid for {days} days: {csv} and {sheet}",
-                days,
-            )
-            .unescape()
-            .format(days=days, csv=csv_path, sheet=sheet_path)
-        )
+            name = f"{place.id}" if homes is None else f"{place.id}-{homes[0]}"
+            write_invites(settings, args, issued, place.name, name)
         return 0
 
     out.mkdir(parents=True, exist_ok=True)
     return run(settings, work)
+
+
+def write_invites(
+    settings: Settings, args: argparse.Namespace, issued: list, compound: str, name: str
+) -> None:
+    """The invites as a CSV and a PDF of QR cards in --out, and what was written."""
+    from services.invite_sheet import invite_csv, invite_sheet
+
+    _ = words(settings)
+    out: Path = args.out
+    days: int = args.ttl_days or settings.invite_ttl_days
+    username: str = args.bot_username or settings.bot_username
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = out / f"invites-{name}.csv"
+    sheet_path = out / f"invites-{name}.pdf"
+    csv_path.write_text(invite_csv(issued, username, settings.tz), encoding="utf-8")
+    sheet_path.write_bytes(invite_sheet(issued, username, compound, _))
+    print(
+        _.ngettext(
+            "{count} invite code for {compound}.",
+            "{count} invite codes for {compound}.",
+            len(issued),
+        )
+        .unescape()
+        .format(count=len(issued), compound=compound)
+    )
+    print(
+        _.ngettext(
+            "Valid for {days} day: {csv} and {sheet}",
+            "Valid for {days} days: {csv} and {sheet}",
+            days,
+        )
+        .unescape()
+        .format(days=days, csv=csv_path, sheet=sheet_path)
+    )
 
 
 def revoke_invite(settings: Settings, args: argparse.Namespace) -> int:
@@ -167,7 +191,7 @@ def revoke_invite(settings: Settings, args: argparse.Namespace) -> int:
     return run(settings, work)
 
 
-def _role(text: str, _: Translator) -> Role | None:
+def role_named(text: str, _: Translator) -> Role | None:
     """The role as typed (its English value: liaison, staff…), or None after saying why."""
     try:
         return Role(text)
@@ -189,7 +213,7 @@ def grant_role(settings: Settings, args: argparse.Namespace) -> int:
     from services.roles import grant_role as grant
 
     _ = words(settings)
-    role = _role(args.role, _)
+    role = role_named(args.role, _)
     if role is None:
         return 2
     if not args.user.isdigit():
@@ -218,7 +242,7 @@ def invite_role(settings: Settings, args: argparse.Namespace) -> int:
     from services.places import resolve_scope
 
     _ = words(settings)
-    role = _role(args.role, _)
+    role = role_named(args.role, _)
     if role is None:
         return 2
     days: int = args.ttl_days or settings.invite_ttl_days

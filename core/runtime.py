@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,6 +26,9 @@ class Runtime:
     write_gate: asyncio.Lock | None = None
     # Set by the outbox sender so producers can wake it after they commit.
     outbox_waker: Callable[[], None] | None = None
+    # Set by the bot application: (bot, chat id) → that person's command menu, now (the outbox
+    # sender calls it for a menu refresh, e.g. after a role was revoked on the command line).
+    menu_refresh: Callable[[Any, int], Awaitable[None]] | None = None
 
     def wake_outbox(self) -> None:
         if self.outbox_waker is not None:

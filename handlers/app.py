@@ -22,6 +22,7 @@ from handlers import (
     corrections,
     fallback,
     fee_office,
+    homes,
     kpi,
     notices,
     onboarding,
@@ -54,6 +55,7 @@ FEATURES = (
     corrections,
     surveys,
     kpi,
+    homes,
 )
 
 
@@ -89,7 +91,9 @@ def build_application(
     app = builder.build()
     app.bot_data["runtime"] = runtime
     processor.application = app
-    processor.after_update.append(MenuSync())
+    menus = MenuSync(runtime)
+    processor.after_update.append(menus)
+    runtime.menu_refresh = menus.refresh  # the outbox sender refreshes menus through it
     for feature in FEATURES:
         feature.register(app)
     # PTB gives an update to the first matching handler of a group. Conversations go first, so

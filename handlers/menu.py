@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from core.db import unit_of_work
 from core.i18n import LANGUAGES, TELEGRAM_MENU_LANGUAGE, Msg, Translator, translator
+from core.runtime import Runtime
 from handlers.context import Unit
 from services import policy
 from services.actors import Actor, load_actor
@@ -79,10 +81,12 @@ async def set_default_menus(application: Application) -> None:
 
 
 class MenuSync:
-    """After each update, give the user a menu for their roles and language if it changed."""
+    """After each update, give the user a menu for their roles and language if it changed; and
+    at once when their rights changed elsewhere (`refresh`, called by the outbox sender)."""
 
-    def __init__(self) -> None:
+    def __init__(self, runtime: Runtime | None = None) -> None:
         self._signatures: dict[int, tuple[str, ...]] = {}
+        self.runtime = runtime
 
     async def __call__(self, update: Update, unit: Unit) -> None:
         if unit.failed:
@@ -92,21 +96,36 @@ class MenuSync:
             actor = await load_actor(unit.session, actor.telegram_id)
         if update.effective_user is None:
             return
-        chat_id = update.effective_user.id
+        await self._sync(
+            update.get_bot(),
+            update.effective_user.id,
+            actor,
+            unit.translator.language,
+            changed=unit.actor_changed,
+        )
+
+    async def refresh(self, bot: Bot, chat_id: int) -> None:
+        """The person's rights changed (a role revoked, a membership ended): their menu now."""
+        assert self.runtime is not None
+        async with unit_of_work(self.runtime.sessions) as session:
+            actor = await load_actor(session, chat_id)
+        await self._sync(bot, chat_id, actor, self.runtime.settings.default_language, changed=True)
+
+    async def _sync(
+        self, bot: Bot, chat_id: int, actor: Actor, fallback: str, *, changed: bool
+    ) -> None:
         if actor.resident is None or not actor.registered:
-            if self._signatures.pop(chat_id, None) is not None or unit.actor_changed:
-                await self._safe(
-                    update.get_bot().delete_my_commands(scope=BotCommandScopeChat(chat_id))
-                )
+            if self._signatures.pop(chat_id, None) is not None or changed:
+                await self._safe(bot.delete_my_commands(scope=BotCommandScopeChat(chat_id)))
             return
         commands = commands_for(actor)
-        language = actor.resident.language or unit.translator.language
+        language = actor.resident.language or fallback
         signature = (language, *(c.name for c in commands))
         if self._signatures.get(chat_id) == signature:
             return
         self._signatures[chat_id] = signature
         await self._safe(
-            update.get_bot().set_my_commands(
+            bot.set_my_commands(
                 bot_commands(commands, translator(language)), scope=BotCommandScopeChat(chat_id)
             )
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.runtime import Runtime
-from jobs import fees, housekeeping, kpi, notices, surveys, tickets, votes
+from jobs import fees, housekeeping, kpi, notices, people, surveys, tickets, votes
 
 
 def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
@@ -39,6 +39,7 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         (votes.tick, 30),
         (fees.tick, 600),
         (surveys.tick, 600),
+        (people.apply_transfers, 300),
     ):
         scheduler.add_job(
             job,

@@ -87,6 +87,8 @@ class Invite(SQLModel, table=True):
     used_at: datetime | None = utc_field()
     used_by: int | None = Field(default=None, foreign_key="resident.id")
     revoked_at: datetime | None = utc_field()
+    # A buyer's invite, issued when a sale is recorded ahead of its date, opens on that date.
+    valid_from: datetime | None = utc_field()
 
 
 class StartAttempt(SQLModel, table=True):
@@ -96,3 +98,62 @@ class StartAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_type=sa.BigInteger(), index=True)
     at: datetime = utc_field(nullable=False, index=True)
+
+
+class EndReason(StrEnum):
+    """Why a membership or a role ended (kept in its history row)."""
+
+    MOVED_OUT = "moved_out"  # the resident said so in the bot
+    REMOVED = "removed"  # an owner removed a tenant or family member of their home
+    OFFICE = "office"  # the property office ended it (`admin end-membership`, `admin revoke`)
+    SOLD = "sold"  # the home was transferred to a new owner
+    FORGOTTEN = "forgotten"  # the person deleted their data (/forgetme)
+
+
+class MembershipHistory(SQLModel, table=True):
+    """A membership that has ended: who lived in or owned which home, from when to when (the
+    membership table keeps only the current ones)."""
+
+    __tablename__ = "membership_history"
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    kind: str = enum_field(MembershipKind)
+    started_at: datetime = utc_field(nullable=False)
+    ended_at: datetime = utc_field(nullable=False)
+    ended_by: int | None = Field(default=None, foreign_key="resident.id")
+    reason: str = enum_field(EndReason)
+
+
+class RoleGrantHistory(SQLModel, table=True):
+    """A role grant that has ended: who held which role over which place, from when to when."""
+
+    __tablename__ = "role_grant_history"
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    role: str = enum_field(Role)
+    scope_kind: str = Field(max_length=16)
+    scope_id: int
+    started_at: datetime = utc_field(nullable=False)
+    granted_by: int | None = Field(default=None, foreign_key="resident.id")
+    ended_at: datetime = utc_field(nullable=False)
+    ended_by: int | None = Field(default=None, foreign_key="resident.id")
+    reason: str = enum_field(EndReason)
+
+
+class HouseholdTransfer(SQLModel, table=True):
+    """A home sold (过户): on `effective_at` the seller's side leaves and the buyer joins with a
+    fresh owner invite. Recorded ahead of time, it is applied once by the people job."""
+
+    __tablename__ = "household_transfer"
+    __table_args__ = (sa.Index("ix_household_transfer_due", "applied_at", "effective_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    effective_at: datetime = utc_field(nullable=False)  # 00:00 of the transfer date, local time
+    recorded_at: datetime = utc_field(nullable=False)
+    recorded_by: int | None = Field(default=None, foreign_key="resident.id")
+    from_owner_name: str | None = Field(default=None, max_length=100)  # the roster's, before
+    to_owner_name: str | None = Field(default=None, max_length=100)
+    to_owner_phone: str | None = Field(default=None, max_length=30)
+    from_residents: list[int] = Field(default_factory=list, sa_type=sa.JSON())  # who left
+    applied_at: datetime | None = utc_field()

@@ -83,6 +83,11 @@ class EligibleHome(SQLModel, table=True):
     poll_id: int = Field(foreign_key="poll.id", primary_key=True)
     household_id: int = Field(foreign_key="household.id", primary_key=True)
     voter_key: str = Field(max_length=200)
+    # The residents who held an owner or co-owner membership of the home at the opening: they
+    # vote for it in this vote even if they sell it before the close.
+    owner_ids: list[int] = Field(
+        default_factory=list, sa_type=sa.JSON(), sa_column_kwargs={"server_default": "[]"}
+    )
 
 
 class Ballot(SQLModel, table=True):

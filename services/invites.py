@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, update
 from sqlmodel import col, select
@@ -16,6 +17,7 @@ from core.i18n import N_
 from models import (
     Building,
     Household,
+    HouseholdTransfer,
     Invite,
     InviteKind,
     Membership,
@@ -36,6 +38,7 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_FAILED_ATTEMPTS = 5
 ATTEMPT_WINDOW = timedelta(minutes=15)
 HOUSEHOLD_INVITE_KINDS = (MembershipKind.OWNER, MembershipKind.TENANT)
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the zone of dates when the deployment sets none
 
 
 def new_code() -> str:
@@ -53,6 +56,10 @@ def hash_code(code: str) -> str:
 
 def deep_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start={code}"
+
+
+class WrongCode(DomainError):
+    """A code that matches no invite: a typo or a guess, counted toward the lockout."""
 
 
 @dataclass(frozen=True)
@@ -76,30 +83,41 @@ class InvitePreview:
 
 
 async def issue_household_invites(
-    session: AsyncSession, compound_id: int, *, now: datetime, ttl: timedelta
+    session: AsyncSession,
+    compound_id: int,
+    *,
+    now: datetime,
+    ttl: timedelta,
+    household_ids: list[int] | None = None,
 ) -> list[IssuedInvite]:
-    """One owner code and one tenant code per household; older unused ones are revoked."""
-    rows = (
-        await session.exec(
-            select(Household, Building)
-            .join(Building, col(Building.id) == col(Household.building_id))
-            .where(col(Household.compound_id) == compound_id)
-            .order_by(col(Building.name), col(Household.unit), col(Household.room))
-        )
-    ).all()
+    """One owner code and one tenant code per household (or only for `household_ids`: one
+    home's lost card); the unused ones they replace are revoked, other homes' stay valid. A home
+    sold ahead of its transfer date gets the buyer's codes, valid from that date."""
+    statement = (
+        select(Household, Building)
+        .join(Building, col(Building.id) == col(Household.building_id))
+        .where(col(Household.compound_id) == compound_id)
+        .order_by(col(Building.name), col(Household.unit), col(Household.room))
+    )
+    if household_ids is not None:
+        statement = statement.where(col(Household.id).in_(household_ids))
+    rows = (await session.exec(statement)).all()
     if not rows:
         raise DomainError(N_("This compound has no households; import the roster first."))
-    household_ids = [h.id for h, _ in rows]
+    homes = [pk(h) for h, _ in rows]
     await session.exec(
         update(Invite)
-        .where(col(Invite.household_id).in_(household_ids))
+        .where(col(Invite.household_id).in_(homes))
         .where(col(Invite.used_at).is_(None))
         .where(col(Invite.revoked_at).is_(None))
         .values(revoked_at=now)
     )
+    opens = await _transfer_dates(session, homes, now)
     issued: list[IssuedInvite] = []
     for household, building in rows:
         label = household_label(building.name, household.unit, household.room)
+        valid_from = opens.get(pk(household))
+        expires_at = max(now, valid_from or now) + ttl
         for membership in HOUSEHOLD_INVITE_KINDS:
             code = new_code()
             session.add(
@@ -109,10 +127,11 @@ async def issue_household_invites(
                     household_id=household.id,
                     membership=membership,
                     created_at=now,
-                    expires_at=now + ttl,
+                    expires_at=expires_at,
+                    valid_from=valid_from,
                 )
             )
-            issued.append(IssuedInvite(code, membership, label, now + ttl, household.id))
+            issued.append(IssuedInvite(code, membership, label, expires_at, household.id))
     audit.record(
         session,
         at=now,
@@ -121,8 +140,22 @@ async def issue_household_invites(
         subject_type="compound",
         subject_id=compound_id,
         count=len(issued),
+        homes=None if household_ids is None else homes,
     )
     return issued
+
+
+async def _transfer_dates(
+    session: AsyncSession, household_ids: list[int], now: datetime
+) -> dict[int, datetime]:
+    """The homes among these sold with a transfer date still ahead, and that date."""
+    rows = await session.exec(
+        select(col(HouseholdTransfer.household_id), col(HouseholdTransfer.effective_at))
+        .where(col(HouseholdTransfer.household_id).in_(household_ids))
+        .where(col(HouseholdTransfer.applied_at).is_(None))
+        .where(col(HouseholdTransfer.effective_at) > now)
+    )
+    return dict(rows.all())
 
 
 async def issue_role_invite(
@@ -184,15 +217,18 @@ async def _failed_attempts(session: AsyncSession, telegram_id: int, now: datetim
 async def check_invite(
     session: AsyncSession, code: str, *, telegram_id: int, now: datetime
 ) -> InvitePreview | DomainError:
-    """Validate a code before consent. A failure is returned, not raised, so the attempt counts."""
+    """Validate a code before consent. A failure is returned, not raised, so that a wrong code
+    (one that matches no invite) is counted toward the lockout; a used, withdrawn or expired
+    code is a real card, answered as such, and not counted."""
     if await _failed_attempts(session, telegram_id, now) >= MAX_FAILED_ATTEMPTS:
         return DomainError(
             N_("Too many wrong invite codes. Please wait {minutes} minutes and try again."),
             minutes=int(ATTEMPT_WINDOW.total_seconds() // 60),
         )
     problem = await _invite_problem(session, code, now)
-    if isinstance(problem, DomainError):
+    if isinstance(problem, WrongCode):
         session.add(StartAttempt(telegram_id=telegram_id, at=now))
+    if isinstance(problem, DomainError):
         return problem
     invite = problem
     if invite.kind == InviteKind.HOUSEHOLD:
@@ -209,16 +245,14 @@ async def check_invite(
 
 async def _invite_problem(session: AsyncSession, code: str, now: datetime) -> Invite | DomainError:
     if not CODE_PATTERN.match(code):
-        return DomainError(
+        return WrongCode(
             N_("That is not a valid invite code. Please check the link you were given.")
         )
     invite = (
         await session.exec(select(Invite).where(col(Invite.code_hash) == hash_code(code)))
     ).first()
     if invite is None:
-        return DomainError(
-            N_("This invite code is not known. Please check the link you were given.")
-        )
+        return WrongCode(N_("This invite code is not known. Please check the link you were given."))
     if invite.used_at is not None:
         return DomainError(
             N_("This invite code has already been used. Ask your property office for a new one.")
@@ -230,6 +264,13 @@ async def _invite_problem(session: AsyncSession, code: str, now: datetime) -> In
     if invite.expires_at <= now:
         return DomainError(
             N_("This invite code has expired. Ask your property office for a new one.")
+        )
+    if invite.valid_from is not None and invite.valid_from > now:
+        return DomainError(
+            N_("This invite code is for the new owner and can be used from {date}."),
+            date=invite.valid_from.astimezone(session.info.get("tz") or SHANGHAI)
+            .date()
+            .isoformat(),
         )
     return invite
 

@@ -72,6 +72,8 @@ class Permission(StrEnum):
     FEES_REVERSE_PAYMENT = "fees.reverse_payment"
     FEES_RECEIPT = "fees.receipt"
     FEES_WITHDRAW_CLAIM = "fees.withdraw_claim"
+    MEMBERSHIP_END = "people.move_out"
+    MEMBERSHIP_REMOVE = "people.remove_member"
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,15 @@ POLICY: dict[Permission, Rule] = {
         N_("Only the owners see this home's bills; they can let tenants see them with /bills."),
         members=OWNERS,
         shared=frozenset({M.TENANT, M.FAMILY}),
+    P.MEMBERSHIP_END: Rule(
+        "say one has moved out of a home: one's registration with it ends",
+        N_("You are not registered with this home."),
+        members=MEMBERS,
+    ),
+    P.MEMBERSHIP_REMOVE: Rule(
+        "end the registration of a tenant or family member of one's home",
+        N_("Only the owners of this home can remove its members."),
+        members=OWNERS,
     ),
 }
 

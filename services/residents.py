@@ -27,7 +27,7 @@ from models import (
     RoleGrant,
     StartAttempt,
 )
-from services import audit, drafts
+from services import audit, drafts, memberships
 from services.actors import Actor
 from services.errors import DomainError, NotAllowed
 from services.places import scope_name
@@ -263,6 +263,7 @@ async def forget(session: AsyncSession, actor: Actor, *, now: datetime) -> None:
     resident = actor.resident
     assert resident is not None and resident.id is not None
     me = resident.id
+    await memberships.archive_all(session, me, now=now)  # who held what stays, unnamed
     await session.exec(delete(Membership).where(col(Membership.resident_id) == me))
     await session.exec(delete(RoleGrant).where(col(RoleGrant.resident_id) == me))
     await session.exec(

@@ -26,7 +26,7 @@ from services.actors import Actor
 from services.errors import DomainError, NotFound
 from services.policy import Permission, authorize, rule
 from services.tally import Choice
-from services.vote_eligibility import voter_of, voter_of_home
+from services.vote_eligibility import held_at_opening, voter_of, voter_of_home
 
 MAX_CANDIDATES = 20  # an election's choice travels as a bitmask in callback data
 NOT_OPEN = N_("This vote is not open for voting.")
@@ -102,7 +102,8 @@ async def visible_poll(session: AsyncSession, actor: Actor | None, poll_id: int)
     poll = await session.get(Poll, poll_id)
     if poll is None or poll.status in (PollStatus.DRAFT, PollStatus.CANCELLED):
         raise NotFound(NO_SUCH_VOTE)
-    await authorize(session, actor, Permission.VOTE_VIEW, poll.compound_id)
+    if actor is None or await held_at_opening(session, actor, poll) is None:
+        await authorize(session, actor, Permission.VOTE_VIEW, poll.compound_id)
     return poll
 
 
@@ -158,8 +159,7 @@ async def cast(
         raise DomainError(NOT_OPEN)
     assert poll.id is not None
     choice = check_choice(poll, choice)
-    await authorize(session, actor, Permission.VOTE_CAST, poll.compound_id)
-    voter = await voter_of(session, actor, poll)
+    voter = await voter_of(session, actor, poll)  # the snapshot's owners, or owners now
     previous = await current(session, poll.id or 0, voter.voter_key)
     if previous is not None and previous.channel == BallotChannel.PAPER:
         raise DomainError(

@@ -21,6 +21,7 @@ from models import (
     EligibleVoter,
     Household,
     Membership,
+    MembershipHistory,
     MembershipKind,
     Poll,
     PollStatus,
@@ -29,11 +30,16 @@ from models import (
 from services.actors import Actor
 from services.errors import NotAllowed
 from services.notify import Recipient
-from services.policy import Permission, rule
+from services.policy import Permission, authorize, rule
 from services.tally import Unit
+from services.transfers import transferred_after
 
 OWNER_KINDS = (MembershipKind.OWNER, MembershipKind.CO_OWNER)
 NOT_IN_SCOPE = N_("Your home is not among the units this vote is for.")
+BOUGHT_DURING_VOTE = N_(
+    "Your home changed owners after this vote opened. Its vote stays with the owners at the "
+    "opening; you will vote in the next one."
+)
 
 
 def _identity(owner_phone: str | None, bot_owners: set[str]) -> frozenset[str]:
@@ -61,6 +67,7 @@ async def take_snapshot(session: AsyncSession, poll: Poll) -> int:
     connection = await session.connection()
     households: list[Any] = list((await connection.execute(statement)).all())
     owners: dict[int, set[str]] = {}
+    owner_ids: dict[int, list[int]] = {}
     for household_id, resident_id in await session.exec(
         select(col(Membership.household_id), col(Membership.resident_id))
         .join(Household, col(Household.id) == col(Membership.household_id))
@@ -68,6 +75,7 @@ async def take_snapshot(session: AsyncSession, poll: Poll) -> int:
         .where(col(Membership.kind).in_(OWNER_KINDS))
     ):
         owners.setdefault(household_id, set()).add(f"r{resident_id}")
+        owner_ids.setdefault(household_id, []).append(resident_id)
     units = [
         Unit(
             home_id,
@@ -92,7 +100,12 @@ async def take_snapshot(session: AsyncSession, poll: Poll) -> int:
         for key, (area, members, developer) in grouped.items()
     ]
     homes = [
-        {"poll_id": poll.id, "household_id": home, "voter_key": key}
+        {
+            "poll_id": poll.id,
+            "household_id": home,
+            "voter_key": key,
+            "owner_ids": sorted(owner_ids.get(home, [])),
+        }
         for key, (_area, members, _developer) in grouped.items()
         for home in members
     ]
@@ -108,21 +121,72 @@ def in_scope(poll: Poll, building_id: int, compound_id: int) -> bool:
 
 
 async def voter_of(session: AsyncSession, actor: Actor, poll: Poll) -> EligibleVoter:
-    """The headcount unit the person votes for: their home's, in the snapshot."""
+    """The headcount unit the person votes for (DOMAIN §9: eligibility is the snapshot at the
+    opening): a home they owned at the opening (even if sold since), else a home they own now
+    unless it changed owners after the opening (the buyer of a home sold during the vote)."""
+    held = await held_at_opening(session, actor, poll)
+    if held is not None:
+        return await voter_by_key(session, poll, held)
+    await authorize(session, actor, Permission.VOTE_CAST, poll.compound_id)
     owned = {t.household_id for t in actor.households if t.is_owner}
     if not owned:
         raise NotAllowed(rule(Permission.VOTE_CAST).refusal)
-    key = (
+    rows = (
         await session.exec(
-            select(col(EligibleHome.voter_key))
+            select(col(EligibleHome.household_id), col(EligibleHome.voter_key))
             .where(col(EligibleHome.poll_id) == poll.id)
             .where(col(EligibleHome.household_id).in_(owned))
             .order_by(col(EligibleHome.household_id))
         )
-    ).first()
-    if key is None:
+    ).all()
+    if not rows:
         raise NotAllowed(NOT_IN_SCOPE)
+    sold = await transferred_after(session, poll.opened_at or poll.opens_at, owned)
+    key = next((key for home, key in rows if home not in sold), None)
+    if key is None:
+        raise NotAllowed(BOUGHT_DURING_VOTE)
     return await voter_by_key(session, poll, key)
+
+
+async def held_at_opening(session: AsyncSession, actor: Actor, poll: Poll) -> str | None:
+    """The voter key of a home the person owned when the vote opened (its snapshot says so),
+    whether or not they still own it, or None."""
+    me = actor.resident_id
+    if me is None or poll.status not in (PollStatus.OPEN, PollStatus.CLOSED):
+        return None
+    opened = poll.opened_at or poll.opens_at
+    homes = {t.household_id for t in actor.households if t.is_owner}
+    homes |= set(
+        (
+            await session.exec(
+                select(col(MembershipHistory.household_id))
+                .where(col(MembershipHistory.resident_id) == me)
+                .where(col(MembershipHistory.kind).in_(OWNER_KINDS))
+                .where(col(MembershipHistory.ended_at) >= opened)
+            )
+        ).all()
+    )
+    if not homes:
+        return None
+    rows = await session.exec(
+        select(col(EligibleHome.voter_key), col(EligibleHome.owner_ids))
+        .where(col(EligibleHome.poll_id) == poll.id)
+        .where(col(EligibleHome.household_id).in_(homes))
+        .order_by(col(EligibleHome.household_id))
+    )
+    return next((key for key, owners in rows if me in (owners or [])), None)
+
+
+async def transferred_during(session: AsyncSession, poll: Poll) -> set[int]:
+    """The homes of the vote's snapshot sold (transfer applied) after its opening, before its
+    close: the record marks them."""
+    if poll.opened_at is None:
+        return set()
+    homes = await transferred_after(session, poll.opened_at, await snapshot_homes(session, poll))
+    if poll.closed_at is None:
+        return homes
+    late = await transferred_after(session, poll.closed_at, homes)
+    return homes - late
 
 
 async def voter_by_key(session: AsyncSession, poll: Poll, key: str) -> EligibleVoter:

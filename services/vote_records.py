@@ -37,6 +37,7 @@ from services.policy import Permission, authorize
 from services.tables import Column, Table
 from services.tally import EXACT, Choice, MatterType, election_of_voters, resolution_of_sums
 from services.vote_ballots import counted_ballots, visible_poll
+from services.vote_eligibility import transferred_during
 
 NOT_CLOSED = N_("The record can be exported when the vote has closed.")
 
@@ -199,6 +200,7 @@ async def export_record(
         ).all()
     )
     labels = await household_labels(session, [h for v in eligible for h in v.household_ids])
+    sold = await transferred_during(session, poll)
     snapshot = [
         [
             index,
@@ -206,6 +208,7 @@ async def export_record(
             v.area,
             v.developer,
             v.voter_key in counted,
+            any(h in sold for h in v.household_ids),
         ]
         for index, v in enumerate(eligible, start=1)
     ]
@@ -223,6 +226,7 @@ async def export_record(
                     Column("area_m2", "number"),
                     Column("developer", "bool"),
                     Column("took_part", "bool"),
+                    Column("sold_during_vote", "bool"),
                 ],
                 snapshot,
             ),
@@ -251,6 +255,9 @@ def _tally_table(poll: Poll, result: dict[str, Any], tz: ZoneInfo) -> Table:
         ["buildings", ", ".join(str(b) for b in poll.building_ids) or "all", None, None],
         ["opens_at", None, None, _local(poll.opens_at, tz)],
         ["closes_at", None, None, _local(poll.closes_at, tz)],
+        # DOMAIN §9: who was eligible is the snapshot taken when voting opened (owners then).
+        ["eligibility", "snapshot of the owners at the opening", None, None],
+        ["snapshot_taken_at", None, None, _local(poll.opened_at or poll.opens_at, tz)],
         ["count_unreturned_with_majority", _yes(poll.count_unreturned_with_majority), None, None],
         ["quorum", _yes(result.get("quorum")), None, None],
         ["passed", _yes(result.get("passed")), None, None],

@@ -12,6 +12,7 @@ from views import (  # noqa: F401
     notice_office,
     notices,
     onboarding,
+    people,
     surveys,
     ticket_alerts,
     ticket_followups,

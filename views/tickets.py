@@ -268,6 +268,7 @@ EVENT_LABEL: dict[str, Msg] = {
     "question": N_("question"),
     "answer": N_("answer"),
     "rate": N_("rating"),
+    "unassign": N_("back to the unassigned queue (the assignee's role ended)"),
 }
 BY: dict[str, Msg] = {
     By.SYSTEM: N_("system"),
