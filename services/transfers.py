@@ -197,6 +197,6 @@ async def transferred_after(
         select(col(HouseholdTransfer.household_id))
         .where(col(HouseholdTransfer.household_id).in_(list(household_ids)))
         .where(col(HouseholdTransfer.applied_at).is_not(None))
-        .where(col(HouseholdTransfer.applied_at) > moment)
+        .where(col(HouseholdTransfer.applied_at) >= moment)
     )
     return set(rows.all())

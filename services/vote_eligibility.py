@@ -154,7 +154,7 @@ async def held_at_opening(session: AsyncSession, actor: Actor, poll: Poll) -> st
     me = actor.resident_id
     if me is None or poll.status not in (PollStatus.OPEN, PollStatus.CLOSED):
         return None
-    opened = poll.opened_at or poll.opens_at
+    # Homes owned now or once (a few rows per person); the snapshot decides which count.
     homes = {t.household_id for t in actor.households if t.is_owner}
     homes |= set(
         (
@@ -162,7 +162,6 @@ async def held_at_opening(session: AsyncSession, actor: Actor, poll: Poll) -> st
                 select(col(MembershipHistory.household_id))
                 .where(col(MembershipHistory.resident_id) == me)
                 .where(col(MembershipHistory.kind).in_(OWNER_KINDS))
-                .where(col(MembershipHistory.ended_at) >= opened)
             )
         ).all()
     )

@@ -4,7 +4,7 @@ cards in the pocket."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -24,7 +24,7 @@ from models import (
     Ticket,
     TicketEvent,
 )
-from services import memberships, role_endings, transfers
+from services import role_endings, transfers
 from services.invites import issue_household_invites
 from services.places import resolve_scope
 from tests.test_tickets import _report
@@ -203,7 +203,9 @@ async def test_a_sale_on_a_future_date_ends_the_sellers_rights_that_day(world, c
     await world.onboard(seller, HOME, "owner")
     await world.onboard(tenant, HOME, "tenant")
     old = await world.issue_invites()  # cards of another home stay valid through the sale
-    recorded = await sell(world, "1-1-101", date(2026, 11, 20), buyer_name="孙新", buyer_phone="13900000000")
+    recorded = await sell(
+        world, "1-1-101", date(2026, 11, 20), buyer_name="孙新", buyer_phone="13900000000"
+    )
     assert not recorded.applied and len(recorded.invites) == 2
     owner_code = next(i.code for i in recorded.invites if i.kind == "owner")
     await buyer.send(f"/start {owner_code}")
@@ -243,10 +245,8 @@ async def test_a_sale_on_a_future_date_ends_the_sellers_rights_that_day(world, c
         assert past.ended_at.astimezone(SHANGHAI).date() == date(2026, 11, 20)
 
 
-def datetime_local(*parts: int):
-    from datetime import datetime
-
-    return datetime(*parts, tzinfo=SHANGHAI)
+def datetime_local(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
 async def test_a_second_pending_sale_of_a_home_is_refused(world):
@@ -282,7 +282,9 @@ async def test_reissuing_one_homes_invites_leaves_the_other_homes_codes_valid(wo
     await neighbour.send(f"/start {old[('1栋 1单元 102', 'owner')].code}")
     assert "1栋 1单元 102" in neighbour.last_text
     async with world.session() as session:
-        revoked = (await session.exec(select(Invite).where(col(Invite.revoked_at).is_not(None)))).all()
+        revoked = (
+            await session.exec(select(Invite).where(col(Invite.revoked_at).is_not(None)))
+        ).all()
         assert {i.household_id for i in revoked} == {home_id}
 
 

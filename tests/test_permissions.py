@@ -18,6 +18,7 @@ from tests.permissions import (  # noqa: F401 (registers the probes)
     probes_corrections,
     probes_fees,
     probes_notices,
+    probes_people,
     probes_tickets,
     probes_votes,
 )
