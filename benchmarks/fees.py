@@ -109,9 +109,9 @@ async def main() -> None:
                 await session.flush()
                 await (await session.connection()).execute(
                     text(
-                        "INSERT INTO bill (schedule_id, household_id, compound_id, period_start, period_end, months, area,"
+                        "INSERT INTO bill (schedule_id, household_id, compound_id, period_start, period_end, days, period_days, months, area,"
                         " price_per_m2, gross, subsidy, amount, paid, paid_off, due_date, created_at)"
-                        " SELECT :sid, id, compound_id, :start, :end, 1, COALESCE(registered_area, surveyed_area, contract_area),"
+                        " SELECT :sid, id, compound_id, :start, :end, 30, 30, 1, COALESCE(registered_area, surveyed_area, contract_area),"
                         " 1.85, ROUND(COALESCE(registered_area, surveyed_area, contract_area) * 1.85, 2),"
                         " ROUND(COALESCE(registered_area, surveyed_area, contract_area) * 1.85 * 0.2, 2),"
                         " ROUND(COALESCE(registered_area, surveyed_area, contract_area) * 1.85, 2)"

@@ -179,6 +179,8 @@ async def seed(runtime: Runtime) -> int:
                         "compound_id": compound_id,
                         "period_start": due.replace(day=1),
                         "period_end": due.replace(day=28),
+                        "days": 28,
+                        "period_days": 28,
                         "months": 1,
                         "area": Decimal("100.00"),
                         "price_per_m2": Decimal("1.50"),

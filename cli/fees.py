@@ -15,20 +15,26 @@ from core.db import unit_of_work
 from core.i18n import N_
 from core.runtime import Runtime
 from core.settings import Settings
-from models import Compound
+from models import BillingPeriod, Compound
+from services.fee_schedules import DEFAULT_FEE
 
 
 def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    fee = admin.add_parser("fee-schedule", help="show or set a compound's property fee")
+    fee = admin.add_parser(
+        "fee-schedule", help="show a compound's property fees, set a price from a date, or end one"
+    )
     fee.add_argument("compound")
     fee.add_argument("--price", help="yuan per m2 per month, e.g. 1.20 (without it: show the fees)")
-    fee.add_argument("--period", choices=("monthly", "quarterly", "yearly"), default="monthly")
+    fee.add_argument("--period", choices=[p.value for p in BillingPeriod], default="monthly")
     fee.add_argument("--due-day", type=int, default=15)
     fee.add_argument("--subsidy", default="0", help="share the government pays, e.g. 0.3")
     fee.add_argument("--late-daily-rate", help="only if the service contract has one, e.g. 0.0005")
     fee.add_argument("--late-cap", default="0.3", help="at most this share of the unpaid amount")
-    fee.add_argument("--starts", help="first period, YYYY-MM-DD (default: this month)")
-    fee.add_argument("--name", default="物业服务费")
+    fee.add_argument(
+        "--starts", help="first day of the new price, YYYY-MM-DD (default: this month's first)"
+    )
+    fee.add_argument("--end", help="the fee's last day, YYYY-MM-DD: nothing is charged after it")
+    fee.add_argument("--name", default=DEFAULT_FEE)
     fee.set_defaults(run=fee_schedule)
     code = admin.add_parser(
         "payment-code", help="set the WeChat Pay / Alipay code residents pay to (PNG or JPEG)"
@@ -44,10 +50,10 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def fee_schedule(settings: Settings, args: argparse.Namespace) -> int:
-    """Show a compound's fees, or set one (the same rules as /fees in the bot)."""
-    from services import billing
+    """Show a compound's fees, set a price from a date, or end the fee (the rules of /fees)."""
+    from services import billing, fee_schedules
     from services.places import compound_by_name
-    from views.fee_office import schedule_line
+    from views.fee_setting import day, schedule_line, unit_price
 
     _ = words(settings)
     try:
@@ -56,45 +62,100 @@ def fee_schedule(settings: Settings, args: argparse.Namespace) -> int:
         late = Decimal(args.late_daily_rate) if args.late_daily_rate else None
         cap = Decimal(args.late_cap)
         starts = date.fromisoformat(args.starts) if args.starts else None
+        last_day = date.fromisoformat(args.end) if args.end else None
     except (InvalidOperation, ValueError):
         print(
             say(_, N_("Numbers like 1.20 and 0.3, and dates as YYYY-MM-DD, please.")),
             file=sys.stderr,
         )
         return 2
+    if price is not None and last_day is not None:
+        print(say(_, N_("Give either --price or --end, not both.")), file=sys.stderr)
+        return 2
 
     async def work(runtime: Runtime) -> int:
         now = runtime.clock.now()
+        today = now.astimezone(settings.tz).date()
         async with unit_of_work(runtime.sessions) as session:
             place = await compound_by_name(session, args.compound)
-            if price is None:
-                for schedule in await billing.schedules(session, place.id or 0):
-                    print(schedule_line(place.name, schedule, _).unescape())
-                return 0
-            first = starts or now.astimezone(settings.tz).date().replace(day=1)
-            schedule = await billing.create_schedule(
-                session,
-                None,
-                compound_id=place.id or 0,
-                price_per_m2=price,
-                period=args.period,
-                due_day=args.due_day,
-                starts_on=first,
-                now=now,
-                name=args.name,
-                subsidy_share=subsidy,
-                late_charge_daily_rate=late,
-                late_charge_cap=cap,
-            )
-            print(
-                say(
-                    _,
-                    N_("{compound}: {price} per ㎡ per month from {start}."),
-                    compound=place.name,
-                    price=_.money(Decimal(schedule.price_per_m2)),
-                    start=schedule.starts_on,
+            compound_id = place.id or 0
+            if last_day is not None:
+                change = await billing.end_schedule(
+                    session,
+                    None,
+                    compound_id=compound_id,
+                    last_day=last_day,
+                    now=now,
+                    today=today,
+                    name=args.name,
                 )
-            )
+            elif price is not None:
+                change = await billing.start_schedule(
+                    session,
+                    None,
+                    compound_id=compound_id,
+                    price_per_m2=price,
+                    period=args.period,
+                    due_day=args.due_day,
+                    starts_on=starts or today.replace(day=1),
+                    now=now,
+                    today=today,
+                    name=args.name,
+                    subsidy_share=subsidy,
+                    late_charge_daily_rate=late,
+                    late_charge_cap=cap,
+                )
+            else:
+                shown = await fee_schedules.listing(session, [compound_id], limit=1000)
+                if not shown:
+                    print(say(_, N_("No fee is set yet.")))
+                for schedule in shown:
+                    print(schedule_line(place.name, schedule, today, _).unescape())
+                return 0
+            for schedule, last in change.ended:
+                print(
+                    say(
+                        _,
+                        N_("{compound}: {price} now applies until {last}."),
+                        compound=place.name,
+                        price=unit_price(Decimal(schedule.price_per_m2), _),
+                        last=day(last, _),
+                    )
+                )
+            for schedule in change.replaced:
+                print(
+                    say(
+                        _,
+                        N_("{compound}: {price} from {start} is replaced and never applies."),
+                        compound=place.name,
+                        price=unit_price(Decimal(schedule.price_per_m2), _),
+                        start=day(schedule.starts_on, _),
+                    )
+                )
+            if change.schedule is not None:
+                print(
+                    say(
+                        _,
+                        N_("{compound}: {price} from {start}."),
+                        compound=place.name,
+                        price=unit_price(Decimal(change.schedule.price_per_m2), _),
+                        start=day(change.schedule.starts_on, _),
+                    )
+                )
+            if change.adjustments:
+                adjusted = _.ngettext(
+                    "{count} price adjustment bill was issued.",
+                    "{count} price adjustment bills were issued.",
+                    change.adjustments,
+                )
+                print(adjusted.unescape().format(count=change.adjustments))
+            if change.credits:
+                credited = _.ngettext(
+                    "{count} credit was given to a home; it pays the next bills.",
+                    "{count} credits were given to homes; they pay the next bills.",
+                    change.credits,
+                )
+                print(credited.unescape().format(count=change.credits))
         return 0
 
     return run(settings, work)

@@ -31,11 +31,12 @@ from handlers.common import (
 )
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
-from models import FeeSchedule
-from services import billing, fee_claims, fee_flows, fee_reports
-from services.fee_flows import FeeDraft, FeeStep, PaycodeStep, PaymentStep
+from services import fee_claims, fee_flows, fee_reports, fee_setting
+from services.fee_flows import PaycodeStep, PaymentStep
+from services.fee_setting import FeeQuestion, FeeStep
 from services.policy import Permission
 from views import fee_office as view
+from views import fee_setting as fee_view
 from views.callbacks import answer_for
 
 
@@ -139,23 +140,26 @@ async def _send_arrears(
     await send(update, *view.arrears(report, context._))
 
 
-# --- /fees ------------------------------------------------------------------------------------
+# --- /fees ---------------------------------------------------------------------------------
 @handler
 async def fees_start(update: Update, context: BotContext) -> str | None:
-    """/fees: the fees in force, then the first question."""
-    draft, compounds = await fee_flows.start_fee(context.session, context.actor, now=context.now())
-    in_force = [
-        (c, s) for c in compounds[:10] for s in await billing.schedules(context.session, c.id or 0)
-    ]
-    await send(update, view.fees_in_force(in_force, context._))
-    await send(update, view.fee_question(draft, compounds, context._, today(context)))
-    return draft.step
+    """/fees: the fees so far, then the first question."""
+    question = await fee_setting.start_fee(
+        context.session, context.actor, today=today(context), now=context.now()
+    )
+    await send(
+        update,
+        fee_view.fees_in_force(question.fees, question.compounds, today(context), context._),
+    )
+    await send(update, fee_view.fee_question(question, context._, today(context)))
+    return question.draft.step
 
 
 @handler
-async def fee_price(update: Update, context: BotContext) -> str | int | None:
-    """The price, typed."""
-    return await _fee_answer(update, context, FeeStep.PRICE, message_text(update))
+async def fee_typed(update: Update, context: BotContext) -> str | int | None:
+    """A typed answer: the price, or a first or last day."""
+    draft = await fee_setting.fee_draft(context.session, context.actor)
+    return await _fee_answer(update, context, draft.step, message_text(update))
 
 
 @handler
@@ -166,15 +170,13 @@ async def fee_button(update: Update, context: BotContext) -> str | int | None:
 
 
 async def _fee_answer(update: Update, context: BotContext, step: str, value: str) -> str | int:
-    result = await fee_flows.fee_answer(
+    result = await fee_setting.fee_answer(
         context.session, context.actor, step, value, today=today(context), now=context.now()
     )
-    if isinstance(result, FeeDraft):
-        await show(update, view.fee_question(result, [], context._, today(context)))
-        return result.step
-    await show(
-        update, view.fee_saved(result if isinstance(result, FeeSchedule) else None, context._)
-    )
+    if isinstance(result, FeeQuestion):
+        await show(update, fee_view.fee_question(result, context._, today(context)))
+        return result.draft.step
+    await show(update, fee_view.fee_saved(result, context._, today(context)))
     return ConversationHandler.END
 
 
@@ -268,13 +270,20 @@ def register(app: Application) -> None:
             persistent=True,
         )
     )
-    button_steps = [s for s in FeeStep if s != FeeStep.PRICE]
+    typed_steps = (FeeStep.PRICE, FeeStep.START, FeeStep.END)  # these also have buttons
+
+    def typed_or_pressed(callback: HandlerFn) -> list[BaseHandler]:
+        return [
+            CallbackQueryHandler(fee_button, pattern=view.FeeAnswer.pattern()),
+            *typed(callback),
+        ]
+
     app.add_handler(
         ConversationHandler(
             entry_points=[CommandHandler("fees", fees_start)],
             states={
-                FeeStep.PRICE: typed(fee_price),
-                **{s: pressed(fee_button) for s in button_steps},
+                **{s: typed_or_pressed(fee_typed) for s in typed_steps},
+                **{s: pressed(fee_button) for s in FeeStep if s not in typed_steps},
             },
             fallbacks=conversation_fallbacks(),
             name="fees",

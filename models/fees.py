@@ -18,10 +18,16 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 class BillingPeriod(StrEnum):
     MONTHLY = "monthly"
     QUARTERLY = "quarterly"
+    HALF_YEARLY = "half_yearly"
     YEARLY = "yearly"
 
 
-MONTHS = {BillingPeriod.MONTHLY: 1, BillingPeriod.QUARTERLY: 3, BillingPeriod.YEARLY: 12}
+MONTHS = {
+    BillingPeriod.MONTHLY: 1,
+    BillingPeriod.QUARTERLY: 3,
+    BillingPeriod.HALF_YEARLY: 6,
+    BillingPeriod.YEARLY: 12,
+}
 
 
 class PaymentMethod(StrEnum):
@@ -33,7 +39,10 @@ class PaymentMethod(StrEnum):
 
 
 class FeeSchedule(SQLModel, table=True):
-    """A compound's fee: price per ㎡ per month, billed every period, due on a day of the month."""
+    """A compound's fee at one price from `starts_on` to `ends_on` (inclusive; None: until a
+    later schedule of the same fee, same compound and name, ends it). Its periods run from the
+    first day of its starting month. `active` is False when a schedule was replaced before its
+    first day (it bills nothing)."""
 
     __tablename__ = "fee_schedule"
     id: int | None = Field(default=None, primary_key=True)
@@ -50,11 +59,18 @@ class FeeSchedule(SQLModel, table=True):
     starts_on: date
     active: bool = True
     created_at: datetime = utc_field(nullable=False)
+    ends_on: date | None = None
+    # The end of the last period the bill tick has billed for every home: earlier periods are
+    # not looked at again (homes added later are billed from the period in progress).
+    billed_through: date | None = None
 
 
 class Bill(SQLModel, table=True):
-    """One household's fee for one period; unique per (schedule, household, period), so bill
-    generation can run any number of times."""
+    """One household's fee for the days `period_start`–`period_end` (inclusive) of one period:
+    the whole period, or the part of it the schedule covers (prorated: `days` of `period_days`).
+    Unique per (schedule, household, first day), so bill generation can run any number of times.
+    A bill with `adjusts_bill_id` is a price adjustment (调价补差) for days of that earlier bill
+    that a later price change moved to this schedule."""
 
     __table_args__ = (
         sa.UniqueConstraint("schedule_id", "household_id", "period_start"),
@@ -78,6 +94,9 @@ class Bill(SQLModel, table=True):
     paid_off: bool = False
     due_date: date = Field(index=True)
     created_at: datetime = utc_field(nullable=False)
+    days: int  # days billed: period_end − period_start + 1
+    period_days: int  # days of the whole period the amount was prorated over
+    adjusts_bill_id: int | None = Field(default=None, foreign_key="bill.id")
 
 
 class Payment(SQLModel, table=True):
@@ -184,3 +203,32 @@ class ReceiptCounter(SQLModel, table=True):
     __tablename__ = "receipt_counter"
     compound_id: int = Field(foreign_key="compound.id", primary_key=True)
     last_number: int = 0
+class FeeCredit(SQLModel, table=True):
+    """What a household is owed back for days already billed at a higher price than the one now
+    in force for them (or after the fee ended): a credit that pays the next bills, like money
+    paid in advance. `key` (bill, first day, from and to schedule) makes settling idempotent."""
+
+    __tablename__ = "fee_credit"
+    __table_args__ = (sa.Index("ix_fee_credit_open", "household_id", "unallocated"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    bill_id: int = Field(foreign_key="bill.id", index=True)  # the bill whose days are re-priced
+    schedule_id: int | None = Field(default=None, foreign_key="fee_schedule.id")  # None: ended
+    period_start: date
+    period_end: date  # inclusive
+    days: int
+    amount: Decimal = Field(max_digits=14, decimal_places=2)
+    unallocated: Decimal = Field(max_digits=14, decimal_places=2)
+    created_at: datetime = utc_field(nullable=False)
+
+
+class FeeCreditAllocation(SQLModel, table=True):
+    """Which bill a household's fee credit paid."""
+
+    __tablename__ = "fee_credit_allocation"
+    id: int | None = Field(default=None, primary_key=True)
+    credit_id: int = Field(foreign_key="fee_credit.id", index=True)
+    bill_id: int = Field(foreign_key="bill.id", index=True)
+    amount: Decimal = Field(max_digits=14, decimal_places=2)

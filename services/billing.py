@@ -1,238 +1,190 @@
-"""Billing (DOMAIN §6): money to the fen, periods, the compound's fee schedules, bills once per
-household and period, open bills with their late charge, credit and history. Every amount is a
-Decimal rounded to the fen with ROUND_HALF_UP; nothing here uses floats."""
+"""Billing (DOMAIN §6): bills once per household and day (prorated where a period is shared),
+open bills with their late charge, credit (payments in advance and fee credits) and how it pays
+bills, history. Every amount is a Decimal rounded to the fen with ROUND_HALF_UP; nothing here
+uses floats. The rules (periods, proration) are in services/fee_rules.py, a fee's schedules over
+time in services/fee_schedules.py."""
 
 from __future__ import annotations
 
-import calendar
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import false, true
+from sqlalchemy import false, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import dialect, insert_many
-from core.i18n import N_
 from models import (
-    MONTHS,
     Bill,
-    BillingPeriod,
-    Compound,
+    FeeCredit,
+    FeeCreditAllocation,
     FeeSchedule,
     Household,
     Payment,
     PaymentAllocation,
     pk,
 )
-from services import audit
+from services import fee_schedules
 from services.actors import Actor
-from services.errors import DomainError, NotFound
-from services.policy import Permission, authorize
+from services.fee_rules import (
+    CENT,
+    ZERO,
+    Days,
+    add_months,
+    bill_amounts,
+    days_in,
+    fen,
+    in_force,
+    late_charge,
+    months_of,
+    parse_money,
+    periods,
+    subtract,
+)
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
+# The money rules, re-exported for the callers that know them from here.
+__all__ = ["CENT", "ZERO", "add_months", "bill_amounts", "fen", "late_charge", "parse_money"]
 PREPAY_MONTHS = 12
 CHUNK = 1000
 BILL_KEY = ["schedule_id", "household_id", "period_start"]
 
 
-def fen(value: Decimal) -> Decimal:
-    """Round to the fen (0.01 CNY), half up, as Chinese billing does."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+# --- schedules --------------------------------------------------------------------------------
+async def start_schedule(
+    session: AsyncSession, actor: Actor | None, **terms: Any
+) -> fee_schedules.Change:
+    """A new price of a fee from its date (fee_schedules.start_schedule); credits it leaves
+    pay the homes' open bills at once."""
+    change = await fee_schedules.start_schedule(session, actor, **terms)
+    await _allocate_all(session, change.households)
+    return change
 
 
-def parse_money(text: str) -> Decimal:
-    """`1234.5`, `¥1,234.50`, `1234.50元` → Decimal('1234.50'); more than 2 decimals is refused."""
-    cleaned = (
-        (text or "").strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
-    )
-    cleaned = cleaned.removesuffix("元").strip()
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise DomainError(
-            N_("“{text}” is not an amount of money."), text=(text or "")[:30]
-        ) from None
-    if (
-        not value.is_finite()
-        or value != value.quantize(CENT)
-        or value <= 0
-        or value >= Decimal("1e10")
-    ):
-        raise DomainError(N_("“{text}” is not an amount of money."), text=(text or "")[:30])
-    return value.quantize(CENT)
+async def create_schedule(session: AsyncSession, actor: Actor | None, **terms: Any) -> FeeSchedule:
+    """A new schedule of a fee from `starts_on` (see start_schedule); the new schedule."""
+    change = await start_schedule(session, actor, **terms)
+    assert change.schedule is not None
+    return change.schedule
 
 
-# --- periods ----------------------------------------------------------------------------------
-def add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
-def period_starts(schedule: FeeSchedule, today: date) -> list[date]:
-    """Every period start from the schedule's start up to the period containing today."""
-    months = MONTHS[BillingPeriod(schedule.period)]
-    start = schedule.starts_on.replace(day=1)
-    starts = []
-    while start <= today:
-        starts.append(start)
-        start = add_months(start, months)
-    return starts
-
-
-def bill_amounts(
-    area: Decimal, price: Decimal, months: int, subsidy_share: Decimal
-) -> tuple[Decimal, Decimal, Decimal]:
-    """(gross, subsidy, owed): gross = area × price × months to the fen; the subsidy is the
-    government's share of it to the fen; the household owes the rest."""
-    gross = fen(area * price * months)
-    subsidy = fen(gross * subsidy_share)
-    return gross, subsidy, gross - subsidy
-
-
-async def create_schedule(
+async def end_schedule(
     session: AsyncSession,
     actor: Actor | None,
     *,
     compound_id: int,
-    price_per_m2: Decimal,
-    period: str,
-    due_day: int,
-    starts_on: date,
+    last_day: date,
     now: datetime,
-    name: str = "物业服务费",
-    subsidy_share: Decimal = Decimal(0),
-    late_charge_daily_rate: Decimal | None = None,
-    late_charge_cap: Decimal = Decimal("0.3"),
-) -> FeeSchedule:
-    """A compound's fee. A new schedule of the same name replaces the old one from its start."""
-    await authorize(session, actor, Permission.FEES_CONFIGURE, compound_id)
-    if not Decimal("0") < price_per_m2 <= Decimal("100") or price_per_m2 != price_per_m2.quantize(
-        Decimal("0.0001")
-    ):
-        raise DomainError(
-            N_(
-                "The price must be between 0 and 100 yuan per ㎡ per month, with at most 4 decimals."
-            )
-        )
-    if period not in {p.value for p in BillingPeriod}:
-        raise DomainError(N_("The billing period must be monthly, quarterly or yearly."))
-    if not 1 <= due_day <= 28:
-        raise DomainError(N_("The due day must be between 1 and 28."))
-    if not Decimal(0) <= subsidy_share < Decimal(1):
-        raise DomainError(
-            N_("The subsidy share must be at least 0 and less than 1 (e.g. 0.3 for 30 %).")
-        )
-    if late_charge_daily_rate is not None and not Decimal(0) < late_charge_daily_rate <= Decimal(
-        "0.001"
-    ):
-        raise DomainError(
-            N_(
-                "A late charge, if the contract has one, must be a daily rate above 0 and at most 0.1 %."
-            )
-        )
-    if not Decimal(0) <= late_charge_cap <= Decimal(1):
-        raise DomainError(N_("The late charge cap must be between 0 and 1 of the unpaid amount."))
-    if await session.get(Compound, compound_id) is None:
-        raise NotFound(N_("That compound does not exist."))
-    for old in (
+    today: date | None = None,
+    name: str = fee_schedules.DEFAULT_FEE,
+) -> fee_schedules.Change:
+    """The fee is not charged after `last_day` (fee_schedules.end_schedule); days after it
+    already billed become credit, which pays open bills at once."""
+    change = await fee_schedules.end_schedule(
+        session, actor, compound_id=compound_id, last_day=last_day, now=now, today=today, name=name
+    )
+    await _allocate_all(session, change.households)
+    return change
+
+
+async def schedules_on(session: AsyncSession, compound_id: int, day: date) -> list[FeeSchedule]:
+    """The compound's schedules in force on `day` (one per fee)."""
+    found = (
         await session.exec(
-            select(FeeSchedule).where(
-                col(FeeSchedule.compound_id) == compound_id,
-                col(FeeSchedule.name) == name,
-                col(FeeSchedule.active),
-            )
+            select(FeeSchedule)
+            .where(col(FeeSchedule.compound_id) == compound_id, col(FeeSchedule.active))
+            .where(col(FeeSchedule.starts_on) <= day)
+            .order_by(col(FeeSchedule.id))
         )
-    ).all():
-        old.active = False
-    schedule = FeeSchedule(
-        compound_id=compound_id,
-        name=name,
-        price_per_m2=price_per_m2,
-        period=period,
-        due_day=due_day,
-        subsidy_share=subsidy_share,
-        late_charge_daily_rate=late_charge_daily_rate,
-        late_charge_cap=late_charge_cap,
-        starts_on=starts_on,
-        created_at=now,
-    )
-    session.add(schedule)
-    await session.flush()
-    audit.record(
-        session,
-        at=now,
-        actor_id=actor.resident_id if actor else None,
-        action="fee.schedule",
-        subject_type="compound",
-        subject_id=compound_id,
-        price=str(price_per_m2),
-        period=period,
-    )
-    return schedule
-
-
-async def schedules(session: AsyncSession, compound_id: int) -> list[FeeSchedule]:
-    return list(
-        (
-            await session.exec(
-                select(FeeSchedule)
-                .where(col(FeeSchedule.compound_id) == compound_id, col(FeeSchedule.active))
-                .order_by(col(FeeSchedule.id))
-            )
-        ).all()
-    )
+    ).all()
+    return [s for s in found if in_force(s, day)]
 
 
 # --- bills ----------------------------------------------------------------------------------------
 async def generate_bills(
     session: AsyncSession, *, today: date, now: datetime, compound_ids: Iterable[int] | None = None
 ) -> int:
-    """Each active schedule's bills for every period up to today's, for every household with an
-    area: exactly once per (schedule, household, period), however often this runs. Then any
-    credit the households hold pays the new bills."""
+    """Each schedule's bills for every period begun by today, for every household with an area:
+    for the days of the period the schedule covers that no bill of the same fee has billed yet
+    (prorated by day), exactly once however often this runs. Periods a run has billed are not
+    looked at again, except the one in progress (for homes added since). Then any credit the
+    households hold pays the new bills."""
     statement = (
         select(FeeSchedule)
-        .where(col(FeeSchedule.active))
-        .where(col(FeeSchedule.starts_on) <= today)
+        .where(col(FeeSchedule.active), col(FeeSchedule.starts_on) <= today)
+        .where(
+            or_(
+                col(FeeSchedule.billed_through).is_(None),
+                col(FeeSchedule.ends_on).is_(None),
+                col(FeeSchedule.billed_through) < col(FeeSchedule.ends_on),
+            )
+        )
+        .order_by(col(FeeSchedule.id))
     )
     if compound_ids is not None:
         statement = statement.where(col(FeeSchedule.compound_id).in_(list(compound_ids)))
+    if dialect(session) == "postgresql":  # a change to a fee waits for this run, and vice versa
+        statement = statement.with_for_update()
     created = 0
     for schedule in (await session.exec(statement)).all():
-        months = MONTHS[BillingPeriod(schedule.period)]
-        homes = (
-            await session.exec(
-                select(
-                    col(Household.id),
-                    col(Household.registered_area),
-                    col(Household.surveyed_area),
-                    col(Household.contract_area),
-                ).where(col(Household.compound_id) == schedule.compound_id)
+        created += await _bill_schedule(session, schedule, today, now)
+    if created:
+        await _allocate_all(session, None)
+    return created
+
+
+async def _bill_schedule(
+    session: AsyncSession, schedule: FeeSchedule, today: date, now: datetime
+) -> int:
+    months = months_of(schedule)
+    homes: list[tuple[int, Decimal]] = []
+    for home_id, registered, surveyed, contract in (
+        await session.exec(
+            select(
+                col(Household.id),
+                col(Household.registered_area),
+                col(Household.surveyed_area),
+                col(Household.contract_area),
+            ).where(col(Household.compound_id) == schedule.compound_id)
+        )
+    ).all():
+        area = next((a for a in (registered, surveyed, contract) if a is not None), None)
+        if home_id is not None and area:
+            homes.append((home_id, Decimal(area)))
+    fee_ids = (
+        await session.exec(
+            select(col(FeeSchedule.id)).where(
+                col(FeeSchedule.compound_id) == schedule.compound_id,
+                col(FeeSchedule.name) == schedule.name,
             )
-        ).all()
-        price, share = Decimal(schedule.price_per_m2), Decimal(schedule.subsidy_share)
-        for start in period_starts(schedule, today):
-            end = add_months(start, months) - timedelta(days=1)
-            due = start.replace(day=schedule.due_day)
-            rows: list[dict[str, Any]] = []
-            for home_id, registered, surveyed, contract in homes:
-                area = next((a for a in (registered, surveyed, contract) if a is not None), None)
-                if not area:
-                    continue
-                gross, subsidy, owed = bill_amounts(Decimal(area), price, months, share)
-                rows.append(
+        )
+    ).all()
+    price, share = Decimal(schedule.price_per_m2), Decimal(schedule.subsidy_share)
+    done = schedule.billed_through
+    created = 0
+    for whole, covered in periods(schedule, today):
+        if done is not None and covered[1] <= done and covered[1] < today:
+            continue
+        billed = await _billed(session, [i for i in fee_ids if i], schedule.compound_id, covered)
+        period_days = days_in(whole)
+        due = whole[0].replace(day=schedule.due_day)
+        bills: list[dict[str, Any]] = []
+        for home_id, area in homes:
+            for first, last in subtract(covered, billed.get(home_id, ())):
+                days = days_in((first, last))
+                gross, subsidy, owed = bill_amounts(area, price, months, share, days, period_days)
+                bills.append(
                     {
                         "schedule_id": schedule.id,
                         "household_id": home_id,
                         "compound_id": schedule.compound_id,
-                        "period_start": start,
-                        "period_end": end,
+                        "period_start": first,
+                        "period_end": last,
+                        "days": days,
+                        "period_days": period_days,
                         "months": months,
                         "area": area,
                         "price_per_m2": price,
@@ -241,23 +193,34 @@ async def generate_bills(
                         "amount": owed,
                         "paid": ZERO,
                         "paid_off": owed == 0,
-                        "due_date": due,
+                        "due_date": max(due, first),
                         "created_at": now,
                     }
                 )
-                if len(rows) >= CHUNK * 5:  # in slices, so memory stays flat for a whole city
-                    created += await insert_many(session, Bill, rows, skip_conflicts_on=BILL_KEY)
-                    rows = []
-            created += await insert_many(session, Bill, rows, skip_conflicts_on=BILL_KEY)
-    if created:
-        credited = (
-            await session.exec(
-                select(col(Payment.household_id)).where(col(Payment.unallocated) > 0).distinct()
-            )
-        ).all()
-        for household_id in credited:
-            await allocate(session, household_id)
+            if len(bills) >= CHUNK * 5:  # in slices, so memory stays flat for a whole city
+                created += await insert_many(session, Bill, bills, skip_conflicts_on=BILL_KEY)
+                bills = []
+        created += await insert_many(session, Bill, bills, skip_conflicts_on=BILL_KEY)
+        done = max(done or covered[1], covered[1])
+    schedule.billed_through = done
     return created
+
+
+async def _billed(
+    session: AsyncSession, fee_ids: list[int], compound_id: int, days: Days
+) -> dict[int, list[Days]]:
+    """The days each home of the compound already has a bill of this fee for, within `days`."""
+    found: dict[int, list[Days]] = defaultdict(list)
+    for home_id, first, last in (
+        await session.exec(
+            select(col(Bill.household_id), col(Bill.period_start), col(Bill.period_end))
+            .where(col(Bill.compound_id) == compound_id, col(Bill.schedule_id).in_(fee_ids))
+            .where(col(Bill.adjusts_bill_id).is_(None))
+            .where(col(Bill.period_end) >= days[0], col(Bill.period_start) <= days[1])
+        )
+    ).all():
+        found[home_id].append((first, last))
+    return found
 
 
 @dataclass(frozen=True)
@@ -266,25 +229,6 @@ class OpenBill:
     remaining: Decimal
     late_charge: (
         Decimal  # accrued under the contract's late-charge term, if any (shown, not billed)
-    )
-
-
-def late_charge(bill: Bill, schedule: FeeSchedule | None, today: date) -> Decimal:
-    """Only with a contract term: remaining × daily rate × days overdue, at most the cap × remaining."""
-    remaining = Decimal(bill.amount) - Decimal(bill.paid)
-    if (
-        schedule is None
-        or schedule.late_charge_daily_rate is None
-        or today <= bill.due_date
-        or remaining <= 0
-    ):
-        return ZERO
-    days = (today - bill.due_date).days
-    return fen(
-        min(
-            remaining * Decimal(schedule.late_charge_daily_rate) * days,
-            remaining * Decimal(schedule.late_charge_cap),
-        )
     )
 
 
@@ -303,6 +247,7 @@ async def open_bills(session: AsyncSession, household_id: int, today: date) -> l
 
 
 async def credit(session: AsyncSession, household_id: int) -> Decimal:
+    """Money paid in advance plus fee credits from price changes, not yet used on a bill."""
     amounts = (
         await session.exec(
             select(col(Payment.unallocated)).where(
@@ -310,35 +255,73 @@ async def credit(session: AsyncSession, household_id: int) -> Decimal:
             )
         )
     ).all()
-    return sum((Decimal(a) for a in amounts), ZERO)
-
-
-async def monthly_fee(session: AsyncSession, household: Household) -> Decimal:
-    """What the household owes per month under the active schedules (after subsidies)."""
-    total = ZERO
-    for schedule in await schedules(session, household.compound_id):
-        _gross, _subsidy, owed = bill_amounts(
-            household.area or ZERO,
-            Decimal(schedule.price_per_m2),
-            1,
-            Decimal(schedule.subsidy_share),
+    credits = (
+        await session.exec(
+            select(col(FeeCredit.unallocated)).where(
+                col(FeeCredit.household_id) == household_id, col(FeeCredit.unallocated) > 0
+            )
         )
-        total += owed
-    return total
+    ).all()
+    return sum((Decimal(a) for a in [*amounts, *credits]), ZERO)
+
+
+def _owed_a_month(household: Household, schedules: list[FeeSchedule], day: date) -> Decimal:
+    return sum(
+        (
+            bill_amounts(
+                household.area or ZERO, Decimal(s.price_per_m2), 1, Decimal(s.subsidy_share)
+            )[2]
+            for s in schedules
+            if in_force(s, day)
+        ),
+        ZERO,
+    )
+
+
+async def monthly_fee(session: AsyncSession, household: Household, *, on: date) -> Decimal:
+    """What the household owes per month under the schedules in force on `on` (after subsidies)."""
+    return _owed_a_month(household, await schedules_on(session, household.compound_id, on), on)
+
+
+async def prepayment_limit(session: AsyncSession, household: Household, *, on: date) -> Decimal:
+    """The most a household may pay in advance: the 12 months after `on`'s, each at the prices
+    in force on its first day (so a price already announced counts from its month)."""
+    schedules = (
+        await session.exec(
+            select(FeeSchedule).where(
+                col(FeeSchedule.compound_id) == household.compound_id, col(FeeSchedule.active)
+            )
+        )
+    ).all()
+    return sum(
+        (
+            _owed_a_month(household, list(schedules), add_months(on.replace(day=1), month))
+            for month in range(1, PREPAY_MONTHS + 1)
+        ),
+        ZERO,
+    )
 
 
 async def allocate(session: AsyncSession, household_id: int) -> list[int]:
-    """Pay open bills, oldest due first, from the household's unallocated payments, oldest first.
-    Returns the ids of bills paid off."""
-    payments = list(
-        (
+    """Pay open bills, oldest due first, from the household's fee credits, then its unallocated
+    payments, oldest first. Returns the ids of bills paid off."""
+    credits = (
+        await session.exec(
+            select(FeeCredit)
+            .where(col(FeeCredit.household_id) == household_id, col(FeeCredit.unallocated) > 0)
+            .order_by(col(FeeCredit.id))
+        )
+    ).all()
+    payments: list[Payment | FeeCredit] = [
+        *credits,
+        *(
             await session.exec(
                 select(Payment)
                 .where(col(Payment.household_id) == household_id, col(Payment.unallocated) > 0)
                 .order_by(col(Payment.paid_on), col(Payment.id))
             )
-        ).all()
-    )
+        ).all(),
+    ]
     if not payments:
         return []
     statement = (
@@ -360,7 +343,11 @@ async def allocate(session: AsyncSession, household_id: int) -> list[int]:
             share = min(remaining, available)
             payment.unallocated = available - share
             bill.paid = Decimal(bill.paid) + share
-            session.add(PaymentAllocation(payment_id=pk(payment), bill_id=pk(bill), amount=share))
+            session.add(
+                FeeCreditAllocation(credit_id=pk(payment), bill_id=pk(bill), amount=share)
+                if isinstance(payment, FeeCredit)
+                else PaymentAllocation(payment_id=pk(payment), bill_id=pk(bill), amount=share)
+            )
         if Decimal(bill.amount) - Decimal(bill.paid) <= 0:
             bill.paid_off = True
             paid_off.append(pk(bill))
@@ -393,6 +380,23 @@ async def deallocate(session: AsyncSession, payment: Payment) -> list[int]:
     payment.unallocated = ZERO
     await session.flush()
     return reopened
+async def _allocate_all(session: AsyncSession, household_ids: set[int] | None) -> None:
+    """Let the credit of these households (None: every household holding some) pay their bills."""
+    holders = set(
+        (
+            await session.exec(
+                select(col(Payment.household_id)).where(col(Payment.unallocated) > 0).distinct()
+            )
+        ).all()
+    ) | set(
+        (
+            await session.exec(
+                select(col(FeeCredit.household_id)).where(col(FeeCredit.unallocated) > 0).distinct()
+            )
+        ).all()
+    )
+    for household_id in sorted(holders if household_ids is None else holders & household_ids):
+        await allocate(session, household_id)
 
 
 async def outstanding(session: AsyncSession, household_id: int) -> Decimal:

@@ -1,5 +1,6 @@
 """The office's multi-step fee inputs, as typed drafts: staff booking a payment at the desk
-(/payment), an administrator setting the fee (/fees) and uploading the payment code (/paycode).
+(/payment) and an administrator uploading the payment code (/paycode); setting the fee (/fees)
+is services/fee_setting.py.
 
 Each step is named (the bot's conversation is in that state) and each answer is checked here
 before the next question; nothing is written to the books until the last step.
@@ -9,14 +10,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
-from models import BillingPeriod, Compound, FeeSchedule, PaymentMethod
+from models import Compound, PaymentMethod
 from services import billing, drafts, fee_claims, payments
 from services.actors import Actor
 from services.drafts import Draft
@@ -25,11 +25,6 @@ from services.places import find_household, household_labels
 from services.policy import Permission, authorize, compounds, rule
 
 STAFF_METHODS = (PaymentMethod.CASH, PaymentMethod.BANK, PaymentMethod.WECHAT, PaymentMethod.ALIPAY)
-DUE_DAYS = (1, 5, 10, 15, 20, 25, 28)
-SUBSIDY_PERCENTS = (0, 10, 20, 30, 50)
-LATE_CHARGES = (0, 3, 5)  # ‱ of the unpaid amount a day (0.03 %, 0.05 %), capped at 30 %
-MAX_PRICE = Decimal(100)
-T = TypeVar("T")
 
 
 async def _office(session: AsyncSession, actor: Actor, permission: Permission) -> list[Compound]:
@@ -107,132 +102,6 @@ async def payment_method(
         method=method,
         reference=draft.reference,
         paid_on=today,
-        now=now,
-    )
-
-
-# --- an administrator sets the fee --------------------------------------------------------------
-class FeeStep(StrEnum):
-    COMPOUND = "compound"
-    PRICE = "price"
-    PERIOD = "period"
-    DUE_DAY = "due"
-    SUBSIDY = "subsidy"
-    LATE_CHARGE = "late"
-    START = "start"
-    CONFIRM = "confirm"
-
-
-class FeeDraft(Draft, flow="fees", steps=FeeStep):
-    compound_id: int | None = None
-    price: Decimal | None = None
-    period: BillingPeriod | None = None
-    due_day: int | None = None
-    subsidy_percent: int | None = None
-    late_charge: int | None = None  # ‱ a day
-    starts_on: date | None = None
-
-
-async def start_fee(
-    session: AsyncSession, actor: Actor, *, now: datetime
-) -> tuple[FeeDraft, list[Compound]]:
-    """The compounds the person sets fees for; with one, the first question is the price."""
-    office = await _office(session, actor, Permission.FEES_CONFIGURE)
-    draft = FeeDraft(step=FeeStep.COMPOUND)
-    if len(office) == 1:
-        draft = drafts.replace(draft, step=FeeStep.PRICE, compound_id=office[0].id)
-    await drafts.begin(session, actor, draft, now=now)
-    return draft, office
-
-
-def start_months(today: date) -> tuple[date, date]:
-    """A new fee starts this month or next month."""
-    first = today.replace(day=1)
-    return first, billing.add_months(first, 1)
-
-
-async def fee_answer(
-    session: AsyncSession, actor: Actor, step: str, value: str, *, today: date, now: datetime
-) -> FeeDraft | FeeSchedule | None:
-    """One answer: the draft at its next step; the saved schedule after "save"; None after
-    "cancel". An answer to another step than the one asked is stale."""
-    draft = await drafts.load(session, actor, FeeDraft, step)
-    changes: dict[str, object]
-    try:
-        if step == FeeStep.COMPOUND:
-            await authorize(session, actor, Permission.FEES_CONFIGURE, int(value))
-            changes = {"compound_id": int(value), "step": FeeStep.PRICE}
-        elif step == FeeStep.PRICE:
-            changes = {"price": parse_price(value), "step": FeeStep.PERIOD}
-        elif step == FeeStep.PERIOD:
-            changes = {"period": BillingPeriod(value), "step": FeeStep.DUE_DAY}
-        elif step == FeeStep.DUE_DAY:
-            changes = {"due_day": _one_of(int(value), DUE_DAYS), "step": FeeStep.SUBSIDY}
-        elif step == FeeStep.SUBSIDY:
-            changes = {
-                "subsidy_percent": _one_of(int(value), SUBSIDY_PERCENTS),
-                "step": FeeStep.LATE_CHARGE,
-            }
-        elif step == FeeStep.LATE_CHARGE:
-            changes = {"late_charge": _one_of(int(value), LATE_CHARGES), "step": FeeStep.START}
-        elif step == FeeStep.START:
-            changes = {
-                "starts_on": _one_of(date.fromisoformat(value), start_months(today)),
-                "step": FeeStep.CONFIRM,
-            }
-        else:
-            return await _save_fee(session, actor, draft, value == "1", now=now)
-    except ValueError:
-        raise DomainError(drafts.STALE) from None
-    draft = drafts.replace(draft, **changes)
-    await drafts.save(session, actor, draft, now=now)
-    return draft
-
-
-def _one_of(value: T, allowed: tuple[T, ...]) -> T:
-    if value not in allowed:
-        raise ValueError(value)
-    return value
-
-
-def parse_price(text: str) -> Decimal:
-    """Yuan per ㎡ per month: more than 0, at most 100, at most 4 decimals (`1.20`, `1.2元`)."""
-    try:
-        price = Decimal((text or "").strip().removesuffix("元").strip())
-        if not Decimal(0) < price <= MAX_PRICE or price != price.quantize(Decimal("0.0001")):
-            raise ValueError
-    except (ArithmeticError, ValueError, InvalidOperation):
-        raise DomainError(
-            N_(
-                "The price must be between 0 and 100 yuan per ㎡ per month, with at most 4 decimals."
-            )
-        ) from None
-    return price
-
-
-def example_bill(draft: FeeDraft) -> tuple[Decimal, Decimal, Decimal]:
-    """(gross, subsidy, owed) of a 100 ㎡ home for one month under the draft."""
-    assert draft.price is not None and draft.subsidy_percent is not None
-    return billing.bill_amounts(Decimal(100), draft.price, 1, Decimal(draft.subsidy_percent) / 100)
-
-
-async def _save_fee(
-    session: AsyncSession, actor: Actor, draft: FeeDraft, save: bool, *, now: datetime
-) -> FeeSchedule | None:
-    await drafts.finish(session, actor, FeeDraft)
-    if not save:
-        return None
-    assert draft.compound_id and draft.price and draft.period and draft.due_day and draft.starts_on
-    return await billing.create_schedule(
-        session,
-        actor,
-        compound_id=draft.compound_id,
-        price_per_m2=draft.price,
-        period=draft.period,
-        due_day=draft.due_day,
-        starts_on=draft.starts_on,
-        subsidy_share=Decimal(draft.subsidy_percent or 0) / 100,
-        late_charge_daily_rate=Decimal(draft.late_charge) / 10000 if draft.late_charge else None,
         now=now,
     )
 

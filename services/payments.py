@@ -32,7 +32,7 @@ from models import (
 )
 from services import audit, billing, notify, receipts
 from services.actors import Actor
-from services.billing import PREPAY_MONTHS, ZERO, OpenBill
+from services.billing import ZERO, OpenBill
 from services.errors import DomainError, NotAllowed, NotFound
 from services.notify import Recipient
 from services.places import household_labels
@@ -92,7 +92,7 @@ async def record_payment(
         )
     owed = await billing.outstanding(session, household_id)
     excess = amount - owed + await billing.credit(session, household_id)
-    limit = PREPAY_MONTHS * await billing.monthly_fee(session, household)
+    limit = await billing.prepayment_limit(session, household, on=paid_on)
     if excess > limit and method != PaymentMethod.TELEGRAM:  # money taken online is booked anyway
         raise DomainError(
             N_(

@@ -259,6 +259,8 @@ async def test_late_charge_only_with_a_contract_term_and_capped(world, clock):
         paid=Decimal("0.00"),
         due_date=date(2026, 1, 15),
         created_at=clock.now(),
+        days=31,
+        period_days=31,
     )
     assert billing.late_charge(bill, schedule, date(2026, 1, 15)) == Decimal("0.00")
     assert billing.late_charge(bill, schedule, date(2026, 2, 14)) == Decimal(

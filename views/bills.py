@@ -9,7 +9,7 @@ remind: they never mention cutting water, power or any service (Civil Code Art. 
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,7 @@ METHOD = {
 PERIOD = {
     BillingPeriod.MONTHLY: N_("monthly"),
     BillingPeriod.QUARTERLY: N_("quarterly"),
+    BillingPeriod.HALF_YEARLY: N_("half-yearly"),
     BillingPeriod.YEARLY: N_("yearly"),
 }
 CLAIM_BUTTON = {
@@ -72,9 +73,29 @@ def method_text(method: PaymentMethod | str, _: Translator) -> Markup:
 
 
 def period_text(start: date, end: date, _: Translator) -> str:
+    """Whole months as 2026-12 or 2026-12 – 2027-11; other days as 2026-12-10 – 2026-12-31."""
+    if start.day != 1 or (end + timedelta(days=1)).day != 1:
+        first, last = _.date(start, fmt="yyyy-MM-dd"), _.date(end, fmt="yyyy-MM-dd")
+        return first if start == end else f"{first} – {last}"
     if start.month == end.month and start.year == end.year:
         return _.date(start, fmt="yyyy-MM")
     return f"{_.date(start, fmt='yyyy-MM')} – {_.date(end, fmt='yyyy-MM')}"
+
+
+def bill_text(bill: Bill, _: Translator) -> Markup:
+    """What a bill is for: its days, their number when prorated, and a price adjustment as such."""
+    period = period_text(bill.period_start, bill.period_end, _)
+    if bill.adjusts_bill_id is not None:
+        return _.ngettext(
+            "Price adjustment (调价补差) for {period} ({count} day)",
+            "Price adjustment (调价补差) for {period} ({count} days)",
+            bill.days,
+        ).format(period=period, count=_.number(bill.days))
+    if bill.days < bill.period_days:
+        return _.ngettext(
+            "{period} ({count} day, prorated)", "{period} ({count} days, prorated)", bill.days
+        ).format(period=period, count=_.number(bill.days))
+    return Markup.escape(period)
 
 
 def bold(text: Markup) -> Markup:
@@ -137,7 +158,7 @@ def statement(
             lines.append(
                 join(
                     [
-                        period_text(bill.period_start, bill.period_end, _),
+                        bill_text(bill, _),
                         _.money(Decimal(bill.amount)),
                     ],
                     " · ",
@@ -175,7 +196,7 @@ def statement(
 
 def _open_bill(bill: Bill, remaining: Decimal, late: Decimal, _: Translator, today: date) -> Markup:
     line = _("{period}: {amount} due {due}").format(
-        period=period_text(bill.period_start, bill.period_end, _),
+        period=bill_text(bill, _),
         amount=_.money(remaining),
         due=_.date(bill.due_date),
     )

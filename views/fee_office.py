@@ -1,10 +1,9 @@
 """How fees read to the office: booking a payment, residents' "I have paid", arrears and the
-collection rate, setting the fee and the payment code."""
+collection rate, and the payment code (setting the fee is views/fee_setting.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -12,19 +11,9 @@ from markupsafe import Markup
 
 from core.i18n import Translator, join
 from core.screen import Button, File, Screen, button, keyboard
-from models import BillingPeriod, ClaimStatus, Compound, FeeSchedule, PaymentClaim
+from models import ClaimStatus, Compound, PaymentClaim
 from services.fee_claims import FOR_STAFF, Decided
-from services.fee_flows import (
-    DUE_DAYS,
-    LATE_CHARGES,
-    STAFF_METHODS,
-    SUBSIDY_PERCENTS,
-    FeeDraft,
-    FeeStep,
-    PaymentDraft,
-    example_bill,
-    start_months,
-)
+from services.fee_flows import STAFF_METHODS, PaymentDraft
 from services.fee_reports import ArrearsReport
 from services.notify import renders
 from services.payments import Booking
@@ -56,7 +45,7 @@ class ArrearsOf(CallbackData, kind="fr"):
     month: str  # YYYY-MM
 
 
-def _choose_compound(compounds: list[Compound], step: str, question: Markup) -> Screen:
+def choose_compound(compounds: list[Compound], step: str, question: Markup) -> Screen:
     rows = [[button(c.name, FeeAnswer(step, str(c.id)))] for c in compounds[:20]]
     return Screen(question, keyboard(*rows))
 
@@ -257,103 +246,9 @@ def arrears_compounds(compounds: list[Compound], month: str, _: Translator) -> S
     return Screen(_("Which compound?"), keyboard(*rows))
 
 
-# --- /fees ----------------------------------------------------------------------------------
-def schedule_line(compound: str, schedule: FeeSchedule, _: Translator) -> Markup:
-    line = _(
-        "{compound}: {name} {price} per ㎡ per month, billed {period}, due on day {day}, from {start}"
-    ).format(
-        compound=compound,
-        name=schedule.name,
-        price=_.money(Decimal(schedule.price_per_m2)),
-        period=_(PERIOD[BillingPeriod(schedule.period)]),
-        day=schedule.due_day,
-        start=_.date(schedule.starts_on),
-    )
-    if Decimal(schedule.subsidy_share) > 0:
-        line += "; " + _("government subsidy {share}").format(
-            share=_.percent(Decimal(schedule.subsidy_share))
-        )
-    if schedule.late_charge_daily_rate is not None:
-        line += "; " + _("late charge {rate} a day, at most {cap} of the unpaid amount").format(
-            rate=_.percent(Decimal(schedule.late_charge_daily_rate)),
-            cap=_.percent(Decimal(schedule.late_charge_cap)),
-        )
-    return line
-
-
-def fees_in_force(found: list[tuple[Compound, FeeSchedule]], _: Translator) -> Screen:
-    if not found:
-        return Screen(_("No fee is set yet."))
-    return Screen(join([schedule_line(c.name, s, _) for c, s in found]))
-
-
-def fee_question(draft: FeeDraft, compounds: list[Compound], _: Translator, today: date) -> Screen:
-    """The question of the draft's step, with its answers as buttons."""
-    step = FeeStep(draft.step)
-
-    def b(label: Markup | str, value: object) -> Button:
-        return button(label, FeeAnswer(step.value, str(value)))
-
-    if step == FeeStep.COMPOUND:
-        return _choose_compound(
-            compounds, step.value, _("Set a new fee for which compound? (/cancel to stop)")
-        )
-    if step == FeeStep.PRICE:
-        return Screen(
-            _(
-                "New fee: send the price per ㎡ per month in yuan, for example 1.20. /cancel to stop."
-            )
-        )
-    if step == FeeStep.PERIOD:
-        return Screen(
-            _("Billed every?"), keyboard([b(_(PERIOD[p]), p.value) for p in BillingPeriod])
-        )
-    if step == FeeStep.DUE_DAY:
-        return Screen(
-            _("Due on which day of the month?"), keyboard([b(str(d), d) for d in DUE_DAYS])
-        )
-    if step == FeeStep.SUBSIDY:
-        choices = [b(_("No subsidy") if p == 0 else f"{p} %", p) for p in SUBSIDY_PERCENTS]
-        return Screen(
-            _("Does the government pay part of it (政府补贴)? Which share?"), keyboard(choices)
-        )
-    if step == FeeStep.LATE_CHARGE:
-        labels = {
-            0: _("No late charge"),
-            3: _("0.03 % a day, at most 30 %"),
-            5: _("0.05 % a day, at most 30 %"),
-        }
-        return Screen(
-            _("Does the service contract provide a late charge? Only then may one be shown."),
-            keyboard(*[[b(labels[v], v)] for v in LATE_CHARGES]),
-        )
-    if step == FeeStep.START:
-        this, following = start_months(today)
-        return Screen(
-            _("From which month?"),
-            keyboard(
-                [b(_("This month"), this.isoformat()), b(_("Next month"), following.isoformat())]
-            ),
-        )
-    gross, subsidy, owed = example_bill(draft)
-    return Screen(
-        _(
-            "A 100 ㎡ home would owe {owed} a month ({gross} minus a subsidy of {subsidy}). Save this fee?"
-        ).format(owed=_.money(owed), gross=_.money(gross), subsidy=_.money(subsidy)),
-        keyboard([b(_("Save"), 1), b(_("Cancel"), 0)]),
-    )
-
-
-def fee_saved(schedule: FeeSchedule | None, _: Translator) -> Screen:
-    if schedule is None:
-        return Screen(_("Cancelled. Nothing was changed."))
-    line = schedule_line("", schedule, _).lstrip(": ")
-    return Screen(join([_("Saved. Bills are made at the start of each period."), Markup(line)]))
-
-
 # --- /paycode -------------------------------------------------------------------------------
 def paycode_compound(compounds: list[Compound], _: Translator) -> Screen:
-    return _choose_compound(
+    return choose_compound(
         compounds, "compound", _("Set the payment code of which compound? (/cancel to stop)")
     )
 
