@@ -96,7 +96,7 @@ class Bill(SQLModel, table=True):
     created_at: datetime = utc_field(nullable=False)
     days: int  # days billed: period_end − period_start + 1
     period_days: int  # days of the whole period the amount was prorated over
-    adjusts_bill_id: int | None = Field(default=None, foreign_key="bill.id")
+    adjusts_bill_id: int | None = Field(default=None, foreign_key="bill.id", index=True)
 
 
 class Payment(SQLModel, table=True):

@@ -74,8 +74,10 @@ def bill_amounts(
     """(gross, subsidy, owed): gross = area × price × months × days ÷ period days, half up to the
     fen (a whole period when days = period days); the subsidy is the government's share of the
     gross to the fen; the household owes the rest."""
-    exact = Fraction(area) * Fraction(price) * months * days / period_days
-    gross = _fen_exact(exact)
+    if days == period_days:  # a whole period: the product is exact in Decimal
+        gross = fen(Decimal(area) * Decimal(price) * months)
+    else:
+        gross = _fen_exact(Fraction(area) * Fraction(price) * months * days / period_days)
     subsidy = fen(gross * Decimal(subsidy_share))
     return gross, subsidy, gross - subsidy
 

@@ -72,9 +72,10 @@ def method_text(method: PaymentMethod | str, _: Translator) -> Markup:
     return _(METHOD[PaymentMethod(method)])
 
 
-def period_text(start: date, end: date, _: Translator) -> str:
-    """Whole months as 2026-12 or 2026-12 – 2027-11; other days as 2026-12-10 – 2026-12-31."""
-    if start.day != 1 or (end + timedelta(days=1)).day != 1:
+def period_text(start: date, end: date, _: Translator, *, days: bool = False) -> str:
+    """Whole months as 2026-12 or 2026-12 – 2027-11; other days (or with `days`) as
+    2026-12-10 – 2026-12-31."""
+    if days or start.day != 1 or (end + timedelta(days=1)).day != 1:
         first, last = _.date(start, fmt="yyyy-MM-dd"), _.date(end, fmt="yyyy-MM-dd")
         return first if start == end else f"{first} – {last}"
     if start.month == end.month and start.year == end.year:
@@ -84,7 +85,8 @@ def period_text(start: date, end: date, _: Translator) -> str:
 
 def bill_text(bill: Bill, _: Translator) -> Markup:
     """What a bill is for: its days, their number when prorated, and a price adjustment as such."""
-    period = period_text(bill.period_start, bill.period_end, _)
+    prorated = bill.adjusts_bill_id is not None or bill.days < bill.period_days
+    period = period_text(bill.period_start, bill.period_end, _, days=prorated)
     if bill.adjusts_bill_id is not None:
         return _.ngettext(
             "Price adjustment (调价补差) for {period} ({count} day)",

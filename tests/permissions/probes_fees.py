@@ -188,8 +188,14 @@ async def configure(probe: Probe, world: World, cast: Cast, person: Person) -> b
         ("confirm", "1"),
     ):
         await person.press_data(FeeAnswer(step, value).pack(), _message(person))
+    await person.send("/fees")  # and the fee ended again
+    for step, value in (("price", "end"), ("end", "2026-11-30"), ("confirm", "1")):
+        await person.press_data(FeeAnswer(step, value).pack(), _message(person))
     await person.send("/cancel")
-    return await audited(world, person, "fee.schedule", await compound_id(world))
+    place = await compound_id(world)
+    return await audited(world, person, "fee.schedule", place) and await audited(
+        world, person, "fee.schedule_end", place
+    )
 
 
 @probe(P.FEES_PAYMENT_CODE)
