@@ -53,7 +53,7 @@ def fee_schedule(settings: Settings, args: argparse.Namespace) -> int:
     """Show a compound's fees, set a price from a date, or end the fee (the rules of /fees)."""
     from services import billing, fee_schedules
     from services.places import compound_by_name
-    from views.fee_setting import day, schedule_line, unit_price
+    from views.fee_setting import day, schedule_line, settled, unit_price
 
     _ = words(settings)
     try:
@@ -112,50 +112,26 @@ def fee_schedule(settings: Settings, args: argparse.Namespace) -> int:
                 for schedule in shown:
                     print(schedule_line(place.name, schedule, today, _).unescape())
                 return 0
-            for schedule, last in change.ended:
-                print(
-                    say(
-                        _,
-                        N_("{compound}: {price} now applies until {last}."),
-                        compound=place.name,
-                        price=unit_price(Decimal(schedule.price_per_m2), _),
-                        last=day(last, _),
-                    )
+            said = [
+                (N_("{compound}: {price} now applies until {day}."), s, last)
+                for s, last in change.ended
+            ]
+            said += [
+                (
+                    N_("{compound}: {price} from {day} is replaced and never applies."),
+                    s,
+                    s.starts_on,
                 )
-            for schedule in change.replaced:
-                print(
-                    say(
-                        _,
-                        N_("{compound}: {price} from {start} is replaced and never applies."),
-                        compound=place.name,
-                        price=unit_price(Decimal(schedule.price_per_m2), _),
-                        start=day(schedule.starts_on, _),
-                    )
-                )
+                for s in change.replaced
+            ]
             if change.schedule is not None:
-                print(
-                    say(
-                        _,
-                        N_("{compound}: {price} from {start}."),
-                        compound=place.name,
-                        price=unit_price(Decimal(change.schedule.price_per_m2), _),
-                        start=day(change.schedule.starts_on, _),
-                    )
-                )
-            if change.adjustments:
-                adjusted = _.ngettext(
-                    "{count} price adjustment bill was issued.",
-                    "{count} price adjustment bills were issued.",
-                    change.adjustments,
-                )
-                print(adjusted.unescape().format(count=change.adjustments))
-            if change.credits:
-                credited = _.ngettext(
-                    "{count} credit was given to a home; it pays the next bills.",
-                    "{count} credits were given to homes; they pay the next bills.",
-                    change.credits,
-                )
-                print(credited.unescape().format(count=change.credits))
+                new = change.schedule
+                said.append((N_("{compound}: {price} from {day}."), new, new.starts_on))
+            for msgid, schedule, when in said:
+                quoted = unit_price(Decimal(schedule.price_per_m2), _)
+                print(say(_, msgid, compound=place.name, price=quoted, day=day(when, _)))
+            for line in settled(change, _):
+                print(line.unescape())
         return 0
 
     return run(settings, work)

@@ -72,20 +72,11 @@ async def create_schedule(session: AsyncSession, actor: Actor | None, **terms: A
 
 
 async def end_schedule(
-    session: AsyncSession,
-    actor: Actor | None,
-    *,
-    compound_id: int,
-    last_day: date,
-    now: datetime,
-    today: date | None = None,
-    name: str = fee_schedules.DEFAULT_FEE,
+    session: AsyncSession, actor: Actor | None, **when: Any
 ) -> fee_schedules.Change:
     """The fee is not charged after `last_day` (fee_schedules.end_schedule); days after it
     already billed become credit, which pays open bills at once."""
-    change = await fee_schedules.end_schedule(
-        session, actor, compound_id=compound_id, last_day=last_day, now=now, today=today, name=name
-    )
+    change = await fee_schedules.end_schedule(session, actor, **when)
     await _allocate_all(session, change.households)
     return change
 

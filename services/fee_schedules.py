@@ -56,42 +56,33 @@ class Change:
     households: set[int] = field(default_factory=set)
 
 
-def check_terms(
-    *,
-    price_per_m2: Decimal,
-    period: str,
-    due_day: int,
-    subsidy_share: Decimal,
-    late_charge_daily_rate: Decimal | None,
-    late_charge_cap: Decimal,
-) -> None:
-    if not Decimal("0") < price_per_m2 <= Decimal("100") or price_per_m2 != price_per_m2.quantize(
-        Decimal("0.0001")
-    ):
+def check_terms(schedule: FeeSchedule) -> None:
+    """A schedule's terms, before it is saved."""
+    price = Decimal(schedule.price_per_m2)
+    if not Decimal("0") < price <= Decimal("100") or price != price.quantize(Decimal("0.0001")):
         raise DomainError(
             N_(
                 "The price must be between 0 and 100 yuan per ㎡ per month, with at most 4 decimals."
             )
         )
-    if period not in {p.value for p in BillingPeriod}:
+    if schedule.period not in {p.value for p in BillingPeriod}:
         raise DomainError(
             N_("The billing period must be monthly, quarterly, half-yearly or yearly.")
         )
-    if not 1 <= due_day <= 28:
+    if not 1 <= schedule.due_day <= 28:
         raise DomainError(N_("The due day must be between 1 and 28."))
-    if not Decimal(0) <= subsidy_share < Decimal(1):
+    if not Decimal(0) <= Decimal(schedule.subsidy_share) < Decimal(1):
         raise DomainError(
             N_("The subsidy share must be at least 0 and less than 1 (e.g. 0.3 for 30 %).")
         )
-    if late_charge_daily_rate is not None and not Decimal(0) < late_charge_daily_rate <= Decimal(
-        "0.001"
-    ):
+    rate = schedule.late_charge_daily_rate
+    if rate is not None and not Decimal(0) < Decimal(rate) <= Decimal("0.001"):
         raise DomainError(
             N_(
                 "A late charge, if the contract has one, must be a daily rate above 0 and at most 0.1 %."
             )
         )
-    if not Decimal(0) <= late_charge_cap <= Decimal(1):
+    if not Decimal(0) <= Decimal(schedule.late_charge_cap) <= Decimal(1):
         raise DomainError(N_("The late charge cap must be between 0 and 1 of the unpaid amount."))
 
 
@@ -200,18 +191,6 @@ async def start_schedule(
     """A new price of a fee from `starts_on`, never earlier: the schedule in force ends the day
     before, and the days from then on already billed are settled."""
     await authorize(session, actor, Permission.FEES_CONFIGURE, compound_id)
-    check_terms(
-        price_per_m2=price_per_m2,
-        period=period,
-        due_day=due_day,
-        subsidy_share=subsidy_share,
-        late_charge_daily_rate=late_charge_daily_rate,
-        late_charge_cap=late_charge_cap,
-    )
-    if await session.get(Compound, compound_id) is None:
-        raise NotFound(N_("That compound does not exist."))
-    schedules = await fee(session, compound_id, name, lock=True)
-    before = terms(schedules)
     schedule = FeeSchedule(
         compound_id=compound_id,
         name=name,
@@ -224,6 +203,11 @@ async def start_schedule(
         starts_on=starts_on,
         created_at=now,
     )
+    check_terms(schedule)
+    if await session.get(Compound, compound_id) is None:
+        raise NotFound(N_("That compound does not exist."))
+    schedules = await fee(session, compound_id, name, lock=True)
+    before = terms(schedules)
     session.add(schedule)
     await session.flush()
     assert schedule.id is not None

@@ -34,8 +34,8 @@ async def _new_price(admin, price: str, period: str, due: str = "20") -> None:
     await admin.press("不收违约金")
 
 
-async def _at(world, *when: int) -> None:
-    world.clock.set(datetime(*when, tzinfo=SHANGHAI))
+async def _at(world, year: int, month: int, day: int, hour: int) -> None:
+    world.clock.set(datetime(year, month, day, hour, tzinfo=SHANGHAI))
     await tick(world.runtime)
 
 

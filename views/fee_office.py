@@ -45,7 +45,7 @@ class ArrearsOf(CallbackData, kind="fr"):
     month: str  # YYYY-MM
 
 
-def choose_compound(compounds: list[Compound], step: str, question: Markup) -> Screen:
+def _choose_compound(compounds: list[Compound], step: str, question: Markup) -> Screen:
     rows = [[button(c.name, FeeAnswer(step, str(c.id)))] for c in compounds[:20]]
     return Screen(question, keyboard(*rows))
 
@@ -248,7 +248,7 @@ def arrears_compounds(compounds: list[Compound], month: str, _: Translator) -> S
 
 # --- /paycode -------------------------------------------------------------------------------
 def paycode_compound(compounds: list[Compound], _: Translator) -> Screen:
-    return choose_compound(
+    return _choose_compound(
         compounds, "compound", _("Set the payment code of which compound? (/cancel to stop)")
     )
 

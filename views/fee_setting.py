@@ -30,7 +30,7 @@ from services.fee_setting import (
     start_days,
 )
 from views.bills import PERIOD, bold
-from views.fee_office import FeeAnswer, choose_compound
+from views.fee_office import FeeAnswer
 
 STATE = {
     ScheduleState.CURRENT: N_("in force"),
@@ -174,9 +174,8 @@ def fee_question(question: FeeQuestion, _: Translator, today: date) -> Screen:
         return button(label, FeeAnswer(step.value, str(value)))
 
     if step == FeeStep.COMPOUND:
-        return choose_compound(
-            question.compounds, step.value, _("Set a new fee for which compound? (/cancel to stop)")
-        )
+        rows = [[b(c.name, c.id)] for c in question.compounds[:20]]
+        return Screen(_("Set a new fee for which compound? (/cancel to stop)"), keyboard(*rows))
     if step == FeeStep.PRICE:
         text = _(
             "New fee: send the price per ㎡ per month in yuan, for example 1.20. /cancel to stop."
@@ -259,6 +258,13 @@ def fee_saved(saved: FeeSaved, _: Translator, today: date) -> Screen:
     if change.schedule is not None:
         lines.append(schedule_text(change.schedule, today, _))
     lines += effect(change, saved.draft, today, _)
+    lines += settled(change, _)
+    return Screen(join(lines))
+
+
+def settled(change: Change, _: Translator) -> list[Markup]:
+    """How many adjustment bills and credits a change issued for days already billed."""
+    lines = []
     if change.adjustments:
         lines.append(
             _.ngettext(
@@ -275,4 +281,4 @@ def fee_saved(saved: FeeSaved, _: Translator, today: date) -> Screen:
                 change.credits,
             ).format(count=_.number(change.credits))
         )
-    return Screen(join(lines))
+    return lines
