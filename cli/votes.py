@@ -1,5 +1,6 @@
 """Owners' votes on the command line: `admin draft-vote`, `admin export-vote`,
-`admin vote-settings` (the same rules as /newvote and the vote's card in the bot)."""
+`admin vote-settings`, `admin withdraw-vote` (the same rules as /newvote and the vote's card in
+the bot)."""
 
 from __future__ import annotations
 
@@ -42,9 +43,16 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     export.set_defaults(run=export_vote)
     rules = admin.add_parser("vote-settings", help="show or set a compound's voting rules")
     rules.add_argument("compound")
-    rules.add_argument("--notice-days", type=int)
+    rules.add_argument("--notice-days", type=int, help="at least 15 (the legal minimum)")
+    rules.add_argument("--min-days", type=int, help="the shortest voting window, at least 1")
     rules.add_argument("--unreturned-with-majority", choices=("on", "off"))
     rules.set_defaults(run=vote_settings)
+    withdraw = admin.add_parser(
+        "withdraw-vote", help="withdraw an announced or open vote before its close"
+    )
+    withdraw.add_argument("poll", type=int)
+    withdraw.add_argument("--reason", required=True, help="what every notified owner is told")
+    withdraw.set_defaults(run=withdraw_vote)
 
 
 def draft_vote(settings: Settings, args: argparse.Namespace) -> int:
@@ -140,9 +148,11 @@ def export_vote(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def vote_settings(settings: Settings, args: argparse.Namespace) -> int:
-    """Show or set the notice period and the unreturned-ballot rule of a compound."""
+    """Show or set the notice period, the shortest voting window and the unreturned-ballot rule
+    of a compound."""
     from services.places import compound_by_name
     from services.vote_lifecycle import configure
+    from services.vote_rules import VotingRules
 
     _ = words(settings)
     unreturned = args.unreturned_with_majority
@@ -156,8 +166,10 @@ def vote_settings(settings: Settings, args: argparse.Namespace) -> int:
                 place.id or 0,
                 notice_days=args.notice_days,
                 unreturned=None if unreturned is None else unreturned == "on",
+                min_days=args.min_days,
             )
-            days = place.vote_notice_days
+            rules = VotingRules.of(place)  # what applies, whatever an old row says
+            days = rules.notice_days
             rule = _.plain("yes") if place.count_unreturned_with_majority else _.plain("no")
             line = _.ngettext(
                 "{compound}: notice {days} day before voting opens; unreturned ballots counted "
@@ -167,6 +179,32 @@ def vote_settings(settings: Settings, args: argparse.Namespace) -> int:
                 days,
             )
             print(line.unescape().format(compound=place.name, days=days, rule=rule))
+            shortest = _.ngettext(
+                "Voting stays open at least {days} day.",
+                "Voting stays open at least {days} days.",
+                rules.min_days,
+            )
+            print(shortest.unescape().format(days=rules.min_days))
+        return 0
+
+    return run(settings, work)
+
+
+def withdraw_vote(settings: Settings, args: argparse.Namespace) -> int:
+    """Withdraw a vote before its close; everyone the bot told of it gets the reason."""
+    from services.vote_withdrawal import withdraw
+
+    _ = words(settings)
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            done = await withdraw(session, None, args.poll, args.reason, now=runtime.clock.now())
+            line = _.ngettext(
+                "Vote #{id} is withdrawn; {count} person will be told the reason.",
+                "Vote #{id} is withdrawn; {count} people will be told the reason.",
+                done.told,
+            )
+            print(line.unescape().format(id=done.poll.id, count=done.told))
         return 0
 
     return run(settings, work)

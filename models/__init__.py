@@ -74,6 +74,8 @@ from models.tickets import (
 from models.votes import (
     Ballot,
     BallotChannel,
+    BallotFlag,
+    BallotFlagReason,
     EligibleHome,
     EligibleVoter,
     Poll,
@@ -90,6 +92,8 @@ __all__ = [
     "AuditEvent",
     "Ballot",
     "BallotChannel",
+    "BallotFlag",
+    "BallotFlagReason",
     "Bill",
     "BillingPeriod",
     "Building",

@@ -102,6 +102,8 @@ class Compound(SQLModel, table=True):
     )
     # The common areas a report can be in (大堂, 南门 …), in the order offered; None: the defaults.
     common_areas: list[str] | None = Field(default=None, sa_type=sa.JSON())
+    # The shortest voting window a vote of the compound may have (default a week, never under a day).
+    vote_min_days: int = Field(default=7, sa_column_kwargs={"server_default": "7"})
 
 
 class Grid(SQLModel, table=True):

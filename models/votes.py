@@ -60,6 +60,11 @@ class Poll(SQLModel, table=True):
         default_factory=list, sa_type=sa.JSON(), sa_column_kwargs={"server_default": "[]"}
     )  # hours before close, done
     result_sent_at: datetime | None = utc_field()
+    # A vote withdrawn before its close (status cancelled): when, by whom, and the reason every
+    # owner who had the notice was sent; it stays in the record.
+    withdrawn_at: datetime | None = utc_field()
+    withdrawn_by: int | None = Field(default=None, foreign_key="resident.id")
+    withdrawal_reason: str | None = Field(default=None, max_length=500)
 
 
 class EligibleVoter(SQLModel, table=True):
@@ -104,3 +109,24 @@ class Ballot(SQLModel, table=True):
     cast_at: datetime = utc_field(nullable=False)
     receipt_hash: str = Field(max_length=64, index=True)
     flagged: bool = False  # voted both on paper and in the bot
+
+
+class BallotFlagReason(StrEnum):
+    PAPER_REFUSED = "paper_refused"  # a second paper ballot for the home, refused
+    PAPER_REPLACED = "paper_replaced"  # … accepted as the confirmed replacement of an earlier one
+    PAPER_AND_BOT = "paper_and_bot"  # a paper ballot for a home that had voted in the bot
+
+
+class BallotFlag(SQLModel, table=True):
+    """A home caught voting twice (DOMAIN §5): why, when, who entered it, the ballots involved."""
+
+    __tablename__ = "ballot_flag"
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+    voter_key: str = Field(max_length=200)
+    household_id: int = Field(foreign_key="household.id")
+    reason: str = enum_field(BallotFlagReason)
+    earlier_ballot_id: int | None = Field(default=None, foreign_key="ballot.id")
+    ballot_id: int | None = Field(default=None, foreign_key="ballot.id")  # None: refused
+    flagged_by: int | None = Field(default=None, foreign_key="resident.id")
+    flagged_at: datetime = utc_field(nullable=False)

@@ -5,7 +5,7 @@ question, and publishing applies every rule of vote_lifecycle.draft."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ from services.vote_lifecycle import (
     default_times,
     draft,
 )
+from services.vote_rules import VotingRules
 
 MAX_BODY = 3000
 MAX_NAME = 40
@@ -95,7 +96,7 @@ async def _compound(
     await authorize(session, actor, Permission.VOTE_DRAFT, compound_id)
     compound = await session.get(Compound, compound_id)
     assert compound is not None
-    notice, opens, closes = default_times(now, tz, compound.vote_notice_days)
+    notice, opens, closes = default_times(now, tz, VotingRules.of(compound))
     return VoteDraft(
         step=VoteStep.TITLE,
         compound_id=compound_id,
@@ -234,9 +235,7 @@ async def _times(
     compound = await session.get(Compound, current.compound_id)
     assert compound is not None
     notice, opens, closes = times
-    check_times(
-        notice, opens, closes, now=now, min_notice=timedelta(days=compound.vote_notice_days)
-    )
+    check_times(notice, opens, closes, now=now, rules=VotingRules.of(compound))
     return notice, opens, closes
 
 

@@ -34,6 +34,13 @@ from services.vote_records import (
     not_voted_household_ids,
     tally,
 )
+from services.vote_rules import (
+    MAX_SETTING_DAYS,
+    MIN_NOTICE_DAYS,
+    MIN_VOTING_DAYS,
+    VotingRules,
+    VotingTooShort,
+)
 
 SPECIAL_ITEMS = (6, 7, 8)  # Art. 278: maintenance fund raising, rebuilding, common parts' use
 MAX_TITLE = 200
@@ -67,27 +74,32 @@ def check_times(
     closes_at: datetime,
     *,
     now: datetime,
-    min_notice: timedelta,
+    rules: VotingRules,
 ) -> None:
-    """Nothing in the past, the notice period respected, the close after the opening."""
+    """Nothing in the past, the notice period respected, the close after the opening and the
+    voting window at least the compound's minimum."""
     if notice_at < now - timedelta(minutes=1) or opens_at < now or closes_at < now:
         raise DomainError(N_("The notice, opening and closing times must not be in the past."))
-    if opens_at - notice_at < min_notice:
-        raise NoticeTooShort(min_notice.days)
+    notice_days = max(rules.notice_days, MIN_NOTICE_DAYS)
+    if opens_at - notice_at < timedelta(days=notice_days):
+        raise NoticeTooShort(notice_days)
     if closes_at <= opens_at:
         raise DomainError(N_("Voting must close after it opens."))
+    min_days = max(rules.min_days, MIN_VOTING_DAYS)
+    if closes_at - opens_at < timedelta(days=min_days):
+        raise VotingTooShort(min_days)
 
 
 def default_times(
-    now: datetime, tz: ZoneInfo, notice_days: int
+    now: datetime, tz: ZoneInfo, rules: VotingRules
 ) -> tuple[datetime, datetime, datetime]:
     """Notice now; voting opens at 09:00 on the first day the notice period allows and closes
-    a week later at 18:00 (local time)."""
-    earliest = (now + timedelta(days=notice_days)).astimezone(tz)
+    a week later (or the compound's longer minimum) at 18:00 (local time)."""
+    earliest = (now + timedelta(days=rules.notice_days)).astimezone(tz)
     opens = earliest.replace(hour=9, minute=0, second=0, microsecond=0)
     if opens < earliest:
         opens += timedelta(days=1)
-    closes = (opens + timedelta(days=7)).replace(hour=18)
+    closes = (opens + timedelta(days=max(rules.min_days, 7))).replace(hour=18)
     return now, opens, closes
 
 
@@ -115,19 +127,16 @@ async def draft(
     seats: int = 1,
     building_ids: list[int] | None = None,
     count_unreturned_with_majority: bool | None = None,
-    min_notice: timedelta | None = None,
 ) -> Poll:
     """A vote published for notice; every rule of timing and form is checked here. The notice
-    period and the unreturned-ballot rule default to the compound's settings."""
+    period, the voting window and the unreturned-ballot rule are the compound's settings."""
     await authorize(session, actor, Permission.VOTE_DRAFT, compound_id)
     compound = await session.get(Compound, compound_id)
     if compound is None:
         raise NotFound(N_("That compound does not exist."))
-    if min_notice is None:
-        min_notice = timedelta(days=compound.vote_notice_days)
     if count_unreturned_with_majority is None:
         count_unreturned_with_majority = compound.count_unreturned_with_majority
-    check_times(notice_at, opens_at, closes_at, now=now, min_notice=min_notice)
+    check_times(notice_at, opens_at, closes_at, now=now, rules=VotingRules.of(compound))
     matter = MatterType(matter)
     names = [c.strip() for c in candidates or [] if c.strip()]
     title = check_title(title)
@@ -187,16 +196,33 @@ async def configure(
     *,
     notice_days: int | None,
     unreturned: bool | None,
+    min_days: int | None = None,
 ) -> Compound:
-    """Per-compound rules of procedure: notice days and the opt-in unreturned-ballot rule."""
+    """Per-compound rules of procedure: notice days (the legal 15 is a floor a compound may only
+    raise), the shortest voting window and the opt-in unreturned-ballot rule."""
     await authorize(session, actor, Permission.VOTE_CONFIGURE, compound_id)
     compound = await session.get(Compound, compound_id)
     if compound is None:
         raise NotFound(N_("That compound does not exist."))
     if notice_days is not None:
-        if not 1 <= notice_days <= 90:
-            raise DomainError(N_("Notice must be between 1 and 90 days."))
+        if not MIN_NOTICE_DAYS <= notice_days <= MAX_SETTING_DAYS:
+            raise DomainError(
+                N_(
+                    "Notice must be between {low} and {high} days: {low} days is the legal "
+                    "minimum, which a compound may raise but never lower."
+                ),
+                low=MIN_NOTICE_DAYS,
+                high=MAX_SETTING_DAYS,
+            )
         compound.vote_notice_days = notice_days
+    if min_days is not None:
+        if not MIN_VOTING_DAYS <= min_days <= MAX_SETTING_DAYS:
+            raise DomainError(
+                N_("The shortest voting period must be between {low} and {high} days."),
+                low=MIN_VOTING_DAYS,
+                high=MAX_SETTING_DAYS,
+            )
+        compound.vote_min_days = min_days
     if unreturned is not None:
         compound.count_unreturned_with_majority = unreturned
     return compound
