@@ -20,16 +20,19 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_, Translator
-from models import Ballot, BallotChannel, Poll, PollKind, PollStatus
-from services import audit, drafts
+from models import Ballot, BallotChannel, BallotFlagReason, Poll, PollKind, PollStatus
+from services import audit, drafts, vote_flags
 from services.actors import Actor
 from services.errors import DomainError, NotFound
 from services.policy import Permission, authorize, rule
 from services.tally import Choice
 from services.vote_eligibility import held_at_opening, voter_of, voter_of_home
+from services.vote_eligibility import voter_of, voter_of_home
+from services.vote_flags import EarlierBallot
 
 MAX_CANDIDATES = 20  # an election's choice travels as a bitmask in callback data
 NOT_OPEN = N_("This vote is not open for voting.")
+WITHDRAWN = N_("This vote has been withdrawn; ballots can no longer be cast.")
 NO_SUCH_VOTE = rule(Permission.VOTE_VIEW).refusal
 
 
@@ -70,11 +73,35 @@ class Cast:
 
 
 @dataclass(frozen=True)
+class PaperEntry:
+    """What entering a paper ballot did: recorded with its receipt code, or refused (`ballot`
+    None) because the home already has the paper ballot `earlier`; `flag` says why the home was
+    flagged, if it was."""
+
+    poll: Poll
+    ballot: Ballot | None
+    code: str | None
+    earlier: EarlierBallot | None  # the paper ballot it was refused for, or that it replaced
+    flag: BallotFlagReason | None
+
+    @property
+    def refused(self) -> bool:
+        return self.ballot is None
+
+
+@dataclass(frozen=True)
 class PaperBallot:
+    """A paper ballot as staff are answered: recorded, or refused with the earlier one shown."""
+
     poll: Poll
     label: str
+    household_id: int
     choice: list[str]
-    flagged: bool  # the home had also voted in the bot
+    entry: PaperEntry
+
+    @property
+    def flagged(self) -> bool:  # the home had also voted in the bot
+        return self.entry.flag == BallotFlagReason.PAPER_AND_BOT
 
 
 def receipt_hash(poll_id: int, code: str) -> str:
@@ -100,11 +127,19 @@ def _counted(ballot: Ballot) -> Counted:
 async def visible_poll(session: AsyncSession, actor: Actor | None, poll_id: int) -> Poll:
     """A vote the person may look at; another compound's vote is "not found", not a hint."""
     poll = await session.get(Poll, poll_id)
-    if poll is None or poll.status in (PollStatus.DRAFT, PollStatus.CANCELLED):
+    if poll is None or poll.status == PollStatus.DRAFT:
         raise NotFound(NO_SUCH_VOTE)
     if actor is None or await held_at_opening(session, actor, poll) is None:
         await authorize(session, actor, Permission.VOTE_VIEW, poll.compound_id)
     return poll
+
+
+def ensure_open(poll: Poll, now: datetime | None) -> None:
+    """Ballots are taken only while the vote is open (a withdrawn vote says so)."""
+    if poll.status == PollStatus.CANCELLED:
+        raise DomainError(WITHDRAWN)
+    if poll.status != PollStatus.OPEN or (now is not None and now >= poll.closes_at):
+        raise DomainError(NOT_OPEN)
 
 
 async def current(session: AsyncSession, poll_id: int, voter_key: str) -> Ballot | None:
@@ -155,8 +190,7 @@ async def cast(
 ) -> Cast:
     """Cast or change a ballot until the close; a double tap changes nothing."""
     poll = await visible_poll(session, actor, poll_id)
-    if poll.status != PollStatus.OPEN or now >= poll.closes_at:
-        raise DomainError(NOT_OPEN)
+    ensure_open(poll, now)
     assert poll.id is not None
     choice = check_choice(poll, choice)
     voter = await voter_of(session, actor, poll)  # the snapshot's owners, or owners now
@@ -213,19 +247,44 @@ async def enter_paper_ballot(
     choice: list[str],
     *,
     now: datetime,
-) -> tuple[str, Ballot]:
-    """Staff enter a signed paper ballot. If the home also voted in the bot, the paper one counts
-    and the record is flagged for the committee."""
+    replaces: int | None = None,
+) -> PaperEntry:
+    """Staff enter a signed paper ballot; it prevails over the home's bot ballot. A second paper
+    ballot for the home is refused (the earlier one is returned to be shown) unless `replaces`
+    names that earlier ballot. Every such case flags the home and warns the committee."""
     poll = await session.get(Poll, poll_id)
-    if poll is None or poll.status != PollStatus.OPEN:
+    if poll is None:
         raise DomainError(NOT_OPEN)
+    ensure_open(poll, now)
     assert poll.id is not None
     await authorize(session, actor, Permission.VOTE_PAPER_BALLOT, poll.compound_id)
     choice = check_choice(poll, choice)
     voter = await voter_of_home(session, poll, household_id)
     if voter is None:
         raise DomainError(N_("That home is not among the units this vote is for."))
-    previous = await current(session, poll.id or 0, voter.voter_key)
+    previous = await current(session, poll.id, voter.voter_key)
+    earlier = await vote_flags.latest_paper(session, poll.id, voter.voter_key)
+    if earlier is None and replaces is not None:
+        raise DomainError(drafts.STALE)  # a replacement of a paper ballot that does not exist
+
+    async def flag(reason: BallotFlagReason, ballot: Ballot | None, before: Ballot | None) -> None:
+        await vote_flags.flag(
+            session,
+            actor,
+            poll,
+            household_id=household_id,
+            voter_key=voter.voter_key,
+            reason=reason,
+            earlier=before,
+            ballot=ballot,
+            now=now,
+        )
+
+    if earlier is not None and earlier.id != replaces:
+        await flag(BallotFlagReason.PAPER_REFUSED, None, earlier)
+        refused_for = await vote_flags.earlier_of(session, earlier)
+        return PaperEntry(poll, None, None, refused_for, BallotFlagReason.PAPER_REFUSED)
+    bot = earlier is None and previous is not None and previous.channel == BallotChannel.BOT
     secret = secrets.token_urlsafe(9)
     ballot = Ballot(
         poll_id=poll.id,
@@ -235,8 +294,8 @@ async def enter_paper_ballot(
         channel=BallotChannel.PAPER,
         cast_by=actor.resident_id if actor else None,
         cast_at=now,
-        receipt_hash=receipt_hash(poll.id or 0, secret),
-        flagged=previous is not None and previous.channel == BallotChannel.BOT,
+        receipt_hash=receipt_hash(poll.id, secret),
+        flagged=bot or (earlier is not None and earlier.flagged),
     )
     session.add(ballot)
     await session.flush()
@@ -248,7 +307,15 @@ async def enter_paper_ballot(
         subject_type="poll",
         subject_id=poll.id,
     )
-    return receipt_code(poll.id or 0, secret), ballot
+    reason: BallotFlagReason | None = None
+    if earlier is not None:
+        reason = BallotFlagReason.PAPER_REPLACED
+        await flag(reason, ballot, earlier)
+    elif bot:
+        reason = BallotFlagReason.PAPER_AND_BOT
+        await flag(reason, ballot, previous)
+    shown = await vote_flags.earlier_of(session, earlier) if earlier else None
+    return PaperEntry(poll, ballot, receipt_code(poll.id, secret), shown, reason)
 
 
 async def counted_ballots(session: AsyncSession, poll: Poll) -> dict[str, Counted]:
@@ -288,6 +355,7 @@ async def counted_ballots(session: AsyncSession, poll: Poll) -> dict[str, Counte
 class ReceiptStatus(StrEnum):
     COUNTED = "counted"  # the ballot that counts (or will, if nothing changes before the close)
     REPLACED = "replaced"  # a later ballot of the same home counts instead
+    WITHDRAWN = "withdrawn"  # the vote was withdrawn before its close: nothing is counted
     UNKNOWN = "unknown"
 
 
@@ -299,7 +367,11 @@ async def check_receipt(session: AsyncSession, code: str) -> tuple[Poll | None, 
     if not match:
         return None, ReceiptStatus.UNKNOWN
     poll = await session.get(Poll, int(match.group(1)))
-    if poll is None or poll.status not in (PollStatus.OPEN, PollStatus.CLOSED):
+    if poll is None or poll.status not in (
+        PollStatus.OPEN,
+        PollStatus.CLOSED,
+        PollStatus.CANCELLED,
+    ):
         return None, ReceiptStatus.UNKNOWN
     digest = receipt_hash(poll.id or 0, match.group(2))
     voter_key = (
@@ -311,6 +383,8 @@ async def check_receipt(session: AsyncSession, code: str) -> tuple[Poll | None, 
     ).first()
     if voter_key is None:
         return poll, ReceiptStatus.UNKNOWN
+    if poll.status == PollStatus.CANCELLED:
+        return poll, ReceiptStatus.WITHDRAWN
     counting = await current(session, poll.id or 0, voter_key)
     assert counting is not None
     status = ReceiptStatus.COUNTED if counting.receipt_hash == digest else ReceiptStatus.REPLACED

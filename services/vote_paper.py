@@ -1,6 +1,8 @@
 """Staff entering a signed paper ballot (纸质选票) from a vote's card, as a typed draft: the home
 (`1栋 1单元 101` or `1-1-101`), then what the ballot says (a button for a resolution, the
-candidates' numbers for an election). The paper ballot prevails over the home's bot ballot."""
+candidates' numbers for an election). The paper ballot prevails over the home's bot ballot; a
+second one for the home is refused, with the earlier one shown, unless staff confirm that it
+replaces that earlier ballot (the draft then waits at the confirmation step)."""
 
 from __future__ import annotations
 
@@ -10,33 +12,35 @@ from enum import StrEnum
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
-from models import Poll, PollKind, PollStatus
+from models import Poll, PollKind
 from services import drafts
 from services.actors import Actor
 from services.drafts import Draft
 from services.errors import DomainError
 from services.places import find_household, household_labels
 from services.policy import Permission, authorize
-from services.vote_ballots import NOT_OPEN, PaperBallot, enter_paper_ballot, visible_poll
+from services.vote_ballots import PaperBallot, ensure_open, enter_paper_ballot, visible_poll
 from services.vote_eligibility import voter_of_home
 
 
 class PaperStep(StrEnum):
     HOME = "home"
     CHOICE = "choice"
+    REPLACE = "replace"  # refused: does it replace the home's earlier paper ballot?
 
 
-class PaperDraft(Draft, flow="paper_ballot"):
+class PaperDraft(Draft, flow="paper_ballot", steps=PaperStep):
     poll_id: int
     household_id: int | None = None
     label: str = ""
+    choice: list[str] = []  # what the refused ballot says, kept for the confirmation
+    earlier_id: int | None = None  # the earlier paper ballot it would replace
 
 
 async def _office_poll(session: AsyncSession, actor: Actor, poll_id: int) -> Poll:
     poll = await visible_poll(session, actor, poll_id)
     await authorize(session, actor, Permission.VOTE_PAPER_BALLOT, poll.compound_id)
-    if poll.status != PollStatus.OPEN:
-        raise DomainError(NOT_OPEN)
+    ensure_open(poll, None)
     return poll
 
 
@@ -97,13 +101,52 @@ async def candidates(
     return await _record(session, actor, current, choice, now=now)
 
 
+async def confirm_replacement(
+    session: AsyncSession,
+    actor: Actor,
+    poll_id: int,
+    household_id: int,
+    earlier_id: int,
+    confirmed: bool,
+    *,
+    now: datetime,
+) -> PaperBallot | None:
+    """The answer to a refusal: the new ballot replaces that earlier one (named by the button),
+    or the earlier one stays (None: nothing recorded)."""
+    current = await drafts.load(session, actor, PaperDraft, PaperStep.REPLACE)
+    if (current.poll_id, current.household_id, current.earlier_id) != (
+        poll_id,
+        household_id,
+        earlier_id,
+    ):
+        raise DomainError(drafts.STALE)
+    if not confirmed:
+        await drafts.finish(session, actor, PaperDraft)
+        return None
+    return await _record(session, actor, current, current.choice, now=now, replaces=earlier_id)
+
+
 async def _record(
-    session: AsyncSession, actor: Actor, current: PaperDraft, choice: list[str], *, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    current: PaperDraft,
+    choice: list[str],
+    *,
+    now: datetime,
+    replaces: int | None = None,
 ) -> PaperBallot:
     assert current.household_id is not None
     poll = await _office_poll(session, actor, current.poll_id)
-    _code, ballot = await enter_paper_ballot(
-        session, actor, poll.id or 0, current.household_id, choice, now=now
+    entry = await enter_paper_ballot(
+        session, actor, poll.id or 0, current.household_id, choice, now=now, replaces=replaces
     )
+    if entry.refused:
+        assert entry.earlier is not None
+        waiting = drafts.replace(
+            current, step=PaperStep.REPLACE, choice=choice, earlier_id=entry.earlier.ballot_id
+        )
+        await drafts.save(session, actor, waiting, now=now)
+        return PaperBallot(poll, current.label, current.household_id, choice, entry)
     await drafts.finish(session, actor, PaperDraft)
-    return PaperBallot(poll, current.label, ballot.choice, ballot.flagged)
+    assert entry.ballot is not None
+    return PaperBallot(poll, current.label, current.household_id, entry.ballot.choice, entry)

@@ -28,6 +28,7 @@ from models import (
     Poll,
     PollKind,
     PollStatus,
+    Resident,
 )
 from services import audit, tables
 from services.actors import Actor
@@ -38,8 +39,10 @@ from services.tables import Column, Table
 from services.tally import EXACT, Choice, MatterType, election_of_voters, resolution_of_sums
 from services.vote_ballots import counted_ballots, visible_poll
 from services.vote_eligibility import transferred_during
+from services.vote_flags import flags_of
 
 NOT_CLOSED = N_("The record can be exported when the vote has closed.")
+ON_RECORD = (PollStatus.CLOSED, PollStatus.CANCELLED)  # closed, or withdrawn before its close
 
 
 # --- the tally ------------------------------------------------------------------------------
@@ -180,14 +183,15 @@ def _local(moment: datetime, tz: ZoneInfo) -> datetime:
 async def export_record(
     session: AsyncSession, actor: Actor | None, poll_id: int, *, tz: ZoneInfo
 ) -> Record:
-    """A closed vote's record: the tally, the eligibility snapshot and the anonymised ballots.
-    The snapshot says whether a home took part, never how; the ballots are listed by receipt
-    hash, without time or voter. Every cell typed, user text never a formula."""
+    """A closed (or withdrawn) vote's record: the tally, the eligibility snapshot, the
+    anonymised ballots and the homes flagged for voting twice. The snapshot says whether a home
+    took part, never how; the ballots are listed by receipt hash, without time or voter; a flag
+    names the home and why, never its ballot. Every cell typed, user text never a formula."""
     if await session.get(Poll, poll_id) is None:  # no closed vote has this number
         raise DomainError(NOT_CLOSED)
     poll = await visible_poll(session, actor, poll_id)
     await authorize(session, actor, Permission.VOTE_EXPORT, poll.compound_id)
-    if poll.status != PollStatus.CLOSED:
+    if poll.status not in ON_RECORD:
         raise DomainError(NOT_CLOSED)
     counted = await counted_ballots(session, poll)
     eligible = list(
@@ -215,10 +219,13 @@ async def export_record(
     ballots = sorted(
         [b.receipt_hash, ", ".join(b.choice), b.channel, b.flagged] for b in counted.values()
     )
+    withdrawn = poll.status == PollStatus.CANCELLED  # not tallied: nothing was decided
+    result = {} if withdrawn else (poll.result or await tally(session, poll))
+    flags = [[f.home, f.reason, _local(f.flagged_at, tz)] for f in await flags_of(session, poll)]
     return Record(
         poll,
         {
-            "tally": _tally_table(poll, poll.result or await tally(session, poll), tz),
+            "tally": _tally_table(poll, result, tz, await _withdrawal_rows(session, poll, tz)),
             "eligible": Table(
                 [
                     Column("unit", "int"),
@@ -239,11 +246,29 @@ async def export_record(
                 ],
                 ballots,
             ),
+            "flags": Table(
+                [Column("home"), Column("reason"), Column("flagged_at", "datetime")], flags
+            ),
         },
     )
 
 
-def _tally_table(poll: Poll, result: dict[str, Any], tz: ZoneInfo) -> Table:
+async def _withdrawal_rows(session: AsyncSession, poll: Poll, tz: ZoneInfo) -> list[list[object]]:
+    """The status, and for a withdrawn vote when, by whom and why."""
+    rows: list[list[object]] = [["status", poll.status, None, None]]
+    if poll.withdrawn_at is not None:
+        by = await session.get(Resident, poll.withdrawn_by) if poll.withdrawn_by else None
+        rows += [
+            ["withdrawn_at", None, None, _local(poll.withdrawn_at, tz)],
+            ["withdrawn_by", by.display_name if by else "command line", None, None],
+            ["withdrawal_reason", poll.withdrawal_reason, None, None],
+        ]
+    return rows
+
+
+def _tally_table(
+    poll: Poll, result: dict[str, Any], tz: ZoneInfo, extra: list[list[object]]
+) -> Table:
     """One figure a row: its text as stored (exact fractions "n/d"), as a number where it is one,
     as a time where it is one."""
     rows: list[list[object]] = [
@@ -272,6 +297,7 @@ def _tally_table(poll: Poll, result: dict[str, Any], tz: ZoneInfo) -> Table:
             exact = candidate[figure]
             rows.append([f"candidate.{name}.{figure}", exact, _number(exact), None])
         rows.append([f"candidate.{name}.elected", _yes(candidate["elected"]), None, None])
+    rows += extra
     columns = [
         Column("figure"),
         Column("value"),
