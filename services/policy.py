@@ -74,6 +74,7 @@ class Permission(StrEnum):
     FEES_WITHDRAW_CLAIM = "fees.withdraw_claim"
     MEMBERSHIP_END = "people.move_out"
     MEMBERSHIP_REMOVE = "people.remove_member"
+    VOTE_WITHDRAW = "vote.withdraw"
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,12 @@ POLICY: dict[Permission, Rule] = {
         "end the registration of a tenant or family member of one's home",
         N_("Only the owners of this home can remove its members."),
         members=OWNERS,
+    P.VOTE_WITHDRAW: Rule(
+        "withdraw a published or open owners' vote before its close, with a reason for the owners",
+        N_(
+            "Only owners' committee members and administrators of this compound can withdraw a vote."
+        ),
+        roles=frozenset({R.COMMITTEE, R.ADMIN}),
     ),
 }
 

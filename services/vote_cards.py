@@ -1,30 +1,34 @@
 """What a person sees of the owners' votes: the list of their compounds' votes, and a vote's card
-with their home's ballot and what they may do there (vote, enter a paper ballot, follow up the
-homes not yet voted, export the record, check the receipts), decided from the policy."""
+with their home's current choice and what they may do there (vote, enter a paper ballot, follow
+up the homes not yet voted, withdraw the vote, export the record, check the receipts), decided
+from the policy; after a ballot, the card again with the new choice."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Poll, PollStatus
 from services.actors import Actor
-from services.errors import DomainError
 from services.policy import Permission, allowed, compound_ids
 from services.vote_ballots import (
-    NOT_OPEN,
+    Cast,
     Counted,
     TooManyChosen,
+    cast,
+    cast_selection,
     chosen_candidates,
     current_of,
+    ensure_open,
     visible_poll,
 )
 from services.vote_eligibility import building_names, may_vote, will_vote
 
 LISTED = 10
-ORDER = {PollStatus.OPEN: 0, PollStatus.PUBLISHED: 1, PollStatus.CLOSED: 2}
+ORDER = {PollStatus.OPEN: 0, PollStatus.PUBLISHED: 1, PollStatus.CLOSED: 2, PollStatus.CANCELLED: 3}
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class VoteCard:
     paper_ballot: bool = False
     export: bool = False
     receipts: bool = False
+    withdraw: bool = False
 
 
 def _not_an_owner(actor: Actor) -> bool:
@@ -77,13 +82,13 @@ async def card(session: AsyncSession, actor: Actor, poll_id: int, *, mask: int =
     if mask:
         if len(chosen_candidates(poll, mask)) > poll.seats:
             raise TooManyChosen(poll.seats)
-        if poll.status != PollStatus.OPEN:
-            raise DomainError(NOT_OPEN)
+        ensure_open(poll, None)
     status = PollStatus(poll.status)
     voter = await may_vote(session, actor, poll)
     votes = voter is not None or (status == PollStatus.PUBLISHED and will_vote(actor, poll))
     place = poll.compound_id
     is_open, is_closed = status == PollStatus.OPEN, status == PollStatus.CLOSED
+    on_record = is_closed or status == PollStatus.CANCELLED
     return VoteCard(
         poll=poll,
         buildings=await building_names(session, poll.building_ids),
@@ -95,6 +100,24 @@ async def card(session: AsyncSession, actor: Actor, poll_id: int, *, mask: int =
         not_voted_list=is_open
         and await allowed(session, actor, Permission.VOTE_NOT_VOTED_LIST, place),
         paper_ballot=is_open and await allowed(session, actor, Permission.VOTE_PAPER_BALLOT, place),
-        export=is_closed and await allowed(session, actor, Permission.VOTE_EXPORT, place),
+        export=on_record and await allowed(session, actor, Permission.VOTE_EXPORT, place),
         receipts=is_closed and bool(poll.result),
+        withdraw=status in (PollStatus.PUBLISHED, PollStatus.OPEN)
+        and await allowed(session, actor, Permission.VOTE_WITHDRAW, place),
     )
+
+
+async def vote(
+    session: AsyncSession, actor: Actor, poll_id: int, choice: list[str], *, now: datetime
+) -> tuple[Cast, VoteCard]:
+    """A ballot from the card's buttons, and the card again showing the home's new choice."""
+    done = await cast(session, actor, poll_id, choice, now=now)
+    return done, await card(session, actor, poll_id)
+
+
+async def vote_selection(
+    session: AsyncSession, actor: Actor, poll_id: int, mask: int, *, now: datetime
+) -> tuple[Cast, VoteCard]:
+    """An election ballot submitted (the ticked candidates), and the card again."""
+    done = await cast_selection(session, actor, poll_id, mask, now=now)
+    return done, await card(session, actor, poll_id)
