@@ -1,6 +1,8 @@
 """Owners' votes for the office, from a vote's card: the list of homes not yet voted (liaisons,
 staff), the exported record (committee, administrators, officers), the counted receipt hashes,
-and entering a signed paper ballot (staff), a conversation whose states are the draft's steps."""
+entering a signed paper ballot (staff; a second one for a home only as the confirmed
+replacement of the earlier one) and withdrawing a vote with a reason (committee,
+administrators): conversations whose states are the drafts' steps."""
 
 from __future__ import annotations
 
@@ -17,15 +19,26 @@ from telegram.ext import (
 )
 
 from handlers.account import conversation_fallbacks
-from handlers.common import HandlerFn, callback_data, handler, message_text, need_text, send
+from handlers.common import (
+    HandlerFn,
+    callback_data,
+    handler,
+    message_text,
+    need_text,
+    send,
+    use_the_buttons,
+)
 from handlers.context import BotContext
-from services import vote_ballots, vote_paper, vote_records
+from services import vote_ballots, vote_paper, vote_records, vote_withdrawal
+from services.vote_ballots import PaperBallot
 from services.vote_paper import PaperStep
+from services.vote_withdrawal import WithdrawStep
 from views import vote_office as view
 from views.callbacks import InvalidCallback
 from views.votes import VoteManage
 
 PAPER = re.compile(rf"^v1:{VoteManage.kind}:paper:")
+WITHDRAW = re.compile(rf"^v1:{VoteManage.kind}:withdraw:")
 
 
 @handler
@@ -67,8 +80,14 @@ async def paper_home(update: Update, context: BotContext) -> str | None:
     return draft.step
 
 
+async def _recorded(update: Update, context: BotContext, done: PaperBallot) -> str | int:
+    """The answer to a paper ballot; a refused second one waits for the confirmation."""
+    await send(update, view.paper_recorded(done, context._, context.runtime.settings.tz))
+    return PaperStep.REPLACE if done.entry.refused else ConversationHandler.END
+
+
 @handler
-async def paper_choice(update: Update, context: BotContext) -> int:
+async def paper_choice(update: Update, context: BotContext) -> str | int:
     """A resolution's paper ballot: the choice pressed."""
     data = view.PaperChoice.parse(callback_data(update))
     done = await vote_paper.choose(
@@ -79,17 +98,66 @@ async def paper_choice(update: Update, context: BotContext) -> int:
         data.choice,
         now=context.now(),
     )
-    await send(update, view.paper_recorded(done, context._))
-    return ConversationHandler.END
+    return await _recorded(update, context, done)
 
 
 @handler
-async def paper_candidates(update: Update, context: BotContext) -> int:
+async def paper_candidates(update: Update, context: BotContext) -> str | int:
     """An election's paper ballot: the candidates' numbers."""
     done = await vote_paper.candidates(
         context.session, context.actor, message_text(update), now=context.now()
     )
-    await send(update, view.paper_recorded(done, context._))
+    return await _recorded(update, context, done)
+
+
+@handler
+async def paper_replace(update: Update, context: BotContext) -> str | int:
+    """After a refusal: it replaces that earlier ballot (recorded, flagged), or not."""
+    data = view.PaperReplace.parse(callback_data(update))
+    done = await vote_paper.confirm_replacement(
+        context.session,
+        context.actor,
+        data.poll_id,
+        data.household_id,
+        data.earlier_id,
+        data.confirmed,
+        now=context.now(),
+    )
+    if done is None:
+        await send(update, view.paper_kept(context._))
+        return ConversationHandler.END
+    return await _recorded(update, context, done)
+
+
+@handler
+async def withdraw_start(update: Update, context: BotContext) -> str | None:
+    """ "Withdraw this vote": the reason owners will be told?"""
+    data = VoteManage.parse(callback_data(update))
+    poll = await vote_withdrawal.start(
+        context.session, context.actor, data.poll_id, now=context.now()
+    )
+    await send(update, view.ask_reason(poll, context._))
+    return WithdrawStep.REASON
+
+
+@handler
+async def withdraw_reason(update: Update, context: BotContext) -> str | None:
+    """The reason, typed: confirm?"""
+    found = await vote_withdrawal.give_reason(
+        context.session, context.actor, message_text(update), now=context.now()
+    )
+    await send(update, view.confirm_withdrawal(found, context._))
+    return WithdrawStep.CONFIRM
+
+
+@handler
+async def withdraw_confirm(update: Update, context: BotContext) -> int:
+    """Withdraw it (everyone told of it gets the reason), or keep it; a second tap is answered."""
+    data = view.WithdrawConfirm.parse(callback_data(update))
+    done = await vote_withdrawal.confirm(
+        context.session, context.actor, data.poll_id, data.confirmed, now=context.now()
+    )
+    await send(update, view.withdrawal_done(done, context._))
     return ConversationHandler.END
 
 
@@ -109,6 +177,10 @@ def register(app: Application) -> None:
                     CallbackQueryHandler(paper_choice, pattern=view.PaperChoice.pattern()),
                     *typed(paper_candidates),
                 ],
+                PaperStep.REPLACE: [
+                    CallbackQueryHandler(paper_replace, pattern=view.PaperReplace.pattern()),
+                    MessageHandler(~filters.COMMAND, use_the_buttons),
+                ],
             },
             fallbacks=conversation_fallbacks(),
             name="vote-paper",
@@ -116,4 +188,23 @@ def register(app: Application) -> None:
             allow_reentry=True,  # another home's ballot can be started from a card at any time
         )
     )
+    app.add_handler(
+        ConversationHandler(
+            entry_points=[CallbackQueryHandler(withdraw_start, pattern=WITHDRAW)],
+            states={
+                WithdrawStep.REASON: typed(withdraw_reason),
+                WithdrawStep.CONFIRM: [
+                    CallbackQueryHandler(withdraw_confirm, pattern=view.WithdrawConfirm.pattern()),
+                    MessageHandler(~filters.COMMAND, use_the_buttons),
+                ],
+            },
+            fallbacks=conversation_fallbacks(),
+            name="vote-withdraw",
+            persistent=True,
+            allow_reentry=True,
+        )
+    )
+    # A tap on a confirmation already answered (a double tap, an old message): told why.
+    app.add_handler(CallbackQueryHandler(withdraw_confirm, pattern=view.WithdrawConfirm.pattern()))
+    app.add_handler(CallbackQueryHandler(paper_replace, pattern=view.PaperReplace.pattern()))
     app.add_handler(CallbackQueryHandler(office, pattern=VoteManage.pattern()))

@@ -32,12 +32,14 @@ async def open_card(update: Update, context: BotContext) -> None:
 
 @handler
 async def cast(update: Update, context: BotContext) -> None:
-    """Agree, disagree or abstain: the ballot, with its receipt code."""
+    """Agree, disagree or abstain: the card shows the home's new choice, then the receipt."""
     data = view.VoteCast.parse(callback_data(update))
-    done = await vote_ballots.cast(
+    done, found = await vote_cards.vote(
         context.session, context.actor, data.poll_id, [data.choice], now=context.now()
     )
-    await send(update, view.cast(done, context._, context.runtime.settings.tz))
+    tz = context.runtime.settings.tz
+    await show(update, view.card(found, context._, tz))
+    await send(update, view.cast(done, context._, tz))
 
 
 @handler
@@ -46,9 +48,10 @@ async def elect(update: Update, context: BotContext) -> None:
     data = view.VoteElect.parse(callback_data(update))
     tz = context.runtime.settings.tz
     if data.submit:
-        done = await vote_ballots.cast_selection(
+        done, found = await vote_cards.vote_selection(
             context.session, context.actor, data.poll_id, data.mask, now=context.now()
         )
+        await show(update, view.card(found, context._, tz))
         await send(update, view.cast(done, context._, tz))
         return
     found = await vote_cards.card(context.session, context.actor, data.poll_id, mask=data.mask)

@@ -1,6 +1,7 @@
-"""How a vote reads to the office: entering a paper ballot, the list of homes not yet voted (in
-the bot and to the liaisons at each reminder), the exported record and the counted receipt
-hashes, as files."""
+"""How a vote reads to the office: entering a paper ballot (and a second one refused, or
+confirmed as the replacement of the earlier one), the committee's warning of a home flagged for
+voting twice, withdrawing a vote, the list of homes not yet voted (in the bot and to the
+liaisons at each reminder), the exported record and the counted receipt hashes, as files."""
 
 from __future__ import annotations
 
@@ -11,16 +12,18 @@ from markupsafe import Markup
 
 from core.i18n import Translator, html, join
 from core.screen import EMPTY, File, Screen, button, keyboard
-from models import Poll, PollKind
+from models import BallotFlagReason, Poll, PollKind
 from services.notify import renders
 from services.tables import Column, Table, xlsx
 from services.tally import Choice
 from services.vote_ballots import PaperBallot
+from services.vote_flags import FLAG, EarlierBallot, FlagWarning, reference
 from services.vote_lifecycle import FOLLOW_UP
 from services.vote_paper import PaperDraft
 from services.vote_records import HomeRow, NotVoted, Record, record_files
+from services.vote_withdrawal import Withdrawal
 from views.callbacks import CallbackData
-from views.votes import CHOICE, choice_text
+from views.votes import CHOICE, VoteView, choice_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +33,24 @@ class PaperChoice(CallbackData, kind="vp"):
     poll_id: int
     household_id: int
     choice: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PaperReplace(CallbackData, kind="vr"):
+    """After a second paper ballot was refused: it replaces that earlier ballot, or not."""
+
+    poll_id: int
+    household_id: int
+    earlier_id: int
+    confirmed: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class WithdrawConfirm(CallbackData, kind="vw"):
+    """The confirmation of a vote's withdrawal, once the reason is given."""
+
+    poll_id: int
+    confirmed: bool
 
 
 # --- paper ballots ----------------------------------------------------------------------------
@@ -61,12 +82,74 @@ def ask_choice(poll: Poll, draft: PaperDraft, _: Translator) -> Screen:
     return Screen(join([question, *names]))
 
 
-def paper_recorded(done: PaperBallot, _: Translator) -> Screen:
+def _entered_by(name: str | None, _: Translator) -> Markup:
+    return html("{name}", name=name) if name else _("the command line")
+
+
+def earlier_text(earlier: EarlierBallot, poll: Poll, _: Translator, tz: ZoneInfo) -> Markup:
+    """The paper ballot already recorded for the home: when, by whom, its reference and choice."""
+    return _(
+        "Earlier paper ballot: {choice}, entered {when} by {name} (reference {reference})."
+    ).format(
+        choice=choice_text(poll, earlier.choice, _),
+        when=_.datetime(earlier.cast_at, tz, "short"),
+        name=_entered_by(earlier.entered_by, _),
+        reference=earlier.reference,
+    )
+
+
+def paper_refused(done: PaperBallot, _: Translator, tz: ZoneInfo) -> Screen:
+    """A second paper ballot for the home: refused, the earlier one shown; it is recorded only
+    if staff confirm that it replaces that earlier ballot."""
+    earlier = done.entry.earlier
+    assert earlier is not None
+    poll = done.poll
+    text = join(
+        [
+            _(
+                "⚠️ {home} already has a paper ballot in this vote. This second one ({choice}) "
+                "is not recorded; the home is flagged in the vote's record and the committee is "
+                "told."
+            ).format(home=done.label, choice=choice_text(poll, done.choice, _)),
+            earlier_text(earlier, poll, _, tz),
+            _("Only if the owner's signed ballot really replaces that one, confirm below."),
+        ]
+    )
+    replace = PaperReplace(poll.id or 0, done.household_id, earlier.ballot_id, True)
+    keep = PaperReplace(poll.id or 0, done.household_id, earlier.ballot_id, False)
+    label = _("It replaces the ballot of {when} ({reference})").format(
+        when=_.datetime(earlier.cast_at, tz, "short"), reference=earlier.reference
+    )
+    return Screen(
+        text, keyboard([button(label, replace)], [button(_("Keep the earlier ballot"), keep)])
+    )
+
+
+def paper_recorded(done: PaperBallot, _: Translator, tz: ZoneInfo) -> Screen:
+    """A paper ballot recorded (or, refused, the question whether it replaces the earlier one)."""
+    if done.entry.refused:
+        return paper_refused(done, _, tz)
     lines = [
         _("Paper ballot of {home} recorded: {choice}.").format(
             home=done.label, choice=choice_text(done.poll, done.choice, _)
         )
     ]
+    if done.entry.ballot is not None:
+        lines.append(
+            _("Reference {reference}: note it on the paper ballot.").format(
+                reference=reference(done.entry.ballot)
+            )
+        )
+    if done.entry.earlier is not None:
+        lines.append(
+            _(
+                "⚠️ It replaces the earlier paper ballot of {when} ({reference}); the home is "
+                "flagged in the vote's record and the committee is told."
+            ).format(
+                when=_.datetime(done.entry.earlier.cast_at, tz, "short"),
+                reference=done.entry.earlier.reference,
+            )
+        )
     if done.flagged:
         lines.append(
             _(
@@ -74,6 +157,85 @@ def paper_recorded(done: PaperBallot, _: Translator) -> Screen:
             )
         )
     return Screen(join(lines))
+
+
+def paper_kept(_: Translator) -> Screen:
+    return Screen(_("The earlier paper ballot stays the one that counts; nothing was recorded."))
+
+
+@renders(FLAG)
+def ballot_flag(_: Translator, *, tz: ZoneInfo, poll: Poll, warning: FlagWarning) -> Screen:
+    """To the committee: a home caught voting twice (never how it voted)."""
+    head = _("⚠️ Vote #{id} “{title}”, {home}:").format(
+        id=poll.id, title=poll.title, home=warning.home
+    )
+    by = _entered_by(warning.entered_by, _)
+    when = _.datetime(warning.earlier_at, tz, "short") if warning.earlier_at else ""
+    earlier_by = _entered_by(warning.earlier_by, _)
+    if warning.reason == BallotFlagReason.PAPER_REFUSED:
+        what = _(
+            "a second paper ballot, entered by {by}, was refused: the home already has the "
+            "paper ballot entered {when} by {earlier_by}."
+        ).format(by=by, when=when, earlier_by=earlier_by)
+    elif warning.reason == BallotFlagReason.PAPER_REPLACED:
+        what = _(
+            "{by} confirmed a second paper ballot as the replacement of the one entered {when} "
+            "by {earlier_by}; the new one counts."
+        ).format(by=by, when=when, earlier_by=earlier_by)
+    else:
+        what = _(
+            "the home voted in the bot ({when}) and on paper (entered by {by}); the signed paper "
+            "ballot counts."
+        ).format(by=by, when=when)
+    text = join([head, what, _("The home is flagged in the vote's record.")])
+    return Screen(text, keyboard([button(_("Open the vote"), VoteView(poll.id or 0))]))
+
+
+# --- withdrawing a vote -----------------------------------------------------------------------
+def ask_reason(poll: Poll, _: Translator) -> Screen:
+    return Screen(
+        _(
+            "Withdraw vote #{id} “{title}”: send the reason every owner who had the notice will "
+            "be told (at most 500 characters). /cancel to stop."
+        ).format(id=poll.id, title=poll.title)
+    )
+
+
+def confirm_withdrawal(found: Withdrawal, _: Translator) -> Screen:
+    poll = found.poll
+    told = _.ngettext(
+        "{count} person who was told of the vote will receive this reason.",
+        "{count} people who were told of the vote will receive this reason.",
+        found.told,
+    ).format(count=_.number(found.told))
+    text = join(
+        [
+            _("Withdraw vote #{id} “{title}”? This cannot be undone.").format(
+                id=poll.id, title=poll.title
+            ),
+            _("Reason: {reason}").format(reason=found.reason),
+            told,
+        ]
+    )
+    return Screen(
+        text,
+        keyboard(
+            [button(_("Withdraw the vote"), WithdrawConfirm(poll.id or 0, True))],
+            [button(_("Keep the vote"), WithdrawConfirm(poll.id or 0, False))],
+        ),
+    )
+
+
+def withdrawal_done(found: Withdrawal | None, _: Translator) -> Screen:
+    if found is None:
+        return Screen(_("The vote stays as it is; nothing was withdrawn."))
+    return Screen(
+        _.ngettext(
+            "Vote #{id} is withdrawn. {count} person is being told, with your reason.",
+            "Vote #{id} is withdrawn. {count} people are being told, with your reason.",
+            found.told,
+        ).format(id=found.poll.id, count=_.number(found.told))
+    )
 
 
 # --- the homes not yet voted ----------------------------------------------------------------
@@ -123,7 +285,7 @@ def follow_up(_: Translator, *, tz: ZoneInfo, poll: Poll, homes: list[HomeRow]) 
 def record(found: Record, _: Translator) -> list[Screen]:
     """The record as three files: XLSX, CSV (zip) and JSON."""
     files = record_files(found.poll.id or 0, found.tables)
-    caption = _("Tally, eligibility snapshot and anonymised ballots.")
+    caption = _("Tally, eligibility snapshot, anonymised ballots and flagged homes.")
     return [
         Screen(caption if index == 0 else EMPTY, document=File(content, name))
         for index, (name, content) in enumerate(files)

@@ -1,5 +1,6 @@
-"""How a vote reads to owners: the notice, the list of votes, the card with its buttons, the
-answer to a ballot, the reminder and the receipt check."""
+"""How a vote reads to owners: the notice, the list of votes, the card with the home's current
+choice and its buttons, the answer to a ballot, the reminder, a withdrawal and the receipt
+check."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from services.tally import Choice, MatterType
 from services.vote_ballots import Cast, Counted, ReceiptStatus
 from services.vote_cards import VoteCard, VoteList
 from services.vote_lifecycle import NOTICE, REMINDER
+from services.vote_withdrawal import WITHDRAWN
 from views.callbacks import CallbackData
 from views.vote_results import CHOICE, bold, result_text
 
@@ -28,6 +30,7 @@ STATUS = {
     PollStatus.PUBLISHED: N_("announced"),
     PollStatus.OPEN: N_("open for voting"),
     PollStatus.CLOSED: N_("closed"),
+    PollStatus.CANCELLED: N_("withdrawn"),
 }
 NOT_OWNER = N_("Only owners vote in owners' assembly votes; tenants and family members do not.")
 
@@ -54,7 +57,7 @@ class VoteElect(CallbackData, kind="ve"):
 
 @dataclasses.dataclass(frozen=True)
 class VoteManage(CallbackData, kind="vm"):
-    action: str  # notvoted | export | receipts | paper
+    action: str  # notvoted | export | receipts | paper | withdraw
     poll_id: int
 
 
@@ -198,6 +201,50 @@ def ballot_text(poll: Poll, ballot: Counted | None, _: Translator) -> Markup:
     return _("Your home’s ballot: {choice}").format(choice=choice)
 
 
+def current_choice(poll: Poll, ballot: Counted | None, _: Translator, tz: ZoneInfo) -> Markup:
+    """The home's choice as its own owners see it on the card (nobody else is shown it)."""
+    if poll.status != PollStatus.OPEN:
+        return ballot_text(poll, ballot, _)
+    closes = _.datetime(poll.closes_at, tz, "short")
+    if ballot is None:
+        return join(
+            [ballot_text(poll, None, _), _("You can vote until {closes}.").format(closes=closes)]
+        )
+    choice = choice_text(poll, ballot.choice, _)
+    if ballot.channel == "paper":
+        return _(
+            "Your home’s current choice: {choice} — a signed paper ballot entered by the staff, "
+            "which is the one that counts."
+        ).format(choice=choice)
+    return _("Your home’s current choice: {choice} (you can change it until {closes}).").format(
+        choice=choice, closes=closes
+    )
+
+
+def withdrawal_text(poll: Poll, _: Translator, tz: ZoneInfo) -> Markup:
+    """Why and when a vote was withdrawn, as everyone reads it on the card and in the message."""
+    return _("This vote was withdrawn on {when}. Reason: {reason}").format(
+        when=_.datetime(poll.withdrawn_at or poll.closes_at, tz, "short"),
+        reason=poll.withdrawal_reason or "",
+    )
+
+
+@renders(WITHDRAWN)
+def withdrawn(_: Translator, *, tz: ZoneInfo, poll: Poll) -> Screen:
+    """To everyone who was told of the vote: it is withdrawn, and why."""
+    text = join(
+        [
+            bold(_("An owners’ vote is withdrawn")),
+            _("The owners’ vote “{title}” (#{id}) will not take place.").format(
+                title=poll.title, id=poll.id
+            ),
+            withdrawal_text(poll, _, tz),
+            _("Ballots already cast are not counted; the vote and its record are kept."),
+        ]
+    )
+    return Screen(text, keyboard([button(_("Open the vote"), VoteView(poll.id or 0))]))
+
+
 def _ballot_buttons(poll: Poll, mask: int, _: Translator) -> list[list[Button]]:
     if poll.kind == PollKind.RESOLUTION:
         return [[button(_(CHOICE[c]), VoteCast(poll.id or 0, c.value)) for c in Choice]]
@@ -222,14 +269,11 @@ def card(found: VoteCard, _: Translator, tz: ZoneInfo) -> Screen:
     lines = [poll_text(poll, _, tz, found.buildings)]
     rows: list[list[Button]] = []
     status = poll.status
-    if status in (PollStatus.OPEN, PollStatus.CLOSED) and found.voter:
-        lines += [Markup(""), ballot_text(poll, found.ballot, _)]
+    if status == PollStatus.CANCELLED:
+        lines += [Markup(""), withdrawal_text(poll, _, tz)]
+    elif status in (PollStatus.OPEN, PollStatus.CLOSED) and found.voter:
+        lines += [Markup(""), current_choice(poll, found.ballot, _, tz)]
         if found.vote:
-            lines.append(
-                _("You can change it until {closes}.").format(
-                    closes=_.datetime(poll.closes_at, tz, "short")
-                )
-            )
             rows += _ballot_buttons(poll, found.mask, _)
     elif found.not_an_owner:
         lines += [Markup(""), _(NOT_OWNER)]
@@ -247,6 +291,8 @@ def card(found: VoteCard, _: Translator, tz: ZoneInfo) -> Screen:
     if found.export:
         office.append(button(_("Export the record"), VoteManage("export", poll.id or 0)))
     rows.append(office)
+    if found.withdraw:
+        rows.append([button(_("Withdraw this vote"), VoteManage("withdraw", poll.id or 0))])
     return Screen(join(lines), keyboard(*rows))
 
 
@@ -281,6 +327,12 @@ def receipt(poll: Poll | None, status: ReceiptStatus, _: Translator) -> Screen:
     """/receipt CODE: was this ballot counted? Says nothing about the choice."""
     if poll is None or status == ReceiptStatus.UNKNOWN:
         return Screen(_("No ballot has this receipt code. Please check the code."))
+    if status == ReceiptStatus.WITHDRAWN:
+        return Screen(
+            _("Vote #{id} was withdrawn before its close; no ballot of it is counted.").format(
+                id=poll.id
+            )
+        )
     if status == ReceiptStatus.REPLACED:
         return Screen(
             _(
