@@ -311,7 +311,7 @@ async def test_each_card_offers_what_the_policy_allows(world, clock):
         liaison: {NOT_VOTED},
         officer: set(),
         supervisor: set(),
-        committee: set(),
+        committee: {"撤回本次表决"},
     }
     for person, buttons in expected_open.items():
         await person.send("/vote")

@@ -106,7 +106,7 @@ async def test_the_life_of_a_vote(world, clock):
     code_b_first = _code(owner_b.last_text)
     await owner_b.send("/vote")
     await owner_b.press("#1")
-    assert "您家的表决：反对" in owner_b.last_text
+    assert "您家当前的选择：反对" in owner_b.last_text
     await owner_b.press("同意")
     assert "您的表决已更改" in owner_b.last_text
     code_b = _code(owner_b.last_text)
@@ -134,7 +134,7 @@ async def test_the_life_of_a_vote(world, clock):
     assert "也在机器人中投过票" in staff.last_text
     await owner_a.send("/vote")
     await owner_a.press("#1")
-    assert "反对（纸质选票）" in owner_a.last_text
+    assert "您家当前的选择：反对（已由工作人员录入纸质选票" in owner_a.last_text
     await owner_a.press("同意")
     assert "纸质选票" in owner_a.last_text  # the signed paper ballot stays the one that counts
 
@@ -311,7 +311,7 @@ async def test_the_close_happens_after_a_restart_and_reminders_wait_for_morning(
             body="",
             notice_at=now,
             opens_at=now + timedelta(days=15),
-            closes_at=datetime(2026, 11, 22, 23, 0, tzinfo=SHANGHAI),
+            closes_at=datetime(2026, 11, 24, 23, 0, tzinfo=SHANGHAI),
             now=now,
         )
     await _ticked(world)
@@ -359,7 +359,7 @@ async def test_co_owners_tapping_at_once_give_one_ballot_and_other_compounds_vot
             body="",
             notice_at=now,
             opens_at=now + timedelta(days=15),
-            closes_at=now + timedelta(days=20),
+            closes_at=now + timedelta(days=22),
             now=now,
         )
         theirs = await vote_lifecycle.draft(
@@ -370,7 +370,7 @@ async def test_co_owners_tapping_at_once_give_one_ballot_and_other_compounds_vot
             body="",
             notice_at=now,
             opens_at=now + timedelta(days=15),
-            closes_at=now + timedelta(days=20),
+            closes_at=now + timedelta(days=22),
             now=now,
         )
     clock.advance(days=15, minutes=1)

@@ -123,10 +123,11 @@ async def test_paper_ballot_prevails_and_is_flagged(world, clock):
         actor = await load_actor(session, owner.id)
         await vote_ballots.cast(session, actor, poll_id, ["agree"], now=clock.now())
         household = await world.household_id("1栋", "1单元", "101")
-        _code, paper = await vote_ballots.enter_paper_ballot(
+        entry = await vote_ballots.enter_paper_ballot(
             session, None, poll_id, household, ["disagree"], now=clock.now()
         )
-        assert paper.flagged and paper.channel == "paper"
+        paper = entry.ballot
+        assert paper.flagged and paper.channel == "paper" and entry.flag == "paper_and_bot"
         with pytest.raises(DomainError, match="paper ballot"):
             await vote_ballots.cast(session, actor, poll_id, ["agree"], now=clock.now())
         counted = await vote_ballots.counted_ballots(session, await session.get(Poll, poll_id))

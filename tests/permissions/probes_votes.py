@@ -27,7 +27,7 @@ from tests.utils.world import Person, World
 from views.kpi import KpiScope
 from views.surveys import SurveyScore
 from views.vote_drafting import DraftStep
-from views.vote_office import PaperChoice
+from views.vote_office import PaperChoice, PaperReplace, WithdrawConfirm
 from views.votes import VoteCast, VoteManage, VoteView
 
 _ = translator("zh_Hans")
@@ -38,8 +38,8 @@ def _last(person: Person) -> int | None:
     return person.bot_messages[-1].message_id if person.bot_messages else None
 
 
-async def _poll(world: World, status: PollStatus) -> int:
-    """A vote of 幸福家园, open (its snapshot taken), or closed with its tally."""
+async def _announced(world: World) -> int:
+    """A vote of 幸福家园, announced: voting opens in 15 days and lasts a week."""
     now = world.clock.now()
     async with world.session() as session:
         poll = await vote_lifecycle.draft(
@@ -50,10 +50,15 @@ async def _poll(world: World, status: PollStatus) -> int:
             body="",
             notice_at=now,
             opens_at=now + timedelta(days=15, minutes=1),
-            closes_at=now + timedelta(days=22),
+            closes_at=now + timedelta(days=22, minutes=1),
             now=now,
         )
-        poll_id = pk(poll)
+        return pk(poll)
+
+
+async def _poll(world: World, status: PollStatus) -> int:
+    """A vote of 幸福家园, open (its snapshot taken), or closed with its tally."""
+    poll_id = await _announced(world)
     world.clock.advance(timedelta(days=15, minutes=2))
     async with world.session() as session:
         await vote_lifecycle.open_due(session, now=world.clock.now())
@@ -103,6 +108,11 @@ async def paper(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
     await person.press_data(
         PaperChoice(poll_id, await home_id(world), "agree").pack(), _last(person)
     )
+    if person.bot_messages and person.last_message.inline_keyboard:
+        # Someone before had entered the home's ballot: this one replaces it, confirmed.
+        replace = person.button_data()
+        if replace.startswith(f"v1:{PaperReplace.kind}:"):
+            await person.press_data(replace, _last(person))
     await person.send("/cancel")
     me = await resident_id(world, person)
     async with world.session() as session:
@@ -195,3 +205,17 @@ async def kpi(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
     await person.press_data(KpiScope("show", "compound", place, "2026-10").pack(), _last(person))
     title = _("Monthly report {month}: {scope}").format(month="2026-10", scope=HERE)
     return saw(person, str(title), before)
+
+
+@probe(P.VOTE_WITHDRAW)
+async def withdraw(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    """Each persona tries on a fresh announced vote: the card's button, a reason, confirm."""
+    poll_id = await _announced(world)
+    await person.press_data(VoteManage("withdraw", poll_id).pack(), _last(person))
+    await person.send(f"撤回 {person.id}")
+    await person.press_data(WithdrawConfirm(poll_id, True).pack(), _last(person))
+    await person.send("/cancel")
+    async with world.session() as session:
+        found = await session.get(Poll, poll_id)
+        me = await resident_id(world, person)
+        return found is not None and me is not None and found.withdrawn_by == me
