@@ -81,6 +81,7 @@ from models.votes import (
     Poll,
     PollKind,
     PollStatus,
+    VoteObjection,
 )
 
 metadata = SQLModel.metadata
@@ -161,6 +162,7 @@ __all__ = [
     "TicketStatus",
     "TicketTemplate",
     "UrgentKind",
+    "VoteObjection",
     "metadata",
     "pk",
 ]

@@ -104,6 +104,9 @@ class Compound(SQLModel, table=True):
     common_areas: list[str] | None = Field(default=None, sa_type=sa.JSON())
     # The shortest voting window a vote of the compound may have (default a week, never under a day).
     vote_min_days: int = Field(default=7, sa_column_kwargs={"server_default": "7"})
+    # Days owners may object to a vote's preliminary result before the final one (DOMAIN §9;
+    # results are final within the 3 days of DOMAIN §5).
+    vote_objection_days: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
 
 
 class Grid(SQLModel, table=True):

@@ -59,12 +59,20 @@ class Poll(SQLModel, table=True):
     reminders_sent: list[int] = Field(
         default_factory=list, sa_type=sa.JSON(), sa_column_kwargs={"server_default": "[]"}
     )  # hours before close, done
-    result_sent_at: datetime | None = utc_field()
     # A vote withdrawn before its close (status cancelled): when, by whom, and the reason every
     # owner who had the notice was sent; it stays in the record.
     withdrawn_at: datetime | None = utc_field()
     withdrawn_by: int | None = Field(default=None, foreign_key="resident.id")
     withdrawal_reason: str | None = Field(default=None, max_length=500)
+    # The publication (DOMAIN §9): the denominators told to owners when voting opened, the
+    # preliminary result at the close (初步结果), owners' objections until `objection_until`,
+    # then the final result (最终结果). Each time marks its step done.
+    preliminary_sent_at: datetime | None = utc_field()
+    opening_sent_at: datetime | None = utc_field()
+    published_area: Decimal | None = Field(default=None, max_digits=14, decimal_places=2)
+    published_headcount: int | None = None
+    objection_until: datetime | None = utc_field()
+    final_sent_at: datetime | None = utc_field()
 
 
 class EligibleVoter(SQLModel, table=True):
@@ -130,3 +138,14 @@ class BallotFlag(SQLModel, table=True):
     ballot_id: int | None = Field(default=None, foreign_key="ballot.id")  # None: refused
     flagged_by: int | None = Field(default=None, foreign_key="resident.id")
     flagged_at: datetime = utc_field(nullable=False)
+class VoteObjection(SQLModel, table=True):
+    """An owner's objection (异议) to a preliminary result, raised in the objection period; one
+    person may raise several. Part of the vote's record."""
+
+    __tablename__ = "vote_objection"
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+    resident_id: int = Field(foreign_key="resident.id")
+    household_id: int = Field(foreign_key="household.id")  # the home they were eligible for
+    text: str = Field(sa_type=sa.Text())
+    created_at: datetime = utc_field(nullable=False)
