@@ -46,6 +46,9 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     rules.add_argument("--notice-days", type=int, help="at least 15 (the legal minimum)")
     rules.add_argument("--min-days", type=int, help="the shortest voting window, at least 1")
     rules.add_argument("--unreturned-with-majority", choices=("on", "off"))
+    rules.add_argument(
+        "--objection-days", type=int, help="days owners may object to a preliminary result (1-3)"
+    )
     rules.set_defaults(run=vote_settings)
     withdraw = admin.add_parser(
         "withdraw-vote", help="withdraw an announced or open vote before its close"
@@ -148,10 +151,11 @@ def export_vote(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def vote_settings(settings: Settings, args: argparse.Namespace) -> int:
-    """Show or set the notice period, the shortest voting window and the unreturned-ballot rule
-    of a compound."""
+    """Show or set the notice period, the shortest voting window, the unreturned-ballot rule and
+    the objection period of a compound."""
     from services.places import compound_by_name
     from services.vote_lifecycle import configure
+    from services.vote_publication import set_objection_days
     from services.vote_rules import VotingRules
 
     _ = words(settings)
@@ -168,6 +172,8 @@ def vote_settings(settings: Settings, args: argparse.Namespace) -> int:
                 unreturned=None if unreturned is None else unreturned == "on",
                 min_days=args.min_days,
             )
+            if args.objection_days is not None:
+                await set_objection_days(session, None, place.id or 0, args.objection_days)
             rules = VotingRules.of(place)  # what applies, whatever an old row says
             days = rules.notice_days
             rule = _.plain("yes") if place.count_unreturned_with_majority else _.plain("no")
@@ -185,6 +191,18 @@ def vote_settings(settings: Settings, args: argparse.Namespace) -> int:
                 rules.min_days,
             )
             print(shortest.unescape().format(days=rules.min_days))
+            objecting = place.vote_objection_days
+            print(
+                _.ngettext(
+                    "Owners may object to a preliminary result for {days} day; then the final "
+                    "result is published.",
+                    "Owners may object to a preliminary result for {days} days; then the final "
+                    "result is published.",
+                    objecting,
+                )
+                .unescape()
+                .format(days=objecting)
+            )
         return 0
 
     return run(settings, work)

@@ -31,6 +31,7 @@ from handlers import (
     tickets,
     vote_drafting,
     vote_office,
+    vote_results,
     voting,
 )
 from handlers.context import BotContext, UnitOfWorkProcessor
@@ -50,6 +51,7 @@ FEATURES = (
     voting,
     vote_drafting,
     vote_office,
+    vote_results,
     bills,
     fee_office,
     corrections,

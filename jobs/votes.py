@@ -1,6 +1,7 @@
 """The scheduled life of a vote, one tick every 30 seconds: the owners' notice at the notice time,
-the opening (eligibility snapshot), reminders before the close, the close with its tally, and the
-result to every eligible owner and the committee.
+the opening (eligibility snapshot) told to its owners with the denominators, reminders before the
+close, the close with its tally, the preliminary result to every eligible owner and the
+committee, and the final result after the objection period.
 
 Each step marks itself done in the same transaction that records its messages (queued at
 commit, each with a dedupe key), so a tick that runs twice, or again after a restart, sends
@@ -13,7 +14,7 @@ import logging
 
 from core.db import unit_of_work
 from core.runtime import Runtime
-from services import vote_lifecycle
+from services import vote_lifecycle, vote_publication
 
 log = logging.getLogger(__name__)
 
@@ -21,11 +22,15 @@ log = logging.getLogger(__name__)
 async def tick(runtime: Runtime) -> dict[str, int]:
     """Everything due now, in order; each in its own transaction so one failure stops only itself."""
     now = runtime.clock.now()
-    done = {"notices": 0, "opened": 0, "reminders": 0, "closed": 0, "results": 0}
+    done = dict.fromkeys(
+        ("notices", "opened", "announced", "reminders", "closed", "preliminary", "final"), 0
+    )
     async with unit_of_work(runtime.sessions) as session:
         done["notices"] = await vote_lifecycle.give_notices(session, now=now)
     async with unit_of_work(runtime.sessions) as session:
         done["opened"] = len(await vote_lifecycle.open_due(session, now=now))
+    async with unit_of_work(runtime.sessions) as session:
+        done["announced"] = await vote_publication.announce_openings(session, now=now)
     async with unit_of_work(runtime.sessions) as session:
         done["reminders"] = await vote_lifecycle.remind(
             session, now=now, hours=runtime.settings.vote_reminders
@@ -33,7 +38,9 @@ async def tick(runtime: Runtime) -> dict[str, int]:
     async with unit_of_work(runtime.sessions) as session:
         done["closed"] = len(await vote_lifecycle.close_due(session, now=now))
     async with unit_of_work(runtime.sessions) as session:
-        done["results"] = await vote_lifecycle.publish_results(session, now=now)
+        done["preliminary"] = await vote_publication.publish_preliminary(session, now=now)
+    async with unit_of_work(runtime.sessions) as session:
+        done["final"] = await vote_publication.publish_final(session, now=now)
     if any(done.values()):
         log.info("votes: %s", done)
         runtime.wake_outbox()

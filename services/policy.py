@@ -75,6 +75,9 @@ class Permission(StrEnum):
     MEMBERSHIP_END = "people.move_out"
     MEMBERSHIP_REMOVE = "people.remove_member"
     VOTE_WITHDRAW = "vote.withdraw"
+    VOTE_TURNOUT = "vote.turnout"
+    VOTE_OBJECT = "vote.object"
+    VOTE_OBJECTIONS = "vote.objections"
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,7 @@ POLICY: dict[Permission, Rule] = {
         N_("Only the owners see this home's bills; they can let tenants see them with /bills."),
         members=OWNERS,
         shared=frozenset({M.TENANT, M.FAMILY}),
+    ),
     P.MEMBERSHIP_END: Rule(
         "say one has moved out of a home: one's registration with it ends",
         N_("You are not registered with this home."),
@@ -273,10 +277,30 @@ POLICY: dict[Permission, Rule] = {
         "end the registration of a tenant or family member of one's home",
         N_("Only the owners of this home can remove its members."),
         members=OWNERS,
+    ),
     P.VOTE_WITHDRAW: Rule(
         "withdraw a published or open owners' vote before its close, with a reason for the owners",
         N_(
             "Only owners' committee members and administrators of this compound can withdraw a vote."
+        ),
+        roles=frozenset({R.COMMITTEE, R.ADMIN}),
+    ),
+    P.VOTE_TURNOUT: Rule(
+        "the live turnout of an open vote, by headcount and by area (never anyone's choice)",
+        N_(
+            "Only owners' committee members, liaisons and administrators of this compound can see the live turnout."
+        ),
+        roles=frozenset({R.COMMITTEE, R.LIAISON, R.ADMIN}),
+    ),
+    P.VOTE_OBJECT: Rule(
+        "object to a preliminary result in the objection period (owners of a home that was eligible)",
+        N_("Only owners of a home that was eligible in this vote can object to its result."),
+        members=OWNERS,
+    ),
+    P.VOTE_OBJECTIONS: Rule(
+        "read the objections to a vote's preliminary result (and be told of each at once)",
+        N_(
+            "Only owners' committee members and administrators of this compound can read objections."
         ),
         roles=frozenset({R.COMMITTEE, R.ADMIN}),
     ),

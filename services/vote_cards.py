@@ -26,6 +26,8 @@ from services.vote_ballots import (
     visible_poll,
 )
 from services.vote_eligibility import building_names, may_vote, will_vote
+from services.vote_objections import objection_count
+from services.vote_turnout import Turnout, turnout
 
 LISTED = 10
 ORDER = {PollStatus.OPEN: 0, PollStatus.PUBLISHED: 1, PollStatus.CLOSED: 2, PollStatus.CANCELLED: 3}
@@ -35,6 +37,16 @@ ORDER = {PollStatus.OPEN: 0, PollStatus.PUBLISHED: 1, PollStatus.CLOSED: 2, Poll
 class VoteList:
     polls: list[Poll]  # open ones first, then announced, then closed
     not_an_owner: bool  # a resident who is no owner: told that only owners vote
+
+
+@dataclass(frozen=True)
+class CardOutcome:
+    """How far the vote's publication is, as this person may see it."""
+
+    turnout: Turnout | None = None  # live, while open: committee, liaisons, administrators
+    may_object: bool = False  # an owner who was eligible, in the objection period
+    objections: int = 0  # received so far (stated with the final result)
+    read_objections: bool = False  # the committee's button
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,7 @@ class VoteCard:
     export: bool = False
     receipts: bool = False
     withdraw: bool = False
+    outcome: CardOutcome = CardOutcome()
 
 
 def _not_an_owner(actor: Actor) -> bool:
@@ -104,6 +117,24 @@ async def card(session: AsyncSession, actor: Actor, poll_id: int, *, mask: int =
         receipts=is_closed and bool(poll.result),
         withdraw=status in (PollStatus.PUBLISHED, PollStatus.OPEN)
         and await allowed(session, actor, Permission.VOTE_WITHDRAW, place),
+        outcome=await outcome(session, actor, poll, voter=voter is not None),
+    )
+
+
+async def outcome(session: AsyncSession, actor: Actor, poll: Poll, *, voter: bool) -> CardOutcome:
+    """The live turnout of an open vote (for those who may follow it), or where the published
+    result stands: the objection period, and the objections received."""
+    place = poll.compound_id
+    if poll.status == PollStatus.OPEN:
+        if not await allowed(session, actor, Permission.VOTE_TURNOUT, place):
+            return CardOutcome()
+        return CardOutcome(turnout=await turnout(session, poll))
+    if poll.status != PollStatus.CLOSED or poll.preliminary_sent_at is None:
+        return CardOutcome()
+    return CardOutcome(
+        may_object=voter and poll.final_sent_at is None,
+        objections=await objection_count(session, poll),
+        read_objections=await allowed(session, actor, Permission.VOTE_OBJECTIONS, place),
     )
 
 

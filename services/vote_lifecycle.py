@@ -1,7 +1,8 @@
 """The life of an owners'-assembly vote: drafting rules (times, form, scope), the compound's rules
 of procedure, and each scheduled step — the notice, the opening with its snapshot, reminders
-with the follow-up list, the close with its tally, the result — each marked done in the same
-transaction that records whom to tell, so nothing is told twice."""
+with the follow-up list, the close with its tally — each marked done in the same transaction
+that records whom to tell, so nothing is told twice. What is published to owners at the opening
+and after the close is in services/vote_publication.py."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from services.tally import MatterType
 from services.vote_eligibility import (
     building_names,
     owner_recipients,
-    snapshot_homes,
     take_snapshot,
 )
 from services.vote_records import (
@@ -48,8 +48,6 @@ MAX_CANDIDATES = 20
 NOTICE = "votes.notice"
 REMINDER = "votes.reminder"
 FOLLOW_UP = "votes.follow_up"
-RESULT = "votes.result"
-RESULT_CHART = "votes.result_chart"
 
 
 class NoticeTooShort(DomainError):
@@ -356,35 +354,3 @@ async def close_due(session: AsyncSession, *, now: datetime) -> list[Poll]:
             subject_id=poll.id,
         )
     return polls
-
-
-async def publish_results(session: AsyncSession, *, now: datetime) -> int:
-    """The result of each closed vote not yet published — the text with every figure, then the
-    chart — to the owners who were eligible and to the committee; marked sent with it."""
-    statement = (
-        select(Poll)
-        .where(col(Poll.status) == PollStatus.CLOSED)
-        .where(col(Poll.result_sent_at).is_(None))
-    )
-    polls = list((await session.exec(_locked(session, statement))).all())
-    for poll in polls:
-        poll.result_sent_at = poll.closed_at
-        homes = await snapshot_homes(session, poll)
-        people = await owner_recipients(session, poll, household_ids=homes)
-        seen = {p.resident_id for p in people}
-        committee = await holders(
-            session, Permission.VOTE_DRAFT, poll.compound_id, only=[Role.COMMITTEE]
-        )
-        people += [Recipient.of(r) for r in committee if r.id not in seen]
-        notify.tell(session, f"poll:{poll.id}:result", RESULT, people, now=now, poll=poll)
-        notify.tell(
-            session,
-            f"poll:{poll.id}:result-chart",
-            RESULT_CHART,
-            people,
-            now=now,
-            poll_id=poll.id,
-            title=poll.title,
-            result=poll.result,
-        )
-    return len(polls)

@@ -40,6 +40,7 @@ from services.tally import EXACT, Choice, MatterType, election_of_voters, resolu
 from services.vote_ballots import counted_ballots, visible_poll
 from services.vote_eligibility import transferred_during
 from services.vote_flags import flags_of
+from services.vote_objections import objection_count, objection_table
 
 NOT_CLOSED = N_("The record can be exported when the vote has closed.")
 ON_RECORD = (PollStatus.CLOSED, PollStatus.CANCELLED)  # closed, or withdrawn before its close
@@ -183,10 +184,11 @@ def _local(moment: datetime, tz: ZoneInfo) -> datetime:
 async def export_record(
     session: AsyncSession, actor: Actor | None, poll_id: int, *, tz: ZoneInfo
 ) -> Record:
-    """A closed (or withdrawn) vote's record: the tally, the eligibility snapshot, the
-    anonymised ballots and the homes flagged for voting twice. The snapshot says whether a home
-    took part, never how; the ballots are listed by receipt hash, without time or voter; a flag
-    names the home and why, never its ballot. Every cell typed, user text never a formula."""
+    """A closed (or withdrawn) vote's record: the tally with what was published and when, the
+    eligibility snapshot, the anonymised ballots, the homes flagged for voting twice and the
+    objections. The snapshot says whether a home took part, never how; the ballots are listed by
+    receipt hash, without time or voter; a flag names the home and why, never its ballot. Every
+    cell typed, user text never a formula."""
     if await session.get(Poll, poll_id) is None:  # no closed vote has this number
         raise DomainError(NOT_CLOSED)
     poll = await visible_poll(session, actor, poll_id)
@@ -225,7 +227,13 @@ async def export_record(
     return Record(
         poll,
         {
-            "tally": _tally_table(poll, result, tz, await _withdrawal_rows(session, poll, tz)),
+            "tally": _tally_table(
+                poll,
+                result,
+                tz,
+                await _withdrawal_rows(session, poll, tz),
+                await objection_count(session, poll),
+            ),
             "eligible": Table(
                 [
                     Column("unit", "int"),
@@ -249,6 +257,7 @@ async def export_record(
             "flags": Table(
                 [Column("home"), Column("reason"), Column("flagged_at", "datetime")], flags
             ),
+            "objections": await objection_table(session, poll, tz),
         },
     )
 
@@ -267,10 +276,10 @@ async def _withdrawal_rows(session: AsyncSession, poll: Poll, tz: ZoneInfo) -> l
 
 
 def _tally_table(
-    poll: Poll, result: dict[str, Any], tz: ZoneInfo, extra: list[list[object]]
+    poll: Poll, result: dict[str, Any], tz: ZoneInfo, extra: list[list[object]], objections: int
 ) -> Table:
     """One figure a row: its text as stored (exact fractions "n/d"), as a number where it is one,
-    as a time where it is one."""
+    as a time where it is one; then what was published to owners, and when."""
     rows: list[list[object]] = [
         ["poll", str(poll.id), None, None],
         ["title", poll.title, None, None],
@@ -298,6 +307,16 @@ def _tally_table(
             rows.append([f"candidate.{name}.{figure}", exact, _number(exact), None])
         rows.append([f"candidate.{name}.elected", _yes(candidate["elected"]), None, None])
     rows += extra
+    area, head = poll.published_area, poll.published_headcount
+    rows += [
+        ["opening_published_at", None, None, _when(poll.opening_sent_at, tz)],
+        ["published_total_area_m2", _text(area), area, None],
+        ["published_total_headcount", _text(head), head, None],
+        ["preliminary_published_at", None, None, _when(poll.preliminary_sent_at, tz)],
+        ["objection_until", None, None, _when(poll.objection_until, tz)],
+        ["objections", str(objections), objections, None],
+        ["final_published_at", None, None, _when(poll.final_sent_at, tz)],
+    ]
     columns = [
         Column("figure"),
         Column("value"),
@@ -305,6 +324,14 @@ def _tally_table(
         Column("time", "datetime"),
     ]
     return Table(columns, rows)
+
+
+def _when(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return None if moment is None else _local(moment, tz)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _yes(value: object) -> str | None:

@@ -20,7 +20,9 @@ from views import (  # noqa: F401
     ticket_reports,
     tickets,
     vote_drafting,
+    vote_objections,
     vote_office,
     vote_results,
+    vote_turnout,
     votes,
 )

@@ -285,7 +285,10 @@ def follow_up(_: Translator, *, tz: ZoneInfo, poll: Poll, homes: list[HomeRow]) 
 def record(found: Record, _: Translator) -> list[Screen]:
     """The record as three files: XLSX, CSV (zip) and JSON."""
     files = record_files(found.poll.id or 0, found.tables)
-    caption = _("Tally, eligibility snapshot, anonymised ballots and flagged homes.")
+    caption = _(
+        "Tally with what was published, eligibility snapshot, anonymised ballots, flagged homes "
+        "and objections."
+    )
     return [
         Screen(caption if index == 0 else EMPTY, document=File(content, name))
         for index, (name, content) in enumerate(files)

@@ -1,6 +1,7 @@
 """How a vote's result reads: totals only, with every figure behind the decision (area and
-headcount, total, participating, each choice, as shares), then the bar chart in the reader's
-language.
+headcount, total, participating, each choice, as shares) — first as the preliminary result with
+the objection period and its button, then as the final result with the objections received —
+and the bar chart (with the preliminary result) in the reader's language.
 
 Figures come from the stored result, where every share is an exact fraction written "n/d"; the
 percentages shown beside them are for reading only.
@@ -8,6 +9,7 @@ percentages shown beside them are for reading only.
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -16,18 +18,26 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from core.i18n import N_, Translator, html, join
-from core.screen import File, Screen
+from core.screen import File, Screen, button, keyboard
 from models import Poll
 from services.charts import vote_chart
 from services.notify import renders
 from services.tally import Choice, MatterType
-from services.vote_lifecycle import RESULT, RESULT_CHART
+from services.vote_publication import FINAL, PRELIMINARY, RESULT_CHART
+from views.callbacks import CallbackData
 
 CHOICE = {
     Choice.AGREE: N_("Agree"),
     Choice.DISAGREE: N_("Disagree"),
     Choice.ABSTAIN: N_("Abstain"),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectionStart(CallbackData, kind="vob"):
+    """ "Raise an objection" on a preliminary result."""
+
+    poll_id: int
 
 
 def bold(text: Markup | str) -> Markup:
@@ -86,14 +96,38 @@ def _share(part: str, whole: str, _: Translator) -> str:
     return f"{_number(p, _)} / {_number(w, _)} ({percent})"
 
 
-def result_text(poll: Poll, _: Translator, tz: ZoneInfo) -> Markup:
+def _stage(poll: Poll, _: Translator, tz: ZoneInfo, objections: int) -> tuple[Markup, Markup]:
+    """The heading, and what the stage means: the objection period of a preliminary result, or
+    how many objections the final one had."""
+    if poll.final_sent_at is not None:
+        heading = _("Final result of the owners’ vote: {title}").format(title=poll.title)
+        if poll.objection_until is None:  # published before there was an objection period
+            return heading, Markup("")
+        count = _.ngettext(
+            "{count} objection was received during the objection period.",
+            "{count} objections were received during the objection period.",
+            objections,
+        ).format(count=_.number(objections))
+        return heading, count
+    title = _("Preliminary result of the owners’ vote: {title}").format(title=poll.title)
+    if poll.objection_until is None:  # closed a moment ago, not published yet
+        return title, Markup("")
+    note = _(
+        "This result is preliminary. An owner of a home that was eligible can raise an objection "
+        "through the bot until {until}; then the final result is published."
+    ).format(until=_.datetime(poll.objection_until, tz, "short"))
+    return title, note
+
+
+def result_text(poll: Poll, _: Translator, tz: ZoneInfo, objections: int = 0) -> Markup:
     """Totals only, with every figure behind the decision; no one's choice appears."""
     result = figures(poll.result)
     area, head = result["area"], result["headcount"]
-    title = _("Result of the owners’ vote: {title}").format(title=poll.title)
+    title, stage = _stage(poll, _, tz, objections)
     lines = [
         bold(title) + html(" (#{id})", id=poll.id),
         _("Closed {when}").format(when=_.datetime(poll.closed_at or poll.closes_at, tz, "short")),
+        *([stage] if stage else []),
         Markup(""),
         bold(_("Participation (quorum: at least 2/3 of area and of owners)")),
         _("Area taking part: {share} ㎡").format(
@@ -144,9 +178,17 @@ def result_text(poll: Poll, _: Translator, tz: ZoneInfo) -> Markup:
     return join(lines)
 
 
-@renders(RESULT)
-def result(_: Translator, *, tz: ZoneInfo, poll: Poll) -> Screen:
-    return Screen(result_text(poll, _, tz))
+@renders(PRELIMINARY)
+def preliminary(_: Translator, *, tz: ZoneInfo, poll: Poll) -> Screen:
+    """The preliminary result at the close (初步结果), with the button to object."""
+    objecting = button(_("Raise an objection"), ObjectionStart(poll.id or 0))
+    return Screen(result_text(poll, _, tz), keyboard([objecting]))
+
+
+@renders(FINAL)
+def final(_: Translator, *, tz: ZoneInfo, poll: Poll, objections: int) -> Screen:
+    """The final result after the objection period (最终结果)."""
+    return Screen(result_text(poll, _, tz, objections))
 
 
 def chart_labels(_: Translator) -> dict[str, str]:

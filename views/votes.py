@@ -1,6 +1,6 @@
-"""How a vote reads to owners: the notice, the list of votes, the card with the home's current
-choice and its buttons, the answer to a ballot, the reminder, a withdrawal and the receipt
-check."""
+"""How a vote reads to owners: the notice, the opening with its denominators, the list of votes,
+the card with the home's current choice and its buttons, the answer to a ballot, the reminder,
+a withdrawal and the receipt check."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ from services.vote_ballots import Cast, Counted, ReceiptStatus
 from services.vote_cards import VoteCard, VoteList
 from services.vote_lifecycle import NOTICE, REMINDER
 from services.vote_withdrawal import WITHDRAWN
+from services.vote_publication import OPENING
 from views.callbacks import CallbackData
-from views.vote_results import CHOICE, bold, result_text
+from views.vote_objections import ObjectionList
+from views.vote_results import CHOICE, ObjectionStart, bold, result_text
+from views.vote_turnout import VoteTurnout, turnout_text
 
 SPECIAL_ITEM = {
     6: N_("Art. 278 item 6: raising or re-raising the building maintenance fund"),
@@ -167,6 +170,34 @@ def notice(_: Translator, *, tz: ZoneInfo, poll: Poll, buildings: list[str]) -> 
     return Screen(text, keyboard([button(_("Open the vote"), VoteView(poll.id or 0))]))
 
 
+@renders(OPENING)
+def opening(_: Translator, *, tz: ZoneInfo, poll: Poll) -> Screen:
+    """To the owners of the snapshot when voting opens: the denominators everything is a share
+    of, the rule that applies, the close, and the button to vote."""
+    head = poll.published_headcount or 0
+    text = join(
+        [
+            html(
+                "<b>{opened}</b> (#{id})",
+                opened=_("Voting is open: {title}").format(title=poll.title),
+                id=poll.id,
+            ),
+            _("Voting closes on {closes}; you can change your ballot until then.").format(
+                closes=_.datetime(poll.closes_at, tz, "short")
+            ),
+            Markup(""),
+            bold(_("The denominators, fixed when voting opened:")),
+            _("Total exclusive area: {area} ㎡").format(area=_.number(poll.published_area or 0)),
+            _.ngettext(
+                "Total headcount: {count} owner", "Total headcount: {count} owners", head
+            ).format(count=_.number(head)),
+            Markup(""),
+            rule_text(poll, _),
+        ]
+    )
+    return Screen(text, keyboard([button(_("Vote now"), VoteView(poll.id or 0))]))
+
+
 @renders(REMINDER)
 def reminder(_: Translator, *, tz: ZoneInfo, poll: Poll) -> Screen:
     text = _(
@@ -279,8 +310,13 @@ def card(found: VoteCard, _: Translator, tz: ZoneInfo) -> Screen:
         lines += [Markup(""), _(NOT_OWNER)]
     if status == PollStatus.PUBLISHED and found.voter:
         lines += [Markup(""), _("Voting has not opened yet.")]
+    outcome = found.outcome
+    if outcome.turnout is not None:
+        lines += [Markup(""), turnout_text(outcome.turnout, _)]
     if status == PollStatus.CLOSED and poll.result:
-        lines += [Markup(""), result_text(poll, _, tz)]
+        lines += [Markup(""), result_text(poll, _, tz, outcome.objections)]
+    if outcome.may_object:
+        rows.append([button(_("Raise an objection"), ObjectionStart(poll.id or 0))])
     if found.receipts:
         rows.append([button(_("Counted receipt hashes"), VoteManage("receipts", poll.id or 0))])
     office = []
@@ -290,6 +326,11 @@ def card(found: VoteCard, _: Translator, tz: ZoneInfo) -> Screen:
         office.append(button(_("Enter a paper ballot"), VoteManage("paper", poll.id or 0)))
     if found.export:
         office.append(button(_("Export the record"), VoteManage("export", poll.id or 0)))
+    if outcome.turnout is not None:
+        office.append(button(_("Live turnout"), VoteTurnout(poll.id or 0)))
+    if outcome.read_objections:
+        label = _("Objections ({count})").format(count=_.number(outcome.objections))
+        office.append(button(label, ObjectionList(poll.id or 0)))
     rows.append(office)
     if found.withdraw:
         rows.append([button(_("Withdraw this vote"), VoteManage("withdraw", poll.id or 0))])
