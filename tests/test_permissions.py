@@ -20,6 +20,7 @@ from tests.permissions import (  # noqa: F401 (registers the probes)
     probes_notices,
     probes_people,
     probes_tickets,
+    probes_vote_results,
     probes_votes,
 )
 from tests.permissions.cast import PARTS, assemble

@@ -224,7 +224,7 @@ async def test_results_and_reminders_are_queued_by_kind_with_the_chart_in_the_re
     await _ticked(world)
     clock.set(datetime(2026, 11, 25, 18, 1, tzinfo=SHANGHAI))
     await _ticked(world)
-    for person, title in ((reader, "Result of the owners’ vote"), (owner, "表决结果")):
+    for person, title in ((reader, "Preliminary result of the owners’ vote"), (owner, "初步结果")):
         texts = [m for m in person.bot_messages if title in m.content]
         assert texts and person.last_message.kind == "photo"
         assert person.bot_messages.index(texts[-1]) < len(person.bot_messages) - 1
@@ -232,7 +232,7 @@ async def test_results_and_reminders_are_queued_by_kind_with_the_chart_in_the_re
         purposes = {m.purpose for m in (await session.exec(select(OutboxMessage))).all()}
     assert {"poll:1:notice", "poll:1:result", "poll:1:result-chart"} <= purposes
     assert "poll:1:follow-up:24" in purposes  # liaisons' list at the 24 h reminder
-    english = [m for m in reader.bot_messages if "Result of the owners’ vote" in m.content][-1]
+    english = [m for m in reader.bot_messages if "result of the owners’ vote" in m.content][-1]
     assert "Quorum not reached" in english.content
 
 
@@ -308,10 +308,10 @@ async def test_each_card_offers_what_the_policy_allows(world, clock):
     expected_open = {
         owner: {"同意", "反对", "弃权"},
         staff: {NOT_VOTED, "录入纸质选票"},
-        liaison: {NOT_VOTED},
+        liaison: {NOT_VOTED, "投票进度"},
         officer: set(),
         supervisor: set(),
-        committee: {"撤回本次表决"},
+        committee: {"投票进度", "撤回本次表决"},
     }
     for person, buttons in expected_open.items():
         await person.send("/vote")
@@ -322,10 +322,10 @@ async def test_each_card_offers_what_the_policy_allows(world, clock):
     clock.set(datetime(2026, 11, 25, 18, 1, tzinfo=SHANGHAI))
     await _ticked(world)
     expected_closed = {
-        owner: {"已计票回执哈希"},
+        owner: {"提出异议", "已计票回执哈希"},
         staff: {"已计票回执哈希"},
         officer: {"已计票回执哈希", "导出表决记录"},
-        committee: {"已计票回执哈希", "导出表决记录"},
+        committee: {"已计票回执哈希", "导出表决记录", "异议（0）"},
     }
     for person, buttons in expected_closed.items():
         await person.send("/vote")
@@ -362,7 +362,7 @@ async def test_titles_are_escaped_and_counts_are_plural_in_english(world, clock)
     await owner.press("Agree")
     clock.advance(days=8)
     await _ticked(world)
-    result = [m for m in owner.bot_messages if "Result of the owners’ vote" in m.content][-1]
+    result = [m for m in owner.bot_messages if "result of the owners’ vote" in m.content][-1]
     assert "<b>Lift</b> & stairs" in result.content
     await owner.send("/vote")
     await owner.press("#1")
