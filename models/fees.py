@@ -203,6 +203,8 @@ class ReceiptCounter(SQLModel, table=True):
     __tablename__ = "receipt_counter"
     compound_id: int = Field(foreign_key="compound.id", primary_key=True)
     last_number: int = 0
+
+
 class FeeCredit(SQLModel, table=True):
     """What a household is owed back for days already billed at a higher price than the one now
     in force for them (or after the fee ended): a credit that pays the next bills, like money

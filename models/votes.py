@@ -138,6 +138,8 @@ class BallotFlag(SQLModel, table=True):
     ballot_id: int | None = Field(default=None, foreign_key="ballot.id")  # None: refused
     flagged_by: int | None = Field(default=None, foreign_key="resident.id")
     flagged_at: datetime = utc_field(nullable=False)
+
+
 class VoteObjection(SQLModel, table=True):
     """An owner's objection (异议) to a preliminary result, raised in the objection period; one
     person may raise several. Part of the vote's record."""

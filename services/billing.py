@@ -371,6 +371,8 @@ async def deallocate(session: AsyncSession, payment: Payment) -> list[int]:
     payment.unallocated = ZERO
     await session.flush()
     return reopened
+
+
 async def _allocate_all(session: AsyncSession, household_ids: set[int] | None) -> None:
     """Let the credit of these households (None: every household holding some) pay their bills."""
     holders = set(

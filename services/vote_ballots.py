@@ -27,7 +27,6 @@ from services.errors import DomainError, NotFound
 from services.policy import Permission, authorize, rule
 from services.tally import Choice
 from services.vote_eligibility import held_at_opening, voter_of, voter_of_home
-from services.vote_eligibility import voter_of, voter_of_home
 from services.vote_flags import EarlierBallot
 
 MAX_CANDIDATES = 20  # an election's choice travels as a bitmask in callback data

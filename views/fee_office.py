@@ -18,7 +18,7 @@ from services.fee_reports import ArrearsReport
 from services.notify import renders
 from services.payments import Booking
 from services.tables import Column, Table, xlsx
-from views.bills import PERIOD, bold, method_text, receipt_note
+from views.bills import bold, method_text, receipt_note
 from views.callbacks import CallbackData
 from views.corrections import office_buttons
 

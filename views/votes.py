@@ -17,8 +17,8 @@ from services.tally import Choice, MatterType
 from services.vote_ballots import Cast, Counted, ReceiptStatus
 from services.vote_cards import VoteCard, VoteList
 from services.vote_lifecycle import NOTICE, REMINDER
-from services.vote_withdrawal import WITHDRAWN
 from services.vote_publication import OPENING
+from services.vote_withdrawal import WITHDRAWN
 from views.callbacks import CallbackData
 from views.vote_objections import ObjectionList
 from views.vote_results import CHOICE, ObjectionStart, bold, result_text

@@ -7,7 +7,7 @@ off when a newer one was entered gets its days back up to the day before the new
 before its own first day.
 
 Revision ID: 0013b
-Revises: 0012d
+Revises: 0013a
 Create Date: 2026-12-10 10:00:00.000000
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import models.base
 
 revision: str = '0013b'
-down_revision: str | None = '0012d'
+down_revision: str | None = '0013a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

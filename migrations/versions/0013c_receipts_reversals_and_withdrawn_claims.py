@@ -1,7 +1,7 @@
 """receipts, reversals and withdrawn claims
 
 Revision ID: 0013c
-Revises: 0012d
+Revises: 0013b
 Create Date: 2026-12-02 18:44:28.360614
 
 Payments booked before this revision get their receipt numbers here, per compound in booking
@@ -17,7 +17,7 @@ from alembic import op
 import models.base
 
 revision: str = '0013c'
-down_revision: str | None = '0012d'
+down_revision: str | None = '0013b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

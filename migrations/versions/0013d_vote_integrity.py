@@ -1,7 +1,7 @@
 """vote integrity: ballot flags, withdrawing a vote, the minimum voting window, the 15-day notice floor
 
 Revision ID: 0013d
-Revises: 0012d
+Revises: 0013c
 Create Date: 2026-12-02 18:46:39.976055
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import models.base
 
 revision: str = '0013d'
-down_revision: str | None = '0012d'
+down_revision: str | None = '0013c'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

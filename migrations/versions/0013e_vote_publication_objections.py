@@ -2,7 +2,7 @@
 objections in the compound's objection period, the final result
 
 Revision ID: 0013e
-Revises: 0012d
+Revises: 0013d
 Create Date: 2026-12-10 10:00:00.000000
 
 `poll.result_sent_at` becomes `preliminary_sent_at`. Votes whose result was published before
@@ -19,7 +19,7 @@ from alembic import op
 import models.base
 
 revision: str = '0013e'
-down_revision: str | None = '0012d'
+down_revision: str | None = '0013d'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
