@@ -132,7 +132,7 @@ async def test_a_tenant_who_moves_out_gets_no_more_bills_or_notices_of_the_home(
     await world.onboard(tenant, HOME, "tenant")
     await world.join_as(liaison, Role.LIAISON)
     async with world.session() as session:
-        home = (await session.exec(select(Household).where(Household.room == "101"))).first()
+        home = await session.get(Household, await world.household_id("1栋", "1单元", "101"))
         home.tenants_see_bills = True
     await tenant.send("/homes")
     assert HOME in tenant.last_text and "租户" in tenant.last_text
@@ -236,7 +236,7 @@ async def test_a_sale_on_a_future_date_ends_the_sellers_rights_that_day(world, c
     await other.send(f"/start {old[('1栋 1单元 102', 'owner')].code}")
     assert "1栋 1单元 102" in other.last_text
     async with world.session() as session:
-        home = (await session.exec(select(Household).where(Household.room == "101"))).first()
+        home = await session.get(Household, await world.household_id("1栋", "1单元", "101"))
         assert (home.owner_name, home.owner_phone) == ("孙新", "13900000000")
         (sale,) = (await session.exec(select(HouseholdTransfer))).all()
         assert sale.applied_at is not None and len(sale.from_residents) == 1
@@ -265,7 +265,7 @@ async def test_reissuing_one_homes_invites_leaves_the_other_homes_codes_valid(wo
     await world.seed_roster()
     old = await world.issue_invites()
     async with world.session() as session:
-        home_id = (await session.exec(select(Household.id).where(Household.room == "101"))).first()
+        home_id = await world.household_id("1栋", "1单元", "101")
         fresh = await issue_household_invites(
             session,
             await _compound(world),

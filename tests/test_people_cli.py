@@ -24,7 +24,11 @@ async def _resident_of(database_url: str, telegram_id: int, room: str = "101") -
     now = datetime.now(UTC)
     try:
         async with unit_of_work(runtime.sessions) as session:
-            home = (await session.exec(select(Household).where(Household.room == room))).first()
+            home = (
+                await session.exec(
+                    select(Household).where(Household.room == room).order_by(col(Household.id))
+                )
+            ).first()
             assert home is not None and home.id is not None
             issued = await issue_household_invites(
                 session, home.compound_id, now=now, ttl=timedelta(days=1), household_ids=[home.id]

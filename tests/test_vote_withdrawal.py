@@ -25,7 +25,9 @@ from views.votes import VoteCast, VoteManage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOSTILE = '<b>电梯</b> & {0} %s =HYPERLINK("x")'
-IDLE = {"notices": 0, "opened": 0, "reminders": 0, "closed": 0, "results": 0}
+IDLE = dict.fromkeys(
+    ("notices", "opened", "announced", "reminders", "closed", "preliminary", "final"), 0
+)
 TOLD = "业主大会表决撤回公告"
 
 

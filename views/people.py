@@ -5,6 +5,7 @@ ends (revoked by the office, removed by the owner, a home sold)."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
@@ -162,7 +163,9 @@ def role_ended(_: Translator, *, tz: ZoneInfo, role: str, scope_kind: str, place
 
 
 @renders("membership.ended")
-def membership_ended(_: Translator, *, tz: ZoneInfo, home: str, reason: str, on) -> Screen:
+def membership_ended(
+    _: Translator, *, tz: ZoneInfo, home: str, reason: str, on: datetime
+) -> Screen:
     if reason == EndReason.SOLD:
         text = _(
             "{home} has passed to its new owner on {date}, and your registration with it has ended. Thank you for being part of the compound!"
