@@ -142,3 +142,21 @@ async def test_ending_the_fee_in_the_bot(world, clock):
     await admin.send("/fees")
     assert "2026-11-01 至 2026-12-15（已停止）" in admin.texts()[-2]
     assert "停止收取此项费用" not in str(admin.last_message.inline_keyboard)
+
+
+async def test_a_half_yearly_fee_is_set_in_the_bot_and_billed_for_six_months(world, clock):
+    admin, owner = await _people(world)
+    await _new_price(admin, "1.20", "按半年", due="15")
+    await admin.press("本月")
+    assert "新单价自 2026-11-01 起执行" in admin.last_text
+    await admin.press("保存")
+    await _at(world, 2026, 11, 2, 10)
+    await owner.send("/bills")
+    # 89.50 ㎡ × ¥1.20 × 6 months = ¥644.40 for November to April.
+    assert "¥644.40" in owner.last_text and "待缴：¥644.40" in owner.last_text
+    await _at(world, 2027, 4, 30, 10)
+    await owner.send("/bills")
+    assert "待缴：¥644.40" in owner.last_text  # nothing more until May
+    await _at(world, 2027, 5, 1, 10)
+    await owner.send("/bills")
+    assert "待缴：¥1,288.80" in owner.last_text

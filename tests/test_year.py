@@ -331,6 +331,12 @@ async def test_a_year_in_the_life_of_a_compound(world, clock, tmp_path):
     shown = await _new_price(admin, "1.50", "按月", "20", "2027-02-16")
     assert "现行单价 ¥1.20 执行至 2027-02-15，新单价自 2027-02-16 起执行。" in shown
 
+    # 16 February: the new price bills the rest of the month by the day.
+    await year.until(date(2027, 2, 16))
+    await a.send("/bills")
+    assert "2027-02-01 – 2027-02-15（15 天，按日折算）：¥57.54" in a.last_text
+    assert "2027-02-16 – 2027-02-28（13 天，按日折算）：¥62.33" in a.last_text
+
     # 20 February: 2栋 1单元 101 is sold from 1 March; the buyer's owner card is printed now.
     await year.until(date(2027, 2, 20))
     async with world.session() as session:
