@@ -124,6 +124,21 @@ class MembershipHistory(SQLModel, table=True):
     ended_by: int | None = Field(default=None, foreign_key="resident.id")
     reason: str = enum_field(EndReason)
 
+    @classmethod
+    def of(
+        cls, membership: Membership, *, ended_at: datetime, by: int | None, reason: EndReason
+    ) -> MembershipHistory:
+        """The history row of a membership ending (never before it began)."""
+        return cls(
+            resident_id=membership.resident_id,
+            household_id=membership.household_id,
+            kind=membership.kind,
+            started_at=membership.created_at,
+            ended_at=max(ended_at, membership.created_at),
+            ended_by=by,
+            reason=reason,
+        )
+
 
 class RoleGrantHistory(SQLModel, table=True):
     """A role grant that has ended: who held which role over which place, from when to when."""
@@ -139,6 +154,23 @@ class RoleGrantHistory(SQLModel, table=True):
     ended_at: datetime = utc_field(nullable=False)
     ended_by: int | None = Field(default=None, foreign_key="resident.id")
     reason: str = enum_field(EndReason)
+
+    @classmethod
+    def of(
+        cls, grant: RoleGrant, *, ended_at: datetime, by: int | None, reason: EndReason
+    ) -> RoleGrantHistory:
+        """The history row of a role grant ending."""
+        return cls(
+            resident_id=grant.resident_id,
+            role=grant.role,
+            scope_kind=grant.scope_kind,
+            scope_id=grant.scope_id,
+            started_at=grant.granted_at,
+            granted_by=grant.granted_by,
+            ended_at=ended_at,
+            ended_by=by,
+            reason=reason,
+        )
 
 
 class HouseholdTransfer(SQLModel, table=True):

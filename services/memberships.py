@@ -75,15 +75,7 @@ async def end_membership(
     menu."""
     household_id = membership.household_id
     label = (await household_labels(session, [household_id])).get(household_id, "?")
-    history = MembershipHistory(
-        resident_id=membership.resident_id,
-        household_id=household_id,
-        kind=membership.kind,
-        started_at=membership.created_at,
-        ended_at=max(ended_at or now, membership.created_at),
-        ended_by=by,
-        reason=reason,
-    )
+    history = MembershipHistory.of(membership, ended_at=ended_at or now, by=by, reason=reason)
     session.add(history)
     await session.delete(membership)
     await session.flush()
@@ -255,30 +247,12 @@ async def archive_all(session: AsyncSession, resident_id: int, *, now: datetime)
         await session.exec(select(Membership).where(col(Membership.resident_id) == resident_id))
     ).all():
         session.add(
-            MembershipHistory(
-                resident_id=resident_id,
-                household_id=m.household_id,
-                kind=m.kind,
-                started_at=m.created_at,
-                ended_at=now,
-                ended_by=resident_id,
-                reason=EndReason.FORGOTTEN,
-            )
+            MembershipHistory.of(m, ended_at=now, by=resident_id, reason=EndReason.FORGOTTEN)
         )
     for g in (
         await session.exec(select(RoleGrant).where(col(RoleGrant.resident_id) == resident_id))
     ).all():
         session.add(
-            RoleGrantHistory(
-                resident_id=resident_id,
-                role=g.role,
-                scope_kind=g.scope_kind,
-                scope_id=g.scope_id,
-                started_at=g.granted_at,
-                granted_by=g.granted_by,
-                ended_at=now,
-                ended_by=resident_id,
-                reason=EndReason.FORGOTTEN,
-            )
+            RoleGrantHistory.of(g, ended_at=now, by=resident_id, reason=EndReason.FORGOTTEN)
         )
     await session.flush()

@@ -84,17 +84,7 @@ async def end_grant(
     reason: EndReason,
 ) -> RoleEnded:
     """Move one grant to its history, hand back what the role held, tell the person."""
-    history = RoleGrantHistory(
-        resident_id=grant.resident_id,
-        role=grant.role,
-        scope_kind=grant.scope_kind,
-        scope_id=grant.scope_id,
-        started_at=grant.granted_at,
-        granted_by=grant.granted_by,
-        ended_at=now,
-        ended_by=by,
-        reason=reason,
-    )
+    history = RoleGrantHistory.of(grant, ended_at=now, by=by, reason=reason)
     session.add(history)
     await session.delete(grant)
     await session.flush()
