@@ -21,12 +21,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q -e ".[dev]"
 	touch $@
 
-# Chinese labels in charts and invite sheets need a CJK font (Debian's WenQuanYi Micro Hei).
+# Chinese labels in charts and documents need a CJK font (Debian's WenQuanYi Micro Hei); the
+# tests read PDFs back with pdftotext (poppler-utils).
 fonts:
 	@fc-list 2>/dev/null | grep -qiE "wqy|Noto Sans CJK" || \
 	  { [ "$$(id -u)" = 0 ] && { apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || \
 	    { apt-get update -qq >/dev/null && apt-get install -y -qq fonts-wqy-microhei >/dev/null; }; } || \
 	  echo "warning: install fonts-wqy-microhei for Chinese text in charts"; }
+	@command -v pdftotext >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && { apt-get install -y -qq poppler-utils >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null && apt-get install -y -qq poppler-utils >/dev/null; }; } || \
+	  echo "warning: install poppler-utils (pdftotext) for the tests that read PDFs back"; }
 
 # Compile the gettext catalogs (locales/*/LC_MESSAGES/messages.mo) from the .po files.
 catalogs: $(VENV)/.installed
