@@ -103,11 +103,10 @@ def phones(text: str) -> list[str]:
         if not whole:
             continue
         pieces = [whole] if _PHONE.fullmatch(whole) and len(whole) <= 15 else part.split()
-        for piece in pieces:
-            piece = piece.replace("-", "")
-            if not _PHONE.fullmatch(piece):
-                raise CellProblem(N_("{column}: “{value}” is not a phone number"), value=piece)
-            found.append(piece)
+        numbers = [piece.replace("-", "") for piece in pieces]
+        if not all(_PHONE.fullmatch(number) for number in numbers):
+            raise CellProblem(N_("{column}: “{value}” is not a phone number"), value=part.strip())
+        found.extend(numbers)
     return found
 
 
