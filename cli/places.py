@@ -17,7 +17,9 @@ from models import Role
 
 
 def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    roster = admin.add_parser("import-roster", help="import households from .csv or .xlsx")
+    roster = admin.add_parser(
+        "import-roster", help="import households from .csv, .xlsx, .xls or .ods"
+    )
     roster.add_argument("file", type=Path)
     roster.set_defaults(run=import_roster)
     invites = admin.add_parser("invites", help="issue owner and tenant invite codes for a compound")

@@ -19,14 +19,18 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def upgrade() -> None:
+def _widen(old: int, new: int) -> None:
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.alter_column(
             'owner_phone',
-            existing_type=sqlmodel.sql.sqltypes.AutoString(length=30),
-            type_=sqlmodel.sql.sqltypes.AutoString(length=100),
+            existing_type=sqlmodel.sql.sqltypes.AutoString(length=old),
+            type_=sqlmodel.sql.sqltypes.AutoString(length=new),
             existing_nullable=True,
         )
+
+
+def upgrade() -> None:
+    _widen(30, 100)
 
 
 def downgrade() -> None:
@@ -37,10 +41,4 @@ def downgrade() -> None:
         .where(sa.func.length(household.c.owner_phone) > 30)
         .values(owner_phone=sa.func.substr(household.c.owner_phone, 1, 30))
     )
-    with op.batch_alter_table('household', schema=None) as batch_op:
-        batch_op.alter_column(
-            'owner_phone',
-            existing_type=sqlmodel.sql.sqltypes.AutoString(length=100),
-            type_=sqlmodel.sql.sqltypes.AutoString(length=30),
-            existing_nullable=True,
-        )
+    _widen(100, 30)
