@@ -19,6 +19,8 @@ from models.fees import (
     PaymentClaim,
     PaymentMethod,
     ReceiptCounter,
+    StatementRow,
+    StatementRowStatus,
 )
 from models.notices import Notice, NoticeAck, NoticeCategory, NoticeStatus, TargetKind
 from models.outbox import OutboxMessage, OutboxStatus
@@ -142,6 +144,8 @@ __all__ = [
     "ProcessedUpdate",
     "PropertyCompany",
     "ReceiptCounter",
+    "StatementRow",
+    "StatementRowStatus",
     "Resident",
     "Role",
     "RoleGrant",
