@@ -157,7 +157,9 @@ class PaymentAccount(SQLModel, table=True):
     __tablename__ = "payment_account"
     compound_id: int = Field(foreign_key="compound.id", primary_key=True)
     payee: str = Field(max_length=200)
-    qr_media_id: int | None = Field(default=None, foreign_key="media.id")  # None: no code, a bank account only
+    qr_media_id: int | None = Field(
+        default=None, foreign_key="media.id"
+    )  # None: no code, a bank account only
     updated_at: datetime = utc_field(nullable=False)
     # The bank account transfers arrive on, digits only: a statement's own 账号 picks the compound.
     bank_account: str | None = Field(default=None, max_length=40, unique=True)
@@ -252,7 +254,7 @@ class StatementRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     compound_id: int = Field(foreign_key="compound.id", index=True)
     reference: str = Field(max_length=120, unique=True)  # the bank's, as Payment.reference
-    amount: Decimal = Field(**MONEY)
+    amount: Decimal = Field(max_digits=14, decimal_places=2)
     paid_on: date
     payer: str = Field(default="", max_length=200)
     memo: str = Field(default="", max_length=300)
