@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 
 from sqlmodel import col, select
@@ -52,10 +53,12 @@ def _digits(text: str) -> str:
     import cn2an
 
     text = _name(text)
-    try:
-        return str(cn2an.transform(text, "cn2an"))
-    except (ValueError, KeyError, IndexError):  # an odd run of numerals: read as written
-        return text
+    with warnings.catch_warnings():  # it warns of an odd run of numerals, and reads it as written
+        warnings.simplefilter("ignore")
+        try:
+            return str(cn2an.transform(text, "cn2an"))
+        except (ValueError, KeyError, IndexError):
+            return text
 
 
 class Homes:
