@@ -19,7 +19,7 @@ from models import Household, PaymentMethod, StatementRow, StatementRowStatus
 from services import audit, drafts, payments
 from services.actors import Actor
 from services.drafts import Draft
-from services.errors import NotAllowed, NotFound
+from services.errors import DomainError, NotAllowed, NotFound
 from services.places import find_household, household_labels
 from services.policy import Permission, authorize, compound_ids, rule
 
@@ -166,6 +166,10 @@ async def start_typing(
 ) -> StatementRow:
     """ "Type the home": the row, still waiting, for the typed home to come."""
     row = await _row(session, actor, row_id)
+    if row.status != StatementRowStatus.PENDING:
+        raise DomainError(
+            N_("This transfer has been answered already; /statement shows the others.")
+        )
     await drafts.begin(session, actor, ReviewDraft(step=ReviewStep.HOME, row_id=row_id), now=now)
     return row
 
