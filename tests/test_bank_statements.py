@@ -99,7 +99,7 @@ def abc_utf8_csv() -> bytes:
 
 def _xlsx(rows: list[list[object]], merge: str | None = None) -> bytes:
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     for row in rows:
         sheet.append(row)
     if merge:
@@ -161,9 +161,9 @@ def _other_roster(folder: Path) -> Path:
 
 
 async def _homes_paid(database_url: str) -> dict[str, list[tuple[str, Decimal]]]:
-    from core.db import create_engine
     from sqlmodel.ext.asyncio.session import AsyncSession
 
+    from core.db import create_engine
     from services.places import household_labels
 
     engine = create_engine(database_url)
