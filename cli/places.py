@@ -14,11 +14,12 @@ from core.i18n import N_, Translator
 from core.runtime import Runtime
 from core.settings import Settings
 from models import Role
-from services.errors import DomainError
 
 
 def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    roster = admin.add_parser("import-roster", help="import households from .csv or .xlsx")
+    roster = admin.add_parser(
+        "import-roster", help="import households from .csv, .xlsx, .xls or .ods"
+    )
     roster.add_argument("file", type=Path)
     roster.set_defaults(run=import_roster)
     invites = admin.add_parser("invites", help="issue owner and tenant invite codes for a compound")
@@ -62,6 +63,7 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 def import_roster(settings: Settings, args: argparse.Namespace) -> int:
     """Load the households; every row is checked first and nothing is written if one is bad."""
+    from services.roster import describe
     from services.roster import import_roster as load
 
     _ = words(settings)
@@ -80,15 +82,7 @@ def import_roster(settings: Settings, args: argparse.Namespace) -> int:
                 say(_, N_("The roster was not imported; nothing was written. Problems:")),
                 file=sys.stderr,
             )
-            for problem in result.problems:
-                detail = DomainError(problem.msgid, **problem.params).text(_)
-                line = say(
-                    _,
-                    N_("row {row}, column {column}: {problem}"),
-                    row=problem.row,
-                    column=problem.column,
-                    problem=detail,
-                )
+            for line in describe(result.problems, _):
                 print(line, file=sys.stderr)
             return 1
         print(

@@ -145,7 +145,9 @@ class Household(SQLModel, table=True):
     surveyed_area: Decimal | None = Field(default=None, max_digits=10, decimal_places=2)
     contract_area: Decimal | None = Field(default=None, max_digits=10, decimal_places=2)
     owner_name: str | None = Field(default=None, max_length=100)
-    owner_phone: str | None = Field(default=None, max_length=30)
+    # several phones in one roster cell are kept as written, joined by "/" (the first is the
+    # buyer's identity for the headcount, services/vote_eligibility)
+    owner_phone: str | None = Field(default=None, max_length=100)
     developer_unit: bool = False
     tenants_see_bills: bool = Field(  # the owners decide whether tenants see the fee bills
         default=False, sa_column_kwargs={"server_default": sa.false()}

@@ -8,7 +8,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
@@ -49,10 +49,18 @@ class Sheet:
     def was_filled(self, row: Row, column: int) -> bool:
         return (row.number, column) in self.filled
 
-    def fill_down(self, start: int, columns: Iterable[int], when: Callable[[Row], bool]) -> None:
+    def fill_down(
+        self,
+        start: int,
+        columns: Sequence[int],
+        when: Callable[[Row], bool],
+        *,
+        nested: bool = False,
+    ) -> None:
         """Give an empty cell in `columns` the value above it, from rows[start] on, in the rows
-        `when` accepts (a CSV saved from a sheet with merged-down cells keeps only the top one)."""
-        columns = list(columns)
+        `when` accepts (a CSV saved from a sheet with merged-down cells keeps only the top one).
+        `nested`: the columns go from the outer place to the inner one, and a value written in
+        one starts afresh the columns after it (a new building's blank unit stays blank)."""
         above: dict[int, str] = {}
         for position in range(start, len(self.rows)):
             row = self.rows[position]
@@ -60,8 +68,11 @@ class Sheet:
                 above.clear()
                 continue
             cells = list(row.cells) + [""] * (max(columns, default=-1) + 1 - len(row.cells))
-            for column in columns:
+            for place, column in enumerate(columns):
                 if cells[column]:
+                    if nested and above.get(column) != cells[column]:
+                        for inner in columns[place + 1 :]:
+                            above.pop(inner, None)
                     above[column] = cells[column]
                 elif column in above:
                     cells[column] = above[column]

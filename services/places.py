@@ -227,14 +227,27 @@ _SPACE_BEFORE_WORD = re.compile(r"\s+(?=[栋幢棟]|号楼|號樓|单元|單元|
 _ROOM_WORD = re.compile(r"(?<=\d)[室号號房]$")
 
 
+def place_name(text: str | None) -> str:
+    """A building's, unit's or place's name as stored and compared, from a roster or typed:
+    NFKC (`１栋` is `1栋`, the ideographic space a space), trimmed, one space inside, none before
+    栋/单元/室 (`1 栋` is `1栋`)."""
+    text = " ".join(unicodedata.normalize("NFKC", text or "").split())
+    return _SPACE_BEFORE_WORD.sub("", text)
+
+
+def room_name(text: str | None) -> str:
+    """A room as stored and compared: a place name without the 室, 号 or 房 after its number
+    (`１０１室` is `101`)."""
+    return _ROOM_WORD.sub("", place_name(text))
+
+
 def home_words(text: str | None) -> list[str]:
     """The parts of a typed home: `1栋1单元201`, `1-1-201`, `1号楼1单元201室`, `1幢 1单元 201`;
     full-width digits and letters (`１栋１单元２０１`, a Chinese keyboard's default) read as the
     roster's half-width ones."""
-    text = _SPACE_BEFORE_WORD.sub("", unicodedata.normalize("NFKC", text or "").strip())
-    words = [w for w in _HOME_PARTS.split(text) if w]
+    words = [w for w in _HOME_PARTS.split(place_name(text)) if w]
     if words:
-        words[-1] = _ROOM_WORD.sub("", words[-1])
+        words[-1] = room_name(words[-1])
     return [w for w in words if w]
 
 

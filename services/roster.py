@@ -1,20 +1,22 @@
-"""Roster import: one row per household; every row is checked before anything is written."""
+"""Roster import: one row per household; every row is checked before anything is written.
+The file is what the office has (services/office_files); the columns and cells are read by
+services/roster_columns."""
 
 from __future__ import annotations
 
-import csv
-import re
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from babel.lists import format_list
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import N_
+from core.i18n import N_, Translator
 from models import (
     Building,
     City,
@@ -27,35 +29,33 @@ from models import (
     pk,
 )
 from services import audit
+from services import roster_columns as cells
 from services.errors import DomainError
-from services.places import floor_of_room
-
-PLACE_COLUMNS = ("city", "district", "sub_district", "community", "compound", "building")
-REQUIRED_COLUMNS = (*PLACE_COLUMNS, "room", "grid")
-OPTIONAL_COLUMNS = (
-    "unit",
-    "floor",
-    "registered_area",
-    "surveyed_area",
-    "contract_area",
-    "owner_name",
-    "owner_phone",
-    "developer_unit",
+from services.office_files import Header, Sheet, clean, find_header, read_rows
+from services.places import floor_of_room, place_name, room_name
+from services.roster_columns import (
+    AREA_COLUMNS,
+    COLUMNS,
+    PLACE_COLUMNS,
+    REQUIRED_COLUMNS,
+    SYNONYMS,
+    CellProblem,
 )
-AREA_COLUMNS = ("registered_area", "surveyed_area", "contract_area")
-_PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
-_YES = {"1", "yes", "y", "true", "是"}
-_NO = {"", "0", "no", "n", "false", "否"}
+
+MOST_PROBLEMS_SHOWN = 20
+_FILLED_DOWN = (*PLACE_COLUMNS, "unit")  # blank under a written one: a merged cell
 
 
 @dataclass(frozen=True)
 class RowProblem:
-    """One problem: spreadsheet row number (header = 1), column name and a msgid."""
+    """One problem: the file's row number, the field, a msgid with {column} and its params;
+    `filled` names the fields of the row read from the row above (merged cells)."""
 
     row: int
     column: str
     msgid: str
     params: dict[str, Any] = field(default_factory=dict)
+    filled: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,148 +108,161 @@ class RosterResult:
 
 
 def read_table(path: Path) -> Iterator[dict[str, str]]:
-    """Rows of a .csv (UTF-8, with or without BOM) or .xlsx file as dicts of stripped text."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            for record in csv.DictReader(handle):
-                yield {
-                    (k or "").strip().lower(): (v or "").strip()
-                    for k, v in record.items()
-                    if k is not None
-                }
-    elif suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        try:
-            rows = workbook.worksheets[0].iter_rows(values_only=True)
-            header = [str(c or "").strip().lower() for c in next(rows, ())]
-            for values in rows:
-                cells = ["" if v is None else _cell_text(v) for v in values]
-                yield dict(zip(header, cells, strict=False))
-        finally:
-            workbook.close()
-    else:
-        raise DomainError(N_("Unsupported file type {suffix}; use .csv or .xlsx."), suffix=suffix)
+    """Rows of a table whose first row is the header, as dicts by lower-case column name."""
+    rows = read_rows(path.read_bytes(), path.name).rows
+    if not rows:
+        return
+    names = [name.lower() for name in rows[0].cells]
+    for row in rows[1:]:
+        yield {name: row.cell(index) for index, name in enumerate(names)}
 
 
-def _cell_text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+def read_roster(data: bytes, filename: str) -> tuple[Sheet, Header]:
+    """The sheet and its header; blank place cells under written ones filled from above."""
+    sheet = read_rows(data, filename)
+    header = find_header(sheet.rows, SYNONYMS, REQUIRED_COLUMNS)
+    home_cells = [header.columns[c] for c in ("room", *AREA_COLUMNS) if c in header.columns]
+    sheet.fill_down(
+        header.index + 1,
+        [header.columns[c] for c in _FILLED_DOWN if c in header.columns],
+        when=lambda row: any(row.cell(c) for c in home_cells),
+        nested=True,
+    )
+    return sheet, header
 
 
-def _area(raw: str, row: int, column: str, problems: list[RowProblem]) -> Decimal | None:
-    if raw == "":
-        return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        problems.append(RowProblem(row, column, N_("{value!r} is not a number"), {"value": raw}))
-        return None
-    if not value.is_finite() or value <= 0 or value >= 100000:
-        problems.append(
-            RowProblem(row, column, N_("{value} is not an area in ㎡ (0–100000)"), {"value": raw})
-        )
-        return None
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
-        problems.append(
-            RowProblem(row, column, N_("{value} has more than 2 decimals"), {"value": raw})
-        )
-        return None
-    return value.quantize(Decimal("0.01"))
+def missing_columns(header: Header) -> list[RowProblem]:
+    return [
+        RowProblem(header.number, name, N_("column is missing"), {"header": header.number})
+        for name in header.missing
+    ]
 
 
-def parse_rows(
-    records: list[dict[str, str]], header: set[str]
-) -> tuple[list[RosterRow], list[RowProblem]]:
+def parse_rows(sheet: Sheet, header: Header) -> tuple[list[RosterRow], list[RowProblem]]:
     """Validate every record; return the good rows and every problem found."""
-    problems: list[RowProblem] = []
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        return [], [RowProblem(1, c, N_("required column is missing")) for c in missing]
+    if header.missing:
+        return [], missing_columns(header)
     rows: list[RosterRow] = []
+    problems: list[RowProblem] = []
     seen: dict[tuple[str, ...], int] = {}
-    for index, record in enumerate(records, start=2):
-        if not any(record.values()):
-            continue  # blank lines at the end of spreadsheets are common
+    for source, record in header.records(sheet):
         found: list[RowProblem] = []
-        for column in REQUIRED_COLUMNS:
-            if not record.get(column):
-                found.append(RowProblem(index, column, N_("value is required")))
-        for column in (*REQUIRED_COLUMNS, "unit", "owner_name"):
-            if len(record.get(column, "")) > 100:
-                found.append(RowProblem(index, column, N_("longer than 100 characters")))
-        areas: dict[str, Any] = {c: _area(record.get(c, ""), index, c, found) for c in AREA_COLUMNS}
-        if all(record.get(c, "") == "" for c in AREA_COLUMNS):
+        row = _row(source.number, record, found)
+        filled = tuple(n for n, c in header.columns.items() if sheet.was_filled(source, c))
+        if row is not None and row.key in seen:
             found.append(
-                RowProblem(
-                    index, "registered_area", N_("at least one of the three areas is required")
+                _problem(
+                    source.number, "room", N_("the same home as row {other}"), other=seen[row.key]
                 )
             )
-        floor_text = record.get("floor", "")
-        floor: int | None = None
-        if floor_text:
-            if re.fullmatch(r"-?\d{1,3}", floor_text):
-                floor = int(floor_text)
-            else:
-                found.append(
-                    RowProblem(
-                        index, "floor", N_("{value!r} is not a whole number"), {"value": floor_text}
-                    )
-                )
-        phone = record.get("owner_phone", "") or None
-        if phone and not _PHONE.match(phone):
-            found.append(
-                RowProblem(
-                    index, "owner_phone", N_("{value!r} is not a phone number"), {"value": phone}
-                )
-            )
-        developer_text = record.get("developer_unit", "").lower()
-        if developer_text not in _YES | _NO:
-            found.append(
-                RowProblem(
-                    index,
-                    "developer_unit",
-                    N_("use yes or no, not {value!r}"),
-                    {"value": developer_text},
-                )
-            )
-        if found:
-            problems.extend(found)
-            continue
-        row = RosterRow(
-            row=index,
-            **{c: str(record[c]) for c in PLACE_COLUMNS},  # type: ignore[arg-type]
-            unit=record.get("unit", ""),
-            room=record["room"],
-            floor=floor,
-            grid=record["grid"],
-            **areas,
-            owner_name=record.get("owner_name", "") or None,
-            owner_phone=phone,
-            developer_unit=developer_text in _YES,
-        )
-        if row.key in seen:
-            problems.append(
-                RowProblem(
-                    index, "room", N_("same household as row {other}"), {"other": seen[row.key]}
-                )
-            )
-            continue
-        seen[row.key] = index
-        rows.append(row)
+        problems.extend(RowProblem(p.row, p.column, p.msgid, p.params, filled) for p in found)
+        if row is not None and not found:
+            seen[row.key] = source.number
+            rows.append(row)
     return rows, problems
+
+
+def _problem(row: int, column: str, msgid: str, **params: Any) -> RowProblem:
+    return RowProblem(row, column, msgid, params)
+
+
+def _row(number: int, record: dict[str, str], found: list[RowProblem]) -> RosterRow | None:
+    """One household from its cells, or None with the problems added to `found`."""
+    text: dict[str, Any] = {name: _normalised(name, record.get(name, "")) for name in COLUMNS}
+    for name in REQUIRED_COLUMNS:
+        if not text[name]:
+            found.append(_problem(number, name, N_("{column} is empty")))
+    for name, column in COLUMNS.items():
+        if len(text[name]) > column.limit:
+            found.append(
+                _problem(
+                    number,
+                    name,
+                    N_("{column} is longer than {limit} characters"),
+                    limit=column.limit,
+                )
+            )
+    read: dict[str, Any] = {}
+    for name, reader in _READERS.items():
+        try:
+            read[name] = reader(text[name])
+        except CellProblem as problem:
+            found.append(_problem(number, name, problem.msgid, **problem.params))
+    if all(not text[c] for c in AREA_COLUMNS):
+        found.append(
+            _problem(
+                number,
+                "registered_area",
+                N_("no area: fill in the area, the surveyed or the contract area"),
+            )
+        )
+    if found:
+        return None
+    return RosterRow(
+        row=number,
+        **{c: text[c] for c in (*PLACE_COLUMNS, "unit", "room", "grid")},
+        **read,
+        owner_name=text["owner_name"] or None,
+    )
+
+
+def _normalised(name: str, text: str) -> str:
+    """Names the same way everywhere (services/places): `１０１室` is room 101, `1 栋` is 1栋."""
+    if name == "room":
+        return room_name(text)
+    if name in (*PLACE_COLUMNS, "unit", "grid"):
+        return place_name(text)
+    return clean(text)
+
+
+_READERS: dict[str, Callable[[str], Any]] = {
+    **dict.fromkeys(AREA_COLUMNS, cells.area),
+    "floor": cells.floor,
+    "owner_phone": cells.stored_phones,
+    "developer_unit": cells.yes_no,
+}
+
+
+def describe(problems: list[RowProblem], _: Translator) -> list[str]:
+    """The problems in the office's words, the first 20 and how many more."""
+    lines = [_line(problem, _) for problem in problems[:MOST_PROBLEMS_SHOWN]]
+    rest = len(problems) - MOST_PROBLEMS_SHOWN
+    if rest > 0:
+        lines.append(
+            _.ngettext("…and {count} more problem.", "…and {count} more problems.", rest)
+            .unescape()
+            .format(count=rest)
+        )
+    return lines
+
+
+def _line(problem: RowProblem, _: Translator) -> str:
+    column = COLUMNS.get(problem.column)
+    label = _.plain(column.label) if column else problem.column
+    if problem.msgid == "column is missing" and column is not None:
+        others = [n for n in column.names if n != label][:4]
+        return _.plain(
+            N_("No “{column}” column (also written {names}); the header is row {row}.")
+        ).format(
+            column=label, names=format_list(others, style="or", locale=_.locale), row=problem.row
+        )
+    params = {k: v for k, v in problem.params.items() if k != "column"}
+    detail = DomainError(problem.msgid, column=label, **params).text(_)
+    if not problem.filled:
+        return _.plain(N_("Row {row}: {problem}")).format(row=problem.row, problem=detail)
+    merged = format_list([_.plain(COLUMNS[f].label) for f in problem.filled], locale=_.locale)
+    return _.plain(
+        N_("Row {row}: {problem} (the {columns} cell is merged; read as in the row above)")
+    ).format(row=problem.row, problem=detail, columns=merged)
 
 
 async def import_roster(session: AsyncSession, path: Path, *, now: datetime) -> RosterResult:
     """Validate the whole file, then create or update places and households in place."""
-    records = list(read_table(path))
-    header = set().union(*(r.keys() for r in records)) if records else set()
-    if not records:
-        return RosterResult(problems=[RowProblem(1, "-", N_("the file has no data rows"))])
-    rows, problems = parse_rows(records, header)
+    sheet, header = read_roster(await asyncio.to_thread(path.read_bytes), path.name)
+    if not header.missing and next(header.records(sheet), None) is None:
+        problem = RowProblem(header.number, "-", N_("the file has no data rows below the header"))
+        return RosterResult(problems=[problem])
+    rows, problems = parse_rows(sheet, header)
     result = RosterResult(problems=problems, rows=len(rows))
     if problems:
         return result
@@ -263,6 +276,8 @@ async def import_roster(session: AsyncSession, path: Path, *, now: datetime) -> 
         grid = await places.grid(row)
         household = await places.household(building, row.unit, row.room)
         values: dict[str, Any] = {
+            "unit": row.unit,
+            "room": row.room,
             "floor": row.floor,
             "grid_id": grid.id,
             "registered_area": row.registered_area,
@@ -277,8 +292,6 @@ async def import_roster(session: AsyncSession, path: Path, *, now: datetime) -> 
                 Household(
                     building_id=pk(building),
                     compound_id=building.compound_id,
-                    unit=row.unit,
-                    room=row.room,
                     updated_at=now,
                     **values,
                 )
@@ -332,10 +345,15 @@ class _PlaceCache:
         key = (model.__name__, parent_id, name)
         if key in self.cache:
             return self.cache[key]
-        statement = select(model).where(model.name == name)
+        statement = select(model).order_by(col(model.id))
         if parent_field:
             statement = statement.where(getattr(model, parent_field) == parent_id)
-        row = (await self.session.exec(statement)).first()
+        # a place first imported as `１栋` (before names were normalised) is the same `1栋`
+        row = next(
+            (p for p in await self.session.exec(statement) if place_name(p.name) == name), None
+        )
+        if row is not None and row.name != name:
+            row.name = name
         if row is None:
             row = model(name=name, **({parent_field: parent_id} if parent_field else {}))
             self.session.add(row)
@@ -364,5 +382,5 @@ class _PlaceCache:
             found = await self.session.exec(
                 select(Household).where(col(Household.building_id) == key)
             )
-            self.households[key] = {(h.unit, h.room): h for h in found}
+            self.households[key] = {(place_name(h.unit), room_name(h.room)): h for h in found}
         return self.households[key].get((unit, room))

@@ -31,6 +31,7 @@ from services.actors import Actor
 from services.errors import NotAllowed
 from services.notify import Recipient
 from services.policy import Permission, authorize, rule
+from services.roster_columns import identity_phone
 from services.tally import Unit
 from services.transfers import transferred_after
 
@@ -44,9 +45,11 @@ BOUGHT_DURING_VOTE = N_(
 
 def _identity(owner_phone: str | None, bot_owners: set[str]) -> frozenset[str]:
     """Who holds the unit, for headcount: the buyer in the roster (by phone) when known, else the
-    owners who joined the bot (co-owners together are one buyer), else the unit alone."""
-    if owner_phone and owner_phone.strip():
-        digest = hashlib.sha256(owner_phone.strip().encode()).hexdigest()[:16]
+    owners who joined the bot (co-owners together are one buyer), else the unit alone. Of
+    several phones in the roster's cell the first identifies the buyer."""
+    phone = identity_phone(owner_phone)
+    if phone:
+        digest = hashlib.sha256(phone.encode()).hexdigest()[:16]
         return frozenset({f"p:{digest}"})
     return frozenset(bot_owners)
 

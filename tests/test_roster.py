@@ -152,7 +152,7 @@ async def test_cli_reports_problems_and_exits_non_zero(database_url, tmp_path, c
         get_settings.cache_clear()
     assert code == 1
     err = capsys.readouterr().err
-    assert "row 2, column registered_area" in err
+    assert "Row 2: registered area: “-5” is not an area" in err
     assert "nothing was written" in err
 
 

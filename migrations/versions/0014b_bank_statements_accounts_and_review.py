@@ -1,7 +1,7 @@
 """bank statements: account numbers and rows awaiting review
 
 Revision ID: 0014b
-Revises: 0013e
+Revises: 0014a
 Create Date: 2026-12-03 08:04:58.045025
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import models.base
 
 revision: str = '0014b'
-down_revision: str | None = '0013e'
+down_revision: str | None = '0014a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
