@@ -7,16 +7,18 @@ import sys
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-
-from sqlmodel import col, select
+from typing import TYPE_CHECKING
 
 from cli import run, say, words
 from core.db import unit_of_work
-from core.i18n import N_
+from core.i18n import N_, Translator
 from core.runtime import Runtime
 from core.settings import Settings
-from models import BillingPeriod, Compound
+from models import BillingPeriod
 from services.fee_schedules import DEFAULT_FEE
+
+if TYPE_CHECKING:
+    from services.payment_import import ImportReport
 
 
 def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,15 +39,25 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     fee.add_argument("--name", default=DEFAULT_FEE)
     fee.set_defaults(run=fee_schedule)
     code = admin.add_parser(
-        "payment-code", help="set the WeChat Pay / Alipay code residents pay to (PNG or JPEG)"
+        "payment-code",
+        help="set the WeChat Pay / Alipay code residents pay to (PNG or JPEG), and the bank "
+        "account number the compound's statements carry",
     )
     code.add_argument("compound")
-    code.add_argument("--image", type=Path, required=True)
-    code.add_argument("--payee", required=True, help="the name residents see when they scan")
+    code.add_argument("--image", type=Path, help="the payment code, PNG or JPEG")
+    code.add_argument("--payee", help="the name residents see when they scan (the account's 户名)")
+    code.add_argument(
+        "--account", help="the bank account number, e.g. '6222 0210 0123 4567' (picks the compound)"
+    )
     code.set_defaults(run=payment_code)
-    payments = admin.add_parser("import-payments", help="book a bank statement (.csv or .xlsx)")
+    payments = admin.add_parser(
+        "import-payments",
+        help="book a bank statement (.csv, .xlsx or .xls, as the bank exports it)",
+    )
     payments.add_argument("file", type=Path)
-    payments.add_argument("--compound", help="only match homes of this compound")
+    payments.add_argument(
+        "--compound", help="the compound (default: the one whose account the statement is of)"
+    )
     payments.set_defaults(run=import_payments)
 
 
@@ -138,16 +150,20 @@ def fee_schedule(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def payment_code(settings: Settings, args: argparse.Namespace) -> int:
-    """Upload the compound's WeChat Pay / Alipay code that /bills shows residents."""
+    """Upload the compound's WeChat Pay / Alipay code that /bills shows residents, and/or set its
+    bank account number."""
     from services.fee_claims import set_account
     from services.places import compound_by_name
 
     _ = words(settings)
-    image: Path = args.image
-    if not image.is_file():
+    image: Path | None = args.image
+    if image is None and args.account is None:
+        print(say(_, N_("Give --image, --account or both.")), file=sys.stderr)
+        return 2
+    if image is not None and not image.is_file():
         print(say(_, N_("No such file: {path}"), path=image), file=sys.stderr)
         return 2
-    content = image.read_bytes()
+    content = image.read_bytes() if image is not None else None
 
     async def work(runtime: Runtime) -> int:
         async with unit_of_work(runtime.sessions) as session:
@@ -158,23 +174,34 @@ def payment_code(settings: Settings, args: argparse.Namespace) -> int:
                 compound_id=place.id or 0,
                 payee=args.payee,
                 image=content,
+                bank_account=args.account,
                 now=runtime.clock.now(),
             )
-        print(
-            say(
-                _,
-                N_("{compound}: residents now see the payment code of {payee} in /bills."),
-                compound=place.name,
-                payee=account.payee,
+        if content is not None:
+            print(
+                say(
+                    _,
+                    N_("{compound}: residents now see the payment code of {payee} in /bills."),
+                    compound=place.name,
+                    payee=account.payee,
+                )
             )
-        )
+        if args.account is not None:
+            print(
+                say(
+                    _,
+                    N_("{compound}: statements of account {account} are booked for its homes."),
+                    compound=place.name,
+                    account=account.bank_account,
+                )
+            )
         return 0
 
     return run(settings, work)
 
 
 def import_payments(settings: Settings, args: argparse.Namespace) -> int:
-    """Book a bank statement; rows that match no home or several are reported, never booked."""
+    """Book a bank statement; rows that match no home or several wait for /statement in the bot."""
     from services.payment_import import import_payments as book
     from services.places import compound_by_name
 
@@ -183,62 +210,83 @@ def import_payments(settings: Settings, args: argparse.Namespace) -> int:
     async def work(runtime: Runtime) -> int:
         now = runtime.clock.now()
         async with unit_of_work(runtime.sessions) as session:
-            if args.compound:
-                ids = [(await compound_by_name(session, args.compound)).id or 0]
-            else:
-                ids = [
-                    i for i in (await session.exec(select(col(Compound.id)))).all() if i is not None
-                ]
+            named = await compound_by_name(session, args.compound) if args.compound else None
             report = await book(
-                session, args.file, ids, today=now.astimezone(settings.tz).date(), now=now
+                session, args.file, named, today=now.astimezone(settings.tz).date(), now=now
             )
-        print(
-            say(
-                _,
-                N_("Booked {count} payments, {amount} in all; {already} were booked before."),
-                count=len(report.booked),
-                amount=_.money(report.total),
-                already=len(report.already),
-            )
-        )
-        if report.receipts:
-            print(
-                say(
-                    _,
-                    N_("Receipts {first} to {last}."),
-                    first=report.receipts[0],
-                    last=report.receipts[-1],
-                )
-            )
-        for number, text in report.unmatched:
-            print(
-                say(
-                    _, N_("Row {row}: no home matches “{text}”; not booked."), row=number, text=text
-                )
-            )
-        for number, text in report.ambiguous:
-            print(
-                say(
-                    _,
-                    N_("Row {row}: several homes match “{text}”; not booked."),
-                    row=number,
-                    text=text,
-                )
-            )
-        for number, receipt in report.reversed:
-            print(
-                say(
-                    _,
-                    N_(
-                        "Row {row}: booked before as receipt {receipt}, which was reversed; not "
-                        "booked again (book it with /payment on the right home)."
-                    ),
-                    row=number,
-                    receipt=receipt,
-                )
-            )
-        for number, error in report.invalid:
-            print(say(_, N_("Row {row}: {problem} Not booked."), row=number, problem=error.text(_)))
-        return 0 if not (report.unmatched or report.ambiguous or report.invalid) else 3
+        for line in _report_lines(report, _):
+            print(line)
+        return 0 if not (report.to_review or report.invalid) else 3
 
     return run(settings, work)
+
+
+def _report_lines(report: ImportReport, _: Translator) -> list[str]:
+    lines = [
+        say(
+            _,
+            N_(
+                "{compound}: booked {count} payments, {amount} in all; {already} were booked before."
+            ),
+            compound=report.compound.name,
+            count=len(report.booked),
+            amount=_.money(report.total),
+            already=len(report.already),
+        )
+    ]
+    if report.receipts:
+        lines.append(
+            say(
+                _,
+                N_("Receipts {first} to {last}."),
+                first=report.receipts[0],
+                last=report.receipts[-1],
+            )
+        )
+    if report.outgoing:
+        lines.append(
+            say(
+                _,
+                N_("{count} outgoing rows (借方 / 支出) are not payments to the office; ignored."),
+                count=report.outgoing,
+            )
+        )
+    rows = [
+        (N_("Row {row}: no home matches “{text}”; not booked."), report.unmatched),
+        (N_("Row {row}: several homes match “{text}”; not booked."), report.ambiguous),
+    ]
+    for msgid, found in rows:
+        lines += [say(_, msgid, row=number, text=text) for number, text in found]
+    lines += [
+        say(
+            _,
+            N_(
+                "Row {row}: booked before as receipt {receipt}, which was reversed; not "
+                "booked again (book it with /payment on the right home)."
+            ),
+            row=number,
+            receipt=receipt,
+        )
+        for number, receipt in report.reversed
+    ]
+    lines += [
+        say(_, N_("Row {row}: {problem} Not booked."), row=number, problem=error.text(_))
+        for number, error in report.invalid
+    ]
+    if report.dismissed:
+        lines.append(
+            say(
+                _,
+                N_("{count} rows were set aside at the review as no fee payment."),
+                count=len(report.dismissed),
+            )
+        )
+    if report.to_review:
+        lines.append(
+            say(
+                _,
+                N_("{count} rows need a home: staff assign them with /statement in the bot."),
+                count=report.to_review,
+            )
+        )
+    return lines

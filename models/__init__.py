@@ -19,6 +19,8 @@ from models.fees import (
     PaymentClaim,
     PaymentMethod,
     ReceiptCounter,
+    StatementRow,
+    StatementRowStatus,
 )
 from models.notices import Notice, NoticeAck, NoticeCategory, NoticeStatus, TargetKind
 from models.outbox import OutboxMessage, OutboxStatus
@@ -149,6 +151,8 @@ __all__ = [
     "ScopeKind",
     "ServiceModel",
     "StartAttempt",
+    "StatementRow",
+    "StatementRowStatus",
     "SubDistrict",
     "SurveyAnswer",
     "SurveyRound",

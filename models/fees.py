@@ -157,8 +157,12 @@ class PaymentAccount(SQLModel, table=True):
     __tablename__ = "payment_account"
     compound_id: int = Field(foreign_key="compound.id", primary_key=True)
     payee: str = Field(max_length=200)
-    qr_media_id: int = Field(foreign_key="media.id")
+    qr_media_id: int | None = Field(
+        default=None, foreign_key="media.id"
+    )  # None: no code, a bank account only
     updated_at: datetime = utc_field(nullable=False)
+    # The bank account transfers arrive on, digits only: a statement's own 账号 picks the compound.
+    bank_account: str | None = Field(default=None, max_length=40, unique=True)
 
 
 class ClaimStatus(StrEnum):
@@ -234,3 +238,29 @@ class FeeCreditAllocation(SQLModel, table=True):
     credit_id: int = Field(foreign_key="fee_credit.id", index=True)
     bill_id: int = Field(foreign_key="bill.id", index=True)
     amount: Decimal = Field(max_digits=14, decimal_places=2)
+
+
+class StatementRowStatus(StrEnum):
+    PENDING = "pending"  # waiting for the office to pick the home
+    BOOKED = "booked"
+    DISMISSED = "dismissed"  # not a fee payment (a refund, a deposit, a transfer between accounts)
+
+
+class StatementRow(SQLModel, table=True):
+    """An incoming row of a bank statement that matched no home or several: kept for the office to
+    assign in /statement (booked with the bank's reference, so once) or to dismiss."""
+
+    __tablename__ = "statement_row"
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    reference: str = Field(max_length=120, unique=True)  # the bank's, as Payment.reference
+    amount: Decimal = Field(max_digits=14, decimal_places=2)
+    paid_on: date
+    payer: str = Field(default="", max_length=200)
+    memo: str = Field(default="", max_length=300)
+    candidates: list[int] = Field(default_factory=list, sa_type=sa.JSON())  # household ids
+    status: str = enum_field(StatementRowStatus, default=StatementRowStatus.PENDING)
+    imported_at: datetime = utc_field(nullable=False)
+    payment_id: int | None = Field(default=None, foreign_key="payment.id")
+    decided_by: int | None = Field(default=None, foreign_key="resident.id")
+    decided_at: datetime | None = utc_field()

@@ -10,6 +10,7 @@ shows; the resident may withdraw it (a claim made by mistake) until the office h
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -74,29 +75,28 @@ async def set_account(
     actor: Actor | None,
     *,
     compound_id: int,
-    payee: str,
-    image: bytes,
+    payee: str | None,
+    image: bytes | None,
     now: datetime,
+    bank_account: str | None = None,
 ) -> PaymentAccount:
-    """Upload (or replace) the compound's payment code. Administrators only."""
+    """Upload (or replace) the compound's payment code, and/or set the bank account number its
+    statements carry (`admin import-payments` picks the compound by it). Administrators only."""
     await authorize(session, actor, Permission.FEES_PAYMENT_CODE, compound_id)
-    payee = " ".join(payee.split())
+    account = await session.get(PaymentAccount, compound_id)
+    payee = " ".join((payee or "").split()) or (account.payee if account else "")
     if not payee or len(payee) > 200:
         raise DomainError(
             N_("Name the payee in 1 to 200 characters, as residents see it when they scan.")
         )
-    if not image or len(image) > MAX_QR_BYTES:
-        raise DomainError(N_("The payment code must be a picture of at most 5 MB."))
-    kind = image_kind(image)
-    media_id = await media.store(session, image, f"payment-code-{compound_id}.{kind}", now=now)
-    account = await session.get(PaymentAccount, compound_id)
+    media_id = await _code_image(session, compound_id, image, now=now)
+    number = await _bank_account(session, compound_id, bank_account)
     if account is None:
-        account = PaymentAccount(
-            compound_id=compound_id, payee=payee, qr_media_id=media_id, updated_at=now
-        )
+        account = PaymentAccount(compound_id=compound_id, payee=payee, updated_at=now)
         session.add(account)
-    else:
-        account.payee, account.qr_media_id, account.updated_at = payee, media_id, now
+    account.payee, account.updated_at = payee, now
+    account.qr_media_id = media_id or account.qr_media_id
+    account.bank_account = number or account.bank_account
     audit.record(
         session,
         at=now,
@@ -106,14 +106,59 @@ async def set_account(
         subject_id=compound_id,
         payee=payee,
         media_id=media_id,
+        bank_account=number,
     )
     await session.flush()
     return account
 
 
+async def _code_image(
+    session: AsyncSession, compound_id: int, image: bytes | None, *, now: datetime
+) -> int | None:
+    if image is None:
+        return None
+    if not image or len(image) > MAX_QR_BYTES:
+        raise DomainError(N_("The payment code must be a picture of at most 5 MB."))
+    kind = image_kind(image)
+    return await media.store(session, image, f"payment-code-{compound_id}.{kind}", now=now)
+
+
+def account_number(text: str | None) -> str:
+    """A bank account number as statements print it ("6222 0210 0123 4567", "6222-0210…",
+    full-width digits): its digits."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text or "") if ch.isdigit())
+
+
+async def _bank_account(session: AsyncSession, compound_id: int, text: str | None) -> str | None:
+    if text is None:
+        return None
+    number = account_number(text)
+    if not 6 <= len(number) <= 40:
+        raise DomainError(N_("A bank account number has 6 to 40 digits."))
+    other = (
+        await session.exec(select(PaymentAccount).where(col(PaymentAccount.bank_account) == number))
+    ).first()
+    if other is not None and other.compound_id != compound_id:
+        raise DomainError(N_("That bank account number is already another compound's."))
+    return number
+
+
+async def compound_of_account(session: AsyncSession, text: str) -> int | None:
+    """The compound whose payment account has this bank account number."""
+    number = account_number(text)
+    found = (
+        await session.exec(
+            select(col(PaymentAccount.compound_id)).where(
+                col(PaymentAccount.bank_account) == number
+            )
+        )
+    ).first()
+    return found if number else None
+
+
 async def remember_file_id(session: AsyncSession, account: PaymentAccount, file_id: str) -> None:
     """The code came as a Telegram photo: residents are sent that photo, not a new upload."""
-    picture = await session.get(Media, account.qr_media_id)
+    picture = await session.get(Media, account.qr_media_id) if account.qr_media_id else None
     if picture is not None and picture.telegram_file_id is None:
         picture.telegram_file_id = file_id
 

@@ -1,130 +1,173 @@
-"""Booking a bank statement (CSV or XLSX): each row is matched to one home by its room text or the
-transfer memo; rows that match no home or several, or carry a bad amount or date, are reported
-and not booked; a reference already booked is skipped, so importing the same file twice books
-nothing twice. A reference whose payment was reversed (booked on the wrong home, say) is not
-booked again either: it is reported, for the office to book at the desk on the right home."""
+"""Booking a bank statement (services/bank_statements.py reads it) for the homes of one
+compound: the one `--compound` names, else the one whose payment account has the statement's own
+account number, else the only compound there is. Each incoming row is matched to a home by the
+memo or the payer's name (services/payment_matching.py); a row that matches no home or several is
+kept for the office to assign in /statement, never guessed. A reference already booked is
+skipped, so importing the same file twice books nothing twice (also the rows booked in the
+review). A reference whose payment was reversed (booked on the wrong home, say) is not booked
+again either: it is reported, for the office to book at the desk on the right home."""
 
 from __future__ import annotations
 
-import re
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
-from models import Household, PaymentMethod, pk
-from services import billing, payments
+from models import Compound, Payment, PaymentMethod, StatementRow, StatementRowStatus
+from services import payments
+from services.bank_statements import Statement, Transfer, read_statement
 from services.errors import DomainError
-from services.places import match_households
+from services.fee_claims import compound_of_account
+from services.payment_matching import Homes
 from services.receipts import receipt_label
-from services.roster import read_table
-
-COLUMNS = {
-    "amount": ("amount", "金额", "交易金额", "收入金额"),
-    "reference": ("reference", "流水号", "交易流水号", "凭证号"),
-    "home": ("home", "房号", "房屋", "户号"),
-    "memo": ("memo", "备注", "附言", "摘要"),
-    "date": ("date", "日期", "交易日期", "记账日期"),
-}
-# "1栋1单元101", "1号楼2单元1201", "3-2-1201" inside a memo
-_MEMO_HOME = re.compile(r"(\d+)\s*(?:栋|号楼|幢|-)\s*(?:(\d+)\s*(?:单元|-)\s*)?(\d{3,4})")
 
 
 @dataclass
 class ImportReport:
+    compound: Compound
+    account: str = ""  # the statement's account number
     booked: list[tuple[int, str, Decimal]] = field(
         default_factory=list
     )  # (row, home label, amount)
     already: list[int] = field(default_factory=list)
     reversed: list[tuple[int, str]] = field(default_factory=list)  # (row, receipt number)
     receipts: list[str] = field(default_factory=list)  # of the payments booked, in row order
-    unmatched: list[tuple[int, str]] = field(default_factory=list)
+    unmatched: list[tuple[int, str]] = field(default_factory=list)  # (row, memo or payer)
     ambiguous: list[tuple[int, str]] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)  # kept for review at an earlier import
+    dismissed: list[int] = field(default_factory=list)  # "not a fee payment" at the review
     invalid: list[tuple[int, DomainError]] = field(default_factory=list)  # (row, why)
+    outgoing: int = 0  # 借方 / 支出 rows, not payments to the office
 
     @property
     def total(self) -> Decimal:
         return sum((amount for _row, _label, amount in self.booked), Decimal(0))
 
-
-def _column(row: dict[str, str], name: str) -> str:
-    return next((row[key] for key in COLUMNS[name] if row.get(key)), "")
-
-
-def _date(text: str, today: date) -> date:
-    if not text:
-        return today
-    for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.strptime(text.strip(), pattern).date()
-        except ValueError:
-            continue
-    raise DomainError(N_("“{text}” is not a date (use YYYY-MM-DD)."), text=text[:20])
+    @property
+    def to_review(self) -> int:
+        """Rows waiting for the office in /statement: new ones and those of earlier imports."""
+        return len(self.unmatched) + len(self.ambiguous) + len(self.waiting)
 
 
-async def _homes(
-    session: AsyncSession, compound_ids: list[int], row: dict[str, str]
-) -> list[Household]:
-    home, memo = _column(row, "home"), _column(row, "memo")
-    if home:
-        return await match_households(session, compound_ids, home)
-    found = _MEMO_HOME.search(memo)
-    if not found:  # the memo may be the home itself, e.g. "3-2-1201" or just a room "101"
-        return await match_households(session, compound_ids, memo)
-    building, unit, room = found.groups()
-    return await match_households(
-        session, compound_ids, " ".join(p for p in (building, unit, room) if p)
-    )
+async def statement_compound(
+    session: AsyncSession, statement: Statement, named: Compound | None
+) -> Compound:
+    """The compound the statement is for (see the module's docstring)."""
+    if named is not None:
+        return named
+    found = await compound_of_account(session, statement.account) if statement.account else None
+    if statement.account and found is None:
+        raise DomainError(
+            N_(
+                "The statement is of account {account}, which is no compound's payment account: "
+                "set it with admin payment-code COMPOUND --account {account}, or give --compound."
+            ),
+            account=statement.account[:40],
+        )
+    if found is None:
+        every = list((await session.exec(select(Compound).limit(2))).all())
+        if len(every) != 1:
+            raise DomainError(
+                N_(
+                    "The statement names no account number: give --compound, so that only "
+                    "the homes of that compound are matched."
+                )
+            )
+        return every[0]
+    compound = await session.get(Compound, found)
+    assert compound is not None
+    return compound
 
 
 async def import_payments(
-    session: AsyncSession, path: Path, compound_ids: list[int], *, today: date, now: datetime
+    session: AsyncSession,
+    path: Path,
+    compound: Compound | None,
+    *,
+    today: date,
+    now: datetime,
 ) -> ImportReport:
-    report = ImportReport()
-    rows = list(read_table(path))
-    if rows and not any(key in rows[0] for key in COLUMNS["amount"]):
-        raise DomainError(N_("The file needs an amount column (amount or 金额)."))
-    for number, row in enumerate(rows, start=2):  # row 1 is the header
-        reference = _column(row, "reference")
-        if not reference:
-            report.invalid.append((number, DomainError(N_("No reference (流水号) in this row."))))
+    data = await asyncio.to_thread(path.read_bytes)
+    statement = read_statement(data, path.name, today=today)
+    chosen = await statement_compound(session, statement, compound)
+    report = ImportReport(chosen, statement.account, outgoing=statement.outgoing)
+    report.invalid += statement.invalid
+    homes = await Homes.of(session, chosen.id or 0)
+    for transfer in statement.transfers:
+        if await _seen(session, transfer, report):
             continue
-        try:
-            amount = billing.parse_money(_column(row, "amount"))
-            paid_on = _date(_column(row, "date"), today)
-        except DomainError as error:
-            report.invalid.append((number, error))
+        found = homes.match(transfer.home or transfer.memo, transfer.payer)
+        if len(found.homes) == 1:
+            await _book(session, transfer, found.homes[0], report, now=now)
             continue
-        homes = await _homes(session, compound_ids, row)
-        text = _column(row, "home") or _column(row, "memo")
-        if not homes:
-            report.unmatched.append((number, text))
-            continue
-        if len(homes) > 1:
-            report.ambiguous.append((number, text))
-            continue
-        try:  # refusals (the 12-month limit) come before anything is written
-            booking = await payments.record_payment(
-                session,
-                None,
-                household_id=pk(homes[0]),
-                amount=amount,
-                method=PaymentMethod.BANK,
-                reference=reference,
-                paid_on=paid_on,
-                now=now,
+        session.add(
+            StatementRow(
+                compound_id=chosen.id or 0,
+                reference=transfer.reference[:120],
+                amount=transfer.amount,
+                paid_on=transfer.paid_on,
+                payer=transfer.payer[:200],
+                memo=(transfer.home or transfer.memo)[:300],
+                candidates=found.homes[:8],
+                imported_at=now,
             )
-        except DomainError as error:
-            report.invalid.append((number, error))
-            continue
-        if booking.new:
-            report.booked.append((number, text, amount))
-            report.receipts.append(receipt_label(booking.payment.receipt_no))
-        elif booking.payment.reversed_at is not None:
-            report.reversed.append((number, receipt_label(booking.payment.receipt_no)))
-        else:
-            report.already.append(number)
+        )
+        said = transfer.home or transfer.memo or transfer.payer
+        (report.ambiguous if found.homes else report.unmatched).append((transfer.row, said))
+    report.invalid.sort(key=lambda item: item[0])
+    await session.flush()
     return report
+
+
+async def _seen(session: AsyncSession, transfer: Transfer, report: ImportReport) -> bool:
+    """The reference was booked, reversed, dismissed or kept for review at an earlier import."""
+    reference = transfer.reference[:120]
+    payment = (
+        await session.exec(
+            select(Payment).where(
+                col(Payment.method) == PaymentMethod.BANK, col(Payment.reference) == reference
+            )
+        )
+    ).first()
+    if payment is not None:
+        if payment.reversed_at is not None:
+            report.reversed.append((transfer.row, receipt_label(payment.receipt_no)))
+        else:
+            report.already.append(transfer.row)
+        return True
+    kept = (
+        await session.exec(select(StatementRow).where(col(StatementRow.reference) == reference))
+    ).first()
+    if kept is None:
+        return False
+    (report.dismissed if kept.status == StatementRowStatus.DISMISSED else report.waiting).append(
+        transfer.row
+    )
+    return True
+
+
+async def _book(
+    session: AsyncSession, transfer: Transfer, household_id: int, report: ImportReport, *, now
+) -> None:
+    try:  # refusals (the 12-month limit) come before anything is written
+        booking = await payments.record_payment(
+            session,
+            None,
+            household_id=household_id,
+            amount=transfer.amount,
+            method=PaymentMethod.BANK,
+            reference=transfer.reference,
+            paid_on=transfer.paid_on,
+            now=now,
+        )
+    except DomainError as error:
+        report.invalid.append((transfer.row, error))
+        return
+    report.booked.append((transfer.row, booking.label, transfer.amount))
+    report.receipts.append(receipt_label(booking.payment.receipt_no))

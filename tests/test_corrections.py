@@ -194,7 +194,7 @@ async def test_receipts_are_numbered_per_compound_and_printable(world, clock, tm
     )
     async with world.session() as session:
         report = await import_payments(
-            session, statement, [1], today=date(2026, 11, 3), now=clock.now()
+            session, statement, None, today=date(2026, 11, 3), now=clock.now()
         )
         assert report.receipts == ["000002", "000003"]
     await _payment_account(world)
