@@ -61,7 +61,13 @@ async def kpi_button(update: Update, context: BotContext) -> None:
         )
         await send(update, view.subscription(found, context._))
         return
-    shown = await kpi_viewers.open_report(
+    shown = await kpi_viewers.open_report(*_opening(context, data))
+    await _send_report(update, context, shown)
+
+
+def _opening(context: BotContext, data: KpiScope) -> tuple:
+    """What opens the report of the button's place (the service checks the person may)."""
+    return (
         context.session,
         context.actor,
         data.scope_kind,
@@ -69,20 +75,11 @@ async def kpi_button(update: Update, context: BotContext) -> None:
         data.month,
         context.runtime.settings.tz,
     )
-    await _send_report(update, context, shown)
 
 
 async def _send_paper(update: Update, context: BotContext, data: KpiScope) -> None:
     """The report as a PDF or a Word file, for whoever may read the place."""
-    paper = await kpi_documents.open_paper(
-        context.session,
-        context.actor,
-        data.scope_kind,
-        data.scope_id,
-        data.month,
-        context.runtime.settings.tz,
-        today=today(context),
-    )
+    paper = await kpi_documents.open_paper(*_opening(context, data), today=today(context))
     screen = await asyncio.to_thread(paper_screen, paper, data.action, context._)
     await send(update, screen)
 

@@ -24,6 +24,17 @@ OWNER_LINE = "业主邀请卡 · 可参加业主大会表决、查看物业费�
 RESIDENT_LINE = "住户邀请卡 · 可报事报修、接收通知"
 
 
+async def _commands(monkeypatch, database_url: str, *commands: str) -> list[int]:
+    """Each command line (split on spaces) run in turn by the administrator, in Chinese."""
+
+    def run() -> list[int]:
+        return [
+            _cli(monkeypatch, database_url, *line.split(), language="zh_Hans") for line in commands
+        ]
+
+    return await asyncio.to_thread(run)
+
+
 def _long_date(day) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
@@ -35,31 +46,15 @@ def _pages(data: bytes) -> int:
 async def test_invite_cards_say_what_each_is_for_how_to_join_and_until_when(
     database_url, monkeypatch, tmp_path, capsys
 ):
-    def run() -> list[int]:
-        return [
-            _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER)),
-            _cli(
-                monkeypatch,
-                database_url,
-                *"admin ticket-settings 幸福家园 --duty-phone 027-8888-6666".split(),
-            ),
-            _cli(
-                monkeypatch,
-                database_url,
-                *f"admin invites 幸福家园 --out {tmp_path}".split(),
-                language="zh_Hans",
-            ),
-            _cli(
-                monkeypatch,
-                database_url,
-                *f"admin invites 幸福家园 --home 1-1-101 --out {tmp_path}".split(),
-                "--office-phone",
-                "027-1234 5678",
-                language="zh_Hans",
-            ),
-        ]
-
-    assert await asyncio.to_thread(run) == [0, 0, 0, 0]
+    codes = await _commands(
+        monkeypatch,
+        database_url,
+        f"admin import-roster {SAMPLE_ROSTER}",
+        "admin ticket-settings 幸福家园 --duty-phone 027-8888-6666",
+        f"admin invites 幸福家园 --out {tmp_path}",
+        f"admin invites 幸福家园 --home 1-1-101 --out {tmp_path} --office-phone 027-1234-5678",
+    )
+    assert codes == [0, 0, 0, 0]
     expires = _long_date((datetime.now(SHANGHAI) + timedelta(days=30)).date())
     sheet = (tmp_path / "invites-1.pdf").read_bytes()
     text = pdf_text(sheet)
@@ -77,7 +72,7 @@ async def test_invite_cards_say_what_each_is_for_how_to_join_and_until_when(
     (reissued,) = [p for p in tmp_path.glob("invites-1-*.pdf")]
     again = pdf_text(reissued.read_bytes())
     assert again.count("1栋 1单元 101") == 2 and OWNER_LINE in again and RESIDENT_LINE in again
-    assert "物业服务电话：027-1234 5678" in again
+    assert "物业服务电话：027-1234-5678" in again
 
 
 async def test_invite_cards_print_hostile_names_as_typed(
@@ -91,18 +86,13 @@ async def test_invite_cards_print_hostile_names_as_typed(
         encoding="utf-8",
     )
 
-    def run() -> list[int]:
-        return [
-            _cli(monkeypatch, database_url, "admin", "import-roster", str(roster)),
-            _cli(
-                monkeypatch,
-                database_url,
-                *f"admin invites 1 --out {tmp_path}".split(),
-                language="zh_Hans",
-            ),
-        ]
-
-    assert await asyncio.to_thread(run) == [0, 0]
+    codes = await _commands(
+        monkeypatch,
+        database_url,
+        f"admin import-roster {roster}",
+        f"admin invites 1 --out {tmp_path}",
+    )
+    assert codes == [0, 0]
     (sheet,) = tmp_path.glob("invites-*.pdf")
     text = pdf_text(sheet.read_bytes())
     assert text.count(compound) == 3  # the page header and both cards
@@ -176,18 +166,13 @@ async def test_the_report_command_writes_the_pdf_and_docx_beside_the_workbook(
 ):
     out = tmp_path / "reports" / "happy.xlsx"
 
-    def run() -> list[int]:
-        return [
-            _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER)),
-            _cli(
-                monkeypatch,
-                database_url,
-                *f"report --month 2026-11 --scope compound:幸福家园 --out {out}".split(),
-                language="zh_Hans",
-            ),
-        ]
-
-    assert await asyncio.to_thread(run) == [0, 0]
+    codes = await _commands(
+        monkeypatch,
+        database_url,
+        f"admin import-roster {SAMPLE_ROSTER}",
+        f"report --month 2026-11 --scope compound:幸福家园 --out {out}",
+    )
+    assert codes == [0, 0]
     printed = capsys.readouterr().out
     assert str(out.with_suffix(".pdf")) in printed and str(out.with_suffix(".docx")) in printed
     text = pdf_text(out.with_suffix(".pdf").read_bytes())
