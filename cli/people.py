@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from cli import run, say, words
-from cli.places import role_named, write_invites
+from cli.places import add_office_phone, role_named, write_invites
 from core.db import unit_of_work
 from core.i18n import N_, Msg, Translator
 from core.runtime import Runtime
@@ -52,6 +52,7 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     sale.add_argument("--out", type=Path, default=Path("invites"))
     sale.add_argument("--ttl-days", type=int, default=None)
     sale.add_argument("--bot-username", default=None)
+    add_office_phone(sale)
     sale.set_defaults(run=transfer_home)
     history = admin.add_parser(
         "history", help="who held which home or role in a compound, from when to when"
@@ -169,7 +170,7 @@ def transfer_home(settings: Settings, args: argparse.Namespace) -> int:
             )
             print(say(_, message, home=done.label, date=on.isoformat()))
             write_invites(
-                settings, args, done.invites, place.name, f"{place.id}-{done.transfer.household_id}"
+                settings, args, done.invites, place, f"{place.id}-{done.transfer.household_id}"
             )
         return 0
 

@@ -13,7 +13,8 @@ from core.db import unit_of_work
 from core.i18n import N_, Translator
 from core.runtime import Runtime
 from core.settings import Settings
-from models import Role
+from models import Compound, Role
+from services.errors import DomainError
 
 
 def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,6 +31,7 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     invites.add_argument(
         "--home", default=None, help="only this home (e.g. 1-1-101): its lost card reissued"
     )
+    add_office_phone(invites)
     invites.set_defaults(run=household_invites)
     revoke = admin.add_parser("revoke-invite", help="withdraw an unused invite code")
     revoke.add_argument("code")
@@ -129,18 +131,27 @@ def household_invites(settings: Settings, args: argparse.Namespace) -> int:
                 household_ids=homes,
             )
             name = f"{place.id}" if homes is None else f"{place.id}-{homes[0]}"
-            write_invites(settings, args, issued, place.name, name)
+            write_invites(settings, args, issued, place, name)
         return 0
 
     out.mkdir(parents=True, exist_ok=True)
     return run(settings, work)
 
 
+def add_office_phone(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--office-phone",
+        default=None,
+        help="the phone printed on the cards (default: the compound's duty phone)",
+    )
+
+
 def write_invites(
-    settings: Settings, args: argparse.Namespace, issued: list, compound: str, name: str
+    settings: Settings, args: argparse.Namespace, issued: list, place: Compound, name: str
 ) -> None:
-    """The invites as a CSV and a PDF of QR cards in --out, and what was written."""
-    from services.invite_sheet import invite_csv, invite_sheet
+    """The invites as a CSV and a PDF of cut-out cards in --out, and what was written."""
+    from services.invite_sheet import invite_csv
+    from views.invite_cards import invite_cards
 
     _ = words(settings)
     out: Path = args.out
@@ -150,7 +161,8 @@ def write_invites(
     csv_path = out / f"invites-{name}.csv"
     sheet_path = out / f"invites-{name}.pdf"
     csv_path.write_text(invite_csv(issued, username, settings.tz), encoding="utf-8")
-    sheet_path.write_bytes(invite_sheet(issued, username, compound, _))
+    phone = args.office_phone or place.duty_phone
+    sheet_path.write_bytes(invite_cards(issued, username, place.name, phone, settings.tz, _))
     print(
         _.ngettext(
             "{count} invite code for {compound}.",
@@ -158,7 +170,7 @@ def write_invites(
             len(issued),
         )
         .unescape()
-        .format(count=len(issued), compound=compound)
+        .format(count=len(issued), compound=place.name)
     )
     print(
         _.ngettext(

@@ -1,5 +1,6 @@
 """/kpi: the monthly report of the person's area (whoever holds KPI_VIEW over a place) — a
-summary, a chart and a workbook — and the monthly subscription."""
+summary, a chart and a workbook, the 信息月报 as PDF and DOCX on a button — and the monthly
+subscription."""
 
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ from core.i18n import N_
 from handlers.common import callback_data, handler, send
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
-from services import kpi_viewers
+from services import kpi_documents, kpi_viewers
 from services.kpi_viewers import Shown
 from services.policy import Permission
 from views import kpi as view
 from views.callbacks import InvalidCallback
-from views.kpi import KpiScope
+from views.kpi import PAPERS, KpiScope
+from views.kpi_documents import paper_screen
 
 __all__ = ["KpiScope", "register"]
+ACTIONS = ("show", "subscribe", *PAPERS)
 
 
 def today(context: BotContext) -> date:
@@ -45,17 +48,26 @@ async def kpi_command(update: Update, context: BotContext) -> None:
 
 @handler
 async def kpi_button(update: Update, context: BotContext) -> None:
-    """A place of the picker, or the subscription button under a report."""
+    """A place of the picker, or a button under a report: the subscription, the PDF, the DOCX."""
     data = KpiScope.parse(callback_data(update))
-    if not kpi_viewers.valid_month(data.month) or data.action not in ("show", "subscribe"):
+    if not kpi_viewers.valid_month(data.month) or data.action not in ACTIONS:
         raise InvalidCallback(callback_data(update))
+    if data.action in PAPERS:
+        await _send_paper(update, context, data)
+        return
     if data.action == "subscribe":
         found = await kpi_viewers.toggle_subscription(
             context.session, context.actor, data.scope_kind, data.scope_id, now=context.now()
         )
         await send(update, view.subscription(found, context._))
         return
-    shown = await kpi_viewers.open_report(
+    shown = await kpi_viewers.open_report(*_opening(context, data))
+    await _send_report(update, context, shown)
+
+
+def _opening(context: BotContext, data: KpiScope) -> tuple:
+    """What opens the report of the button's place (the service checks the person may)."""
+    return (
         context.session,
         context.actor,
         data.scope_kind,
@@ -63,7 +75,13 @@ async def kpi_button(update: Update, context: BotContext) -> None:
         data.month,
         context.runtime.settings.tz,
     )
-    await _send_report(update, context, shown)
+
+
+async def _send_paper(update: Update, context: BotContext, data: KpiScope) -> None:
+    """The report as a PDF or a Word file, for whoever may read the place."""
+    paper = await kpi_documents.open_paper(*_opening(context, data), today=today(context))
+    screen = await asyncio.to_thread(paper_screen, paper, data.action, context._)
+    await send(update, screen)
 
 
 async def _send_report(update: Update, context: BotContext, shown: Shown) -> None:

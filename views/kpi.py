@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from core.i18n import N_, Msg, Translator, html, join
-from core.screen import EMPTY, File, Screen, button, keyboard
+from core.screen import EMPTY, Button, File, Screen, button, keyboard
 from services.kpi import LEVELS, Figures, Report, stars
 from services.kpi_viewers import CHART, SUMMARY, WORKBOOK, Shown, Subscription
 from services.notify import renders
@@ -30,6 +30,11 @@ KPIS: tuple[tuple[str, Msg, str, str], ...] = (
     ("collection", N_("Fee collection"), "paid", "billed"),
     ("satisfaction", N_("Satisfaction"), "satisfied", "answers"),
 )
+# The report as a document to file (views/kpi_documents): the button labels.
+PAPERS: dict[str, Msg] = {
+    "pdf": N_("Monthly info report (PDF)"),
+    "docx": N_("Monthly info report (Word)"),
+}
 LEVEL_NAMES: dict[str, Msg] = {
     "city": N_("city"),
     "district": N_("district"),
@@ -43,7 +48,7 @@ LEVEL_NAMES: dict[str, Msg] = {
 
 @dataclasses.dataclass(frozen=True)
 class KpiScope(CallbackData, kind="kp"):
-    action: str  # show | subscribe
+    action: str  # show | subscribe | pdf | docx
     scope_kind: str
     scope_id: int
     month: str
@@ -212,6 +217,14 @@ def choose_place(places: list[Scope], month: str, _: Translator) -> Screen:
     return Screen(_("Which area?"), keyboard(*rows))
 
 
+def paper_buttons(report: Report, place: Scope, _: Translator) -> list[Button]:
+    """The buttons that send the report as a PDF and as a Word file."""
+    return [
+        button(_(label), KpiScope(kind, place.kind, place.id, report.month))
+        for kind, label in PAPERS.items()
+    ]
+
+
 def _filename(month: str, place: Scope, suffix: str) -> str:
     return f"kpi-{month}-{place.kind}-{place.id}.{suffix}"
 
@@ -223,7 +236,10 @@ def report_screens(shown: Shown, _: Translator) -> list[Screen]:
     label = _("Stop the monthly report") if shown.subscribed else _("Send me this every month")
     subscribe = KpiScope("subscribe", place.kind, place.id, report.month)
     return [
-        Screen(summary(report, _), keyboard([button(label, subscribe)])),
+        Screen(
+            summary(report, _),
+            keyboard([button(label, subscribe)], paper_buttons(report, place, _)),
+        ),
         Screen(EMPTY, photo=File(chart(report, _), f"kpi-{report.month}.png")),
         Screen(EMPTY, document=File(workbook(report, _), _filename(report.month, place, "xlsx"))),
     ]
@@ -240,7 +256,7 @@ def subscription(found: Subscription, _: Translator) -> Screen:
 # --- the monthly delivery -------------------------------------------------------------------------
 @renders(SUMMARY)
 def delivered_summary(_: Translator, *, tz: ZoneInfo, report: Report, place: Scope) -> Screen:
-    return Screen(summary(report, _))
+    return Screen(summary(report, _), keyboard(paper_buttons(report, place, _)))
 
 
 @renders(CHART, threaded=True)

@@ -27,7 +27,13 @@ NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Text fields that must hold a specific shape to be read at all (a month, a code).
-SHAPED = {"month": "2026-11", "language": "zh_Hans", "code": "Xa3kYYYY", "currency": "CNY"}
+SHAPED = {
+    "month": "2026-11",
+    "language": "zh_Hans",
+    "code": "Xa3kYYYY",
+    "currency": "CNY",
+    "bot_username": "RedPropertyBot",  # Telegram's shape: 5-32 of [A-Za-z0-9_]
+}
 
 
 class Factory:
