@@ -12,13 +12,13 @@ FONT = "cjk"
 
 
 class Document(FPDF):
-    """A document with the CJK font as its regular, bold and italic faces (the font has neither:
-    the same face, so tables with header rows and formatted text render)."""
+    """A document with the CJK font as its regular and bold face (the font has no bold: the
+    same face, so tables with header rows render)."""
 
     def __init__(self, title: str, *, landscape: bool = False, paper: str = "A4") -> None:
         super().__init__(orientation="landscape" if landscape else "portrait", format=paper)
         path = str(cjk_font_path())
-        for style in ("", "B", "I", "BI"):
+        for style in ("", "B"):
             self.add_font(FONT, style, path)
         self.set_font(FONT, size=11)
         self.set_title(title)

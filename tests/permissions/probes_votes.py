@@ -140,9 +140,20 @@ async def export(probe: Probe, world: World, cast: Cast, person: Person) -> bool
     )
 
 
+@probe(P.VOTE_PRINT_BALLOTS)
+async def print_ballots(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    before = len(person.bot_messages)
+    await person.press_data(VoteManage("ballots", _poll_id(probe)).pack(), _last(person))
+    return any(
+        m.kind == "document" and str((m.document or {}).get("file_name", "")).endswith(".pdf")
+        for m in person.bot_messages[before:]
+    )
+
+
 for _permission in (P.VOTE_VIEW, P.VOTE_CAST, P.VOTE_PAPER_BALLOT, P.VOTE_NOT_VOTED_LIST):
     preparing(_permission)(_prepare(PollStatus.OPEN))
 preparing(P.VOTE_EXPORT)(_prepare(PollStatus.CLOSED))
+preparing(P.VOTE_PRINT_BALLOTS)(_prepare(PollStatus.PUBLISHED))
 
 
 @probe(P.VOTE_DRAFT)

@@ -28,7 +28,8 @@ def legal_basis(poll: Poll, _: Translator) -> str:
         item = ELECTION_ITEM
     elif poll.matter == MatterType.SPECIAL:
         item = SPECIAL_ITEM.get(poll.special_item or 6, SPECIAL_ITEM[6])
-    return f"{_.plain('Civil Code of the PRC')} · {_.plain(item)}"
+    code = _.plain("Civil Code of the PRC")
+    return f"{code} {_.plain(item)}"
 
 
 def vote_facts(
@@ -99,7 +100,8 @@ def _page(
     document.multi_cell(
         width,
         6,
-        _.plain(
+        align="L",
+        text=_.plain(
             "Ballot code: {code}\nReturn the signed ballot to the property service centre before "
             "{closes}. Staff enter it with this code; a home's paper ballot replaces its vote in "
             "the bot, and a second paper ballot for the home is caught."
@@ -111,7 +113,8 @@ def _page(
 def ballots_pdf(found: PaperBallots, _: Translator, tz: ZoneInfo) -> bytes:
     poll = found.poll
     document = sheet(
-        f"{found.compound} {_.plain('Paper ballots')} #{poll.id}", f"paper-ballots {poll.id}"
+        _.plain("{compound} paper ballots #{id}").format(compound=found.compound, id=poll.id),
+        f"paper-ballots {poll.id}",
     )
     for home in found.homes:
         _page(document, found, home, _, tz)

@@ -15,6 +15,7 @@ from core.pdf import Document
 GREY = (90, 90, 90)
 LIGHT = (235, 235, 235)
 RED = (176, 0, 0)
+LABEL = 32  # mm: the labels of facts
 HEADINGS = FontFace(emphasis="BOLD", fill_color=LIGHT)
 
 
@@ -63,15 +64,15 @@ def text(document: Document, value: str, *, size: float = 11, bold: bool = False
 
 
 def facts(document: Document, rows: list[tuple[str, str]]) -> None:
-    """Label and value, one a row."""
+    """Label and value, one a row: the label in grey, the value wrapped beside it (plain cells:
+    a ballot has dozens of pages, and fpdf2's tables take much longer to lay out)."""
     document.set_font(size=10.5)
-    with document.table(
-        col_widths=(32, 142), first_row_as_headings=False, line_height=6, padding=1.5
-    ) as table:
-        for label, value in rows:
-            row = table.row()
-            row.cell(label, style=FontFace(color=GREY, fill_color=LIGHT))
-            row.cell(value)
+    width = document.w - document.l_margin - document.r_margin - LABEL
+    for label, value in rows:
+        document.set_text_color(*GREY)
+        document.cell(LABEL, 6.5, label)
+        document.set_text_color(0)
+        document.multi_cell(width, 6.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     document.set_font(size=11)
     document.ln(3)
 
@@ -82,7 +83,7 @@ def grid(
     """A table with a header row repeated on every page."""
     document.set_font(size=10)
     with document.table(
-        col_widths=widths, headings_style=HEADINGS, line_height=7, padding=1.5, repeat_headings=1
+        col_widths=widths, headings_style=HEADINGS, line_height=6, padding=1, repeat_headings=1
     ) as table:
         for cells in [headers, *rows]:
             row = table.row()
@@ -110,8 +111,8 @@ def signature_lines(document: Document, labels: list[str]) -> None:
 
 def stamp_area(document: Document, signer: str, date_line: str) -> None:
     """Bottom right: who signs and stamps (with a dashed circle where the stamp goes), the date."""
-    diameter = 36
-    if document.get_y() + diameter + 20 > document.h - document.b_margin:
+    diameter = 30
+    if document.get_y() + diameter + 14 > document.h - document.b_margin:
         document.add_page()
     right = document.w - document.r_margin
     top = document.get_y() + 4

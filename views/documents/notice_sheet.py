@@ -17,8 +17,9 @@ from views.documents.layout import heading, sheet, stamp_area, text
 from views.labels import ROLE
 from views.notices import category_text, telegram_html
 
-# Telegram's tags as fpdf2's HTML reads them; the others keep only their text.
-MAPPED = {"strong": "b", "em": "i", "ins": "u", "b": "b", "i": "i", "u": "u", "a": "a"}
+# Telegram's tags as fpdf2's HTML reads them; the others keep only their text (italics too: the
+# CJK font has no italic face, and loading it again as one would double the time to draw).
+MAPPED = {"strong": "b", "ins": "u", "b": "b", "u": "u", "a": "a"}
 KEPT = ("blockquote", "code", "pre")
 TAG = re.compile(r"<(/?)([a-z-]+)([^>]*)>")
 STYLES = {

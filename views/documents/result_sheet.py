@@ -79,9 +79,10 @@ def _decision(poll: Poll, result: dict[str, Any], _: Translator) -> str:
             else _.plain("more than 1/2")
         )
         verdict = _.plain("PASSED") if result["passed"] else _.plain("NOT PASSED")
-        return f"{quorum}. {_.plain('Needed: {threshold}').format(threshold=needed)}. {verdict}"
+        needs = _.plain("Needed: {threshold}").format(threshold=needed)
+        return f"{quorum} · {needs} · {verdict}"
     elected = "、".join(c["name"] for c in result["candidates"] if c["elected"]) or "—"
-    return f"{quorum}. {_.plain('Elected: {names}').format(names=elected)}"
+    return quorum + " · " + _.plain("Elected: {names}").format(names=elected)
 
 
 def _when(moment: datetime | None, _: Translator, tz: ZoneInfo) -> str:
