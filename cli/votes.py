@@ -36,11 +36,18 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     draft.add_argument("--buildings", help="only these buildings' owners vote, e.g. 1栋,3栋")
     draft.set_defaults(run=draft_vote)
     export = admin.add_parser(
-        "export-vote", help="write a closed vote's record as XLSX, CSV and JSON"
+        "export-vote",
+        help="write a closed vote's record as XLSX, CSV and JSON, and its result notice as PDF",
     )
     export.add_argument("poll", type=int)
     export.add_argument("--out", type=Path, default=Path("."))
     export.set_defaults(run=export_vote)
+    ballots = admin.add_parser(
+        "paper-ballots", help="write an announced or open vote's paper ballots as one PDF"
+    )
+    ballots.add_argument("poll", type=int)
+    ballots.add_argument("--out", type=Path, default=Path("."))
+    ballots.set_defaults(run=paper_ballots)
     rules = admin.add_parser("vote-settings", help="show or set a compound's voting rules")
     rules.add_argument("compound")
     rules.add_argument("--notice-days", type=int, help="at least 15 (the legal minimum)")
@@ -128,8 +135,11 @@ def draft_vote(settings: Settings, args: argparse.Namespace) -> int:
 
 def export_vote(settings: Settings, args: argparse.Namespace) -> int:
     """The record of a closed vote: tally, eligibility snapshot, anonymised ballots (XLSX, CSV,
-    JSON), written to --out; prints the paths."""
+    JSON) and the result notice to post (PDF, once counted), written to --out; prints the paths."""
+    from models import PollStatus
+    from services.vote_documents import result_notice
     from services.vote_records import export_record, record_files
+    from views.documents.result_sheet import result_pdf
 
     out: Path = args.out
     files: list[tuple[str, bytes]] = []
@@ -137,17 +147,44 @@ def export_vote(settings: Settings, args: argparse.Namespace) -> int:
     async def work(runtime: Runtime) -> int:
         async with unit_of_work(runtime.sessions) as session:
             record = await export_record(session, None, args.poll, tz=settings.tz)
-        files.extend(record_files(args.poll, record.tables))
+            files.extend(record_files(args.poll, record.tables))
+            if record.poll.status == PollStatus.CLOSED and record.poll.result:
+                found = await result_notice(session, None, args.poll)
+                today = runtime.clock.now()
+                content = result_pdf(found, words(settings), settings.tz, today=today)
+                files.append((f"vote-{args.poll}-result.pdf", content))
         return 0
 
-    status = run(settings, work)
-    if status:
-        return status
+    return run(settings, work) or _write(out, files)
+
+
+def _write(out: Path, files: list[tuple[str, bytes]]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name, content in files:
         (out / name).write_bytes(content)
         print(out / name)
     return 0
+
+
+def paper_ballots(settings: Settings, args: argparse.Namespace) -> int:
+    """One PDF with a paper ballot per eligible home (the snapshot once voting opened, else the
+    homes in scope), each with its code; prints the path and the count."""
+    from services.vote_documents import paper_ballots as ballots_of
+    from views.documents.ballot_sheet import ballots_pdf
+
+    _ = words(settings)
+    files: list[tuple[str, bytes]] = []
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            found = await ballots_of(session, None, args.poll, now=runtime.clock.now())
+        files.append((f"vote-{args.poll}-paper-ballots.pdf", ballots_pdf(found, _, settings.tz)))
+        count = len(found.homes)
+        line = _.ngettext("{count} paper ballot.", "{count} paper ballots.", count)
+        print(line.unescape().format(count=count))
+        return 0
+
+    return run(settings, work) or _write(args.out, files)
 
 
 def vote_settings(settings: Settings, args: argparse.Namespace) -> int:

@@ -26,13 +26,14 @@ from handlers.common import (
 )
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
-from services import notice_drafts, notice_reports, notices
+from services import notice_documents, notice_drafts, notice_reports, notices
 from services.notice_drafts import NoticeStep, Question
 from services.notices import EditStep
 from services.policy import Permission
 from views import notice_office
 from views import notices as view
 from views.callbacks import InvalidCallback, answer_for
+from views.documents import door_list, notice_sheet
 from views.notice_office import NoticeChoice
 
 BUTTON_STEPS = (
@@ -145,12 +146,19 @@ async def list_notices(update: Update, context: BotContext) -> None:
 
 @handler
 async def manage(update: Update, context: BotContext) -> str | int | None:
-    """A button under a sender's notice: report, remind, cancel, or change the text."""
+    """A button under a sender's notice: report, remind, cancel, change the text, print it, or
+    the door-knocking list of the households not reached."""
     data = view.NoticeManage.parse(callback_data(update))
     session, actor, now, _ = context.session, context.actor, context.now(), context._
     if data.action == "report":
         report = await notice_reports.delivery_report(session, actor, data.notice_id, now=now)
         await send(update, *notice_office.report(report, _))
+    elif data.action == "print":
+        sheet = await notice_documents.notice_sheet(session, actor, data.notice_id)
+        await send(update, notice_sheet.notice_screen(sheet, _, context.runtime.settings.tz))
+    elif data.action == "knock":
+        found = await notice_documents.door_list(session, actor, data.notice_id, now=now)
+        await send(update, door_list.door_list_screen(found, _, context.runtime.settings.tz))
     elif data.action == "remind":
         count = await notice_reports.remind_unacknowledged(session, actor, data.notice_id, now=now)
         await send(update, notice_office.reminded(count, _))

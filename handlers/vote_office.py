@@ -6,6 +6,7 @@ administrators): conversations whose states are the drafts' steps."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from telegram import Update
@@ -29,12 +30,13 @@ from handlers.common import (
     use_the_buttons,
 )
 from handlers.context import BotContext
-from services import vote_ballots, vote_paper, vote_records, vote_withdrawal
+from services import vote_ballots, vote_documents, vote_paper, vote_records, vote_withdrawal
 from services.vote_ballots import PaperBallot
 from services.vote_paper import PaperStep
 from services.vote_withdrawal import WithdrawStep
 from views import vote_office as view
 from views.callbacks import InvalidCallback
+from views.documents import ballot_sheet, result_sheet
 from views.votes import VoteManage
 
 PAPER = re.compile(rf"^v1:{VoteManage.kind}:paper:")
@@ -43,7 +45,8 @@ WITHDRAW = re.compile(rf"^v1:{VoteManage.kind}:withdraw:")
 
 @handler
 async def office(update: Update, context: BotContext) -> None:
-    """A card's office button: not yet voted, the record, the receipt hashes."""
+    """A card's office button: not yet voted, the record, the paper ballots and the result
+    notice to print, the receipt hashes."""
     data = VoteManage.parse(callback_data(update))
     session, actor, _ = context.session, context.actor, context._
     if data.action == "notvoted":
@@ -54,6 +57,17 @@ async def office(update: Update, context: BotContext) -> None:
             session, actor, data.poll_id, tz=context.runtime.settings.tz
         )
         await send(update, *view.record(record, _))
+    elif data.action == "ballots":
+        ballots = await vote_documents.paper_ballots(
+            session, actor, data.poll_id, now=context.now()
+        )
+        tz = context.runtime.settings.tz
+        content = await asyncio.to_thread(ballot_sheet.ballots_pdf, ballots, _, tz)
+        await send(update, ballot_sheet.ballots_screen(ballots, content, _))
+    elif data.action == "result":
+        notice = await vote_documents.result_notice(session, actor, data.poll_id)
+        tz = context.runtime.settings.tz
+        await send(update, result_sheet.result_screen(notice, _, tz, today=context.now()))
     elif data.action == "receipts":
         poll, hashes = await vote_ballots.receipt_hashes(session, actor, data.poll_id)
         await send(update, view.receipt_hashes(poll, hashes, _))

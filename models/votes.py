@@ -73,6 +73,9 @@ class Poll(SQLModel, table=True):
     published_headcount: int | None = None
     objection_until: datetime | None = utc_field()
     final_sent_at: datetime | None = utc_field()
+    # The key that signs the codes printed on this vote's paper ballots (services/ballot_codes),
+    # made when they are first printed: a code of one vote never passes for another.
+    paper_key: str | None = Field(default=None, max_length=64)
 
 
 class EligibleVoter(SQLModel, table=True):

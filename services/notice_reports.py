@@ -53,6 +53,7 @@ class MissedHousehold:
     grid: str
     household: str
     reason: Missed
+    household_id: int = 0  # the home (the door-knocking list reads its roster contact)
 
 
 @dataclass
@@ -155,7 +156,13 @@ async def _missed(session: AsyncSession, report: DeliveryReport, *, now: datetim
         else:
             reason = Missed.FAILED
         report.missed.append(
-            MissedHousehold(building, grid or "—", household_label(building, unit, room), reason)
+            MissedHousehold(
+                building,
+                grid or "—",
+                household_label(building, unit, room),
+                reason,
+                household_id or 0,
+            )
         )
     report.missed.sort(key=lambda m: (m.building, m.grid, m.household))
 

@@ -78,6 +78,7 @@ class Permission(StrEnum):
     VOTE_TURNOUT = "vote.turnout"
     VOTE_OBJECT = "vote.object"
     VOTE_OBJECTIONS = "vote.objections"
+    VOTE_PRINT_BALLOTS = "vote.print_ballots"
 
 
 @dataclass(frozen=True)
@@ -303,6 +304,13 @@ POLICY: dict[Permission, Rule] = {
             "Only owners' committee members and administrators of this compound can read objections."
         ),
         roles=frozenset({R.COMMITTEE, R.ADMIN}),
+    ),
+    P.VOTE_PRINT_BALLOTS: Rule(
+        "print a vote's paper ballots, one per eligible home, each with its code (PDF)",
+        N_(
+            "Only property staff, owners' committee members and administrators of this compound can print paper ballots."
+        ),
+        roles=frozenset({R.STAFF, R.COMMITTEE, R.ADMIN}),
     ),
 }
 

@@ -62,6 +62,7 @@ class VoteCard:
     vote: bool = False  # the ballot buttons
     not_voted_list: bool = False
     paper_ballot: bool = False
+    print_ballots: bool = False  # the paper ballots to print, one per home (announced or open)
     export: bool = False
     receipts: bool = False
     withdraw: bool = False
@@ -113,6 +114,8 @@ async def card(session: AsyncSession, actor: Actor, poll_id: int, *, mask: int =
         not_voted_list=is_open
         and await allowed(session, actor, Permission.VOTE_NOT_VOTED_LIST, place),
         paper_ballot=is_open and await allowed(session, actor, Permission.VOTE_PAPER_BALLOT, place),
+        print_ballots=status in (PollStatus.PUBLISHED, PollStatus.OPEN)
+        and await allowed(session, actor, Permission.VOTE_PRINT_BALLOTS, place),
         export=on_record and await allowed(session, actor, Permission.VOTE_EXPORT, place),
         receipts=is_closed and bool(poll.result),
         withdraw=status in (PollStatus.PUBLISHED, PollStatus.OPEN)

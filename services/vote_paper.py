@@ -1,5 +1,5 @@
 """Staff entering a signed paper ballot (纸质选票) from a vote's card, as a typed draft: the home
-(`1栋 1单元 101` or `1-1-101`), then what the ballot says (a button for a resolution, the
+(`1栋 1单元 101` or `1-1-101`, or the code printed on the ballot), then what the ballot says (a button for a resolution, the
 candidates' numbers for an election). The paper ballot prevails over the home's bot ballot; a
 second one for the home is refused, with the earlier one shown, unless staff confirm that it
 replaces that earlier ballot (the draft then waits at the confirmation step)."""
@@ -12,9 +12,10 @@ from enum import StrEnum
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
-from models import Poll, PollKind
+from models import Poll, PollKind, pk
 from services import drafts
 from services.actors import Actor
+from services.ballot_codes import looks_like_code, read_code
 from services.drafts import Draft
 from services.errors import DomainError
 from services.places import find_household, household_labels
@@ -54,15 +55,17 @@ async def start(session: AsyncSession, actor: Actor, poll_id: int, *, now: datet
 async def home(
     session: AsyncSession, actor: Actor, text: str, *, now: datetime
 ) -> tuple[Poll, PaperDraft]:
-    """The home, typed; it must be in the vote's snapshot. Then: what does the ballot say?"""
+    """The home, typed, or the code printed on the ballot; it must be in the vote's snapshot. Then: what does the ballot say?"""
     current = await drafts.load(session, actor, PaperDraft, PaperStep.HOME)
     poll = await _office_poll(session, actor, current.poll_id)
-    found = await find_household(session, [poll.compound_id], text)
-    assert found.id is not None
-    if await voter_of_home(session, poll, found.id) is None:
+    if looks_like_code(text):  # the code printed on the ballot, typed or scanned
+        household_id = read_code(poll, text).household_id
+    else:
+        household_id = pk(await find_household(session, [poll.compound_id], text))
+    if await voter_of_home(session, poll, household_id) is None:
         raise DomainError(N_("That home is not among the units this vote is for."))
-    label = (await household_labels(session, [found.id]))[found.id]
-    current = drafts.replace(current, step=PaperStep.CHOICE, household_id=found.id, label=label)
+    label = (await household_labels(session, [household_id]))[household_id]
+    current = drafts.replace(current, step=PaperStep.CHOICE, household_id=household_id, label=label)
     await drafts.save(session, actor, current, now=now)
     return poll, current
 

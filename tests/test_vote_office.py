@@ -307,11 +307,11 @@ async def test_each_card_offers_what_the_policy_allows(world, clock):
     committee, owner, staff, liaison, officer, supervisor = await _office(world, clock)
     expected_open = {
         owner: {"同意", "反对", "弃权"},
-        staff: {NOT_VOTED, "录入纸质选票"},
+        staff: {NOT_VOTED, "录入纸质选票", "打印纸质选票"},
         liaison: {NOT_VOTED, "投票进度"},
         officer: set(),
         supervisor: set(),
-        committee: {"投票进度", "撤回本次表决"},
+        committee: {"投票进度", "撤回本次表决", "打印纸质选票"},
     }
     for person, buttons in expected_open.items():
         await person.send("/vote")
@@ -324,8 +324,8 @@ async def test_each_card_offers_what_the_policy_allows(world, clock):
     expected_closed = {
         owner: {"提出异议", "已计票回执哈希"},
         staff: {"已计票回执哈希"},
-        officer: {"已计票回执哈希", "导出表决记录"},
-        committee: {"已计票回执哈希", "导出表决记录", "异议（0）"},
+        officer: {"已计票回执哈希", "导出表决记录", "表决结果公告 (PDF)"},
+        committee: {"已计票回执哈希", "导出表决记录", "表决结果公告 (PDF)", "异议（0）"},
     }
     for person, buttons in expected_closed.items():
         await person.send("/vote")

@@ -210,7 +210,11 @@ def report(found: DeliveryReport, _: Translator) -> list[Screen]:
                 more,
             ).format(count=_.number(more))
         )
-    screens = [Screen(join(lines), manage_buttons(notice, _, may_remind=found.may_remind))]
+    buttons = manage_buttons(notice, _, may_remind=found.may_remind)
+    if found.missed:
+        knock = button(_("Door-knocking list (PDF)"), NoticeManage("knock", notice.id or 0))
+        buttons = (*buttons, (knock,))
+    screens = [Screen(join(lines), buttons)]
     if found.missed:
         screens.append(
             Screen(

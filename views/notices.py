@@ -38,7 +38,7 @@ class AckNotice(CallbackData, kind="ack"):
 
 @dataclasses.dataclass(frozen=True)
 class NoticeManage(CallbackData, kind="nm"):
-    action: str  # report | remind | cancel | edit
+    action: str  # report | remind | cancel | edit | print | knock
     notice_id: int
 
 
@@ -251,12 +251,14 @@ def manage_buttons(notice: Notice, _: Translator, *, may_remind: bool | None = N
     """Change or cancel a scheduled notice; the report of a sent one, and reminding (the
     sender, when it asks for acknowledgement)."""
     notice_id = notice.id or 0
+    printing = [button(_("Print the notice (PDF)"), NoticeManage("print", notice_id))]
     if notice.status == NoticeStatus.SCHEDULED:
         return keyboard(
             [
                 button(_("Change text"), NoticeManage("edit", notice_id)),
                 button(_("Cancel it"), NoticeManage("cancel", notice_id)),
-            ]
+            ],
+            printing,
         )
     if notice.status != NoticeStatus.QUEUED:
         return ()
@@ -265,7 +267,7 @@ def manage_buttons(notice: Notice, _: Translator, *, may_remind: bool | None = N
         row.append(
             button(_("Remind those who have not read it"), NoticeManage("remind", notice_id))
         )
-    return keyboard(row)
+    return keyboard(row, printing)
 
 
 # --- the sender changes or cancels a scheduled notice -----------------------------------------

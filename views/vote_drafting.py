@@ -44,9 +44,11 @@ def preview(found: Preview, draft: VoteDraft, _: Translator, tz: ZoneInfo) -> Sc
     ).format(count=_.number(found.homes))
     owners = _.ngettext(
         "{count} of their owners uses this bot and gets the notice; the others need the paper "
-        "notice and ballot.",
+        "notice and ballot: once it is published, “Print paper ballots” on the vote's card gives "
+        "one per home, with the full text and a code.",
         "{count} of their owners use this bot and get the notice; the others need the paper "
-        "notice and ballot.",
+        "notice and ballot: once it is published, “Print paper ballots” on the vote's card gives "
+        "one per home, with the full text and a code.",
         found.owners,
     ).format(count=_.number(found.owners))
     text = join(

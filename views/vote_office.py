@@ -57,7 +57,8 @@ class WithdrawConfirm(CallbackData, kind="vw"):
 def ask_home(poll: Poll, _: Translator) -> Screen:
     return Screen(
         _(
-            "Paper ballot for vote #{id}: send the home, for example 1栋 1单元 101. /cancel to stop."
+            "Paper ballot for vote #{id}: send the home, for example 1栋 1单元 101, or the code "
+            "printed on the ballot (e.g. V{id}-H12-ABCD2345). /cancel to stop."
         ).format(id=poll.id)
     )
 

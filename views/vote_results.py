@@ -90,10 +90,18 @@ def figures(result: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def _share(part: str, whole: str, _: Translator) -> str:
+def figure_text(exact: str, _: Translator) -> str:
+    """A stored figure ("n/d") as a number to read: whole, or to two decimals."""
+    return _number(_fraction(exact), _)
+
+
+def percent_text(part: str, whole: str, _: Translator) -> str:
     p, w = _fraction(part), _fraction(whole)
-    percent = _.percent(_decimal(p / w)) if w else "–"
-    return f"{_number(p, _)} / {_number(w, _)} ({percent})"
+    return _.percent(_decimal(p / w)) if w else "–"
+
+
+def share_text(part: str, whole: str, _: Translator) -> str:
+    return f"{figure_text(part, _)} / {figure_text(whole, _)} ({percent_text(part, whole, _)})"
 
 
 def _stage(poll: Poll, _: Translator, tz: ZoneInfo, objections: int) -> tuple[Markup, Markup]:
@@ -131,10 +139,10 @@ def result_text(poll: Poll, _: Translator, tz: ZoneInfo, objections: int = 0) ->
         Markup(""),
         bold(_("Participation (quorum: at least 2/3 of area and of owners)")),
         _("Area taking part: {share} ㎡").format(
-            share=_share(area["participating"], area["total"], _)
+            share=share_text(area["participating"], area["total"], _)
         ),
         _("Owners taking part: {share}").format(
-            share=_share(head["participating"], head["total"], _)
+            share=share_text(head["participating"], head["total"], _)
         ),
         _("Quorum reached") if result["quorum"] else _("Quorum not reached"),
         Markup(""),
@@ -148,8 +156,8 @@ def result_text(poll: Poll, _: Translator, tz: ZoneInfo, objections: int = 0) ->
             lines.append(
                 _("{choice}: area {area} ㎡, owners {owners}").format(
                     choice=_(CHOICE[Choice(key)]),
-                    area=_share(area[key], area["participating"], _),
-                    owners=_share(head[key], head["participating"], _),
+                    area=share_text(area[key], area["participating"], _),
+                    owners=share_text(head[key], head["participating"], _),
                 )
             )
         lines += [Markup(""), bold(_("PASSED") if result["passed"] else _("NOT PASSED"))]
@@ -159,8 +167,8 @@ def result_text(poll: Poll, _: Translator, tz: ZoneInfo, objections: int = 0) ->
             mark = html("✅ {elected}", elected=_("elected")) if candidate["elected"] else ""
             line = _("{name}: area {area} ㎡, owners {owners} {mark}").format(
                 name=candidate["name"],
-                area=_share(candidate["area"], area["participating"], _),
-                owners=_share(candidate["headcount"], head["participating"], _),
+                area=share_text(candidate["area"], area["participating"], _),
+                owners=share_text(candidate["headcount"], head["participating"], _),
                 mark=mark,
             )
             lines.append(Markup(line.rstrip()))

@@ -60,7 +60,7 @@ class VoteElect(CallbackData, kind="ve"):
 
 @dataclasses.dataclass(frozen=True)
 class VoteManage(CallbackData, kind="vm"):
-    action: str  # notvoted | export | receipts | paper | withdraw
+    action: str  # notvoted | export | receipts | paper | withdraw | ballots | result
     poll_id: int
 
 
@@ -324,8 +324,12 @@ def card(found: VoteCard, _: Translator, tz: ZoneInfo) -> Screen:
         office.append(button(_("Not yet voted"), VoteManage("notvoted", poll.id or 0)))
     if found.paper_ballot:
         office.append(button(_("Enter a paper ballot"), VoteManage("paper", poll.id or 0)))
+    if found.print_ballots:
+        office.append(button(_("Print paper ballots"), VoteManage("ballots", poll.id or 0)))
     if found.export:
         office.append(button(_("Export the record"), VoteManage("export", poll.id or 0)))
+    if found.export and status == PollStatus.CLOSED and poll.result:
+        office.append(button(_("Result notice (PDF)"), VoteManage("result", poll.id or 0)))
     if outcome.turnout is not None:
         office.append(button(_("Live turnout"), VoteTurnout(poll.id or 0)))
     if outcome.read_objections:

@@ -130,19 +130,30 @@ async def not_voted(probe: Probe, world: World, cast: Cast, person: Person) -> b
     return await audited(world, person, "people.read", _poll_id(probe))
 
 
-@probe(P.VOTE_EXPORT)
-async def export(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+async def _got_file(probe: Probe, person: Person, action: str, suffix: str) -> bool:
+    """Whether the card's office button gave the person a file of that kind."""
     before = len(person.bot_messages)
-    await person.press_data(VoteManage("export", _poll_id(probe)).pack(), _last(person))
+    await person.press_data(VoteManage(action, _poll_id(probe)).pack(), _last(person))
     return any(
-        m.kind == "document" and str((m.document or {}).get("file_name", "")).endswith(".xlsx")
+        m.kind == "document" and str((m.document or {}).get("file_name", "")).endswith(suffix)
         for m in person.bot_messages[before:]
     )
+
+
+@probe(P.VOTE_EXPORT)
+async def export(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    return await _got_file(probe, person, "export", ".xlsx")
+
+
+@probe(P.VOTE_PRINT_BALLOTS)
+async def print_ballots(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    return await _got_file(probe, person, "ballots", ".pdf")
 
 
 for _permission in (P.VOTE_VIEW, P.VOTE_CAST, P.VOTE_PAPER_BALLOT, P.VOTE_NOT_VOTED_LIST):
     preparing(_permission)(_prepare(PollStatus.OPEN))
 preparing(P.VOTE_EXPORT)(_prepare(PollStatus.CLOSED))
+preparing(P.VOTE_PRINT_BALLOTS)(_prepare(PollStatus.PUBLISHED))
 
 
 @probe(P.VOTE_DRAFT)
