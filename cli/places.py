@@ -14,7 +14,6 @@ from core.i18n import N_, Translator
 from core.runtime import Runtime
 from core.settings import Settings
 from models import Compound, Role
-from services.errors import DomainError
 
 
 def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
