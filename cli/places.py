@@ -146,7 +146,8 @@ def write_invites(
     settings: Settings, args: argparse.Namespace, issued: list, compound: str, name: str
 ) -> None:
     """The invites as a CSV and a PDF of QR cards in --out, and what was written."""
-    from services.invite_sheet import invite_csv, invite_sheet
+    from services.invite_list import invite_csv
+    from services.invite_sheet import invite_sheet
 
     _ = words(settings)
     out: Path = args.out
@@ -155,7 +156,7 @@ def write_invites(
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / f"invites-{name}.csv"
     sheet_path = out / f"invites-{name}.pdf"
-    csv_path.write_text(invite_csv(issued, username, settings.tz), encoding="utf-8")
+    csv_path.write_text(invite_csv(issued, username, settings.tz, _), encoding="utf-8")
     sheet_path.write_bytes(invite_sheet(issued, username, compound, _))
     print(
         _.ngettext(

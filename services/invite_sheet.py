@@ -1,51 +1,18 @@
-"""Invite codes on paper: a CSV for the office and a printable PDF with one QR code per code.
-
-The CSV goes through services/tables like every file the bot writes: homes and names are text
-cells, never formulas, and the expiry is the local time of the deployment.
-"""
+"""Invite codes on paper: a printable PDF with one QR code per code (the office's list of the
+codes, a CSV, is services/invite_list.py)."""
 
 from __future__ import annotations
 
 import io
-from zoneinfo import ZoneInfo
 
 import segno
 
 from core.fonts import cjk_font_properties
 from core.i18n import N_, Translator
 from services.invites import IssuedInvite, deep_link
-from services.tables import Column, Table, csv_text
 
 PER_PAGE = 12  # 3 columns × 4 rows on A4
 KIND_LABELS = {"owner": N_("owner"), "tenant": N_("tenant")}
-# Column names are the file's interface (mail merges and the office's own lists read them).
-COLUMNS = (
-    Column("household"),
-    Column("kind"),
-    Column("code"),
-    Column("link"),
-    Column("expires_at", "datetime"),
-)
-
-
-def invite_table(issued: list[IssuedInvite], bot_username: str, tz: ZoneInfo) -> Table:
-    return Table(
-        COLUMNS,
-        [
-            [
-                invite.label,
-                invite.kind,
-                invite.code,
-                deep_link(bot_username, invite.code),
-                invite.expires_at.astimezone(tz).replace(tzinfo=None),
-            ]
-            for invite in issued
-        ],
-    )
-
-
-def invite_csv(issued: list[IssuedInvite], bot_username: str, tz: ZoneInfo) -> str:
-    return csv_text(invite_table(issued, bot_username, tz))
 
 
 def invite_sheet(
