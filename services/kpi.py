@@ -9,6 +9,7 @@ monthly delivery, are in services.kpi_viewers.
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -27,7 +28,7 @@ from services.surveys import previous_month
 __all__ = ["LEVELS", "Figures", "Report", "Unit", "month_bounds", "report", "stars"]
 
 Level = Literal["city", "district", "sub_district", "community", "company", "grid", "compound"]
-LEVELS: tuple[Level, ...] = ("city", "district", "sub_district", "community", "company", "grid", "compound")
+LEVELS: tuple[Level, ...] = typing.get_args(Level)
 # The levels a scope's report holds: its own (one place, the report's total) and those inside
 # it. A compound's report has no sheet of its city or company (they would hold only its own
 # numbers); a grid's report is the grid's homes, not their compounds'.

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from core.i18n import N_, Msg, Translator, html, join
 from core.screen import EMPTY, File, Screen, button, keyboard
-from services.kpi import LEVELS, Figures, Report, stars
+from services.kpi import Figures, Report, stars
 from services.kpi_viewers import CHART, SUMMARY, WORKBOOK, Shown, Subscription
 from services.notify import renders
 from services.places import Scope
@@ -202,8 +202,8 @@ def workbook(report: Report, _: Translator) -> bytes:
             columns,
             [_row(u.name, u.current, u.previous) for u in report.levels[level]],
         )
-        for level in LEVELS
-        if level in report.levels
+        for level in report.levels  # the scope's own level first, then those inside it
+        if level in LEVEL_NAMES
     }
     return xlsx(sheets, _)
 
