@@ -21,6 +21,7 @@ from services import billing, payments
 from services.fee_schedules import DEFAULT_FEE
 from services.tables import Cell, Column, Table, csv_text, xlsx
 from tests.test_cli import _cli
+from tests.utils.paths import SAMPLE_ROSTER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONTH = "2026-11"
@@ -213,3 +214,24 @@ def test_headers_follow_the_readers_language_and_kinds_their_number_format():
         assert cells[4].value == yes and cells[5].number_format == "0.00%"
         lines = csv_text(table, _).lstrip("\ufeff").splitlines()
         assert lines[1] == f"1栋 1单元 101,89.50,1234.50,2026-11-02 10:30,{yes},0.5"
+
+
+async def test_the_fee_schedule_prints_like_the_bot(database_url, monkeypatch, capsys):
+    """`admin fee-schedule`: Babel money, the period, the due day and the subsidy as a share."""
+    fee = ("admin", "fee-schedule", "幸福家园")
+
+    def run() -> list[int]:
+        _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
+        terms = ("--price", "1.5", "--starts", "2020-01-01", "--subsidy", "0.3")
+        return [
+            _cli(monkeypatch, database_url, *fee, *terms, language="zh_Hans"),
+            _cli(monkeypatch, database_url, *fee, language="zh_Hans"),
+        ]
+
+    assert await asyncio.to_thread(run) == [0, 0]
+    out = capsys.readouterr().out
+    assert (
+        "幸福家园：物业服务费 ¥1.50/㎡/月，按月收取，每期 15 日到期，自 2020-01-01 起（现行）"
+        "；政府补贴 30.00%"
+    ) in out
+    assert "None" not in out and "1.5000" not in out and "0.3000" not in out
