@@ -149,7 +149,7 @@ def write_invites(
     settings: Settings, args: argparse.Namespace, issued: list, place: Compound, name: str
 ) -> None:
     """The invites as a CSV and a PDF of cut-out cards in --out, and what was written."""
-    from services.invite_sheet import invite_csv
+    from services.invite_list import invite_csv
     from views.invite_cards import invite_cards
 
     _ = words(settings)
@@ -159,7 +159,7 @@ def write_invites(
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / f"invites-{name}.csv"
     sheet_path = out / f"invites-{name}.pdf"
-    csv_path.write_text(invite_csv(issued, username, settings.tz), encoding="utf-8")
+    csv_path.write_text(invite_csv(issued, username, settings.tz, _), encoding="utf-8")
     phone = args.office_phone or place.duty_phone
     sheet_path.write_bytes(invite_cards(issued, username, place.name, phone, settings.tz, _))
     print(

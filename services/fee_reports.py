@@ -33,6 +33,7 @@ class Arrear:
     building: str
     label: str
     owner_name: str  # "" unless the reader may see names
+    owner_phone: str  # "" unless the reader may see names
     bills: int
     amount: Decimal
     oldest_due: date
@@ -116,6 +117,7 @@ async def arrears(
             col(Household.unit),
             col(Household.room),
             col(Household.owner_name),
+            col(Household.owner_phone),
         )
         .join(Household, col(Household.id) == col(Bill.household_id))
         .join(Building, col(Building.id) == col(Household.building_id))
@@ -127,13 +129,14 @@ async def arrears(
         grouped[row[0]].append(row)
     found = []
     for household_id, items in grouped.items():
-        _id, _amount, _paid, _due, building, unit, room, owner = items[0]
+        _id, _amount, _paid, _due, building, unit, room, owner, phone = items[0]
         found.append(
             Arrear(
                 household_id,
                 building,
                 household_label(building, unit, room),
                 (owner or "") if names else "",
+                (phone or "") if names else "",
                 len(items),
                 sum((Decimal(i[1]) - Decimal(i[2]) for i in items), ZERO),
                 min(i[3] for i in items),

@@ -9,9 +9,10 @@ monthly delivery, are in services.kpi_viewers.
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -26,7 +27,20 @@ from services.surveys import previous_month
 
 __all__ = ["LEVELS", "Figures", "Report", "Unit", "month_bounds", "report", "stars"]
 
-LEVELS = ("city", "district", "sub_district", "community", "company", "grid", "compound")
+Level = Literal["city", "district", "sub_district", "community", "company", "grid", "compound"]
+LEVELS: tuple[Level, ...] = typing.get_args(Level)
+# The levels a scope's report holds: its own (one place, the report's total) and those inside
+# it. A compound's report has no sheet of its city or company (they would hold only its own
+# numbers); a grid's report is the grid's homes, not their compounds'.
+BREAKDOWN: dict[str, tuple[Level, ...]] = {
+    "city": LEVELS,
+    "district": LEVELS[1:],
+    "sub_district": LEVELS[2:],
+    "community": LEVELS[3:],
+    "compound": ("compound", "grid"),
+    "grid": ("grid",),
+    "building": ("compound",),
+}
 
 
 @dataclass
@@ -45,12 +59,13 @@ class Report:
     month: str
     scope_name: str
     levels: dict[str, list[Unit]]
+    scope_level: Level = "city"
 
     @property
     def total(self) -> Unit:
-        """The whole scope (the sum over its compounds)."""
+        """The whole scope: the unit of its own level (a grid's homes for a grid)."""
         current, previous = Figures(), Figures()
-        for unit in self.levels.get("compound", []):
+        for unit in self.levels.get(self.scope_level, []):
             current.add(unit.current)
             previous.add(unit.previous)
         return Unit("scope", 0, self.scope_name, current, previous)
@@ -59,7 +74,9 @@ class Report:
 async def report(
     session: AsyncSession, kind: str, scope_id: int, scope_name: str, month: str, tz: ZoneInfo
 ) -> Report:
-    """Every level inside a scope, for a month and the month before."""
+    """The scope and every level inside it, for a month and the month before."""
+    kind = str(kind)
+    own: Level = next((level for level in LEVELS if level == kind), "compound")
     compound_ids = compound_ids_in_scope(kind, scope_id)
     before = previous_month(month)
     both = await figures(session, compound_ids, (month, before), tz)
@@ -83,9 +100,11 @@ async def report(
     names = await _names(session)
     levels: dict[str, list[Unit]] = {}
     parents = {"company": 2, "community": 3, "sub_district": 4, "district": 5, "city": 6}
-    for level in LEVELS:
+    for level in BREAKDOWN.get(kind, LEVELS):
         if level == "grid":
             grid_ids = sorted(set(current["grid"]) | set(previous["grid"]))
+            if kind == "grid":  # the grid's own homes, not the other grids of its compounds
+                grid_ids = [g for g in grid_ids if g == scope_id] or [scope_id]
             levels[level] = [
                 Unit(
                     level,
@@ -107,7 +126,7 @@ async def report(
             unit.current.add(current["compound"].get(place[0], Figures()))
             unit.previous.add(previous["compound"].get(place[0], Figures()))
         levels[level] = sorted(units.values(), key=lambda u: u.name)
-    return Report(month, scope_name, levels)
+    return Report(month, scope_name, levels, own)
 
 
 async def _names(session: AsyncSession) -> dict[str, dict[int, str]]:

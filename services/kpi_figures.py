@@ -86,6 +86,11 @@ class Figures:
         return self.ratio(self.paid, self.billed)
 
     @property
+    def homes_collection(self) -> Decimal | None:
+        """DOMAIN §4's second fee figure: homes fully paid / homes billed."""
+        return self.ratio(self.homes_paid, self.homes_billed)
+
+    @property
     def satisfaction(self) -> Decimal | None:
         return self.ratio(self.satisfied, self.answers)
 

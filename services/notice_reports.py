@@ -54,6 +54,8 @@ class MissedHousehold:
     household: str
     reason: Missed
     household_id: int = 0  # the home (the door-knocking list reads its roster contact)
+    owner_name: str = ""  # the roster's, for those who may see names and phones
+    owner_phone: str = ""
 
 
 @dataclass
@@ -67,6 +69,7 @@ class DeliveryReport:
     households: int = 0
     missed: list[MissedHousehold] = field(default_factory=list)
     may_remind: bool = False  # the reader sent it (and it asks for acknowledgement)
+    names: bool = False  # the missed households carry the roster's names and phones
 
 
 async def delivery_report(
@@ -103,7 +106,19 @@ async def delivery_report(
         subject_type="notice",
         subject_id=found.id,
     )
+    report.names = await allowed(session, actor, Permission.PEOPLE_CONTACT, found.compound_id)
     await _missed(session, report, now=now)
+    if report.names and report.missed:
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.resident_id,
+            action="people.read",
+            subject_type="notice",
+            subject_id=found.id,
+            what="not_reached",
+            homes=len(report.missed),
+        )
     return report
 
 
@@ -118,6 +133,8 @@ async def _missed(session: AsyncSession, report: DeliveryReport, *, now: datetim
                 col(Household.unit),
                 col(Household.room),
                 col(Grid.name),
+                col(Household.owner_name),
+                col(Household.owner_phone),
             )
             .join(Building, col(Building.id) == col(Household.building_id))
             .join(Grid, col(Grid.id) == col(Household.grid_id), isouter=True)
@@ -141,7 +158,7 @@ async def _missed(session: AsyncSession, report: DeliveryReport, *, now: datetim
         ).all()
     )
     ack_due = found.ask_ack and found.queued_at is not None and now - found.queued_at >= ACK_GRACE
-    for household_id, building, unit, room, grid in rows:
+    for household_id, building, unit, room, grid, owner, phone in rows:
         seen = statuses.get(household_id, set())
         if not seen:
             reason = Missed.NOT_REGISTERED
@@ -155,6 +172,7 @@ async def _missed(session: AsyncSession, report: DeliveryReport, *, now: datetim
             reason = Missed.UNREACHABLE
         else:
             reason = Missed.FAILED
+        contact = (owner or "", phone or "") if report.names else ("", "")
         report.missed.append(
             MissedHousehold(
                 building,
@@ -162,6 +180,7 @@ async def _missed(session: AsyncSession, report: DeliveryReport, *, now: datetim
                 household_label(building, unit, room),
                 reason,
                 household_id or 0,
+                *contact,
             )
         )
     report.missed.sort(key=lambda m: (m.building, m.grid, m.household))

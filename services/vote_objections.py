@@ -24,7 +24,7 @@ from services.errors import DomainError
 from services.notify import Recipient
 from services.places import household_labels
 from services.policy import Permission, authorize, holders
-from services.tables import Column, Table
+from services.tables import Column, Table, local
 from services.vote_ballots import visible_poll
 from services.vote_eligibility import voter_of
 
@@ -195,13 +195,13 @@ async def objections(session: AsyncSession, actor: Actor | None, poll_id: int) -
 async def objection_table(session: AsyncSession, poll: Poll, tz: ZoneInfo) -> Table:
     """The objections in the vote's record: number, time (local), home and text as typed."""
     rows: list[list[object]] = [
-        [number, o.created_at.astimezone(tz).replace(tzinfo=None), home, o.text]
+        [number, local(o.created_at, tz), home, o.text]
         for number, (o, home) in enumerate(await _all(session, poll), start=1)
     ]
     columns = [
-        Column("number", "int"),
-        Column("received_at", "datetime"),
-        Column("home"),
-        Column("text"),
+        Column(N_("No."), "int", key="number"),
+        Column(N_("Received at"), "datetime", key="received_at"),
+        Column(N_("Home"), key="home"),
+        Column(N_("Objection"), key="text"),
     ]
-    return Table(columns, rows)
+    return Table(columns, rows, title=N_("Objections"))

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import N_
+from core.i18n import N_, Msg, Translator
 from models import (
     Ballot,
     BallotChannel,
@@ -35,7 +35,7 @@ from services.actors import Actor
 from services.errors import DomainError
 from services.places import household_label, household_labels
 from services.policy import Permission, authorize
-from services.tables import Column, Table
+from services.tables import Cell, Column, Kind, Phrase, Table, local
 from services.tally import EXACT, Choice, MatterType, election_of_voters, resolution_of_sums
 from services.vote_ballots import counted_ballots, visible_poll
 from services.vote_eligibility import transferred_during
@@ -171,14 +171,67 @@ class Record:
     tables: dict[str, Table]
 
 
+STATUS: dict[str, Msg] = {
+    PollStatus.DRAFT: N_("draft"),
+    PollStatus.PUBLISHED: N_("announced"),
+    PollStatus.OPEN: N_("open for voting"),
+    PollStatus.CLOSED: N_("closed"),
+    PollStatus.CANCELLED: N_("withdrawn"),
+}
+KIND: dict[str, Msg] = {PollKind.RESOLUTION: N_("resolution"), PollKind.ELECTION: N_("election")}
+MATTER: dict[str, Msg] = {
+    MatterType.ORDINARY: N_("ordinary matter (more than 1/2)"),
+    MatterType.SPECIAL: N_("special matter, Art. 278 items 6–8 (at least 3/4)"),
+}
+CHANNEL: dict[str, Msg] = {BallotChannel.BOT: N_("bot"), BallotChannel.PAPER: N_("paper")}
+# The figures of one axis of the tally: (its name, the label for area, for headcount).
+AXIS: tuple[tuple[str, Msg, Msg], ...] = (
+    ("total", N_("Exclusive area in the vote (㎡)"), N_("Owners in the vote")),
+    ("participating", N_("Area of the owners who took part (㎡)"), N_("Owners who took part")),
+    ("agree", N_("Area agreeing (㎡)"), N_("Owners agreeing")),
+    ("disagree", N_("Area disagreeing (㎡)"), N_("Owners disagreeing")),
+    ("abstain", N_("Area abstaining (㎡)"), N_("Owners abstaining")),
+)
+SHARES: tuple[tuple[str, str, str, Msg, Msg], ...] = (
+    (
+        "turnout",
+        "participating",
+        "total",
+        N_("Share of the area that took part"),
+        N_("Share of the owners who took part"),
+    ),
+    (
+        "approval",
+        "agree",
+        "participating",
+        N_("Share agreeing, of the area that took part"),
+        N_("Share agreeing, of the owners who took part"),
+    ),
+)
+CANDIDATE: tuple[tuple[str, Msg, Kind], ...] = (
+    ("area", N_("{name}: area of the votes (㎡)"), "area"),
+    ("headcount", N_("{name}: votes of owners"), "int"),
+)
+TALLY_COLUMNS = (
+    Column(N_("Figure"), key="label"),
+    Column(N_("Value"), key="value"),
+    Column(N_("Exact value"), key="exact"),
+    Column(N_("Code"), key="figure"),
+)
+
+
 def _number(exact: str) -> Decimal:
     """An exact figure ("n/d") as a number for a spreadsheet (the exact text stays beside it)."""
     value = Fraction(exact)
     return Decimal(value.numerator) / Decimal(value.denominator)
 
 
-def _local(moment: datetime, tz: ZoneInfo) -> datetime:
-    return moment.astimezone(tz).replace(tzinfo=None)
+def _share(numerator: str, denominator: str) -> tuple[Cell | None, str | None]:
+    """A share as a percentage cell and its exact fraction (none without a denominator)."""
+    if Fraction(denominator) == 0:
+        return None, None
+    exact = Fraction(numerator) / Fraction(denominator)
+    return Cell(Decimal(exact.numerator) / Decimal(exact.denominator), "percent"), str(exact)
 
 
 async def export_record(
@@ -196,6 +249,52 @@ async def export_record(
     if poll.status not in ON_RECORD:
         raise DomainError(NOT_CLOSED)
     counted = await counted_ballots(session, poll)
+    withdrawn = poll.status == PollStatus.CANCELLED  # not tallied: nothing was decided
+    result = {} if withdrawn else (poll.result or await tally(session, poll))
+    flags = [[f.home, f.reason, local(f.flagged_at, tz)] for f in await flags_of(session, poll)]
+    return Record(
+        poll,
+        {
+            "tally": Table(
+                TALLY_COLUMNS,
+                await _tally_rows(session, poll, result, tz),
+                title=N_("Tally"),
+            ),
+            "eligible": await _eligible_table(session, poll, counted),
+            "ballots": Table(
+                [
+                    Column(N_("Receipt code"), key="receipt_hash"),
+                    Column(N_("Choice"), key="choice"),
+                    Column(N_("Channel"), key="channel"),
+                    Column(N_("Flagged: paper and bot"), "bool", key="flagged_paper_and_bot"),
+                ],
+                sorted(
+                    [
+                        b.receipt_hash,
+                        ", ".join(b.choice),
+                        CHANNEL.get(b.channel, b.channel),
+                        b.flagged,
+                    ]
+                    for b in counted.values()
+                ),
+                title=N_("Ballots"),
+            ),
+            "flags": Table(
+                [
+                    Column(N_("Home"), key="home"),
+                    Column(N_("Reason"), key="reason"),
+                    Column(N_("Flagged at"), "datetime", key="flagged_at"),
+                ],
+                flags,
+                title=N_("Flagged homes"),
+            ),
+            "objections": await objection_table(session, poll, tz),
+        },
+    )
+
+
+async def _eligible_table(session: AsyncSession, poll: Poll, counted: dict[str, Any]) -> Table:
+    """The snapshot: one row per headcount unit with its homes by name and its area."""
     eligible = list(
         (
             await session.exec(
@@ -207,10 +306,10 @@ async def export_record(
     )
     labels = await household_labels(session, [h for v in eligible for h in v.household_ids])
     sold = await transferred_during(session, poll)
-    snapshot = [
+    rows = [
         [
             index,
-            "; ".join(labels.get(h, str(h)) for h in v.household_ids),
+            "; ".join(labels.get(h, "?") for h in v.household_ids),
             v.area,
             v.developer,
             v.voter_key in counted,
@@ -218,132 +317,157 @@ async def export_record(
         ]
         for index, v in enumerate(eligible, start=1)
     ]
-    ballots = sorted(
-        [b.receipt_hash, ", ".join(b.choice), b.channel, b.flagged] for b in counted.values()
-    )
-    withdrawn = poll.status == PollStatus.CANCELLED  # not tallied: nothing was decided
-    result = {} if withdrawn else (poll.result or await tally(session, poll))
-    flags = [[f.home, f.reason, _local(f.flagged_at, tz)] for f in await flags_of(session, poll)]
-    return Record(
-        poll,
-        {
-            "tally": _tally_table(
-                poll,
-                result,
-                tz,
-                await _withdrawal_rows(session, poll, tz),
-                await objection_count(session, poll),
-            ),
-            "eligible": Table(
-                [
-                    Column("unit", "int"),
-                    Column("homes"),
-                    Column("area_m2", "number"),
-                    Column("developer", "bool"),
-                    Column("took_part", "bool"),
-                    Column("sold_during_vote", "bool"),
-                ],
-                snapshot,
-            ),
-            "ballots": Table(
-                [
-                    Column("receipt_hash"),
-                    Column("choice"),
-                    Column("channel"),
-                    Column("flagged_paper_and_bot", "bool"),
-                ],
-                ballots,
-            ),
-            "flags": Table(
-                [Column("home"), Column("reason"), Column("flagged_at", "datetime")], flags
-            ),
-            "objections": await objection_table(session, poll, tz),
-        },
-    )
+    columns = [
+        Column(N_("No."), "int", key="unit"),
+        Column(N_("Homes"), key="homes"),
+        Column(N_("Area (㎡)"), "area", key="area_m2"),
+        Column(N_("Developer's unsold units"), "bool", key="developer"),
+        Column(N_("Took part"), "bool", key="took_part"),
+        Column(N_("Sold during the vote"), "bool", key="sold_during_vote"),
+    ]
+    return Table(columns, rows, title=N_("Eligible owners"))
 
 
-async def _withdrawal_rows(session: AsyncSession, poll: Poll, tz: ZoneInfo) -> list[list[object]]:
+Row = list[object]
+
+
+def _row(code: str, label: Msg | Phrase, value: object, exact: str | None = None) -> Row:
+    return [label, value, exact, code]
+
+
+def _time(code: str, label: Msg, moment: datetime | None, tz: ZoneInfo) -> Row:
+    return _row(code, label, None if moment is None else Cell(local(moment, tz), "datetime"))
+
+
+def _yes(value: object) -> Cell | None:
+    return None if value is None or value == "" else Cell(bool(value), "bool")
+
+
+async def _building_names(session: AsyncSession, poll: Poll) -> str:
+    if not poll.building_ids:
+        return ""
+    names = await session.exec(
+        select(col(Building.name)).where(col(Building.id).in_(poll.building_ids))
+    )
+    return ", ".join(sorted(names, key=_natural))
+
+
+async def _tally_rows(
+    session: AsyncSession, poll: Poll, result: dict[str, Any], tz: ZoneInfo
+) -> list[Row]:
+    """One figure a row: its label in the reader's language, the value as a number, a share, a
+    time or a word (areas in ㎡, shares as percentages, times local), the exact fraction "n/d"
+    where the figure is one (for the legal record), and the figure's code."""
+    buildings = await _building_names(session, poll)
+    threshold = result.get("threshold")
+    rows: list[Row] = [
+        _row("poll", N_("Vote number"), Cell(poll.id, "int")),
+        _row("title", N_("Title"), poll.title),
+        _row("matter", N_("Matter"), MATTER.get(poll.matter, poll.matter)),
+        _row("special_item", N_("Art. 278 item"), str(poll.special_item or "")),
+        _row("kind", N_("Kind"), KIND.get(poll.kind, poll.kind)),
+        _row("buildings", N_("Buildings"), buildings or N_("the whole compound")),
+        _time("opens_at", N_("Voting opens"), poll.opens_at, tz),
+        _time("closes_at", N_("Voting closes"), poll.closes_at, tz),
+        # DOMAIN §9: who was eligible is the snapshot taken when voting opened (owners then).
+        _row("eligibility", N_("Who may vote"), N_("the owners when voting opened")),
+        _time("snapshot_taken_at", N_("Owners taken at"), poll.opened_at or poll.opens_at, tz),
+        _row(
+            "count_unreturned_with_majority",
+            N_("Unreturned ballots counted with the majority"),
+            _yes(poll.count_unreturned_with_majority),
+        ),
+        _row("quorum", N_("Quorum reached (2/3 of area and owners)"), _yes(result.get("quorum"))),
+        _row("passed", N_("Passed"), _yes(result.get("passed"))),
+        _row(
+            "threshold",
+            N_("Share needed to pass"),
+            *(_share(threshold, "1") if threshold else (None, None)),
+        ),
+    ]
+    rows += _axis_rows(result)
+    for candidate in result.get("candidates", []):
+        name = candidate["name"]
+        for figure, label, kind in CANDIDATE:
+            exact = candidate[figure]
+            rows.append(
+                _row(
+                    f"candidate.{name}.{figure}",
+                    Phrase(label, {"name": name}),
+                    Cell(_number(exact), kind),
+                    exact,
+                )
+            )
+        elected = Phrase(N_("{name}: elected"), {"name": name})
+        rows.append(_row(f"candidate.{name}.elected", elected, _yes(candidate["elected"])))
+    return rows + await _status_rows(session, poll, tz) + await _published_rows(session, poll, tz)
+
+
+def _axis_rows(result: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    axes: tuple[tuple[str, Kind], ...] = (("area", "area"), ("headcount", "int"))
+    for axis, kind in axes:
+        figures = result.get(axis, {})
+        if not figures:
+            continue
+        for name, area_label, head_label in AXIS:
+            exact = figures[name]
+            label = area_label if axis == "area" else head_label
+            rows.append(_row(f"{axis}.{name}", label, Cell(_number(exact), kind), exact))
+        for name, top, bottom, area_label, head_label in SHARES:
+            label = area_label if axis == "area" else head_label
+            rows.append(_row(f"{axis}.{name}", label, *_share(figures[top], figures[bottom])))
+    return rows
+
+
+async def _status_rows(session: AsyncSession, poll: Poll, tz: ZoneInfo) -> list[Row]:
     """The status, and for a withdrawn vote when, by whom and why."""
-    rows: list[list[object]] = [["status", poll.status, None, None]]
+    rows: list[Row] = [_row("status", N_("Status"), STATUS.get(poll.status, poll.status))]
     if poll.withdrawn_at is not None:
         by = await session.get(Resident, poll.withdrawn_by) if poll.withdrawn_by else None
         rows += [
-            ["withdrawn_at", None, None, _local(poll.withdrawn_at, tz)],
-            ["withdrawn_by", by.display_name if by else "command line", None, None],
-            ["withdrawal_reason", poll.withdrawal_reason, None, None],
+            _time("withdrawn_at", N_("Withdrawn at"), poll.withdrawn_at, tz),
+            _row("withdrawn_by", N_("Withdrawn by"), by.display_name if by else N_("command line")),
+            _row("withdrawal_reason", N_("Reason for withdrawing"), poll.withdrawal_reason),
         ]
     return rows
 
 
-def _tally_table(
-    poll: Poll, result: dict[str, Any], tz: ZoneInfo, extra: list[list[object]], objections: int
-) -> Table:
-    """One figure a row: its text as stored (exact fractions "n/d"), as a number where it is one,
-    as a time where it is one; then what was published to owners, and when."""
-    rows: list[list[object]] = [
-        ["poll", str(poll.id), None, None],
-        ["title", poll.title, None, None],
-        ["matter", poll.matter, None, None],
-        ["special_item", str(poll.special_item or ""), None, None],
-        ["kind", poll.kind, None, None],
-        ["buildings", ", ".join(str(b) for b in poll.building_ids) or "all", None, None],
-        ["opens_at", None, None, _local(poll.opens_at, tz)],
-        ["closes_at", None, None, _local(poll.closes_at, tz)],
-        # DOMAIN §9: who was eligible is the snapshot taken when voting opened (owners then).
-        ["eligibility", "snapshot of the owners at the opening", None, None],
-        ["snapshot_taken_at", None, None, _local(poll.opened_at or poll.opens_at, tz)],
-        ["count_unreturned_with_majority", _yes(poll.count_unreturned_with_majority), None, None],
-        ["quorum", _yes(result.get("quorum")), None, None],
-        ["passed", _yes(result.get("passed")), None, None],
-        ["threshold", result.get("threshold"), None, None],
-    ]
-    for axis in ("area", "headcount"):
-        for name, value in result.get(axis, {}).items():
-            rows.append([f"{axis}.{name}", value, _number(value), None])
-    for candidate in result.get("candidates", []):
-        name = candidate["name"]
-        for figure in ("area", "headcount"):
-            exact = candidate[figure]
-            rows.append([f"candidate.{name}.{figure}", exact, _number(exact), None])
-        rows.append([f"candidate.{name}.elected", _yes(candidate["elected"]), None, None])
-    rows += extra
+async def _published_rows(session: AsyncSession, poll: Poll, tz: ZoneInfo) -> list[Row]:
+    """What was published to owners, and when."""
     area, head = poll.published_area, poll.published_headcount
-    rows += [
-        ["opening_published_at", None, None, _when(poll.opening_sent_at, tz)],
-        ["published_total_area_m2", _text(area), area, None],
-        ["published_total_headcount", _text(head), head, None],
-        ["preliminary_published_at", None, None, _when(poll.preliminary_sent_at, tz)],
-        ["objection_until", None, None, _when(poll.objection_until, tz)],
-        ["objections", str(objections), objections, None],
-        ["final_published_at", None, None, _when(poll.final_sent_at, tz)],
+    objections = await objection_count(session, poll)
+    return [
+        _time("opening_published_at", N_("Opening published at"), poll.opening_sent_at, tz),
+        _row(
+            "published_total_area_m2",
+            N_("Total area published at the opening (㎡)"),
+            None if area is None else Cell(area, "area"),
+        ),
+        _row(
+            "published_total_headcount",
+            N_("Owners published at the opening"),
+            None if head is None else Cell(head, "int"),
+        ),
+        _time(
+            "preliminary_published_at",
+            N_("Preliminary result published at"),
+            poll.preliminary_sent_at,
+            tz,
+        ),
+        _time("objection_until", N_("Objections until"), poll.objection_until, tz),
+        _row("objections", N_("Objections received"), Cell(objections, "int")),
+        _time("final_published_at", N_("Final result published at"), poll.final_sent_at, tz),
     ]
-    columns = [
-        Column("figure"),
-        Column("value"),
-        Column("number", "number"),
-        Column("time", "datetime"),
-    ]
-    return Table(columns, rows)
 
 
-def _when(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
-    return None if moment is None else _local(moment, tz)
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def _yes(value: object) -> str | None:
-    return None if value is None or value == "" else ("yes" if value else "no")
-
-
-def record_files(poll_id: int, found: dict[str, Table]) -> list[tuple[str, bytes]]:
-    """The record as the office keeps it: XLSX, CSV (zip) and JSON."""
+def record_files(poll_id: int, found: dict[str, Table], _: Translator) -> list[tuple[str, bytes]]:
+    """The record as the office keeps it: XLSX and CSV (zip) in the reader's language, and JSON
+    with machine keys."""
     prefix = f"vote-{poll_id}"
     return [
-        (f"{prefix}.xlsx", tables.xlsx(found)),
-        (f"{prefix}-csv.zip", tables.csv_zip(found, prefix)),
+        (f"{prefix}.xlsx", tables.xlsx(found, _)),
+        (f"{prefix}-csv.zip", tables.csv_zip(found, prefix, _)),
         (f"{prefix}.json", tables.as_json(found).encode()),
     ]
 

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import bot
 from core.settings import get_settings
@@ -33,18 +35,22 @@ async def test_invites_are_written_as_csv_and_printable_qr_sheet(
 ):
     def run() -> None:
         assert _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER)) == 0
-        assert (
-            _cli(monkeypatch, database_url, "admin", "invites", "幸福家园", "--out", str(tmp_path))
-            == 0
-        )
+        invites = ("admin", "invites", "幸福家园", "--out", str(tmp_path))
+        assert _cli(monkeypatch, database_url, *invites, language="zh_Hans") == 0
 
     await asyncio.to_thread(run)
-    assert "120 invite codes" in capsys.readouterr().out
-    rows = list(csv.DictReader((tmp_path / "invites-1.csv").open(encoding="utf-8-sig")))
-    assert len(rows) == 120 and {r["kind"] for r in rows} == {"owner", "tenant"}
+    assert "已为幸福家园生成 120 个邀请码" in capsys.readouterr().out
+    with (tmp_path / "invites-1.csv").open(encoding="utf-8-sig") as file:
+        rows = list(csv.DictReader(file))
+    assert list(rows[0]) == ["房屋", "身份", "邀请码", "链接", "有效期至"]
+    assert len(rows) == 120 and {r["身份"] for r in rows} == {"业主", "租户"}
+    expires = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None) + timedelta(days=30)
     for row in rows:
-        assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", row["code"])
-        assert row["link"] == f"https://t.me/RedPropertyBot?start={row['code']}"
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", row["邀请码"])
+        assert row["链接"] == f"https://t.me/RedPropertyBot?start={row['邀请码']}"
+        # the compound's local time, to the minute (no UTC, no seconds or microseconds)
+        valid = datetime.strptime(row["有效期至"], "%Y-%m-%d %H:%M")
+        assert abs(valid - expires) < timedelta(minutes=5)
     pdf = (tmp_path / "invites-1.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 1
 
@@ -315,8 +321,7 @@ async def test_the_monthly_report_without_telegram(database_url, monkeypatch, tm
     assert "Satisfaction: no data (0 / 0)" in captured.out
     assert "YYYY-MM" in captured.err and "No district named 'Atlantis'" in captured.err
     book = load_workbook(out)
-    assert book.sheetnames == [
-        "city",
+    assert book.sheetnames == [  # the district and what is inside it, not its city
         "district",
         "sub-district",
         "community",
@@ -427,10 +432,11 @@ async def test_invite_csv_never_holds_a_formula(database_url, monkeypatch, tmp_p
     assert "4 invite codes for 公式苑." in out and "Valid for 30 days" in out
     (path,) = tmp_path.glob("invites-*.csv")
     rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
-    homes = {r["household"] for r in rows}
+    homes = {r["Home"] for r in rows}
     assert homes == {'\'=HYPERLINK("http://x") 1单元 101', "2栋 1单元 @SUM(A1)"}
-    assert all(not r["code"].startswith(("-", "'")) for r in rows)
-    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", r["expires_at"]) for r in rows)
+    assert all(not r["Invite code"].startswith(("-", "'")) for r in rows)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", r["Valid until"]) for r in rows)
+    assert {r["Invite for"] for r in rows} == {"owner", "tenant"}
 
 
 async def test_command_line_output_is_plain_translated_text(database_url, monkeypatch, capsys):

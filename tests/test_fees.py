@@ -91,8 +91,24 @@ async def test_fee_bills_payments_and_arrears_through_the_bot(world, clock):
     )
     document = world.emulator.files[staff.last_message.document["file_id"]].data
     sheet = openpyxl.load_workbook(io.BytesIO(document)).active
-    homes = {row[1]: row[4] for row in sheet.iter_rows(min_row=2, values_only=True)}
-    assert len(homes) == 60 and homes["1栋 1单元 101"] == 25.18
+    assert sheet.title == "欠费" and [c.value for c in sheet[1]] == [
+        "楼栋",
+        "房屋",
+        "业主（花名册）",
+        "电话（花名册）",
+        "逾期账单数",
+        "欠费金额",
+        "最早截止日",
+    ]
+    rows = list(sheet.iter_rows(min_row=2))
+    homes = {row[1].value: row for row in rows[:-1]}
+    first = homes["1栋 1单元 101"]
+    assert len(homes) == 60 and [c.value for c in first[2:6]] == ["徐丽", "13806480894", 1, 25.18]
+    assert first[5].data_type == "n" and first[5].number_format == "¥#,##0.00"
+    assert first[6].is_date and first[6].number_format == "yyyy-mm-dd"
+    total = rows[-1]
+    assert total[0].value == "合计" and total[0].font.b and total[5].font.b
+    assert total[4].value == 60 and round(total[5].value, 2) == 5106.04
     await staff.send("/arrears 2026-13")
     assert "YYYY-MM" in staff.last_text
     await tenant.send("/arrears")

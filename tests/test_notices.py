@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
-from models import NoticeAck, OutboxMessage, Role
+from models import AuditEvent, NoticeAck, OutboxMessage, Role
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -218,8 +218,31 @@ async def test_delivery_report_lists_households_not_reached_and_reminds(world, c
     assert "未送达的住户：58 / 60 户" in report  # 57 with nobody registered, 1 blocked
     sheet = load_workbook(filename=_download(world, liaison)).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert rows[0] == ["楼栋", "网格", "住户", "原因"] and len(rows) == 1 + 58
-    assert ["3栋", "第二网格", "3栋 1单元 201", "已屏蔽机器人"] in rows
+    assert sheet.title == "未送达" and len(rows) == 1 + 58
+    assert rows[0] == [
+        "通知",
+        "楼栋",
+        "网格",
+        "住户",
+        "业主（花名册）",
+        "电话（花名册）",
+        "原因",
+        "走访日期",
+        "走访结果",
+        "备注",
+    ]
+    title = "#1 【服务通知】请阅读垃圾分类新规"
+    assert [title, "3栋", "第二网格", "3栋 1单元 201", "何杰", None, "已屏蔽机器人"] + [
+        None
+    ] * 3 in rows
+    assert [title, "1栋", "第一网格", "1栋 1单元 102", "高静", "13807784483", "无人注册"] + [
+        None
+    ] * 3 in rows
+    async with world.session() as session:
+        read = (
+            await session.exec(select(AuditEvent).where(col(AuditEvent.action) == "people.read"))
+        ).all()
+    assert [(e.subject_type, e.subject_id) for e in read] == [("notice", "1")]
     clock.advance(days=2)
     await liaison.press("送达报告")
     assert "1栋 1单元 101 — 未确认阅读" in liaison.bot_messages[-2].content

@@ -164,7 +164,7 @@ async def test_transfer_a_home_prints_the_buyers_invites(
     assert "YYYY-MM-DD" in captured.out
     assert "Sale on" in captured.out and "→ 孙新 (to come)" in captured.out
     rows = list(csv.DictReader((tmp_path / "invites-1-1.csv").open(encoding="utf-8-sig")))
-    assert {r["kind"] for r in rows} == {"owner", "tenant"} and len(rows) == 2
+    assert {r["Invite for"] for r in rows} == {"owner", "tenant"} and len(rows) == 2
     # 1-1-102 is sold already: its tenant stays (a sale does not end a lease).
     assert await _count(database_url, select(Membership)) == 1
 
@@ -184,6 +184,6 @@ async def test_reissue_one_homes_invites(database_url, monkeypatch, capsys, tmp_
     out = capsys.readouterr().out
     assert "120 invite codes" in out and "2 invite codes for 幸福家园." in out
     rows = list(csv.DictReader((tmp_path / "invites-1-1.csv").open(encoding="utf-8-sig")))
-    assert [r["kind"] for r in rows] == ["owner", "tenant"]
+    assert [r["Invite for"] for r in rows] == ["owner", "tenant"]
     revoked = select(Invite).where(col(Invite.revoked_at).is_not(None))
     assert await _count(database_url, revoked) == 2  # only the home's two old codes

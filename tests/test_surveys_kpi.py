@@ -137,7 +137,7 @@ async def test_kpi_report_scopes_and_the_monthly_delivery_once(world, clock, tmp
     clock.set(datetime(2027, 1, 1, 8, 5, tzinfo=SHANGHAI))
     assert await deliver_monthly(world.runtime) == 2
     assert await deliver_monthly(world.runtime) == 0
-    assert len(KPIS) == 4
+    assert len(KPIS) == 5  # the four KPIs and homes fully paid beside fee collection
 
 
 async def test_a_comment_with_markup_characters_is_shown_as_typed(world):
@@ -237,7 +237,7 @@ async def test_the_kpi_workbook_keeps_names_as_text_and_shares_as_numbers(world,
     coverage = compounds.cell(2, headers.index("覆盖率") + 1)
     assert coverage.value == 1 and coverage.number_format == "0.00%"
     billed = compounds.cell(2, headers.index("收费率 分母") + 1)
-    assert billed.number_format == "#,##0.00"
+    assert billed.number_format == "¥#,##0.00"
 
 
 def test_the_monthly_report_is_told_not_enqueued():

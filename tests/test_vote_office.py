@@ -111,7 +111,20 @@ async def test_only_liaisons_staff_and_admins_get_the_names_and_phones_and_each_
         await person.press(NOT_VOTED)
         sheet = openpyxl.load_workbook(io.BytesIO(_document(world, person))).active
         rows = list(sheet.iter_rows(min_row=2, values_only=True))
-        assert ("第一网格", "1栋 1单元 102", "高静", "13807784483") in rows
+        assert ("第一网格", "1栋 1单元 102", "高静", "13807784483") in [r[:4] for r in rows]
+        assert [c.value for c in sheet[1]] == [
+            "网格",
+            "房屋",
+            "业主（花名册）",
+            "电话（花名册）",
+            "面积（㎡）",
+            "走访日期",
+            "走访结果",
+            "备注",
+        ]
+        area = sheet.cell(2, 5)
+        assert area.data_type == "n" and area.number_format == "0.00" and area.value > 0
+        assert sheet.title == "未投票名单" and rows[0][5:] == (None, None, None)
         assert "58 户尚未投票" in person.last_text
     async with world.session() as session:
         events = (
@@ -199,16 +212,21 @@ async def test_no_file_of_a_vote_carries_a_formula_from_what_people_typed(world,
     }
     _no_formula_in_xlsx(files["vote-1.xlsx"])
     book = openpyxl.load_workbook(io.BytesIO(files["vote-1.xlsx"]))
-    tally = {row[0].value: row for row in book["tally"].iter_rows(min_row=2)}
+    assert book.sheetnames == ["计票结果", "有表决权的业主", "选票", "重复投票房屋", "异议"]
+    tally = {row[3].value: row for row in book["计票结果"].iter_rows(min_row=2)}
     assert tally["title"][1].value == FORMULA_TITLE and tally["title"][1].data_type == "s"
-    assert tally["opens_at"][3].is_date and tally["area.total"][2].data_type == "n"
-    eligible = list(book["eligible"].iter_rows(min_row=2))
-    assert eligible[0][2].data_type == "n" and eligible[0][3].data_type == "b"
+    assert tally["opens_at"][1].is_date and tally["opens_at"][1].number_format == "yyyy-mm-dd hh:mm"
+    assert tally["area.total"][1].data_type == "n" and tally["area.total"][0].value == (
+        "专有部分总面积（㎡）"
+    )
+    assert tally["area.total"][1].number_format == "0.00"
+    eligible = list(book["有表决权的业主"].iter_rows(min_row=2))
+    assert eligible[0][2].data_type == "n" and eligible[0][3].value in ("是", "否")
     archive = zipfile.ZipFile(io.BytesIO(files["vote-1-csv.zip"]))
     rows = [
         r for name in archive.namelist() for r in _no_formula_in_csv(archive.read(name).decode())
     ]
-    assert ["title", "'" + FORMULA_TITLE, "", ""] in rows
+    assert ["标题", "'" + FORMULA_TITLE, "", "title"] in rows
     record = json.loads(files["vote-1.json"])
     assert sorted(b["choice"] for b in record["ballots"]) == ["+SUM(A1:A9), -2+3", "=1+1, @cmd"]
     assert {r["figure"]: r["value"] for r in record["tally"]}["title"] == FORMULA_TITLE

@@ -281,12 +281,12 @@ async def test_preliminary_result_objection_and_final_result_each_sent_once(worl
     record = json.loads(files["vote-1.json"])
     tally = {row["figure"]: row for row in record["tally"]}
     assert tally["published_total_area_m2"]["value"] == "6138.20"
-    assert tally["published_total_headcount"]["value"] == "59"
-    assert tally["objections"]["value"] == "1"
-    assert tally["opening_published_at"]["time"] == "2026-11-17 10:01:00"
-    assert tally["preliminary_published_at"]["time"] == "2026-11-25 18:01:00"
-    assert tally["objection_until"]["time"] == "2026-11-28 18:01:00"
-    assert tally["final_published_at"]["time"] == "2026-11-28 18:02:00"
+    assert tally["published_total_headcount"]["value"] == 59
+    assert tally["objections"]["value"] == 1
+    assert tally["opening_published_at"]["value"] == "2026-11-17 10:01:00"
+    assert tally["preliminary_published_at"]["value"] == "2026-11-25 18:01:00"
+    assert tally["objection_until"]["value"] == "2026-11-28 18:01:00"
+    assert tally["final_published_at"]["value"] == "2026-11-28 18:02:00"
     assert [(o["number"], o["home"], o["text"]) for o in record["objections"]] == [
         (1, "1栋 1单元 101", HOSTILE)
     ]

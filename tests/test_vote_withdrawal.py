@@ -150,7 +150,7 @@ async def test_a_withdrawn_vote_tells_everyone_who_had_the_notice_and_stays_in_t
     files = {m.document["file_name"]: m for m in committee.bot_messages[-3:]}
     record = json.loads(world.emulator.files[files["vote-1.json"].document["file_id"]].data)
     figures = {row["figure"]: row for row in record["tally"]}
-    assert figures["status"]["value"] == "cancelled"
+    assert figures["status"]["value"] == "withdrawn"
     assert figures["withdrawal_reason"]["value"] == HOSTILE
     assert figures["withdrawn_by"]["value"] == "周委员"
     assert len(record["ballots"]) == 1

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from core.i18n import Translator, join
+from core.i18n import N_, Translator, join
 from core.screen import Button, File, Screen, button, keyboard
 from models import ClaimStatus, Compound, PaymentClaim
 from services.fee_claims import FOR_STAFF, Decided
@@ -216,29 +216,43 @@ def arrears(report: ArrearsReport, _: Translator) -> list[Screen]:
         )
     screens = [Screen(join(lines))]
     if found:
-        columns = [Column(_.plain("Building")), Column(_.plain("Home"))]
-        if report.names:
-            columns.append(Column(_.plain("Owner (roster)")))
-        columns += [
-            Column(_.plain("Overdue bills"), "int"),
-            Column(_.plain("Amount"), "money"),
-            Column(_.plain("Oldest due date"), "date"),
-        ]
-        rows = [
-            [
-                a.building,
-                a.label,
-                *([a.owner_name] if report.names else []),
-                a.bills,
-                a.amount,
-                a.oldest_due,
-            ]
-            for a in found
-        ]
-        sheet = xlsx({_.plain("Arrears"): Table(columns, rows)})
         name = f"arrears-{report.compound_id}-{month}.xlsx"
-        screens.append(Screen(Markup(""), document=File(sheet, name)))
+        screens.append(Screen(Markup(""), document=File(arrears_sheet(report, _), name)))
     return screens
+
+
+def arrears_sheet(report: ArrearsReport, _: Translator) -> bytes:
+    """The list by home: names and phones for those who may see them, amounts in ¥, the oldest
+    due date as a date, and the total."""
+    names = report.names
+    columns = [Column(N_("Building")), Column(N_("Home"))]
+    if names:
+        columns += [Column(N_("Owner (roster)")), Column(N_("Phone (roster)"))]
+    columns += [
+        Column(N_("Overdue bills"), "int"),
+        Column(N_("Amount owed"), "money"),
+        Column(N_("Oldest due date"), "date"),
+    ]
+    rows = [
+        [
+            a.building,
+            a.label,
+            *([a.owner_name, a.owner_phone] if names else []),
+            a.bills,
+            a.amount,
+            a.oldest_due,
+        ]
+        for a in report.arrears
+    ]
+    total = [
+        N_("Total"),
+        None,
+        *([None, None] if names else []),
+        sum(a.bills for a in report.arrears),
+        sum((a.amount for a in report.arrears), Decimal(0)),
+        None,
+    ]
+    return xlsx({N_("Arrears"): Table(columns, rows, footer=total)}, _)
 
 
 def arrears_compounds(compounds: list[Compound], month: str, _: Translator) -> Screen:

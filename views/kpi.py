@@ -19,17 +19,20 @@ from services.kpi import LEVELS, Figures, Report, stars
 from services.kpi_viewers import CHART, SUMMARY, WORKBOOK, Shown, Subscription
 from services.notify import renders
 from services.places import Scope
-from services.tables import Column, Kind, Table, xlsx
+from services.tables import Column, Kind, Phrase, Table, xlsx
 from views.callbacks import CallbackData
-from views.surveys import question_label
+from views.surveys import QUESTION, question_label
 
-# (figure, name, numerator, denominator)
+# (figure, name, numerator, denominator): the four KPIs with the second figure of fee
+# collection (DOMAIN §4: homes fully paid / homes billed) beside the first.
 KPIS: tuple[tuple[str, Msg, str, str], ...] = (
     ("coverage", N_("Coverage"), "covered", "compounds"),
     ("participation", N_("Participation"), "engaged", "households"),
     ("collection", N_("Fee collection"), "paid", "billed"),
+    ("homes_collection", N_("Homes fully paid"), "homes_paid", "homes_billed"),
     ("satisfaction", N_("Satisfaction"), "satisfied", "answers"),
 )
+MONEY = "collection"  # the one KPI whose numerator and denominator are money
 # The report as a document to file (views/kpi_documents): the button labels.
 PAPERS: dict[str, Msg] = {
     "pdf": N_("Monthly info report (PDF)"),
@@ -85,7 +88,7 @@ def summary_lines(report: Report, _: Translator) -> list[Markup]:
     for key, label, numerator, denominator in KPIS:
         value, old = getattr(now, key), getattr(before, key)
         top, bottom = getattr(now, numerator), getattr(now, denominator)
-        number = _.money if key == "collection" else _.number
+        number = _.money if key == MONEY else _.number
         line = _("{kpi}: {share} ({figures})").format(
             kpi=_(label), share=share(value, _), figures=f"{number(top)} / {number(bottom)}"
         )
@@ -159,29 +162,26 @@ def chart(report: Report, _: Translator) -> bytes:
     return kpi_chart(values, services, chart_labels(_), title(report, _).unescape())
 
 
-def _columns(_: Translator) -> list[Column]:
-    top, bottom, last = _.plain("numerator"), _.plain("denominator"), _.plain("last month")
-    change, satisfied = _.plain("trend (points)"), _.plain("satisfied")
-    columns = [Column(_.plain("Name"))]
+def _columns() -> list[Column]:
+    columns = [Column(N_("Name"))]
     for key, label, _n, _d in KPIS:
-        name = _.plain(label)
-        figure: Kind = "money" if key == "collection" else "int"
+        figure: Kind = "money" if key == MONEY else "int"
         columns += [
-            Column(f"{name} {top}", figure),
-            Column(f"{name} {bottom}", figure),
-            Column(name, "percent"),
-            Column(f"{name} {last}", "percent"),
-            Column(f"{name} {change}", "number"),
+            Column(Phrase(N_("{kpi} numerator"), {"kpi": label}), figure),
+            Column(Phrase(N_("{kpi} denominator"), {"kpi": label}), figure),
+            Column(label, "percent"),
+            Column(Phrase(N_("{kpi} last month"), {"kpi": label}), "percent"),
+            Column(Phrase(N_("{kpi} trend (points)"), {"kpi": label}), "number"),
         ]
     columns += [
-        Column(_.plain("Mean score"), "number"),
-        Column(_.plain("Tickets"), "int"),
-        Column(_.plain("Within service levels"), "percent"),
-        Column(_.plain("Mean ticket rating"), "number"),
-        Column(_.plain("Stars"), "int"),
+        Column(N_("Mean score"), "number"),
+        Column(N_("Tickets"), "int"),
+        Column(N_("Within service levels"), "percent"),
+        Column(N_("Mean ticket rating"), "number"),
+        Column(N_("Stars"), "int"),
     ]
     columns += [
-        Column(f"{question_label(s, _).unescape()} {satisfied}", "percent")
+        Column(Phrase(N_("{service} satisfied"), {"service": QUESTION.get(s, s)}), "percent")
         for s in Figures().services
     ]
     return columns
@@ -198,17 +198,19 @@ def _row(name: str, now: Figures, before: Figures) -> list[object]:
 
 
 def workbook(report: Report, _: Translator) -> bytes:
-    """One sheet per level; each KPI with its numerator, denominator, share, last month and
-    trend, then the mean score, tickets, SLA, rating, stars and satisfaction per service."""
-    columns = _columns(_)
-    sheets = {
-        _.plain(LEVEL_NAMES[level]): Table(
+    """One sheet per level of the scope (its own first, then those inside it); each KPI with its
+    numerator, denominator, share, last month and trend, then the mean score, tickets, SLA,
+    rating, stars and satisfaction per service."""
+    columns = _columns()
+    sheets: dict[str, Table] = {
+        LEVEL_NAMES[level]: Table(
             columns,
-            [_row(u.name, u.current, u.previous) for u in report.levels.get(level, [])],
+            [_row(u.name, u.current, u.previous) for u in report.levels[level]],
         )
-        for level in LEVELS
+        for level in report.levels  # the scope's own level first, then those inside it
+        if level in LEVEL_NAMES
     }
-    return xlsx(sheets)
+    return xlsx(sheets, _)
 
 
 # --- /kpi in the bot ----------------------------------------------------------------------------

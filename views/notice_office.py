@@ -5,6 +5,8 @@ households not reached as a spreadsheet for door-to-door follow-up."""
 from __future__ import annotations
 
 import dataclasses
+import re
+from html import unescape
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
@@ -14,7 +16,7 @@ from core.screen import Button, File, Screen, button, keyboard
 from models import Notice, NoticeCategory, NoticeStatus, Role, TargetKind
 from services.notice_drafts import DONE, NoticeStep, Question
 from services.notice_reports import DeliveryReport, Missed
-from services.tables import Column, Table, xlsx
+from services.tables import VISIT_COLUMNS, Column, Table, xlsx
 from views.callbacks import CallbackData
 from views.common import stale_button
 from views.labels import ROLE
@@ -32,6 +34,7 @@ from views.notices import (
 COMPOUNDS_SHOWN = 20
 CHOICES_SHOWN = 40
 MISSED_SHOWN = 30
+TITLE_LENGTH = 40
 TARGET: dict[str, Msg] = {
     TargetKind.COMPOUND: N_("all residents"),
     TargetKind.OWNERS: N_("owners only"),
@@ -220,7 +223,7 @@ def report(found: DeliveryReport, _: Translator) -> list[Screen]:
             Screen(
                 _("Households not reached, for door-to-door follow-up"),
                 document=File(
-                    xlsx({_.plain(N_("Not reached")): not_reached(found, _)}),
+                    xlsx({N_("Not reached"): not_reached(found, _)}, _),
                     f"notice-{notice.id}-not-reached.xlsx",
                 ),
             )
@@ -228,12 +231,37 @@ def report(found: DeliveryReport, _: Translator) -> list[Screen]:
     return screens
 
 
+def notice_title(notice: Notice, _: Translator) -> str:
+    """A notice as a list names it: its number, category and first line (without markup)."""
+    plain = unescape(re.sub(r"<[^>]*>", "", notice.text or ""))
+    first = next((line.strip() for line in plain.splitlines() if line.strip()), "")
+    if len(first) > TITLE_LENGTH:
+        first = first[: TITLE_LENGTH - 1] + "…"
+    category = category_text(notice.category, _).unescape()
+    return f"#{notice.id} 【{category}】{first}"
+
+
 def not_reached(found: DeliveryReport, _: Translator) -> Table:
-    """The households not reached: names as text, never formulas."""
-    headers = (N_("Building"), N_("Grid"), N_("Household"), N_("Reason"))
-    columns = [Column(_.plain(h)) for h in headers]
+    """The households not reached, for door-knocking: the notice, the home, the roster's owner
+    and phone (for those who may see them), why, and empty columns for the visit. Names are
+    text, never formulas."""
+    names = found.names
+    columns = [Column(N_("Notice")), Column(N_("Building")), Column(N_("Grid"))]
+    columns.append(Column(N_("Household")))
+    if names:
+        columns += [Column(N_("Owner (roster)")), Column(N_("Phone (roster)"))]
+    columns += [Column(N_("Reason")), *VISIT_COLUMNS]
+    title = notice_title(found.notice, _)
     rows = [
-        [m.building, m.grid, m.household, _label(REASON, m.reason, _).unescape()]
+        [
+            title,
+            m.building,
+            m.grid,
+            m.household,
+            *([m.owner_name, m.owner_phone] if names else []),
+            REASON.get(m.reason, m.reason),
+            *[None] * len(VISIT_COLUMNS),
+        ]
         for m in found.missed
     ]
     return Table(columns, rows)

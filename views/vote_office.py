@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from core.i18n import Translator, html, join
+from core.i18n import N_, Translator, html, join
 from core.screen import EMPTY, File, Screen, button, keyboard
 from models import BallotFlagReason, Poll, PollKind
 from services.notify import renders
-from services.tables import Column, Table, xlsx
+from services.tables import VISIT_COLUMNS, Column, Table, xlsx
 from services.tally import Choice
 from services.vote_ballots import PaperBallot
 from services.vote_flags import FLAG, EarlierBallot, FlagWarning, reference
@@ -241,15 +241,21 @@ def withdrawal_done(found: Withdrawal | None, _: Translator) -> Screen:
 
 # --- the homes not yet voted ----------------------------------------------------------------
 def not_voted_sheet(poll: Poll, homes: list[HomeRow], _: Translator) -> File:
-    """Grid, home, roster name and phone: for door-to-door visits (names are text, never run)."""
+    """Grid, home, roster name and phone and area: for door-to-door visits (names are text,
+    never run), with empty columns to write down the visit."""
     columns = [
-        Column(_.plain("Grid")),
-        Column(_.plain("Home")),
-        Column(_.plain("Owner (roster)")),
-        Column(_.plain("Phone (roster)")),
+        Column(N_("Grid")),
+        Column(N_("Home")),
+        Column(N_("Owner (roster)")),
+        Column(N_("Phone (roster)")),
+        Column(N_("Area (㎡)"), "area"),
+        *VISIT_COLUMNS,
     ]
-    rows = [[h.grid, h.label, h.owner_name, h.owner_phone] for h in homes]
-    content = xlsx({_.plain("Not yet voted"): Table(columns, rows)})
+    rows = [
+        [h.grid, h.label, h.owner_name, h.owner_phone, h.area, *[None] * len(VISIT_COLUMNS)]
+        for h in homes
+    ]
+    content = xlsx({N_("Not yet voted"): Table(columns, rows)}, _)
     return File(content, f"vote-{poll.id}-not-voted.xlsx")
 
 
@@ -285,7 +291,7 @@ def follow_up(_: Translator, *, tz: ZoneInfo, poll: Poll, homes: list[HomeRow]) 
 # --- the record and the receipts ------------------------------------------------------------
 def record(found: Record, _: Translator) -> list[Screen]:
     """The record as three files: XLSX, CSV (zip) and JSON."""
-    files = record_files(found.poll.id or 0, found.tables)
+    files = record_files(found.poll.id or 0, found.tables, _)
     caption = _(
         "Tally with what was published, eligibility snapshot, anonymised ballots, flagged homes "
         "and objections."
