@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from core.i18n import N_, Msg, Translator, html, join
 from core.screen import EMPTY, Button, File, Screen, button, keyboard
-from services.kpi import LEVELS, Figures, Report, stars
+from services.kpi import Figures, Report, stars
 from services.kpi_viewers import CHART, SUMMARY, WORKBOOK, Shown, Subscription
 from services.notify import renders
 from services.places import Scope
