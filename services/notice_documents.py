@@ -124,8 +124,8 @@ async def door_list(
             DoorRow(
                 missed.building,
                 missed.household,
-                (home.owner_name if home else None) or "",
-                (home.owner_phone if home else None) or "",
+                missed.owner_name,
+                missed.owner_phone,
                 missed.reason,
             )
         )
