@@ -514,9 +514,7 @@ async def test_a_year_in_the_life_of_a_compound(world, clock, tmp_path):
     assert tally["objections"]["value"] == 1
     figures = {name: row["value"] for name, row in tally.items()}
     exact = {name: row["exact"] for name, row in tally.items()}  # the fractions decided on
-    assert [
-        exact[f"headcount.{k}"] for k in ("participating", "agree", "disagree", "abstain")
-    ] == [
+    assert [exact[f"headcount.{k}"] for k in ("participating", "agree", "disagree", "abstain")] == [
         "50",
         "30",
         "10",
