@@ -138,7 +138,8 @@ async def test_the_monthly_report_as_pdf_and_docx_through_the_bot(world, tmp_pat
     assert "报送单位：江岸区（区）" in paragraphs
     cells = [[c.text for c in row.cells] for row in document.tables[0].rows]
     assert cells[0][:3] == ["指标", "本月", "分子 / 分母"]
-    assert ["满意率", "100.00%", "1 / 1"] == cells[4][:3] and cells[2][2] == "1 / 60"
+    assert ["满意率", "100.00%", "1 / 1"] == cells[5][:3] and cells[2][2] == "1 / 60"
+    assert cells[4][:3] == ["户数收费率", "暂无数据", "0 / 0"]  # homes fully paid / billed
     assert len(document.inline_shapes) == 1  # the chart
     # A resident has no report, and a forged button for a place one may not read is refused.
     await resident.send("/kpi")

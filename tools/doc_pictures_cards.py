@@ -68,7 +68,7 @@ def report_pdf() -> bytes:
     now, before = _figures(41, "4536.00", 17, 11), _figures(35, "4104.00", 15, 9)
     happy = Unit("compound", 1, "幸福家园", now, before)
     company = Unit("company", 1, "武汉红色家园物业服务有限公司", now, before)
-    report = Report("2026-11", "幸福家园", {"compound": [happy], "company": [company]})
+    report = Report("2026-11", "幸福家园", {"compound": [happy], "company": [company]}, "compound")
     states = {"new": 1, "acknowledged": 0, "in_progress": 2, "done": 1, "confirmed": 8}
     states |= {"reopened": 0, "rejected": 0, "cancelled": 0}
     paper = MonthlyPaper(

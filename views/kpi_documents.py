@@ -115,19 +115,6 @@ def _indicators(total: Unit, _: Translator) -> Section:
         section.rows.append(
             [_.plain(label), share(value, _), figures, share(old, _), trend(value, old, _) or "—"]
         )
-    if not any(numerator == "homes_paid" for _k, _l, numerator, _d in KPIS):
-        value = Figures.ratio(now.homes_paid, now.homes_billed)
-        old = Figures.ratio(before.homes_paid, before.homes_billed)
-        figures = _ratio(_.number(now.homes_paid), _.number(now.homes_billed))
-        section.rows.append(
-            [
-                _.plain("Homes fully paid"),
-                share(value, _),
-                figures,
-                share(old, _),
-                trend(value, old, _) or "—",
-            ]
-        )
     if now.mean_score is not None:
         score = _.number(now.mean_score.quantize(Decimal("0.01")))
         section.notes.append(_.plain("Mean score: {score} of 5").format(score=score))
