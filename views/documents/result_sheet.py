@@ -42,8 +42,9 @@ def _tally(document: Document, poll: Poll, result: dict[str, Any], _: Translator
         _.plain("Share of owners"),
     ]
     rows = [
-        [_.plain("Total (the denominators)"), figure_text(area["total"], _), "100.00%",
-         figure_text(head["total"], _), "100.00%"],
+        [_.plain("Total (the denominators)"), figure_text(area["total"], _),
+         percent_text(area["total"], area["total"], _), figure_text(head["total"], _),
+         percent_text(head["total"], head["total"], _)],
         _row(_.plain("Taking part"), area["participating"], area["total"],
              head["participating"], head["total"], _),
     ]  # fmt: skip
