@@ -22,6 +22,16 @@ SCOPES = {
     "chat_member",
 }
 PROFILE_TEXTS = {"name": 64, "description": 512, "short_description": 120}
+_LANGUAGE = re.compile(r"[a-z]{2}")
+
+
+def language_code(call: Call) -> str:
+    """The language_code of the bot settings methods: empty, or two lower-case letters (an ISO
+    639-1 code); "zh-hans", "zh_Hans" or "ZH" are refused as the real server refuses them."""
+    code = call.get_str("language_code") or ""
+    if code and not _LANGUAGE.fullmatch(code):
+        raise bad_request("Invalid language code specified")
+    return code
 
 
 @api_method("getMe")
@@ -75,7 +85,7 @@ def command_key(emu: BotApiEmulator, call: Call) -> tuple[str, int | None, str]:
         except (TypeError, ValueError):
             raise bad_request("chat not found") from None
         emu.chat(chat_id)
-    return kind, chat_id, (call.get_str("language_code") or "").lower()
+    return kind, chat_id, language_code(call)
 
 
 @api_method("setMyCommands")
@@ -141,11 +151,11 @@ def _profile_methods(field: str, limit: int) -> None:
         value = call.get_str(field) or ""
         if len(value) > limit:
             raise bad_request(f"{field} is too long")
-        emu.bot_texts[(field, (call.get_str("language_code") or "").lower())] = value
+        emu.bot_texts[(field, language_code(call))] = value
         return True
 
     async def getter(emu: BotApiEmulator, call: Call) -> Any:
-        language = (call.get_str("language_code") or "").lower()
+        language = language_code(call)
         value = emu.bot_texts.get((field, language), emu.bot_texts.get((field, ""), ""))
         if field == "name" and not value:
             value = emu.bot_first_name

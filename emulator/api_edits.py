@@ -40,7 +40,11 @@ def new_keyboard(emu: BotApiEmulator, call: Call) -> list[list[dict[str, Any]]] 
     markup = call.get_json("reply_markup")
     if not markup:
         return None
-    return parse_inline_keyboard(markup, emu.limits.max_callback_data) or None
+    dropped: list[int] = []
+    rows = parse_inline_keyboard(markup, emu.limits.max_callback_data, dropped)
+    if sum(dropped):
+        emu.violations.append(("reply_markup", f"{sum(dropped)} buttons past 12 in a row dropped"))
+    return rows or None
 
 
 def apply_edit(
@@ -115,12 +119,20 @@ async def edit_message_reply_markup(emu: BotApiEmulator, call: Call) -> Any:
     return apply_edit(emu, chat, message, keyboard)
 
 
+def deletable(emu: BotApiEmulator, message: ChatMessage) -> bool:
+    """A message can be deleted only within 48 hours of being sent (on the emulator's clock)."""
+    return emu.now() - message.date < emu.limits.delete_window
+
+
 @api_method("deleteMessage")
 async def delete_message(emu: BotApiEmulator, call: Call) -> Any:
     chat = emu.chat(call.get_int("chat_id") or 0)
-    message = chat.remove(call.get_int("message_id") or 0)
+    message = chat.by_id.get(call.get_int("message_id") or 0)
     if message is None:
         raise bad_request("message to delete not found")
+    if not deletable(emu, message):
+        raise bad_request("message can't be deleted")
+    chat.remove(message.message_id)
     emu.emit(chat, "delete", message)
     return True
 
@@ -131,8 +143,11 @@ async def delete_messages(emu: BotApiEmulator, call: Call) -> Any:
     message_ids = call.get_json("message_ids")
     if not isinstance(message_ids, list) or not 1 <= len(message_ids) <= 100:
         raise bad_request("message_ids must contain 1-100 message identifiers")
+    # Telegram skips the messages it cannot delete (missing, or older than 48 hours).
     for message_id in message_ids:
-        if (message := chat.remove(int(message_id))) is not None:
+        message = chat.by_id.get(int(message_id))
+        if message is not None and deletable(emu, message):
+            chat.remove(message.message_id)
             emu.emit(chat, "delete", message)
     return True
 
@@ -141,7 +156,11 @@ async def delete_messages(emu: BotApiEmulator, call: Call) -> Any:
 async def answer_callback_query(emu: BotApiEmulator, call: Call) -> Any:
     query_id = call.get_str("callback_query_id") or ""
     query = emu.callback_queries.get(query_id)
+    # A press can be answered once, and only for a while (150 s on the real server): a bot that
+    # was down when the user pressed gets this error for the presses waiting for it.
     if query is None or query["answered"]:
+        raise bad_request(QUERY_INVALID)
+    if emu.monotonic_now() - query["created"] > emu.limits.callback_query_timeout:
         raise bad_request(QUERY_INVALID)
     text = call.get_str("text")
     if text and len(text) > emu.limits.max_callback_answer:

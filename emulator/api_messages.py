@@ -44,6 +44,8 @@ def target_chat(emu: BotApiEmulator, call: Call) -> Chat:
         raise bad_request("chat not found") from None
     if chat.blocked:
         raise blocked()
+    if not chat.started:
+        raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
     return chat
 
 
@@ -93,22 +95,29 @@ def reply_target(chat: Chat, call: Call) -> dict[str, Any] | None:
 
 
 def input_file(emu: BotApiEmulator, call: Call, key: str) -> StoredFile | Upload:
-    """A file parameter: a part uploaded under its own name, or a reference to one."""
+    """A file parameter: a part uploaded under its own name, or a reference to one; `key` is
+    also the kind of file the method sends ("photo" or "document")."""
     upload = call.uploads.get(key)
     if upload is not None:
         return checked_upload(upload)
-    return file_reference(emu, call, call.params.get(key), key)
+    return file_reference(emu, call, call.params.get(key), key, key)
 
 
-def file_reference(emu: BotApiEmulator, call: Call, value: Any, key: str) -> StoredFile | Upload:
-    """ "attach://<part name>" or the file_id of a file Telegram already has."""
+def file_reference(
+    emu: BotApiEmulator, call: Call, value: Any, key: str, kind: str
+) -> StoredFile | Upload:
+    """ "attach://<part name>" or the file_id of a file Telegram already has, of the right kind:
+    a document's file_id sent as a photo is refused (and a photo's as a document)."""
     if isinstance(value, str) and value.startswith("attach://"):
         upload = call.uploads.get(value.removeprefix("attach://"))
         if upload is None:
             raise bad_request(f"file {value} not found in the request")
         return checked_upload(upload)
     if isinstance(value, str) and value in emu.files:
-        return emu.files[value]
+        stored = emu.files[value]
+        if stored.kind != kind:
+            raise bad_request(f"can't use file of type {stored.kind.title()} as {kind.title()}")
+        return stored
     if not value:
         raise bad_request(f"there is no {key} in the request")
     # Telegram would download an HTTP URL; the emulator stays off the network.
@@ -123,10 +132,10 @@ def checked_upload(upload: Upload) -> Upload:
     return upload
 
 
-def store(emu: BotApiEmulator, file: StoredFile | Upload) -> StoredFile:
+def store(emu: BotApiEmulator, file: StoredFile | Upload, kind: str) -> StoredFile:
     if isinstance(file, StoredFile):
         return file
-    return emu.store_file(file.data, file.filename, file.mime_type)
+    return emu.store_file(file.data, file.filename, file.mime_type, kind)
 
 
 def document_json(stored: StoredFile) -> dict[str, Any]:
@@ -202,6 +211,10 @@ def new_bot_message(
 def prepare(emu: BotApiEmulator, call: Call) -> tuple[Chat, Markup, dict[str, Any] | None]:
     chat = target_chat(emu, call)
     markup = parse_markup(call.get_json("reply_markup"), emu.limits.max_callback_data)
+    if markup.dropped:
+        emu.violations.append(
+            ("reply_markup", f"{markup.dropped} buttons past 12 in a row dropped")
+        )
     return chat, markup, reply_target(chat, call)
 
 
@@ -231,7 +244,7 @@ async def send_photo(emu: BotApiEmulator, call: Call) -> Any:
     caption, html = formatted_text(emu, call, "caption", required=False)
     photo = input_file(emu, call, "photo")
     emu.admit_send(chat)
-    stored = store(emu, photo)
+    stored = store(emu, photo, "photo")
     message = new_bot_message(
         emu,
         chat,
@@ -253,7 +266,7 @@ async def send_document(emu: BotApiEmulator, call: Call) -> Any:
     caption, html = formatted_text(emu, call, "caption", required=False)
     document = input_file(emu, call, "document")
     emu.admit_send(chat)
-    stored = store(emu, document)
+    stored = store(emu, document, "document")
     message = new_bot_message(
         emu,
         chat,
@@ -343,12 +356,13 @@ async def send_media_group(emu: BotApiEmulator, call: Call) -> Any:
         caption, html = formatted_text(
             emu, caption_call, "caption", required=False, parse_mode=item.get("parse_mode") or ""
         )
-        items.append((item, caption, html, file_reference(emu, call, item.get("media"), "media")))
+        file = file_reference(emu, call, item.get("media"), "media", item["type"])
+        items.append((item, caption, html, file))
     emu.admit_send(chat)
     group_id = f"{chat.user_id}{emu.now()}"
     results = []
     for item, caption, html, file in items:
-        stored = store(emu, file)
+        stored = store(emu, file, item["type"])
         content = (
             {"photo": emu.photo_sizes(stored)}
             if item["type"] == "photo"

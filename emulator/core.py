@@ -46,8 +46,13 @@ class EmulatorCore:
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         self.limits = limits or ApiLimits()
-        self.flood = FloodControl(self.limits, monotonic)
+        self.monotonic = monotonic
         self.wallclock = wallclock
+        # Seconds the emulator's clock runs ahead of the real one (advance_clock): tests make a
+        # button press or a message old without sleeping. Flood control, callback query expiry
+        # and message dates all read this clock.
+        self.clock_offset = 0.0
+        self.flood = FloodControl(self.limits, self.monotonic_now)
         self.users: dict[int, EmulatedUser] = {}
         self.chats: dict[int, Chat] = {}
         self.files: dict[str, StoredFile] = {}
@@ -60,6 +65,10 @@ class EmulatorCore:
         # Every request refused with 400, as (method, description): a test can check that the
         # bot never sent Telegram something it cannot parse.
         self.refused: list[tuple[str, str]] = []
+        # Requests the real server would take but that do not do what the bot meant, or that
+        # break the published spec (emulator/spec.py), as (method, problem): the test world
+        # fails a test that leaves any.
+        self.violations: list[tuple[str, str]] = []
         self.stats: dict[str, Any] = {
             "requests": 0,
             "sent": 0,
@@ -86,8 +95,12 @@ class EmulatorCore:
         language_code: str | None = "zh-hans",
         user_id: int | None = None,
         phone_number: str | None = None,
+        started: bool = True,
     ) -> EmulatedUser:
-        """A Telegram user who has opened a private chat with the bot (chat id == user id)."""
+        """A Telegram user who has opened a private chat with the bot (chat id == user id).
+
+        With started=False the user exists but never pressed Start: until they write to the bot,
+        every send to them gets 403 "bot can't initiate conversation with a user"."""
         from emulator.users import EmulatedUser
 
         uid = user_id if user_id is not None else next(self._user_ids)
@@ -98,6 +111,7 @@ class EmulatorCore:
             user.phone_number = phone_number
         self.users[uid] = user
         self.chats[uid] = Chat(uid)
+        self.chats[uid].started = started
         self._message_ids[uid] = itertools.count(1)  # private chats number messages per user
         return user
 
@@ -149,13 +163,35 @@ class EmulatorCore:
         return next(self._message_ids[chat_id])
 
     def now(self) -> int:
-        return int(self.wallclock())
+        """Unix time on the emulator's clock (message dates, the 48-hour deletion window)."""
+        return int(self.wallclock() + self.clock_offset)
+
+    def monotonic_now(self) -> float:
+        """Monotonic seconds on the emulator's clock (flood control, callback query expiry)."""
+        return self.monotonic() + self.clock_offset
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the emulator's clock forward, as if `seconds` had passed."""
+        if seconds < 0:
+            raise ValueError("the emulator's clock only moves forward")
+        self.clock_offset += seconds
 
     def store_file(
-        self, data: bytes, file_name: str | None = None, mime_type: str | None = None
+        self,
+        data: bytes,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        kind: str = "document",
     ) -> StoredFile:
+        """Keep a file; its id tells its kind (as Telegram's do: AgAC... photos, BQAC...
+        documents), and a photo's id cannot be sent as a document nor the other way round."""
+        if kind not in ("photo", "document"):
+            raise ValueError(f"unknown file kind {kind!r}")
         number = next(self._file_numbers)
-        stored = StoredFile(f"BQAC{number:08d}", f"AQAD{number:08d}", data, file_name, mime_type)
+        prefix = "AgAC" if kind == "photo" else "BQAC"
+        stored = StoredFile(
+            f"{prefix}{number:08d}", f"AQAD{number:08d}", data, file_name, mime_type, kind
+        )
         self.files[stored.file_id] = stored
         return stored
 
@@ -183,6 +219,7 @@ class EmulatorCore:
     def user_message(self, user_id: int, **content: Any) -> tuple[int, ChatMessage]:
         """A message from a user to the bot; returns (update_id, message)."""
         user, chat = self.users[user_id], self.chats[user_id]
+        chat.started = True  # writing to the bot opens the chat: the bot may answer from now on
         message_id = self.next_message_id(user_id)
         raw: dict[str, Any] = {
             "message_id": message_id,
@@ -231,6 +268,7 @@ class EmulatorCore:
             "message_id": message_id,
             "data": data,
             "answered": False,
+            "created": self.monotonic_now(),  # answerable for limits.callback_query_timeout
         }
         return self.updates.push(
             "callback_query",
@@ -301,9 +339,9 @@ class EmulatorCore:
     def clear_chats(self) -> None:
         """Forget every chat's history (the demo's reset); users and files stay."""
         for user_id in list(self.chats):
-            blocked = self.chats[user_id].blocked
+            old = self.chats[user_id]
             self.chats[user_id] = Chat(user_id)
-            self.chats[user_id].blocked = blocked
+            self.chats[user_id].blocked, self.chats[user_id].started = old.blocked, old.started
             self.emit(self.chats[user_id], "reset")
 
     def redeliver(self, update_id: int) -> None:

@@ -1,8 +1,11 @@
 """Telegram's limits: sizes of texts and button data, and flood control as token buckets.
 
 Telegram answers a bot that sends too fast with 429 and a retry_after; it applies a global rate
-(about 30 messages per second) and a per-chat rate (about one message per second). The buckets
-take an injectable monotonic clock so tests can be deterministic.
+(about 30 messages per second) and a per-chat rate (about one message per second, with a short
+burst allowed). The buckets take an injectable monotonic clock so tests can be deterministic.
+
+`ApiLimits()` has flood control off (benchmarks and the demo measure the bot, not Telegram);
+`ApiLimits.telegram()` is what the real server enforces, and what the test world runs with.
 """
 
 from __future__ import annotations
@@ -23,6 +26,20 @@ class ApiLimits:
     per_chat_rate: float | None = None  # sends per second per chat; None = unlimited
     per_chat_burst: int = 1
     retry_after: int | None = None  # fixed retry_after on 429; None = the wait actually needed
+    callback_query_timeout: float = 150.0  # seconds a button press can be answered
+    delete_window: float = 48 * 3600.0  # seconds a message can still be deleted
+
+    @classmethod
+    def telegram(cls, **overrides: float | int | None) -> ApiLimits:
+        """The real server's flood control: 30 messages a second in all, one a second per chat
+        after a burst of a few (private chats; groups have 20 a minute, and the bot has none)."""
+        values: dict[str, float | int | None] = {
+            "global_rate": 30.0,
+            "per_chat_rate": 1.0,
+            "per_chat_burst": 5,
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
 
 
 class TokenBucket:

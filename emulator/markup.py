@@ -1,5 +1,12 @@
 """reply_markup as Telegram checks it: inline keyboards (validated button by button), reply
-keyboards, ReplyKeyboardRemove and ForceReply."""
+keyboards, ReplyKeyboardRemove and ForceReply.
+
+As the real server: an inline button takes the first of its action fields in the server's order
+(a button with both url and callback_data is a URL button; its callback_data is ignored); a row
+keeps its first 12 buttons and silently drops the rest; more than 100 inline buttons in all is
+"reply markup is too long". Dropped buttons are counted in `Markup.dropped` so a test can see
+what a user would silently miss.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +15,21 @@ from typing import Any
 
 from emulator.errors import ApiError
 
-# An inline button must have exactly one of these.
+# An inline button's action: the first of these it has, in the order the server reads them.
 INLINE_ACTIONS = (
-    "callback_data",
     "url",
-    "login_url",
+    "callback_data",
     "switch_inline_query",
     "switch_inline_query_current_chat",
     "switch_inline_query_chosen_chat",
-    "copy_text",
     "callback_game",
     "pay",
     "web_app",
+    "login_url",
+    "copy_text",
 )
+MAX_INLINE_BUTTONS = 100
+MAX_ROW_BUTTONS = 12
 URL_SCHEMES = ("http://", "https://", "tg://")
 
 
@@ -33,6 +42,7 @@ class Markup:
     one_time_keyboard: bool = False
     remove_keyboard: bool = False
     force_reply: bool = False
+    dropped: int = 0  # buttons past 12 in a row, which the server drops without a word
 
 
 def _bad(description: str) -> ApiError:
@@ -51,31 +61,47 @@ def check_inline_button(button: Any, max_callback_data: int) -> dict[str, Any]:
         raise _bad("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
     if not isinstance(button.get("text"), str) or not button["text"].strip():
         raise _bad("BUTTON_TEXT_INVALID")
-    # Telegram treats an empty callback_data as absent, hence the "text button" error for it.
-    actions = [key for key in INLINE_ACTIONS if button.get(key) not in (None, "")]
-    if not actions:
+    # Telegram treats an empty callback_data (or url) as absent, hence the "text button" error.
+    action = next((key for key in INLINE_ACTIONS if button.get(key) not in (None, "")), None)
+    if action is None:
         raise _bad(
             "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
         )
-    if len(actions) > 1:
-        raise _bad(
-            "can't parse inline keyboard button: exactly one of the optional fields "
-            f"must be used, found {', '.join(actions)}"
-        )
     data = button.get("callback_data")
-    if data is not None and (not isinstance(data, str) or len(data.encode()) > max_callback_data):
+    if action == "callback_data" and (
+        not isinstance(data, str) or len(data.encode()) > max_callback_data
+    ):
         raise _bad("BUTTON_DATA_INVALID")
     url = button.get("url")
-    if url is not None and (not isinstance(url, str) or not url.startswith(URL_SCHEMES)):
+    if action == "url" and (not isinstance(url, str) or not url.startswith(URL_SCHEMES)):
         raise _bad("BUTTON_URL_INVALID")
-    return button
+    # The button as the server keeps it (and shows it): its text and its one action.
+    kept = {"text": button["text"], action: button[action]}
+    for extra in ("style", "icon_custom_emoji_id"):
+        if extra in button:
+            kept[extra] = button[extra]
+    return kept
 
 
-def parse_inline_keyboard(markup: Any, max_callback_data: int) -> list[list[dict[str, Any]]]:
+def parse_inline_keyboard(
+    markup: Any, max_callback_data: int, dropped: list[int] | None = None
+) -> list[list[dict[str, Any]]]:
+    """The rows as the server keeps them; the count of buttons it dropped goes to `dropped`."""
     if not isinstance(markup, dict) or "inline_keyboard" not in markup:
         raise _bad("can't parse inline keyboard markup JSON object")
     rows = _rows(markup, "inline_keyboard", "InlineKeyboardMarkup")
-    return [[check_inline_button(b, max_callback_data) for b in row] for row in rows if row]
+    kept = []
+    lost = 0
+    for row in rows:
+        buttons = [check_inline_button(b, max_callback_data) for b in row]
+        lost += max(0, len(buttons) - MAX_ROW_BUTTONS)
+        if buttons:
+            kept.append(buttons[:MAX_ROW_BUTTONS])
+    if sum(len(row) for row in kept) > MAX_INLINE_BUTTONS:
+        raise _bad("reply markup is too long")
+    if dropped is not None:
+        dropped.append(lost)
+    return kept
 
 
 def parse_markup(markup: Any, max_callback_data: int) -> Markup:
@@ -85,7 +111,9 @@ def parse_markup(markup: Any, max_callback_data: int) -> Markup:
     if not isinstance(markup, dict):
         raise _bad("can't parse reply keyboard markup JSON object")
     if "inline_keyboard" in markup:
-        return Markup(inline_keyboard=parse_inline_keyboard(markup, max_callback_data) or None)
+        dropped: list[int] = []
+        rows = parse_inline_keyboard(markup, max_callback_data, dropped)
+        return Markup(inline_keyboard=rows or None, dropped=sum(dropped))
     if "keyboard" in markup:
         keyboard = []
         for row in _rows(markup, "keyboard", "ReplyKeyboardMarkup"):

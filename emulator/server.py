@@ -24,6 +24,7 @@ from emulator.core import EmulatorCore
 from emulator.dispatch import METHODS, Call, Upload
 from emulator.errors import ApiError, bad_request
 from emulator.limits import ApiLimits
+from emulator.spec import check_request
 from emulator.webhook import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -155,11 +156,17 @@ class BotApiEmulator(EmulatorCore):
             return _respond(ApiError(401, "Unauthorized").body(), 401)
         method = METHODS.get(request.match_info["method"].lower())
         if method is None:
+            self.violations.append((request.match_info["method"], "no such method"))
             return _respond(ApiError(404, "Not Found: method not found").body(), 404)
         counts = self.stats["methods"]
         counts[method.name] = counts.get(method.name, 0) + 1
         try:
-            result = await method.handler(self, await self._read_call(request))
+            call = await self._read_call(request)
+            # Checked against the published spec first; what it finds is recorded, and the
+            # method then answers as the real server would.
+            for problem in check_request(method.name, call.params, call.uploads):
+                self.violations.append((method.name, problem))
+            result = await method.handler(self, call)
         except ApiError as error:
             if str(error.code) in COUNTED_ERRORS:
                 self.stats[str(error.code)] += 1

@@ -74,6 +74,7 @@ class StoredFile:
     data: bytes
     file_name: str | None = None
     mime_type: str | None = None
+    kind: str = "document"  # "photo" or "document": Telegram's file ids know what they are
 
     @property
     def file_path(self) -> str:
@@ -126,6 +127,7 @@ class Chat:
         self.reply_keyboard: list[list[dict[str, Any]]] | None = None  # the buttons as sent
         self.one_time_keyboard = False
         self.blocked = False
+        self.started = True  # False: the user never pressed Start, the bot cannot write first
         self.menu_button: dict[str, Any] | None = None
         self.changed = Signal()
 

@@ -77,7 +77,7 @@ class EmulatedUser:
         return self.emulator.user_message(self.id, **content)[0]
 
     def send_photo(self, data: bytes, caption: str | None = None) -> int:
-        stored = self.emulator.store_file(data, None, "image/jpeg")
+        stored = self.emulator.store_file(data, None, "image/jpeg", "photo")
         content: dict[str, Any] = {"photo": self.emulator.photo_sizes(stored)}
         if caption:
             content["caption"] = caption
@@ -91,7 +91,7 @@ class EmulatedUser:
         group = f"{self.id}{next(_ALBUMS)}"
         updates = []
         for number, data in enumerate(photos):
-            stored = self.emulator.store_file(data, None, "image/jpeg")
+            stored = self.emulator.store_file(data, None, "image/jpeg", "photo")
             content: dict[str, Any] = {
                 "photo": self.emulator.photo_sizes(stored),
                 "media_group_id": group,

@@ -3,9 +3,10 @@ sending a view's Screens to the chat of the update."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import (
@@ -19,7 +20,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter
 
 from core.screen import File, Keyboard, Screen, album_parts
 from handlers.context import BotContext, active_unit
@@ -34,6 +35,9 @@ HandlerFn = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 Markups = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 STALE_BUTTON = STALE
+# A reply that Telegram's flood control refuses (429) is sent again once after the wait it asks
+# for, if that wait is at most this long; a longer one fails the update like any other error.
+MAX_REPLY_WAIT = 10.0
 
 
 def handler(fn: HandlerFn) -> HandlerFn:
@@ -122,24 +126,47 @@ async def send(update: Update, *screens: Screen) -> Message:
         caption = str(screen.text) or None
         if screen.venue is not None:
             venue = screen.venue
-            sent = await chat.send_venue(
-                venue.latitude, venue.longitude, venue.title, venue.address, reply_markup=markup
+            sent = await _flood_safe(
+                chat.send_venue,
+                venue.latitude,
+                venue.longitude,
+                venue.title,
+                venue.address,
+                reply_markup=markup,
             )
         elif screen.album and markup is not None:  # a media group takes no buttons: text follows
             await send_album(chat, screen.album, None)
-            sent = await chat.send_message(str(screen.text), reply_markup=markup)
+            sent = await _flood_safe(chat.send_message, str(screen.text), reply_markup=markup)
         elif screen.album:
             sent = await send_album(chat, screen.album, caption)
         elif screen.photo is not None:
-            sent = await chat.send_photo(_file(screen.photo), caption=caption, reply_markup=markup)
+            sent = await _flood_safe(
+                chat.send_photo, _file(screen.photo), caption=caption, reply_markup=markup
+            )
         elif screen.document is not None:
-            sent = await chat.send_document(
-                _file(screen.document), caption=caption, reply_markup=markup
+            sent = await _flood_safe(
+                chat.send_document, _file(screen.document), caption=caption, reply_markup=markup
             )
         else:
-            sent = await chat.send_message(str(screen.text), reply_markup=markup)
+            sent = await _flood_safe(chat.send_message, str(screen.text), reply_markup=markup)
     assert sent is not None, "send() needs a screen"
     return sent
+
+
+async def _flood_safe(request: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+    """One request, made again once if Telegram asks the bot to slow down (429 retry_after)
+    for at most MAX_REPLY_WAIT seconds; a user waiting for the answer gets it a little late
+    instead of "sorry, something went wrong"."""
+    try:
+        return await request(*args, **kwargs)
+    except RetryAfter as error:
+        wait = error.retry_after
+        seconds = float(wait) if isinstance(wait, int | float) else wait.total_seconds()
+        if seconds > MAX_REPLY_WAIT:
+            raise
+        log.info("flood control: replying again in %ss", seconds)
+        await asyncio.sleep(seconds)
+        return await request(*args, **kwargs)
 
 
 async def send_album(chat: Any, photos: tuple[str, ...], caption: str | None) -> Message:
@@ -149,10 +176,10 @@ async def send_album(chat: Any, photos: tuple[str, ...], caption: str | None) ->
     for number, part in enumerate(album_parts(photos)):
         text = caption if number == 0 else None
         if len(part) == 1:
-            sent = await chat.send_photo(part[0], caption=text)
+            sent = await _flood_safe(chat.send_photo, part[0], caption=text)
             continue
         media = [InputMediaPhoto(p, caption=text if i == 0 else None) for i, p in enumerate(part)]
-        sent = (await chat.send_media_group(media))[-1]
+        sent = (await _flood_safe(chat.send_media_group, media))[-1]
     assert sent is not None
     return sent
 

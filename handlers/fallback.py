@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from core.i18n import translator
@@ -29,7 +30,10 @@ async def stale_button(update: Update, context: BotContext) -> None:
     """A button whose data no handler recognises: old, from another version, or forged."""
     query = update.callback_query
     assert query is not None
-    await query.answer(context._.plain(STALE_BUTTON), show_alert=True)
+    try:
+        await query.answer(context._.plain(STALE_BUTTON), show_alert=True)
+    except BadRequest as error:  # "query is too old": the press waited for a stopped bot
+        log.info("could not answer a stale button: %s", error)
 
 
 async def on_error(update: object, context: BotContext) -> None:

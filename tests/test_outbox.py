@@ -163,7 +163,7 @@ async def test_cancelled_messages_are_not_sent(world):
 
 async def test_buttons_and_photos_go_out(world):
     person = world.user("王芳")
-    photo = world.emulator.store_file(b"PHOTO", "p.jpg", "image/jpeg")
+    photo = world.emulator.store_file(b"PHOTO", "p.jpg", "image/jpeg", "photo")
     async with world.session() as session:
         await outbox.enqueue(
             session,

@@ -18,6 +18,7 @@ from core.db import unit_of_work
 from core.runtime import Runtime
 from core.settings import Settings
 from emulator import BotApiEmulator, ChatMessage, EmulatedUser
+from emulator.limits import ApiLimits
 from handlers.app import build_application
 from jobs.outbox import OutboxSender, SenderStats
 from models import Building, Household, MembershipKind, Role
@@ -26,7 +27,9 @@ from services.places import resolve_scope
 from services.roster import import_roster
 
 TOKEN = "123456:TEST-token"
-DOUBLE_ESCAPED = re.compile(r"&(lt|gt|amp|quot|#\d+);")
+# A character reference the reader sees as typed: escaped twice ("&amp;lt;"), or one the server
+# does not decode (&apos; &nbsp;: only &lt; &gt; &amp; &quot; and numeric ones are).
+DOUBLE_ESCAPED = re.compile(r"&(lt|gt|amp|quot|apos|nbsp|#\d+|#x[0-9a-fA-F]+);")
 from tests.utils.paths import SAMPLE_ROSTER  # noqa: E402
 
 
@@ -128,12 +131,19 @@ class Person:
 
 class World:
     def __init__(
-        self, database_url: str, clock: FakeClock, webhook: tuple[str, int] | None = None
+        self,
+        database_url: str,
+        clock: FakeClock,
+        webhook: tuple[str, int] | None = None,
+        flood_control: bool = True,
     ) -> None:
         self.webhook = webhook  # (secret, port) to run in webhook mode instead of polling
         self.database_url = database_url
         self.clock = clock
-        self.emulator = BotApiEmulator(token=TOKEN, bot_username="RedPropertyBot")
+        # The real server's flood control is on unless a test turns it off (flood_control=False
+        # or world.flood_control(False)), saying why.
+        limits = ApiLimits.telegram() if flood_control else ApiLimits()
+        self.emulator = BotApiEmulator(token=TOKEN, bot_username="RedPropertyBot", limits=limits)
         self._done: Counter[int] = Counter()
         self._done_event = asyncio.Event()
         self.app: Any = None
@@ -164,6 +174,8 @@ class World:
         entity to its reader (a value escaped twice: "&lt;3" on the screen)."""
         unparsable = [r for r in self.emulator.refused if "parse entities" in r[1]]
         assert not unparsable, f"the bot sent HTML Telegram cannot parse: {unparsable[:3]}"
+        violations = self.emulator.violations
+        assert not violations, f"requests the real Bot API would not take: {violations[:3]}"
         shown_twice = [
             m.content
             for chat in self.emulator.chats.values()
@@ -202,6 +214,21 @@ class World:
         await self.app.shutdown()
         self.app = None
 
+    def flood_control(self, on: bool) -> None:
+        """Turn the emulator's flood control (the real server's limits) on or off."""
+        self.emulator.set_limits(ApiLimits.telegram() if on else ApiLimits())
+
+    def advance_telegram_clock(self, seconds: float) -> None:
+        """Let `seconds` pass for Telegram (the emulator) only: button presses waiting for the
+        bot grow old, messages pass their 48 hours. The bot's clock is `self.clock`."""
+        self.emulator.advance_clock(seconds)
+
+    async def press_while_down(self, person: Person, label: str) -> int:
+        """The person presses a button while the bot is stopped; the update waits in Telegram's
+        queue. Returns its update_id (for settle() once the bot is back)."""
+        assert self.app is None, "stop the bot first (stop_bot)"
+        return person.user.press_button(label)
+
     async def restart(self) -> None:
         """Stop the bot and start a new one on the same database: nothing in memory survives."""
         await self.stop_bot()
@@ -227,14 +254,24 @@ class World:
         await self.settle(update_id, times=2)
 
     def user(
-        self, first_name: str, language: str = "zh-hans", last_name: str | None = None
+        self,
+        first_name: str,
+        language: str = "zh-hans",
+        last_name: str | None = None,
+        started: bool = True,
     ) -> Person:
+        """A Telegram user; started=False: one who never pressed Start, so the bot cannot write
+        to them first (403) until they send it something."""
         return Person(
             self,
             self.emulator.add_user(
-                first_name=first_name, last_name=last_name, language_code=language
+                first_name=first_name, last_name=last_name, language_code=language, started=started
             ),
         )
+
+    def block(self, person: Person) -> None:
+        """The person blocks the bot: every send to them now gets 403."""
+        self.emulator.block(person.id)
 
     @asynccontextmanager
     async def session(self):
