@@ -38,7 +38,7 @@ def check_request(method: str, params: dict[str, Any], uploads: dict[str, Any]) 
     data = spec()
     name = data["by_lower"].get(method.lower())
     if name is None:
-        return [f"{method}: no such method in Bot API {data['version']}"]
+        return [f"{method}: no such method in {data['version']}"]
     fields = {field: (types, required) for field, types, required in data["methods"][name]}
     problems = [f"{name}: unknown parameter {key!r}" for key in params if key not in fields]
     for key in uploads:

@@ -32,6 +32,11 @@ TOKEN = "123456:TEST-token"
 DOUBLE_ESCAPED = re.compile(r"&(lt|gt|amp|quot|apos|nbsp|#\d+|#x[0-9a-fA-F]+);")
 from tests.utils.paths import SAMPLE_ROSTER  # noqa: E402
 
+# Seconds a person takes before each action (reading the answer, typing, tapping), on the
+# emulator's clock only: the real server's per-chat flood control then sees a person's pace,
+# not a test's, while a reply that bursts past it is still caught.
+HUMAN_PACE = 3.0
+
 
 class Person:
     """One Telegram user, driven through the emulator; every action waits until the bot is done."""
@@ -39,6 +44,9 @@ class Person:
     def __init__(self, world: World, user: EmulatedUser) -> None:
         self.world = world
         self.user = user
+
+    def _pause(self) -> None:
+        self.world.emulator.advance_clock(HUMAN_PACE)
 
     @property
     def id(self) -> int:
@@ -50,18 +58,22 @@ class Person:
         return self.user.bot_messages[before:]
 
     async def send(self, text: str) -> list[ChatMessage]:
+        self._pause()
         return await self._act(self.user.send(text))
 
     async def press(self, label: str, message_id: int | None = None) -> list[ChatMessage]:
+        self._pause()
         return await self._act(self.user.press_button(label, message_id))
 
     async def press_data(self, data: str, message_id: int | None = None) -> list[ChatMessage]:
         """Press a button with arbitrary (possibly forged) callback data."""
+        self._pause()
         if message_id is None:
             message_id = self.last_message.message_id
         return await self._act(self.user.press(message_id, data))
 
     async def send_photo(self, data: bytes, caption: str | None = None) -> list[ChatMessage]:
+        self._pause()
         return await self._act(self.user.send_photo(data, caption=caption))
 
     async def send_album(
@@ -69,23 +81,28 @@ class Person:
     ) -> list[ChatMessage]:
         """Several photos sent at once (an album): every one of them is handled before this
         returns."""
+        self._pause()
         before = len(self.user.bot_messages)
         for update_id in self.user.send_album(photos, caption=caption):
             await self.world.settle(update_id)
         return self.user.bot_messages[before:]
 
     async def send_location(self, latitude: float, longitude: float) -> list[ChatMessage]:
+        self._pause()
         return await self._act(self.user.send_location(latitude, longitude))
 
     async def send_contact(self, phone: str) -> list[ChatMessage]:
+        self._pause()
         return await self._act(self.user.send_contact(phone))
 
     async def send_document(self, data: bytes, filename: str) -> list[ChatMessage]:
+        self._pause()
         return await self._act(self.user.send_document(data, filename))
 
     async def pay(self) -> dict:
         """Tap Pay on the newest invoice; returns how the bot answered the pre-checkout query.
         If it said yes, the successful-payment message is handled before this returns."""
+        self._pause()
         update_id = self.user.pay()
         query = next(
             q
@@ -188,7 +205,9 @@ class World:
         self.app = build_application(self.runtime)
         self.app.update_processor.on_done.append(self._mark_done)
         await self.app.initialize()
-        self.sender = OutboxSender(self.runtime, self.app.bot, rate=1000, chat_interval=0)
+        # The sender paces itself under the real server's 30 messages a second, as in production;
+        # its one-per-chat spacing is left out (it defers by the bot's clock, which tests move).
+        self.sender = OutboxSender(self.runtime, self.app.bot, rate=25, chat_interval=0)
         await self.app.start()
         if self.webhook is None:
             await self.app.updater.start_polling(poll_interval=0, timeout=5)
