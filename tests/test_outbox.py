@@ -186,3 +186,19 @@ async def test_buttons_and_photos_go_out(world):
     assert (
         message.kind == "photo" and message.caption == "停水通知" and message.buttons() == ["已读"]
     )
+
+
+async def test_a_user_who_never_started_the_bot_is_unreachable_and_others_still_get_it(world):
+    """Telegram refuses to let a bot write first (403 "bot can't initiate conversation")."""
+    stranger, neighbour = world.user("陌生人", started=False), world.user("邻居")
+    await _queue(world, "notice:8", [stranger, neighbour])
+    await world.deliver()
+    assert await _statuses(world, "notice:8") == {"unreachable": 1, "sent": 1}
+    assert stranger.texts() == [] and neighbour.texts() == ["通知"]
+    async with world.session() as session:
+        row = (
+            await session.exec(
+                select(OutboxMessage).where(col(OutboxMessage.chat_id) == stranger.id)
+            )
+        ).one()
+    assert "initiate conversation" in (row.last_error or "")
