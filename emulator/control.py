@@ -2,7 +2,8 @@
 demo and for drivers in other processes. Everything is JSON except file downloads and the
 Server-Sent Events stream.
 
-    GET  users                      POST users {first_name, last_name?, username?, language_code?}
+    GET  users                      POST users {first_name, last_name?, username?, language_code?,
+                                                started? (false: never pressed Start)}
     POST send {user_id, text}       POST send_location {user_id, latitude, longitude}
     POST send_contact {user_id, phone_number?}
     POST send_photo / send_document (multipart: user_id, caption?, file)
@@ -11,6 +12,8 @@ Server-Sent Events stream.
     GET  history/{chat_id}          GET keyboard/{chat_id}      GET commands/{user_id}
     GET  files/{file_id}            GET events[?chat_id=]  (text/event-stream)
     POST block / unblock {user_id}  POST limits {ApiLimits fields}   GET stats
+    POST clock {advance: seconds}   (the emulator's clock; answers {"offset": seconds})
+    GET  violations                 (requests the real server would not take, as recorded)
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ def add_control_routes(app: web.Application, emulator: BotApiEmulator) -> None:
     routes = web.RouteTableDef()
 
     def user_json(user: EmulatedUser) -> dict[str, Any]:
-        return {**user.as_json(), "blocked": emulator.chats[user.id].blocked}
+        chat = emulator.chats[user.id]
+        return {**user.as_json(), "blocked": chat.blocked, "started": chat.started}
 
     def find_user(user_id: Any) -> EmulatedUser:
         try:
@@ -93,6 +97,7 @@ def add_control_routes(app: web.Application, emulator: BotApiEmulator) -> None:
             last_name=data.get("last_name"),
             username=data.get("username"),
             language_code=data.get("language_code", "zh-hans"),
+            started=bool(data.get("started", True)),
         )
         return _json(user_json(user))
 
@@ -189,6 +194,18 @@ def add_control_routes(app: web.Application, emulator: BotApiEmulator) -> None:
         except TypeError as error:
             raise _fail(400, str(error)) from None
         return _json(dataclasses.asdict(emulator.limits))
+
+    @routes.post("/_emulator/clock")
+    async def clock(request: web.Request) -> web.Response:
+        try:
+            emulator.advance_clock(float((await body(request)).get("advance", 0)))
+        except (TypeError, ValueError) as error:
+            raise _fail(400, str(error)) from None
+        return _json({"offset": emulator.clock_offset})
+
+    @routes.get("/_emulator/violations")
+    async def violations(request: web.Request) -> web.Response:
+        return _json([{"method": m, "problem": p} for m, p in emulator.violations])
 
     @routes.get("/_emulator/stats")
     async def stats(request: web.Request) -> web.Response:

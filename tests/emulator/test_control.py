@@ -108,3 +108,19 @@ async def test_a_client_that_stops_reading_does_not_hold_up_the_emulator(emu, bo
             user.send(f"m{i}")
         await bot.send_message(user.id, "still answering")
         assert len(user.messages) == 1501
+
+
+async def test_the_clock_never_started_users_and_violations_over_http(emu, bot, http):
+    payload = {"first_name": "陌生人", "started": False}
+    async with http.post(f"{emu.url}/_emulator/users", json=payload) as r:
+        user = await r.json()
+    assert user["started"] is False
+    async with http.post(f"{emu.url}/_emulator/clock", json={"advance": 151}) as r:
+        assert (await r.json()) == {"offset": 151.0}
+    async with http.post(f"{emu.url}/_emulator/clock", json={"advance": -1}) as r:
+        assert r.status == 400
+    await bot.get_me(api_kwargs={"colour": "red"})
+    async with http.get(f"{emu.url}/_emulator/violations") as r:
+        assert await r.json() == [
+            {"method": "getMe", "problem": "getMe: unknown parameter 'colour'"}
+        ]
