@@ -39,7 +39,7 @@ def check_request(method: str, params: dict[str, Any], uploads: dict[str, Any]) 
     name = data["by_lower"].get(method.lower())
     if name is None:
         return [f"{method}: no such method in {data['version']}"]
-    fields = {field: (types, required) for field, types, required in data["methods"][name]}
+    fields = _method_fields(name)
     problems = [f"{name}: unknown parameter {key!r}" for key in params if key not in fields]
     for key in uploads:
         # An upload is either a parameter itself or a part named by "attach://<name>".
@@ -54,6 +54,17 @@ def check_request(method: str, params: dict[str, Any], uploads: dict[str, Any]) 
             if problem:
                 problems.append(f"{name}.{key}: {problem}")
     return problems
+
+
+@functools.cache
+def _method_fields(name: str) -> dict[str, tuple[list[str], bool]]:
+    return {field: (types, required) for field, types, required in spec()["methods"][name]}
+
+
+@functools.cache
+def _type_fields(kind: str) -> dict[str, tuple[list[str], bool]]:
+    definition = spec()["types"][kind]
+    return {field: (sub, required) for field, sub, required in definition.get("fields", [])}
 
 
 def _check_parameter(value: Any, types: list[str], uploaded: bool) -> str | None:
@@ -94,10 +105,13 @@ def _form_scalar_fits(value: str, kind: str) -> bool:
 
 def _check_value(value: Any, types: list[str], depth: int) -> str | None:
     """A JSON value against the spec's types (any one of them may fit)."""
-    problems = [_check_one(value, kind, depth) for kind in types]
-    if any(problem is None for problem in problems):
-        return None
-    return problems[0] if len(problems) == 1 else f"fits none of {', '.join(types)}: {problems[0]}"
+    first: str | None = None
+    for kind in types:
+        problem = _check_one(value, kind, depth)
+        if problem is None:
+            return None
+        first = first or problem
+    return first if len(types) == 1 else f"fits none of {', '.join(types)}: {first}"
 
 
 def _check_one(value: Any, kind: str, depth: int) -> str | None:
@@ -141,7 +155,7 @@ def _check_object(value: Any, kind: str, depth: int) -> str | None:
             if tag is not None and value.get(tag[0]) == tag[1]:
                 return _check_object(value, subtype, depth)
         return f"{kind}: no subtype matches {json.dumps(value, ensure_ascii=False)[:60]}"
-    fields = {field: (sub, required) for field, sub, required in definition.get("fields", [])}
+    fields = _type_fields(kind)
     for key in value:
         if key not in fields:
             return f"{kind}: unknown field {key!r}"

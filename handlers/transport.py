@@ -11,6 +11,8 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+_FORMATTED = frozenset({"text", "caption"})
+
 
 class AiohttpRequest(BaseRequest):
     """A `BaseRequest` on one `aiohttp.ClientSession`; pass it to ApplicationBuilder.request()."""
@@ -60,6 +62,11 @@ class AiohttpRequest(BaseRequest):
             request_data.multipart_data if request_data and request_data.contains_files else None
         )
         fields = request_data.json_parameters if request_data else None
+        if fields and "parse_mode" in fields and not _FORMATTED.intersection(fields):
+            # PTB's Defaults(parse_mode=...) lands on every send-like method, also on those the
+            # Bot API gives no parse_mode (sendLocation, sendInvoice, editMessageReplyMarkup):
+            # it is sent only with a text or a caption to parse.
+            fields = {key: value for key, value in fields.items() if key != "parse_mode"}
         if isinstance(read_timeout, DefaultValue):
             read_timeout = self._read_timeout
         if isinstance(connect_timeout, DefaultValue):
