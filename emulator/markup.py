@@ -19,13 +19,13 @@ from emulator.errors import ApiError
 INLINE_ACTIONS = (
     "url",
     "callback_data",
+    "callback_game",
+    "pay",
     "switch_inline_query",
     "switch_inline_query_current_chat",
     "switch_inline_query_chosen_chat",
-    "callback_game",
-    "pay",
-    "web_app",
     "login_url",
+    "web_app",
     "copy_text",
 )
 MAX_INLINE_BUTTONS = 100
