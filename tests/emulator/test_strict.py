@@ -181,3 +181,10 @@ async def test_the_test_world_runs_with_flood_control(world):
     assert world.emulator.limits == ApiLimits.telegram()
     world.flood_control(False)
     assert world.emulator.limits.global_rate is None
+
+
+async def test_the_test_world_fails_a_test_that_broke_the_spec(world):
+    await world.app.bot.get_me(api_kwargs={"colour": "red"})
+    with pytest.raises(AssertionError, match="requests the real Bot API would not take"):
+        world.check_what_was_sent()
+    world.emulator.violations.clear()  # this test itself must pass
