@@ -126,8 +126,9 @@ async def _changes(
     session: AsyncSession, actor: Actor, draft: NoticeDraft, step: str, value: str
 ) -> dict[str, object]:
     if step == NoticeStep.COMPOUND:
-        await authorize(session, actor, Permission.NOTICE_SEND, int(value))
-        return {"compound_id": int(value), "step": NoticeStep.CATEGORY}
+        compound_id = drafts.number(value)
+        await authorize(session, actor, Permission.NOTICE_SEND, compound_id)
+        return {"compound_id": compound_id, "step": NoticeStep.CATEGORY}
     if step == NoticeStep.CATEGORY:
         return {"category": NoticeCategory(value), "step": NoticeStep.TARGET}
     if step == NoticeStep.TARGET:
@@ -167,9 +168,10 @@ async def _picked(session: AsyncSession, draft: NoticeDraft, value: str) -> dict
         return {"step": NoticeStep.CONTENT}
     assert draft.compound_id is not None
     allowed = {c.id for c in await choices(session, draft.compound_id, draft.target_kind)}
-    if int(value) not in allowed:
+    picked = drafts.number(value)
+    if picked not in allowed:
         raise DomainError(N_("Choose at least one building or grid of this compound."))
-    return {"target_ids": sorted(set(draft.target_ids) ^ {int(value)})}
+    return {"target_ids": sorted(set(draft.target_ids) ^ {picked})}
 
 
 def check_length(plain_length: int, *, has_media: bool) -> None:
