@@ -104,7 +104,18 @@ async def test_forged_buttons_of_every_kind_are_refused_like_stale_ones(world, c
 
 
 # The steps of a conversation with buttons, and the forged answers pressed while it waits.
-STEP_VALUES = ("zzz", "", "-1", "999999999999999999", "１", "1e9", "<b>&", "cat")
+STEP_VALUES = (
+    "zzz",
+    "",
+    "-1",
+    "999999999999999999",
+    "99999999999",
+    "１",
+    "²",
+    "1e9",
+    "<b>&",
+    "cat",
+)
 
 
 def _step_variants(kind: str, steps: list[str]) -> list[str]:
@@ -133,6 +144,19 @@ async def test_forged_answers_inside_every_conversation_keep_the_draft(world, ca
     await _press_all(owner, _step_variants("rp", list(ReportStep)), caplog)
     await owner.press("设施设备运行")
     assert "情况紧急吗" in _shown(owner, question)  # the same question, answered
+    await owner.press("不紧急")
+    await owner.send("灯坏了")
+    await owner.press("不加照片")
+    await owner.press("在楼栋里")
+    await _press_all(owner, _step_variants("rp", [ReportStep.BUILDING]), caplog)  # ids
+    await owner.press("1栋")
+    await _press_all(owner, _step_variants("rp", [ReportStep.UNIT]), caplog)
+    await owner.press("2单元")
+    await owner.send("3")
+    follow = [f"v1:rp:summary:follow-{n}" for n in ("99999999999", "²", "-1", "", "x")]
+    await _press_all(owner, [*_step_variants("rp", [ReportStep.SUMMARY]), *follow], caplog)
+    await owner.press("提交报事")
+    assert await _rows(world, "ticket") == 1
 
     await liaison.send("/notice")
     await _press_all(liaison, _step_variants("nq", list(NoticeStep)), caplog)
