@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     outbox_batch: int = Field(default=100, alias="OUTBOX_BATCH", ge=1, le=1000)
     quiet_hours: str = Field(default="21:00-08:00", alias="QUIET_HOURS")
     vote_reminder_hours: str = Field(default="72,24", alias="VOTE_REMINDER_HOURS")
+    # Hours after a notice's "please read" reminder before its sender may send another.
+    notice_reminder_cooldown_hours: float = Field(
+        default=6, alias="NOTICE_REMINDER_COOLDOWN_HOURS", ge=0, le=168
+    )
     fee_reminder_days: str = Field(default="-7,0,7,30", alias="FEE_REMINDER_DAYS")
     payment_provider_token: str | None = Field(default=None, alias="PAYMENT_PROVIDER_TOKEN")
     survey_day: int = Field(default=25, alias="SURVEY_DAY", ge=1, le=28)

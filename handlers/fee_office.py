@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -31,7 +32,7 @@ from handlers.common import (
 )
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
-from services import fee_claims, fee_flows, fee_reports, fee_setting
+from services import fee_claims, fee_flows, fee_reports, fee_setting, uploads
 from services.fee_flows import PaycodeStep, PaymentStep
 from services.fee_setting import FeeQuestion, FeeStep
 from services.policy import Permission
@@ -209,12 +210,21 @@ async def paycode_compound(update: Update, context: BotContext) -> str | None:
 async def paycode_photo(update: Update, context: BotContext) -> int:
     message = message_of(update)
     photo = message.photo[-1]
-    image = bytes(await (await photo.get_file()).download_as_bytearray())
+
+    async def download() -> bytes:
+        try:
+            return bytes(await (await photo.get_file()).download_as_bytearray())
+        except BadRequest as error:  # Telegram's own limit, when the update gave no size
+            if "too big" not in str(error).lower():
+                raise
+            raise uploads.too_big(uploads.TELEGRAM_DOWNLOAD_LIMIT) from None
+
     compound, payee = await fee_flows.paycode_photo(
         context.session,
         context.actor,
         caption=message.caption,
-        image=image,
+        size=photo.file_size,
+        download=download,
         file_id=photo.file_id,
         now=context.now(),
     )

@@ -3,6 +3,8 @@ up, "I have read it"."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -17,6 +19,7 @@ from core.i18n import N_
 from handlers.account import conversation_fallbacks
 from handlers.common import (
     callback_data,
+    drop_buttons,
     handler,
     message_of,
     message_text,
@@ -111,12 +114,18 @@ async def time_received(update: Update, context: BotContext) -> str | None:
 
 
 @handler
-async def confirmed(update: Update, context: BotContext) -> int:
+async def confirmed(update: Update, context: BotContext) -> str | int:
     """Confirm and send (or schedule), or cancel."""
     choice = answer_for(NoticeChoice, callback_data(update), NoticeStep.PREVIEW)
     notice = await notices.confirm(
         context.session, context.actor, choice.value == "1", now=context.now()
     )
+    if isinstance(notice, notices.NobodyToReach):  # the draft waits for another target
+        await drop_buttons(update)
+        tz = context.runtime.settings.tz
+        question = notice_office.question(notice.question, context._, tz)
+        await send(update, notice_office.nobody_to_reach(notice.reason, context._), *question)
+        return notice.question.draft.step
     await show(update, notice_office.confirmed(notice, context._, context.runtime.settings.tz))
     return ConversationHandler.END
 
@@ -160,8 +169,15 @@ async def manage(update: Update, context: BotContext) -> str | int | None:
         found = await notice_documents.door_list(session, actor, data.notice_id, now=now)
         await send(update, door_list.door_list_screen(found, _, context.runtime.settings.tz))
     elif data.action == "remind":
-        count = await notice_reports.remind_unacknowledged(session, actor, data.notice_id, now=now)
-        await send(update, notice_office.reminded(count, _))
+        settings = context.runtime.settings
+        reminded = await notice_reports.remind_unacknowledged(
+            session,
+            actor,
+            data.notice_id,
+            now=now,
+            cooldown=timedelta(hours=settings.notice_reminder_cooldown_hours),
+        )
+        await send(update, notice_office.reminded(reminded, _, settings.tz))
     elif data.action == "cancel":
         notice = await notices.cancel_scheduled(session, actor, data.notice_id, now=now)
         await show(update, view.cancelled(notice, _))

@@ -54,6 +54,9 @@ async def consent(update: Update, context: BotContext) -> None:
         language=context._.language,
         now=context.now(),
     )
+    if isinstance(joined, DomainError):  # returned, not raised: the failed attempt is kept
+        await send(update, common_view.refusal(joined, context._))
+        return
     context.mark_actor_changed()
     await show(update, view.registered(joined.preview, context._))
     await send(update, help_screen(listed(joined.actor), joined.actor.registered, context._))

@@ -32,7 +32,7 @@ from services.policy import Permission
 from services.ticket_reports import ReportStep, ReportSummary, Where
 from views import ticket_reports as view
 from views import tickets as ticket_view
-from views.callbacks import InvalidCallback, answer_for
+from views.callbacks import InvalidCallback, answer_for, number
 
 R = ReportStep
 
@@ -167,11 +167,9 @@ async def place_written(update: Update, context: BotContext) -> str | None:
 
 @handler
 async def area_chosen(update: Update, context: BotContext) -> str | None:
-    value = _value(update, R.AREA)
-    if not value.isdigit():
-        raise InvalidCallback(value)
+    area = number(_value(update, R.AREA))
     found = await ticket_report_places.in_area(
-        context.session, context.actor, int(value), now=context.now()
+        context.session, context.actor, area, now=context.now()
     )
     return await _summary(update, context, found)
 
@@ -188,11 +186,9 @@ async def location_shared(update: Update, context: BotContext) -> str | None:
 
 @handler
 async def building_chosen(update: Update, context: BotContext) -> str | None:
-    value = _value(update, R.BUILDING)
-    if not value.isdigit():
-        raise InvalidCallback(value)
+    building = number(_value(update, R.BUILDING))
     chosen = await ticket_report_places.in_building(
-        context.session, context.actor, int(value), now=context.now()
+        context.session, context.actor, building, now=context.now()
     )
     if chosen.draft.step == R.UNIT:
         await show(update, view.ask_unit(chosen, context._))
@@ -205,9 +201,7 @@ async def building_chosen(update: Update, context: BotContext) -> str | None:
 async def unit_chosen(update: Update, context: BotContext) -> str | None:
     """The unit (单元) of the building, or "not in one unit"; then the floor."""
     value = _value(update, R.UNIT)
-    if value != view.NONE and not value.isdigit():
-        raise InvalidCallback(value)
-    index = None if value == view.NONE else int(value)
+    index = None if value == view.NONE else number(value)
     chosen = await ticket_report_places.in_unit(
         context.session, context.actor, index, now=context.now()
     )
@@ -239,8 +233,8 @@ async def summary_answer(update: Update, context: BotContext) -> str | int | Non
     """Send it, start over, or follow the same problem reported today instead."""
     value = _value(update, R.SUMMARY)
     session, actor, now = context.session, context.actor, context.now()
-    if value.startswith(view.FOLLOW) and value.removeprefix(view.FOLLOW).isdigit():
-        ticket_id = int(value.removeprefix(view.FOLLOW))
+    if value.startswith(view.FOLLOW):
+        ticket_id = number(value.removeprefix(view.FOLLOW))
         followed = await ticket_reports.follow_instead(session, actor, ticket_id, now=now)
         await show(update, view.following(followed, context._))
         return ConversationHandler.END

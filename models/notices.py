@@ -51,6 +51,7 @@ class Notice(SQLModel, table=True):
     queued_at: datetime | None = utc_field()
     recipients: int = 0  # residents the notice was queued for
     reminders: int = 0  # how many "please read" reminders went out
+    last_reminded_at: datetime | None = utc_field()  # the last one (the cool-down starts there)
 
 
 class NoticeAck(SQLModel, table=True):

@@ -22,6 +22,7 @@ from core.i18n import N_, Msg
 from models import Draft as DraftRow
 from services.actors import Actor
 from services.errors import DomainError
+from services.inputs import id_number
 
 D = TypeVar("D", bound="Draft")
 STALE = N_("This button is no longer valid. Please start again from the menu.")
@@ -83,6 +84,14 @@ async def find(session: AsyncSession, actor: Actor, kind: type[D]) -> D | None:
         return kind.model_validate({**row.data, "step": row.step})
     except ValidationError:
         return None  # written by an older version of the flow: start again
+
+
+def number(value: str) -> int:
+    """A button's number as the bot wrote it; anything else is forged and answered as stale."""
+    found = id_number(value)
+    if found is None:
+        raise DomainError(STALE)
+    return found
 
 
 async def load(session: AsyncSession, actor: Actor, kind: type[D], step: str | None = None) -> D:

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
 from models import Compound, PaymentMethod
-from services import billing, drafts, fee_claims, payments
+from services import billing, drafts, fee_claims, payments, uploads
 from services.actors import Actor
 from services.drafts import Draft
 from services.errors import DomainError, NotAllowed
@@ -133,8 +133,9 @@ async def paycode_compound(
     await drafts.load(session, actor, PaycodeDraft, PaycodeStep.COMPOUND)
     if not value.isdigit():
         raise DomainError(drafts.STALE)
-    await authorize(session, actor, Permission.FEES_PAYMENT_CODE, int(value))
-    draft = PaycodeDraft(step=PaycodeStep.PHOTO, compound_id=int(value))
+    compound_id = drafts.number(value)
+    await authorize(session, actor, Permission.FEES_PAYMENT_CODE, compound_id)
+    draft = PaycodeDraft(step=PaycodeStep.PHOTO, compound_id=compound_id)
     await drafts.save(session, actor, draft, now=now)
     return draft
 
@@ -144,15 +145,19 @@ async def paycode_photo(
     actor: Actor,
     *,
     caption: str | None,
-    image: bytes,
+    size: int | None,
+    download: uploads.Download,
     file_id: str,
     now: datetime,
 ) -> tuple[Compound, str]:
-    """The code as a photo with the payee's name as its caption: (compound, payee)."""
+    """The code as a photo with the payee's name as its caption: (compound, payee). The photo's
+    size is checked before it is downloaded; a refused photo keeps the step (send another)."""
     draft = await drafts.load(session, actor, PaycodeDraft, PaycodeStep.PHOTO)
+    uploads.check_size(size, fee_claims.MAX_QR_BYTES)
     if not (caption or "").strip():
         raise DomainError(N_("Please send the photo again with the payee's name as its caption."))
     assert draft.compound_id is not None
+    image = await uploads.fetch(download, size, fee_claims.MAX_QR_BYTES)
     account = await fee_claims.set_account(
         session, actor, compound_id=draft.compound_id, payee=caption or "", image=image, now=now
     )

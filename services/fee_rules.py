@@ -13,6 +13,8 @@ from __future__ import annotations
 import calendar
 import itertools
 import math
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -43,11 +45,12 @@ def _fen_exact(value: Fraction) -> Decimal:
 
 def parse_money(text: str) -> Decimal:
     """`1234.5`, `¥1,234.50`, `1234.50元` → Decimal('1234.50'); more than 2 decimals is refused."""
-    cleaned = (
-        (text or "").strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
-    )
-    cleaned = cleaned.removesuffix("元").strip()
+    cleaned = unicodedata.normalize("NFKC", text or "").strip()  # full-width digits: １２３
+    cleaned = cleaned.replace(",", "").replace("¥", "").removesuffix("元").strip()
     try:
+        # Plain digits only: Decimal would also read "1e400" (then fail to round it), "nan", "inf".
+        if not re.fullmatch(r"[0-9]{1,10}(\.[0-9]{1,10})?", cleaned):
+            raise InvalidOperation
         value = Decimal(cleaned)
     except InvalidOperation:
         raise DomainError(

@@ -155,8 +155,9 @@ async def fee_answer(
     changes: dict[str, object]
     try:
         if step == FeeStep.COMPOUND:
-            await authorize(session, actor, Permission.FEES_CONFIGURE, int(value))
-            draft = await _chosen(session, draft, int(value), today)
+            compound_id = drafts.number(value)
+            await authorize(session, actor, Permission.FEES_CONFIGURE, compound_id)
+            draft = await _chosen(session, draft, compound_id, today)
             changes = {}
         elif step == FeeStep.PRICE and value == END:
             if not draft.can_end:
@@ -167,14 +168,17 @@ async def fee_answer(
         elif step == FeeStep.PERIOD:
             changes = {"period": _one_of(BillingPeriod(value), PERIODS), "step": FeeStep.DUE_DAY}
         elif step == FeeStep.DUE_DAY:
-            changes = {"due_day": _one_of(int(value), DUE_DAYS), "step": FeeStep.SUBSIDY}
+            changes = {"due_day": _one_of(drafts.number(value), DUE_DAYS), "step": FeeStep.SUBSIDY}
         elif step == FeeStep.SUBSIDY:
             changes = {
-                "subsidy_percent": _one_of(int(value), SUBSIDY_PERCENTS),
+                "subsidy_percent": _one_of(drafts.number(value), SUBSIDY_PERCENTS),
                 "step": FeeStep.LATE_CHARGE,
             }
         elif step == FeeStep.LATE_CHARGE:
-            changes = {"late_charge": _one_of(int(value), LATE_CHARGES), "step": FeeStep.START}
+            changes = {
+                "late_charge": _one_of(drafts.number(value), LATE_CHARGES),
+                "step": FeeStep.START,
+            }
         elif step == FeeStep.START:
             changes = {"starts_on": parse_day(value, today), "step": FeeStep.CONFIRM}
         elif step == FeeStep.END:

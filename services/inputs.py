@@ -19,6 +19,21 @@ def parse_local_time(text: str | None, tz: ZoneInfo) -> datetime | None:
         return None
 
 
+# A number the bot itself put on a button (a database id, a count, an amount in fen): ASCII
+# digits without sign or leading zero, within PostgreSQL's 32-bit integers.
+MAX_ID = 2**31 - 1
+_ID = re.compile(r"0|[1-9][0-9]{0,9}")
+
+
+def id_number(text: str | None) -> int | None:
+    """The number of a button's value, or None when the bot cannot have written it (forged:
+    "-1", "01", "１２", "²", an 18-digit id)."""
+    if not _ID.fullmatch(text or ""):
+        return None
+    number = int(text or "")
+    return number if number <= MAX_ID else None
+
+
 MONTH = re.compile(r"20\d\d-(0[1-9]|1[0-2])")
 
 

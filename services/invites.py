@@ -298,10 +298,15 @@ async def accept(
     display_name: str,
     language: str | None,
     now: datetime,
-) -> Joined:
+) -> Joined | DomainError:
     """The person agreed to the privacy notice: redeem the invite, or (no code) record the
-    consent of someone who holds a role granted on the command line."""
+    consent of someone who holds a role granted on the command line. A refused code is returned,
+    not raised, as by check_invite: the consent button carries the code, so a forged press is
+    one more guess and counts toward the same lockout as a wrong /start."""
     if code:
+        checked = await check_invite(session, code, telegram_id=actor.telegram_id, now=now)
+        if isinstance(checked, DomainError):
+            return checked
         redeemed = await redeem_invite(
             session,
             code,

@@ -55,6 +55,7 @@ class NoticeDraft(Draft, flow="notice", steps=NoticeStep):
     document: str | None = None
     ask_ack: bool = False
     send_at: datetime | None = None
+    retarget: bool = False  # the target reached nobody: after a new one, straight to the preview
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,9 @@ async def _changes(
     session: AsyncSession, actor: Actor, draft: NoticeDraft, step: str, value: str
 ) -> dict[str, object]:
     if step == NoticeStep.COMPOUND:
-        await authorize(session, actor, Permission.NOTICE_SEND, int(value))
-        return {"compound_id": int(value), "step": NoticeStep.CATEGORY}
+        compound_id = drafts.number(value)
+        await authorize(session, actor, Permission.NOTICE_SEND, compound_id)
+        return {"compound_id": compound_id, "step": NoticeStep.CATEGORY}
     if step == NoticeStep.CATEGORY:
         return {"category": NoticeCategory(value), "step": NoticeStep.TARGET}
     if step == NoticeStep.TARGET:
@@ -137,12 +139,12 @@ async def _changes(
             "target_kind": kind,
             "target_ids": [],
             "target_role": None,
-            "step": following.get(kind, NoticeStep.CONTENT),
+            "step": following.get(kind, _after_target(draft)),
         }
     if step == NoticeStep.PICK:
         return await _picked(session, draft, value)
     if step == NoticeStep.ROLE:
-        return {"target_role": Role(value), "step": NoticeStep.CONTENT}
+        return {"target_role": Role(value), "step": _after_target(draft)}
     if step == NoticeStep.ACK:
         return {"ask_ack": _yes(value), "step": NoticeStep.WHEN}
     if step == NoticeStep.WHEN:
@@ -151,6 +153,11 @@ async def _changes(
         later = value == "later"
         return {"send_at": None, "step": NoticeStep.TIME if later else NoticeStep.PREVIEW}
     raise ValueError(step)
+
+
+def _after_target(draft: NoticeDraft) -> NoticeStep:
+    """The content comes after the target, unless it is being chosen anew for a written notice."""
+    return NoticeStep.PREVIEW if draft.retarget else NoticeStep.CONTENT
 
 
 def _yes(value: str) -> bool:
@@ -164,12 +171,13 @@ async def _picked(session: AsyncSession, draft: NoticeDraft, value: str) -> dict
     if value == DONE:
         if not draft.target_ids:
             raise DomainError(N_("Choose at least one building or grid of this compound."))
-        return {"step": NoticeStep.CONTENT}
+        return {"step": _after_target(draft)}
     assert draft.compound_id is not None
     allowed = {c.id for c in await choices(session, draft.compound_id, draft.target_kind)}
-    if int(value) not in allowed:
+    picked = drafts.number(value)
+    if picked not in allowed:
         raise DomainError(N_("Choose at least one building or grid of this compound."))
-    return {"target_ids": sorted(set(draft.target_ids) ^ {int(value)})}
+    return {"target_ids": sorted(set(draft.target_ids) ^ {picked})}
 
 
 def check_length(plain_length: int, *, has_media: bool) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func
+from sqlalchemy import func, or_, update
 from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,6 +36,22 @@ from services.places import household_label
 from services.policy import Permission, allowed, authorize
 
 ACK_GRACE = timedelta(days=2)
+REMINDER_COOLDOWN = timedelta(hours=6)  # the default of NOTICE_REMINDER_COOLDOWN_HOURS
+
+
+@dataclass(frozen=True)
+class Reminded:
+    """A reminder went out to `count` people."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class RemindedRecently:
+    """Refused: the last reminder went out at `last`; the next may go at `next_at`."""
+
+    last: datetime
+    next_at: datetime
 
 
 class Missed(StrEnum):
@@ -187,13 +203,36 @@ async def _missed(session: AsyncSession, report: DeliveryReport, *, now: datetim
 
 
 async def remind_unacknowledged(
-    session: AsyncSession, actor: Actor, notice_id: int, *, now: datetime
-) -> int:
+    session: AsyncSession,
+    actor: Actor,
+    notice_id: int,
+    *,
+    now: datetime,
+    cooldown: timedelta = REMINDER_COOLDOWN,
+) -> Reminded | RemindedRecently:
     """One tap of the sender: remind everyone the notice reached whose household has not
-    acknowledged it. Returns how many people are reminded."""
+    acknowledged it, at most once per `cooldown` (a second tap within it, or a double tap, is
+    answered with when the last went out). Nobody left to remind is refused with that reason."""
     found = await own_notice(session, actor, notice_id)
     if not found.ask_ack or found.status != NoticeStatus.QUEUED:
         raise DomainError(N_("Reminders are for sent notices that ask for acknowledgement."))
+    # Claimed with one conditional UPDATE, so two taps handled at once send one reminder.
+    claimed = await session.exec(
+        update(Notice)
+        .where(col(Notice.id) == found.id)
+        .where(
+            or_(
+                col(Notice.last_reminded_at).is_(None),
+                col(Notice.last_reminded_at) <= now - cooldown,
+            )
+        )
+        .values(last_reminded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        await session.refresh(found, ["last_reminded_at"])
+        assert found.last_reminded_at is not None
+        return RemindedRecently(found.last_reminded_at, found.last_reminded_at + cooldown)
     acked_households = (
         select(col(NoticeAck.household_id))
         .where(col(NoticeAck.notice_id) == found.id)
@@ -215,6 +254,10 @@ async def remind_unacknowledged(
         .where(col(Resident.telegram_id).is_not(None))
     )
     people = [Recipient.from_row(row) for row in rows]
+    if not people:  # raised: the claimed cool-down is rolled back with it
+        raise DomainError(
+            N_("Everyone this notice reached has confirmed reading it: there is nobody to remind.")
+        )
     found.reminders += 1
     tell(session, found, people, now=now, reminder=found.reminders)
     audit.record(
@@ -226,4 +269,4 @@ async def remind_unacknowledged(
         subject_id=found.id,
         count=len(people),
     )
-    return len(people)
+    return Reminded(len(people))

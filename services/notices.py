@@ -13,13 +13,21 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import N_
-from models import Notice, NoticeAck, NoticeCategory, NoticeStatus, OutboxMessage, OutboxStatus
+from core.i18n import N_, Msg
+from models import (
+    Notice,
+    NoticeAck,
+    NoticeCategory,
+    NoticeStatus,
+    OutboxMessage,
+    OutboxStatus,
+    TargetKind,
+)
 from services import audit, drafts, notify
 from services.actors import Actor
 from services.drafts import Draft
 from services.errors import DomainError, NotAllowed, NotFound
-from services.notice_drafts import NoticeDraft, NoticeStep, check_length, notice_of
+from services.notice_drafts import NoticeDraft, NoticeStep, Question, check_length, notice_of
 from services.notice_targets import recipients
 from services.policy import Permission, anywhere, authorize, compound_ids, rule
 
@@ -54,20 +62,45 @@ def tell(
     )
 
 
+@dataclass(frozen=True)
+class NobodyToReach:
+    """Refused: the target reaches nobody (`reason` says why); the draft asks for a new one."""
+
+    reason: Msg
+    question: Question
+
+
+NOBODY: dict[TargetKind, Msg] = {
+    TargetKind.COMPOUND: N_("Nobody in this compound is registered with the bot yet."),
+    TargetKind.OWNERS: N_("No owner in this compound is registered with the bot yet."),
+    TargetKind.BUILDINGS: N_("Nobody in the chosen buildings is registered with the bot yet."),
+    TargetKind.GRIDS: N_("Nobody in the chosen grids is registered with the bot yet."),
+    TargetKind.ROLE: N_("Nobody holds this role in this compound."),
+    TargetKind.UNPAID: N_("No home with overdue fees has anyone registered with the bot."),
+}
+
+
 async def confirm(
     session: AsyncSession, actor: Actor, yes: bool, *, now: datetime
-) -> Notice | None:
+) -> Notice | NobodyToReach | None:
     """The sender answered the preview: the notice is saved and scheduled, or queued at once;
-    None when they cancelled (nothing is saved)."""
+    None when they cancelled (nothing is saved). A target that reaches nobody is refused with
+    the reason, and the draft goes back to the target question."""
     draft = await drafts.load(session, actor, NoticeDraft, NoticeStep.PREVIEW)
-    await drafts.finish(session, actor, NoticeDraft)
     if not yes:
+        await drafts.finish(session, actor, NoticeDraft)
         return None
     assert draft.compound_id is not None
     await authorize(session, actor, Permission.NOTICE_SEND, draft.compound_id)
     if not (draft.text or draft.photo or draft.document):
         raise DomainError(N_("Please send the text of the notice."))
     notice = notice_of(draft, actor, now=now)
+    if not await recipients(session, notice):
+        # Kept, back at the target question: the text and the other answers stay.
+        draft = drafts.replace(draft, step=NoticeStep.TARGET, retarget=True)
+        await drafts.save(session, actor, draft, now=now)
+        return NobodyToReach(NOBODY[TargetKind(draft.target_kind)], Question(draft))
+    await drafts.finish(session, actor, NoticeDraft)
     session.add(notice)
     await session.flush()
     audit.record(

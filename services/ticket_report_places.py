@@ -4,6 +4,7 @@ summary (services.ticket_reports)."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -111,7 +112,7 @@ def parse_floor(text: str) -> int:
     text = text.removesuffix("楼").removesuffix("层").removesuffix("F").strip()
     if text.startswith("B") and text[1:].isdigit():
         text = f"-{text[1:]}"
-    if not text.lstrip("-").isdigit() or len(text) > 4:
+    if not re.fullmatch(r"-?[0-9]{1,4}", text) or len(text) > 4:  # not "--3", "1e3", "²"
         raise DomainError(N_("Please send the floor as a number, e.g. 3."))
     return int(text)
 

@@ -240,9 +240,7 @@ async def _times(
 
 
 def _int(value: str) -> int:
-    if not (value or "").isdigit():
-        raise DomainError(drafts.STALE)
-    return int(value)
+    return drafts.number(value)
 
 
 def _one_of(value: object, allowed: list[object]) -> object:

@@ -38,11 +38,21 @@ def test_every_kind_round_trips_within_64_bytes(cls: type[CallbackData]) -> None
         ("lang", "v1:forget:1"),
         ("forget", "v1:forget:2"),
         ("forget", "v1:forget:yes"),
+        ("lang", "v1:lang:en\n"),
+        ("vv", "v1:vv:-1"),
+        ("vv", "v1:vv:01"),
+        ("vv", "v1:vv:１２"),
+        ("vv", "v1:vv:2147483648"),
+        ("vv", "v1:vv:999999999999999999"),
     ],
 )
 def test_malformed_data_is_refused(kind: str, data: str) -> None:
     with pytest.raises(InvalidCallback):
         callback_kinds()[kind].parse(data)
+
+
+def test_the_largest_id_fits() -> None:
+    assert callback_kinds()["vv"].parse("v1:vv:2147483647").poll_id == 2**31 - 1  # type: ignore[attr-defined]
 
 
 def test_packing_refuses_unsafe_text() -> None:

@@ -10,9 +10,15 @@ import dataclasses
 import re
 from typing import Any, ClassVar, Self
 
+from services.inputs import MAX_ID, id_number
+
 VERSION = "v1"
 MAX_BYTES = 64
-_TEXT = re.compile(r"^[A-Za-z0-9_-]{0,48}$")
+# Every number in callback data is a database id, a count or an amount in fen: a 32-bit
+# non-negative integer. A forged "-1" or 18-digit id is refused here, before it reaches a query
+# (PostgreSQL refuses an int4 parameter out of range with an error, not an empty result).
+MAX_INT = MAX_ID
+_TEXT = re.compile(r"^[A-Za-z0-9_-]{0,48}\Z")
 _REGISTRY: dict[str, type[CallbackData]] = {}
 
 
@@ -44,6 +50,8 @@ class CallbackData:
             if isinstance(value, bool):
                 parts.append("1" if value else "0")
             elif isinstance(value, int):
+                if not 0 <= value <= MAX_INT:
+                    raise ValueError(f"{field.name}={value!r} cannot go into callback data")
                 parts.append(str(value))
             else:
                 if not _TEXT.match(str(value)):
@@ -78,9 +86,10 @@ def _coerce(annotation: object, raw: str, data: str) -> object:
             raise InvalidCallback(data)
         return raw == "1"
     if name == "int":
-        if not re.fullmatch(r"-?\d{1,18}", raw):
+        number = id_number(raw)
+        if number is None:
             raise InvalidCallback(data)
-        return int(raw)
+        return number
     if not _TEXT.match(raw):
         raise InvalidCallback(data)
     return raw
@@ -88,6 +97,15 @@ def _coerce(annotation: object, raw: str, data: str) -> object:
 
 def callback_kinds() -> dict[str, type[CallbackData]]:
     return dict(_REGISTRY)
+
+
+def number(value: str) -> int:
+    """A number carried in a text field of callback data (an answer's value): as the bot wrote
+    it, or the press is refused as stale."""
+    found = id_number(value)
+    if found is None:
+        raise InvalidCallback(value)
+    return found
 
 
 def answer_for(cls: type[CallbackData], data: str | None, step: str) -> Any:

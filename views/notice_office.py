@@ -15,7 +15,7 @@ from core.i18n import N_, Msg, Translator, html, join
 from core.screen import Button, File, Screen, button, keyboard
 from models import Notice, NoticeCategory, NoticeStatus, Role, TargetKind
 from services.notice_drafts import DONE, NoticeStep, Question
-from services.notice_reports import DeliveryReport, Missed
+from services.notice_reports import DeliveryReport, Missed, Reminded, RemindedRecently
 from services.tables import VISIT_COLUMNS, Column, Table, xlsx
 from views.callbacks import CallbackData
 from views.common import stale_button
@@ -267,7 +267,26 @@ def not_reached(found: DeliveryReport, _: Translator) -> Table:
     return Table(columns, rows)
 
 
-def reminded(count: int, _: Translator) -> Screen:
+def nobody_to_reach(reason: Msg, _: Translator) -> Screen:
+    """The confirmed notice would reach nobody: why, before the target question again."""
+    return Screen(
+        _("Not sent: {reason} Please choose other recipients; the text is kept.").format(
+            reason=_(reason)
+        )
+    )
+
+
+def reminded(reminded: Reminded | RemindedRecently, _: Translator, tz: ZoneInfo) -> Screen:
+    """A reminder sent, or refused because the last one is too recent (with when it went out
+    and when the next may go)."""
+    if isinstance(reminded, RemindedRecently):
+        return Screen(
+            _(
+                "A reminder of this notice already went out at {last}. To spare residents a "
+                "flood of messages, the next one can be sent from {next}."
+            ).format(last=_.datetime(reminded.last, tz), next=_.datetime(reminded.next_at, tz))
+        )
+    count = reminded.count
     return Screen(
         _.ngettext(
             "A reminder is on its way to {count} person.",
