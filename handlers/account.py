@@ -62,7 +62,7 @@ async def mydata(update: Update, context: BotContext) -> None:
     if found is None:
         await send(update, view.no_personal_data(context._))
         return
-    await send(update, *view.my_data(found, context._))
+    await send(update, *view.my_data(found, context._, context.runtime.settings.tz))
 
 
 @handler
