@@ -130,6 +130,7 @@ async def document(
     actor: Actor,
     resident: Resident,
     roles: list[tuple[str, str, str]],
+    reads: list[Read],
     now: datetime,
 ) -> dict[str, Any]:
     """Everything held about the person (the structure is in the module's docstring)."""
@@ -263,7 +264,6 @@ async def document(
             .order_by(col(AuditEvent.at), col(AuditEvent.id))
         )
     ).all()
-    reads = await reads_of(session, actor)
     since = {
         m.household_id: m.created_at
         for m in (

@@ -171,8 +171,8 @@ async def export_personal_data(
     if resident is None or resident.forgotten_at is not None:
         return None
     roles = await describe_roles(session, actor)
-    record = await personal_data.document(session, actor, resident, roles, now)
     reads = await personal_data.reads_of(session, actor)
+    record = await personal_data.document(session, actor, resident, roles, reads, now)
     audit.record(
         session,
         at=now,
