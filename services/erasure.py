@@ -66,7 +66,7 @@ def phone_pattern(phone: str) -> re.Pattern[str] | None:
     if len(digits) < 6:
         return None
     body = _SEPARATOR.join(digits)
-    return re.compile(rf"(?<!\d)(?:\+?{_SEPARATOR}86{_SEPARATOR})?{body}(?!\d)")
+    return re.compile(rf"(?<!\d)(?:\+?86{_SEPARATOR})?{body}(?!\d)")
 
 
 class Masker:
@@ -85,7 +85,9 @@ class Masker:
         for pattern in self.phones:
             value = pattern.sub(MASK, value)
         for name in self.names:
-            value = value.replace(name, MASK)
+            # A Latin name as a word ("Li" is not masked in "Lift"); Chinese has no spaces.
+            word = rf"(?<!\w){re.escape(name)}(?!\w)" if name.isascii() else re.escape(name)
+            value = re.sub(word, MASK, value)
         return value
 
     def document(self, value: Any) -> Any:

@@ -548,3 +548,21 @@ async def test_a_delivered_file_with_names_is_deleted_a_day_after_nothing_waits_
         ).one()
     assert kept == {later}  # the delivered one is gone; the one still waiting stays
     assert sent.status == OutboxStatus.SENT and sent.payload == {} and sent.sent_at
+
+
+def test_a_phone_is_found_however_it_is_written_and_a_latin_name_only_as_a_word():
+    from services.erasure import Masker
+
+    masker = Masker(["Li", NAME, "王"], [PHONE])
+    assert (
+        masker.text(
+            f"Li: the Lift; {NAME} +86 138-0648-0894, 138 0648 08945, 8613806480894 (138.0648.0894)"
+        )
+        == "***: the Lift; *** ***, 138 0648 08945, *** (***)"
+    )
+    assert masker.text("王师傅") == "王师傅"  # a one-character name would mask every word
+    assert masker.document({"text": f"{NAME}", "n": 1, "list": [PHONE]}) == {
+        "text": "***",
+        "n": 1,
+        "list": ["***"],
+    }
