@@ -3,16 +3,19 @@ person or home read — when, by whom, what, in which record, whose — never th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_, Msg
-from models import AuditEvent, AuditSubject, Membership, Resident, RoleGrant
+from models import AuditEvent, AuditSubject, Compound, Membership, Resident, RoleGrant
+from services.actors import Actor
 from services.audit import PEOPLE_READ
+from services.errors import DomainError, NotAllowed
 from services.places import household_labels
+from services.policy import Permission, compound_ids, rule
 from services.tables import Column, Table, local
 
 COLUMNS = (
@@ -26,6 +29,34 @@ COLUMNS = (
     Column(N_("Whose: home"), key="home"),
 )
 OFFICE: Msg = N_("the property office (command line or a scheduled job)")
+DEFAULT_DAYS = 30
+BAD_DATE = N_("Please write the date as YYYY-MM-DD, e.g. /audit 2026-11-01.")
+
+
+async def reads_for(
+    session: AsyncSession, actor: Actor, since_text: str | None, *, now: datetime, tz: ZoneInfo
+) -> tuple[date, dict[str, Table]]:
+    """/audit [YYYY-MM-DD]: the reads since the date (default: the last 30 days) in each
+    compound the person administers, one table per compound."""
+    compounds = sorted(await compound_ids(session, actor, Permission.AUDIT_READS))
+    if not compounds:
+        raise NotAllowed(rule(Permission.AUDIT_READS).refusal)
+    try:
+        since = (
+            date.fromisoformat(since_text)
+            if since_text
+            else (now.astimezone(tz) - timedelta(days=DEFAULT_DAYS)).date()
+        )
+    except ValueError:
+        raise DomainError(BAD_DATE) from None
+    start = datetime.combine(since, time(0), tz)
+    found: dict[str, Table] = {}
+    for compound_id in compounds:
+        place = await session.get(Compound, compound_id)
+        table = await reads_table(session, compound_id, start, tz)
+        table.title = place.name if place else str(compound_id)
+        found[str(compound_id)] = table
+    return since, found
 
 
 async def reads_table(

@@ -182,7 +182,16 @@ async def test_every_look_at_someones_data_is_recorded_and_they_see_who_looked(
     ]
     assert data["read_by_others"][0]["record"] == "ticket:1"
 
-    # The administrator's export: one row per person or home read, without names of those read.
+    # The administrator's workbook in the bot, and the export on the command line: one row per
+    # person or home read, without the names or phones of those read.
+    await staff.send("/audit")
+    assert "只有本小区的管理员" in staff.last_text or "Only an administrator" in staff.last_text
+    await admin.send("/audit 2026-11-01")
+    book = openpyxl.load_workbook(
+        io.BytesIO(world.emulator.file_bytes(admin.last_message.document["file_id"]))
+    )
+    assert book.sheetnames == ["幸福家园"] and book.active.max_row > 100
+    assert not any(PHONE in str(c.value) for row in book.active.iter_rows() for c in row if c.value)
     out = tmp_path / "reads.csv"
     sheet = tmp_path / "reads.xlsx"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
@@ -13,6 +14,7 @@ from core.i18n import LANGUAGE_NAMES, LANGUAGES, N_, Msg, Translator, html, join
 from core.screen import File, ReplyButton, Screen, button, keyboard
 from services.personal_data import Read
 from services.residents import PersonalData, Profile
+from services.tables import Table, xlsx
 from views import labels
 from views.callbacks import CallbackData
 
@@ -168,6 +170,18 @@ def my_data(found: PersonalData, _: Translator, tz: ZoneInfo) -> list[Screen]:
         Screen(join(lines)),
         Screen(_("Your data, exported"), document=File(found.content, "my-data.json")),
     ]
+
+
+# --- /audit (administrators) -----------------------------------------------------------------
+def audit_reads(since: date, tables: dict[str, Table], _: Translator) -> list[Screen]:
+    """How many reads since the date, with the workbook (one sheet per compound)."""
+    count = sum(len(t.rows) for t in tables.values())
+    text = _.ngettext(
+        "{count} read of personal data since {date}; the file lists each person or home read.",
+        "{count} reads of personal data since {date}; the file lists each person or home read.",
+        count,
+    ).format(count=count, date=_.date(since))
+    return [Screen(text, document=File(xlsx(tables, _), f"reads-since-{since.isoformat()}.xlsx"))]
 
 
 # --- /forgetme --------------------------------------------------------------------------------
