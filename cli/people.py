@@ -1,11 +1,12 @@
 """People over time on the command line: `admin revoke` (a role ends), `admin end-membership`
 (someone left a home), `admin transfer-home` (a sale, with the buyer's invites) and
-`admin history` (who held which home or role, from when to when)."""
+`admin history` (who held which home or role, from when to when) and `admin audit` (who read
+people's personal data)."""
 
 from __future__ import annotations
 
 import argparse
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from cli import run, say, words
@@ -62,6 +63,13 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     history.add_argument("--person", default=None, help="one Telegram user id")
     history.add_argument("--roles", action="store_true", help="the compound's roles")
     history.set_defaults(run=show_history)
+    reads = admin.add_parser(
+        "audit", help="who read personal data of a compound's people, as XLSX or CSV"
+    )
+    reads.add_argument("--compound", required=True, help="compound name or id")
+    reads.add_argument("--since", required=True, help="from this date, YYYY-MM-DD (local time)")
+    reads.add_argument("--out", type=Path, required=True, help="the file: .xlsx or .csv")
+    reads.set_defaults(run=export_reads)
 
 
 def _user(text: str, _: Translator) -> int | None:
@@ -179,7 +187,7 @@ def transfer_home(settings: Settings, args: argparse.Namespace) -> int:
 
 def show_history(settings: Settings, args: argparse.Namespace) -> int:
     """Present and past holders with their dates (local time), oldest first."""
-    from services import people_history
+    from services import audit, people_history
     from services.places import compound_by_name, find_household
     from views.labels import membership, role
 
@@ -210,6 +218,16 @@ def show_history(settings: Settings, args: argparse.Namespace) -> int:
                     )
             else:
                 found = await people_history.role_history(session, place.id or 0)
+            await audit.record_read(
+                session,
+                at=runtime.clock.now(),
+                actor_id=None,
+                what="history",
+                subject_type="compound",
+                subject_id=place.id,
+                compound_id=place.id,
+                residents=[held.resident_id for held in found],
+            )
         if not found:
             print(say(_, N_("No one has held that yet.")))
         for held in found:
@@ -230,3 +248,45 @@ def show_history(settings: Settings, args: argparse.Namespace) -> int:
         return 0
 
     return run(settings, work)
+
+
+def export_reads(settings: Settings, args: argparse.Namespace) -> int:
+    """Every read of personal data in the compound since the date, one row per person or home
+    read, written by the one spreadsheet writer."""
+    from services.audit_export import reads_table
+    from services.places import compound_by_name
+    from services.tables import csv_text, xlsx
+
+    _ = words(settings)
+    out: Path = args.out
+    try:
+        since = datetime.combine(date.fromisoformat(args.since), time(0), settings.tz)
+    except ValueError:
+        print(say(_, N_("The date must be written YYYY-MM-DD, e.g. 2027-01-15.")))
+        return 2
+    if out.suffix.lower() not in (".xlsx", ".csv"):
+        print(say(_, N_("The file must end in .xlsx or .csv.")))
+        return 2
+
+    content: list[bytes] = []
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, args.compound)
+            table = await reads_table(session, place.id or 0, since, settings.tz)
+        if out.suffix.lower() == ".csv":
+            content.append(csv_text(table, _).encode())
+        else:
+            content.append(xlsx({"reads": table}, _))
+        count = len(table.rows)
+        print(
+            _.ngettext("{count} read written to {path}.", "{count} reads written to {path}.", count)
+            .unescape()
+            .format(count=count, path=out)
+        )
+        return 0
+
+    status = run(settings, work)
+    if content:
+        out.write_bytes(content[0])
+    return status

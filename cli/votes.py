@@ -146,7 +146,9 @@ def export_vote(settings: Settings, args: argparse.Namespace) -> int:
 
     async def work(runtime: Runtime) -> int:
         async with unit_of_work(runtime.sessions) as session:
-            record = await export_record(session, None, args.poll, tz=settings.tz)
+            record = await export_record(
+                session, None, args.poll, tz=settings.tz, now=runtime.clock.now()
+            )
             files.extend(record_files(args.poll, record.tables, words(settings)))
             if record.poll.status == PollStatus.CLOSED and record.poll.result:
                 found = await result_notice(session, None, args.poll)

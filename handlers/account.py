@@ -1,4 +1,5 @@
-"""The user's own account: /help, /language, /whoami, /mydata, /setphone, /forgetme, /cancel."""
+"""The user's own account: /help, /language, /whoami, /mydata, /setphone, /forgetme, /cancel;
+and for administrators /audit, who read people's personal data (PIPL)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from core.i18n import N_
 from handlers.common import callback_data, handler, message_of, send, show
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands, listed
-from services import residents
+from services import audit_export, residents
 from services.policy import Permission
 from services.residents import PhoneStep
 from views import account as view
@@ -62,7 +63,20 @@ async def mydata(update: Update, context: BotContext) -> None:
     if found is None:
         await send(update, view.no_personal_data(context._))
         return
-    await send(update, *view.my_data(found, context._))
+    await send(update, *view.my_data(found, context._, context.runtime.settings.tz))
+
+
+@handler
+async def audit_reads(update: Update, context: BotContext) -> None:
+    """/audit [YYYY-MM-DD]: for administrators, who read personal data, as a workbook."""
+    since, tables = await audit_export.reads_for(
+        context.session,
+        context.actor,
+        context.args[0] if context.args else None,
+        now=context.now(),
+        tz=context.runtime.settings.tz,
+    )
+    await send(update, *view.audit_reads(since, tables, context._))
 
 
 @handler
@@ -145,6 +159,7 @@ def register(app: Application) -> None:
         MenuCommand("mydata", N_("See and export my data"), Permission.OWN_DATA, order=92),
         MenuCommand("setphone", N_("Add or change my phone number"), Permission.OWN_DATA, order=93),
         MenuCommand("forgetme", N_("Delete my data"), Permission.OWN_DATA, order=94),
+        MenuCommand("audit", N_("Who read personal data"), Permission.AUDIT_READS, order=95),
         MenuCommand("cancel", N_("Stop what I am doing"), Permission.OWN_DATA, order=99),
     )
     app.add_handler(
@@ -168,5 +183,6 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("whoami", whoami))
     app.add_handler(CommandHandler("mydata", mydata))
     app.add_handler(CommandHandler("forgetme", forgetme))
+    app.add_handler(CommandHandler("audit", audit_reads))
     app.add_handler(CallbackQueryHandler(forget_confirmed, pattern=ForgetConfirm.pattern()))
     app.add_handler(CommandHandler("cancel", nothing_to_cancel))

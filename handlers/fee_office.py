@@ -89,7 +89,7 @@ async def payment_method(update: Update, context: BotContext) -> int:
 @handler
 async def claims(update: Update, context: BotContext) -> None:
     """/claims: the payments residents reported that no one has answered yet, with the buttons."""
-    waiting = await fee_claims.open_claims(context.session, context.actor)
+    waiting = await fee_claims.open_claims(context.session, context.actor, now=context.now())
     await send(update, *view.open_claims(waiting, context._, context.runtime.settings.tz))
 
 

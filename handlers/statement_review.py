@@ -27,7 +27,7 @@ from views import statement_review as view
 @handler
 async def statement(update: Update, context: BotContext) -> None:
     """/statement: the oldest rows waiting, one card each."""
-    items, count = await statement_review.waiting(context.session, context.actor)
+    items, count = await statement_review.waiting(context.session, context.actor, now=context.now())
     await send(update, *view.waiting(items, count, context._))
 
 

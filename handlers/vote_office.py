@@ -54,7 +54,7 @@ async def office(update: Update, context: BotContext) -> None:
         await send(update, view.not_voted(found, _))
     elif data.action == "export":
         record = await vote_records.export_record(
-            session, actor, data.poll_id, tz=context.runtime.settings.tz
+            session, actor, data.poll_id, tz=context.runtime.settings.tz, now=context.now()
         )
         await send(update, *view.record(record, _))
     elif data.action == "ballots":

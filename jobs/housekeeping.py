@@ -1,4 +1,5 @@
-"""Housekeeping: forget processed update ids and invite attempts once they cannot matter."""
+"""Housekeeping: forget processed update ids, invite attempts and delivered files once they cannot
+matter."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from sqlmodel import col
 from core.db import unit_of_work
 from core.runtime import Runtime
 from models import ProcessedUpdate, StartAttempt
+from services import media
 
 log = logging.getLogger(__name__)
 
 # Telegram redelivers for at most 24 hours; keep two days to be safe.
 UPDATE_ID_RETENTION = timedelta(days=2)
 ATTEMPT_RETENTION = timedelta(days=1)
+# Files made for the outbox (lists with names and phones among them) once nothing waits for them.
+MEDIA_RETENTION = timedelta(days=1)
 
 
 async def prune(runtime: Runtime) -> None:
@@ -30,4 +34,10 @@ async def prune(runtime: Runtime) -> None:
         attempts = await session.exec(
             delete(StartAttempt).where(col(StartAttempt.at) < now - ATTEMPT_RETENTION)
         )
-    log.info("pruned %s update ids and %s invite attempts", updates.rowcount, attempts.rowcount)
+        files = await media.prune(session, before=now - MEDIA_RETENTION)
+    log.info(
+        "pruned %s update ids, %s invite attempts and %s delivered files",
+        updates.rowcount,
+        attempts.rowcount,
+        files,
+    )

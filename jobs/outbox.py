@@ -355,6 +355,10 @@ class OutboxSender:
             }
             if outcome.not_before is not None:
                 row["not_before"] = outcome.not_before
+            if outcome.status == OutboxStatus.SENT:
+                # Delivered: the rendered text and files are no longer kept (PIPL, minimum
+                # retention); status, recipient, purpose and times stay for the reports.
+                row["payload"] = {}
             rows.append(row)
         async with unit_of_work(self.runtime.sessions) as session:
             # Rows with the same keys go together: one executemany per shape.

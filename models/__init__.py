@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from models.audit import AuditEvent
+from models.audit import AuditEvent, AuditSubject
 from models.base import pk
 from models.fees import (
     MONTHS,
@@ -93,6 +93,7 @@ __all__ = [
     "OPEN_STATUSES",
     "SERVICES",
     "AuditEvent",
+    "AuditSubject",
     "Ballot",
     "BallotChannel",
     "BallotFlag",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import AuditEvent
+from models import AuditEvent, AuditSubject
+
+PEOPLE_READ = "people.read"
 
 
 def record(
@@ -29,4 +33,46 @@ def record(
         details=details,
     )
     session.add(event)
+    return event
+
+
+async def record_read(
+    session: AsyncSession,
+    *,
+    at: datetime,
+    actor_id: int | None,
+    what: str,
+    subject_type: str,
+    subject_id: object = None,
+    compound_id: int | None = None,
+    residents: Iterable[int | None] = (),
+    households: Iterable[int | None] = (),
+    **details: Any,
+) -> AuditEvent:
+    """One read of other people's personal data (PIPL): what was shown (`what`, the record it
+    belongs to), by whom and when — never the data itself — and whose: the residents (their
+    name or phone the bot holds) and the homes (the roster's owner name and phone) shown, one
+    `AuditSubject` row each. `actor_id` None is the command line or a scheduled job."""
+    people = sorted({r for r in residents if r is not None})
+    homes = sorted({h for h in households if h is not None})
+    event = record(
+        session,
+        at=at,
+        actor_id=actor_id,
+        action=PEOPLE_READ,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        what=what,
+        **details,
+        **({"people": len(people)} if people else {}),
+        **({"homes": len(homes)} if homes else {}),
+    )
+    if not people and not homes:
+        return event
+    await session.flush()
+    rows = [{"resident_id": r, "household_id": None} for r in people]
+    rows += [{"resident_id": None, "household_id": h} for h in homes]
+    for row in rows:
+        row.update(event_id=event.id, compound_id=compound_id)
+    await session.exec(insert(AuditSubject), params=rows)
     return event

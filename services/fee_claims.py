@@ -331,9 +331,11 @@ async def decide(
     return Decided(row, already=False, booking=booking, label=label)
 
 
-async def open_claims(session: AsyncSession, actor: Actor) -> list[tuple[PaymentClaim, str]]:
+async def open_claims(
+    session: AsyncSession, actor: Actor, *, now: datetime
+) -> list[tuple[PaymentClaim, str]]:
     """Claims waiting for the staff of this person's compounds, oldest first, with the homes'
-    labels."""
+    labels; a read of the claimants' payments, audited per compound."""
     compounds = await compound_ids(session, actor, Permission.FEES_CONFIRM_CLAIM)
     if not compounds:
         raise NotAllowed(rule(Permission.FEES_CONFIRM_CLAIM).refusal)
@@ -348,6 +350,19 @@ async def open_claims(session: AsyncSession, actor: Actor) -> list[tuple[Payment
         ).all()
     )
     labels = await household_labels(session, [c.household_id for c in claims])
+    for compound_id in sorted({c.compound_id for c in claims}):
+        mine = [c for c in claims if c.compound_id == compound_id]
+        await audit.record_read(
+            session,
+            at=now,
+            actor_id=actor.resident_id,
+            what="claims",
+            subject_type="compound",
+            subject_id=compound_id,
+            compound_id=compound_id,
+            residents=[c.claimed_by for c in mine],
+            households=[c.household_id for c in mine],
+        )
     return [(claim, labels[claim.household_id]) for claim in claims]
 
 

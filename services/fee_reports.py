@@ -86,15 +86,15 @@ async def arrears_report(
     names = await allowed(session, actor, Permission.PEOPLE_CONTACT, compound_id)
     found = await arrears(session, compound_id, today, names=names)
     if names and found:
-        audit.record(
+        await audit.record_read(
             session,
             at=now,
             actor_id=actor.resident_id,
-            action="people.read",
+            what="arrears",
             subject_type="compound",
             subject_id=compound_id,
-            what="arrears",
-            homes=len(found),
+            compound_id=compound_id,
+            households=[a.household_id for a in found],
         )
     start = date(int(month[:4]), int(month[5:]), 1)
     end = add_months(start, 1) - timedelta(days=1)

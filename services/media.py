@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import dialect
-from models import Media
+from models import Media, OutboxMessage, OutboxStatus, PaymentAccount
 
 
 async def store(session: AsyncSession, content: bytes, filename: str, *, now: datetime) -> int:
@@ -26,3 +27,29 @@ async def store(session: AsyncSession, content: bytes, filename: str, *, now: da
     found = (await session.exec(select(col(Media.id)).where(col(Media.sha256) == digest))).one()
     assert found is not None
     return found
+
+
+async def prune(session: AsyncSession, *, before: datetime) -> int:
+    """Delete files made before `before` that nothing still waiting to be sent refers to (a
+    delivered message's payload is blanked, so a not-voted list or an arrears sheet with names
+    and phones does not outlive its delivery); a compound's payment code stays."""
+    waiting = await session.exec(
+        select(col(OutboxMessage.payload)).where(
+            col(OutboxMessage.status).in_([OutboxStatus.QUEUED, OutboxStatus.SENDING])
+        )
+    )
+    keep = {
+        int(payload[key])
+        for payload in waiting
+        for key in ("photo_media", "document_media")
+        if isinstance(payload, dict) and str(payload.get(key) or "").isdigit()
+    }
+    codes = select(col(PaymentAccount.qr_media_id)).where(
+        col(PaymentAccount.qr_media_id).is_not(None)
+    )
+    statement = (
+        delete(Media).where(col(Media.created_at) < before).where(col(Media.id).not_in(codes))
+    )
+    if keep:
+        statement = statement.where(col(Media.id).not_in(sorted(keep)))
+    return (await session.exec(statement)).rowcount or 0

@@ -129,15 +129,15 @@ async def door_list(
                 missed.reason,
             )
         )
-    audit.record(
+    await audit.record_read(
         session,
         at=now,
         actor_id=actor.resident_id,
-        action="people.read",
+        what="door_list",
         subject_type="notice",
         subject_id=found.id,
-        what="door_list",
-        homes=len(ids),
+        compound_id=found.compound_id,
+        households=ids,
     )
     ordered = [groups[name] for name in sorted(groups)]
     return DoorList(found, await _compound_name(session, found.compound_id), ordered)

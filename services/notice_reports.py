@@ -125,15 +125,15 @@ async def delivery_report(
     report.names = await allowed(session, actor, Permission.PEOPLE_CONTACT, found.compound_id)
     await _missed(session, report, now=now)
     if report.names and report.missed:
-        audit.record(
+        await audit.record_read(
             session,
             at=now,
             actor_id=actor.resident_id,
-            action="people.read",
+            what="not_reached",
             subject_type="notice",
             subject_id=found.id,
-            what="not_reached",
-            homes=len(report.missed),
+            compound_id=found.compound_id,
+            households=[m.household_id for m in report.missed],
         )
     return report
 

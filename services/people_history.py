@@ -34,6 +34,7 @@ class Held:
     started_at: datetime
     ended_at: datetime | None = None
     reason: str | None = None
+    resident_id: int | None = None  # whose holding (the read of their name is audited)
 
 
 def _name(resident: Resident) -> str:
@@ -53,9 +54,20 @@ async def home_history(session: AsyncSession, household_id: int) -> list[Held]:
         .join(Resident, col(Resident.id) == col(MembershipHistory.resident_id))
         .where(col(MembershipHistory.household_id) == household_id)
     )
-    found = [Held(label, m.kind, _name(r), r.telegram_id, m.created_at) for m, r in now]
+    found = [
+        Held(label, m.kind, _name(r), r.telegram_id, m.created_at, resident_id=r.id) for m, r in now
+    ]
     found += [
-        Held(label, h.kind, _name(r), r.telegram_id, h.started_at, h.ended_at, h.reason)
+        Held(
+            label,
+            h.kind,
+            _name(r),
+            r.telegram_id,
+            h.started_at,
+            h.ended_at,
+            h.reason,
+            resident_id=r.id,
+        )
         for h, r in past
     ]
     return sorted(found, key=lambda h: (h.started_at, h.ended_at is None))
@@ -81,9 +93,21 @@ async def person_history(session: AsyncSession, telegram_id: int) -> list[Held]:
         session, [m.household_id for m in current] + [h.household_id for h in past]
     )
     name = _name(resident)
-    found = [Held(labels[m.household_id], m.kind, name, telegram_id, m.created_at) for m in current]
+    found = [
+        Held(labels[m.household_id], m.kind, name, telegram_id, m.created_at, resident_id=me)
+        for m in current
+    ]
     found += [
-        Held(labels[h.household_id], h.kind, name, telegram_id, h.started_at, h.ended_at, h.reason)
+        Held(
+            labels[h.household_id],
+            h.kind,
+            name,
+            telegram_id,
+            h.started_at,
+            h.ended_at,
+            h.reason,
+            resident_id=me,
+        )
         for h in past
     ]
     grants = (await session.exec(select(RoleGrant).where(col(RoleGrant.resident_id) == me))).all()
@@ -92,10 +116,14 @@ async def person_history(session: AsyncSession, telegram_id: int) -> list[Held]:
     ).all()
     for g in grants:
         place = await scope_name(session, g.scope_kind, g.scope_id)
-        found.append(Held(place, g.role, name, telegram_id, g.granted_at))
+        found.append(Held(place, g.role, name, telegram_id, g.granted_at, resident_id=me))
     for h in ended:
         place = await scope_name(session, h.scope_kind, h.scope_id)
-        found.append(Held(place, h.role, name, telegram_id, h.started_at, h.ended_at, h.reason))
+        found.append(
+            Held(
+                place, h.role, name, telegram_id, h.started_at, h.ended_at, h.reason, resident_id=me
+            )
+        )
     return sorted(found, key=lambda h: (h.started_at, h.ended_at is None))
 
 
@@ -119,7 +147,9 @@ async def role_history(session: AsyncSession, compound_id: int) -> list[Held]:
             .join(Resident, col(Resident.id) == col(RoleGrant.resident_id))
             .where(col(RoleGrant.scope_kind) == kind, col(RoleGrant.scope_id) == scope_id)
         ):
-            found.append(Held(place, g.role, _name(r), r.telegram_id, g.granted_at))
+            found.append(
+                Held(place, g.role, _name(r), r.telegram_id, g.granted_at, resident_id=r.id)
+            )
         for h, r in await session.exec(
             select(RoleGrantHistory, Resident)
             .join(Resident, col(Resident.id) == col(RoleGrantHistory.resident_id))
@@ -128,7 +158,16 @@ async def role_history(session: AsyncSession, compound_id: int) -> list[Held]:
             )
         ):
             found.append(
-                Held(place, h.role, _name(r), r.telegram_id, h.started_at, h.ended_at, h.reason)
+                Held(
+                    place,
+                    h.role,
+                    _name(r),
+                    r.telegram_id,
+                    h.started_at,
+                    h.ended_at,
+                    h.reason,
+                    resident_id=r.id,
+                )
             )
     return sorted(found, key=lambda h: (h.started_at, h.ended_at is None))
 

@@ -79,6 +79,7 @@ class Permission(StrEnum):
     VOTE_OBJECT = "vote.object"
     VOTE_OBJECTIONS = "vote.objections"
     VOTE_PRINT_BALLOTS = "vote.print_ballots"
+    AUDIT_READS = "audit.reads"
 
 
 @dataclass(frozen=True)
@@ -311,6 +312,11 @@ POLICY: dict[Permission, Rule] = {
             "Only property staff, owners' committee members and administrators of this compound can print paper ballots."
         ),
         roles=frozenset({R.STAFF, R.COMMITTEE, R.ADMIN}),
+    ),
+    P.AUDIT_READS: Rule(
+        "see who read residents' personal data, when and what (the audit of reads, XLSX)",
+        N_("Only an administrator of this compound can see who read personal data."),
+        roles=frozenset({R.ADMIN}),
     ),
 }
 

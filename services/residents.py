@@ -8,17 +8,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import delete, or_, update
-from sqlmodel import col, select
+from sqlalchemy import delete, update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import LANGUAGES, N_
 from models import (
-    AuditEvent,
     ConversationState,
-    Draft,
     KpiSubscription,
     Membership,
     OutboxMessage,
@@ -27,7 +24,7 @@ from models import (
     RoleGrant,
     StartAttempt,
 )
-from services import audit, drafts, memberships
+from services import audit, drafts, erasure, memberships, personal_data
 from services.actors import Actor
 from services.errors import DomainError, NotAllowed
 from services.places import scope_name
@@ -65,14 +62,16 @@ class Profile:
 
 @dataclass(frozen=True)
 class PersonalData:
-    """/mydata: a summary of what is held, and all of it as a JSON file."""
+    """/mydata: a summary of what is held (the homes and roles by name, who read the data), and
+    all of it as a JSON file (services.personal_data)."""
 
     telegram_id: int
     name: str
     phone: str | None
     language: str | None
-    households: int
-    roles: int
+    households: tuple[tuple[str, str], ...]  # (home, membership kind)
+    roles: tuple[tuple[str, str, str], ...]  # (role, scope kind, place name)
+    reads: tuple[personal_data.Read, ...]
     content: bytes
 
 
@@ -171,7 +170,9 @@ async def export_personal_data(
     resident = actor.resident
     if resident is None or resident.forgotten_at is not None:
         return None
-    record = await _record(session, actor, resident, now)
+    roles = await describe_roles(session, actor)
+    reads = await personal_data.reads_of(session, actor)
+    record = await personal_data.document(session, actor, resident, roles, reads, now)
     audit.record(
         session,
         at=now,
@@ -185,70 +186,11 @@ async def export_personal_data(
         name=resident.display_name,
         phone=resident.phone,
         language=resident.language,
-        households=len(actor.households),
-        roles=len(actor.roles),
+        households=tuple((tie.label, tie.kind) for tie in actor.households),
+        roles=tuple(roles),
+        reads=tuple(reads),
         content=json.dumps(record, ensure_ascii=False, indent=2, default=str).encode(),
     )
-
-
-async def _record(
-    session: AsyncSession, actor: Actor, resident: Resident, now: datetime
-) -> dict[str, Any]:
-    events = (
-        await session.exec(
-            select(AuditEvent)
-            .where(
-                or_(
-                    col(AuditEvent.actor_id) == resident.id,
-                    (col(AuditEvent.subject_type) == "resident")
-                    & (col(AuditEvent.subject_id) == str(resident.id)),
-                )
-            )
-            .order_by(col(AuditEvent.at))
-        )
-    ).all()
-    unfinished = (
-        await session.exec(select(Draft).where(col(Draft.resident_id) == resident.id))
-    ).all()
-    subscriptions = (
-        await session.exec(
-            select(KpiSubscription).where(col(KpiSubscription.resident_id) == resident.id)
-        )
-    ).all()
-    return {
-        "exported_at": now.isoformat(),
-        "resident": {
-            "telegram_id": resident.telegram_id,
-            "display_name": resident.display_name,
-            "phone": resident.phone,
-            "language": resident.language,
-            "consent_at": resident.consent_at.isoformat() if resident.consent_at else None,
-            "registered_at": resident.created_at.isoformat(),
-        },
-        "households": [
-            {"household": tie.label, "membership": tie.kind} for tie in actor.households
-        ],
-        "roles": [
-            {"role": role, "scope": f"{kind}:{name}"}
-            for role, kind, name in await describe_roles(session, actor)
-        ],
-        "unfinished_inputs": [
-            {"flow": d.flow, "step": d.step, "answers": d.data, "at": d.updated_at.isoformat()}
-            for d in unfinished
-        ],
-        "kpi_subscriptions": [
-            {"scope": f"{s.scope_kind}:{s.scope_id}", "since": s.created_at.isoformat()}
-            for s in subscriptions
-        ],
-        "activity": [
-            {
-                "at": e.at.isoformat(),
-                "action": e.action,
-                "subject": f"{e.subject_type}:{e.subject_id}",
-            }
-            for e in events
-        ],
-    }
 
 
 def may_forget(actor: Actor) -> None:
@@ -284,7 +226,13 @@ async def forget(session: AsyncSession, actor: Actor, *, now: datetime) -> None:
         .values(status=OutboxStatus.CANCELLED)
     )
     await session.exec(
-        update(OutboxMessage).where(col(OutboxMessage.resident_id) == me).values(chat_id=0)
+        update(OutboxMessage)
+        .where(col(OutboxMessage.resident_id) == me)
+        .values(chat_id=0, payload={})
+    )
+    # Their name and phone in what anyone typed: their reports, staff notes, notices, comments.
+    await erasure.mask_everywhere(
+        session, erasure.Masker([resident.display_name], [resident.phone or ""])
     )
     # The row stays as an anonymous anchor for audit events, ballots and tickets.
     resident.telegram_id = None

@@ -39,8 +39,11 @@ class Reviewed:
     booking: payments.Booking | None = None
 
 
-async def waiting(session: AsyncSession, actor: Actor) -> tuple[list[Waiting], int]:
-    """The oldest rows waiting in this person's compounds (at most SHOWN), and how many wait."""
+async def waiting(
+    session: AsyncSession, actor: Actor, *, now: datetime
+) -> tuple[list[Waiting], int]:
+    """The oldest rows waiting in this person's compounds (at most SHOWN), and how many wait;
+    the payers' names and the candidate homes shown are audited as a read of personal data."""
     compounds = await compound_ids(session, actor, Permission.FEES_RECORD_PAYMENT)
     if not compounds:
         raise NotAllowed(rule(Permission.FEES_RECORD_PAYMENT).refusal)
@@ -59,6 +62,18 @@ async def waiting(session: AsyncSession, actor: Actor) -> tuple[list[Waiting], i
     ).all()
     labels = await household_labels(session, [h for r in rows for h in r.candidates])
     shown = [Waiting(r, [(h, labels[h]) for h in r.candidates if h in labels]) for r in rows]
+    for compound_id in sorted({r.compound_id for r in rows}):
+        await audit.record_read(
+            session,
+            at=now,
+            actor_id=actor.resident_id,
+            what="statement_rows",
+            subject_type="compound",
+            subject_id=compound_id,
+            compound_id=compound_id,
+            households=[h for r in rows if r.compound_id == compound_id for h in r.candidates],
+            rows=[r.id for r in rows if r.compound_id == compound_id],
+        )
     return shown, count
 
 

@@ -243,15 +243,15 @@ async def _contact(
     reporter = await session.get(Resident, ticket.reporter_id)
     if reporter is None:
         return None
-    audit.record(
+    await audit.record_read(
         session,
         at=now,
         actor_id=actor.resident_id if actor else None,
-        action="people.read",
+        what="reporter",
         subject_type="ticket",
         subject_id=ticket.id,
-        what="reporter",
-        resident=reporter.id,
+        compound_id=ticket.compound_id,
+        residents=[reporter.id],
     )
     return Contact(reporter.display_name, reporter.phone)
 

@@ -323,7 +323,9 @@ async def remind(session: AsyncSession, *, now: datetime, hours: list[int]) -> i
             session, Permission.VOTE_NOT_VOTED_LIST, poll.compound_id, only=[Role.LIAISON]
         )
         if missing and liaisons:
-            audit_people_read(session, None, poll, len(missing), now=now)
+            await audit_people_read(
+                session, None, poll, missing, now=now, sent_to=[p.id for p in liaisons]
+            )
             notify.tell(
                 session,
                 f"poll:{poll.id}:follow-up:{before}",

@@ -21,6 +21,7 @@ from core.i18n import N_, Msg, Translator
 from models import (
     Ballot,
     BallotChannel,
+    BallotFlag,
     Building,
     EligibleVoter,
     Grid,
@@ -29,6 +30,7 @@ from models import (
     PollKind,
     PollStatus,
     Resident,
+    VoteObjection,
 )
 from services import audit, tables
 from services.actors import Actor
@@ -235,7 +237,7 @@ def _share(numerator: str, denominator: str) -> tuple[Cell | None, str | None]:
 
 
 async def export_record(
-    session: AsyncSession, actor: Actor | None, poll_id: int, *, tz: ZoneInfo
+    session: AsyncSession, actor: Actor | None, poll_id: int, *, tz: ZoneInfo, now: datetime
 ) -> Record:
     """A closed (or withdrawn) vote's record: the tally with what was published and when, the
     eligibility snapshot, the anonymised ballots, the homes flagged for voting twice and the
@@ -252,6 +254,7 @@ async def export_record(
     withdrawn = poll.status == PollStatus.CANCELLED  # not tallied: nothing was decided
     result = {} if withdrawn else (poll.result or await tally(session, poll))
     flags = [[f.home, f.reason, local(f.flagged_at, tz)] for f in await flags_of(session, poll)]
+    await _audit_record(session, actor, poll, now=now)
     return Record(
         poll,
         {
@@ -290,6 +293,29 @@ async def export_record(
             ),
             "objections": await objection_table(session, poll, tz),
         },
+    )
+
+
+async def _audit_record(
+    session: AsyncSession, actor: Actor | None, poll: Poll, *, now: datetime
+) -> None:
+    """The record names the homes that objected (with their words) or were flagged: a read of
+    those owners' data."""
+    objected = await session.exec(
+        select(col(VoteObjection.household_id)).where(col(VoteObjection.poll_id) == poll.id)
+    )
+    flagged = await session.exec(
+        select(col(BallotFlag.household_id)).where(col(BallotFlag.poll_id) == poll.id)
+    )
+    await audit.record_read(
+        session,
+        at=now,
+        actor_id=actor.resident_id if actor else None,
+        what="vote_record",
+        subject_type="poll",
+        subject_id=poll.id,
+        compound_id=poll.compound_id,
+        households=[*objected, *flagged],
     )
 
 
@@ -544,18 +570,27 @@ async def not_voted_homes(session: AsyncSession, poll: Poll) -> list[HomeRow]:
     )
 
 
-def audit_people_read(
-    session: AsyncSession, actor_id: int | None, poll: Poll, homes: int, *, now: datetime
+async def audit_people_read(
+    session: AsyncSession,
+    actor_id: int | None,
+    poll: Poll,
+    homes: list[HomeRow],
+    *,
+    now: datetime,
+    sent_to: list[int | None] | None = None,
 ) -> None:
-    audit.record(
+    """The not-voted list's names and phones were read: one event, one subject row per home
+    (`sent_to`: the liaisons a reminder job sent the list to)."""
+    await audit.record_read(
         session,
         at=now,
         actor_id=actor_id,
-        action="people.read",
+        what="not_voted",
         subject_type="poll",
         subject_id=poll.id,
-        what="not_voted",
-        homes=homes,
+        compound_id=poll.compound_id,
+        households=[h.household_id for h in homes],
+        **({"sent_to": sent_to} if sent_to is not None else {}),
     )
 
 
@@ -569,5 +604,5 @@ async def not_voted(
     if poll.status != PollStatus.OPEN:
         raise DomainError(N_("This vote is not open for voting."))
     homes = await not_voted_homes(session, poll)
-    audit_people_read(session, actor.resident_id if actor else None, poll, len(homes), now=now)
+    await audit_people_read(session, actor.resident_id if actor else None, poll, homes, now=now)
     return NotVoted(poll, homes)

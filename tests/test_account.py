@@ -245,4 +245,5 @@ async def test_counts_read_naturally_in_english(world):
     await world.onboard(owner)
     await owner.send("/mydata")
     summary = owner.texts()[-2]
-    assert "Registered to 1 home" in summary and "0 roles" in summary
+    assert "Household: 1栋 1单元 101 (owner)" in summary and "Role:" not in summary
+    assert "No one else has seen your data through the bot." in summary

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from core.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, html, join
+from core.i18n import LANGUAGE_NAMES, LANGUAGES, N_, Msg, Translator, html, join
 from core.screen import File, ReplyButton, Screen, button, keyboard
+from services.personal_data import Read
 from services.residents import PersonalData, Profile
+from services.tables import Table, xlsx
 from views import labels
 from views.callbacks import CallbackData
 
@@ -92,18 +96,71 @@ def no_personal_data(_: Translator) -> Screen:
     return Screen(_("The bot holds no personal data about you."))
 
 
-def my_data(found: PersonalData, _: Translator) -> list[Screen]:
-    """A summary of what is held, then all of it as a JSON file."""
+# What another person saw, by the `what` of its audit event.
+READ_WHAT: dict[str, Msg] = {
+    "reporter": N_("your contact on a ticket card"),
+    "not_voted": N_("the list of homes that have not voted"),
+    "arrears": N_("the arrears list"),
+    "not_reached": N_("a notice's delivery report"),
+    "door_list": N_("a door-knocking list"),
+    "claims": N_("the reported payments waiting"),
+    "statement_rows": N_("bank statement lines to review"),
+    "vote_record": N_("a vote's record"),
+    "history": N_("the history of homes and roles"),
+}
+READS_SHOWN = 5
+
+
+def _read_line(read: Read, _: Translator, tz: ZoneInfo) -> Markup:
+    what = READ_WHAT.get(read.what)
+    readers = (
+        _("the property office")
+        if read.by_office
+        else join([labels.role(r, _) for r in read.reader_roles], "、") or _("a role holder")
+    )
+    return _("{date}: {reader} saw {what}").format(
+        date=_.datetime(read.at, tz, fmt="short"),
+        reader=readers,
+        what=_(what) if what else read.what,
+    )
+
+
+def my_data(found: PersonalData, _: Translator, tz: ZoneInfo) -> list[Screen]:
+    """A summary of what is held (the homes and roles by name, the latest reads by others),
+    then all of it as a JSON file."""
     lines = [
         bold(_("What the bot holds about you")),
         _("Name: {name}").format(name=found.name),
         _("Telegram ID: {id}").format(id=found.telegram_id),
         _("Phone: {phone}").format(phone=found.phone or "—"),
         _("Language: {language}").format(language=LANGUAGE_NAMES.get(found.language or "", "—")),
-        _.ngettext(
-            "Registered to {count} home", "Registered to {count} homes", found.households
-        ).format(count=found.households),
-        _.ngettext("{count} role", "{count} roles", found.roles).format(count=found.roles),
+    ]
+    for home, kind in found.households:
+        lines.append(
+            _("Household: {place} ({membership})").format(
+                place=home, membership=labels.membership(kind, _)
+            )
+        )
+    for role, kind, name in found.roles:
+        lines.append(
+            _("Role: {role}, {scope} {name}").format(
+                role=labels.role(role, _), scope=labels.scope(kind, _), name=name
+            )
+        )
+    lines.append(Markup(""))
+    if found.reads:
+        count = len(found.reads)
+        lines.append(
+            _.ngettext(
+                "Others have seen your data {count} time; the latest:",
+                "Others have seen your data {count} times; the latest:",
+                count,
+            ).format(count=count)
+        )
+        lines += [_read_line(r, _, tz) for r in found.reads[-READS_SHOWN:][::-1]]
+    else:
+        lines.append(_("No one else has seen your data through the bot."))
+    lines += [
         Markup(""),
         _(
             "The attached file has all of it. To change your phone use /setphone; to delete everything use /forgetme."
@@ -113,6 +170,18 @@ def my_data(found: PersonalData, _: Translator) -> list[Screen]:
         Screen(join(lines)),
         Screen(_("Your data, exported"), document=File(found.content, "my-data.json")),
     ]
+
+
+# --- /audit (administrators) -----------------------------------------------------------------
+def audit_reads(since: date, tables: dict[str, Table], _: Translator) -> list[Screen]:
+    """How many reads since the date, with the workbook (one sheet per compound)."""
+    count = sum(len(t.rows) for t in tables.values())
+    text = _.ngettext(
+        "{count} read of personal data since {date}; the file lists each person or home read.",
+        "{count} reads of personal data since {date}; the file lists each person or home read.",
+        count,
+    ).format(count=count, date=_.date(since))
+    return [Screen(text, document=File(xlsx(tables, _), f"reads-since-{since.isoformat()}.xlsx"))]
 
 
 # --- /forgetme --------------------------------------------------------------------------------

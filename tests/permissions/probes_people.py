@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 from sqlmodel import col, select
 
 from models import Membership, MembershipKind, Resident
 from services.policy import Permission as P
-from tests.permissions.cast import Cast
+from tests.permissions.cast import HERE, Cast
 from tests.permissions.probe import Probe, home_id, preparing, probe, resident_id
 from tests.utils.world import Person, World
 from views.people import LeaveHome, RemoveMember
@@ -59,3 +62,17 @@ async def a_family_member(probe: Probe, world: World, cast: Cast) -> None:
         session.add(lodger)
         await session.flush()
         probe.state["lodger"] = lodger.id
+
+
+@probe(P.AUDIT_READS)
+async def audit_reads(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
+    """The workbook of reads has a sheet for this compound (an administrator elsewhere gets
+    only their own compound's)."""
+    before = len(person.bot_messages)
+    await person.send("/audit")
+    for message in person.bot_messages[before:]:
+        if message.kind == "document" and message.document is not None:
+            data = world.emulator.files[message.document["file_id"]].data
+            if HERE in openpyxl.load_workbook(io.BytesIO(data)).sheetnames:
+                return True
+    return False
