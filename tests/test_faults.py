@@ -36,7 +36,7 @@ from tests.utils.world import TOKEN
 ROOT = Path(__file__).resolve().parents[1]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOMES = 2000
-VOTE_HOMES = 1000  # each owner is sent the preliminary result (with its chart): kept smaller
+VOTE_HOMES = 500  # each owner is sent the preliminary result (with its chart): kept smaller
 KILLS = 3
 SEED = 18
 

@@ -108,6 +108,9 @@ def test_only_outages_are_retried():
 
 
 @pytest.mark.skipif(bool(private_postgres_missing()), reason=private_postgres_missing() or "")
+@pytest.mark.skipif(
+    USE_POSTGRES, reason="starts its own PostgreSQL server: runs once, in the SQLite pass"
+)
 async def test_postgresql_restarted_under_the_running_bot(tmp_path, clock):
     async with PrivatePostgres(tmp_path / "pg") as server:
         url = await server.create_database("outage")
