@@ -76,7 +76,12 @@ async def _kill_during(url: str, job: str, at: datetime, rng: random.Random, win
 
 async def _run_to_the_end(url: str, job: str, at: datetime) -> None:
     process = await _worker(url, job, at)
-    out, _ = await asyncio.wait_for(process.communicate(), 120)
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), 120)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
     assert process.returncode == 0 and b"done" in out, out
 
 
