@@ -2,7 +2,7 @@
 
 import asyncio
 
-from benchmarks import broadcast, fees, help_start, kpi, report, votes
+from benchmarks import broadcast, fees, help_start, kpi, load, report, votes
 
 
 async def main() -> None:
@@ -12,6 +12,7 @@ async def main() -> None:
     await votes.main()
     await fees.main()
     await kpi.main()
+    await load.main()
 
 
 asyncio.run(main())

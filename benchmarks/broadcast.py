@@ -82,12 +82,14 @@ async def broadcast(
     recipients: int,
     *,
     limit: float,
-    kill_at: float | None = None,
+    kill_at: float | list[float] | None = None,
     lease: int = 2,
     batch: int = 100,
     timeout: float = 600,
 ) -> BroadcastResult:
-    """Queue one notice for `recipients` chats and let a separate sender process deliver it."""
+    """Queue one notice for `recipients` chats and let a separate sender process deliver it;
+    `kill_at`: the share(s) of recipients reached at which the sender is killed (kill -9) and
+    started again."""
     limits = ApiLimits(global_rate=limit, per_chat_rate=1, per_chat_burst=1)
     async with BotApiEmulator(token=TOKEN, bot_username="BroadcastBot", limits=limits) as emulator:
         users = [emulator.add_user(first_name=f"住户{i}") for i in range(recipients)]
@@ -117,11 +119,12 @@ async def broadcast(
         process = await _spawn_sender(url, emulator, limit, lease, batch)
         killed_at = None
         try:
-            if kill_at is not None:
-                await emulator.wait_for(lambda: len(per_chat) >= recipients * kill_at, timeout)
+            kills = [kill_at] if isinstance(kill_at, float | int) else list(kill_at or [])
+            for share in kills:
+                await emulator.wait_for(lambda: len(per_chat) >= recipients * share, timeout)  # noqa: B023
                 process.send_signal(signal.SIGKILL)
                 await process.wait()
-                killed_at = len(per_chat)
+                killed_at = len(per_chat) if killed_at is None else killed_at
                 process = await _spawn_sender(url, emulator, limit, lease, batch)
             with contextlib.suppress(TimeoutError):
                 await emulator.wait_for(lambda: len(per_chat) >= recipients, timeout)

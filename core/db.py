@@ -17,6 +17,57 @@ from sqlalchemy.sql.expression import Executable
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+# How long an SQLite connection waits for another writer's lock before "database is locked".
+SQLITE_BUSY_SECONDS = 30.0
+
+# SQLite reports an outage and a mistake alike as OperationalError: these messages are outages.
+_SQLITE_OUTAGE = ("database is locked", "database is busy", "unable to open", "disk i/o error")
+# PostgreSQL SQLSTATEs of an outage: connection exceptions (08…), the server shutting down or
+# starting (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), too many
+# connections (53300).
+_POSTGRES_OUTAGE = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def is_outage(error: BaseException) -> bool:
+    """The database could not be reached, went away or was busy: trying the same unit of work again
+    later may succeed. Never a domain error or a mistake in a statement (those fail again)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _outage_here(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _outage_here(error: BaseException) -> bool:
+    if isinstance(error, sa.exc.TimeoutError):  # no connection free in the pool in time
+        return True
+    if isinstance(error, sa.exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        if isinstance(error, sa.exc.IntegrityError):
+            return False
+        message = str(error.orig).lower()
+        if any(marker in message for marker in _SQLITE_OUTAGE):
+            return True
+        if "sqlite" in type(error.orig).__module__:
+            return False
+        if isinstance(error, sa.exc.InterfaceError | sa.exc.OperationalError):
+            return True
+        state = str(
+            getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", "") or ""
+        )
+        return state.startswith(_POSTGRES_OUTAGE)
+    # asyncpg's own errors when SQLAlchemy did not wrap them (e.g. while connecting)
+    state = str(getattr(error, "sqlstate", "") or "")
+    if state and type(error).__module__.startswith("asyncpg"):
+        return state.startswith(_POSTGRES_OUTAGE)
+    if type(error).__module__.startswith("asyncpg") and "Connection" in type(error).__name__:
+        return True
+    return isinstance(error, ConnectionError)  # refused or reset while connecting
+
 
 def create_engine(database_url: str, **kwargs: object) -> AsyncEngine:
     """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
@@ -24,14 +75,16 @@ def create_engine(database_url: str, **kwargs: object) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(database_url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(
+            database_url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -16,9 +17,15 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.util import await_only
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
-from telegram.ext import Application, BaseUpdateProcessor, CallbackContext, ExtBot
+from telegram.ext import (
+    Application,
+    BaseUpdateProcessor,
+    CallbackContext,
+    ConversationHandler,
+    ExtBot,
+)
 
-from core.db import commit, discard_pending
+from core.db import commit, discard_pending, is_outage
 from core.i18n import Translator, language_from_telegram, translator
 from core.runtime import Runtime
 from models import ProcessedUpdate
@@ -43,6 +50,7 @@ class Unit:
     writes: WriteTracker | None = None
     mark_processed: Callable[[], ProcessedUpdate] | None = None
     recorded: bool = False  # the update id is committed already (see settle)
+    outage: BaseException | None = None  # the database went away while a handler ran
 
     def telling(self) -> bool:
         """A use case recorded messages to queue at commit."""
@@ -172,12 +180,31 @@ class WriteTracker:
             self.gate.release()
 
 
+class DatabaseOutage(Exception):
+    """An update's unit of work met a database outage (see core.db.is_outage)."""
+
+    def __init__(self, error: BaseException, partly_committed: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.partly_committed = partly_committed
+
+
 class UnitOfWorkProcessor(BaseUpdateProcessor):
     """Runs each update in one DB transaction, one update at a time per user, skipping repeats.
 
     Telegram delivers at least once; the update id is recorded in the same transaction as the
     change, so a redelivered update is not applied twice.
+
+    When the database is unreachable or busy (an outage, never a domain error), the whole update
+    is rolled back and handled again from the start, with backoff, for up to
+    `outage_seconds`; the user's other updates wait behind it in order. Replies go out only after
+    the commit they announce, so a retried update answers once. If the database is still away
+    then, or a part of the update was already committed, the user is told it was not applied.
     """
+
+    outage_seconds = 30.0  # how long an update waits for the database to come back
+    first_backoff = 0.25
+    max_backoff = 4.0
 
     def __init__(self, runtime: Runtime, max_concurrent_updates: int = 64) -> None:
         super().__init__(max_concurrent_updates)
@@ -213,6 +240,110 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                 callback(update.update_id)
 
     async def _process(self, update: Update, coroutine: Awaitable[Any]) -> None:
+        """One update, tried again while the database is away (see the class docstring)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.outage_seconds
+        delay = self.first_backoff
+        conversations = self._snapshot_conversations(update)
+        attempt = 1
+        while True:
+            try:
+                await self._attempt(update, coroutine)
+                if attempt > 1:
+                    log.info("update %s applied on attempt %s", update.update_id, attempt)
+                return
+            except DatabaseOutage as outage:
+                coroutine.close()  # type: ignore[attr-defined]  # spent or never started
+                self._restore_conversations(update, conversations)
+                give_up = outage.partly_committed or loop.time() + delay > deadline
+                log.warning(
+                    "database unavailable for update %s (attempt %s): %s%s",
+                    update.update_id,
+                    attempt,
+                    outage.error.__class__.__name__,
+                    "; giving up" if give_up else f"; trying again in {delay:.2f} s",
+                )
+                if give_up or self.application is None:
+                    await self._tell_not_applied(update, partly=outage.partly_committed)
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff)
+                attempt += 1
+                coroutine = self.application.process_update(update)
+
+    def _conversation_handlers(self) -> list[ConversationHandler]:
+        if self.application is None:
+            return []
+        return [
+            h
+            for group in self.application.handlers.values()
+            for h in group
+            if isinstance(h, ConversationHandler) and h.persistent
+        ]
+
+    def _snapshot_conversations(self, update: Update) -> dict[str, tuple[Any, bool, object]]:
+        """Where this user's persistent conversations stand before the update (to restore them in
+        memory when its transaction is lost to an outage: the database still has these)."""
+        snapshot: dict[str, tuple[Any, bool, object]] = {}
+        for handler in self._conversation_handlers():
+            try:
+                key = handler._get_key(update)
+            except RuntimeError:
+                continue
+            states = handler._conversations
+            snapshot[handler.name or ""] = (key, key in states, states.get(key))
+        return snapshot
+
+    def _restore_conversations(
+        self, update: Update, snapshot: dict[str, tuple[Any, bool, object]]
+    ) -> None:
+        for handler in self._conversation_handlers():
+            if (handler.name or "") not in snapshot:
+                continue
+            key, present, state = snapshot[handler.name or ""]
+            states = handler._conversations
+            data = getattr(states, "data", states)  # a TrackingDict: write without tracking
+            if present:
+                data[key] = state
+            else:
+                data.pop(key, None)
+        if update.effective_chat is not None and update.effective_user is not None:
+            if self.application is not None and self.application.persistence is not None:
+                self._persistence().take((update.effective_chat.id, update.effective_user.id))
+
+    async def _tell_not_applied(self, update: Update, *, partly: bool) -> None:
+        """The update could not be applied (or only in part): say so, never stay silent."""
+        from views.common import not_applied
+
+        chat = update.effective_chat
+        if chat is None:
+            return
+        user = update.effective_user
+        language = self.runtime.settings.default_language
+        if user is not None:
+            language = language_from_telegram(user.language_code, language)
+        screen = not_applied(translator(language), partly=partly)
+        try:
+            await chat.send_message(str(screen.text))
+        except Exception:  # Telegram may be away too
+            log.warning("could not tell chat %s that its update was not applied", chat.id)
+
+    async def _attempt(self, update: Update, coroutine: Awaitable[Any]) -> None:
+        """One try of the update; a database outage comes out as DatabaseOutage, rolled back."""
+        unit_box: list[Unit] = []
+        try:
+            await self._once(update, coroutine, unit_box)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            recorded = bool(unit_box) and unit_box[0].recorded
+            raise DatabaseOutage(error, partly_committed=recorded) from error
+        if unit_box and unit_box[0].outage is not None:
+            unit = unit_box[0]
+            assert unit.outage is not None
+            raise DatabaseOutage(unit.outage, partly_committed=unit.recorded)
+
+    async def _once(self, update: Update, coroutine: Awaitable[Any], unit_box: list[Unit]) -> None:
         runtime = self.runtime
         bot_id = update.get_bot().id
         user = update.effective_user
@@ -235,11 +366,17 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                     bot_id=bot_id, update_id=update.update_id, processed_at=runtime.clock.now()
                 ),
             )
+            unit_box.append(unit)
             token = _current_unit.set(unit)
             try:
                 await coroutine
                 states = await self._conversation_states(update)
                 committed = unit.recorded  # an earlier part committed before a reply (settle)
+                if unit.outage is not None:  # the database went away: roll back, try again
+                    discard_pending(session)
+                    with contextlib.suppress(Exception):
+                        await session.rollback()
+                    return
                 if unit.failed:
                     discard_pending(session)
                     await session.rollback()

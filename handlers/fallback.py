@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
+from core.db import is_outage
 from core.i18n import translator
 from handlers.common import STALE_BUTTON, handler, send
 from handlers.context import BotContext, _current_unit
@@ -41,13 +42,18 @@ async def on_error(update: object, context: BotContext) -> None:
     user_id = (
         update.effective_user.id if isinstance(update, Update) and update.effective_user else None
     )
+    unit = _current_unit.get()
+    if unit is not None and context.error is not None and is_outage(context.error):
+        # The database is away: the unit of work rolls back and tries the update again, or tells
+        # the user it was not applied (handlers.context.UnitOfWorkProcessor).
+        unit.outage, unit.failed = context.error, True
+        return
     log.error(
         "error while handling update %s from user %s",
         getattr(update, "update_id", None),
         user_id,
         exc_info=context.error,
     )
-    unit = _current_unit.get()
     if unit is not None:
         unit.failed = True
     if not isinstance(update, Update) or update.effective_chat is None:

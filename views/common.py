@@ -24,3 +24,20 @@ def use_the_buttons(_: Translator) -> Screen:
 
 def need_text(_: Translator) -> Screen:
     return Screen(_("Please answer with text."))
+
+
+def not_applied(_: Translator, *, partly: bool = False) -> Screen:
+    """The database stayed unreachable: what the user did was not applied (or only in part)."""
+    if partly:
+        return Screen(
+            _(
+                "Our database was unavailable, so what you just did was only partly saved. "
+                "Please check and try again in a few minutes."
+            )
+        )
+    return Screen(
+        _(
+            "Our database is unavailable at the moment, so what you just did was not applied. "
+            "Please try again in a few minutes."
+        )
+    )
