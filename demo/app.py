@@ -70,7 +70,6 @@ class Demo:
                 "telegram_base_url": self.emulator.base_url,
                 "telegram_base_file_url": self.emulator.base_file_url,
                 "database_url": database_url,
-                "bot_username": "RedPropertyDemoBot",
                 # Shown at any hour: a staff alert or a reminder held until 08:00 would look broken in a
                 # demo tried in the evening. QUIET_HOURS in the environment still wins.
                 "quiet_hours": self.settings.quiet_hours if "QUIET_HOURS" in os.environ else "off",
@@ -163,5 +162,7 @@ async def _run(settings: Settings, reset: bool, port: int) -> None:
 
 
 def run_demo(settings: Settings, *, reset: bool, port: int) -> int:
+    if "log_level" not in settings.model_fields_set:  # the address first; LOG_LEVEL=INFO: more
+        logging.getLogger().setLevel(logging.WARNING)
     asyncio.run(_run(settings, reset, port))
     return 0
