@@ -24,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from core.db import dialect, unit_of_work
 from core.runtime import Runtime
 from core.screen import MAX_ALBUM
+from handlers.transport import stale_file_id
 from models import Media, OutboxMessage, OutboxStatus, Resident, pk
 from services.rights import MENU_PURPOSE, is_menu_refresh
 
@@ -324,7 +325,7 @@ class OutboxSender:
         try:
             return await send(chat_id, file_id, caption=caption, reply_markup=markup)
         except BadRequest as error:
-            if not _stale_file_id(error):
+            if not stale_file_id(error):
                 raise
             log.info(
                 "media %s: Telegram refused its file id (%s); uploading again", media_id, error
@@ -483,18 +484,3 @@ def _token(batch: list[OutboxMessage]) -> str | None:
 
 def _seconds(value: Any) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
-
-
-# What Telegram answers for a file id it no longer accepts (Bot API error descriptions).
-STALE_FILE_ID = (
-    "wrong file identifier",
-    "wrong remote file identifier",
-    "file reference expired",
-    "file_reference_expired",
-    "invalid file id",
-)
-
-
-def _stale_file_id(error: BadRequest) -> bool:
-    message = error.message.lower()
-    return any(phrase in message for phrase in STALE_FILE_ID)
