@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import socket
@@ -16,8 +17,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from telegram.error import TimedOut
+from telegram.ext import ApplicationBuilder
 
+from core.logging import FinalGetUpdatesFilter
 from emulator import BotApiEmulator
+from handlers.transport import AiohttpRequest
 from tests.utils.paths import ROOT
 
 TOKEN = "123456:PROCESS-token"
@@ -261,3 +266,49 @@ async def test_the_demos_first_screen_is_its_address(tmp_path) -> None:
             process.kill()
     assert process.returncode == 0
     _assert_clean_log(screen + rest.decode())
+
+
+class _LastPollTimesOut(AiohttpRequest):
+    """getUpdates as on a slow network at stop: the final short call (timeout 0) times out."""
+
+    async def do_request(self, url, method, request_data=None, *args, **kwargs):
+        params = request_data.parameters if request_data else {}
+        if url.endswith("/getUpdates") and params.get("timeout") == 0:
+            raise TimedOut("Timed out")
+        return await super().do_request(url, method, request_data, *args, **kwargs)
+
+
+async def test_a_failing_last_get_updates_at_stop_is_one_warning(caplog) -> None:
+    """PTB confirms the last offset with one more getUpdates at stop and logs its failure as an
+    ERROR with a traceback; the stop is clean all the same, so the log says it in one line."""
+    caplog.set_level(logging.DEBUG)
+    updater_log = logging.getLogger("telegram.ext.Updater")
+    quiet = FinalGetUpdatesFilter()
+    updater_log.addFilter(quiet)
+    try:
+        async with BotApiEmulator(token=TOKEN) as emulator:
+            app = (
+                ApplicationBuilder()
+                .token(TOKEN)
+                .base_url(emulator.base_url)
+                .get_updates_request(_LastPollTimesOut())
+                .build()
+            )
+            async with app:
+                await app.start()
+                assert app.updater is not None
+                await app.updater.start_polling(poll_interval=0, timeout=1)
+                stopping = asyncio.create_task(app.updater.stop())
+                while not stopping.done():
+                    emulator.release_pollers()
+                    await asyncio.sleep(0.01)
+                await stopping
+                await app.stop()
+    finally:
+        updater_log.removeFilter(quiet)
+    records = [r for r in caplog.records if r.name == "telegram.ext.Updater"]
+    assert not [r for r in records if r.levelno >= logging.ERROR or r.exc_info]
+    (warning,) = [r for r in records if r.levelno == logging.WARNING]
+    assert warning.getMessage() == (
+        "the last getUpdates at stop failed (TimedOut: Timed out); updates may be fetched again"
+    )
