@@ -22,6 +22,7 @@ from emulator import BotApiEmulator
 from handlers.app import build_application
 from jobs.outbox import OutboxSender
 from jobs.scheduler import build_scheduler
+from services.bot_identity import remember_username
 
 log = logging.getLogger(__name__)
 DEMO_TOKEN = "100200300:DEMO-token-not-for-telegram"
@@ -85,6 +86,8 @@ class Demo:
             )
         self._app = build_application(self.runtime)
         await self._app.initialize()
+        # as `bot.py run` does: `admin invites` on data/demo.db links to the demo's bot
+        await remember_username(self.runtime, self._app.bot.username)
         await self._app.start()
         await self._app.updater.start_polling(poll_interval=0, timeout=10)
         self._sender = OutboxSender(self.runtime, self._app.bot)

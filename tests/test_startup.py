@@ -266,6 +266,22 @@ async def test_the_demos_first_screen_is_its_address(tmp_path) -> None:
             process.kill()
     assert process.returncode == 0
     _assert_clean_log(screen + rest.decode())
+    # the demo recorded its bot: invite cards printed from its database open the demo's bot
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'demo.db'}"
+    env["DEFAULT_LANGUAGE"] = "en"
+    invites = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bot.py"),
+        *("admin", "invites", "幸福家园", "--home", "1-1-101", "--out", str(tmp_path)),
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(invites.communicate(), 60)
+    assert invites.returncode == 0, out.decode()
+    (table,) = tmp_path.glob("invites-*.csv")
+    assert "https://t.me/RedPropertyDemoBot?start=" in table.read_text(encoding="utf-8-sig")
 
 
 class _LastPollTimesOut(AiohttpRequest):
