@@ -10,10 +10,15 @@ python bot.py report ...          the monthly KPI report without Telegram (cli/k
 
 from __future__ import annotations
 
+import signal
+import sys
+
+if __name__ == "__main__":  # Ctrl+C while the libraries still load: leave quietly, status 130
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+
 import argparse
 import asyncio
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +95,6 @@ def run_bot(settings: Settings, webhook: bool) -> None:
 async def serve_webhook(app: Any, settings: Settings, kinds: list[str]) -> None:
     """Webhook mode: our endpoint (handlers/webhook.py) and setWebhook, until SIGINT or SIGTERM;
     the same start and stop steps as PTB's run_polling."""
-    import signal
-
     from handlers.webhook import WebhookServer
 
     stop = asyncio.Event()
@@ -207,4 +210,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl+C before the bot or the demo took over the signals
+        sys.exit(130)

@@ -149,17 +149,18 @@ def _migrate(database_url: str) -> None:
 
 async def _run(settings: Settings, reset: bool, port: int) -> None:
     demo = Demo(settings, port=port)
-    await demo.start(reset=reset)
-    _ = translator(settings.default_language)
-    print(
-        _("Red Property demo: open {url} in a browser (Ctrl+C to stop).").format(url=demo.url),
-        flush=True,
-    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C while starting: stop once started
         with contextlib.suppress(NotImplementedError):  # platforms without signal handlers
             loop.add_signal_handler(sig, stop.set)
+    await demo.start(reset=reset)
+    if not stop.is_set():
+        _ = translator(settings.default_language)
+        print(
+            _("Red Property demo: open {url} in a browser (Ctrl+C to stop).").format(url=demo.url),
+            flush=True,
+        )
     await stop.wait()
     await demo.stop()
 
