@@ -10,10 +10,15 @@ python bot.py report ...          the monthly KPI report without Telegram (cli/k
 
 from __future__ import annotations
 
+import signal
+import sys
+
+if __name__ == "__main__":  # Ctrl+C while the libraries still load: leave quietly, status 130
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+
 import argparse
 import asyncio
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +49,21 @@ def migrate(database_url: str | None = None) -> None:
 
 
 def run_bot(settings: Settings, webhook: bool) -> None:
-    from handlers.app import build_application
+    from handlers.app import allowed_updates, build_application
     from jobs.outbox import OutboxSender
     from jobs.scheduler import build_scheduler
 
     if not settings.telegram_token:
-        print("TELEGRAM_TOKEN is not set; use `python bot.py demo` to try the bot without one.")
+        print(
+            "TELEGRAM_TOKEN is not set; use `python bot.py demo` to try the bot without one.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    if (webhook or settings.webhook_url) and not (settings.webhook_url and settings.webhook_secret):
+        print(
+            "Configuration error: WEBHOOK_URL and WEBHOOK_SECRET are both required for webhook mode",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
     runtime = Runtime.create(settings)
     scheduler = build_scheduler(runtime)
@@ -70,22 +84,51 @@ def run_bot(settings: Settings, webhook: bool) -> None:
         await runtime.close()
 
     app = build_application(runtime, on_start=on_start, on_stop=on_stop)
-    if webhook or settings.webhook_url:
-        if not settings.webhook_url or not settings.webhook_secret:
-            print(
-                "Configuration error: WEBHOOK_URL and WEBHOOK_SECRET are both required for webhook mode"
-            )
-            raise SystemExit(2)
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path="telegram",
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=["message", "callback_query", "pre_checkout_query"],
-        )
+    kinds = allowed_updates(app)
+    if settings.webhook_url:
+        asyncio.run(serve_webhook(app, settings, kinds))
     else:
-        app.run_polling(allowed_updates=["message", "callback_query", "pre_checkout_query"])
+        app.run_polling(allowed_updates=kinds)
+        log.info("bot stopped")
+
+
+async def serve_webhook(app: Any, settings: Settings, kinds: list[str]) -> None:
+    """Webhook mode: our endpoint (handlers/webhook.py) and setWebhook, until SIGINT or SIGTERM;
+    the same start and stop steps as PTB's run_polling."""
+    from handlers.webhook import WebhookServer
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    server = WebhookServer(
+        app,
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        secret=settings.webhook_secret or "",
+    )
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await server.start()
+        await app.bot.set_webhook(
+            url=settings.webhook_url or "",
+            secret_token=settings.webhook_secret,
+            allowed_updates=kinds,
+        )
+        await app.start()
+        await stop.wait()
+        await server.stop()  # no new updates; those received are processed by app.stop()
+        await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
+    finally:
+        await server.stop()
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+    log.info("bot stopped")
 
 
 def run_sender(settings: Settings) -> int:
@@ -167,4 +210,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl+C before the bot or the demo took over the signals
+        sys.exit(130)

@@ -9,7 +9,7 @@ import argparse
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from cli import run, say, words
+from cli import invite_username, run, say, words
 from cli.places import add_office_phone, role_named, write_invites
 from core.db import unit_of_work
 from core.i18n import N_, Msg, Translator
@@ -52,7 +52,6 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     sale.add_argument("--buyer-phone", default=None, help="the new owner's phone for the roster")
     sale.add_argument("--out", type=Path, default=Path("invites"))
     sale.add_argument("--ttl-days", type=int, default=None)
-    sale.add_argument("--bot-username", default=None)
     add_office_phone(sale)
     sale.set_defaults(run=transfer_home)
     history = admin.add_parser(
@@ -156,6 +155,9 @@ def transfer_home(settings: Settings, args: argparse.Namespace) -> int:
     days: int = args.ttl_days or settings.invite_ttl_days
 
     async def work(runtime: Runtime) -> int:
+        username = await invite_username(settings, runtime)
+        if username is None:
+            return 2
         async with unit_of_work(runtime.sessions) as session:
             place = await compound_by_name(session, args.compound)
             done = await record_transfer(
@@ -178,7 +180,12 @@ def transfer_home(settings: Settings, args: argparse.Namespace) -> int:
             )
             print(say(_, message, home=done.label, date=on.isoformat()))
             write_invites(
-                settings, args, done.invites, place, f"{place.id}-{done.transfer.household_id}"
+                settings,
+                args,
+                done.invites,
+                place,
+                f"{place.id}-{done.transfer.household_id}",
+                username,
             )
         return 0
 

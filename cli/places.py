@@ -8,7 +8,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from cli import run, say, words
+from cli import invite_username, run, say, words
 from core.db import unit_of_work
 from core.i18n import N_, Translator
 from core.runtime import Runtime
@@ -26,7 +26,6 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     invites.add_argument("compound", help="compound name or id")
     invites.add_argument("--out", type=Path, default=Path("invites"))
     invites.add_argument("--ttl-days", type=int, default=None)
-    invites.add_argument("--bot-username", default=None)
     invites.add_argument(
         "--home", default=None, help="only this home (e.g. 1-1-101): its lost card reissued"
     )
@@ -48,7 +47,6 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     role_invite.add_argument("role")
     role_invite.add_argument("scope")
     role_invite.add_argument("--ttl-days", type=int, default=None)
-    role_invite.add_argument("--bot-username", default=None)
     role_invite.set_defaults(run=invite_role)
     place = admin.add_parser(
         "compound", help="show or set a compound's service model and property company"
@@ -116,6 +114,9 @@ def household_invites(settings: Settings, args: argparse.Namespace) -> int:
     days: int = args.ttl_days or settings.invite_ttl_days
 
     async def work(runtime: Runtime) -> int:
+        username = await invite_username(settings, runtime)
+        if username is None:
+            return 2
         # Files are written before the commit: codes nobody received must not stay valid.
         async with unit_of_work(runtime.sessions) as session:
             place = await compound_by_name(session, args.compound)
@@ -130,7 +131,7 @@ def household_invites(settings: Settings, args: argparse.Namespace) -> int:
                 household_ids=homes,
             )
             name = f"{place.id}" if homes is None else f"{place.id}-{homes[0]}"
-            write_invites(settings, args, issued, place, name)
+            write_invites(settings, args, issued, place, name, username)
         return 0
 
     out.mkdir(parents=True, exist_ok=True)
@@ -146,7 +147,12 @@ def add_office_phone(parser: argparse.ArgumentParser) -> None:
 
 
 def write_invites(
-    settings: Settings, args: argparse.Namespace, issued: list, place: Compound, name: str
+    settings: Settings,
+    args: argparse.Namespace,
+    issued: list,
+    place: Compound,
+    name: str,
+    username: str,
 ) -> None:
     """The invites as a CSV and a PDF of cut-out cards in --out, and what was written."""
     from services.invite_list import invite_csv
@@ -155,7 +161,6 @@ def write_invites(
     _ = words(settings)
     out: Path = args.out
     days: int = args.ttl_days or settings.invite_ttl_days
-    username: str = args.bot_username or settings.bot_username
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / f"invites-{name}.csv"
     sheet_path = out / f"invites-{name}.pdf"
@@ -251,9 +256,11 @@ def invite_role(settings: Settings, args: argparse.Namespace) -> int:
     if role is None:
         return 2
     days: int = args.ttl_days or settings.invite_ttl_days
-    username: str = args.bot_username or settings.bot_username
 
     async def work(runtime: Runtime) -> int:
+        username = await invite_username(settings, runtime)
+        if username is None:
+            return 2
         async with unit_of_work(runtime.sessions) as session:
             place = await resolve_scope(session, args.scope)
             issued = await issue_role_invite(

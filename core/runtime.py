@@ -21,7 +21,7 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock = field(default_factory=SystemClock)
-    bot_username: str = "RedPropertyBot"
+    bot_username: str | None = None  # from getMe, set when the bot starts
     # SQLite has one writer at a time: writers queue on this lock instead of sleeping in SQLite.
     write_gate: asyncio.Lock | None = None
     # Set by the outbox sender so producers can wake it after they commit.

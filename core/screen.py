@@ -45,6 +45,9 @@ class File:
 
     content: bytes
     filename: str
+    # Telegram's id for this file, if it has one: sent by id, and uploaded from `content` if
+    # Telegram no longer accepts the id (a new bot token, an expired file reference).
+    file_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import time
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.quiet import QuietHours
 
 SUPPORTED_LANGUAGES = ("zh_Hans", "en", "zh_Hant")
+# setWebhook: "Ports currently supported for webhooks: 443, 80, 88, 8443", HTTPS only; a local
+# Bot API server (telegram-bot-api --local) also takes HTTP and any port.
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+TELEGRAM_API_HOST = "api.telegram.org"
+# setWebhook's secret_token: "1-256 characters. Only characters A-Z, a-z, 0-9, _ and - are allowed."
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -37,7 +45,6 @@ class Settings(BaseSettings):
     default_language: str = Field(default="zh_Hans", alias="DEFAULT_LANGUAGE")
     invite_ttl_days: int = Field(default=30, alias="INVITE_TTL_DAYS", ge=1, le=365)
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
-    bot_username: str = Field(default="RedPropertyBot", alias="BOT_USERNAME")
     outbox_rate: float = Field(default=25.0, alias="OUTBOX_RATE", gt=0, le=1000)
     outbox_chat_interval: float = Field(default=1.0, alias="OUTBOX_CHAT_INTERVAL", ge=0, le=60)
     outbox_lease_seconds: int = Field(default=120, alias="OUTBOX_LEASE_SECONDS", ge=1, le=3600)
@@ -91,11 +98,34 @@ class Settings(BaseSettings):
 
     @field_validator("webhook_url")
     @classmethod
-    def _webhook_url(cls, value: str | None) -> str | None:
+    def _webhook_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value in (None, ""):
             return None
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must be an https:// URL")
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+        except ValueError as exc:
+            raise ValueError("not a valid URL (expected https://bot.example.com/telegram)") from exc
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be an https:// URL, e.g. https://bot.example.com/telegram")
+        base = str(info.data.get("telegram_base_url") or "")
+        if urlsplit(base).hostname != TELEGRAM_API_HOST:
+            return value  # a local Bot API server calls any http(s) URL and port
+        if parts.scheme != "https":
+            raise ValueError("must be an https:// URL (Telegram calls webhooks over HTTPS only)")
+        if (port or 443) not in WEBHOOK_PORTS:
+            raise ValueError(
+                f"port {port} is not one Telegram calls webhooks on; use 443, 80, 88 or 8443"
+            )
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not WEBHOOK_SECRET.fullmatch(value):
+            raise ValueError("must be 1-256 characters, only A-Z, a-z, 0-9, _ and -")
         return value
 
     @field_validator("quiet_hours")

@@ -22,6 +22,7 @@ from emulator import BotApiEmulator
 from handlers.app import build_application
 from jobs.outbox import OutboxSender
 from jobs.scheduler import build_scheduler
+from services.bot_identity import remember_username
 
 log = logging.getLogger(__name__)
 DEMO_TOKEN = "100200300:DEMO-token-not-for-telegram"
@@ -70,7 +71,6 @@ class Demo:
                 "telegram_base_url": self.emulator.base_url,
                 "telegram_base_file_url": self.emulator.base_file_url,
                 "database_url": database_url,
-                "bot_username": "RedPropertyDemoBot",
                 # Shown at any hour: a staff alert or a reminder held until 08:00 would look broken in a
                 # demo tried in the evening. QUIET_HOURS in the environment still wins.
                 "quiet_hours": self.settings.quiet_hours if "QUIET_HOURS" in os.environ else "off",
@@ -86,6 +86,8 @@ class Demo:
             )
         self._app = build_application(self.runtime)
         await self._app.initialize()
+        # as `bot.py run` does: `admin invites` on data/demo.db links to the demo's bot
+        await remember_username(self.runtime, self._app.bot.username)
         await self._app.start()
         await self._app.updater.start_polling(poll_interval=0, timeout=10)
         self._sender = OutboxSender(self.runtime, self._app.bot)
@@ -147,21 +149,24 @@ def _migrate(database_url: str) -> None:
 
 async def _run(settings: Settings, reset: bool, port: int) -> None:
     demo = Demo(settings, port=port)
-    await demo.start(reset=reset)
-    _ = translator(settings.default_language)
-    print(
-        _("Red Property demo: open {url} in a browser (Ctrl+C to stop).").format(url=demo.url),
-        flush=True,
-    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C while starting: stop once started
         with contextlib.suppress(NotImplementedError):  # platforms without signal handlers
             loop.add_signal_handler(sig, stop.set)
+    await demo.start(reset=reset)
+    if not stop.is_set():
+        _ = translator(settings.default_language)
+        print(
+            _("Red Property demo: open {url} in a browser (Ctrl+C to stop).").format(url=demo.url),
+            flush=True,
+        )
     await stop.wait()
     await demo.stop()
 
 
 def run_demo(settings: Settings, *, reset: bool, port: int) -> int:
+    if "log_level" not in settings.model_fields_set:  # the address first; LOG_LEVEL=INFO: more
+        logging.getLogger().setLevel(logging.WARNING)
     asyncio.run(_run(settings, reset, port))
     return 0

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
     ContextTypes,
     ConversationHandler,
     Defaults,
+    MessageHandler,
+    PreCheckoutQueryHandler,
 )
 from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
 
 from core.runtime import Runtime
 from handlers import (
@@ -39,6 +46,7 @@ from handlers.context import BotContext, UnitOfWorkProcessor
 from handlers.menu import MenuSync, set_default_menus
 from handlers.persistence import DatabasePersistence
 from handlers.transport import AiohttpRequest
+from services.bot_identity import remember_username
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +106,12 @@ def build_application(
     menus = MenuSync(runtime)
     processor.after_update.append(menus)
     runtime.menu_refresh = menus.refresh  # the outbox sender refreshes menus through it
-    for feature in FEATURES:
-        feature.register(app)
+    with warnings.catch_warnings():
+        # Known and harmless: our conversations are per chat and user, and their buttons
+        # carry their own step (PTB warns about per_message=False for every such handler).
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        for feature in FEATURES:
+            feature.register(app)
     # PTB gives an update to the first matching handler of a group. Conversations go first, so
     # someone in the middle of one gets its answer (or its polite "finish or /cancel first")
     # instead of another feature's command handler.
@@ -108,10 +120,44 @@ def build_application(
     return app
 
 
+# The update kind each handler class answers (what allowed_updates asks Telegram for).
+UPDATE_KINDS: tuple[tuple[type[BaseHandler], str], ...] = (
+    (CommandHandler, "message"),
+    (MessageHandler, "message"),
+    (CallbackQueryHandler, "callback_query"),
+    (PreCheckoutQueryHandler, "pre_checkout_query"),
+)
+
+
+def allowed_updates(app: Application) -> list[str]:
+    """The update kinds the registered handlers answer, for getUpdates / setWebhook: Telegram
+    sends nothing else, and nothing a handler waits for is left out."""
+    kinds: set[str] = set()
+
+    def visit(handler: BaseHandler) -> None:
+        if isinstance(handler, ConversationHandler):
+            for inner in (*handler.entry_points, *handler.fallbacks):
+                visit(inner)
+            for step in handler.states.values():
+                for inner in step:
+                    visit(inner)
+            return
+        for cls, kind in UPDATE_KINDS:
+            if isinstance(handler, cls):
+                kinds.add(kind)
+                return
+        raise TypeError(f"{type(handler).__name__}: add its update kind to UPDATE_KINDS")
+
+    for group in app.handlers.values():
+        for handler in group:
+            visit(handler)
+    return sorted(kinds)
+
+
 def _post_init(on_start: Callable[[Application], Awaitable[None]] | None):
     async def post_init(app: Application) -> None:
         runtime: Runtime = app.bot_data["runtime"]
-        runtime.bot_username = app.bot.username
+        await remember_username(runtime, app.bot.username)  # for the CLI's invite links
         await set_default_menus(app)
         if on_start is not None:
             await on_start(app)

@@ -58,7 +58,9 @@ async def fee_action(update: Update, context: BotContext) -> None:
         elif offered.owed <= 0:
             await send(update, view.nothing_to_pay(_))
         else:
-            await send(update, view.pay_by_code(offered, _))
+            sent = await send(update, view.pay_by_code(offered, _))
+            if sent.photo:  # the code's file id from now on (a first upload, or a new one)
+                await fee_claims.keep_file_id(session, offered.picture, sent.photo[-1].file_id)
     elif data.action == "receipts":
         found = await receipts.home_receipts(session, actor, data.household_id)
         await send(update, corrections.receipts(found, _))

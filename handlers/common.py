@@ -24,6 +24,7 @@ from telegram.error import BadRequest, RetryAfter
 
 from core.screen import File, Keyboard, Screen, album_parts
 from handlers.context import BotContext, active_unit
+from handlers.transport import stale_file_id
 from services.drafts import STALE
 from services.errors import DomainError
 from views import common as common_view
@@ -108,6 +109,25 @@ def _file(attachment: str | File) -> str | InputFile:
     return attachment
 
 
+async def _send_file(
+    method: Callable[..., Coroutine[Any, Any, Message]],
+    attachment: str | File,
+    caption: str | None,
+    markup: Any,
+) -> Message:
+    """By Telegram's file id when the file has one; uploaded again if Telegram refuses it."""
+    if isinstance(attachment, File) and attachment.file_id:
+        try:
+            return await _flood_safe(
+                method, attachment.file_id, caption=caption, reply_markup=markup
+            )
+        except BadRequest as error:
+            if not stale_file_id(error):
+                raise
+            log.info("a file id was refused (%s); uploading the file again", error)
+    return await _flood_safe(method, _file(attachment), caption=caption, reply_markup=markup)
+
+
 async def settle() -> None:
     """Commit the update's changes before telling the user about them (see Unit.settle)."""
     unit = active_unit()
@@ -140,13 +160,9 @@ async def send(update: Update, *screens: Screen) -> Message:
         elif screen.album:
             sent = await send_album(chat, screen.album, caption)
         elif screen.photo is not None:
-            sent = await _flood_safe(
-                chat.send_photo, _file(screen.photo), caption=caption, reply_markup=markup
-            )
+            sent = await _send_file(chat.send_photo, screen.photo, caption, markup)
         elif screen.document is not None:
-            sent = await _flood_safe(
-                chat.send_document, _file(screen.document), caption=caption, reply_markup=markup
-            )
+            sent = await _send_file(chat.send_document, screen.document, caption, markup)
         else:
             sent = await _flood_safe(chat.send_message, str(screen.text), reply_markup=markup)
     assert sent is not None, "send() needs a screen"

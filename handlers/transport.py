@@ -8,10 +8,24 @@ from __future__ import annotations
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _FORMATTED = frozenset({"text", "caption"})
+# What Telegram answers for a file id it no longer accepts (Bot API error descriptions).
+STALE_FILE_ID = (
+    "wrong file identifier",
+    "wrong remote file identifier",
+    "file reference expired",
+    "file_reference_expired",
+    "invalid file id",
+)
+
+
+def stale_file_id(error: TelegramError) -> bool:
+    """Telegram refused a file id it gave earlier: upload the file again."""
+    message = error.message.lower()
+    return any(phrase in message for phrase in STALE_FILE_ID)
 
 
 class AiohttpRequest(BaseRequest):

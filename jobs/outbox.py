@@ -24,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from core.db import dialect, unit_of_work
 from core.runtime import Runtime
 from core.screen import MAX_ALBUM
+from handlers.transport import stale_file_id
 from models import Media, OutboxMessage, OutboxStatus, Resident, pk
 from services.rights import MENU_PURPOSE, is_menu_refresh
 
@@ -302,34 +303,67 @@ class OutboxSender:
         self, chat_id: int, payload: dict[str, Any], markup: InlineKeyboardMarkup | None
     ) -> Any:
         """A file the bot made: uploaded once (one upload at a time per file), then re-sent by
-        the file id Telegram gave, which is kept in the database for later batches and restarts."""
+        the file id Telegram gave, which is kept in the database for later batches and restarts.
+        A file id Telegram no longer accepts (a new bot token, an expired file reference) is
+        replaced: the file is uploaded again from the stored copy, once per send."""
         photo = bool(payload.get("photo_media"))
         media_id = int(payload.get("photo_media") or payload["document_media"])
+        caption = payload.get("text")
+        send = self.bot.send_photo if photo else self.bot.send_document
         lock = self._media_locks.setdefault(media_id, asyncio.Lock())
         async with lock:
             file_id = self._media_ids.get(media_id)
             if file_id is None:
-                async with unit_of_work(self.runtime.sessions) as session:
+                async with self.runtime.sessions() as session:
                     media = await session.get(Media, media_id)
                     if media is None:
                         raise BadRequest("media file missing")
                     file_id = media.telegram_file_id
-                    content, filename = media.content, media.filename
             if file_id is None:
-                upload = InputFile(content, filename=filename)
-                send = self.bot.send_photo if photo else self.bot.send_document
-                sent = await send(chat_id, upload, caption=payload.get("text"), reply_markup=markup)
-                attachment = sent.photo[-1] if photo else sent.document
-                assert attachment is not None
-                async with unit_of_work(self.runtime.sessions) as session:
-                    stored = await session.get(Media, media_id)
-                    assert stored is not None
-                    stored.telegram_file_id = attachment.file_id
-                self._media_ids[media_id] = attachment.file_id
-                return sent
+                return await self._upload_media(media_id, chat_id, photo, caption, markup)
             self._media_ids[media_id] = file_id
+        try:
+            return await send(chat_id, file_id, caption=caption, reply_markup=markup)
+        except BadRequest as error:
+            if not stale_file_id(error):
+                raise
+            log.info(
+                "media %s: Telegram refused its file id (%s); uploading again", media_id, error
+            )
+        async with lock:
+            current = self._media_ids.get(media_id)
+            if current is not None and current != file_id:  # another send uploaded it meanwhile
+                fresh = current
+            else:
+                self._media_ids.pop(media_id, None)
+                return await self._upload_media(media_id, chat_id, photo, caption, markup)
+        return await send(chat_id, fresh, caption=caption, reply_markup=markup)
+
+    async def _upload_media(
+        self,
+        media_id: int,
+        chat_id: int,
+        photo: bool,
+        caption: str | None,
+        markup: InlineKeyboardMarkup | None,
+    ) -> Any:
+        """Upload the stored copy and keep the file id Telegram gives it (under the media lock)."""
+        async with self.runtime.sessions() as session:
+            media = await session.get(Media, media_id)
+            if media is None:
+                raise BadRequest("media file missing")
+            content, filename = media.content, media.filename
+        upload = InputFile(content, filename=filename)
         send = self.bot.send_photo if photo else self.bot.send_document
-        return await send(chat_id, file_id, caption=payload.get("text"), reply_markup=markup)
+        sent = await send(chat_id, upload, caption=caption, reply_markup=markup)
+        attachment = sent.photo[-1] if photo else sent.document
+        assert attachment is not None
+        async with unit_of_work(self.runtime.sessions) as session:
+            stored = await session.get(Media, media_id)
+            assert stored is not None
+            stored.telegram_file_id = attachment.file_id
+        self._media_ids[media_id] = attachment.file_id
+        return sent
 
     async def _record(self, outcomes: list[Outcome], token: str | None) -> None:
         """One transaction for the whole batch: a crash before it re-sends at most one batch.

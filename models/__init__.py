@@ -58,7 +58,7 @@ from models.surveys import (
     SurveyAnswer,
     SurveyRound,
 )
-from models.system import ConversationState, Draft, Media, ProcessedUpdate
+from models.system import ConversationState, Draft, Media, ProcessedUpdate, SystemValue
 from models.tickets import (
     OPEN_STATUSES,
     DutyShift,
@@ -157,6 +157,7 @@ __all__ = [
     "SubDistrict",
     "SurveyAnswer",
     "SurveyRound",
+    "SystemValue",
     "TargetKind",
     "Ticket",
     "TicketCategory",

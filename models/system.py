@@ -54,3 +54,13 @@ class Media(SQLModel, table=True):
     content: bytes = Field(sa_type=sa.LargeBinary())
     telegram_file_id: str | None = Field(default=None, max_length=200)
     created_at: datetime = utc_field(nullable=False)
+
+
+class SystemValue(SQLModel, table=True):
+    """A value the running bot records for other processes, e.g. its username from getMe
+    (`bot_username`), which the command line puts into the invite links it prints."""
+
+    __tablename__ = "system_value"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=256)
+    updated_at: datetime = utc_field(nullable=False)

@@ -163,6 +163,13 @@ async def remember_file_id(session: AsyncSession, account: PaymentAccount, file_
         picture.telegram_file_id = file_id
 
 
+async def keep_file_id(session: AsyncSession, picture: Media, file_id: str) -> None:
+    """The code was sent (uploaded, or by its id): residents are sent it by this id next."""
+    stored = await session.get(Media, picture.id)
+    if stored is not None and stored.telegram_file_id != file_id:
+        stored.telegram_file_id = file_id
+
+
 async def account_of(
     session: AsyncSession, household_id: int
 ) -> tuple[PaymentAccount, Media] | None:

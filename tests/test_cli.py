@@ -17,7 +17,12 @@ from zoneinfo import ZoneInfo
 
 import bot
 from core.settings import get_settings
+from emulator import BotApiEmulator
+from tests.utils.identity import bot_has_started
 from tests.utils.paths import ROOT, SAMPLE_ROSTER
+from tests.utils.pdf import pdf_text
+
+TOKEN = "123456:CLI-token"
 
 
 def _cli(monkeypatch, database_url: str, *argv: str, language: str = "en") -> int:
@@ -33,12 +38,20 @@ def _cli(monkeypatch, database_url: str, *argv: str, language: str = "en") -> in
 async def test_invites_are_written_as_csv_and_printable_qr_sheet(
     database_url, monkeypatch, tmp_path, capsys
 ):
+    """The links open the bot getMe names (asked with TELEGRAM_TOKEN), whatever an old
+    BOT_USERNAME setting says."""
+    monkeypatch.setenv("BOT_USERNAME", "SomebodyElsesBot")
+
     def run() -> None:
         assert _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER)) == 0
         invites = ("admin", "invites", "幸福家园", "--out", str(tmp_path))
         assert _cli(monkeypatch, database_url, *invites, language="zh_Hans") == 0
 
-    await asyncio.to_thread(run)
+    async with BotApiEmulator(token=TOKEN, bot_username="HappyHomesBot") as emulator:
+        monkeypatch.setenv("TELEGRAM_TOKEN", TOKEN)
+        monkeypatch.setenv("TELEGRAM_BASE_URL", emulator.base_url)
+        await asyncio.to_thread(run)
+        assert emulator.stats["methods"]["getMe"] == 1
     assert "已为幸福家园生成 120 个邀请码" in capsys.readouterr().out
     with (tmp_path / "invites-1.csv").open(encoding="utf-8-sig") as file:
         rows = list(csv.DictReader(file))
@@ -47,11 +60,12 @@ async def test_invites_are_written_as_csv_and_printable_qr_sheet(
     expires = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None) + timedelta(days=30)
     for row in rows:
         assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", row["邀请码"])
-        assert row["链接"] == f"https://t.me/RedPropertyBot?start={row['邀请码']}"
+        assert row["链接"] == f"https://t.me/HappyHomesBot?start={row['邀请码']}"
         # the compound's local time, to the minute (no UTC, no seconds or microseconds)
         valid = datetime.strptime(row["有效期至"], "%Y-%m-%d %H:%M")
         assert abs(valid - expires) < timedelta(minutes=5)
     pdf = (tmp_path / "invites-1.pdf").read_bytes()
+    assert "https://t.me/HappyHomesBot?start=" in pdf_text(pdf)
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 1
 
 
@@ -421,6 +435,8 @@ async def test_invite_csv_never_holds_a_formula(database_url, monkeypatch, tmp_p
         encoding="utf-8",
     )
 
+    await bot_has_started(database_url)
+
     def run() -> list[int]:
         return [
             _cli(monkeypatch, database_url, "admin", "import-roster", str(roster)),
@@ -459,3 +475,39 @@ async def test_command_line_output_is_plain_translated_text(database_url, monkey
     out = capsys.readouterr().out
     assert "服务模式 自助型物业，物业企业 李&王<物业>" in out
     assert "&amp;" not in out and "&lt;" not in out
+
+
+async def test_without_the_bots_username_no_invite_is_printed(
+    database_url, monkeypatch, tmp_path, capsys
+):
+    """No token to ask getMe and the bot never started here: a clear refusal, no cards."""
+    monkeypatch.delenv("TELEGRAM_TOKEN", raising=False)
+    monkeypatch.setenv("BOT_USERNAME", "SomebodyElsesBot")
+
+    def run() -> tuple[int, int]:
+        _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
+        return (
+            _cli(monkeypatch, database_url, "admin", "invites", "幸福家园", "--out", str(tmp_path)),
+            _cli(monkeypatch, database_url, "admin", "invite-role", "liaison", "compound:幸福家园"),
+        )
+
+    assert await asyncio.to_thread(run) == (2, 2)
+    err = capsys.readouterr().err
+    assert err.count("The bot's username is not known, so no invite link can be made") == 2
+    assert not list(tmp_path.glob("invites-*"))
+
+
+async def test_role_invites_use_the_username_the_running_bot_recorded(
+    database_url, monkeypatch, capsys
+):
+    monkeypatch.delenv("TELEGRAM_TOKEN", raising=False)
+    await bot_has_started(database_url, "HappyHomesBot")
+
+    def run() -> int:
+        _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
+        return _cli(
+            monkeypatch, database_url, "admin", "invite-role", "liaison", "compound:幸福家园"
+        )
+
+    assert await asyncio.to_thread(run) == 0
+    assert re.search(r"https://t\.me/HappyHomesBot\?start=\S+", capsys.readouterr().out)

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from models import Compound, Role
 from tests.test_cli import _cli
+from tests.utils.identity import bot_has_started
 from tests.utils.paths import SAMPLE_ROSTER
 from tests.utils.pdf import pdf_text
 from views.kpi_documents import paper_screen
@@ -25,7 +26,9 @@ RESIDENT_LINE = "住户邀请卡 · 可报事报修、接收通知"
 
 
 async def _commands(monkeypatch, database_url: str, *commands: str) -> list[int]:
-    """Each command line (split on spaces) run in turn by the administrator, in Chinese."""
+    """Each command line (split on spaces) run in turn by the administrator, in Chinese, after
+    the bot has started once (it records its username for the invite links)."""
+    await bot_has_started(database_url)
 
     def run() -> list[int]:
         return [

@@ -15,6 +15,7 @@ from core.settings import Settings
 from models import Household, Invite, Membership
 from services.invites import issue_household_invites, redeem_invite
 from tests.test_cli import _cli
+from tests.utils.identity import bot_has_started
 from tests.utils.paths import SAMPLE_ROSTER
 
 
@@ -103,6 +104,7 @@ async def test_end_a_membership_from_the_office(database_url, monkeypatch, capsy
 async def test_transfer_a_home_prints_the_buyers_invites(
     database_url, monkeypatch, capsys, tmp_path
 ):
+    await bot_has_started(database_url)
     await asyncio.to_thread(
         _cli, monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER)
     )
@@ -170,6 +172,8 @@ async def test_transfer_a_home_prints_the_buyers_invites(
 
 
 async def test_reissue_one_homes_invites(database_url, monkeypatch, capsys, tmp_path):
+    await bot_has_started(database_url)
+
     def run() -> tuple[int, int]:
         _cli(monkeypatch, database_url, "admin", "import-roster", str(SAMPLE_ROSTER))
         out = ["--out", str(tmp_path)]

@@ -252,7 +252,7 @@ def pay_by_code(offered: Offer, _: Translator) -> Screen:
     bank imports match), and "I have paid" by each way."""
     fen = int(offered.owed * 100)
     picture = offered.picture
-    photo: str | File = picture.telegram_file_id or File(picture.content, picture.filename)
+    photo = File(picture.content, picture.filename, file_id=picture.telegram_file_id)
     text = join(
         [
             bold(

@@ -211,24 +211,27 @@ class World:
         await self.app.start()
         if self.webhook is None:
             await self.app.updater.start_polling(poll_interval=0, timeout=5)
-        else:
+        else:  # the endpoint `bot.py run --webhook` serves
+            from handlers.webhook import WebhookServer
+
             secret, port = self.webhook
-            await self.app.updater.start_webhook(
-                listen="127.0.0.1",
-                port=port,
-                url_path="telegram",
-                webhook_url=f"http://127.0.0.1:{port}/telegram",
-                secret_token=secret,
+            self.webhook_server = WebhookServer(
+                self.app, listen="127.0.0.1", port=port, secret=secret
             )
+            await self.webhook_server.start()
+            await self.app.bot.set_webhook(f"http://127.0.0.1:{port}/telegram", secret_token=secret)
 
     async def stop_bot(self) -> None:
         if self.app is None:
             return
-        stopping = asyncio.create_task(self.app.updater.stop())
-        while not stopping.done():
-            self.emulator.release_pollers()
-            await asyncio.sleep(0.01)
-        await stopping
+        if self.webhook is not None:
+            await self.webhook_server.stop()
+        else:
+            stopping = asyncio.create_task(self.app.updater.stop())
+            while not stopping.done():
+                self.emulator.release_pollers()
+                await asyncio.sleep(0.01)
+            await stopping
         await self.app.stop()
         await self.app.shutdown()
         self.app = None

@@ -1,0 +1,34 @@
+"""The bot's username, as Telegram's getMe gives it, recorded for the command line.
+
+Invite links are `https://t.me/<username>?start=<code>`; a username typed into a setting can be
+wrong (and then every printed card opens somebody else's bot), so the running bot records the
+one getMe returned at each start, and the CLI asks getMe itself when it has the token.
+"""
+
+from __future__ import annotations
+
+from core.db import unit_of_work
+from core.runtime import Runtime
+from models import SystemValue
+
+USERNAME_KEY = "bot_username"
+
+
+async def remember_username(runtime: Runtime, username: str | None) -> None:
+    runtime.bot_username = username or runtime.bot_username
+    if not username:
+        return
+    async with unit_of_work(runtime.sessions) as session:
+        row = await session.get(SystemValue, USERNAME_KEY)
+        if row is None:
+            row = SystemValue(key=USERNAME_KEY, value=username, updated_at=runtime.clock.now())
+        else:
+            row.value, row.updated_at = username, runtime.clock.now()
+        session.add(row)
+
+
+async def recorded_username(runtime: Runtime) -> str | None:
+    """The username the bot recorded at its last start, or None if it never started here."""
+    async with runtime.sessions() as session:
+        row = await session.get(SystemValue, USERNAME_KEY)
+        return row.value if row is not None else None
