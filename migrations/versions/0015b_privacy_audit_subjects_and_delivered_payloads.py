@@ -1,7 +1,7 @@
 """privacy: whose data each read showed (audit_subject); delivered messages' texts cleared
 
 Revision ID: 0015b
-Revises: 0014d
+Revises: 0015a
 Create Date: 2026-12-03 11:00:00.000000
 
 The sender now blanks a message's rendered payload once it is delivered (the delivery report
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0015b'
-down_revision: str | None = '0014d'
+down_revision: str | None = '0015a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """system values: what the running bot records for other processes (its username from getMe)
 
 Revision ID: 0015c
-Revises: 0014d
+Revises: 0015b
 Create Date: 2026-12-15 10:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import models.base
 
 revision: str = '0015c'
-down_revision: str | None = '0014d'
+down_revision: str | None = '0015b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
