@@ -136,6 +136,8 @@ def stream_rows(
     suffix = PurePath(filename).suffix.lower()
     if suffix in TEXT_FILES:
         encoding = _encoding(data)
+        if data.count(b"\n") >= limits.max_rows:  # lines ≥ rows: only then are rows counted
+            _count_rows(data, encoding, limits)
         return _capped(_text_rows(data, encoding), limits), encoding
     if suffix in SPREADSHEETS:
         return _capped(_workbook_rows(data, suffix, limits), limits), None
@@ -198,6 +200,19 @@ def _decodes(data: bytes, encoding: str, chunk: int = 1 << 20) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _count_rows(data: bytes, encoding: str, limits: FileLimits) -> None:
+    """Refuse a CSV past the row cap before a row is cleaned or checked (a quoted cell may hold
+    line breaks, so its lines are read as CSV), stopping at the first row past the cap."""
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    reader = csv.reader(text, delimiter=_delimiter(data, encoding))
+    try:
+        for number, _ in enumerate(reader, 1):
+            if number > limits.max_rows:
+                raise too_many_rows(limits)
+    except csv.Error:
+        return  # told with its line number when the rows are read
 
 
 def _text_rows(data: bytes, encoding: str) -> Iterator[Row]:

@@ -11,10 +11,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel.lists import format_list
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -257,9 +259,13 @@ def _normalised(name: str, text: str) -> str:
     """Names the same way everywhere (services/places): `１０１室` is room 101, `1 栋` is 1栋."""
     if name == "room":
         return room_name(text)
-    if name in (*PLACE_COLUMNS, "unit", "grid"):
-        return place_name(text)
+    if name in _PLACE_NAMES:
+        return _place_name(text)
     return clean(text)
+
+
+_PLACE_NAMES = frozenset((*PLACE_COLUMNS, "unit", "grid"))
+_place_name = lru_cache(maxsize=4096)(place_name)  # a file repeats its places on every row
 
 
 _READERS: dict[str, Callable[[str], Any]] = {
@@ -322,6 +328,7 @@ async def import_roster(
         return result
     places = _PlaceCache(session)
     floors: dict[int, tuple[Building, int, int]] = {}
+    new: list[dict[str, Any]] = []
     for written, row in enumerate(good_rows(read_roster(data, path.name, limits)[1]), 1):
         building = await places.building(row)
         floor = row.floor if row.floor is not None else floor_of_room(row.room)
@@ -343,13 +350,13 @@ async def import_roster(
             "developer_unit": row.developer_unit,
         }
         if household is None:
-            session.add(
-                Household(
-                    building_id=pk(building),
-                    compound_id=building.compound_id,
-                    updated_at=now,
+            new.append(
+                {
+                    "building_id": pk(building),
+                    "compound_id": building.compound_id,
+                    "updated_at": now,
                     **values,
-                )
+                }
             )
             result.created += 1
         elif any(getattr(household, k) != v for k, v in values.items()):
@@ -360,7 +367,8 @@ async def import_roster(
         else:
             result.unchanged += 1
         if written % BATCH == 0:
-            await session.flush()  # written households leave memory (the session keeps weakly)
+            await _write(session, new)
+    await _write(session, new)
     for building, low, high in floors.values():
         _widen_floors(building, low, high)
     audit.record(
@@ -376,6 +384,15 @@ async def import_roster(
     )
     await session.flush()
     return result
+
+
+async def _write(session: AsyncSession, new: list[dict[str, Any]]) -> None:
+    """The batch's new households in one multi-row INSERT (their ids are not needed: a home is
+    in the file once) and its changed ones; the written ones leave memory."""
+    if new:
+        await session.execute(insert(Household), new)
+        new.clear()
+    await session.flush()
 
 
 def _widen_floors(building: Building, low: int, high: int) -> None:
