@@ -390,7 +390,7 @@ async def _write(session: AsyncSession, new: list[dict[str, Any]]) -> None:
     """The batch's new households in one multi-row INSERT (their ids are not needed: a home is
     in the file once) and its changed ones; the written ones leave memory."""
     if new:
-        await session.execute(insert(Household), new)
+        await session.exec(insert(Household), params=new)
         new.clear()
     await session.flush()
 
