@@ -70,6 +70,17 @@ def too_many_rows(limits: FileLimits) -> DomainError:
     )
 
 
+def too_wide(row: int, limits: FileLimits) -> DomainError:
+    return DomainError(
+        N_(
+            "Row {row} has cells beyond column {limit}; delete what lies far to the right of "
+            "the table and save the file again."
+        ),
+        row=row,
+        limit=limits.max_columns,
+    )
+
+
 def check_workbook(data: bytes, suffix: str, limits: FileLimits) -> None:
     """Refuse a spreadsheet that unpacks past the limits or whose first sheet uses more rows
     or columns than allowed, reading its XML a megabyte at a time. An .xls has no zip (its
@@ -81,12 +92,22 @@ def check_workbook(data: bytes, suffix: str, limits: FileLimits) -> None:
             _check_members(archive, limits)
             if suffix in (".xlsx", ".xlsm"):
                 _check_xlsx_sheet(archive, limits)
+                _read_through(archive, "xl/sharedStrings.xml")
             elif suffix == ".ods":
                 _check_ods_table(archive, limits)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:  # damaged or lying sizes
         raise DomainError(
             N_("The spreadsheet could not be read: {reason}"), reason=str(error)[:200]
         ) from error
+
+
+def _read_through(archive: zipfile.ZipFile, name: str) -> None:
+    """Unpack a member to its end, a megabyte at a time: one that unpacks to more than it
+    declares stops at the declared size and fails its checksum (BadZipFile)."""
+    if name in archive.namelist():
+        with archive.open(name) as stream:
+            while stream.read(_CHUNK):
+                pass
 
 
 def _check_members(archive: zipfile.ZipFile, limits: FileLimits) -> None:
@@ -139,14 +160,7 @@ def _check_xlsx_sheet(archive: zipfile.ZipFile, limits: FileLimits) -> None:
                     raise too_many_rows(limits)
             elif kind == b"c":
                 if found and found.group(1) and _column(found.group(1)) > limits.max_columns:
-                    raise DomainError(
-                        N_(
-                            "Row {row} has more than {limit} columns; only the first sheet's "
-                            "table is read."
-                        ),
-                        row=int(found.group(2) or row),
-                        limit=limits.max_columns,
-                    )
+                    raise too_wide(int(found.group(2) or row), limits)
 
 
 def _items(stream: IO[bytes]) -> Iterator[tuple[bytes, bytes]]:
@@ -227,14 +241,7 @@ def _check_ods_table(archive: zipfile.ZipFile, limits: FileLimits) -> None:
                         has_value = True
                         width += columns
                         if width > limits.max_columns:
-                            raise DomainError(
-                                N_(
-                                    "Row {row} has more than {limit} columns; only the first "
-                                    "sheet's table is read."
-                                ),
-                                row=rows + 1,
-                                limit=limits.max_columns,
-                            )
+                            raise too_wide(rows + 1, limits)
                     else:
                         width += 1 if columns > 1 else columns
                 elif tag == b"<text:p":

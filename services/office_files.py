@@ -16,7 +16,7 @@ from pathlib import PurePath
 
 from core.i18n import N_
 from services.errors import DomainError
-from services.file_limits import FileLimits, check_workbook, too_many_rows
+from services.file_limits import FileLimits, check_workbook, too_many_rows, too_wide
 
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 TEXT_FILES = (".csv", ".txt", ".tsv")
@@ -153,13 +153,7 @@ def _capped(rows: Iterator[Row], limits: FileLimits) -> Iterator[Row]:
         if row.number > limits.max_rows:
             raise too_many_rows(limits)
         if len(row.cells) > limits.max_columns:
-            raise DomainError(
-                N_(
-                    "Row {row} has more than {limit} columns; only the first sheet's table is read."
-                ),
-                row=row.number,
-                limit=limits.max_columns,
-            )
+            raise too_wide(row.number, limits)
         yield row
 
 

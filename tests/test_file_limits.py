@@ -137,7 +137,7 @@ def test_a_small_xlsx_with_a_cell_at_the_last_row_or_column_is_refused_unopened(
     assert said.startswith("The file has more than 50000 rows (IMPORT_MAX_ROWS)")
     last_column = _xlsx(lambda xml: xml.replace('r="B2"', 'r="XFD2"'))
     said = _error(lambda: read_rows(last_column, "roster.xlsx"))
-    assert said.startswith("Row 2 has more than 100 columns")
+    assert said.startswith("Row 2 has cells beyond column 100")
 
 
 def test_a_zip_bomb_is_refused_by_its_packing_before_it_is_unpacked():
@@ -157,6 +157,14 @@ def test_an_ods_row_repeated_a_million_times_is_refused_and_empty_trailing_rows_
     trailing = '<table:table-row table:number-rows-repeated="1048570"><table:table-cell/></table:table-row>'
     fine = _ods(_ods_row("楼栋", "房号") + _ods_row("1栋", "101") + trailing)
     assert [row.cells for row in read_rows(fine, "a.ods").rows][1] == ("1栋", "101")
+
+
+def test_a_csv_row_wider_than_the_column_cap_is_refused():
+    wide = "楼栋,房号\r\n1栋,101" + ",x" * 150
+    said = _error(lambda: read_rows(wide.encode("gbk"), "a.csv"))
+    assert said.startswith("Row 2 has cells beyond column 100")
+    padded = "楼栋,房号\r\n1栋,101" + "," * 5000  # Excel's empty cells at a row's end
+    assert read_rows(padded.encode("gbk"), "a.csv").rows[1].cells == ("1栋", "101")
 
 
 def test_a_file_past_the_size_cap_is_refused_unread():
