@@ -157,14 +157,6 @@ def _capped(rows: Iterator[Row], limits: FileLimits) -> Iterator[Row]:
         yield row
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The text and the encoding (see `_encoding`)."""
-    encoding = _encoding(data)
-    if encoding in ("utf-16", "utf-8-sig", "gb18030"):
-        return data.decode(encoding), encoding
-    return data.decode(encoding, errors="replace"), encoding
-
-
 def _encoding(data: bytes) -> str:
     """UTF-8 (with or without BOM) strictly first, then GB18030 (a superset of GBK and GB2312,
     what Chinese Excel saves), then charset-normalizer's guess; checked a megabyte at a time so
@@ -242,13 +234,15 @@ def _workbook_rows(data: bytes, suffix: str, limits: FileLimits) -> Iterator[Row
         sheet = workbook.get_sheet_by_index(0)
     except Exception as error:  # calamine raises its own errors for every kind of damage
         raise _unreadable(error) from error
-    if sheet.height > limits.max_rows:  # .xls and .xlsb: known only once opened (65,536 rows)
+    top, left = sheet.start or (0, 0)
+    if top + sheet.height > limits.max_rows:  # .xls, .xlsb: known only once opened (65,536 rows)
         raise too_many_rows(limits)
-    merged = [(t, left, b, right) for (t, left), (b, right) in sheet.merged_cell_ranges or ()]
+    merged = [(t, lt, b, r) for (t, lt), (b, r) in sheet.merged_cell_ranges or ()]
+    before = ("",) * left  # calamine's rows start at the first column used; the file's at A
     try:
         values = sheet.iter_rows()
         rows = (
-            Row(n, _strip_end(tuple(clean(_cell_text(v)) for v in cells)))
+            Row(n, _strip_end(before + tuple(clean(_cell_text(v)) for v in cells)))
             for n, cells in enumerate(values, 1)
         )
         yield from _merged_filled(rows, merged)
