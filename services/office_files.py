@@ -135,9 +135,9 @@ def stream_rows(
     limits.check_size(len(data))
     suffix = PurePath(filename).suffix.lower()
     if suffix in TEXT_FILES:
-        encoding = _encoding(data)
         if data.count(b"\n") >= limits.max_rows:  # lines ≥ rows: only then are rows counted
-            _count_rows(data, encoding, limits)
+            _count_rows(data, limits)
+        encoding = _encoding(data)
         return _capped(_text_rows(data, encoding), limits), encoding
     if suffix in SPREADSHEETS:
         return _capped(_workbook_rows(data, suffix, limits), limits), None
@@ -157,11 +157,14 @@ def _capped(rows: Iterator[Row], limits: FileLimits) -> Iterator[Row]:
         yield row
 
 
+_UTF16 = (b"\xff\xfe", b"\xfe\xff")
+
+
 def _encoding(data: bytes) -> str:
     """UTF-8 (with or without BOM) strictly first, then GB18030 (a superset of GBK and GB2312,
     what Chinese Excel saves), then charset-normalizer's guess; checked a megabyte at a time so
     a large file is not held twice as text."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith(_UTF16):
         return "utf-16"  # Excel's "Unicode text"
     for encoding in ("utf-8-sig", "gb18030"):
         if _decodes(data, encoding):
@@ -188,9 +191,12 @@ def _decodes(data: bytes, encoding: str, chunk: int = 1 << 20) -> bool:
     return True
 
 
-def _count_rows(data: bytes, encoding: str, limits: FileLimits) -> None:
-    """Refuse a CSV past the row cap before a row is cleaned or checked (a quoted cell may hold
-    line breaks, so its lines are read as CSV), stopping at the first row past the cap."""
+def _count_rows(data: bytes, limits: FileLimits) -> None:
+    """Refuse a CSV past the row cap before its encoding is checked or a row is cleaned (a
+    quoted cell may hold line breaks, so its lines are read as CSV), stopping at the first row
+    past the cap. Read as Latin-1, UTF-8, GBK and GB18030 alike: none of their multi-byte
+    characters contains the bytes of a quote, a comma, a tab, a semicolon or a line break."""
+    encoding = "utf-16" if data.startswith(_UTF16) else "latin-1"
     text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
     reader = csv.reader(text, delimiter=_delimiter(data, encoding))
     try:

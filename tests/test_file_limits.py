@@ -114,6 +114,14 @@ def test_a_csv_past_the_row_cap_is_refused_before_the_rest_is_read():
     assert len(read_rows(_roster_csv(99), "a.csv", SMALL).rows) == 100  # the header counts
 
 
+def test_rows_are_counted_as_csv_rows_in_every_encoding():
+    utf16 = _roster_csv(150).decode("gbk").encode("utf-16")
+    assert _error(lambda: read_rows(utf16, "a.csv", SMALL)).startswith("The file has more than")
+    notes = "楼栋,备注\r\n" + "".join(f'{n}栋,"第一行\r\n第二行"\r\n' for n in range(90))
+    read = read_rows(notes.encode("gbk"), "a.csv", SMALL)  # 181 lines, 91 rows
+    assert len(read.rows) == 91 and read.rows[1].cells == ("0栋", "第一行 第二行")
+
+
 def test_a_sheet_claiming_every_cell_is_read_by_the_cells_it_has():
     claims = _xlsx(lambda xml: xml.replace('ref="A1:B2"', 'ref="A1:XFD1048576"'))
     assert len(claims) < 6000
