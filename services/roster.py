@@ -387,8 +387,8 @@ async def import_roster(
 
 
 async def _write(session: AsyncSession, new: list[dict[str, Any]]) -> None:
-    """The batch's new households in one multi-row INSERT (their ids are not needed: a home is
-    in the file once) and its changed ones; the written ones leave memory."""
+    """The batch's new households in one batched INSERT (their ids are not needed: a home is in
+    the file once) and its changed ones; the written ones leave memory."""
     if new:
         await session.exec(insert(Household), params=new)
         new.clear()
