@@ -202,6 +202,7 @@ def payment_code(settings: Settings, args: argparse.Namespace) -> int:
 
 def import_payments(settings: Settings, args: argparse.Namespace) -> int:
     """Book a bank statement; rows that match no home or several wait for /statement in the bot."""
+    from services.file_limits import FileLimits
     from services.payment_import import import_payments as book
     from services.places import compound_by_name
 
@@ -212,7 +213,12 @@ def import_payments(settings: Settings, args: argparse.Namespace) -> int:
         async with unit_of_work(runtime.sessions) as session:
             named = await compound_by_name(session, args.compound) if args.compound else None
             report = await book(
-                session, args.file, named, today=now.astimezone(settings.tz).date(), now=now
+                session,
+                args.file,
+                named,
+                today=now.astimezone(settings.tz).date(),
+                now=now,
+                limits=FileLimits.of(settings),
             )
         for line in _report_lines(report, _):
             print(line)

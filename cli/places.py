@@ -62,6 +62,7 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 def import_roster(settings: Settings, args: argparse.Namespace) -> int:
     """Load the households; every row is checked first and nothing is written if one is bad."""
+    from services.file_limits import FileLimits
     from services.roster import describe
     from services.roster import import_roster as load
 
@@ -73,7 +74,9 @@ def import_roster(settings: Settings, args: argparse.Namespace) -> int:
 
     async def work(runtime: Runtime) -> int:
         async with unit_of_work(runtime.sessions) as session:
-            result = await load(session, path, now=runtime.clock.now())
+            result = await load(
+                session, path, now=runtime.clock.now(), limits=FileLimits.of(settings)
+            )
             if not result.ok:
                 await session.rollback()
         if not result.ok:
@@ -81,7 +84,7 @@ def import_roster(settings: Settings, args: argparse.Namespace) -> int:
                 say(_, N_("The roster was not imported; nothing was written. Problems:")),
                 file=sys.stderr,
             )
-            for line in describe(result.problems, _):
+            for line in describe(result.problems, _, count=result.problem_count):
                 print(line, file=sys.stderr)
             return 1
         print(

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     survey_day: int = Field(default=25, alias="SURVEY_DAY", ge=1, le=28)
     survey_reminder_days: int = Field(default=3, alias="SURVEY_REMINDER_DAYS", ge=1, le=7)
     demo_port: int = Field(default=8080, alias="DEMO_PORT", ge=1, le=65535)
+    import_max_rows: int = Field(default=50_000, alias="IMPORT_MAX_ROWS", ge=100, le=1_000_000)
+    import_max_mb: int = Field(default=20, alias="IMPORT_MAX_MB", ge=1, le=1024)
 
     @field_validator("telegram_token")
     @classmethod

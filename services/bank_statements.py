@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from core.i18n import N_
 from services import billing
 from services.errors import DomainError
+from services.file_limits import FileLimits
 from services.office_files import Header, Row, Sheet, find_header, read_rows
 
 # The names banks give their columns; the field's own (English) name counts too.
@@ -79,9 +80,12 @@ class Statement:
     invalid: list[tuple[int, DomainError]] = field(default_factory=list)
 
 
-def read_statement(data: bytes, filename: str, *, today: date) -> Statement:
-    """The statement's incoming rows (a row without a date is taken as of today)."""
-    sheet = read_rows(data, filename)
+def read_statement(
+    data: bytes, filename: str, *, today: date, limits: FileLimits | None = None
+) -> Statement:
+    """The statement's incoming rows (a row without a date is taken as of today); a file over
+    `limits` (rows, size, a spreadsheet's packing) is refused before it is parsed."""
+    sheet = read_rows(data, filename, limits)
     header = find_header(sheet.rows, COLUMNS, ("date",))
     found = header.columns
     if "credit" not in found and "amount" not in found:

@@ -4,17 +4,19 @@ caller passes its own column synonyms."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
 
 from core.i18n import N_
 from services.errors import DomainError
+from services.file_limits import FileLimits, check_workbook, too_many_rows, too_wide
 
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 TEXT_FILES = (".csv", ".txt", ".tsv")
@@ -27,6 +29,7 @@ class Row:
 
     number: int
     cells: tuple[str, ...]
+    filled: frozenset[int] = field(default=frozenset(), compare=False)
 
     def cell(self, index: int) -> str:
         return self.cells[index] if index < len(self.cells) else ""
@@ -38,16 +41,15 @@ class Row:
 
 @dataclass
 class Sheet:
-    """The rows of a file's first sheet, every cell NFKC-normalised text. `filled` holds the
-    (row number, column index) of cells that were empty in the file and took the value above
-    (a merged range, or `fill_down`); `encoding` is the text encoding a CSV was read in."""
+    """The rows of a file's first sheet, every cell NFKC-normalised text. A row's `filled`
+    holds the columns of cells that were empty in the file and took the value above (a merged
+    range, or `fill_down`); `encoding` is the text encoding a CSV was read in."""
 
     rows: list[Row]
     encoding: str | None = None
-    filled: set[tuple[int, int]] = field(default_factory=set)
 
     def was_filled(self, row: Row, column: int) -> bool:
-        return (row.number, column) in self.filled
+        return column in row.filled
 
     def fill_down(
         self,
@@ -57,27 +59,35 @@ class Sheet:
         *,
         nested: bool = False,
     ) -> None:
-        """Give an empty cell in `columns` the value above it, from rows[start] on, in the rows
-        `when` accepts (a CSV saved from a sheet with merged-down cells keeps only the top one).
-        `nested`: the columns go from the outer place to the inner one, and a value written in
-        one starts afresh the columns after it (a new building's blank unit stays blank)."""
-        above: dict[int, str] = {}
-        for position in range(start, len(self.rows)):
-            row = self.rows[position]
-            if row.blank or not when(row):
-                above.clear()
-                continue
-            cells = list(row.cells) + [""] * (max(columns, default=-1) + 1 - len(row.cells))
-            for place, column in enumerate(columns):
-                if cells[column]:
-                    if nested and above.get(column) != cells[column]:
-                        for inner in columns[place + 1 :]:
-                            above.pop(inner, None)
-                    above[column] = cells[column]
-                elif column in above:
-                    cells[column] = above[column]
-                    self.filled.add((row.number, column))
-            self.rows[position] = Row(row.number, tuple(cells))
+        """`filled_down` on rows[start:], in place."""
+        self.rows[start:] = filled_down(self.rows[start:], columns, when, nested=nested)
+
+
+def filled_down(
+    rows: Iterable[Row], columns: Sequence[int], when: Callable[[Row], bool], *, nested: bool
+) -> Iterator[Row]:
+    """Give an empty cell in `columns` the value above it, in the rows `when` accepts (a CSV
+    saved from a sheet with merged-down cells keeps only the top one); a row at a time.
+    `nested`: the columns go from the outer place to the inner one, and a value written in
+    one starts afresh the columns after it (a new building's blank unit stays blank)."""
+    above: dict[int, str] = {}
+    for row in rows:
+        if row.blank or not when(row):
+            above.clear()
+            yield row
+            continue
+        cells = list(row.cells) + [""] * (max(columns, default=-1) + 1 - len(row.cells))
+        filled = set(row.filled)
+        for place, column in enumerate(columns):
+            if cells[column]:
+                if nested and above.get(column) != cells[column]:
+                    for inner in columns[place + 1 :]:
+                        above.pop(inner, None)
+                above[column] = cells[column]
+            elif column in above:
+                cells[column] = above[column]
+                filled.add(column)
+        yield Row(row.number, tuple(cells), frozenset(filled))
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,11 @@ class Header:
 
     def records(self, sheet: Sheet) -> Iterator[tuple[Row, dict[str, str]]]:
         """The non-blank rows below the header, each with its cells by field."""
-        for row in sheet.rows[self.index + 1 :]:
+        return self.records_of(sheet.rows[self.index + 1 :])
+
+    def records_of(self, rows: Iterable[Row]) -> Iterator[tuple[Row, dict[str, str]]]:
+        """The non-blank rows of `rows` (those below the header), with their cells by field."""
+        for row in rows:
             if not row.blank:
                 yield row, {name: row.cell(column) for name, column in self.columns.items()}
 
@@ -104,29 +118,57 @@ def clean(value: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", value).split())
 
 
-def read_rows(data: bytes, filename: str) -> Sheet:
+def read_rows(data: bytes, filename: str, limits: FileLimits | None = None) -> Sheet:
     """The first sheet of a CSV (UTF-8 with or without BOM, GBK/GB18030, or what
     charset-normalizer recognises), XLSX, XLS or ODS file, as rows of clean text."""
+    rows, encoding = stream_rows(data, filename, limits)
+    return Sheet(_trimmed(list(rows)), encoding=encoding)
+
+
+def stream_rows(
+    data: bytes, filename: str, limits: FileLimits | None = None
+) -> tuple[Iterator[Row], str | None]:
+    """The rows of the first sheet one at a time (merged ranges read as their top-left cell),
+    and a CSV's encoding. A file over `limits` is refused before its rows are read (its size,
+    a spreadsheet's packed sizes and used area) or at the first row past the cap."""
+    limits = limits or FileLimits()
+    limits.check_size(len(data))
     suffix = PurePath(filename).suffix.lower()
     if suffix in TEXT_FILES:
-        return _read_text(data)
+        if data.count(b"\n") >= limits.max_rows:  # lines ≥ rows: only then are rows counted
+            _count_rows(data, limits)
+        encoding = _encoding(data)
+        return _capped(_text_rows(data, encoding), limits), encoding
     if suffix in SPREADSHEETS:
-        return _read_workbook(data, suffix)
+        return _capped(_workbook_rows(data, suffix, limits), limits), None
     raise DomainError(
         N_("Unsupported file type {suffix}; use .csv, .xlsx, .xls or .ods."), suffix=suffix or "-"
     )
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The text and the encoding: UTF-8 (with or without BOM) strictly first, then GB18030 (a
-    superset of GBK and GB2312, what Chinese Excel saves), then charset-normalizer's guess."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"  # Excel's "Unicode text"
+def _capped(rows: Iterator[Row], limits: FileLimits) -> Iterator[Row]:
+    """The rows, refused at the first one past the row cap (its line number: title rows count),
+    and at one wider than the column cap."""
+    for row in rows:
+        if row.number > limits.max_rows:
+            raise too_many_rows(limits)
+        if len(row.cells) > limits.max_columns:
+            raise too_wide(row.number, limits)
+        yield row
+
+
+_UTF16 = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _encoding(data: bytes) -> str:
+    """UTF-8 (with or without BOM) strictly first, then GB18030 (a superset of GBK and GB2312,
+    what Chinese Excel saves), then charset-normalizer's guess; checked a megabyte at a time so
+    a large file is not held twice as text."""
+    if data.startswith(_UTF16):
+        return "utf-16"  # Excel's "Unicode text"
     for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
+        if _decodes(data, encoding):
+            return encoding
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -134,77 +176,117 @@ def decode(data: bytes) -> tuple[str, str]:
         raise DomainError(
             N_("The file's text encoding could not be recognised; save it as CSV UTF-8.")
         )
-    return str(best), best.encoding
+    return str(best.encoding)
 
 
-def _read_text(data: bytes) -> Sheet:
-    text, encoding = decode(data)
-    delimiter = _delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = [Row(number, tuple(clean(c) for c in cells)) for number, cells in enumerate(reader, 1)]
-    return Sheet(_trimmed(rows), encoding=encoding)
+def _decodes(data: bytes, encoding: str, chunk: int = 1 << 20) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), chunk):
+            decoder.decode(view[start : start + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
-def _delimiter(text: str) -> str:
+def _count_rows(data: bytes, limits: FileLimits) -> None:
+    """Refuse a CSV past the row cap before its encoding is checked or a row is cleaned (a
+    quoted cell may hold line breaks, so its lines are read as CSV), stopping at the first row
+    past the cap. Read as Latin-1, UTF-8, GBK and GB18030 alike: none of their multi-byte
+    characters contains the bytes of a quote, a comma, a tab, a semicolon or a line break."""
+    encoding = "utf-16" if data.startswith(_UTF16) else "latin-1"
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    reader = csv.reader(text, delimiter=_delimiter(data, encoding))
+    try:
+        for number, _ in enumerate(reader, 1):
+            if number > limits.max_rows:
+                raise too_many_rows(limits)
+    except csv.Error:
+        return  # told with its line number when the rows are read
+
+
+def _text_rows(data: bytes, encoding: str) -> Iterator[Row]:
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    reader = csv.reader(text, delimiter=_delimiter(data, encoding))
+    try:
+        for number, cells in enumerate(reader, 1):
+            yield Row(number, _strip_end(tuple(clean(c) for c in cells)))
+    except csv.Error as error:  # a field past csv's limit (128 KB): no office table has one
+        raise DomainError(
+            N_("Line {row} of the file could not be read: {reason}"),
+            row=reader.line_num,
+            reason=str(error)[:200],
+        ) from error
+
+
+def _delimiter(data: bytes, encoding: str) -> str:
     """Comma, unless the first lines have more tabs or semicolons (bank and "text" exports)."""
-    sample = "\n".join(text.splitlines()[:40])
+    head = data[: 1 << 16].decode(encoding, errors="ignore")
+    sample = "\n".join(head.splitlines()[:40])
     return max((",", "\t", ";"), key=sample.count) if sample else ","
 
 
-def _read_workbook(data: bytes, suffix: str) -> Sheet:
+def _workbook_rows(data: bytes, suffix: str, limits: FileLimits) -> Iterator[Row]:
+    """The first sheet's rows through calamine, after the packed sizes and the used area were
+    checked (calamine makes the used area one dense block: a cell at row 1,048,576 would
+    allocate a million rows before the first is read)."""
     from python_calamine import CalamineWorkbook
 
+    check_workbook(data, suffix, limits)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_index(0)
-        values = sheet.to_python(skip_empty_area=False)
     except Exception as error:  # calamine raises its own errors for every kind of damage
-        raise DomainError(
-            N_("The spreadsheet could not be read: {reason}"), reason=str(error)[:200]
-        ) from error
-    rows = [Row(n, tuple(clean(_cell_text(v)) for v in cells)) for n, cells in enumerate(values, 1)]
-    result = Sheet(_trimmed(rows))
-    _fill_merged(result, _merged_ranges(sheet, data, suffix))
-    return result
-
-
-def _merged_ranges(sheet: object, data: bytes, suffix: str) -> list[tuple[int, int, int, int]]:
-    """Merged ranges as (first row, first column, last row, last column), 0-based."""
-    ranges = getattr(sheet, "merged_cell_ranges", None)
-    if ranges:
-        return [(top, left, bottom, right) for (top, left), (bottom, right) in ranges]
-    if suffix not in (".xlsx", ".xlsm"):
-        return []
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(io.BytesIO(data), data_only=True)
+        raise _unreadable(error) from error
+    top, left = sheet.start or (0, 0)
+    if top + sheet.height > limits.max_rows:  # .xls, .xlsb: known only once opened (65,536 rows)
+        raise too_many_rows(limits)
+    merged = [(t, lt, b, r) for (t, lt), (b, r) in sheet.merged_cell_ranges or ()]
+    before = ("",) * left  # calamine's rows start at the first column used; the file's at A
     try:
-        merged = workbook.worksheets[0].merged_cells.ranges
-        return [(r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1) for r in merged]
-    finally:
-        workbook.close()
+        values = sheet.iter_rows()
+        rows = (
+            Row(n, _strip_end(before + tuple(clean(_cell_text(v)) for v in cells)))
+            for n, cells in enumerate(values, 1)
+        )
+        yield from _merged_filled(rows, merged)
+    except DomainError:
+        raise
+    except Exception as error:
+        raise _unreadable(error) from error
 
 
-def _fill_merged(sheet: Sheet, ranges: Sequence[tuple[int, int, int, int]]) -> None:
-    """Every cell of a merged range reads as its top-left cell (the only one with a value)."""
-    by_number = {row.number: position for position, row in enumerate(sheet.rows)}
-    for top, left, bottom, right in ranges:
-        first = by_number.get(top + 1)
-        if first is None:
+def _unreadable(error: Exception) -> DomainError:
+    return DomainError(N_("The spreadsheet could not be read: {reason}"), reason=str(error)[:200])
+
+
+def _merged_filled(
+    rows: Iterable[Row], ranges: Sequence[tuple[int, int, int, int]]
+) -> Iterator[Row]:
+    """Every cell of a merged range (first row, first column, last row, last column; 0-based)
+    reads as its top-left cell (the only one with a value); a row at a time."""
+    starting: dict[int, list[tuple[int, int, int, int]]] = {}
+    for merged in ranges:
+        starting.setdefault(merged[0] + 1, []).append(merged)
+    open_ranges: list[tuple[tuple[int, int, int, int], str]] = []
+    for row in rows:
+        open_ranges = [(r, v) for r, v in open_ranges if r[2] + 1 >= row.number]
+        open_ranges += [(r, row.cell(r[1])) for r in starting.pop(row.number, ())]
+        if not open_ranges:
+            yield row
             continue
-        value = sheet.rows[first].cell(left)
-        for number in range(top + 1, bottom + 2):
-            position = by_number.get(number)
-            if position is None:
-                continue
-            row = sheet.rows[position]
-            cells = list(row.cells) + [""] * (right + 1 - len(row.cells))
+        width = max(r[3] for r, _ in open_ranges) + 1
+        cells = list(row.cells) + [""] * (width - len(row.cells))
+        filled = set(row.filled)
+        for (top, left, _bottom, right), value in open_ranges:
             for column in range(left, right + 1):
                 if not cells[column] and value:
                     cells[column] = value
-                    if (number, column) != (top + 1, left):
-                        sheet.filled.add((number, column))
-            sheet.rows[position] = Row(number, tuple(cells))
+                    if (row.number, column) != (top + 1, left):
+                        filled.add(column)
+        yield Row(row.number, _strip_end(tuple(cells)), frozenset(filled))
 
 
 def _cell_text(value: object) -> str:
@@ -225,11 +307,10 @@ def _cell_text(value: object) -> str:
 
 
 def _trimmed(rows: list[Row]) -> list[Row]:
-    """Rows without the empty cells at their ends, and without the empty rows at the end."""
-    trimmed = [Row(r.number, _strip_end(r.cells)) for r in rows]
-    while trimmed and trimmed[-1].blank:
-        trimmed.pop()
-    return trimmed
+    """The rows without the empty rows at the end."""
+    while rows and rows[-1].blank:
+        rows.pop()
+    return rows
 
 
 def _strip_end(cells: tuple[str, ...]) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from services import payments
 from services.bank_statements import Statement, Transfer, read_statement
 from services.errors import DomainError
 from services.fee_claims import compound_of_account
+from services.file_limits import FileLimits
 from services.payment_matching import Homes
 from services.receipts import receipt_label
 
@@ -92,9 +93,12 @@ async def import_payments(
     *,
     today: date,
     now: datetime,
+    limits: FileLimits | None = None,
 ) -> ImportReport:
+    limits = limits or FileLimits()
+    limits.check_size((await asyncio.to_thread(path.stat)).st_size)
     data = await asyncio.to_thread(path.read_bytes)
-    statement = read_statement(data, path.name, today=today)
+    statement = read_statement(data, path.name, today=today, limits=limits)
     chosen = await statement_compound(session, statement, compound)
     report = ImportReport(chosen, statement.account, outgoing=statement.outgoing)
     report.invalid += statement.invalid

@@ -1,18 +1,22 @@
 """Roster import: one row per household; every row is checked before anything is written.
-The file is what the office has (services/office_files); the columns and cells are read by
-services/roster_columns."""
+The file is what the office has (services/office_files), read twice a row at a time (to check,
+then to write in batches); the columns and cells are read by services/roster_columns."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel.lists import format_list
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,7 +35,17 @@ from models import (
 from services import audit
 from services import roster_columns as cells
 from services.errors import DomainError
-from services.office_files import Header, Sheet, clean, find_header, read_rows
+from services.file_limits import FileLimits
+from services.office_files import (
+    HEADER_SEARCH_ROWS,
+    Header,
+    Row,
+    clean,
+    filled_down,
+    find_header,
+    read_rows,
+    stream_rows,
+)
 from services.places import floor_of_room, place_name, room_name
 from services.roster_columns import (
     AREA_COLUMNS,
@@ -43,6 +57,9 @@ from services.roster_columns import (
 )
 
 MOST_PROBLEMS_SHOWN = 20
+PROBLEMS_KEPT = 1000  # a file with more keeps only their count
+BATCH = 1000  # households written per flush
+BUILDINGS_KEPT = 64  # buildings whose households stay loaded (a file lists a building's together)
 _FILLED_DOWN = (*PLACE_COLUMNS, "unit")  # blank under a written one: a merged cell
 
 
@@ -96,7 +113,10 @@ class RosterRow:
 
 @dataclass
 class RosterResult:
+    """What an import did; `problems` keeps the first PROBLEMS_KEPT, `problem_count` all."""
+
     problems: list[RowProblem] = field(default_factory=list)
+    problem_count: int = 0
     rows: int = 0
     created: int = 0
     updated: int = 0
@@ -104,7 +124,12 @@ class RosterResult:
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problem_count
+
+    def add(self, problem: RowProblem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < PROBLEMS_KEPT:
+            self.problems.append(problem)
 
 
 def read_table(path: Path) -> Iterator[dict[str, str]]:
@@ -117,18 +142,27 @@ def read_table(path: Path) -> Iterator[dict[str, str]]:
         yield {name: row.cell(index) for index, name in enumerate(names)}
 
 
-def read_roster(data: bytes, filename: str) -> tuple[Sheet, Header]:
-    """The sheet and its header; blank place cells under written ones filled from above."""
-    sheet = read_rows(data, filename)
-    header = find_header(sheet.rows, SYNONYMS, REQUIRED_COLUMNS)
+def read_roster(
+    data: bytes, filename: str, limits: FileLimits | None = None
+) -> tuple[Header, Iterator[tuple[Row, dict[str, str]]]]:
+    """The header (among the first rows) and the records below it, read a row at a time;
+    blank place cells under written ones filled from above."""
+    rows, _ = stream_rows(data, filename, limits)
+    head = [row for _, row in zip(range(HEADER_SEARCH_ROWS + 1), rows, strict=False)]
+    header = find_header(head, SYNONYMS, REQUIRED_COLUMNS)
     home_cells = [header.columns[c] for c in ("room", *AREA_COLUMNS) if c in header.columns]
-    sheet.fill_down(
-        header.index + 1,
+
+    def below() -> Iterator[Row]:
+        yield from head[header.index + 1 :]
+        yield from rows
+
+    filled = filled_down(
+        below(),
         [header.columns[c] for c in _FILLED_DOWN if c in header.columns],
         when=lambda row: any(row.cell(c) for c in home_cells),
         nested=True,
     )
-    return sheet, header
+    return header, header.records_of(filled)
 
 
 def missing_columns(header: Header) -> list[RowProblem]:
@@ -138,28 +172,43 @@ def missing_columns(header: Header) -> list[RowProblem]:
     ]
 
 
-def parse_rows(sheet: Sheet, header: Header) -> tuple[list[RosterRow], list[RowProblem]]:
-    """Validate every record; return the good rows and every problem found."""
+def check_rows(
+    header: Header, records: Iterator[tuple[Row, dict[str, str]]], result: RosterResult
+) -> None:
+    """Validate every record, counting the good ones in `result.rows` and adding every
+    problem; a home met twice is told by its first row (kept as a digest of its names)."""
     if header.missing:
-        return [], missing_columns(header)
-    rows: list[RosterRow] = []
-    problems: list[RowProblem] = []
-    seen: dict[tuple[str, ...], int] = {}
-    for source, record in header.records(sheet):
+        for problem in missing_columns(header):
+            result.add(problem)
+        return
+    seen: dict[bytes, int] = {}
+    fields = list(header.columns.items())
+    for source, record in records:
         found: list[RowProblem] = []
         row = _row(source.number, record, found)
-        filled = tuple(n for n, c in header.columns.items() if sheet.was_filled(source, c))
-        if row is not None and row.key in seen:
+        key = _digest(row.key) if row is not None else b""
+        if row is not None and key in seen:
             found.append(
-                _problem(
-                    source.number, "room", N_("the same home as row {other}"), other=seen[row.key]
-                )
+                _problem(source.number, "room", N_("the same home as row {other}"), other=seen[key])
             )
-        problems.extend(RowProblem(p.row, p.column, p.msgid, p.params, filled) for p in found)
+        filled = tuple(n for n, c in fields if c in source.filled) if found else ()
+        for p in found:
+            result.add(RowProblem(p.row, p.column, p.msgid, p.params, filled))
         if row is not None and not found:
-            seen[row.key] = source.number
-            rows.append(row)
-    return rows, problems
+            seen[key] = source.number
+            result.rows += 1
+
+
+def _digest(key: tuple[str, ...]) -> bytes:
+    return hashlib.blake2b("\x1f".join(key).encode(), digest_size=16).digest()
+
+
+def good_rows(records: Iterator[tuple[Row, dict[str, str]]]) -> Iterator[RosterRow]:
+    """The records as households (the file was checked: every one reads)."""
+    for source, record in records:
+        row = _row(source.number, record, [])
+        if row is not None:
+            yield row
 
 
 def _problem(row: int, column: str, msgid: str, **params: Any) -> RowProblem:
@@ -210,9 +259,13 @@ def _normalised(name: str, text: str) -> str:
     """Names the same way everywhere (services/places): `１０１室` is room 101, `1 栋` is 1栋."""
     if name == "room":
         return room_name(text)
-    if name in (*PLACE_COLUMNS, "unit", "grid"):
-        return place_name(text)
+    if name in _PLACE_NAMES:
+        return _place_name(text)
     return clean(text)
+
+
+_PLACE_NAMES = frozenset((*PLACE_COLUMNS, "unit", "grid"))
+_place_name = lru_cache(maxsize=4096)(place_name)  # a file repeats its places on every row
 
 
 _READERS: dict[str, Callable[[str], Any]] = {
@@ -223,10 +276,11 @@ _READERS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def describe(problems: list[RowProblem], _: Translator) -> list[str]:
-    """The problems in the office's words, the first 20 and how many more."""
+def describe(problems: list[RowProblem], _: Translator, *, count: int | None = None) -> list[str]:
+    """The problems in the office's words, the first 20 and how many more (of `count`, when
+    only the first were kept)."""
     lines = [_line(problem, _) for problem in problems[:MOST_PROBLEMS_SHOWN]]
-    rest = len(problems) - MOST_PROBLEMS_SHOWN
+    rest = (len(problems) if count is None else count) - MOST_PROBLEMS_SHOWN
     if rest > 0:
         lines.append(
             _.ngettext("…and {count} more problem.", "…and {count} more problems.", rest)
@@ -256,23 +310,31 @@ def _line(problem: RowProblem, _: Translator) -> str:
     ).format(row=problem.row, problem=detail, columns=merged)
 
 
-async def import_roster(session: AsyncSession, path: Path, *, now: datetime) -> RosterResult:
-    """Validate the whole file, then create or update places and households in place."""
-    sheet, header = read_roster(await asyncio.to_thread(path.read_bytes), path.name)
-    if not header.missing and next(header.records(sheet), None) is None:
-        problem = RowProblem(header.number, "-", N_("the file has no data rows below the header"))
-        return RosterResult(problems=[problem])
-    rows, problems = parse_rows(sheet, header)
-    result = RosterResult(problems=problems, rows=len(rows))
-    if problems:
+async def import_roster(
+    session: AsyncSession, path: Path, *, now: datetime, limits: FileLimits | None = None
+) -> RosterResult:
+    """Check the whole file, then create or update places and households in place, flushing
+    every BATCH households. A file over `limits` is refused before it is parsed."""
+    limits = limits or FileLimits()
+    limits.check_size((await asyncio.to_thread(path.stat)).st_size)
+    data = await asyncio.to_thread(path.read_bytes)
+    header, records = read_roster(data, path.name, limits)
+    result = RosterResult()
+    check_rows(header, records, result)
+    if not result.ok:
+        return result
+    if result.rows == 0:
+        result.add(RowProblem(header.number, "-", N_("the file has no data rows below the header")))
         return result
     places = _PlaceCache(session)
-    floors: dict[int, tuple[Building, list[int]]] = {}
-    for row in rows:
+    floors: dict[int, tuple[Building, int, int]] = {}
+    new: list[dict[str, Any]] = []
+    for written, row in enumerate(good_rows(read_roster(data, path.name, limits)[1]), 1):
         building = await places.building(row)
         floor = row.floor if row.floor is not None else floor_of_room(row.room)
         if floor is not None:
-            floors.setdefault(pk(building), (building, []))[1].append(floor)
+            _, low, high = floors.get(pk(building), (building, floor, floor))
+            floors[pk(building)] = (building, min(low, floor), max(high, floor))
         grid = await places.grid(row)
         household = await places.household(building, row.unit, row.room)
         values: dict[str, Any] = {
@@ -288,13 +350,13 @@ async def import_roster(session: AsyncSession, path: Path, *, now: datetime) -> 
             "developer_unit": row.developer_unit,
         }
         if household is None:
-            session.add(
-                Household(
-                    building_id=pk(building),
-                    compound_id=building.compound_id,
-                    updated_at=now,
+            new.append(
+                {
+                    "building_id": pk(building),
+                    "compound_id": building.compound_id,
+                    "updated_at": now,
                     **values,
-                )
+                }
             )
             result.created += 1
         elif any(getattr(household, k) != v for k, v in values.items()):
@@ -304,8 +366,11 @@ async def import_roster(session: AsyncSession, path: Path, *, now: datetime) -> 
             result.updated += 1
         else:
             result.unchanged += 1
-    for building, found in floors.values():
-        _widen_floors(building, found)
+        if written % BATCH == 0:
+            await _write(session, new)
+    await _write(session, new)
+    for building, low, high in floors.values():
+        _widen_floors(building, low, high)
     audit.record(
         session,
         at=now,
@@ -321,10 +386,18 @@ async def import_roster(session: AsyncSession, path: Path, *, now: datetime) -> 
     return result
 
 
-def _widen_floors(building: Building, floors: list[int]) -> None:
+async def _write(session: AsyncSession, new: list[dict[str, Any]]) -> None:
+    """The batch's new households in one batched INSERT (their ids are not needed: a home is in
+    the file once) and its changed ones; the written ones leave memory."""
+    if new:
+        await session.exec(insert(Household), params=new)
+        new.clear()
+    await session.flush()
+
+
+def _widen_floors(building: Building, low: int, high: int) -> None:
     """A building's floors cover its homes' floors (the floor column, else the room number:
     1201 → 12); a range the office set (a basement, a top floor without homes) is kept."""
-    low, high = min(floors), max(floors)
     if building.lowest_floor is None or low < building.lowest_floor:
         building.lowest_floor = low
     if building.floors is None or high > building.floors:
@@ -332,12 +405,14 @@ def _widen_floors(building: Building, floors: list[int]) -> None:
 
 
 class _PlaceCache:
-    """Finds or creates each place once per import, keyed by its names."""
+    """Finds or creates each place once per import, keyed by its names; the households of the
+    last BUILDINGS_KEPT buildings stay loaded (a building met again later is read again)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.cache: dict[tuple[Any, ...], Any] = {}
-        self.households: dict[int, dict[tuple[str, str], Household]] = {}
+        self.children: dict[tuple[str, int | None], dict[str, Any]] = {}
+        self.households: OrderedDict[int, dict[tuple[str, str], Household]] = OrderedDict()
 
     async def _get_or_create(
         self, model: type[Any], parent_field: str | None, parent_id: int | None, name: str
@@ -345,21 +420,33 @@ class _PlaceCache:
         key = (model.__name__, parent_id, name)
         if key in self.cache:
             return self.cache[key]
-        statement = select(model).order_by(col(model.id))
-        if parent_field:
-            statement = statement.where(getattr(model, parent_field) == parent_id)
-        # a place first imported as `１栋` (before names were normalised) is the same `1栋`
-        row = next(
-            (p for p in await self.session.exec(statement) if place_name(p.name) == name), None
-        )
+        siblings = await self._children(model, parent_field, parent_id)
+        row = siblings.get(name)
         if row is not None and row.name != name:
             row.name = name
         if row is None:
             row = model(name=name, **({parent_field: parent_id} if parent_field else {}))
             self.session.add(row)
             await self.session.flush()
+            siblings[name] = row
         self.cache[key] = row
         return row
+
+    async def _children(
+        self, model: type[Any], parent_field: str | None, parent_id: int | None
+    ) -> dict[str, Any]:
+        """The places under a parent by their normalised name, read once: a place first
+        imported as `１栋` (before names were normalised) is the same `1栋`."""
+        key = (model.__name__, parent_id)
+        if key not in self.children:
+            statement = select(model).order_by(col(model.id))
+            if parent_field:
+                statement = statement.where(getattr(model, parent_field) == parent_id)
+            found: dict[str, Any] = {}
+            for place in await self.session.exec(statement):
+                found.setdefault(place_name(place.name), place)
+            self.children[key] = found
+        return self.children[key]
 
     async def compound(self, row: RosterRow) -> Compound:
         city = await self._get_or_create(City, None, None, row.city)
@@ -378,9 +465,13 @@ class _PlaceCache:
 
     async def household(self, building: Building, unit: str, room: str) -> Household | None:
         key = pk(building)
-        if key not in self.households:
+        if key in self.households:
+            self.households.move_to_end(key)
+        else:
             found = await self.session.exec(
                 select(Household).where(col(Household.building_id) == key)
             )
             self.households[key] = {(place_name(h.unit), room_name(h.room)): h for h in found}
+            if len(self.households) > BUILDINGS_KEPT:
+                self.households.popitem(last=False)
         return self.households[key].get((unit, room))

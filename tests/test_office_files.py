@@ -48,6 +48,25 @@ def test_the_header_is_found_below_title_rows_and_a_merged_group_heading():
     assert read.was_filled(read.rows[4], 0) and not read.was_filled(read.rows[3], 0)
 
 
+def test_a_table_that_starts_below_and_right_of_a1_keeps_its_row_and_column_numbers():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["C2"] = "名册"
+    for row in (["楼栋", "房号"], ["1栋", "101"], [None, "102"]):
+        sheet.append([None, None, *row])
+    sheet.merge_cells("C4:C5")
+    data = io.BytesIO()
+    workbook.save(data)
+    read = read_rows(data.getvalue(), "roster.xlsx")
+    assert [(row.number, row.cells) for row in read.rows[1:]] == [
+        (2, ("", "", "名册")),
+        (3, ("", "", "楼栋", "房号")),
+        (4, ("", "", "1栋", "101")),
+        (5, ("", "", "1栋", "102")),
+    ]
+    assert read.was_filled(read.rows[4], 2)
+
+
 def test_blank_cells_under_a_filled_one_can_be_filled_down_in_a_csv():
     rows = [["楼栋", "房号"], ["1栋", "101"], ["", "102"], [], ["", "103"]]
     read = read_rows(_csv(rows, "utf-8"), "a.csv")

@@ -160,3 +160,20 @@ async def _in_thread(fn, *args):
     import asyncio
 
     return await asyncio.to_thread(fn, *args)
+
+
+async def test_a_building_met_again_after_many_others_is_the_same_building(
+    database_url, clock, tmp_path
+):
+    # the import keeps the homes of the last 64 buildings loaded; the 1st building comes back
+    # after 80 others, in the first import and in the second
+    template = _rows()[0]
+    rows = [dict(template, building=f"{n}栋", room="101") for n in range(1, 82)]
+    rows.append(dict(template, building="1栋", room="102"))
+    path = _write(tmp_path / "many.csv", rows)
+    first = await _import(database_url, path, clock)
+    assert (first.created, first.unchanged) == (82, 0)
+    again = await _import(database_url, path, clock)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 82)
+    assert await _count(database_url, Household) == 82
+    assert await _count(database_url, Building) == 81
