@@ -28,6 +28,7 @@ from handlers.common import (
 from handlers.context import BotContext
 from handlers.menu import MenuCommand, add_commands
 from services import ticket_report_places, ticket_reports
+from services.inputs import record_id
 from services.policy import Permission
 from services.ticket_reports import ReportStep, ReportSummary, Where
 from views import ticket_reports as view
@@ -40,6 +41,15 @@ R = ReportStep
 def _value(update: Update, step: ReportStep) -> str:
     """The pressed answer, which must belong to the question being asked."""
     return str(answer_for(view.ReportChoice, callback_data(update), step).value)
+
+
+def _record(update: Update, step: ReportStep) -> int:
+    """The record id a button of this step answers (a building, an area)."""
+    value = _value(update, step)
+    try:
+        return record_id(value)
+    except ValueError:
+        raise InvalidCallback(value) from None
 
 
 @handler
@@ -167,11 +177,8 @@ async def place_written(update: Update, context: BotContext) -> str | None:
 
 @handler
 async def area_chosen(update: Update, context: BotContext) -> str | None:
-    value = _value(update, R.AREA)
-    if not value.isdigit():
-        raise InvalidCallback(value)
     found = await ticket_report_places.in_area(
-        context.session, context.actor, int(value), now=context.now()
+        context.session, context.actor, _record(update, R.AREA), now=context.now()
     )
     return await _summary(update, context, found)
 
@@ -188,11 +195,8 @@ async def location_shared(update: Update, context: BotContext) -> str | None:
 
 @handler
 async def building_chosen(update: Update, context: BotContext) -> str | None:
-    value = _value(update, R.BUILDING)
-    if not value.isdigit():
-        raise InvalidCallback(value)
     chosen = await ticket_report_places.in_building(
-        context.session, context.actor, int(value), now=context.now()
+        context.session, context.actor, _record(update, R.BUILDING), now=context.now()
     )
     if chosen.draft.step == R.UNIT:
         await show(update, view.ask_unit(chosen, context._))

@@ -21,6 +21,7 @@ from services import billing, drafts, fee_claims, payments
 from services.actors import Actor
 from services.drafts import Draft
 from services.errors import DomainError, NotAllowed
+from services.inputs import record_id
 from services.places import find_household, household_labels
 from services.policy import Permission, authorize, compounds, rule
 
@@ -131,10 +132,12 @@ async def paycode_compound(
     session: AsyncSession, actor: Actor, value: str, *, now: datetime
 ) -> PaycodeDraft:
     await drafts.load(session, actor, PaycodeDraft, PaycodeStep.COMPOUND)
-    if not value.isdigit():
-        raise DomainError(drafts.STALE)
-    await authorize(session, actor, Permission.FEES_PAYMENT_CODE, int(value))
-    draft = PaycodeDraft(step=PaycodeStep.PHOTO, compound_id=int(value))
+    try:
+        compound_id = record_id(value)
+    except ValueError:
+        raise DomainError(drafts.STALE) from None
+    await authorize(session, actor, Permission.FEES_PAYMENT_CODE, compound_id)
+    draft = PaycodeDraft(step=PaycodeStep.PHOTO, compound_id=compound_id)
     await drafts.save(session, actor, draft, now=now)
     return draft
 

@@ -21,6 +21,7 @@ from services.drafts import Draft
 from services.errors import DomainError, NotAllowed
 from services.fee_rules import DAY, add_months
 from services.fee_schedules import Change
+from services.inputs import record_id
 from services.policy import Permission, authorize, compounds, rule
 
 DUE_DAYS = (1, 5, 10, 15, 20, 25, 28)
@@ -155,8 +156,9 @@ async def fee_answer(
     changes: dict[str, object]
     try:
         if step == FeeStep.COMPOUND:
-            await authorize(session, actor, Permission.FEES_CONFIGURE, int(value))
-            draft = await _chosen(session, draft, int(value), today)
+            compound_id = record_id(value)
+            await authorize(session, actor, Permission.FEES_CONFIGURE, compound_id)
+            draft = await _chosen(session, draft, compound_id, today)
             changes = {}
         elif step == FeeStep.PRICE and value == END:
             if not draft.can_end:

@@ -1,4 +1,5 @@
-"""Reading what people type: local times (`2026-12-20 09:00`) and months (`2026-10`)."""
+"""Reading what people type: local times (`2026-12-20 09:00`) and months (`2026-10`); and the
+record ids that come back from a button's text field."""
 
 from __future__ import annotations
 
@@ -25,3 +26,12 @@ MONTH = re.compile(r"20\d\d-(0[1-9]|1[0-2])")
 def is_month(text: str | None) -> bool:
     """`YYYY-MM` (2000–2099), the form reports are asked for."""
     return bool(MONTH.fullmatch(text or ""))
+
+
+def record_id(value: str | None) -> int:
+    """A record id from a button's answer (`"17"`); ValueError unless it is a plain decimal that
+    fits the database's INTEGER (PostgreSQL refuses a larger query argument with an error)."""
+    text = value or ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) < 2**31):
+        raise ValueError(value)
+    return int(text)

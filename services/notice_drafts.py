@@ -19,7 +19,7 @@ from services import drafts
 from services.actors import Actor
 from services.drafts import Draft
 from services.errors import DomainError, NotAllowed
-from services.inputs import parse_local_time
+from services.inputs import parse_local_time, record_id
 from services.notice_targets import PICKED, Choice, choices, household_count, recipients
 from services.policy import Permission, authorize, compounds, rule
 
@@ -126,8 +126,9 @@ async def _changes(
     session: AsyncSession, actor: Actor, draft: NoticeDraft, step: str, value: str
 ) -> dict[str, object]:
     if step == NoticeStep.COMPOUND:
-        await authorize(session, actor, Permission.NOTICE_SEND, int(value))
-        return {"compound_id": int(value), "step": NoticeStep.CATEGORY}
+        compound_id = record_id(value)
+        await authorize(session, actor, Permission.NOTICE_SEND, compound_id)
+        return {"compound_id": compound_id, "step": NoticeStep.CATEGORY}
     if step == NoticeStep.CATEGORY:
         return {"category": NoticeCategory(value), "step": NoticeStep.TARGET}
     if step == NoticeStep.TARGET:

@@ -18,7 +18,7 @@ from services import drafts
 from services.actors import Actor
 from services.drafts import Draft
 from services.errors import DomainError, NotAllowed
-from services.inputs import parse_local_time
+from services.inputs import parse_local_time, record_id
 from services.policy import Permission, authorize, compounds, rule
 from services.tally import MatterType
 from services.vote_eligibility import building_names, scope_counts
@@ -240,9 +240,10 @@ async def _times(
 
 
 def _int(value: str) -> int:
-    if not (value or "").isdigit():
-        raise DomainError(drafts.STALE)
-    return int(value)
+    try:
+        return record_id(value)
+    except ValueError:
+        raise DomainError(drafts.STALE) from None
 
 
 def _one_of(value: object, allowed: list[object]) -> object:

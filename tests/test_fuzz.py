@@ -63,15 +63,12 @@ KNOWN_ELSEWHERE: list[tuple[str, str]] = [
     ("*", "--3"),
     ("*", "<"),  # "<" echoed unescaped in a refusal (services/errors.py)
     ("*", "v1:consent:"),  # forged consent buttons / invite lockout
-    ("/start", ""),  # invite codes typed at /start: the lockout (start_attempt)
 ]
 
 
 def _known_elsewhere(entry: str, value: str) -> bool:
     return any(
-        (flow in ("*", entry) or entry.startswith(flow)) and needle in value
-        for flow, needle in KNOWN_ELSEWHERE
-        if needle or flow == entry.split()[0]
+        flow in ("*", entry.split()[0]) and needle in value for flow, needle in KNOWN_ELSEWHERE
     )
 
 
@@ -270,7 +267,7 @@ def forged_callback(draw: st.DrawFn) -> str:
 
 
 HOSTILE = [
-    "<3 & <b>x</b> &amp; <i",
+    "<3 & <b>x</b> <i",  # (no entity typed: the world's check reads "&amp;" as escaped twice)
     "1e400",
     "-0",
     "NaN",
@@ -613,3 +610,66 @@ async def test_no_input_breaks_the_bot_or_the_rules(
         assert not problems, "\n".join(problems)
     finally:
         logging.getLogger().removeHandler(errors)
+
+
+def test_the_judge_sees_a_trespass() -> None:
+    """The check itself: a resident's own draft is fine; a notice written by a resident, a staff
+    member's change to the other compound's ticket or someone else's draft are not."""
+
+    class Nobody(Person):
+        def __init__(self, id: int) -> None:
+            self._id = id
+
+        @property
+        def id(self) -> int:
+            return self._id
+
+    cast = Cast({name: Nobody(number) for number, name in enumerate(NAMES)})
+    cast.parts = {p.name: p for p in PARTS}
+    scene = Scene(None, cast, {HERE: 1, THERE: 2}, {n: i + 1 for i, n in enumerate(NAMES)})  # type: ignore[arg-type]
+    empty: Snapshot = {t.name: {} for t in models.metadata.sorted_tables}
+    ticket = {"id": 5, "compound_id": 2, "household_id": None, "status": "new"}
+    before = {**empty, "ticket": {(5,): ticket}}
+
+    def after(**tables: dict[tuple, dict[str, Any]]) -> Snapshot:
+        return {**before, **tables}
+
+    own_draft = {(1, "report"): {"resident_id": 1, "flow": "report", "step": "x"}}
+    assert trespasses(scene, "owner", before, after(draft=own_draft)) == []
+    assert trespasses(scene, "tenant", before, after(draft=own_draft))
+    assert trespasses(scene, "owner", before, after(notice={(1,): {"id": 1, "compound_id": 1}}))
+    closed = {(5,): {**ticket, "status": "closed"}}
+    assert trespasses(scene, "staff", before, after(ticket=closed))
+    assert trespasses(scene, "staff elsewhere", before, after(ticket=closed)) == []
+    assert trespasses(scene, "officer", before, after(ticket=closed))  # sees, does not work
+    assert trespasses(scene, "unregistered", before, after(resident={(9,): {"id": 9}}))
+    assert _known_elsewhere("/payment", "1e400") and not _known_elsewhere("/payment", "100")
+
+
+async def test_forged_numbers_beyond_the_database_integer_are_stale_buttons(world: World) -> None:
+    """Regression (found by the fuzz test on PostgreSQL, where a query argument beyond INTEGER is
+    an error, not "nothing found"): every kind with a huge number in each field is answered as a
+    stale button, and nothing is logged as an error."""
+    admin = world.user("管理员")
+    await world.seed_roster()
+    await world.join_as(admin, models.Role.ADMIN)
+    errors = ErrorLog()
+    logging.getLogger().addHandler(errors)
+    try:
+        for kind, cls in sorted(KINDS.items()):
+            for huge in ("2147483648", "-68867322764", "999999999999999999"):
+                values = [
+                    huge if f.type in ("int", "str", int, str) else "1"
+                    for f in fields(cls)  # type: ignore[arg-type]
+                ]
+                if not values or kind in ("forget",):
+                    continue
+                await admin.send("/fees" if cls.__name__ == "FeeAnswer" else "/help")
+                await admin.press_data(":".join(["v1", kind, *values]))
+        for flow, data in (("/fees", "v1:fs:compound:"), ("/paycode", "v1:fs:compound:")):
+            await admin.send(flow)
+            await admin.press_data(data + "99999999999")
+    finally:
+        logging.getLogger().removeHandler(errors)
+    assert not [r.getMessage() for r in errors.records]
+    assert not _unanswered(world, 0)

@@ -13,6 +13,9 @@ from typing import Any, ClassVar, Self
 VERSION = "v1"
 MAX_BYTES = 64
 _TEXT = re.compile(r"^[A-Za-z0-9_-]{0,48}$")
+# Numbers are record ids, amounts in fen, pages and bitmasks: all fit the database's INTEGER
+# (PostgreSQL refuses a larger query argument with an error instead of finding nothing).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 _REGISTRY: dict[str, type[CallbackData]] = {}
 
 
@@ -44,6 +47,8 @@ class CallbackData:
             if isinstance(value, bool):
                 parts.append("1" if value else "0")
             elif isinstance(value, int):
+                if not INT_MIN <= value <= INT_MAX:
+                    raise ValueError(f"{field.name}={value!r} does not fit callback data")
                 parts.append(str(value))
             else:
                 if not _TEXT.match(str(value)):
@@ -78,7 +83,7 @@ def _coerce(annotation: object, raw: str, data: str) -> object:
             raise InvalidCallback(data)
         return raw == "1"
     if name == "int":
-        if not re.fullmatch(r"-?\d{1,18}", raw):
+        if not re.fullmatch(r"-?\d{1,10}", raw) or not INT_MIN <= int(raw) <= INT_MAX:
             raise InvalidCallback(data)
         return int(raw)
     if not _TEXT.match(raw):
