@@ -13,7 +13,9 @@ After each input the test checks what a user (or the property office) would noti
 
 The world (emulator, bot, database, 17 people) is built once per persona and every example of
 that persona runs in it. The run is deterministic (`derandomize=True`); `FUZZ_EXAMPLES` sets the
-number of examples per persona (default 12; `FUZZ_EXAMPLES=200` for a long run).
+number of examples per persona (default 8; `FUZZ_EXAMPLES=200` for a long run), `FUZZ_ACTIONS`
+the attacks per example (default 2), `FUZZ_SHRINK=1` turns shrinking on, `FUZZ_REPORT=path` writes
+the draft steps each persona reached.
 """
 
 from __future__ import annotations
