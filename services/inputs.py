@@ -1,4 +1,5 @@
-"""Reading what people type: local times (`2026-12-20 09:00`) and months (`2026-10`)."""
+"""Reading what people type: local times (`2026-12-20 09:00`) and months (`2026-10`); and the
+record ids that come back from a button's text field."""
 
 from __future__ import annotations
 
