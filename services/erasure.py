@@ -139,15 +139,22 @@ async def _mask_column(
         masked = masker.text(value)
         if masked == value:
             continue
-        where = [k == i for k, i in zip(keys, ids, strict=True)]
-        await session.exec(
-            update(model)
-            .where(*where)
-            .values({name: masked})
-            .execution_options(synchronize_session=False)
-        )
+        await _write_back(session, model, keys, ids, name, masked)
         changed += 1
     return changed
+
+
+async def _write_back(
+    session: AsyncSession, model: type[SQLModel], keys: Any, ids: list[Any], name: str, value: Any
+) -> None:
+    """Store the masked value of one row, found by its primary key."""
+    where = [k == i for k, i in zip(keys, ids, strict=True)]
+    await session.exec(
+        update(model)
+        .where(*where)
+        .values({name: value})
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def _mask_documents(
@@ -163,12 +170,6 @@ async def _mask_documents(
         masked = masker.document(value)
         if json.dumps(masked, sort_keys=True) == json.dumps(value, sort_keys=True):
             continue
-        where = [k == i for k, i in zip(keys, ids, strict=True)]
-        await session.exec(
-            update(model)
-            .where(*where)
-            .values({name: masked})
-            .execution_options(synchronize_session=False)
-        )
+        await _write_back(session, model, keys, ids, name, masked)
         changed += 1
     return changed
