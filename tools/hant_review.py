@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from babel.messages.catalog import Message
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +52,7 @@ PHRASES = {
 }
 
 
-def _converter():  # type: ignore[no-untyped-def]
+def _converter():
     try:
         import opencc
     except ImportError:
@@ -59,7 +60,7 @@ def _converter():  # type: ignore[no-untyped-def]
     return opencc.OpenCC("s2t")
 
 
-def draft(simplified: str, converter) -> str:  # type: ignore[no-untyped-def]
+def draft(simplified: str, converter) -> str:
     """The zh_Hant draft of one zh_Hans text."""
     text = converter.convert(simplified).translate(VARIANTS)
     for wrong, right in PHRASES.items():
@@ -67,7 +68,7 @@ def draft(simplified: str, converter) -> str:  # type: ignore[no-untyped-def]
     return text
 
 
-def _catalog(language: str):  # type: ignore[no-untyped-def]
+def _catalog(language: str):
     with (ROOT / "locales" / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         return read_po(handle)
 
@@ -83,7 +84,7 @@ def reviewed() -> set[tuple[str, str]]:
     return pairs
 
 
-def differences(hans, hant, converter) -> Iterator[tuple[str, object, int, str, str, str]]:  # type: ignore[no-untyped-def]
+def differences(hans, hant, converter) -> Iterator[tuple[str, Message, int, str, str, str]]:
     """(key, message, form, zh_Hans, draft, zh_Hant) for every form that differs from its draft."""
     for message in hans:
         if not message.id:
