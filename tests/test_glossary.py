@@ -109,6 +109,12 @@ class Term:
     pattern: str
 
 
+def _pattern(english: str) -> str:
+    """A regular expression for one English term: either apostrophe, "community" or "communities"."""
+    pattern = re.escape(english).replace("'", "['’]")
+    return pattern[:-1] + "(?:y|ie)" if pattern.endswith("y") else pattern
+
+
 def _glossary() -> list[Term]:
     with GLOSSARY.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -119,7 +125,7 @@ def _glossary() -> list[Term]:
                 Term(
                     en=row["en"],
                     variants={language: tuple(row[language].split("|")) for language in CHINESE},
-                    pattern=re.escape(english.strip()).replace("'", "['’]"),
+                    pattern=_pattern(english.strip()),
                 )
             )
     return terms
@@ -185,6 +191,7 @@ def test_the_glossary_is_well_formed() -> None:
         "owners' committee member|committee member",
     ]
     assert [t.en for t in terms_in("{owner} sent /tickets to the owners")] == ["owner"]
+    assert [t.en for t in terms_in("Communities")] == ["community"]
 
 
 @pytest.mark.parametrize("language", CHINESE)
