@@ -298,23 +298,20 @@ async def test_the_staff_queue_filter_takes_service_names_in_every_language(worl
 
 
 async def test_english_service_labels_start_a_line_with_a_capital(world):
-    """The survey card in English: "Cleaning: —", not "cleaning: —"."""
-    from services.surveys import QUESTIONS
-    from views.labels import capitalised
-    from views.surveys import card, question_label
-
-    class Found:
-        answer = None
-        month = "2026-10"
-        complete = False
-
-    from core.i18n import translator
-
-    english, chinese = translator("en"), translator("zh_Hans")
-    text = card(Found(), english).text  # type: ignore[arg-type]
-    assert "Cleaning: —" in text and "\ncleaning" not in text
-    assert "Common-area repair: —" in text and "Overall service: —" in text
-    assert capitalised(question_label(QUESTIONS[0], chinese), chinese) == "清扫保洁"
+    """The survey card (/rate) in English: "Cleaning: —", not "cleaning: —"; in Chinese the
+    same labels as before."""
+    await world.seed_roster()
+    owner = world.user("徐丽")
+    await world.onboard(owner, "1栋 1单元 101", "owner")
+    await owner.send("/rate")
+    assert "\n清扫保洁：—" in owner.last_text
+    await owner.send("/language")
+    await owner.press("English")
+    await owner.send("/rate")
+    text = owner.last_text
+    assert "\nCleaning: —" in text and "\nCommon-area repair: —" in text
+    assert "\nOverall service: —" in text and "\ncleaning" not in text
+    assert "Cleaning" in owner.last_message.buttons()
 
 
 async def test_export_headers_are_chinese_and_a_roster_headed_in_any_language_reads(
