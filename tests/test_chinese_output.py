@@ -344,6 +344,7 @@ async def test_export_headers_are_chinese_and_a_roster_headed_in_any_language_re
             admin("import-roster", str(traditional)),
             admin("import-roster", str(english)),
             admin("invites", "幸福家园", "--home", "1-1-101", "--out", str(tmp_path)),
+            admin("grant", "staff", "小区:幸福家园", "555"),
             admin("history", "幸福家园"),
             admin(
                 "audit",
@@ -379,7 +380,7 @@ async def test_export_headers_are_chinese_and_a_roster_headed_in_any_language_re
 
     codes = await asyncio.to_thread(run)
     out = capsys.readouterr()
-    assert codes == [0, 0, 0, 0, 0, 0, 0], out
+    assert codes == [0, 0, 0, 0, 0, 0, 0, 0], out
     assert (
         "共 60 户，新增 60 户" in out.out
         and "共 60 户，新增 0 户，更新 0 户，未变 60 户" in out.out
@@ -395,4 +396,6 @@ async def test_export_headers_are_chinese_and_a_roster_headed_in_any_language_re
             assert not english_words(sheet.title), sheet.title
     for header in headers:
         assert header and not english_words(" ".join(header)), header
+    reads = list(csv.DictReader((tmp_path / "reads.csv").open(encoding="utf-8-sig")))
+    assert {(r["查看人角色"], r["查看内容"]) for r in reads} == {("", "房屋和角色的历史记录")}
     assert Role.STAFF  # the roles' codes stay the machine keys (JSON, the database)
