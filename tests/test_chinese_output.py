@@ -208,7 +208,7 @@ async def test_every_admin_command_speaks_chinese(database_url, monkeypatch, tmp
     assert not found, "\n".join(f"{w}: {line}" for line, w in found.items())
     # the values typed in Chinese were understood, and shown by their names
     assert "服务模式 专业化企业承接" in captured.out
-    assert "清扫保洁 在 任何楼栋" in captured.out or "清扫保洁" in captured.out
+    assert "幸福家园：任何楼栋的清扫保洁派给陈师傅。" in captured.out
     assert "小区:幸福家园" in captured.out and "物业服务人员" in captured.out
     assert "按季" in captured.out
     # an unknown value is answered with the names to use, in Chinese
