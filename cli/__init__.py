@@ -58,12 +58,14 @@ async def fetch_bot_username(settings: Settings) -> str | None:
         ):
             body = await response.json(content_type=None)
     except (aiohttp.ClientError, TimeoutError, ValueError) as error:
-        print(f"getMe failed: {error.__class__.__name__}", file=sys.stderr)
+        failed = N_("Telegram's getMe failed: {reason}")
+        print(say(words(settings), failed, reason=error.__class__.__name__), file=sys.stderr)
         return None
     result = body.get("result") if isinstance(body, dict) and body.get("ok") else None
     username = result.get("username") if isinstance(result, dict) else None
     if not isinstance(username, str) or not username:
-        print(f"getMe failed: HTTP {response.status}", file=sys.stderr)
+        failed = N_("Telegram's getMe failed: {reason}")
+        print(say(words(settings), failed, reason=f"HTTP {response.status}"), file=sys.stderr)
         return None
     return username
 

@@ -14,7 +14,7 @@ from core.db import unit_of_work
 from core.i18n import N_, Translator
 from core.runtime import Runtime
 from core.settings import Settings
-from models import BillingPeriod
+from services.errors import DomainError
 from services.fee_schedules import DEFAULT_FEE
 
 if TYPE_CHECKING:
@@ -27,7 +27,11 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     fee.add_argument("compound")
     fee.add_argument("--price", help="yuan per m2 per month, e.g. 1.20 (without it: show the fees)")
-    fee.add_argument("--period", choices=[p.value for p in BillingPeriod], default="monthly")
+    fee.add_argument(
+        "--period",
+        default="monthly",
+        help="monthly, quarterly, half_yearly or yearly, or its name in any language (按季)",
+    )
     fee.add_argument("--due-day", type=int, default=15)
     fee.add_argument("--subsidy", default="0", help="share the government pays, e.g. 0.3")
     fee.add_argument("--late-daily-rate", help="only if the service contract has one, e.g. 0.0005")
@@ -64,6 +68,7 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 def fee_schedule(settings: Settings, args: argparse.Namespace) -> int:
     """Show a compound's fees, set a price from a date, or end the fee (the rules of /fees)."""
     from services import billing, fee_schedules
+    from services.enum_inputs import period as typed_period
     from services.places import compound_by_name
     from views.fee_setting import day, schedule_line, settled, unit_price
 
@@ -75,6 +80,10 @@ def fee_schedule(settings: Settings, args: argparse.Namespace) -> int:
         cap = Decimal(args.late_cap)
         starts = date.fromisoformat(args.starts) if args.starts else None
         last_day = date.fromisoformat(args.end) if args.end else None
+        period = typed_period(args.period)
+    except DomainError as error:
+        print(error.text(_), file=sys.stderr)
+        return 2
     except (InvalidOperation, ValueError):
         print(
             say(_, N_("Numbers like 1.20 and 0.3, and dates as YYYY-MM-DD, please.")),
@@ -107,7 +116,7 @@ def fee_schedule(settings: Settings, args: argparse.Namespace) -> int:
                     None,
                     compound_id=compound_id,
                     price_per_m2=price,
-                    period=args.period,
+                    period=period,
                     due_day=args.due_day,
                     starts_on=starts or today.replace(day=1),
                     now=now,

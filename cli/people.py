@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from cli import invite_username, run, say, words
-from cli.places import add_office_phone, role_named, write_invites
+from cli.places import add_office_phone, role_named, scope_text, write_invites
 from core.db import unit_of_work
 from core.i18n import N_, Msg, Translator
 from core.runtime import Runtime
@@ -83,6 +83,7 @@ def revoke_role(settings: Settings, args: argparse.Namespace) -> int:
     tickets go back to the unassigned queue."""
     from services.places import resolve_scope
     from services.role_endings import revoke_role as revoke
+    from views.labels import role as role_label
 
     _ = words(settings)
     role = role_named(args.role, _)
@@ -94,13 +95,12 @@ def revoke_role(settings: Settings, args: argparse.Namespace) -> int:
         async with unit_of_work(runtime.sessions) as session:
             place = await resolve_scope(session, args.scope)
             ended = await revoke(session, role, place, user, now=runtime.clock.now())
-        scope = f"{place.kind.value}:{place.name}"
         print(
             say(
                 _,
                 N_("Revoked {role} over {scope} from {user}."),
-                role=role.value,
-                scope=scope,
+                role=role_label(role, _).unescape(),
+                scope=scope_text(place, _),
                 user=user,
             )
         )

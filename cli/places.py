@@ -7,6 +7,7 @@ import argparse
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli import invite_username, run, say, words
 from core.db import unit_of_work
@@ -14,6 +15,10 @@ from core.i18n import N_, Translator
 from core.runtime import Runtime
 from core.settings import Settings
 from models import Compound, Role
+from services.errors import DomainError
+
+if TYPE_CHECKING:
+    from services.places import Scope
 
 
 def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,7 +59,8 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     place.add_argument("compound")
     place.add_argument(
         "--service-model",
-        help="professional, self_help, public_welfare, guided or none (counts for coverage)",
+        help="professional, self_help, public_welfare, guided or none, or the model's name in "
+        "any language (专业化, 自助型, 公益性, 指导帮扶, 无); counts for coverage",
     )
     place.add_argument("--company", help="the property company's name (created if new)")
     place.set_defaults(run=compound)
@@ -205,25 +211,29 @@ def revoke_invite(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def role_named(text: str, _: Translator) -> Role | None:
-    """The role as typed (its English value: liaison, staff…), or None after saying why."""
+    """The role as typed (its code, liaison, staff…, or its name in any language: 物业服务人员),
+    or None after saying why."""
+    from services.enum_inputs import role
+
     try:
-        return Role(text)
-    except ValueError:
-        print(
-            say(
-                _,
-                N_("Unknown role {role}; use one of: {roles}."),
-                role=text,
-                roles=", ".join(Role),
-            )
-        )
+        return role(text)
+    except DomainError as error:
+        print(error.text(_))
         return None
+
+
+def scope_text(place: Scope, _: Translator) -> str:
+    """`小区:幸福家园`: the place as it is typed, its kind in the reader's language."""
+    from services.enum_inputs import PlaceName
+
+    return PlaceName(place.kind, place.name).render(_)
 
 
 def grant_role(settings: Settings, args: argparse.Namespace) -> int:
     """Grant a role over a place to a Telegram user id; they consent when they open the bot."""
     from services.places import resolve_scope
     from services.roles import grant_role as grant
+    from views.labels import role as role_label
 
     _ = words(settings)
     role = role_named(args.role, _)
@@ -242,8 +252,15 @@ def grant_role(settings: Settings, args: argparse.Namespace) -> int:
             if created
             else N_("{user} already holds {role} over {scope}.")
         )
-        scope = f"{place.kind.value}:{place.name}"
-        print(say(_, message, role=role.value, scope=scope, user=args.user))
+        print(
+            say(
+                _,
+                message,
+                role=role_label(role, _).unescape(),
+                scope=scope_text(place, _),
+                user=args.user,
+            )
+        )
         return 0
 
     return run(settings, work)
@@ -277,7 +294,8 @@ def invite_role(settings: Settings, args: argparse.Namespace) -> int:
 
 def compound(settings: Settings, args: argparse.Namespace) -> int:
     """Show or set a compound's service model (coverage KPI) and property company (ranking);
-    the model is typed in English (professional, self_help…) and printed translated."""
+    the model is typed as its code (professional, self_help…) or its name in any language
+    (专业化, 專業化…) and printed translated."""
     from services.places import compound_by_name, configure_compound
     from views.labels import service_model
 

@@ -19,7 +19,7 @@ from core.db import unit_of_work
 from core.i18n import N_, Translator, plain
 from core.runtime import Runtime
 from core.settings import Settings
-from models import Compound, TicketCategory
+from models import Compound
 
 
 def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,14 +39,18 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     ticket.add_argument("compound")
     ticket.add_argument("--duty-phone", help='the 24-hour duty phone ("" to clear it)')
     ticket.add_argument("--urgent-repeat-minutes", type=int)
-    ticket.add_argument("--offers", choices=("on", "off"), help="staff take new tickets (抢单)")
+    ticket.add_argument("--offers", help="on or off (是, 否): staff take new tickets (抢单)")
     ticket.set_defaults(run=ticket_settings)
     dispatch = admin.add_parser(
         "dispatch", help="show, set or remove a compound's auto-assignment rules"
     )
     dispatch.add_argument("compound")
     dispatch.add_argument("--staff", help="the staff member (name or Telegram id) to assign to")
-    dispatch.add_argument("--category", choices=[c.value for c in TicketCategory])
+    dispatch.add_argument(
+        "--category",
+        help="cleaning, greening, order, repair, facility or other, or its name in any "
+        "language (保洁, 维修 …)",
+    )
     dispatch.add_argument("--building", help="a building's name, e.g. 1栋")
     dispatch.add_argument("--remove", action="store_true", help="remove the rule for these")
     dispatch.set_defaults(run=dispatch_rules)
@@ -168,6 +172,7 @@ def settings_line(compound: Compound, _: Translator) -> str:
 
 def ticket_settings(settings: Settings, args: argparse.Namespace) -> int:
     """Show a compound's emergency and dispatch settings, or set some of them."""
+    from services.enum_inputs import switch
     from services.ticket_dispatch import configure
 
     _ = words(settings)
@@ -180,7 +185,7 @@ def ticket_settings(settings: Settings, args: argparse.Namespace) -> int:
             now=now,
             duty_phone=args.duty_phone,
             repeat_minutes=args.urgent_repeat_minutes,
-            offers=None if args.offers is None else args.offers == "on",
+            offers=None if args.offers is None else switch(args.offers),
         )
         return settings_line(place, _)
 
@@ -191,8 +196,10 @@ def dispatch_rules(settings: Settings, args: argparse.Namespace) -> int:
     """List the rules; with --staff set one (for --category and/or --building), with --remove
     remove one. The most specific rule that matches a new ticket assigns it."""
     from services import ticket_dispatch
+    from services.enum_inputs import category as typed_category
     from services.places import compound_by_name
     from services.ticket_reading import buildings
+    from views.tickets import category_text
 
     _ = words(settings)
 
@@ -200,6 +207,7 @@ def dispatch_rules(settings: Settings, args: argparse.Namespace) -> int:
         async with unit_of_work(runtime.sessions) as session:
             place = await compound_by_name(session, args.compound)
             compound_id = place.id or 0
+            category = typed_category(args.category) if args.category else None
             building_id = None
             if args.building:
                 named = [
@@ -221,7 +229,7 @@ def dispatch_rules(settings: Settings, args: argparse.Namespace) -> int:
                     None,
                     compound_id,
                     assignee_id=assignee,
-                    category=args.category,
+                    category=category,
                     building_id=building_id,
                     now=runtime.clock.now(),
                 )
@@ -236,7 +244,7 @@ def dispatch_rules(settings: Settings, args: argparse.Namespace) -> int:
                         compound=place.name,
                         category=_.plain(N_("any category"))
                         if rule.category is None
-                        else rule.category,
+                        else category_text(rule.category, _).unescape(),
                         building=rule.building or _.plain(N_("any building")),
                         name=rule.assignee,
                     )

@@ -52,7 +52,7 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     rules.add_argument("compound")
     rules.add_argument("--notice-days", type=int, help="at least 15 (the legal minimum)")
     rules.add_argument("--min-days", type=int, help="the shortest voting window, at least 1")
-    rules.add_argument("--unreturned-with-majority", choices=("on", "off"))
+    rules.add_argument("--unreturned-with-majority", help="on or off (是, 否)")
     rules.add_argument(
         "--objection-days", type=int, help="days owners may object to a preliminary result (1-3)"
     )
@@ -192,6 +192,7 @@ def paper_ballots(settings: Settings, args: argparse.Namespace) -> int:
 def vote_settings(settings: Settings, args: argparse.Namespace) -> int:
     """Show or set the notice period, the shortest voting window, the unreturned-ballot rule and
     the objection period of a compound."""
+    from services.enum_inputs import switch
     from services.places import compound_by_name
     from services.vote_lifecycle import configure
     from services.vote_publication import set_objection_days
@@ -208,7 +209,7 @@ def vote_settings(settings: Settings, args: argparse.Namespace) -> int:
                 None,
                 place.id or 0,
                 notice_days=args.notice_days,
-                unreturned=None if unreturned is None else unreturned == "on",
+                unreturned=None if unreturned is None else switch(unreturned),
                 min_days=args.min_days,
             )
             if args.objection_days is not None:

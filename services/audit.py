@@ -9,9 +9,23 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.i18n import N_, Msg
 from models import AuditEvent, AuditSubject
 
 PEOPLE_READ = "people.read"
+# What a read of personal data showed, by the `what` of its event (the office's `admin audit`
+# file; /mydata says "your contact" for the reporter's).
+WHAT_SHOWN: dict[str, Msg] = {
+    "reporter": N_("the reporter's contact on a ticket card"),
+    "not_voted": N_("the list of homes that have not voted"),
+    "arrears": N_("the arrears list"),
+    "not_reached": N_("a notice's delivery report"),
+    "door_list": N_("a door-knocking list"),
+    "claims": N_("the reported payments waiting"),
+    "statement_rows": N_("bank statement lines to review"),
+    "vote_record": N_("a vote's record"),
+    "history": N_("the history of homes and roles"),
+}
 
 
 def record(

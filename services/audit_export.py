@@ -12,7 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.i18n import N_, Msg
 from models import AuditEvent, AuditSubject, Compound, Membership, Resident, RoleGrant
 from services.actors import Actor
-from services.audit import PEOPLE_READ
+from services.audit import PEOPLE_READ, WHAT_SHOWN
+from services.enum_inputs import ROLE, Choices
 from services.errors import DomainError, NotAllowed
 from services.places import household_labels
 from services.policy import Permission, compound_ids, rule
@@ -113,8 +114,8 @@ async def reads_table(
                 local(event.at, tz),
                 (reader.display_name or f"#{reader.id}") if reader else OFFICE,
                 reader.telegram_id if reader else None,
-                ", ".join(sorted(roles.get(event.actor_id or 0, set()))),
-                str(event.details.get("what", "")),
+                Choices(ROLE.get(r, Msg(r)) for r in sorted(roles.get(event.actor_id or 0, set()))),
+                WHAT_SHOWN.get(what := str(event.details.get("what", "")), what),
                 f"{event.subject_type}:{event.subject_id}",
                 subject.resident_id,
                 "; ".join(labels.get(h, "?") for h in homes),

@@ -19,13 +19,21 @@ class DomainError(Exception):
 
     def render(self, _: Translator) -> Markup:
         """The message in the reader's language. A parameter marked with N_() (a Msg) is itself
-        translated; any other value is data (a name, a typed home) and is escaped."""
-        params = {k: _(v) if isinstance(v, Msg) else v for k, v in self.params.items()}
+        translated, and so is a list of them (services.enum_inputs.Choices); any other value is
+        data (a name, a typed home) and is escaped."""
+        params = {k: _translated(v, _) for k, v in self.params.items()}
         return _(self.msgid).format(**params)
 
     def text(self, _: Translator) -> str:
         """The same as plain text, for the command line."""
         return self.render(_).unescape()
+
+
+def _translated(value: Any, _: Translator) -> Any:
+    if isinstance(value, Msg):
+        return _(value)
+    render = getattr(value, "render", None)
+    return render(_) if callable(render) and not isinstance(value, str) else value
 
 
 class NotAllowed(DomainError):

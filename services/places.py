@@ -25,10 +25,11 @@ from models import (
     Household,
     PropertyCompany,
     ScopeKind,
-    ServiceModel,
     SubDistrict,
 )
 from services import audit
+from services.enum_inputs import SCOPE, scope_kind
+from services.enum_inputs import service_model as typed_service_model
 from services.errors import DomainError
 
 SCOPE_TABLES: dict[ScopeKind, Any] = {
@@ -73,22 +74,15 @@ class CompoundChain:
 
 async def resolve_scope(session: AsyncSession, text: str) -> Scope:
     """Parse `compound:安居苑`, `compound:12`, `district:武汉市/江岸区` or, in pinyin,
-    `district:Jiang'an` into one place."""
-    kind_text, _, ref = text.partition(":")
-    try:
-        kind = ScopeKind(kind_text.strip().lower())
-    except ValueError:
-        raise DomainError(
-            N_("Unknown scope kind {kind!r}; use one of: {kinds}."),
-            kind=kind_text,
-            kinds=", ".join(k.value for k in ScopeKind),
-        ) from None
+    `district:Jiang'an` into one place; the kind also by its name (`小区:安居苑`, `區：江岸區`)."""
+    kind_text, _, ref = text.replace("：", ":").partition(":")
+    kind = scope_kind(kind_text)
     ref = ref.strip()
     table = SCOPE_TABLES[kind]
     if ref.isdigit():
         row = await session.get(table, int(ref))
         if row is None:
-            raise DomainError(N_("No {kind} with id {id}."), kind=kind.value, id=ref)
+            raise DomainError(N_("No {kind} with id {id}."), kind=SCOPE[kind], id=ref)
         return Scope(kind, row.id, row.name)
     name = ref.rsplit("/", 1)[-1]
     rows = (await session.exec(select(table).where(table.name == name))).all()
@@ -101,7 +95,7 @@ async def resolve_scope(session: AsyncSession, text: str) -> Scope:
             if wanted and wanted in romanisations(row.name)
         ]
     if not rows:
-        raise DomainError(N_("No {kind} named {name!r}."), kind=kind.value, name=name)
+        raise DomainError(N_("No {kind} named {name!r}."), kind=SCOPE[kind], name=name)
     if len(rows) > 1:
         raise DomainError(
             N_("Several places are named {name!r}; use its id: {ids}."),
@@ -324,14 +318,7 @@ async def configure_compound(
     if compound is None:
         raise DomainError(N_("That compound does not exist."))
     if service_model is not None:
-        try:
-            compound.service_model = ServiceModel(service_model)
-        except ValueError:
-            raise DomainError(
-                N_("Unknown service model {model!r}; use one of: {models}."),
-                model=service_model,
-                models=", ".join(m.value for m in ServiceModel),
-            ) from None
+        compound.service_model = typed_service_model(service_model)
     if company is not None:
         name = company.strip()
         if not name or len(name) > 200:

@@ -27,6 +27,7 @@ from models import (
 )
 from services import audit, notify
 from services.actors import Actor, load_actor
+from services.enum_inputs import ROLE, PlaceName
 from services.errors import DomainError
 from services.places import Scope, compound_ids_in_scope, scope_name
 from services.policy import Permission, allowed
@@ -65,8 +66,8 @@ async def revoke_role(
         raise DomainError(
             N_("{user} does not hold {role} over {scope}."),
             user=telegram_id,
-            role=role.value,
-            scope=f"{scope.kind.value}:{scope.name}",
+            role=ROLE[role],
+            scope=PlaceName(scope.kind, scope.name),
         )
     grant, resident = found
     return await end_grant(

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from core.i18n import N_, Msg
+from core.i18n import LANGUAGES, N_, Msg, translator
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,16 @@ COLUMNS: dict[str, Column] = {
 PLACE_COLUMNS = ("city", "district", "sub_district", "community", "compound", "building")
 REQUIRED_COLUMNS = (*PLACE_COLUMNS, "room", "grid")
 AREA_COLUMNS = ("registered_area", "surveyed_area", "contract_area")
-SYNONYMS = {name: column.names for name, column in COLUMNS.items()}
+# The names offices give a column, and its label in each language: a roster whose header row
+# was written in any of them (樓棟, 單元, 房號, "registered area") is read.
+SYNONYMS = {
+    name: tuple(
+        dict.fromkeys(
+            [*column.names, *(translator(language).plain(column.label) for language in LANGUAGES)]
+        )
+    )
+    for name, column in COLUMNS.items()
+}
 
 PHONE_SEPARATOR = "/"
 _PHONE = re.compile(r"\+?[0-9]{6,20}")

@@ -131,6 +131,8 @@ def _typed(value: object, kind: Kind, _: Translator) -> object:
     if kind == "text":
         if isinstance(value, Phrase):
             return text(value.text(_))
+        if isinstance(value, tuple):  # names to list (services.enum_inputs.Choices)
+            return text(_.plain(N_(", ")).join(_.plain(v) for v in value)) or None
         return text(_.plain(value) if isinstance(value, Msg) else value)
     if kind == "bool":
         return _.plain(YES if value else NO)

@@ -58,7 +58,7 @@ CATEGORY_NAMES: dict[TicketCategory, tuple[Msg, ...]] = {
 }
 UNKNOWN = N_(
     "There is no filter “{word}”. Filters: mine, unassigned, overdue, urgent, a building "
-    "(2栋, 2号楼) or a category (绿化, 清扫保洁, repair …); they combine, for example "
+    "(2栋, 2号楼) or a service ({greening}, {cleaning}, {repair} …); they combine, for example "
     "/tickets mine overdue."
 )
 _BUILDING = re.compile(r"^([0-9a-z]+)\s*(栋|號樓|号楼|棟|幢|座|号|號|楼|樓)?$")
@@ -215,7 +215,13 @@ async def parse_filter(session: AsyncSession, actor: Actor, words: list[str]) ->
             continue
         if _looks_like_building(word):
             raise DomainError(N_("There is no building “{name}” in your compounds."), name=word)
-        raise DomainError(UNKNOWN, word=word)
+        raise DomainError(
+            UNKNOWN,
+            word=word,
+            greening=CATEGORY_NAMES[TicketCategory.GREENING][0],
+            cleaning=CATEGORY_NAMES[TicketCategory.CLEANING][0],
+            repair=CATEGORY_NAMES[TicketCategory.REPAIR][0],
+        )
     if {Flag.MINE, Flag.UNASSIGNED} <= flags:
         raise DomainError(N_("A ticket cannot be both mine and unassigned; choose one."))
     found = QueueFilter(

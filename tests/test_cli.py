@@ -85,8 +85,8 @@ async def test_grant_and_unknown_role(database_url, monkeypatch, capsys):
 
     assert await asyncio.to_thread(run) == (0, 0, 2)
     out = capsys.readouterr().out
-    assert "Granted liaison over compound:幸福家园 to 555." in out
-    assert "555 already holds liaison" in out
+    assert "Granted Party-member liaison over compound:幸福家园 to 555." in out
+    assert "555 already holds Party-member liaison" in out
     assert "Unknown role wizard" in out
 
 

@@ -67,10 +67,11 @@ async def test_revoke_a_role_and_see_it_in_the_history(database_url, monkeypatch
 
     assert await asyncio.to_thread(run) == (0, 1, 2, 0, 0)
     captured = capsys.readouterr()
-    assert "Revoked staff over compound:幸福家园 from 555." in captured.out
-    assert "555 does not hold staff over compound:幸福家园." in captured.err
+    # the role by its name, typed by its code
+    assert "Revoked property staff over compound:幸福家园 from 555." in captured.out
+    assert "555 does not hold property staff over compound:幸福家园." in captured.err
     assert "Unknown role wizard" in captured.out
-    history = [line for line in captured.out.splitlines() if "property staff" in line]
+    history = [line for line in captured.out.splitlines() if " · property staff · " in line]
     assert len(history) == 2 and all("ended by the office" in line for line in history)
 
 

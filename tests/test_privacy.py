@@ -211,16 +211,16 @@ async def test_every_look_at_someones_data_is_recorded_and_they_see_who_looked(
         "Whose: home",
     ]
     assert len(lines) == 1 + rows
-    assert lines[1][1:] == [
+    assert lines[1][1:] == [  # the role and what was shown by their names
         "陈师傅",
         str(staff.id),
-        "staff",
-        "reporter",
+        "property staff",
+        "the reporter's contact on a ticket card",
         "ticket:1",
         str(me),
         "1栋 1单元 101",
     ]
-    assert [r[4] for r in lines[1:]].count("not_voted") == 58
+    assert [r[4] for r in lines[1:]].count("the list of homes that have not voted") == 58
     assert PHONE not in out.read_text(encoding="utf-8")
     book = openpyxl.load_workbook(sheet)
     assert book.active.max_row == 1 + rows and book.active["A2"].is_date

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from core.i18n import LANGUAGE_NAMES, LANGUAGES, N_, Msg, Translator, html, join
 from core.screen import File, ReplyButton, Screen, button, keyboard
+from services.audit import WHAT_SHOWN
 from services.personal_data import Read
 from services.residents import PersonalData, Profile
 from services.tables import Table, xlsx
@@ -97,17 +98,7 @@ def no_personal_data(_: Translator) -> Screen:
 
 
 # What another person saw, by the `what` of its audit event.
-READ_WHAT: dict[str, Msg] = {
-    "reporter": N_("your contact on a ticket card"),
-    "not_voted": N_("the list of homes that have not voted"),
-    "arrears": N_("the arrears list"),
-    "not_reached": N_("a notice's delivery report"),
-    "door_list": N_("a door-knocking list"),
-    "claims": N_("the reported payments waiting"),
-    "statement_rows": N_("bank statement lines to review"),
-    "vote_record": N_("a vote's record"),
-    "history": N_("the history of homes and roles"),
-}
+READ_WHAT: dict[str, Msg] = {**WHAT_SHOWN, "reporter": N_("your contact on a ticket card")}
 READS_SHOWN = 5
 
 

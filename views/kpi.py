@@ -21,6 +21,7 @@ from services.notify import renders
 from services.places import Scope
 from services.tables import Column, Kind, Phrase, Table, xlsx
 from views.callbacks import CallbackData
+from views.labels import capitalised
 from views.surveys import QUESTION, question_label
 
 # (figure, name, numerator, denominator): the four KPIs with the second figure of fee
@@ -156,7 +157,10 @@ def chart(report: Report, _: Translator) -> bytes:
         for key, label, _n, _d in KPIS
     ]
     services = [
-        (question_label(name, _).unescape(), _float(total.current.service_satisfaction(name)))
+        (
+            capitalised(question_label(name, _), _).unescape(),
+            _float(total.current.service_satisfaction(name)),
+        )
         for name in total.current.services
     ]
     return kpi_chart(values, services, chart_labels(_), title(report, _).unescape())

@@ -1,5 +1,6 @@
 """Display names of domain values: memberships, roles, places and service models, translated
-where they are shown; an unknown value is shown as it is (escaped)."""
+where they are shown; an unknown value is shown as it is (escaped). The tables are the
+services' (services/enum_inputs.py), which also read these names when they are typed."""
 
 from __future__ import annotations
 
@@ -7,39 +8,8 @@ from collections.abc import Mapping
 
 from markupsafe import Markup, escape
 
-from core.i18n import N_, Msg, Translator
-from models import MembershipKind, Role, ScopeKind, ServiceModel
-
-MEMBERSHIP: dict[str, Msg] = {
-    MembershipKind.OWNER: N_("owner"),
-    MembershipKind.CO_OWNER: N_("co-owner"),
-    MembershipKind.TENANT: N_("tenant"),
-    MembershipKind.FAMILY: N_("family member"),
-}
-ROLE: dict[str, Msg] = {
-    Role.LIAISON: N_("Party-member liaison"),
-    Role.STAFF: N_("property staff"),
-    Role.SUPERVISOR: N_("quality supervisor"),
-    Role.COMMITTEE: N_("owners' committee member"),
-    Role.OFFICER: N_("officer"),
-    Role.ADMIN: N_("administrator"),
-}
-SCOPE: dict[str, Msg] = {
-    ScopeKind.CITY: N_("city"),
-    ScopeKind.DISTRICT: N_("district"),
-    ScopeKind.SUB_DISTRICT: N_("sub-district"),
-    ScopeKind.COMMUNITY: N_("community"),
-    ScopeKind.COMPOUND: N_("compound"),
-    ScopeKind.GRID: N_("grid"),
-    ScopeKind.BUILDING: N_("building"),
-}
-SERVICE_MODEL: dict[str, Msg] = {
-    ServiceModel.PROFESSIONAL: N_("professional takeover"),
-    ServiceModel.SELF_HELP: N_("self-help"),
-    ServiceModel.PUBLIC_WELFARE: N_("public-welfare custody"),
-    ServiceModel.GUIDED: N_("professional guidance with community co-management"),
-    ServiceModel.NONE: N_("none yet"),
-}
+from core.i18n import Msg, Translator
+from services.enum_inputs import MEMBERSHIP, ROLE, SCOPE, SERVICE_MODEL
 
 
 def label(table: Mapping[str, Msg], value: str | None, _: Translator) -> Markup:
@@ -62,3 +32,12 @@ def scope(kind: str | None, _: Translator) -> Markup:
 
 def service_model(value: str | None, _: Translator) -> Markup:
     return label(SERVICE_MODEL, value, _)
+
+
+def capitalised(text: Markup | str, _: Translator) -> Markup:
+    """A label that starts a line: "Cleaning: ★" in English (the label is lower case inside a
+    sentence); Chinese has no case and is unchanged."""
+    text = Markup(escape(text))
+    if _.locale.language != "en" or not text[:1].islower():
+        return text
+    return Markup(text[:1].upper() + text[1:])

@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from core.i18n import Translator, join
 from core.screen import Button, Screen, button, keyboard
-from models import Ticket
+from models import Ticket, TicketCategory
 from services.ticket_queue import FLAG_NAME, Flag, QueueFilter, QueuePage
 from views.callbacks import CallbackData
 from views.tickets import TicketButton, category_text, status_text
@@ -57,7 +57,11 @@ def staff_queue(found: QueuePage, _: Translator) -> Screen:
     if not found.total:
         text = (
             _(
-                "No open tickets. Filters: /tickets mine, unassigned, overdue, urgent, a building (2栋) or a category (绿化)."
+                "No open tickets. Filters: /tickets mine, unassigned, overdue, urgent, a "
+                "building (2栋) or a service ({greening}, {repair})."
+            ).format(
+                greening=category_text(TicketCategory.GREENING, _),
+                repair=category_text(TicketCategory.REPAIR, _),
             )
             if found.filter.empty
             else _("No open tickets match the filter: {filter}").format(
