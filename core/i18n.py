@@ -108,6 +108,13 @@ class Translator:
         """The plural form for n (Chinese has one form; English two)."""
         return Markup(self._catalog.ngettext(singular, plural, n))
 
+    def sentences(self, *parts: Markup | str) -> Markup:
+        """Translated sentences (or clauses) side by side, as markup: one space between them in
+        English, none in Chinese, where 。！？ and full-width brackets carry their own spacing.
+        Empty parts are left out."""
+        separator = "" if self.language.startswith("zh") else " "
+        return join([part for part in parts if part], separator)
+
     def plain(self, message: str) -> str:
         """The translation as plain text (the command line, spreadsheets, chart labels)."""
         return str(self._catalog.gettext(message))
