@@ -51,6 +51,12 @@ def join(parts: Iterable[Markup | str], separator: str = "\n") -> Markup:
     return Markup(separator).join(parts)
 
 
+def capitalised(text: Markup) -> Markup:
+    """A label that begins a line, a button or an axis, with a capital first letter where the
+    language has capitals ("cleaning" → "Cleaning"; Chinese is left as it is)."""
+    return text[:1].upper() + text[1:]
+
+
 def plain(text: Markup | str) -> str:
     """The text without markup, for buttons, files and the command line."""
     return text.unescape() if isinstance(text, Markup) else text

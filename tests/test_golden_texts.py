@@ -1,6 +1,7 @@
-"""The screens a reader checks word by word, in the three languages, with fixed data: the vote
-notice, card, receipt and result, the ticket card (staff's and the resident's), the bills screen
-and the officer's KPI summary. Each is compared in full with its reviewed text in tests/golden/
+"""The screens a reader checks word by word, in the three languages, with fixed data: the
+invitation and the welcome after joining, the vote notice, card, receipt and results, the ticket
+card (staff's and the resident's), the bills screen and the officer's KPI summary. Each is
+compared in full with its reviewed text in tests/golden/
 (`<screen>.<language>.txt`, the plain text and the buttons; `.html`, what the bot sent).
 
 After a change of wording: `UPDATE_GOLDEN=1 pytest tests/test_golden_texts.py` rewrites the
@@ -113,6 +114,20 @@ def _since(person, count: int) -> list[ChatMessage]:
     return [m for m in person.bot_messages[count:] if m.kind == "text"]
 
 
+# --- joining -------------------------------------------------------------------------------------
+async def test_the_invitation_and_the_welcome(world, tmp_path, golden):
+    await _compound(world, tmp_path)
+    invites = await world.issue_invites()
+    homes = ("1栋 1单元 101", "1栋 1单元 102", "1栋 1单元 201")
+    for language, name, home in zip(LANGUAGES, ("徐丽", "高静", "黄伟"), homes, strict=True):
+        owner = world.user(name, TELEGRAM_CODES[language])
+        await owner.send(f"/start {invites[(home, 'owner')].code}")
+        golden.check("invitation", language, owner.last_message)
+        await owner.press_data(owner.button_data())
+        golden.check("welcome", language, owner.bot_messages[-2])  # the invitation, edited
+    golden.verify()
+
+
 # --- votes ---------------------------------------------------------------------------------------
 async def test_the_vote_notice_card_receipt_and_result(world, clock, tmp_path, golden):
     await _compound(world, tmp_path)
@@ -144,6 +159,7 @@ async def test_the_vote_notice_card_receipt_and_result(world, clock, tmp_path, g
     await tick(world.runtime)
     await world.deliver()
     for language, owner in owners.items():
+        golden.check("vote-opening", language, owner.last_message)
         await owner.send("/vote")
         await owner.press("#1")
         golden.check("vote-card", language, owner.last_message)

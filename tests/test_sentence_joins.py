@@ -10,6 +10,7 @@ import pytest
 
 from core.i18n import LANGUAGE_NAMES, translator
 from models import Role
+from views.surveys import SurveyScore
 
 TELEGRAM_CODES = {"zh_Hans": "zh-hans", "en": "en", "zh_Hant": "zh-hant"}
 # A Chinese character, CJK punctuation or a full-width form (（）：，…).
@@ -96,3 +97,13 @@ async def test_joined_sentences_on_the_staff_prompt_and_the_vote_preview(world, 
     preview = committee.last_text
     assert "60" in preview
     assert_spaced(preview, language)
+
+
+async def test_service_names_that_begin_a_line_begin_with_a_capital_in_english(world):
+    await world.seed_roster()
+    owner = world.user("Wang Fang", "en")
+    await world.onboard(owner)
+    await owner.press_data(SurveyScore("2026-11", 0, 5).pack())
+    lines = owner.last_text.splitlines()
+    assert "Cleaning: ★★★★★" in lines and "Overall service: —" in lines, lines
+    assert {"Cleaning", "Common-area repair"} <= set(owner.last_message.buttons())
