@@ -107,3 +107,14 @@ async def test_service_names_that_begin_a_line_begin_with_a_capital_in_english(w
     lines = owner.last_text.splitlines()
     assert "Cleaning: ★★★★★" in lines and "Overall service: —" in lines, lines
     assert {"Cleaning", "Common-area repair"} <= set(owner.last_message.buttons())
+
+
+def test_sentences_join_as_each_language_writes_and_escape_plain_text():
+    from markupsafe import Markup
+
+    assert translator("en").sentences("Saved.", "", "/cancel to stop.") == "Saved. /cancel to stop."
+    assert (
+        translator("zh_Hans").sentences("已保存。", "发送 /cancel 停止。")
+        == "已保存。发送 /cancel 停止。"
+    )
+    assert translator("zh_Hant").sentences("<b>", Markup("<i>x</i>")) == "&lt;b&gt;<i>x</i>"
