@@ -51,6 +51,12 @@ def join(parts: Iterable[Markup | str], separator: str = "\n") -> Markup:
     return Markup(separator).join(parts)
 
 
+def capitalised(text: Markup) -> Markup:
+    """A label that begins a line, a button or an axis, with a capital first letter where the
+    language has capitals ("cleaning" → "Cleaning"; Chinese is left as it is)."""
+    return text[:1].upper() + text[1:]
+
+
 def plain(text: Markup | str) -> str:
     """The text without markup, for buttons, files and the command line."""
     return text.unescape() if isinstance(text, Markup) else text
@@ -107,6 +113,13 @@ class Translator:
     def ngettext(self, singular: str, plural: str, n: int) -> Markup:
         """The plural form for n (Chinese has one form; English two)."""
         return Markup(self._catalog.ngettext(singular, plural, n))
+
+    def sentences(self, *parts: Markup | str) -> Markup:
+        """Translated sentences (or clauses) side by side, as markup: one space between them in
+        English, none in Chinese, where 。！？ and full-width brackets carry their own spacing.
+        Empty parts are left out."""
+        separator = "" if self.language.startswith("zh") else " "
+        return join([part for part in parts if part], separator)
 
     def plain(self, message: str) -> str:
         """The translation as plain text (the command line, spreadsheets, chart labels)."""

@@ -20,7 +20,7 @@ async def test_owner_joins_with_invite_after_consenting(world):
     async with world.session() as session:
         assert (await session.exec(select(Resident))).all() == []
     await wang.press("同意")
-    assert any("注册成功" in text for text in wang.texts())
+    assert any("您已登记为" in text for text in wang.texts())
     async with world.session() as session:
         membership = (await session.exec(select(Membership))).one()
         assert membership.kind == "owner"
@@ -72,7 +72,7 @@ async def test_a_double_tap_on_agree_registers_once(world):
     second = wang.user.press(consent.message_id, data)
     await world.settle(first)
     await world.settle(second)
-    assert sum("注册成功" in text for text in wang.texts()) == 1
+    assert sum("您已登记为" in text for text in wang.texts()) == 1
     assert "已被使用" in wang.last_text
     async with world.session() as session:
         assert len((await session.exec(select(Membership))).all()) == 1

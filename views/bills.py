@@ -203,11 +203,14 @@ def _open_bill(bill: Bill, remaining: Decimal, late: Decimal, _: Translator, tod
         due=_.date(bill.due_date),
     )
     if Decimal(bill.subsidy) > 0:
-        line += " " + _("(government subsidy {subsidy} already deducted)").format(
-            subsidy=_.money(Decimal(bill.subsidy))
+        line = _.sentences(
+            line,
+            _("(government subsidy {subsidy} already deducted)").format(
+                subsidy=_.money(Decimal(bill.subsidy))
+            ),
         )
     if Decimal(bill.paid) > 0:
-        line += " " + _("(paid so far {paid})").format(paid=_.money(Decimal(bill.paid)))
+        line = _.sentences(line, _("(paid so far {paid})").format(paid=_.money(Decimal(bill.paid))))
     if bill.due_date < today:
         line += " · " + _("overdue")
     if late > 0:

@@ -95,7 +95,7 @@ def summary_lines(report: Report, _: Translator) -> list[Markup]:
         )
         change = trend(value, old, _)
         if change:
-            line = join([line, _("vs last month {change} points").format(change=change)], " ")
+            line = _.sentences(line, _("vs last month {change} points").format(change=change))
         lines.append(line)
     if now.mean_score is not None:
         lines.append(

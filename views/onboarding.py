@@ -93,11 +93,22 @@ def invitation(preview: InvitePreview, code: str, _: Translator) -> Screen:
     return Screen(text, _consent_buttons(code, _))
 
 
+def joined_text(preview: InvitePreview, _: Translator) -> Markup:
+    """What the person is now, once they agreed (the invite's own text speaks of the future)."""
+    if preview.kind == InviteKind.HOUSEHOLD:
+        return _("Welcome! You are registered as the {membership} of {place}.").format(
+            membership=labels.membership(preview.membership, _), place=preview.place
+        )
+    return _("Welcome! You are now {role} for {place}.").format(
+        role=labels.role(preview.role, _), place=preview.place
+    )
+
+
 def registered(preview: InvitePreview | None, _: Translator) -> Screen:
-    text = _("Welcome! You are registered.")
-    if preview is not None:
-        text = join([text, joining_text(preview, _)], " ")
-    return Screen(text)
+    """The invitation's message once the person has agreed: what they have joined."""
+    if preview is None:
+        return Screen(_("Welcome! You are registered."))
+    return Screen(joined_text(preview, _))
 
 
 def declined(_: Translator) -> Screen:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from core.i18n import N_, Msg, Translator, html, join
+from core.i18n import N_, Msg, Translator, capitalised, html, join
 from core.screen import Screen, button, keyboard
 from models import TicketCategory
 from services.notify import renders
@@ -36,8 +36,10 @@ class SurveyComment(CallbackData, kind="sc"):
 
 
 def question_label(question: str, _: Translator) -> Markup:
+    """A service's name on its own (a line of the card, a button, the chart): capitalised, since
+    the same short names run lower-case inside sentences."""
     msgid = QUESTION.get(question)
-    return _(msgid) if msgid else escape(question)
+    return capitalised(_(msgid)) if msgid else escape(question)
 
 
 def card(found: Card, _: Translator) -> Screen:

@@ -320,7 +320,7 @@ def ticket_history(found: TicketHistory, _: Translator, tz: ZoneInfo) -> Screen:
 def ask_input(asked: Asked, _: Translator) -> Screen:
     """The question after reject, a note or done (the answer is the next message)."""
     prompt = PROMPT.get(asked.step, PROMPT[InputStep.NOTE_PUBLIC])
-    text = join([_(prompt).format(id=asked.ticket.id), _("/cancel to stop.")], " ")
+    text = _.sentences(_(prompt).format(id=asked.ticket.id), _("/cancel to stop."))
     ticket_id = asked.ticket.id or 0
     if asked.template is not None:
         return Screen(

@@ -57,7 +57,7 @@ def preview(found: Preview, draft: VoteDraft, _: Translator, tz: ZoneInfo) -> Sc
             Markup(""),
             times_text(draft, _, tz),
             Markup(""),
-            homes + Markup(" ") + owners,
+            _.sentences(homes, owners),
         ]
     )
     step = VoteStep.PREVIEW.value

@@ -133,7 +133,7 @@ def result_text(poll: Poll, _: Translator, tz: ZoneInfo, objections: int = 0) ->
     area, head = result["area"], result["headcount"]
     title, stage = _stage(poll, _, tz, objections)
     lines = [
-        bold(title) + html(" (#{id})", id=poll.id),
+        _.sentences(bold(title), _("(#{id})").format(id=poll.id)),
         _("Closed {when}").format(when=_.datetime(poll.closed_at or poll.closes_at, tz, "short")),
         *([stage] if stage else []),
         Markup(""),

@@ -133,11 +133,10 @@ def scope_text(poll: Poll, _: Translator, buildings: list[str]) -> Markup:
 def poll_text(poll: Poll, _: Translator, tz: ZoneInfo, buildings: list[str]) -> Markup:
     """The vote as owners read it: title, text, matter and rule, who votes, when."""
     lines = [
-        html(
-            "<b>🗳 {title}</b> (#{id}, {status})",
-            title=poll.title,
-            id=poll.id,
-            status=status_text(poll, _),
+        _.sentences(
+            html("<b>🗳 {title}</b>", title=poll.title),
+            # NOTE: after a vote's title: its number and state ("（#3，投票中）" in Chinese).
+            _("(#{id}, {status})").format(id=poll.id, status=status_text(poll, _)),
         ),
     ]
     if poll.body:
@@ -177,10 +176,12 @@ def opening(_: Translator, *, tz: ZoneInfo, poll: Poll) -> Screen:
     head = poll.published_headcount or 0
     text = join(
         [
-            html(
-                "<b>{opened}</b> (#{id})",
-                opened=_("Voting is open: {title}").format(title=poll.title),
-                id=poll.id,
+            _.sentences(
+                html(
+                    "<b>{opened}</b>", opened=_("Voting is open: {title}").format(title=poll.title)
+                ),
+                # NOTE: after a vote's title: its number ("（#3）" in Chinese).
+                _("(#{id})").format(id=poll.id),
             ),
             _("Voting closes on {closes}; you can change your ballot until then.").format(
                 closes=_.datetime(poll.closes_at, tz, "short")
