@@ -21,7 +21,6 @@ from services.notify import renders
 from services.places import Scope
 from services.tables import Column, Kind, Phrase, Table, xlsx
 from views.callbacks import CallbackData
-from views.labels import capitalised
 from views.surveys import QUESTION, question_label
 
 # (figure, name, numerator, denominator): the four KPIs with the second figure of fee
@@ -158,7 +157,7 @@ def chart(report: Report, _: Translator) -> bytes:
     ]
     services = [
         (
-            capitalised(question_label(name, _), _).unescape(),
+            question_label(name, _).unescape(),
             _float(total.current.service_satisfaction(name)),
         )
         for name in total.current.services

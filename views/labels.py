@@ -32,12 +32,3 @@ def scope(kind: str | None, _: Translator) -> Markup:
 
 def service_model(value: str | None, _: Translator) -> Markup:
     return label(SERVICE_MODEL, value, _)
-
-
-def capitalised(text: Markup | str, _: Translator) -> Markup:
-    """A label that starts a line: "Cleaning: ★" in English (the label is lower case inside a
-    sentence); Chinese has no case and is unchanged."""
-    text = Markup(escape(text))
-    if _.locale.language != "en" or not text[:1].islower():
-        return text
-    return Markup(text[:1].upper() + text[1:])

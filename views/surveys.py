@@ -14,7 +14,6 @@ from models import TicketCategory
 from services.notify import renders
 from services.surveys import INVITATION, QUESTIONS, REMINDER, Card
 from views.callbacks import CallbackData
-from views.labels import capitalised
 from views.tickets import CATEGORY_SHORT
 
 QUESTION: dict[str, Msg] = {
@@ -55,7 +54,7 @@ def card(found: Card, _: Translator) -> Screen:
     rows = []
     for index, question in enumerate(QUESTIONS):
         chosen = getattr(answer, question, None) if answer is not None else None
-        label = capitalised(question_label(question, _), _)
+        label = question_label(question, _)
         stars = "★" * chosen if isinstance(chosen, int) and chosen > 0 else "—"
         lines.append(_("{question}: {stars}").format(question=label, stars=stars))
         row = [button(label, SurveyScore(month, index, 0))]
