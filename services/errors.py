@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from markupsafe import Markup
@@ -19,13 +20,23 @@ class DomainError(Exception):
 
     def render(self, _: Translator) -> Markup:
         """The message in the reader's language. A parameter marked with N_() (a Msg) is itself
-        translated; any other value is data (a name, a typed home) and is escaped."""
-        params = {k: _(v) if isinstance(v, Msg) else v for k, v in self.params.items()}
+        translated, a `date` is shown as every date is; any other value is data (a name, a typed
+        home) and is escaped."""
+        params = {k: _shown(v, _) for k, v in self.params.items()}
         return _(self.msgid).format(**params)
 
     def text(self, _: Translator) -> str:
         """The same as plain text, for the command line."""
         return self.render(_).unescape()
+
+
+def _shown(value: Any, _: Translator) -> Any:
+    """A Msg translated, a day in the one date format (2026年12月8日), anything else as is."""
+    if isinstance(value, Msg):
+        return _(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return _.date(value)
+    return value
 
 
 class NotAllowed(DomainError):

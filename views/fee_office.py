@@ -4,6 +4,7 @@ collection rate, and the payment code (setting the fee is views/fee_setting.py).
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -109,7 +110,7 @@ def claim_for_staff(_: Translator, *, tz: ZoneInfo, claim: PaymentClaim, label: 
             ),
             _("How: {method}, {time}; payment note: {reference}").format(
                 method=method_text(claim.method, _),
-                time=_.datetime(claim.claimed_at, tz, fmt="short"),
+                time=_.datetime(claim.claimed_at, tz),
                 reference=label,
             ),
             _("Please check the account, then tap whether the money has arrived."),
@@ -169,7 +170,8 @@ def decided(result: Decided, _: Translator) -> Screen:
 # --- /arrears ---------------------------------------------------------------------------------
 def arrears(report: ArrearsReport, _: Translator) -> list[Screen]:
     """The summary by building and the collection rate; the list by home as a spreadsheet."""
-    found, rate, month = report.arrears, report.rate, report.month
+    found, rate = report.arrears, report.rate
+    month = _.month(date.fromisoformat(f"{report.month}-01"))
     lines = [bold(_("Arrears in {compound}").format(compound=report.compound))]
     if not found:
         lines.append(_("No overdue bills."))
@@ -216,7 +218,7 @@ def arrears(report: ArrearsReport, _: Translator) -> list[Screen]:
         )
     screens = [Screen(join(lines))]
     if found:
-        name = f"arrears-{report.compound_id}-{month}.xlsx"
+        name = f"arrears-{report.compound_id}-{report.month}.xlsx"
         screens.append(Screen(Markup(""), document=File(arrears_sheet(report, _), name)))
     return screens
 

@@ -8,6 +8,7 @@ percent cells, money is money, the trend is a number of percentage points.
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -77,7 +78,8 @@ def trend(now: Decimal | None, before: Decimal | None, _: Translator) -> str:
 
 
 def title(report: Report, _: Translator) -> Markup:
-    return _("Monthly report {month}: {scope}").format(month=report.month, scope=report.scope_name)
+    month = _.month(date.fromisoformat(f"{report.month}-01"))
+    return _("Monthly report {month}: {scope}").format(month=month, scope=report.scope_name)
 
 
 def summary_lines(report: Report, _: Translator) -> list[Markup]:
@@ -99,11 +101,11 @@ def summary_lines(report: Report, _: Translator) -> list[Markup]:
     if now.mean_score is not None:
         lines.append(
             _("Mean score: {score} of 5").format(
-                score=_.number(now.mean_score.quantize(Decimal("0.01")))
+                score=_.number(now.mean_score.quantize(Decimal("0.01")), places=2)
             )
         )
     rating = (
-        _.number(now.mean_rating.quantize(Decimal("0.1")))
+        _.number(now.mean_rating.quantize(Decimal("0.1")), places=1)
         if now.mean_rating is not None
         else _.plain("no data")
     )
@@ -159,7 +161,9 @@ def chart(report: Report, _: Translator) -> bytes:
         (question_label(name, _).unescape(), _float(total.current.service_satisfaction(name)))
         for name in total.current.services
     ]
-    return kpi_chart(values, services, chart_labels(_), title(report, _).unescape())
+    return kpi_chart(
+        values, services, chart_labels(_), title(report, _).unescape(), percent=_.percent
+    )
 
 
 def _columns() -> list[Column]:
