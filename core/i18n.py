@@ -231,6 +231,11 @@ def iso_month(value: Date) -> str:
     return f"{value.year:04d}-{value.month:02d}"
 
 
+def from_iso_month(text: str) -> Date:
+    """The first day of a month kept for machines as 2026-12, to show it with `Translator.month`."""
+    return Date.fromisoformat(f"{text}-01")
+
+
 @cache
 def translator(language: str) -> Translator:
     return Translator(language if language in LANGUAGES else "zh_Hans")

@@ -59,6 +59,6 @@ async def test_prices_from_dates_ends_and_the_listing(database_url, monkeypatch,
         "幸福家园：自 2099-01-01 起的 ¥1.40/㎡/月 已被取代，不再执行。",
     ]
     assert "None" not in out.out and "1.5000" not in out.out
-    assert "2098-06-30 之后并未收取此项费用，无需停止。" in out.err
+    assert "2098年6月30日 之后并未收取此项费用，无需停止。" in out.err
     assert "--price 与 --end 只能二选一。" in out.err
     assert "日期写成 YYYY-MM-DD" in out.err

@@ -153,18 +153,33 @@ def test_the_world_check_finds_a_date_in_another_form(text: str) -> None:
         "人数 2/3 以上",
         "Voting closes on Dec 8, 2026, 4:20 AM",
         "May I help?",
+        "Reported: Nov 2, 2026, 10:00 AM\nWhere: 幸福家园 1栋 1单元",
+        "The vote “续聘物业服务企业” closes on Nov 25, 2026, 6:00 PM.",
     ],
 )
 def test_the_world_check_passes_the_one_format(text: str) -> None:
     assert not other_date_forms(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "请按 YYYY-MM 格式发送月份，例如 /arrears 2026-10。",
+        "请使用 YYYY-MM-DD HH:MM 格式，例如 2026-12-01 09:00。",
+        "Send the time as YYYY-MM-DD HH:MM, for example 2026-12-01 09:00.",
+        "格式为 YYYY-MM-DD HH:MM，例如：\n2026-12-20 09:00\n2026-12-27 18:00\n如公告晚于现在发出",
+    ],
+)
+def test_an_example_of_what_to_type_keeps_the_form_the_bot_reads(text: str) -> None:
+    assert not other_date_forms(text)
+
+
 def test_what_the_reader_copies_may_keep_a_machine_form() -> None:
-    text = "例如 /arrears 2026-10。"
+    text = "文件 2026-11-01.xlsx 已发送"
     entities = [{"type": "code", "offset": 3, "length": 15}]
     assert other_date_forms(text) and not other_date_forms(without_code(text, entities))
     # Offsets count UTF-16 units: an emoji before the code takes two.
-    emoji = "📎 /arrears 2026-10"
+    emoji = "📎 2026-11-01.xlsx"
     assert not other_date_forms(without_code(emoji, [{"type": "code", "offset": 3, "length": 15}]))
 
 
@@ -232,8 +247,9 @@ def _offences_in(source: str, where: str) -> list[tuple[str, int, str]]:
             )
             if any(mark in spec for mark in (",", "%", "f", "e", "g")):
                 problem = f"f-string format {spec}: numbers and dates for a reader go through _"
-        if problem and (where, enclosing(node.lineno)) not in ALLOWED:
-            found.append((where, node.lineno, problem))
+        line = getattr(node, "lineno", 0)
+        if problem and (where, enclosing(line)) not in ALLOWED:
+            found.append((where, line, problem))
     return found
 
 

@@ -4,13 +4,12 @@ collection rate, and the payment code (setting the fee is views/fee_setting.py).
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from core.i18n import N_, Translator, join
+from core.i18n import N_, Translator, from_iso_month, join
 from core.screen import Button, File, Screen, button, keyboard
 from models import ClaimStatus, Compound, PaymentClaim
 from services.fee_claims import FOR_STAFF, Decided
@@ -171,7 +170,7 @@ def decided(result: Decided, _: Translator) -> Screen:
 def arrears(report: ArrearsReport, _: Translator) -> list[Screen]:
     """The summary by building and the collection rate; the list by home as a spreadsheet."""
     found, rate = report.arrears, report.rate
-    month = _.month(date.fromisoformat(f"{report.month}-01"))
+    month = _.month(from_iso_month(report.month))
     lines = [bold(_("Arrears in {compound}").format(compound=report.compound))]
     if not found:
         lines.append(_("No overdue bills."))

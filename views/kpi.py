@@ -8,13 +8,12 @@ percent cells, money is money, the trend is a number of percentage points.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from core.i18n import N_, Msg, Translator, html, join
+from core.i18n import N_, Msg, Translator, from_iso_month, html, join
 from core.screen import EMPTY, Button, File, Screen, button, keyboard
 from services.kpi import Figures, Report, stars
 from services.kpi_viewers import CHART, SUMMARY, WORKBOOK, Shown, Subscription
@@ -78,7 +77,7 @@ def trend(now: Decimal | None, before: Decimal | None, _: Translator) -> str:
 
 
 def title(report: Report, _: Translator) -> Markup:
-    month = _.month(date.fromisoformat(f"{report.month}-01"))
+    month = _.month(from_iso_month(report.month))
     return _("Monthly report {month}: {scope}").format(month=month, scope=report.scope_name)
 
 

@@ -8,10 +8,13 @@ from collections.abc import Iterable
 from typing import Any
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December"
     "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
 )
+SHOWN_WORD = re.compile(rf"(?:{_MONTHS}|AM|PM)", re.I)
 # Forms no reader of any of the three languages is shown (8/12/2026, 2026/12/8, 2026-12-08,
 # 2026-12 as a month, a time with seconds).
 EVERYWHERE = {
@@ -42,11 +45,28 @@ def without_code(text: str, entities: Iterable[dict[str, Any]]) -> str:
     return units.decode("utf-16-le")
 
 
+# What the reader is asked to type keeps the form the bot reads: a command with its argument
+# (/arrears 2026-10) and the example after "for example" (例如 2026-12-01 09:00).
+INPUT_EXAMPLE = re.compile(
+    r"/[a-z_]+(?: [\d:-]+)+|(?:例如|比如|for example|e\.g\.|such as)[\s：:]*\d[\d\s:-]*", re.I
+)
+
+
 def other_date_forms(text: str) -> list[str]:
     """Each date or time in `text` written in a form other than the one format, with its kind."""
+    text = INPUT_EXAMPLE.sub(" ", text)
     found = [f"{kind}: {m.group()}" for kind, p in EVERYWHERE.items() for m in p.finditer(text)]
-    if CJK.search(text):
-        found += [
-            f"{kind}: {m.group()}" for kind, p in IN_CHINESE.items() for m in p.finditer(text)
-        ]
+    for line in text.splitlines():
+        if _chinese(line):
+            found += [
+                f"{kind}: {m.group()}" for kind, p in IN_CHINESE.items() for m in p.finditer(line)
+            ]
     return found
+
+
+def _chinese(line: str) -> bool:
+    """A line written in Chinese: Chinese characters and at most one English word besides month
+    names and AM/PM (an English line naming a Chinese title, 续聘物业服务企业, or a home,
+    1栋 1单元, is still English)."""
+    words = [w for w in LATIN_WORD.findall(line) if not SHOWN_WORD.fullmatch(w)]
+    return bool(CJK.search(line)) and len(words) < 2
