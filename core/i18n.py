@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 from datetime import date as Date
 from datetime import datetime as DateTime
-from datetime import timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -206,9 +206,8 @@ class Translator:
 
 
 def _aware(value: DateTime) -> DateTime:
-    if value.tzinfo is None:
-        raise ValueError("a moment to show must carry its zone (UTC from the database)")
-    return value
+    """A moment without a zone is UTC, as the database's UTC column reads one (models.base)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _local_day(value: Date | DateTime, tz: ZoneInfo | None) -> Date:

@@ -70,7 +70,7 @@ async def test_a_price_announced_for_january_bills_december_at_the_current_price
         "物业服务费 ¥1.50/㎡/月，按月收取，每期 20 日到期，自 2027年1月1日 起（已公告）" in listing
     )
     assert (
-        "物业服务费 ¥1.20/㎡/月，按月收取，每期 20 日到期，2026-11-01 至 2026-12-31（现行）"
+        "物业服务费 ¥1.20/㎡/月，按月收取，每期 20 日到期，2026年11月1日 至 2026年12月31日（现行）"
         in listing
     )
     await admin.send("/cancel")
