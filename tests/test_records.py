@@ -130,7 +130,7 @@ async def test_a_grid_report_shows_the_grid_and_a_compound_workbook_the_compound
     out = capsys.readouterr().out
     grid_paid, grid_billed = expected[FIRST][2], expected[FIRST][3]
     # The grid's own homes: 40, of which 3 fully paid; not the compound's 60.
-    assert f"Monthly report {MONTH}: {FIRST}" in out
+    assert f"Monthly report November 2026: {FIRST}" in out
     assert "Participation: 0.00% (0 / 40)" in out
     assert "Homes fully paid: 7.50% (3 / 40)" in out
     rate = translator("en").percent(grid_paid / grid_billed)
