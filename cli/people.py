@@ -178,7 +178,7 @@ def transfer_home(settings: Settings, args: argparse.Namespace) -> int:
                 if done.applied
                 else N_("{home} will be transferred on {date}; the buyer's invites open that day.")
             )
-            print(say(_, message, home=done.label, date=on.isoformat()))
+            print(say(_, message, home=done.label, date=_.date(on)))
             write_invites(
                 settings,
                 args,

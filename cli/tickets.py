@@ -290,8 +290,8 @@ def duty_rota(settings: Settings, args: argparse.Namespace) -> int:
                         N_("{compound}: {name} on duty from {starts} to {ends}."),
                         compound=place.name,
                         name=shift.name,
-                        starts=shift.starts_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                        ends=shift.ends_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                        starts=_.datetime(shift.starts_at, tz),
+                        ends=_.datetime(shift.ends_at, tz),
                     )
                 )
         return 0

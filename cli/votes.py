@@ -123,9 +123,9 @@ def draft_vote(settings: Settings, args: argparse.Namespace) -> int:
                         "Vote #{id} is published. Owners get the notice at {notice}; voting opens {opens} and closes {closes}."
                     ),
                     id=poll.id,
-                    notice=_.datetime(poll.notice_at, tz, "short"),
-                    opens=_.datetime(poll.opens_at, tz, "short"),
-                    closes=_.datetime(poll.closes_at, tz, "short"),
+                    notice=_.datetime(poll.notice_at, tz),
+                    opens=_.datetime(poll.opens_at, tz),
+                    closes=_.datetime(poll.closes_at, tz),
                 )
             )
         return 0

@@ -43,6 +43,30 @@ PAGE_TEXTS = {
 }
 
 
+# The browser's locale for each of ours, and whether its clock has 12 hours (as core.i18n.FORMATS:
+# 04:20 in Chinese, 4:20 AM in English).
+BROWSER_LOCALES = {
+    "zh_Hans": ("zh-Hans-CN", False),
+    "zh_Hant": ("zh-Hant-HK", False),
+    "en": ("en-US", True),
+}
+
+
+def clock_format(zone: str, language: str) -> dict[str, Any]:
+    """How the page shows a message's time: in the compound's zone (the bot's TIMEZONE), not the
+    browser's, so the page and the bot's texts agree. Options of `Intl.DateTimeFormat`."""
+    locale, twelve = BROWSER_LOCALES[language]
+    return {
+        "locale": locale,
+        "options": {
+            "timeZone": zone,
+            "hour": "2-digit" if not twelve else "numeric",
+            "minute": "2-digit",
+            "hourCycle": "h12" if twelve else "h23",
+        },
+    }
+
+
 def add_demo_routes(app: web.Application, demo: Demo) -> None:
     def language(request: web.Request) -> str:
         value = request.query.get("lang", "zh_Hans")
@@ -65,6 +89,7 @@ def add_demo_routes(app: web.Application, demo: Demo) -> None:
             {
                 "texts": {key: _(msgid) for key, msgid in PAGE_TEXTS.items()},
                 "languages": [{"code": c, "name": LANGUAGE_NAMES[c]} for c in LANGUAGES],
+                "clock": clock_format(demo.settings.timezone, language(request)),
             }
         )
 

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from core.i18n import N_
+from core.i18n import N_, iso_month
 from handlers.account import conversation_fallbacks
 from handlers.common import (
     HandlerFn,
@@ -113,7 +113,7 @@ async def claim_decided(update: Update, context: BotContext) -> None:
 @handler
 async def arrears(update: Update, context: BotContext) -> None:
     """/arrears [YYYY-MM]: overdue bills by building, the list by home, the month's collection rate."""
-    month = context.args[0] if context.args else today(context).strftime("%Y-%m")
+    month = context.args[0] if context.args else iso_month(today(context))
     compounds = await fee_reports.report_compounds(context.session, context.actor, month)
     if len(compounds) > 1:
         await send(update, view.arrears_compounds(compounds, month, context._))

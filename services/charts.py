@@ -4,6 +4,7 @@ render)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from fractions import Fraction
 
 from core.fonts import cjk_font_properties
@@ -33,7 +34,9 @@ def _share(part: str, whole: str) -> float:
     return float(Fraction(part) / w) if w else 0.0
 
 
-def vote_chart(result: dict, labels: dict[str, str], title: str) -> bytes:
+def vote_chart(
+    result: dict, labels: dict[str, str], title: str, *, percent: Callable[[float], str]
+) -> bytes:
     """Two panels: participation on each axis against the 2/3 quorum, then the choices (or the
     candidates) as shares of the participants against the threshold. `labels` are translated."""
     font = cjk_font_properties()
@@ -50,7 +53,7 @@ def vote_chart(result: dict, labels: dict[str, str], title: str) -> bytes:
     left.set_xlim(0, 1)
     left.set_title(labels["participation"], fontproperties=font)
     for index, value in enumerate(turnout):
-        left.text(min(value, 0.82) + 0.02, index, f"{value:.1%}", va="center", fontproperties=font)
+        left.text(min(value, 0.82) + 0.02, index, percent(value), va="center", fontproperties=font)
     if result["kind"] == "resolution":
         names = [labels[key] for key in ("agree", "disagree", "abstain")]
         area_shares = [
@@ -95,6 +98,8 @@ def kpi_chart(
     services: list[tuple[str, float | None]],
     labels: dict[str, str],
     title: str,
+    *,
+    percent: Callable[[float], str],
 ) -> bytes:
     """The four KPIs this month next to last month, and satisfaction per service (shares 0–1;
     None is drawn as no bar)."""
@@ -119,7 +124,7 @@ def kpi_chart(
     )
     for index, (_name, now, _before) in enumerate(values):
         if now is not None:
-            left.text(index - width / 2, now + 0.02, f"{now:.0%}", ha="center", fontsize=8)
+            left.text(index - width / 2, now + 0.02, percent(now), ha="center", fontsize=8)
     left.set_xticks(list(positions))
     left.set_xticklabels([v[0] for v in values], fontproperties=font)
     left.set_ylim(0, 1.1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from markupsafe import Markup
@@ -19,9 +20,9 @@ class DomainError(Exception):
 
     def render(self, _: Translator) -> Markup:
         """The message in the reader's language. A parameter marked with N_() (a Msg) is itself
-        translated, and so is a list of them (services.enum_inputs.Choices); any other value is
-        data (a name, a typed home) and is escaped."""
-        params = {k: _translated(v, _) for k, v in self.params.items()}
+        translated, and so is a list of them (services.enum_inputs.Choices); a `date` is shown as
+        every date is; any other value is data (a name, a typed home) and is escaped."""
+        params = {k: _shown(v, _) for k, v in self.params.items()}
         return _(self.msgid).format(**params)
 
     def text(self, _: Translator) -> str:
@@ -29,9 +30,13 @@ class DomainError(Exception):
         return self.render(_).unescape()
 
 
-def _translated(value: Any, _: Translator) -> Any:
+def _shown(value: Any, _: Translator) -> Any:
+    """A Msg translated, a list of choices rendered, a day in the one date format (2026年12月8日),
+    anything else as is."""
     if isinstance(value, Msg):
         return _(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return _.date(value)
     render = getattr(value, "render", None)
     return render(_) if callable(render) and not isinstance(value, str) else value
 

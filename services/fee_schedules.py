@@ -125,7 +125,7 @@ def preview_end(schedules: list[FeeSchedule], last_day: date) -> Change:
     if not any(t.last > last_day for t in terms(schedules)):
         raise DomainError(
             N_("This fee is not charged after {day}: there is nothing to end."),
-            day=last_day.isoformat(),
+            day=last_day,
         )
     return _diff(schedules, after_end(terms(schedules), last_day))
 

@@ -140,8 +140,8 @@ def parse_day(text: str, today: date) -> date:
     if day is None or not earliest <= day <= latest:
         raise DomainError(
             N_("Please type a date as YYYY-MM-DD, from {earliest} to {latest}."),
-            earliest=earliest.isoformat(),
-            latest=latest.isoformat(),
+            earliest=earliest,
+            latest=latest,
         )
     return day
 

@@ -268,9 +268,7 @@ async def _invite_problem(session: AsyncSession, code: str, now: datetime) -> In
     if invite.valid_from is not None and invite.valid_from > now:
         return DomainError(
             N_("This invite code is for the new owner and can be used from {date}."),
-            date=invite.valid_from.astimezone(session.info.get("tz") or SHANGHAI)
-            .date()
-            .isoformat(),
+            date=invite.valid_from.astimezone(session.info.get("tz") or SHANGHAI).date(),
         )
     return invite
 

@@ -74,7 +74,7 @@ async def record_transfer(
     if pending is not None:
         raise DomainError(
             N_("A transfer of this home on {date} is already recorded."),
-            date=pending.effective_at.astimezone(tz).date().isoformat(),
+            date=pending.effective_at.astimezone(tz).date(),
         )
     name = (buyer_name or "").strip() or None
     phone = (buyer_phone or "").strip() or None

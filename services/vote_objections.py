@@ -53,7 +53,7 @@ class PeriodOver(DomainError):
         return _(
             "The objection period of vote #{id} ended on {until}; objections can no longer be "
             "raised. The final result states how many were received."
-        ).format(id=self.poll.id, until=_.datetime(until, self.tz, "short"))
+        ).format(id=self.poll.id, until=_.datetime(until, self.tz))
 
 
 @dataclass(frozen=True)

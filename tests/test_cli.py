@@ -329,7 +329,7 @@ async def test_the_monthly_report_without_telegram(database_url, monkeypatch, tm
     captured = capsys.readouterr()
     assert codes == [0, 2, 1], captured
     assert (
-        "Monthly report 2026-10: 江岸区" in captured.out
+        "Monthly report October 2026: 江岸区" in captured.out
         and "Participation: no data" not in captured.out
     )
     assert "Satisfaction: no data (0 / 0)" in captured.out

@@ -231,7 +231,7 @@ async def test_reminders_once_per_offset_weekly_limit_quiet_hours_and_none_after
     clock.set(datetime(2026, 12, 16, 9, 0, tzinfo=SHANGHAI))
     await world.deliver()
     assert len(reminders(owner)) == 3
-    assert not [t for t in owner.texts() if "2026-12" in t and "温馨提醒" in t]
+    assert not [t for t in owner.texts() if "2026年12月" in t and "温馨提醒" in t]
 
 
 async def test_late_charge_only_with_a_contract_term_and_capped(world, clock):

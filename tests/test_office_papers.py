@@ -127,7 +127,7 @@ async def test_the_monthly_report_as_pdf_and_docx_through_the_bot(world, tmp_pat
     tight = re.sub(r"\s+", "", text)  # pdftotext keeps or drops the spaces of "1 / 60"
     for figure in ("一、四项指标", "满意率100.00%1/1", "参与率1.67%1/60", "覆盖率0.00%0/1"):
         assert figure in tight, figure
-    assert "户数收费率暂无数据0/0" in tight and "平均分：5 分（满分 5 分）" in text
+    assert "户数收费率暂无数据0/0" in tight and "平均分：5.00 分（满分 5 分）" in text
     assert "新报事0" in tight and "本月报事：0 件" in text
     assert "三、报事报修与服务时限" in text and "按时限处理：暂无数据（0 / 0）" in text
     assert "四、物业服务企业五星级排名" in text and "五、分街道情况" in text

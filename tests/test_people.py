@@ -209,7 +209,7 @@ async def test_a_sale_on_a_future_date_ends_the_sellers_rights_that_day(world, c
     assert not recorded.applied and len(recorded.invites) == 2
     owner_code = next(i.code for i in recorded.invites if i.kind == "owner")
     await buyer.send(f"/start {owner_code}")
-    assert "2026-11-20" in buyer.last_text  # not yet: and it does not count as a wrong code
+    assert "2026年11月20日" in buyer.last_text  # not yet: and it does not count as a wrong code
     async with world.session() as session:
         assert (await session.exec(select(StartAttempt))).all() == []
     assert await apply_transfers(world.runtime) == 0

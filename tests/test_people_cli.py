@@ -161,9 +161,9 @@ async def test_transfer_a_home_prints_the_buyers_invites(
 
     assert await asyncio.to_thread(run) == (0, 1, 0, 2, 0)
     captured = capsys.readouterr()
-    assert "1栋 1单元 101 will be transferred on 2099-01-15" in captured.out
-    assert "A transfer of this home on 2099-01-15 is already recorded." in captured.err
-    assert "1栋 1单元 102 transferred to its new owner on 2020-01-01" in captured.out
+    assert "1栋 1单元 101 will be transferred on Jan 15, 2099" in captured.out
+    assert "A transfer of this home on Jan 15, 2099 is already recorded." in captured.err
+    assert "1栋 1单元 102 transferred to its new owner on Jan 1, 2020" in captured.out
     assert "YYYY-MM-DD" in captured.out
     assert "Sale on" in captured.out and "→ 孙新 (to come)" in captured.out
     rows = list(csv.DictReader((tmp_path / "invites-1-1.csv").open(encoding="utf-8-sig")))

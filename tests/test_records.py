@@ -130,7 +130,7 @@ async def test_a_grid_report_shows_the_grid_and_a_compound_workbook_the_compound
     out = capsys.readouterr().out
     grid_paid, grid_billed = expected[FIRST][2], expected[FIRST][3]
     # The grid's own homes: 40, of which 3 fully paid; not the compound's 60.
-    assert f"Monthly report {MONTH}: {FIRST}" in out
+    assert f"Monthly report November 2026: {FIRST}" in out
     assert "Participation: 0.00% (0 / 40)" in out
     assert "Homes fully paid: 7.50% (3 / 40)" in out
     rate = translator("en").percent(grid_paid / grid_billed)
@@ -170,7 +170,7 @@ async def test_the_kpi_report_in_the_bot_carries_homes_fully_paid(world, clock):
     clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=SHANGHAI))
     await supervisor.send(f"/kpi {MONTH}")
     summary = supervisor.texts()[-3]
-    assert f"{MONTH} 月报：幸福家园" in summary and "户数收费率：6.67%（4 / 60）" in summary
+    assert "2026年11月月报：幸福家园" in summary and "户数收费率：6.67%（4 / 60）" in summary
     paid, billed = expected["compound"][2], expected["compound"][3]
     assert (
         f"收费率：{translator('zh_Hans').percent(paid / billed)}（¥{paid:,.2f} / ¥{billed:,.2f}）"
@@ -231,7 +231,7 @@ async def test_the_fee_schedule_prints_like_the_bot(database_url, monkeypatch, c
     assert await asyncio.to_thread(run) == [0, 0]
     out = capsys.readouterr().out
     assert (
-        "幸福家园：物业服务费 ¥1.50/㎡/月，按月收取，每期 15 日到期，自 2020-01-01 起（现行）"
+        "幸福家园：物业服务费 ¥1.50/㎡/月，按月收取，每期 15 日到期，自 2020年1月1日 起（现行）"
         "；政府补贴 30.00%"
     ) in out
     assert "None" not in out and "1.5000" not in out and "0.3000" not in out

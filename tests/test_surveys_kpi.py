@@ -24,7 +24,7 @@ async def test_one_answer_per_home_changed_by_any_resident_until_the_month_close
     await world.onboard(owner, "1栋 1单元 101", "owner")
     await world.onboard(tenant, "1栋 1单元 101", "tenant")
     await owner.send("/rate")
-    assert "2026-11 满意度测评" in owner.last_text
+    assert "2026年11月满意度测评" in owner.last_text
     # Both residents tap a first score at the same moment (and the owner double-taps): one answer.
     await asyncio.gather(
         owner.press_data(SurveyScore("2026-11", 1, 2).pack()),
@@ -101,7 +101,7 @@ async def test_kpi_report_scopes_and_the_monthly_delivery_once(world, clock, tmp
 
     await officer.send("/kpi 2026-11")
     summary = officer.texts()[-3]
-    assert "2026-11 月报：江岸区" in summary and "满意率：100.00%（1 / 1）" in summary
+    assert "2026年11月月报：江岸区" in summary and "满意率：100.00%（1 / 1）" in summary
     assert "覆盖率：0.00%（0 / 1）" in summary and "参与率：1.67%（1 / 60）" in summary
     assert [m.kind for m in officer.user.bot_messages[-2:]] == ["photo", "document"]
     await resident.send("/kpi")
@@ -125,7 +125,7 @@ async def test_kpi_report_scopes_and_the_monthly_delivery_once(world, clock, tmp
     assert await deliver_monthly(world.runtime) == 0
     await world.deliver()
     assert [m.kind for m in officer.user.bot_messages[-3:]] == ["text", "photo", "document"]
-    assert "2026-11 月报：江岸区" in officer.user.bot_messages[-3].content
+    assert "2026年11月月报：江岸区" in officer.user.bot_messages[-3].content
     async with world.session() as session:
         assert len((await session.exec(select(KpiDelivery))).all()) == 1
     # Subscribing on 10 December (after seeing the report) does not resend November's at a restart.
@@ -193,7 +193,7 @@ async def test_kpi_places_follow_the_roles_that_may_read_them(world, tmp_path):
     assert "kpi" in supervisor.commands and "kpi" in committee.commands
     assert "kpi" not in staff.commands
     await supervisor.send("/kpi 2026-11")
-    assert "2026-11 月报：幸福家园" in supervisor.texts()[-3]
+    assert "2026年11月月报：幸福家园" in supervisor.texts()[-3]
     async with world.session() as session:
         other = (await session.exec(select(Compound).where(col(Compound.name) == "和平里"))).one()
         city = (await session.exec(select(City))).one()
@@ -201,7 +201,7 @@ async def test_kpi_places_follow_the_roles_that_may_read_them(world, tmp_path):
     # may not open another, nor the city.
     await officer.send("/kpi 2026-11")
     await officer.press_data(KpiScope("show", "compound", other.id, "2026-11").pack())
-    assert "2026-11 月报：和平里" in officer.texts()[-3]
+    assert "2026年11月月报：和平里" in officer.texts()[-3]
     await supervisor.press_data(KpiScope("show", "compound", other.id, "2026-11").pack())
     assert "只能查看本辖区" in supervisor.last_text
     await supervisor.press_data(KpiScope("subscribe", "city", city.id, "2026-11").pack())

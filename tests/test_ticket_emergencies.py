@@ -412,7 +412,7 @@ async def test_emergency_and_dispatch_settings_from_the_command_line(
     assert "repair in any building goes to 陈师傅" in out
     assert "any category in 1栋 goes to 陈师傅" in out
     assert "No staff member nobody" in err and "No building 9栋" in err
-    assert "陈师傅 on duty from 2030-12-02 18:00 to 2030-12-03 08:00" in out
+    assert "陈师傅 on duty from Dec 2, 2030, 6:00 PM to Dec 3, 2030, 8:00 AM" in out
     assert "YYYY-MM-DD HH:MM" in err and "end after it starts" in err
 
 

@@ -82,10 +82,10 @@ async def test_a_second_paper_ballot_is_refused_then_confirmed_as_the_replacemen
     await _paper(other_staff, "1栋 1单元 102", "反对")
     refusal = other_staff.last_text
     assert REFUSED in refusal and "这第二张（反对）未予录入" in refusal
-    assert "此前的纸质选票：同意，由 陈师傅 于 2026/11/17 10:01 录入" in refusal
+    assert "此前的纸质选票：同意，由 陈师傅 于 2026年11月17日 10:01 录入" in refusal
     assert f"编号 {reference}" in refusal
     assert set(other_staff.last_message.buttons()) == {
-        f"确认替换 2026/11/17 10:01 录入的选票（{reference}）",
+        f"确认替换 2026年11月17日 10:01 录入的选票（{reference}）",
         "保留此前的选票",
     }
     async with world.session() as session:
@@ -103,7 +103,8 @@ async def test_a_second_paper_ballot_is_refused_then_confirmed_as_the_replacemen
     warning = committee.last_text
     assert "⚠️ 表决 #1“续聘物业服务企业”，1栋 1单元 102" in warning
     assert (
-        "李师傅 录入的第二张纸质选票已被拒绝" in warning and "陈师傅 于 2026/11/17 10:01" in warning
+        "李师傅 录入的第二张纸质选票已被拒绝" in warning
+        and "陈师傅 于 2026年11月17日 10:01" in warning
     )
     assert "同意" not in warning and "反对" not in warning  # the committee never sees a choice
     assert not any(REFUSED in t or "第二张" in t for t in owner.texts())
@@ -122,7 +123,7 @@ async def test_a_second_paper_ballot_is_refused_then_confirmed_as_the_replacemen
     await other_staff.press(confirm.buttons()[0], confirm.message_id)  # a double tap
     assert "此按钮已不再有效" in other_staff.last_text
     await world.deliver()
-    assert "李师傅 确认以第二张纸质选票替换 陈师傅 于 2026/11/17 10:01 录入的选票" in (
+    assert "李师傅 确认以第二张纸质选票替换 陈师傅 于 2026年11月17日 10:01 录入的选票" in (
         committee.last_text
     )
     async with world.session() as session:
@@ -178,11 +179,11 @@ async def test_the_card_shows_the_homes_current_choice_to_its_own_owners_only(wo
     await owner.send("/vote")
     await owner.press("#1")
     card = owner.last_message
-    assert "您家尚未投票" in card.content and "投票截止时间：2026/11/25 18:00" in card.content
+    assert "您家尚未投票" in card.content and "投票截止时间：2026年11月25日 18:00" in card.content
     await owner.press("同意")
     assert "回执码" in owner.last_text
     card = owner.user.chat.by_id[card.message_id]  # the card itself now shows the choice
-    assert "您家当前的选择：同意（2026/11/25 18:00 截止前可以修改）" in card.content
+    assert "您家当前的选择：同意（2026年11月25日 18:00 截止前可以修改）" in card.content
     assert "尚未投票" not in card.content
     await owner.press("反对", card.message_id)
     card = owner.user.chat.by_id[card.message_id]

@@ -59,7 +59,7 @@ def test_every_label_has_a_glyph_and_nothing_is_reported_missing():
         for result in (RESOLUTION, ELECTION):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                png = vote_chart(result, labels, title)
+                png = vote_chart(result, labels, title, percent=translator("zh_Hans").percent)
             assert png.startswith(b"\x89PNG") and len(png) > 10_000
             assert not [w for w in caught if "missing" in str(w.message).lower()]
 

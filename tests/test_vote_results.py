@@ -92,13 +92,13 @@ async def test_owners_are_told_at_the_opening_with_both_denominators_once(world,
 
     told = _last_with(owner_a, OPENING)
     # The 60 homes of the roster; the developer's two unsold homes count once (DOMAIN §5).
-    assert "专有部分总面积：6,138.2 ㎡" in told.content
+    assert "专有部分总面积：6,138.20㎡" in told.content
     assert "业主总人数：59 人" in told.content
-    assert "2026/11/25 18:00" in told.content  # the close
+    assert "2026年11月25日 18:00" in told.content  # the close
     assert "三分之二以上" in told.content and "过半数" in told.content
     assert told.buttons() == ["立即投票"]
     english_told = _last_with(english, "Voting is open")
-    assert "Total exclusive area: 6,138.2 ㎡" in english_told.content
+    assert "Total exclusive area: 6,138.20 m²" in english_told.content
     assert "Total headcount: 59 owners" in english_told.content
     for person in (owner_a, owner_b, english):
         assert _count(person, OPENING) + _count(person, "Voting is open") == 1
@@ -126,7 +126,7 @@ async def test_a_special_matter_for_one_building_has_its_own_denominators(world,
     await _open_vote(world, clock, matter="special", special_item=SEVEN, building_ids=[1])
     assert (await _ticked(world))["announced"] == 1
     told = _last_with(owner_a, OPENING)
-    assert "专有部分总面积：2,078.6 ㎡" in told.content and "业主总人数：20 人" in told.content
+    assert "专有部分总面积：2,078.60㎡" in told.content and "业主总人数：20 人" in told.content
     assert "四分之三以上" in told.content
     assert _count(far, OPENING) == 0  # building 2 is not in scope
 
@@ -138,8 +138,8 @@ async def test_the_committee_and_liaisons_follow_the_turnout_as_owners_vote(worl
     await committee.send("/vote")
     await committee.press("#1")
     card = committee.last_text
-    assert TURNOUT in card and "参与表决的人数：0 / 20 (0.00%)" in card
-    assert "参与表决的专有面积：0 / 2,078.6 (0.00%) ㎡" in card
+    assert TURNOUT in card and "参与表决的人数：0 / 20（0.00%）" in card
+    assert "参与表决的专有面积：0.00㎡ / 2,078.60㎡（0.00%）" in card
 
     await owner_a.send("/vote")
     await owner_a.press("#1")
@@ -151,8 +151,8 @@ async def test_the_committee_and_liaisons_follow_the_turnout_as_owners_vote(worl
     await liaison.press("#1")
     await liaison.press("投票进度")
     shown = liaison.last_text
-    assert "参与表决的人数：2 / 20 (10.00%)" in shown
-    assert "参与表决的专有面积：207.86 / 2,078.6 (10.00%) ㎡" in shown  # 89.50 + 118.36
+    assert "参与表决的人数：2 / 20（10.00%）" in shown
+    assert "参与表决的专有面积：207.86㎡ / 2,078.60㎡（10.00%）" in shown  # 89.50 + 118.36
     assert "尚未达到法定人数" in shown
     assert "同意" not in shown and "反对" not in shown  # no running yes/no
     assert liaison.last_message.buttons() == ["刷新投票进度"]
@@ -174,7 +174,7 @@ async def test_the_committee_and_liaisons_follow_the_turnout_as_owners_vote(worl
                 )
     await liaison.press("刷新投票进度")
     shown = liaison.last_text
-    assert "参与表决的人数：17 / 20 (85.00%)" in shown and "已达到法定人数" in shown
+    assert "参与表决的人数：17 / 20（85.00%）" in shown and "已达到法定人数" in shown
 
     for person in (staff, owner_a, tenant):
         await person.press_data(VoteTurnout(1).pack())
@@ -200,7 +200,7 @@ async def test_preliminary_result_objection_and_final_result_each_sent_once(worl
     for person in (owner_a, owner_b, committee):
         preliminary = _last_with(person, PRELIMINARY)
         assert "以上为初步结果" in preliminary.content
-        assert "2026/11/28 18:01 前通过机器人提出异议" in preliminary.content  # 3 days
+        assert "2026年11月28日 18:01 前通过机器人提出异议" in preliminary.content  # 3 days
         assert (
             "参与表决的人数：2 / 59" in preliminary.content
             and "未达到法定人数" in preliminary.content
@@ -212,7 +212,7 @@ async def test_preliminary_result_objection_and_final_result_each_sent_once(worl
 
     # An owner objects; the text is kept as typed and reaches the committee at once.
     await owner_a.press("提出异议", _last_with(owner_a, PRELIMINARY).message_id)
-    assert "最多 1000 字" in owner_a.last_text and "2026/11/28 18:01" in owner_a.last_text
+    assert "最多 1000 字" in owner_a.last_text and "2026年11月28日 18:01" in owner_a.last_text
     await owner_a.send(HOSTILE)
     assert "第 1 条异议" in owner_a.last_text and HOSTILE in owner_a.last_text
     await world.deliver()
@@ -245,7 +245,7 @@ async def test_preliminary_result_objection_and_final_result_each_sent_once(worl
     await owner_b.press("提出异议", _last_with(owner_b, PRELIMINARY).message_id)
     clock.set(datetime(2026, 11, 28, 18, 2, tzinfo=SHANGHAI))
     await owner_b.send("我也有异议")
-    assert "异议期已于 2026/11/28 18:01 结束" in owner_b.last_text
+    assert "异议期已于 2026年11月28日 18:01 结束" in owner_b.last_text
     await owner_b.send("/vote")
     assert "#1" in " ".join(owner_b.last_message.buttons())  # no longer in the conversation
 
@@ -267,7 +267,7 @@ async def test_preliminary_result_objection_and_final_result_each_sent_once(worl
 
     # After the deadline the old button answers that the period has ended.
     await owner_a.press("提出异议", _last_with(owner_a, PRELIMINARY).message_id)
-    assert "异议期已于 2026/11/28 18:01 结束，不能再提出异议" in owner_a.last_text
+    assert "异议期已于 2026年11月28日 18:01 结束，不能再提出异议" in owner_a.last_text
 
     # The record: the publication times, the denominators told at the opening, the objection.
     await committee.send("/vote")
@@ -307,7 +307,7 @@ async def test_the_objection_period_is_a_compound_setting_of_one_to_three_days(w
     await _ticked(world)
     clock.set(CLOSES + timedelta(minutes=1))
     await _ticked(world)
-    assert "2026/11/26 18:01 前" in _last_with(owner_a, PRELIMINARY).content
+    assert "2026年11月26日 18:01 前" in _last_with(owner_a, PRELIMINARY).content
     clock.set(datetime(2026, 11, 26, 18, 0, tzinfo=SHANGHAI))
     assert (await _ticked(world))["final"] == 0
     clock.set(datetime(2026, 11, 26, 18, 1, tzinfo=SHANGHAI))

@@ -113,7 +113,7 @@ async def test_a_withdrawn_vote_tells_everyone_who_had_the_notice_and_stays_in_t
     await world.deliver()
     for person in (owner_a, owner_b):
         told = [t for t in person.texts() if TOLD in t]
-        assert len(told) == 1 and HOSTILE in told[0] and "2026/11/17 10:01" in told[0]
+        assert len(told) == 1 and HOSTILE in told[0] and "2026年11月17日 10:01" in told[0]
     for person in (owner_c, tenant, staff, admin):
         assert not any(TOLD in t for t in person.texts())
     async with world.session() as session:
@@ -127,7 +127,7 @@ async def test_a_withdrawn_vote_tells_everyone_who_had_the_notice_and_stays_in_t
     await owner_a.send("/vote")
     assert "#1 · 已撤回" in owner_a.last_message.buttons()[0]
     await owner_a.press("#1")
-    assert f"本次表决已于 2026/11/17 10:01 撤回。撤回理由：{HOSTILE}" in owner_a.last_text
+    assert f"本次表决已于 2026年11月17日 10:01 撤回。撤回理由：{HOSTILE}" in owner_a.last_text
     assert owner_a.last_message.buttons() == []
     await owner_a.send(f"/receipt {code}")
     assert "已在截止前撤回" in owner_a.last_text
@@ -236,7 +236,10 @@ async def test_newvote_refuses_a_one_minute_window_and_the_notice_floor_holds(wo
         await committee.send(answer)
     for button in ("表决事项", "一般事项", "整个小区"):
         await committee.press(button)
-    assert "2026/11/18 09:00" in committee.last_text and "2026/11/28 18:00" in committee.last_text
+    assert (
+        "2026年11月18日 09:00" in committee.last_text
+        and "2026年11月28日 18:00" in committee.last_text
+    )
 
 
 async def test_vote_rules_and_withdrawal_from_the_command_line(database_url, monkeypatch, capsys):

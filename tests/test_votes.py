@@ -73,7 +73,7 @@ async def test_the_life_of_a_vote(world, clock):
     await _draft_in_bot(committee)
     preview = committee.last_text
     assert "20 户" in preview and "3 位业主" in preview and "四分之三以上" in preview
-    assert "2026/11/18 09:00" in preview and "2026/11/25 18:00" in preview
+    assert "2026年11月18日 09:00" in preview and "2026年11月25日 18:00" in preview
     await committee.press("发布")
     assert "表决 #1 已发布" in committee.last_text
 

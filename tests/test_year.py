@@ -260,10 +260,10 @@ async def test_a_year_in_the_life_of_a_compound(world, clock, tmp_path):
 
     # 2 November: the fee of ¥1.20/㎡ a month from 1 November, due on the 20th.
     shown = await _new_price(admin, "1.20", "按月", "20", "本月")
-    assert "新单价自 2026-11-01 起执行" in shown
+    assert "新单价自 2026年11月1日 起执行" in shown
     await _jobs(world)
     await a.send("/bills")
-    assert "2026-11：¥107.40，截止 2026年11月20日" in a.last_text
+    assert "2026年11月：¥107.40，截止 2026年11月20日" in a.last_text
 
     # 5 November: three payments at the desk; the second was booked on the wrong home.
     await year.until(date(2026, 11, 5))
@@ -296,7 +296,7 @@ async def test_a_year_in_the_life_of_a_compound(world, clock, tmp_path):
     # 3 December: 徐丽 says she paid December by WeChat, then sees she has not, and withdraws it.
     await year.until(date(2026, 12, 3))
     await a.send("/bills")
-    assert "2026-12：¥107.40" in a.last_text
+    assert "2026年12月：¥107.40" in a.last_text
     await a.press("微信、支付宝或银行转账缴费")
     await a.press("我已用微信支付付款")
     await a.send("/bills")
@@ -329,13 +329,13 @@ async def test_a_year_in_the_life_of_a_compound(world, clock, tmp_path):
     # 10 January: a rise to ¥1.50 announced for 16 February, in the middle of a month.
     await year.until(date(2027, 1, 10))
     shown = await _new_price(admin, "1.50", "按月", "20", "2027-02-16")
-    assert "现行单价 ¥1.20 执行至 2027-02-15，新单价自 2027-02-16 起执行。" in shown
+    assert "现行单价 ¥1.20 执行至 2027年2月15日，新单价自 2027年2月16日 起执行。" in shown
 
     # 16 February: the new price bills the rest of the month by the day.
     await year.until(date(2027, 2, 16))
     await a.send("/bills")
-    assert "2027-02-01 – 2027-02-15（15 天，按日折算）：¥57.54" in a.last_text
-    assert "2027-02-16 – 2027-02-28（13 天，按日折算）：¥62.33" in a.last_text
+    assert "2027年2月1日 – 2027年2月15日（15 天，按日折算）：¥57.54" in a.last_text
+    assert "2027年2月16日 – 2027年2月28日（13 天，按日折算）：¥62.33" in a.last_text
 
     # 20 February: 2栋 1单元 101 is sold from 1 March; the buyer's owner card is printed now.
     await year.until(date(2027, 2, 20))
@@ -408,7 +408,7 @@ async def test_a_year_in_the_life_of_a_compound(world, clock, tmp_path):
     assert total_area == D("6137.20")
     for owner in (a, b, buyer):
         opening = _last_with(owner, OPENING)
-        assert "专有部分总面积：6,137.2 ㎡" in opening.content
+        assert "专有部分总面积：6,137.20㎡" in opening.content
         assert "业主总人数：59 人" in opening.content  # the developer's two homes count once
         assert _count(owner, OPENING) == 1
     for person in (seller, tenant, staff):
@@ -556,7 +556,7 @@ async def test_a_year_in_the_life_of_a_compound(world, clock, tmp_path):
     # 20 May: from 1 July the fee is billed yearly, at the same ¥1.50.
     await year.until(date(2027, 5, 20))
     shown = await _new_price(admin, "1.50", "按年", "15", "2027-07-01")
-    assert "现行单价 ¥1.50 执行至 2027-06-30，新单价自 2027-07-01 起执行。" in shown
+    assert "现行单价 ¥1.50 执行至 2027年6月30日，新单价自 2027年7月1日 起执行。" in shown
 
     # To the end of the year: nothing is billed from August to November.
     await year.until(date(2027, 11, 2))
@@ -636,4 +636,4 @@ async def test_a_year_in_the_life_of_a_compound(world, clock, tmp_path):
     assert max(purposes.values()) == 1  # nobody was queued the same thing twice all year
     await a.send("/bills")
     assert "待缴：¥2,482.67" in a.last_text  # what she owes is what the bills say, to the fen
-    assert "2027-07 – 2028-06：¥1,611.00，截止 2027年7月15日" in a.last_text
+    assert "2027年7月 – 2028年6月：¥1,611.00，截止 2027年7月15日" in a.last_text

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from core.i18n import LANGUAGE_NAMES, LANGUAGES, N_, Msg, Translator, html, join
+from core.i18n import LANGUAGE_NAMES, LANGUAGES, N_, Msg, Translator, html, iso_date, join
 from core.screen import File, ReplyButton, Screen, button, keyboard
 from services.audit import WHAT_SHOWN
 from services.personal_data import Read
@@ -110,7 +110,7 @@ def _read_line(read: Read, _: Translator, tz: ZoneInfo) -> Markup:
         else join([labels.role(r, _) for r in read.reader_roles], "、") or _("a role holder")
     )
     return _("{date}: {reader} saw {what}").format(
-        date=_.datetime(read.at, tz, fmt="short"),
+        date=_.datetime(read.at, tz),
         reader=readers,
         what=_(what) if what else read.what,
     )
@@ -172,7 +172,7 @@ def audit_reads(since: date, tables: dict[str, Table], _: Translator) -> list[Sc
         "{count} reads of personal data since {date}; the file lists each person or home read.",
         count,
     ).format(count=count, date=_.date(since))
-    return [Screen(text, document=File(xlsx(tables, _), f"reads-since-{since.isoformat()}.xlsx"))]
+    return [Screen(text, document=File(xlsx(tables, _), f"reads-since-{iso_date(since)}.xlsx"))]
 
 
 # --- /forgetme --------------------------------------------------------------------------------

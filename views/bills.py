@@ -73,14 +73,14 @@ def method_text(method: PaymentMethod | str, _: Translator) -> Markup:
 
 
 def period_text(start: date, end: date, _: Translator, *, days: bool = False) -> str:
-    """Whole months as 2026-12 or 2026-12 – 2027-11; other days (or with `days`) as
-    2026-12-10 – 2026-12-31."""
+    """Whole months as 2026年12月 or 2026年12月 – 2027年11月; other days (or with `days`) as
+    2026年12月10日 – 2026年12月31日."""
     if days or start.day != 1 or (end + timedelta(days=1)).day != 1:
-        first, last = _.date(start, fmt="yyyy-MM-dd"), _.date(end, fmt="yyyy-MM-dd")
+        first, last = _.date(start), _.date(end)
         return first if start == end else f"{first} – {last}"
     if start.month == end.month and start.year == end.year:
-        return _.date(start, fmt="yyyy-MM")
-    return f"{_.date(start, fmt='yyyy-MM')} – {_.date(end, fmt='yyyy-MM')}"
+        return _.month(start)
+    return f"{_.month(start)} – {_.month(end)}"
 
 
 def bill_text(bill: Bill, _: Translator) -> Markup:

@@ -267,6 +267,6 @@ def claim_withdrawn_for_staff(
             home=label,
             amount=_.money(Decimal(claim.amount)),
             method=method_text(claim.method, _),
-            time=_.datetime(claim.claimed_at, tz, fmt="short"),
+            time=_.datetime(claim.claimed_at, tz),
         )
     )

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from core.i18n import N_, Translator, join
+from core.i18n import N_, Translator, from_iso_month, join
 from core.screen import Button, File, Screen, button, keyboard
 from models import ClaimStatus, Compound, PaymentClaim
 from services.fee_claims import FOR_STAFF, Decided
@@ -109,7 +109,7 @@ def claim_for_staff(_: Translator, *, tz: ZoneInfo, claim: PaymentClaim, label: 
             ),
             _("How: {method}, {time}; payment note: {reference}").format(
                 method=method_text(claim.method, _),
-                time=_.datetime(claim.claimed_at, tz, fmt="short"),
+                time=_.datetime(claim.claimed_at, tz),
                 reference=label,
             ),
             _("Please check the account, then tap whether the money has arrived."),
@@ -169,7 +169,8 @@ def decided(result: Decided, _: Translator) -> Screen:
 # --- /arrears ---------------------------------------------------------------------------------
 def arrears(report: ArrearsReport, _: Translator) -> list[Screen]:
     """The summary by building and the collection rate; the list by home as a spreadsheet."""
-    found, rate, month = report.arrears, report.rate, report.month
+    found, rate = report.arrears, report.rate
+    month = _.month(from_iso_month(report.month))
     lines = [bold(_("Arrears in {compound}").format(compound=report.compound))]
     if not found:
         lines.append(_("No overdue bills."))
@@ -216,7 +217,7 @@ def arrears(report: ArrearsReport, _: Translator) -> list[Screen]:
         )
     screens = [Screen(join(lines))]
     if found:
-        name = f"arrears-{report.compound_id}-{month}.xlsx"
+        name = f"arrears-{report.compound_id}-{report.month}.xlsx"
         screens.append(Screen(Markup(""), document=File(arrears_sheet(report, _), name)))
     return screens
 

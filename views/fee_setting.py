@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from babel.numbers import format_currency
 from markupsafe import Markup
 
 from core.i18n import N_, Translator, join
@@ -42,9 +41,7 @@ STATE = {
 
 def price_money(price: Decimal, _: Translator) -> str:
     """A price per ㎡ as money, with its 3rd and 4th decimals when it has them: ¥1.20, ¥1.2345."""
-    return format_currency(
-        Decimal(price).normalize(), "CNY", locale=_.locale, decimal_quantization=False
-    )
+    return _.price(price)
 
 
 def unit_price(price: Decimal, _: Translator) -> str:
@@ -53,8 +50,8 @@ def unit_price(price: Decimal, _: Translator) -> str:
 
 
 def day(value: date, _: Translator) -> str:
-    """Fee dates as a notice writes them: 2027-01-01."""
-    return _.date(value, fmt="yyyy-MM-dd")
+    """Fee dates as every other date: 2027年1月1日."""
+    return _.date(value)
 
 
 def schedule_text(schedule: FeeSchedule, today: date, _: Translator) -> Markup:

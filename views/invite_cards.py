@@ -148,7 +148,7 @@ class Card:
         self.text(right, 41, width, _.plain("How to join:"), 9)
         for number, step in enumerate(STEPS):
             self.text(right, 46.5 + number * 5, width, _.plain(step), 8.5)
-        expires = _.date(invite.expires_at, tz, fmt="long")
+        expires = _.date(invite.expires_at, tz)
         self.text(right, 64, width, _.plain("Valid until {date}").format(date=expires), 8.5)
         phone = office_phone or "____________"
         self.text(right, 69.5, width, _.plain("Office phone: {phone}").format(phone=phone), 8.5)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from core.i18n import N_, Msg, Translator, html, join
+from core.i18n import N_, Msg, Translator, from_iso_month, html, join
 from core.screen import EMPTY, Button, File, Screen, button, keyboard
 from services.kpi import Figures, Report, stars
 from services.kpi_viewers import CHART, SUMMARY, WORKBOOK, Shown, Subscription
@@ -77,7 +77,8 @@ def trend(now: Decimal | None, before: Decimal | None, _: Translator) -> str:
 
 
 def title(report: Report, _: Translator) -> Markup:
-    return _("Monthly report {month}: {scope}").format(month=report.month, scope=report.scope_name)
+    month = _.month(from_iso_month(report.month))
+    return _("Monthly report {month}: {scope}").format(month=month, scope=report.scope_name)
 
 
 def summary_lines(report: Report, _: Translator) -> list[Markup]:
@@ -99,11 +100,11 @@ def summary_lines(report: Report, _: Translator) -> list[Markup]:
     if now.mean_score is not None:
         lines.append(
             _("Mean score: {score} of 5").format(
-                score=_.number(now.mean_score.quantize(Decimal("0.01")))
+                score=_.number(now.mean_score.quantize(Decimal("0.01")), places=2)
             )
         )
     rating = (
-        _.number(now.mean_rating.quantize(Decimal("0.1")))
+        _.number(now.mean_rating.quantize(Decimal("0.1")), places=1)
         if now.mean_rating is not None
         else _.plain("no data")
     )
@@ -162,7 +163,9 @@ def chart(report: Report, _: Translator) -> bytes:
         )
         for name in total.current.services
     ]
-    return kpi_chart(values, services, chart_labels(_), title(report, _).unescape())
+    return kpi_chart(
+        values, services, chart_labels(_), title(report, _).unescape(), percent=_.percent
+    )
 
 
 def _columns() -> list[Column]:

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
-
 from core.i18n import Translator
 from core.pdf import Document
 from core.screen import EMPTY, File, Screen
@@ -62,7 +60,7 @@ def _ratio(top: str, bottom: str) -> str:
 def _paper(found: MonthlyPaper, _: Translator) -> Paper:
     report, place = found.shown.report, found.shown.scope
     _start, _end, first, last = month_bounds(report.month, UTC)  # only the days are used
-    month = format_skeleton("yMMMM", first, locale=_.locale)
+    month = _.month(first)
     title = _.plain("{scope} Red Property monthly information report ({month})").format(
         scope=place.name, month=month
     )
@@ -71,11 +69,9 @@ def _paper(found: MonthlyPaper, _: Translator) -> Paper:
     )
     facts = [
         _.plain("Reporting unit: {unit}").format(unit=unit),
-        _.plain("Period: {first} to {last}").format(
-            first=_.date(first, fmt="long"), last=_.date(last, fmt="long")
-        ),
+        _.plain("Period: {first} to {last}").format(first=_.date(first), last=_.date(last)),
         _.plain("Prepared on {date} from the records of the Red Property bot.").format(
-            date=_.date(found.made_on, fmt="long")
+            date=_.date(found.made_on)
         ),
     ]
     sections = [
@@ -116,7 +112,7 @@ def _indicators(total: Unit, _: Translator) -> Section:
             [_.plain(label), share(value, _), figures, share(old, _), trend(value, old, _) or "—"]
         )
     if now.mean_score is not None:
-        score = _.number(now.mean_score.quantize(Decimal("0.01")))
+        score = _.number(now.mean_score.quantize(Decimal("0.01")), places=2)
         section.notes.append(_.plain("Mean score: {score} of 5").format(score=score))
     return section
 
@@ -136,7 +132,7 @@ def _tickets(now: Figures, states: dict[str, int], _: Translator) -> Section:
         )
     )
     rating = (
-        _.number(now.mean_rating.quantize(Decimal("0.1")))
+        _.number(now.mean_rating.quantize(Decimal("0.1")), places=1)
         if now.mean_rating is not None
         else _.plain("no data")
     )

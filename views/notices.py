@@ -155,7 +155,7 @@ def category_text(category: str, _: Translator) -> Markup:
 def when_text(notice: Notice, _: Translator, tz: ZoneInfo) -> Markup:
     if notice.send_at is None:
         return _("now")
-    return html("{when}", when=_.datetime(notice.send_at, tz, "short"))
+    return html("{when}", when=_.datetime(notice.send_at, tz))
 
 
 @renders(NOTICE)

@@ -81,14 +81,14 @@ def receipt_lines(found: Receipt, _: Translator, tz: ZoneInfo) -> list[tuple[str
             words = words.translate(TRADITIONAL)
         rows.append((_.plain("Amount in words"), words))
     periods = "、".join(
-        s.strftime("%Y-%m") if (s.year, s.month) == (e.year, e.month) else f"{s:%Y-%m}–{e:%Y-%m}"
+        _.month(s) if (s.year, s.month) == (e.year, e.month) else f"{_.month(s)}–{_.month(e)}"
         for s, e in found.bills
     )
     rows += [
         (_.plain("Paid by"), _.plain(METHOD[PaymentMethod(payment.method)])),
         (_.plain("Paid on"), _.date(payment.paid_on)),
         (_.plain("For"), _.plain("Property service fee") + (f" {periods}" if periods else "")),
-        (_.plain("Booked"), _.datetime(payment.created_at, tz, fmt="short")),
+        (_.plain("Booked"), _.datetime(payment.created_at, tz)),
     ]
     return rows
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from core.i18n import N_, Msg, Translator, capitalised, html, join
+from core.i18n import N_, Msg, Translator, capitalised, from_iso_month, html, join
 from core.screen import Screen, button, keyboard
 from models import TicketCategory
 from services.notify import renders
@@ -45,7 +45,10 @@ def card(found: Card, _: Translator) -> Screen:
     """One row per question: its label, then 1–5 (the chosen one ticked); the comment button."""
     answer, month = found.answer, found.month
     lines = [
-        html("<b>{title}</b>", title=_("Satisfaction survey for {month}").format(month=month)),
+        html(
+            "<b>{title}</b>",
+            title=_("Satisfaction survey for {month}").format(month=_.month(from_iso_month(month))),
+        ),
         _(
             "How satisfied is your home with each service? 1 = very unsatisfied, 5 = very satisfied. "
             "Any member of your home can change the answer until the end of the month."

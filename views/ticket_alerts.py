@@ -75,7 +75,7 @@ def ticket_alert(
     if repeat:
         lines.append(
             _("⏰ Not acknowledged yet: reported at {when}. Please acknowledge it.").format(
-                when=_.datetime(ticket.created_at, tz, "short")
+                when=_.datetime(ticket.created_at, tz)
             )
         )
     rows = [

@@ -233,7 +233,7 @@ def ticket_card(card: TicketCard, _: Translator, tz: ZoneInfo) -> Screen:
 
 def reported_line(card: TicketCard, _: Translator, tz: ZoneInfo) -> Markup:
     """`Reported: 2026/11/2 09:00 (2 hours ago)`"""
-    when = _.datetime(card.ticket.created_at, tz, "short")
+    when = _.datetime(card.ticket.created_at, tz)
     if card.now is None:
         return _("Reported: {when}").format(when=when)
     return _("Reported: {when} ({age})").format(
@@ -243,7 +243,7 @@ def reported_line(card: TicketCard, _: Translator, tz: ZoneInfo) -> Markup:
 
 def deadline_line(due: datetime, now: datetime | None, _: Translator, tz: ZoneInfo) -> Markup:
     """`Due: 2026/11/3 09:00` or `Due: 2026/11/2 09:15 · ⏰ overdue by 3 hours`"""
-    text = _("Due: {when}").format(when=_.datetime(due, tz, "short"))
+    text = _("Due: {when}").format(when=_.datetime(due, tz))
     if now is not None and now >= due:
         text += Markup(" · ") + overdue_text(due, now, _)
     return text
@@ -306,7 +306,7 @@ def ticket_history(found: TicketHistory, _: Translator, tz: ZoneInfo) -> Screen:
         lines.append(
             html(
                 "{when} · {who} · {label}{hidden}{note}",
-                when=_.datetime(event.at, tz, "short"),
+                when=_.datetime(event.at, tz),
                 who=who,
                 label=event_label(entry, _),
                 hidden=Markup("") if event.visible else _(" (internal)"),

@@ -32,9 +32,9 @@ def times_text(draft: VoteDraft, _: Translator, tz: ZoneInfo) -> Markup:
     if not (draft.notice_at and draft.opens_at and draft.closes_at):
         return Markup("")
     return _("Notice to owners: {notice}\nVoting opens: {opens}\nVoting closes: {closes}").format(
-        notice=_.datetime(draft.notice_at, tz, "short"),
-        opens=_.datetime(draft.opens_at, tz, "short"),
-        closes=_.datetime(draft.closes_at, tz, "short"),
+        notice=_.datetime(draft.notice_at, tz),
+        opens=_.datetime(draft.opens_at, tz),
+        closes=_.datetime(draft.closes_at, tz),
     )
 
 
@@ -157,8 +157,8 @@ def published(poll: Poll | None, _: Translator, tz: ZoneInfo) -> Screen:
             "Vote #{id} is published. Owners get the notice at {notice}; voting opens {opens} and closes {closes}."
         ).format(
             id=poll.id,
-            notice=_.datetime(poll.notice_at, tz, "short"),
-            opens=_.datetime(poll.opens_at, tz, "short"),
-            closes=_.datetime(poll.closes_at, tz, "short"),
+            notice=_.datetime(poll.notice_at, tz),
+            opens=_.datetime(poll.opens_at, tz),
+            closes=_.datetime(poll.closes_at, tz),
         )
     )

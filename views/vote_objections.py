@@ -28,7 +28,7 @@ class ObjectionList(CallbackData, kind="vol"):
 
 
 def _until(poll: Poll, _: Translator, tz: ZoneInfo) -> str:
-    return _.datetime(poll.objection_until or poll.closes_at, tz, "short")
+    return _.datetime(poll.objection_until or poll.closes_at, tz)
 
 
 def ask(poll: Poll, _: Translator, tz: ZoneInfo) -> Screen:
@@ -51,7 +51,7 @@ def recorded(done: Raised, _: Translator, tz: ZoneInfo) -> Screen:
     ).format(
         number=done.number,
         id=poll.id,
-        when=_.datetime(done.objection.created_at, tz, "short"),
+        when=_.datetime(done.objection.created_at, tz),
         until=_until(poll, _, tz),
     )
     return Screen(join([text, html("{text}", text=done.objection.text)]))
@@ -72,9 +72,7 @@ def alert(
     heading = _(
         "⚠️ Objection no. {number} to the preliminary result of vote #{id} “{title}”, from {home} "
         "at {when}:"
-    ).format(
-        number=number, id=poll.id, title=poll.title, home=home, when=_.datetime(at, tz, "short")
-    )
+    ).format(number=number, id=poll.id, title=poll.title, home=home, when=_.datetime(at, tz))
     closing = _("The objection period ends {until}; then the final result is published.").format(
         until=_until(poll, _, tz)
     )
@@ -89,7 +87,7 @@ def _entry(number: int, objection: VoteObjection, home: str, _: Translator, tz: 
         "<b>{number}.</b> {home} · {when}",
         number=number,
         home=home,
-        when=_.datetime(objection.created_at, tz, "short"),
+        when=_.datetime(objection.created_at, tz),
     )
     return join([line, html("{text}", text=objection.text)])
 

@@ -93,7 +93,7 @@ def earlier_text(earlier: EarlierBallot, poll: Poll, _: Translator, tz: ZoneInfo
         "Earlier paper ballot: {choice}, entered {when} by {name} (reference {reference})."
     ).format(
         choice=choice_text(poll, earlier.choice, _),
-        when=_.datetime(earlier.cast_at, tz, "short"),
+        when=_.datetime(earlier.cast_at, tz),
         name=_entered_by(earlier.entered_by, _),
         reference=earlier.reference,
     )
@@ -119,7 +119,7 @@ def paper_refused(done: PaperBallot, _: Translator, tz: ZoneInfo) -> Screen:
     replace = PaperReplace(poll.id or 0, done.household_id, earlier.ballot_id, True)
     keep = PaperReplace(poll.id or 0, done.household_id, earlier.ballot_id, False)
     label = _("It replaces the ballot of {when} ({reference})").format(
-        when=_.datetime(earlier.cast_at, tz, "short"), reference=earlier.reference
+        when=_.datetime(earlier.cast_at, tz), reference=earlier.reference
     )
     return Screen(
         text, keyboard([button(label, replace)], [button(_("Keep the earlier ballot"), keep)])
@@ -147,7 +147,7 @@ def paper_recorded(done: PaperBallot, _: Translator, tz: ZoneInfo) -> Screen:
                 "⚠️ It replaces the earlier paper ballot of {when} ({reference}); the home is "
                 "flagged in the vote's record and the committee is told."
             ).format(
-                when=_.datetime(done.entry.earlier.cast_at, tz, "short"),
+                when=_.datetime(done.entry.earlier.cast_at, tz),
                 reference=done.entry.earlier.reference,
             )
         )
@@ -171,7 +171,7 @@ def ballot_flag(_: Translator, *, tz: ZoneInfo, poll: Poll, warning: FlagWarning
         id=poll.id, title=poll.title, home=warning.home
     )
     by = _entered_by(warning.entered_by, _)
-    when = _.datetime(warning.earlier_at, tz, "short") if warning.earlier_at else ""
+    when = _.datetime(warning.earlier_at, tz) if warning.earlier_at else ""
     earlier_by = _entered_by(warning.earlier_by, _)
     if warning.reason == BallotFlagReason.PAPER_REFUSED:
         what = _(
@@ -282,9 +282,7 @@ def follow_up(_: Translator, *, tz: ZoneInfo, poll: Poll, homes: list[HomeRow]) 
         "Vote “{title}” closes on {closes}. {count} homes have not voted yet; the list for "
         "door-to-door follow-up is attached.",
         count,
-    ).format(
-        title=poll.title, closes=_.datetime(poll.closes_at, tz, "short"), count=_.number(count)
-    )
+    ).format(title=poll.title, closes=_.datetime(poll.closes_at, tz), count=_.number(count))
     return Screen(text, document=not_voted_sheet(poll, homes, _))
 
 

@@ -100,8 +100,29 @@ def percent_text(part: str, whole: str, _: Translator) -> str:
     return _.percent(_decimal(p / w)) if w else "–"
 
 
-def share_text(part: str, whole: str, _: Translator) -> str:
-    return f"{figure_text(part, _)} / {figure_text(whole, _)} ({percent_text(part, whole, _)})"
+def area_text(exact: str, _: Translator) -> str:
+    """A stored area ("n/d") to read, two decimals and its unit: 2,078.60㎡."""
+    return _.area(_decimal(_fraction(exact)))
+
+
+def area_figure_text(exact: str, _: Translator) -> str:
+    """A stored area in a table whose heading names the unit: 2,078.60."""
+    return _.number(_decimal(_fraction(exact)), places=2)
+
+
+def share_text(part: str, whole: str, _: Translator) -> Markup:
+    """Owners as 12 / 20（60.00%）."""
+    return ratio_text(figure_text(part, _), figure_text(whole, _), percent_text(part, whole, _), _)
+
+
+def area_share_text(part: str, whole: str, _: Translator) -> Markup:
+    """Area as 1,455.02㎡ / 2,078.60㎡（70.00%）: the unit after each number."""
+    return ratio_text(area_text(part, _), area_text(whole, _), percent_text(part, whole, _), _)
+
+
+def ratio_text(part: str, whole: str, share: str, _: Translator) -> Markup:
+    # NOTE: a part of a whole and its percentage: 12 / 20 (60.00%); full-width brackets in Chinese.
+    return _("{part} / {whole} ({share})").format(part=part, whole=whole, share=share)
 
 
 def _stage(poll: Poll, _: Translator, tz: ZoneInfo, objections: int) -> tuple[Markup, Markup]:
@@ -123,7 +144,7 @@ def _stage(poll: Poll, _: Translator, tz: ZoneInfo, objections: int) -> tuple[Ma
     note = _(
         "This result is preliminary. An owner of a home that was eligible can raise an objection "
         "through the bot until {until}; then the final result is published."
-    ).format(until=_.datetime(poll.objection_until, tz, "short"))
+    ).format(until=_.datetime(poll.objection_until, tz))
     return title, note
 
 
@@ -134,12 +155,12 @@ def result_text(poll: Poll, _: Translator, tz: ZoneInfo, objections: int = 0) ->
     title, stage = _stage(poll, _, tz, objections)
     lines = [
         _.sentences(bold(title), _("(#{id})").format(id=poll.id)),
-        _("Closed {when}").format(when=_.datetime(poll.closed_at or poll.closes_at, tz, "short")),
+        _("Closed {when}").format(when=_.datetime(poll.closed_at or poll.closes_at, tz)),
         *([stage] if stage else []),
         Markup(""),
         bold(_("Participation (quorum: at least 2/3 of area and of owners)")),
-        _("Area taking part: {share} ㎡").format(
-            share=share_text(area["participating"], area["total"], _)
+        _("Area taking part: {share}").format(
+            share=area_share_text(area["participating"], area["total"], _)
         ),
         _("Owners taking part: {share}").format(
             share=share_text(head["participating"], head["total"], _)
@@ -154,9 +175,9 @@ def result_text(poll: Poll, _: Translator, tz: ZoneInfo, objections: int = 0) ->
         )
         for key in ("agree", "disagree", "abstain"):
             lines.append(
-                _("{choice}: area {area} ㎡, owners {owners}").format(
+                _("{choice}: area {area}, owners {owners}").format(
                     choice=_(CHOICE[Choice(key)]),
-                    area=share_text(area[key], area["participating"], _),
+                    area=area_share_text(area[key], area["participating"], _),
                     owners=share_text(head[key], head["participating"], _),
                 )
             )
@@ -165,9 +186,9 @@ def result_text(poll: Poll, _: Translator, tz: ZoneInfo, objections: int = 0) ->
         lines.append(bold(_("Candidates (needed: more than 1/2 of those taking part)")))
         for candidate in result["candidates"]:
             mark = html("✅ {elected}", elected=_("elected")) if candidate["elected"] else ""
-            line = _("{name}: area {area} ㎡, owners {owners} {mark}").format(
+            line = _("{name}: area {area}, owners {owners} {mark}").format(
                 name=candidate["name"],
-                area=share_text(candidate["area"], area["participating"], _),
+                area=area_share_text(candidate["area"], area["participating"], _),
                 owners=share_text(candidate["headcount"], head["participating"], _),
                 mark=mark,
             )
@@ -221,5 +242,5 @@ def result_chart(
     """The bar chart in the reader's language (drawn off the event loop)."""
     drawn = figures(result)
     drawn["candidates"] = [{**c, "name": _literal(c["name"])} for c in drawn["candidates"]]
-    png = vote_chart(drawn, chart_labels(_), _literal(title))
+    png = vote_chart(drawn, chart_labels(_), _literal(title), percent=_.percent)
     return Screen(Markup(""), photo=File(png, f"vote-{poll_id}-{_.language}.png"))

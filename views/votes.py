@@ -147,8 +147,8 @@ def poll_text(poll: Poll, _: Translator, tz: ZoneInfo, buildings: list[str]) -> 
     lines += [
         _("Who votes: {scope}").format(scope=scope_text(poll, _, buildings)),
         _("Voting: {opens} – {closes}").format(
-            opens=_.datetime(poll.opens_at, tz, "short"),
-            closes=_.datetime(poll.closes_at, tz, "short"),
+            opens=_.datetime(poll.opens_at, tz),
+            closes=_.datetime(poll.closes_at, tz),
         ),
         rule_text(poll, _),
     ]
@@ -184,11 +184,11 @@ def opening(_: Translator, *, tz: ZoneInfo, poll: Poll) -> Screen:
                 _("(#{id})").format(id=poll.id),
             ),
             _("Voting closes on {closes}; you can change your ballot until then.").format(
-                closes=_.datetime(poll.closes_at, tz, "short")
+                closes=_.datetime(poll.closes_at, tz)
             ),
             Markup(""),
             bold(_("The denominators, fixed when voting opened:")),
-            _("Total exclusive area: {area} ㎡").format(area=_.number(poll.published_area or 0)),
+            _("Total exclusive area: {area}").format(area=_.area(poll.published_area or 0)),
             _.ngettext(
                 "Total headcount: {count} owner", "Total headcount: {count} owners", head
             ).format(count=_.number(head)),
@@ -204,7 +204,7 @@ def reminder(_: Translator, *, tz: ZoneInfo, poll: Poll) -> Screen:
     text = _(
         "A friendly reminder: the owners’ vote “{title}” closes on {closes}, and your home has not "
         "voted yet. Every owner’s voice counts toward the 2/3 needed."
-    ).format(title=poll.title, closes=_.datetime(poll.closes_at, tz, "short"))
+    ).format(title=poll.title, closes=_.datetime(poll.closes_at, tz))
     return Screen(text, keyboard([button(_("Vote now"), VoteView(poll.id or 0))]))
 
 
@@ -237,7 +237,7 @@ def current_choice(poll: Poll, ballot: Counted | None, _: Translator, tz: ZoneIn
     """The home's choice as its own owners see it on the card (nobody else is shown it)."""
     if poll.status != PollStatus.OPEN:
         return ballot_text(poll, ballot, _)
-    closes = _.datetime(poll.closes_at, tz, "short")
+    closes = _.datetime(poll.closes_at, tz)
     if ballot is None:
         return join(
             [ballot_text(poll, None, _), _("You can vote until {closes}.").format(closes=closes)]
@@ -256,7 +256,7 @@ def current_choice(poll: Poll, ballot: Counted | None, _: Translator, tz: ZoneIn
 def withdrawal_text(poll: Poll, _: Translator, tz: ZoneInfo) -> Markup:
     """Why and when a vote was withdrawn, as everyone reads it on the card and in the message."""
     return _("This vote was withdrawn on {when}. Reason: {reason}").format(
-        when=_.datetime(poll.withdrawn_at or poll.closes_at, tz, "short"),
+        when=_.datetime(poll.withdrawn_at or poll.closes_at, tz),
         reason=poll.withdrawal_reason or "",
     )
 
@@ -356,9 +356,9 @@ def cast(done: Cast, _: Translator, tz: ZoneInfo) -> Screen:
         "vote until {closes}; only the last one counts."
     ).format(
         ballot=chosen,
-        when=_.datetime(done.cast_at, tz, "short"),
+        when=_.datetime(done.cast_at, tz),
         code=done.code,
-        closes=_.datetime(poll.closes_at, tz, "short"),
+        closes=_.datetime(poll.closes_at, tz),
     )
     if done.changed:
         text = join([_("Your vote is changed."), text])

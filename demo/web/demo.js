@@ -3,7 +3,7 @@
 // different people update live. No library and nothing from outside this machine.
 "use strict";
 
-const state = { lang: "zh_Hans", texts: {}, personas: [], userId: null, source: null };
+const state = { lang: "zh_Hans", texts: {}, clock: null, personas: [], userId: null, source: null };
 const $ = (id) => document.getElementById(id);
 
 async function api(path, body) {
@@ -42,6 +42,8 @@ function t(key) { return state.texts[key] || key; }
 async function loadTexts() {
   const data = await api(`/demo/texts?lang=${state.lang}`);
   state.texts = data.texts;
+  // Message times in the compound's zone (sent by the server), whatever the browser's zone.
+  state.clock = new Intl.DateTimeFormat(data.clock.locale, data.clock.options);
   const select = $("language");
   select.innerHTML = "";
   for (const language of data.languages) {
@@ -173,7 +175,7 @@ function renderMessage(message) {
   if (message.inline_keyboard) bubble.append(renderInline(message));
   const time = document.createElement("div");
   time.className = "time";
-  time.textContent = new Date(message.date * 1000).toLocaleTimeString();
+  time.textContent = state.clock.format(new Date(message.date * 1000));
   bubble.append(time);
   return bubble;
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlmodel import col, select
 
@@ -214,7 +214,9 @@ async def kpi(probe: Probe, world: World, cast: Cast, person: Person) -> bool:
     before = len(person.bot_messages)
     place = await compound_id(world)
     await person.press_data(KpiScope("show", "compound", place, "2026-10").pack(), _last(person))
-    title = _("Monthly report {month}: {scope}").format(month="2026-10", scope=HERE)
+    title = _("Monthly report {month}: {scope}").format(
+        month=_.month(date(2026, 10, 1)), scope=HERE
+    )
     return saw(person, str(title), before)
 
 

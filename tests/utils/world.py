@@ -30,6 +30,7 @@ TOKEN = "123456:TEST-token"
 # A character reference the reader sees as typed: escaped twice ("&amp;lt;"), or one the server
 # does not decode (&apos; &nbsp;: only &lt; &gt; &amp; &quot; and numeric ones are).
 DOUBLE_ESCAPED = re.compile(r"&(lt|gt|amp|quot|apos|nbsp|#\d+|#x[0-9a-fA-F]+);")
+from tests.utils.formats import other_date_forms, without_code  # noqa: E402
 from tests.utils.paths import SAMPLE_ROSTER  # noqa: E402
 
 # Seconds a person takes before each action (reading the answer, typing, tapping), on the
@@ -188,7 +189,8 @@ class World:
     def check_what_was_sent(self) -> None:
         """Whatever a test did, the bot never sent Telegram HTML it cannot parse (the emulator
         parses every text and caption the way Telegram does), and no message shows an escaped
-        entity to its reader (a value escaped twice: "&lt;3" on the screen)."""
+        entity to its reader (a value escaped twice: "&lt;3" on the screen), and every date in it
+        is in the one format of its kind (tests/utils/formats.py)."""
         unparsable = [r for r in self.emulator.refused if "parse entities" in r[1]]
         assert not unparsable, f"the bot sent HTML Telegram cannot parse: {unparsable[:3]}"
         violations = self.emulator.violations
@@ -200,6 +202,14 @@ class World:
             if DOUBLE_ESCAPED.search(m.content)
         ]
         assert not shown_twice, f"escaped twice, the reader sees entities: {shown_twice[:3]}"
+        dates = [
+            (problem, m.content)
+            for chat in self.emulator.chats.values()
+            for m in chat.bot_messages
+            for shown in (without_code(m.content, m.entities), *m.buttons())
+            for problem in other_date_forms(shown)
+        ]
+        assert not dates, f"a date not in the one format of its kind (core.i18n): {dates[:3]}"
 
     async def start_bot(self) -> None:
         self.app = build_application(self.runtime)

@@ -43,7 +43,7 @@ def vote_facts(
         (_.plain("Who votes"), plain(scope_text(poll, _, buildings))),
         (
             _.plain("Voting period"),
-            f"{_.datetime(poll.opens_at, tz, 'short')} – {_.datetime(poll.closes_at, tz, 'short')}",
+            f"{_.datetime(poll.opens_at, tz)} – {_.datetime(poll.closes_at, tz)}",
         ),
     ]
 
@@ -105,7 +105,7 @@ def _page(
             "Ballot code: {code}\nReturn the signed ballot to the property service centre before "
             "{closes}. Staff enter it with this code; a home's paper ballot replaces its vote in "
             "the bot, and a second paper ballot for the home is caught."
-        ).format(code=home.code, closes=_.datetime(poll.closes_at, tz, "short")),
+        ).format(code=home.code, closes=_.datetime(poll.closes_at, tz)),
     )
     document.set_font(size=11)
 

@@ -72,7 +72,7 @@ def notice_pdf(found: NoticeSheet, _: Translator, tz: ZoneInfo) -> bytes:
     stamp_area(
         document,
         _.plain("Issued by: {office}").format(office=office_text(found, _)),
-        _.plain("Date: {date}").format(date=_.date(issued, tz, "long")),
+        _.plain("Date: {date}").format(date=_.date(issued, tz)),
     )
     return document.content()
 

@@ -17,7 +17,7 @@ from services.tally import Choice, MatterType
 from services.vote_documents import ResultNotice
 from views.documents.ballot_sheet import vote_facts
 from views.documents.layout import facts, grid, heading, sheet, stamp_area, text
-from views.vote_results import CHOICE, figure_text, figures, percent_text
+from views.vote_results import CHOICE, area_figure_text, figure_text, figures, percent_text
 
 WIDTHS = (44, 34, 30, 34, 32)
 
@@ -25,7 +25,7 @@ WIDTHS = (44, 34, 30, 34, 32)
 def _row(label: str, area: str, area_of: str, head: str, head_of: str, _: Translator) -> list[str]:
     return [
         label,
-        figure_text(area, _),
+        area_figure_text(area, _),
         percent_text(area, area_of, _),
         figure_text(head, _),
         percent_text(head, head_of, _),
@@ -42,7 +42,7 @@ def _tally(document: Document, poll: Poll, result: dict[str, Any], _: Translator
         _.plain("Share of owners"),
     ]
     rows = [
-        [_.plain("Total (the denominators)"), figure_text(area["total"], _),
+        [_.plain("Total (the denominators)"), area_figure_text(area["total"], _),
          percent_text(area["total"], area["total"], _), figure_text(head["total"], _),
          percent_text(head["total"], head["total"], _)],
         _row(_.plain("Taking part"), area["participating"], area["total"],
@@ -87,7 +87,7 @@ def _decision(poll: Poll, result: dict[str, Any], _: Translator) -> str:
 
 
 def _when(moment: datetime | None, _: Translator, tz: ZoneInfo) -> str:
-    return _.datetime(moment, tz, "short") if moment else _.plain("not yet")
+    return _.datetime(moment, tz) if moment else _.plain("not yet")
 
 
 def _publication(found: ResultNotice, _: Translator, tz: ZoneInfo) -> list[tuple[str, str]]:
@@ -144,7 +144,7 @@ def result_pdf(found: ResultNotice, _: Translator, tz: ZoneInfo, *, today: datet
     stamp_area(
         document,
         _.plain("Owners' committee of {compound} (stamp)").format(compound=found.compound),
-        _.plain("Date: {date}").format(date=_.date(today, tz, "long")),
+        _.plain("Date: {date}").format(date=_.date(today, tz)),
     )
     return document.content()
 
