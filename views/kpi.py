@@ -94,7 +94,14 @@ def summary_lines(report: Report, _: Translator) -> list[Markup]:
         )
         change = trend(value, old, _)
         if change:
-            line = join([line, _("vs last month {change} points").format(change=change)], " ")
+            # A change of exactly one point reads singular; 0, 0.5 or 1.5 points read plural.
+            delta = abs(points(value, old) or 0)
+            versus = _.ngettext(
+                "vs last month {change} point",
+                "vs last month {change} points",
+                1 if delta == 1 else 2,
+            )
+            line = join([line, versus.format(change=change)], " ")
         lines.append(line)
     if now.mean_score is not None:
         lines.append(
