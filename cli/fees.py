@@ -237,16 +237,24 @@ def import_payments(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _report_lines(report: ImportReport, _: Translator) -> list[str]:
+    booked, already = len(report.booked), len(report.already)
+    # NOTE: {booked} is “booked 3 payments, ¥1,200.00 in all”, {already} “1 was booked before”.
+    summary = _.plain("{compound}: {booked}; {already}.")
     lines = [
-        say(
-            _,
-            N_(
-                "{compound}: booked {count} payments, {amount} in all; {already} were booked before."
-            ),
+        summary.format(
             compound=report.compound.name,
-            count=len(report.booked),
-            amount=_.money(report.total),
-            already=len(report.already),
+            booked=_.ngettext(
+                "booked {count} payment, {amount} in all",
+                "booked {count} payments, {amount} in all",
+                booked,
+            )
+            .unescape()
+            .format(count=booked, amount=_.money(report.total)),
+            already=_.ngettext(
+                "{already} was booked before", "{already} were booked before", already
+            )
+            .unescape()
+            .format(already=already),
         )
     ]
     if report.receipts:
@@ -260,11 +268,13 @@ def _report_lines(report: ImportReport, _: Translator) -> list[str]:
         )
     if report.outgoing:
         lines.append(
-            say(
-                _,
-                N_("{count} outgoing rows (借方 / 支出) are not payments to the office; ignored."),
-                count=report.outgoing,
+            _.ngettext(
+                "{count} outgoing row (借方 / 支出) is not a payment to the office; ignored.",
+                "{count} outgoing rows (借方 / 支出) are not payments to the office; ignored.",
+                report.outgoing,
             )
+            .unescape()
+            .format(count=report.outgoing)
         )
     rows = [
         (N_("Row {row}: no home matches “{text}”; not booked."), report.unmatched),
@@ -290,18 +300,22 @@ def _report_lines(report: ImportReport, _: Translator) -> list[str]:
     ]
     if report.dismissed:
         lines.append(
-            say(
-                _,
-                N_("{count} rows were set aside at the review as no fee payment."),
-                count=len(report.dismissed),
+            _.ngettext(
+                "{count} row was set aside at the review as no fee payment.",
+                "{count} rows were set aside at the review as no fee payment.",
+                len(report.dismissed),
             )
+            .unescape()
+            .format(count=len(report.dismissed))
         )
     if report.to_review:
         lines.append(
-            say(
-                _,
-                N_("{count} rows need a home: staff assign them with /statement in the bot."),
-                count=report.to_review,
+            _.ngettext(
+                "{count} row needs a home: staff assign it with /statement in the bot.",
+                "{count} rows need a home: staff assign them with /statement in the bot.",
+                report.to_review,
             )
+            .unescape()
+            .format(count=report.to_review)
         )
     return lines

@@ -222,8 +222,8 @@ async def test_four_banks_layouts_through_the_command_line(
     assert "That bank account number is already another compound's." in err
     assert "Give --image, --account or both." in err
     assert "幸福家园: booked 2 payments, CN¥1,333.92 in all; 0 were booked before." in out
-    assert "1 outgoing rows (借方 / 支出) are not payments to the office; ignored." in out
-    assert "和平里: booked 1 payments, CN¥96.00 in all" in out
+    assert "1 outgoing row (借方 / 支出) is not a payment to the office; ignored." in out
+    assert "和平里: booked 1 payment, CN¥96.00 in all" in out
     assert "幸福家园: booked 2 payments, CN¥206.82 in all" in out  # 农行
     assert "Row 6: several homes match “101物业费”; not booked." in out
     assert "Row 7: several homes match “物业费”; not booked." in out

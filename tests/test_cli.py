@@ -302,7 +302,7 @@ async def test_fees_and_a_bank_statement_from_the_command_line(
     out = capsys.readouterr()
     assert codes == [2, 1, 0, 0, 3, 3], out
     assert "due day must be between 1 and 28" in out.err
-    assert "幸福家园: booked 1 payments, CN¥107.40 in all; 1 were booked before." in out.out
+    assert "幸福家园: booked 1 payment, CN¥107.40 in all; 1 was booked before." in out.out
     assert "幸福家园: booked 0 payments, CN¥0.00 in all; 2 were booked before." in out.out
     assert "Row 3: no home matches “9栋9单元901物业费”" in out.out
     assert "Row 4: several homes match “101”" in out.out

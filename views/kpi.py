@@ -95,7 +95,18 @@ def summary_lines(report: Report, _: Translator) -> list[Markup]:
         )
         change = trend(value, old, _)
         if change:
-            line = _.sentences(line, _("vs last month {change} points").format(change=change))
+            # A change of exactly one point reads singular; 0.5 or 1.5 points read plural; no
+            # change reads as such ("same as last month"), not as "→0 points".
+            delta = abs(points(value, old) or 0)
+            if delta == 0:
+                versus = _("same as last month")
+            else:
+                versus = _.ngettext(
+                    "vs last month {change} point",
+                    "vs last month {change} points",
+                    1 if delta == 1 else 2,
+                ).format(change=change)
+            line = _.sentences(line, versus)
         lines.append(line)
     if now.mean_score is not None:
         lines.append(
