@@ -283,3 +283,27 @@ def test_the_spacing_rules_catch_what_the_issue_saw() -> None:
     assert not SPACE_BETWEEN_CJK.search(
         COMMAND_EXAMPLE.sub("/command", "例如 /tickets 我的 超时。")
     )
+
+
+# A placeholder filled with a date (2026年12月1日) or a Chinese label (小区:幸福家园, 物业服务人员)
+# ends in a Chinese character once shown, so a space next to it is a space between two Chinese
+# characters on the screen: "自 {day} 起" reads "自 2026年12月1日 起".
+_DATE_FIELDS = "day|date|start|end|month|earliest|latest"
+_LABEL_FIELDS = "compound|kpi|scope|role"
+_SHOWN_SPACES = [
+    re.compile(rf"\{{(?:{_DATE_FIELDS})\}} (?=[{CJK}])(?!日)"),
+    re.compile(rf"(?<=[{CJK}]) \{{(?:{_DATE_FIELDS})\}}(?! 日)"),  # 每期 {day} 日: a number
+    re.compile(rf"\{{(?:{_LABEL_FIELDS})\}} (?=[{CJK}])"),
+    re.compile(rf"(?<=[在的有]) \{{(?:{_LABEL_FIELDS})\}}"),
+]
+
+
+@pytest.mark.parametrize("language", ["zh_Hans", "zh_Hant"])
+def test_no_space_beside_a_date_or_a_label_placeholder(language: str) -> None:
+    problems = [
+        f"{msgid!r}: {form!r}"
+        for msgid, _english, forms in _entries(language)
+        for form in forms
+        if any(pattern.search(form) for pattern in _SHOWN_SPACES)
+    ]
+    assert not problems, f"{language}: a space beside a date or a label:\n" + "\n".join(problems)

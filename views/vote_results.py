@@ -132,6 +132,8 @@ def _stage(poll: Poll, _: Translator, tz: ZoneInfo, objections: int) -> tuple[Ma
         heading = _("Final result of the owners’ vote: {title}").format(title=poll.title)
         if poll.objection_until is None:  # published before there was an objection period
             return heading, Markup("")
+        if not objections:
+            return heading, _("No objection was received during the objection period.")
         count = _.ngettext(
             "{count} objection was received during the objection period.",
             "{count} objections were received during the objection period.",

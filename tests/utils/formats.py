@@ -9,7 +9,6 @@ from typing import Any
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December"
     "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
@@ -24,8 +23,10 @@ EVERYWHERE = {
     "ISO month": re.compile(r"(?<![\d-])\d{4}-\d{2}(?![\d-])"),
     "time with seconds": re.compile(r"(?<![\d:])\d{1,2}:\d{2}:\d{2}(?![\d:])"),
 }
-# Forms wrong in a Chinese message: an English month name with a day or a year, a 12-hour time.
+# Forms wrong in a Chinese message: an English month name with a day or a year, a 12-hour time,
+# an ASCII space between a date and the Chinese word after it (2026年12月1日 起).
 IN_CHINESE = {
+    "space after a date": re.compile(r"\d[日月] (?=[\u4e00-\u9fff])"),
     "English month name": re.compile(rf"\b(?:{_MONTHS})\.? \d{{1,4}}\b"),
     "12-hour time": re.compile(
         r"(?:上午|下午|中午|凌晨|晚上|AM|PM) ?\d{1,2}:\d{2}|\d{1,2}:\d{2} ?(?:AM|PM)"
