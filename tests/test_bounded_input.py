@@ -106,7 +106,7 @@ async def test_floors_typed_any_way_get_the_floor_answer_and_keep_the_step(world
     await owner.send("9999")
     assert "1栋没有 9999 层" in owner.last_text
     await owner.send("③")  # a circled digit reads as the digit
-    assert "地点：幸福家园 1栋 2单元，3 层" in owner.last_text
+    assert "地点：幸福家园 1栋 2单元，3层" in owner.last_text
     assert "楼道灯<b>坏了</b> & 闪" in owner.last_text  # the description, as typed
 
 

@@ -264,9 +264,9 @@ async def test_domain_values_are_typed_in_any_language(database_url, monkeypatch
     ]
     assert codes == [0, 0, 0]
     out = capsys.readouterr().out
-    assert "已授予 601 在 小區:幸福家园 的 黨員聯絡員 角色。" in out
+    assert "已授予 601 在小區:幸福家园的黨員聯絡員角色。" in out
     assert "Granted property staff over compound:幸福家园 to 602." in out
-    assert "已授予 603 在 区:江岸区 的 义务质量总监 角色。" in out
+    assert "已授予 603 在区:江岸区的义务质量总监角色。" in out
 
 
 async def test_the_staff_queue_filter_takes_service_names_in_every_language(world):

@@ -263,7 +263,7 @@ async def test_a_claim_made_by_mistake_is_withdrawn(world, clock):
     assert "1栋 1单元 101 报告已缴纳 ¥75.18" in card.text
     await owner.send("/bills")
     assert "申报通过微信支付缴纳 ¥75.18，物业服务中心正在核对" in owner.last_text
-    assert "您已于 2026年11月2日" in owner.last_text
+    assert "您已于2026年11月2日" in owner.last_text
     assert "微信、支付宝或银行转账缴费" not in owner.last_message.buttons()
     assert "撤回我的缴费申报" in owner.last_message.buttons()
 

@@ -43,7 +43,7 @@ async def test_a_price_announced_for_january_bills_december_at_the_current_price
     admin, owner = await _people(world)
     await _new_price(admin, "1.20", "按月")
     await admin.press("本月")
-    assert "新单价自 2026年11月1日 起执行" in admin.last_text
+    assert "新单价自2026年11月1日起执行" in admin.last_text
     await admin.press("保存")
     assert "已保存" in admin.last_text
     await _at(world, 2026, 11, 2, 10)
@@ -52,14 +52,14 @@ async def test_a_price_announced_for_january_bills_december_at_the_current_price
     await _new_price(admin, "1.50", "按月")
     assert "新单价自哪一天起执行" in admin.last_text
     await admin.send("2027-13-01")
-    assert "请按 YYYY-MM-DD 格式输入日期，范围为 2025年11月1日 至 2028年11月1日" in admin.last_text
+    assert "请按 YYYY-MM-DD 格式输入日期，范围为2025年11月1日至2028年11月1日" in admin.last_text
     await admin.send("2027-01-01")
     confirm = admin.last_text
-    assert "现行单价 ¥1.20 执行至 2026年12月31日，新单价自 2027年1月1日 起执行。" in confirm
+    assert "现行单价 ¥1.20 执行至2026年12月31日，新单价自2027年1月1日起执行。" in confirm
     assert "已有" not in confirm  # nothing is billed from January yet
     save = admin.last_message.inline_keyboard[0][0]["callback_data"]
     await admin.press("保存")
-    assert "现行单价 ¥1.20 执行至 2026年12月31日" in admin.last_text
+    assert "现行单价 ¥1.20 执行至2026年12月31日" in admin.last_text
     await admin.press_data(save)  # a second tap saves nothing more
     assert "此按钮已不再有效" in admin.alerts[-1]
 
@@ -67,10 +67,10 @@ async def test_a_price_announced_for_january_bills_december_at_the_current_price
     listing = admin.texts()[-2]
     assert "幸福家园的收费标准" in listing
     assert (
-        "物业服务费 ¥1.50/㎡/月，按月收取，每期 20 日到期，自 2027年1月1日 起（已公告）" in listing
+        "物业服务费 ¥1.50/㎡/月，按月收取，每期 20 日到期，自2027年1月1日起（已公告）" in listing
     )
     assert (
-        "物业服务费 ¥1.20/㎡/月，按月收取，每期 20 日到期，2026年11月1日 至 2026年12月31日（现行）"
+        "物业服务费 ¥1.20/㎡/月，按月收取，每期 20 日到期，2026年11月1日至2026年12月31日（现行）"
         in listing
     )
     await admin.send("/cancel")
@@ -96,8 +96,8 @@ async def test_a_yearly_price_rise_from_june_is_settled_and_shown_in_bills(world
     await _new_price(admin, "1.50", "按年", due="15")
     await admin.press("下月")
     confirm = admin.last_text
-    assert "现行单价 ¥1.20 执行至 2026年5月31日，新单价自 2026年6月1日 起执行。" in confirm
-    assert "已有 60 户的账单含 2026年6月1日 起的天数" in confirm
+    assert "现行单价 ¥1.20 执行至2026年5月31日，新单价自2026年6月1日起执行。" in confirm
+    assert "已有 60 户的账单含 2026年6月1日起的天数" in confirm
     await admin.press("保存")
     assert "已开出 60 张调价补差账单。" in admin.last_text
     await owner.send("/bills")
@@ -130,7 +130,7 @@ async def test_ending_the_fee_in_the_bot(world, clock):
     await admin.send("下个月")
     assert "请按 YYYY-MM-DD 格式输入日期" in admin.last_text
     await admin.send("2026-12-15")
-    assert "单价 ¥1.20 执行至 2026年12月15日，此后不再收取此项费用。" in admin.last_text
+    assert "单价 ¥1.20 执行至2026年12月15日，此后不再收取此项费用。" in admin.last_text
     await admin.press("保存")
     assert "已保存" in admin.last_text
 
@@ -142,7 +142,7 @@ async def test_ending_the_fee_in_the_bot(world, clock):
     await owner.send("/bills")
     assert "2027年1月" not in owner.last_text and "待缴：¥159.37" in owner.last_text
     await admin.send("/fees")
-    assert "2026年11月1日 至 2026年12月15日（已停止）" in admin.texts()[-2]
+    assert "2026年11月1日至2026年12月15日（已停止）" in admin.texts()[-2]
     assert "停止收取此项费用" not in str(admin.last_message.inline_keyboard)
 
 
@@ -150,7 +150,7 @@ async def test_a_half_yearly_fee_is_set_in_the_bot_and_billed_for_six_months(wor
     admin, owner = await _people(world)
     await _new_price(admin, "1.20", "按半年", due="15")
     await admin.press("本月")
-    assert "新单价自 2026年11月1日 起执行" in admin.last_text
+    assert "新单价自2026年11月1日起执行" in admin.last_text
     await admin.press("保存")
     await _at(world, 2026, 11, 2, 10)
     await owner.send("/bills")

@@ -66,7 +66,7 @@ async def test_invite_cards_say_what_each_is_for_how_to_join_and_until_when(
     assert "幸福家园 · 邀请卡 · 请沿虚线剪开" in text and "1栋 1单元 101" in text
     for step in ("1. 安装 Telegram", "2. 扫描二维码或打开链接", "3. 点击“开始”并同意"):
         assert text.count(step) == 120
-    assert text.count(f"有效期至 {expires}") == 120
+    assert text.count(f"有效期至{expires}") == 120
     assert text.count("物业服务电话：027-8888-6666") == 120
     codes = re.findall(r"邀请码：([A-Za-z0-9_-]+)", text)
     links = re.findall(r"https://t\.me/RedPropertyBot\?start=([A-Za-z0-9_-]+)", text)

@@ -151,11 +151,11 @@ async def test_a_grid_report_shows_the_grid_and_a_compound_workbook_the_compound
     book = load_workbook(compound_book)
     assert book.sheetnames == ["小区", "网格"]  # no 武汉市 or 江岸区 sheet with its numbers
     (compound,) = _rows(book["小区"]).values()
-    assert compound["名称"].value == "幸福家园" and compound["参与率 分母"].value == 60
-    assert [compound["户数收费率 分子"].value, compound["户数收费率 分母"].value] == [4, 60]
+    assert compound["名称"].value == "幸福家园" and compound["参与率分母"].value == 60
+    assert [compound["户数收费率分子"].value, compound["户数收费率分母"].value] == [4, 60]
     grids = _rows(book["网格"])
     assert {
-        name: (r["户数收费率 分子"].value, r["户数收费率 分母"].value) for name, r in grids.items()
+        name: (r["户数收费率分子"].value, r["户数收费率分母"].value) for name, r in grids.items()
     } == {
         FIRST: (3, 40),
         SECOND: (1, 20),
@@ -231,7 +231,7 @@ async def test_the_fee_schedule_prints_like_the_bot(database_url, monkeypatch, c
     assert await asyncio.to_thread(run) == [0, 0]
     out = capsys.readouterr().out
     assert (
-        "幸福家园：物业服务费 ¥1.50/㎡/月，按月收取，每期 15 日到期，自 2020年1月1日 起（现行）"
+        "幸福家园：物业服务费 ¥1.50/㎡/月，按月收取，每期 15 日到期，自2020年1月1日起（现行）"
         "；政府补贴 30.00%"
     ) in out
     assert "None" not in out and "1.5000" not in out and "0.3000" not in out

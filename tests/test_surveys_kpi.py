@@ -236,7 +236,7 @@ async def test_the_kpi_workbook_keeps_names_as_text_and_shares_as_numbers(world,
     headers = [c.value for c in compounds[1]]
     coverage = compounds.cell(2, headers.index("覆盖率") + 1)
     assert coverage.value == 1 and coverage.number_format == "0.00%"
-    billed = compounds.cell(2, headers.index("收费率 分母") + 1)
+    billed = compounds.cell(2, headers.index("收费率分母") + 1)
     assert billed.number_format == "¥#,##0.00"
 
 

@@ -143,11 +143,11 @@ async def test_a_building_report_has_its_unit_and_floor(world, tmp_path):
     await owner.press("2单元")
     assert "1 至 5 层" in _question(owner).text  # the roster's floors
     await owner.send("3楼")
-    assert "地点：幸福家园 1栋 2单元，3 层" in owner.last_text and "101" not in owner.last_text
+    assert "地点：幸福家园 1栋 2单元，3层" in owner.last_text and "101" not in owner.last_text
     await owner.press("提交报事")
     await world.deliver()
-    assert "幸福家园 1栋 2单元，3 层" in staff.last_text
-    assert "地点：幸福家园 1栋 2单元，3 层" in await _staff_card(staff)
+    assert "幸福家园 1栋 2单元，3层" in staff.last_text
+    assert "地点：幸福家园 1栋 2单元，3层" in await _staff_card(staff)
     ticket = await _ticket(world)
     assert (ticket.place_kind, ticket.unit, ticket.floor) == ("building", "2单元", 3)
     # the whole building, in no unit and on no floor
@@ -170,7 +170,7 @@ async def test_a_floor_outside_the_building_is_refused_with_its_range(world, tmp
     await owner.send("0")
     assert "4栋没有 0 层" in owner.last_text
     await owner.send("６")  # full-width, as a Chinese keyboard types it
-    assert "地点：幸福家园 4栋，6 层" in owner.last_text
+    assert "地点：幸福家园 4栋，6层" in owner.last_text
     await owner.press("提交报事")
     assert (await _ticket(world)).floor == 6
 

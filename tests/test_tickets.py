@@ -66,7 +66,7 @@ async def test_the_whole_path_report_handle_confirm_rate(world):
     await _report(owner)
     assert (
         "请核对" in owner.last_text
-        and "幸福家园 1栋 1单元，3 层" in owner.last_text
+        and "幸福家园 1栋 1单元，3层" in owner.last_text
         and "照片：1 张" in owner.last_text
     )
     await owner.press("提交报事")

@@ -260,7 +260,7 @@ async def test_a_year_in_the_life_of_a_compound(world, clock, tmp_path):
 
     # 2 November: the fee of ¥1.20/㎡ a month from 1 November, due on the 20th.
     shown = await _new_price(admin, "1.20", "按月", "20", "本月")
-    assert "新单价自 2026年11月1日 起执行" in shown
+    assert "新单价自2026年11月1日起执行" in shown
     await _jobs(world)
     await a.send("/bills")
     assert "2026年11月：¥107.40，截止 2026年11月20日" in a.last_text
@@ -329,7 +329,7 @@ async def test_a_year_in_the_life_of_a_compound(world, clock, tmp_path):
     # 10 January: a rise to ¥1.50 announced for 16 February, in the middle of a month.
     await year.until(date(2027, 1, 10))
     shown = await _new_price(admin, "1.50", "按月", "20", "2027-02-16")
-    assert "现行单价 ¥1.20 执行至 2027年2月15日，新单价自 2027年2月16日 起执行。" in shown
+    assert "现行单价 ¥1.20 执行至2027年2月15日，新单价自2027年2月16日起执行。" in shown
 
     # 16 February: the new price bills the rest of the month by the day.
     await year.until(date(2027, 2, 16))
@@ -556,7 +556,7 @@ async def test_a_year_in_the_life_of_a_compound(world, clock, tmp_path):
     # 20 May: from 1 July the fee is billed yearly, at the same ¥1.50.
     await year.until(date(2027, 5, 20))
     shown = await _new_price(admin, "1.50", "按年", "15", "2027-07-01")
-    assert "现行单价 ¥1.50 执行至 2027年6月30日，新单价自 2027年7月1日 起执行。" in shown
+    assert "现行单价 ¥1.50 执行至2027年6月30日，新单价自2027年7月1日起执行。" in shown
 
     # To the end of the year: nothing is billed from August to November.
     await year.until(date(2027, 11, 2))
