@@ -66,9 +66,7 @@ async def test_a_price_announced_for_january_bills_december_at_the_current_price
     await admin.send("/fees")
     listing = admin.texts()[-2]
     assert "幸福家园的收费标准" in listing
-    assert (
-        "物业服务费 ¥1.50/㎡/月，按月收取，每期 20 日到期，自2027年1月1日起（已公告）" in listing
-    )
+    assert "物业服务费 ¥1.50/㎡/月，按月收取，每期 20 日到期，自2027年1月1日起（已公告）" in listing
     assert (
         "物业服务费 ¥1.20/㎡/月，按月收取，每期 20 日到期，2026年11月1日至2026年12月31日（现行）"
         in listing
