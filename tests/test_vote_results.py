@@ -245,7 +245,7 @@ async def test_preliminary_result_objection_and_final_result_each_sent_once(worl
     await owner_b.press("提出异议", _last_with(owner_b, PRELIMINARY).message_id)
     clock.set(datetime(2026, 11, 28, 18, 2, tzinfo=SHANGHAI))
     await owner_b.send("我也有异议")
-    assert "异议期已于2026年11月28日 18:01 结束" in owner_b.last_text
+    assert "异议期已于 2026年11月28日 18:01 结束" in owner_b.last_text
     await owner_b.send("/vote")
     assert "#1" in " ".join(owner_b.last_message.buttons())  # no longer in the conversation
 
@@ -267,7 +267,7 @@ async def test_preliminary_result_objection_and_final_result_each_sent_once(worl
 
     # After the deadline the old button answers that the period has ended.
     await owner_a.press("提出异议", _last_with(owner_a, PRELIMINARY).message_id)
-    assert "异议期已于2026年11月28日 18:01 结束，不能再提出异议" in owner_a.last_text
+    assert "异议期已于 2026年11月28日 18:01 结束，不能再提出异议" in owner_a.last_text
 
     # The record: the publication times, the denominators told at the opening, the objection.
     await committee.send("/vote")
