@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from models.audit import AuditEvent, AuditSubject
 from models.base import pk
+from models.bots import BotAccount, BotPlace
 from models.fees import (
     MONTHS,
     Bill,
@@ -100,6 +101,8 @@ __all__ = [
     "BallotFlagReason",
     "Bill",
     "BillingPeriod",
+    "BotAccount",
+    "BotPlace",
     "Building",
     "City",
     "ClaimStatus",

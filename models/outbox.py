@@ -43,3 +43,5 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = utc_field()
     telegram_message_id: int | None = Field(default=None, sa_type=sa.BigInteger())
     created_at: datetime = utc_field(nullable=False)
+    # The bot that sends it (models.bots, from the recipient's compound); None: the default bot.
+    bot_id: int | None = Field(default=None, sa_type=sa.BigInteger(), index=True)
