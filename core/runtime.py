@@ -22,6 +22,9 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock = field(default_factory=SystemClock)
     bot_username: str | None = None  # from getMe, set when the bot starts
+    # The recorded bot (models.bots) this runtime runs, by Telegram id; None: the default bot
+    # (TELEGRAM_TOKEN), which also sends what no recorded bot serves.
+    bot_account: int | None = None
     # SQLite has one writer at a time: writers queue on this lock instead of sleeping in SQLite.
     write_gate: asyncio.Lock | None = None
     # Set by the outbox sender so producers can wake it after they commit.

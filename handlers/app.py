@@ -157,7 +157,7 @@ def allowed_updates(app: Application) -> list[str]:
 def _post_init(on_start: Callable[[Application], Awaitable[None]] | None):
     async def post_init(app: Application) -> None:
         runtime: Runtime = app.bot_data["runtime"]
-        await remember_username(runtime, app.bot.username)  # for the CLI's invite links
+        await remember_username(runtime, app.bot.username, app.bot.id)  # for invite links
         await set_default_menus(app)
         if on_start is not None:
             await on_start(app)

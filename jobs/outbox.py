@@ -26,6 +26,7 @@ from core.runtime import Runtime
 from core.screen import MAX_ALBUM
 from handlers.transport import stale_file_id
 from models import Media, OutboxMessage, OutboxStatus, Resident, pk
+from services import bots
 from services.rights import MENU_PURPOSE, is_menu_refresh
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,8 @@ class OutboxSender:
                 .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
                 .limit(limit)
             )
+            own = bots.bot_id_of(self.bot.token)  # a city's bots each send their own rows
+            due = due.where(bots.outbox_rows_of(own, default=self.runtime.bot_account is None))
             if self.runtime.menu_refresh is None:  # a sender without the bot leaves menus to it
                 due = due.where(col(OutboxMessage.purpose).not_like(f"{MENU_PURPOSE}%"))
             if dialect(session) == "postgresql":

@@ -2,7 +2,8 @@
 
 Invite links are `https://t.me/<username>?start=<code>`; a username typed into a setting can be
 wrong (and then every printed card opens somebody else's bot), so the running bot records the
-one getMe returned at each start, and the CLI asks getMe itself when it has the token.
+one getMe returned at each start, and the CLI asks getMe itself when it has the token. With
+several bots (services.bots) each records its own; the default bot's stays in system_value.
 """
 
 from __future__ import annotations
@@ -10,20 +11,30 @@ from __future__ import annotations
 from core.db import unit_of_work
 from core.runtime import Runtime
 from models import SystemValue
+from services import bots
 
-USERNAME_KEY = "bot_username"
+USERNAME_KEY = bots.DEFAULT_USERNAME_KEY
 
 
-async def remember_username(runtime: Runtime, username: str | None) -> None:
+async def remember_username(
+    runtime: Runtime, username: str | None, bot_id: int | None = None
+) -> None:
+    """Record what getMe said: on the bot's row when it is a recorded bot, and as the default
+    bot's username when the runtime runs the default bot."""
     runtime.bot_username = username or runtime.bot_username
     if not username:
         return
     async with unit_of_work(runtime.sessions) as session:
+        now = runtime.clock.now()
+        if bot_id is not None:
+            await bots.record_username(session, bot_id, username, now=now)
+        if runtime.bot_account is not None:
+            return
         row = await session.get(SystemValue, USERNAME_KEY)
         if row is None:
-            row = SystemValue(key=USERNAME_KEY, value=username, updated_at=runtime.clock.now())
+            row = SystemValue(key=USERNAME_KEY, value=username, updated_at=now)
         else:
-            row.value, row.updated_at = username, runtime.clock.now()
+            row.value, row.updated_at = username, now
         session.add(row)
 
 

@@ -15,6 +15,7 @@ from core.db import insert_many
 from core.quiet import QuietHours
 from core.settings import Settings
 from models import OutboxMessage, OutboxStatus
+from services import bots
 
 EMERGENCY_PRIORITY = 0
 NORMAL_PRIORITY = 5
@@ -90,7 +91,9 @@ def rows(
 
 
 async def insert_rows(session: AsyncSession, found: list[dict[str, Any]]) -> int:
-    """Insert outbox rows (of any purposes) in one executemany; duplicates are skipped."""
+    """Insert outbox rows (of any purposes) in one executemany; duplicates are skipped. Each row
+    goes to the bot serving its recipient's compound (services.bots)."""
+    await bots.assign_outbox_bots(session, found)
     return await insert_many(session, OutboxMessage, found, skip_conflicts_on=["dedupe_key"])
 
 
