@@ -32,7 +32,11 @@ async def start(update: Update, context: BotContext) -> None:
         return
     code = context.args[0]
     preview = await invites.check_invite(
-        context.session, code, telegram_id=actor.telegram_id, now=context.now()
+        context.session,
+        code,
+        telegram_id=actor.telegram_id,
+        now=context.now(),
+        bot_username=context.bot.username,
     )
     if isinstance(preview, DomainError):  # returned, not raised: the failed attempt is kept
         await send(update, common_view.refusal(preview, _))
@@ -53,6 +57,7 @@ async def consent(update: Update, context: BotContext) -> None:
         display_name=user.full_name,
         language=context._.language,
         now=context.now(),
+        bot_username=context.bot.username,
     )
     if isinstance(joined, DomainError):  # returned, not raised: the failed attempt is kept
         await send(update, common_view.refusal(joined, context._))

@@ -24,10 +24,11 @@ from models import (
     MembershipKind,
     Resident,
     Role,
+    ScopeKind,
     StartAttempt,
     pk,
 )
-from services import audit
+from services import audit, bots
 from services.actors import Actor, load_actor
 from services.errors import DomainError
 from services.places import Scope, household_label, scope_name
@@ -60,6 +61,11 @@ def deep_link(bot_username: str, code: str) -> str:
 
 class WrongCode(DomainError):
     """A code that matches no invite: a typo or a guess, counted toward the lockout."""
+
+
+class WrongBot(DomainError):
+    """A good code opened in another bot than the one serving its place (a city runs one bot per
+    district): the person is sent to the right one, the code stays valid and nothing is counted."""
 
 
 @dataclass(frozen=True)
@@ -215,11 +221,17 @@ async def _failed_attempts(session: AsyncSession, telegram_id: int, now: datetim
 
 
 async def check_invite(
-    session: AsyncSession, code: str, *, telegram_id: int, now: datetime
+    session: AsyncSession,
+    code: str,
+    *,
+    telegram_id: int,
+    now: datetime,
+    bot_username: str | None = None,
 ) -> InvitePreview | DomainError:
     """Validate a code before consent. A failure is returned, not raised, so that a wrong code
     (one that matches no invite) is counted toward the lockout; a used, withdrawn or expired
-    code is a real card, answered as such, and not counted."""
+    code is a real card, answered as such, and not counted. `bot_username`: the bot the code was
+    opened in; a code of a place another bot serves is answered with that bot's link."""
     if await _failed_attempts(session, telegram_id, now) >= MAX_FAILED_ATTEMPTS:
         return DomainError(
             N_("Too many wrong invite codes. Please wait {minutes} minutes and try again."),
@@ -237,9 +249,17 @@ async def check_invite(
         building = await session.get(Building, household.building_id)
         assert building is not None
         place = household_label(building.name, household.unit, household.room)
+        serving = await bots.username_for_scope(session, ScopeKind.COMPOUND, household.compound_id)
     else:
         assert invite.scope_kind is not None and invite.scope_id is not None
         place = await scope_name(session, invite.scope_kind, invite.scope_id)
+        serving = await bots.username_for_scope(session, invite.scope_kind, invite.scope_id)
+    if serving and bot_username and serving.lower() != bot_username.lower():
+        return WrongBot(
+            N_("This invite is for the bot @{bot}. Please open it there: {link}"),
+            bot=serving,
+            link=deep_link(serving, code),
+        )
     return InvitePreview(pk(invite), invite.kind, invite.membership, invite.role, place)
 
 
@@ -296,13 +316,16 @@ async def accept(
     display_name: str,
     language: str | None,
     now: datetime,
+    bot_username: str | None = None,
 ) -> Joined | DomainError:
     """The person agreed to the privacy notice: redeem the invite, or (no code) record the
     consent of someone who holds a role granted on the command line. A refused code is returned,
     not raised, as by check_invite: the consent button carries the code, so a forged press is
     one more guess and counts toward the same lockout as a wrong /start."""
     if code:
-        checked = await check_invite(session, code, telegram_id=actor.telegram_id, now=now)
+        checked = await check_invite(
+            session, code, telegram_id=actor.telegram_id, now=now, bot_username=bot_username
+        )
         if isinstance(checked, DomainError):
             return checked
         redeemed = await redeem_invite(
