@@ -3,7 +3,10 @@
 Routes, as on api.telegram.org:
     /bot<token>/<method>          every Bot API method (GET or POST; JSON, form or multipart)
     /file/bot<token>/<file_path>  file downloads (after getFile)
-    /_emulator/...                the control API (control.py)
+    /_emulator/...                the control API (control.py, of the first bot)
+
+One server hosts several bots, as a local telegram-bot-api server does: `add_bot` gives another
+bot (its own chats, updates and flood control) on the same URL, found by the request's token.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class BotApiEmulator(EmulatorCore):
         wallclock: Callable[[], float] = time.time,
         bot_first_name: str = "Red Property",
     ) -> None:
+        self.parent: BotApiEmulator | None = None  # the server hosting this bot (add_bot)
         super().__init__(token, bot_username, limits, monotonic, wallclock, bot_first_name)
         self.host = "127.0.0.1"
         self.port = 0
@@ -55,10 +59,46 @@ class BotApiEmulator(EmulatorCore):
         self.stopping = False
         self.streams: set[asyncio.Queue[Any]] = set()  # open event streams of the control API
         self._runner: web.AppRunner | None = None
+        self.hosted: dict[str, BotApiEmulator] = {token: self}
+
+    # --- several bots ------------------------------------------------------------------
+    def add_bot(
+        self, token: str, bot_username: str, bot_first_name: str = "Red Property"
+    ) -> BotApiEmulator:
+        """Another bot on this server (same URL, its own token, username, chats and limits).
+        Users are Telegram's, so their ids are numbered across bots: the same person writing to
+        two bots is `other.add_user(..., user_id=person.id)`."""
+        if token in self.hosted:
+            raise ValueError("that bot is already hosted here")
+        bot = BotApiEmulator(
+            token, bot_username, self.limits, self.monotonic, self.wallclock, bot_first_name
+        )
+        bot.parent = self
+        bot._user_ids = self._user_ids
+        self.hosted[token] = bot
+        return bot
+
+    def _root(self) -> BotApiEmulator:
+        return self.parent if self.parent is not None else self
+
+    def now(self) -> int:
+        return int(self.wallclock() + self._root().clock_offset)
+
+    def monotonic_now(self) -> float:
+        return self.monotonic() + self._root().clock_offset
+
+    def advance_clock(self, seconds: float) -> None:
+        """Telegram has one clock: moving it moves it for every bot of the server."""
+        if self.parent is not None:
+            self.parent.advance_clock(seconds)
+            return
+        super().advance_clock(seconds)
 
     # --- lifecycle -------------------------------------------------------------------
     @property
     def url(self) -> str:
+        if self.parent is not None:
+            return self.parent.url
         return f"http://{self.host}:{self.port}"
 
     @property
@@ -98,6 +138,9 @@ class BotApiEmulator(EmulatorCore):
         log.info("Bot API emulator listening on %s", self.url)
 
     async def stop(self) -> None:
+        for bot in self.hosted.values():
+            if bot is not self:
+                await bot.stop()
         self.stopping = True
         self.updates.wake()  # long polls answer now instead of at their timeout
         for stream in list(self.streams):
@@ -151,9 +194,14 @@ class BotApiEmulator(EmulatorCore):
         return Call(params, uploads)
 
     async def _handle_api(self, request: web.Request) -> web.Response:
-        self.stats["requests"] += 1
-        if request.match_info["token"] != self.token:
+        bot = self.hosted.get(request.match_info["token"])
+        if bot is None:
+            self.stats["requests"] += 1
             return _respond(ApiError(401, "Unauthorized").body(), 401)
+        return await bot._answer_api(request)
+
+    async def _answer_api(self, request: web.Request) -> web.Response:
+        self.stats["requests"] += 1
         method = METHODS.get(request.match_info["method"].lower())
         if method is None:
             self.violations.append((request.match_info["method"], "no such method"))
@@ -181,10 +229,11 @@ class BotApiEmulator(EmulatorCore):
         return _respond({"ok": True, "result": result}, 200)
 
     async def _handle_file(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != self.token:
+        bot = self.hosted.get(request.match_info["token"])
+        if bot is None:
             return web.json_response(ApiError(401, "Unauthorized").body(), status=401)
         file_id = request.match_info["path"].rsplit("/", 1)[-1]
-        stored = self.files.get(file_id)
+        stored = bot.files.get(file_id)
         if stored is None:
             return web.json_response(ApiError(404, "Not Found").body(), status=404)
         return web.Response(
