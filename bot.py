@@ -1,6 +1,7 @@
 """Red Property bot: composition root and command line.
 
 python bot.py run                 the bot (polling, or webhook when WEBHOOK_URL is set)
+python bot.py run --all-bots      every bot of a city (admin bot add) from one process
 python bot.py demo [--reset]      emulator + sample compound, no Telegram token needed
 python bot.py migrate             apply database migrations
 python bot.py send-outbox         only the outbox sender (extra sender processes)
@@ -22,6 +23,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from cli import bots as cli_bots
 from cli import corrections as cli_corrections
 from cli import fees as cli_fees
 from cli import kpi as cli_kpi
@@ -34,7 +36,15 @@ from core.runtime import Runtime
 from core.settings import Settings, get_settings
 
 log = logging.getLogger("bot")
-CLI_FEATURES = (cli_places, cli_tickets, cli_fees, cli_votes, cli_corrections, cli_people)
+CLI_FEATURES = (
+    cli_places,
+    cli_tickets,
+    cli_fees,
+    cli_votes,
+    cli_corrections,
+    cli_people,
+    cli_bots,
+)
 
 
 def migrate(database_url: str | None = None) -> None:
@@ -169,6 +179,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--webhook", action="store_true", help="webhook mode (needs WEBHOOK_URL, WEBHOOK_SECRET)"
     )
+    run.add_argument(
+        "--bot",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="serve this recorded bot (token variable, username or id; 'default' for "
+        "TELEGRAM_TOKEN); repeat to serve several from this process",
+    )
+    run.add_argument(
+        "--all-bots", action="store_true", help="serve every recorded bot and TELEGRAM_TOKEN's"
+    )
     demo = commands.add_parser("demo", help="run the emulator with the sample compound")
     demo.add_argument("--reset", action="store_true", help="start from the seeded state")
     demo.add_argument(
@@ -192,6 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in (None, "start"):
         args.command = "run" if settings.telegram_token else "demo"
         args.webhook, args.reset, args.port = False, False, None
+        args.bot, args.all_bots = [], False
+    if args.command == "run" and (args.bot or args.all_bots):
+        from handlers.fleet import run_bots
+
+        return run_bots(settings, args.bot, args.all_bots, args.webhook)
     if args.command == "run":
         run_bot(settings, args.webhook)
         return 0

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
+from core.db import unit_of_work
 from core.i18n import N_, Translator, translator
 from core.runtime import Runtime
 from core.settings import Settings
@@ -44,13 +46,15 @@ def run(settings: Settings, work: Callable[[Runtime], Awaitable[int]]) -> int:
     return asyncio.run(main())
 
 
-async def fetch_bot_username(settings: Settings) -> str | None:
-    """getMe with TELEGRAM_TOKEN at TELEGRAM_BASE_URL (one short call), or None if it fails."""
+async def fetch_bot_username(settings: Settings, token: str | None = None) -> str | None:
+    """getMe with `token` (default TELEGRAM_TOKEN) at TELEGRAM_BASE_URL (one short call), or
+    None if it fails."""
     import aiohttp
 
-    if not settings.telegram_token:
+    token = token or settings.telegram_token
+    if not token:
         return None
-    url = f"{settings.telegram_base_url}{settings.telegram_token}/getMe"
+    url = f"{settings.telegram_base_url}{token}/getMe"
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http,
@@ -70,11 +74,18 @@ async def fetch_bot_username(settings: Settings) -> str | None:
     return username
 
 
-async def invite_username(settings: Settings, runtime: Runtime) -> str | None:
+async def invite_username(
+    settings: Settings, runtime: Runtime, place: tuple[str, int] | None = None
+) -> str | None:
     """The bot's username for invite links: getMe when TELEGRAM_TOKEN is set, else the one the
-    running bot recorded at its last start. None (after saying so) if neither is available."""
+    running bot recorded at its last start. None (after saying so) if neither is available.
+    With several bots (services.bots), the username of the bot serving `place` (kind, id)."""
     from services.bot_identity import recorded_username, remember_username
 
+    if place is not None:
+        found = await serving_bot_username(settings, runtime, place)
+        if found is not False:
+            return found
     username = await fetch_bot_username(settings)
     if username is not None:
         await remember_username(runtime, username)
@@ -93,3 +104,47 @@ async def invite_username(settings: Settings, runtime: Runtime) -> str | None:
             file=sys.stderr,
         )
     return username
+
+
+async def serving_bot_username(
+    settings: Settings, runtime: Runtime, place: tuple[str, int]
+) -> str | Literal[False] | None:
+    """The username of the recorded bot serving `place`: getMe with its token when its variable
+    is set here, else the one it recorded at its last start. False: no recorded bot serves it
+    (the default bot's username applies)."""
+    import os
+
+    from models import BotAccount
+    from services import bots
+
+    async with unit_of_work(runtime.sessions) as session:
+        bot_id = await bots.bot_for_scope(session, *place)
+        account = await session.get(BotAccount, bot_id) if bot_id is not None else None
+        if account is None:
+            return False
+        token = os.environ.get(account.token_env)
+        username = await fetch_bot_username(settings, token) if token else None
+        if username is not None:
+            await bots.record_username(session, account.id, username, now=runtime.clock.now())
+            return username
+        if account.username:
+            return account.username
+    message = N_(
+        "The username of the bot {bot} is not known, so no invite link can be made: set {name} "
+        "(the command then asks Telegram) or start that bot once (it records its username)."
+    )
+    print(
+        say(words(settings), message, bot=account.title or account.id, name=account.token_env),
+        file=sys.stderr,
+    )
+    return None
+
+
+async def place_of_compound(runtime: Runtime, name: str) -> tuple[str, int]:
+    """(kind, id) of a compound named on the command line, for invite_username."""
+    from models import ScopeKind
+    from services.places import compound_by_name
+
+    async with runtime.sessions() as session:
+        compound = await compound_by_name(session, name)
+    return ScopeKind.COMPOUND, compound.id or 0

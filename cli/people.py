@@ -9,7 +9,7 @@ import argparse
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from cli import invite_username, run, say, words
+from cli import invite_username, place_of_compound, run, say, words
 from cli.places import add_office_phone, role_named, scope_text, write_invites
 from core.db import unit_of_work
 from core.i18n import N_, Msg, Translator
@@ -155,7 +155,8 @@ def transfer_home(settings: Settings, args: argparse.Namespace) -> int:
     days: int = args.ttl_days or settings.invite_ttl_days
 
     async def work(runtime: Runtime) -> int:
-        username = await invite_username(settings, runtime)
+        compound = await place_of_compound(runtime, args.compound)
+        username = await invite_username(settings, runtime, compound)
         if username is None:
             return 2
         async with unit_of_work(runtime.sessions) as session:

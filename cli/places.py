@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli import invite_username, run, say, words
+from cli import invite_username, place_of_compound, run, say, words
 from core.db import unit_of_work
 from core.i18n import N_, Translator
 from core.runtime import Runtime
@@ -123,7 +123,8 @@ def household_invites(settings: Settings, args: argparse.Namespace) -> int:
     days: int = args.ttl_days or settings.invite_ttl_days
 
     async def work(runtime: Runtime) -> int:
-        username = await invite_username(settings, runtime)
+        compound = await place_of_compound(runtime, args.compound)
+        username = await invite_username(settings, runtime, compound)
         if username is None:
             return 2
         # Files are written before the commit: codes nobody received must not stay valid.
@@ -278,7 +279,9 @@ def invite_role(settings: Settings, args: argparse.Namespace) -> int:
     days: int = args.ttl_days or settings.invite_ttl_days
 
     async def work(runtime: Runtime) -> int:
-        username = await invite_username(settings, runtime)
+        async with runtime.sessions() as session:
+            scope = await resolve_scope(session, args.scope)
+        username = await invite_username(settings, runtime, (scope.kind, scope.id))
         if username is None:
             return 2
         async with unit_of_work(runtime.sessions) as session:

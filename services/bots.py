@@ -94,7 +94,8 @@ async def chains(session: AsyncSession, compound_ids: Iterable[int]) -> dict[int
         .join(SubDistrict, col(SubDistrict.id) == col(Community.sub_district_id))
         .where(col(Compound.id).in_(wanted))
     )
-    return {c: Chain(c, s, d) for c, s, d in (await session.exec(statement)).all()}
+    found = (await session.exec(statement)).all()
+    return {int(c or 0): Chain(int(c or 0), int(s or 0), d) for c, s, d in found}
 
 
 async def serving_compounds(
@@ -192,7 +193,7 @@ async def assign_outbox_bots(session: AsyncSession, rows: list[dict[str, Any]]) 
                 col(Household.id).in_(sorted(households))
             )
         )
-        compound_of = dict(found.all())
+        compound_of = {int(h or 0): c for h, c in found.all()}
     home_of: dict[int, int] = {}
     if residents:
         found_homes = await session.exec(
@@ -216,7 +217,7 @@ async def assign_outbox_bots(session: AsyncSession, rows: list[dict[str, Any]]) 
         if grant is not None:
             by_role[resident] = await bot_for_scope(session, grant.scope_kind, grant.scope_id)
     for row in rows:
-        household, resident = row.get("household_id"), row.get("resident_id")
+        household, resident = row.get("household_id"), row.get("resident_id") or 0
         if household is not None and household in compound_of:
             row["bot_id"] = serving[compound_of[household]]
         elif resident in home_of:

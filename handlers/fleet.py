@@ -1,0 +1,166 @@
+"""Several bots from one process (`bot.py run --bot NAME …` or `--all-bots`): one application,
+one outbox sender and one runtime per token on a shared database engine; the jobs run once.
+
+The tokens come from the environment variables the bot table names (models.bots); each bot
+polls Telegram on its own. Webhooks need one process per bot (`bot.py run` with its own
+TELEGRAM_TOKEN and WEBHOOK_URL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from core.i18n import translator
+from core.runtime import Runtime
+from core.settings import Settings
+from services import bots
+from services.errors import DomainError
+
+log = logging.getLogger(__name__)
+DEFAULT = "default"  # `--bot default`: TELEGRAM_TOKEN's bot
+
+
+class ConfigurationError(Exception):
+    """A bot cannot be served as configured (said to the operator, in English)."""
+
+
+@dataclass(frozen=True)
+class BotToRun:
+    token: str
+    account: int | None  # the recorded bot's id; None: the default bot (TELEGRAM_TOKEN)
+
+
+async def chosen_bots(runtime: Runtime, names: list[str], every: bool) -> list[BotToRun]:
+    """The tokens to serve; a recorded bot whose token variable is unset is a configuration
+    error, not skipped; an unknown name is a DomainError."""
+    from sqlmodel import select
+
+    from models import BotAccount
+
+    settings = runtime.settings
+    default = settings.telegram_token
+    default_id = bots.bot_id_of(default) if default else None
+    async with runtime.sessions() as session:
+        if every:
+            accounts = list((await session.exec(select(BotAccount))).all())
+        else:
+            accounts = [await bots.find_bot(session, n) for n in names if n != DEFAULT]
+    chosen: list[BotToRun] = []
+    if default and (every or DEFAULT in names or default_id in {a.id for a in accounts}):
+        chosen.append(BotToRun(default, None))  # it also sends what no recorded bot serves
+    for account in sorted(accounts, key=lambda a: a.id):
+        if account.id == default_id:
+            continue
+        token = os.environ.get(account.token_env)
+        if not token:
+            raise ConfigurationError(
+                f"{account.token_env} is not set: it must hold the bot's token"
+            )
+        if bots.bot_id_of(token) != account.id:
+            raise ConfigurationError(f"{account.token_env} holds the token of another bot")
+        chosen.append(BotToRun(token, account.id))
+    return chosen
+
+
+def runtime_for(base: Runtime, bot: BotToRun) -> Runtime:
+    """A runtime of one bot sharing the engine, sessions and write gate of the process."""
+    settings = base.settings.model_copy(update={"telegram_token": bot.token})
+    return dataclasses.replace(
+        base,
+        settings=settings,
+        bot_account=bot.account,
+        bot_username=None,
+        outbox_waker=None,
+        menu_refresh=None,
+    )
+
+
+async def serve(base: Runtime, chosen: list[BotToRun], stop: asyncio.Event) -> None:
+    """Start every bot (polling), run until `stop` is set, then stop them in reverse order."""
+    from handlers.app import allowed_updates, build_application
+    from jobs.outbox import OutboxSender
+    from jobs.scheduler import build_scheduler
+
+    scheduler = build_scheduler(base)
+    senders: list[OutboxSender] = []
+    apps: list[Any] = []
+
+    def starter(runtime: Runtime):
+        async def on_start(app: Any) -> None:
+            sender = OutboxSender(runtime, app.bot)
+            runtime.outbox_waker = sender.wake
+            sender.start()
+            senders.append(sender)
+
+        return on_start
+
+    try:
+        for bot in chosen:
+            runtime = runtime_for(base, bot)
+            app = build_application(runtime, on_start=starter(runtime))
+            await app.initialize()
+            apps.append(app)
+            if app.post_init is not None:
+                await app.post_init(app)
+            assert app.updater is not None
+            await app.updater.start_polling(allowed_updates=allowed_updates(app))
+            await app.start()
+        scheduler.start()
+        log.info("serving %d bots", len(apps))
+        await stop.wait()
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        for app in reversed(apps):
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+        for sender in senders:
+            await sender.stop()
+        for app in reversed(apps):
+            await app.shutdown()
+
+
+def run_bots(settings: Settings, names: list[str], every: bool, webhook: bool) -> int:
+    """`bot.py run --bot NAME …` / `--all-bots`: exit status 2 on a configuration error."""
+    if webhook or settings.webhook_url:
+        print(
+            "Configuration error: several bots in one process poll; for webhooks run one "
+            "process per bot (bot.py run with its TELEGRAM_TOKEN and WEBHOOK_URL)",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def main() -> int:
+        base = Runtime.create(settings)
+        try:
+            try:
+                chosen = await chosen_bots(base, names, every)
+            except DomainError as error:
+                print(error.text(translator(settings.default_language)), file=sys.stderr)
+                return 2
+            except ConfigurationError as error:
+                print(f"Configuration error: {error}", file=sys.stderr)
+                return 2
+            if not chosen:
+                print("Configuration error: no bot to serve", file=sys.stderr)
+                return 2
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await serve(base, chosen, stop)
+            log.info("bots stopped")
+            return 0
+        finally:
+            await base.close()
+
+    return asyncio.run(main())
