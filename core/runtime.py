@@ -25,6 +25,8 @@ class Runtime:
     # The recorded bot (models.bots) this runtime runs, by Telegram id; None: the default bot
     # (TELEGRAM_TOKEN), which also sends what no recorded bot serves.
     bot_account: int | None = None
+    # What the process caches for routing people between bots (services.bots.RoutingCache).
+    bot_routing: Any = None
     # SQLite has one writer at a time: writers queue on this lock instead of sleeping in SQLite.
     write_gate: asyncio.Lock | None = None
     # Set by the outbox sender so producers can wake it after they commit.

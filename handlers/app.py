@@ -26,6 +26,7 @@ from core.runtime import Runtime
 from handlers import (
     account,
     bills,
+    bot_routing,
     corrections,
     fallback,
     fee_office,
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 
 # Feature modules in registration order; the catch-alls come last.
 FEATURES = (
+    bot_routing,
     onboarding,
     account,
     report,

@@ -8,9 +8,9 @@ specific wins: its own bot, then its sub-district's, then its district's, then t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -309,3 +309,48 @@ async def record_username(
     bot.username, bot.username_at = username, now
     session.add(bot)
     return True
+
+
+# --- people writing to another bot ---------------------------------------------------------
+ROUTING_TTL = 5.0  # seconds a process trusts its copy of the (small, rarely changed) bot table
+
+
+@dataclass
+class RoutingCache:
+    """What a process remembers to route people without a query per update: the bot table
+    (re-read every ROUTING_TTL seconds) and the districts of compounds (places do not move)."""
+
+    read_at: float = float("-inf")
+    places: PlaceMap = field(default_factory=dict)
+    chains: dict[int, Chain | None] = field(default_factory=dict)
+
+
+async def home_bot(
+    session: AsyncSession,
+    compound_ids: Iterable[int],
+    *,
+    own: int,
+    default: bool,
+    cache: RoutingCache,
+    monotonic: float,
+) -> int | Literal[False] | None:
+    """The bot a resident with homes in these compounds should write to instead of this one
+    (None: the default bot), or False when this bot serves one of their homes, or the city has
+    one bot."""
+    if monotonic - cache.read_at > ROUTING_TTL:
+        rows = await session.exec(
+            select(col(BotPlace.kind), col(BotPlace.place_id), col(BotPlace.bot_id))
+        )
+        cache.places = {(kind, place): bot for kind, place, bot in rows.all()}
+        cache.read_at = monotonic
+    if not cache.places:
+        return False
+    compounds = list(compound_ids)
+    missing = [c for c in compounds if c not in cache.chains]
+    found = await chains(session, missing)
+    for compound in missing:
+        cache.chains[compound] = found.get(compound)
+    serving = [chain.bot(cache.places) for c in compounds if (chain := cache.chains[c]) is not None]
+    if not serving or own in serving or (default and None in serving):
+        return False
+    return serving[0]

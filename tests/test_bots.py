@@ -70,6 +70,14 @@ async def test_each_district_is_served_by_its_own_bot(world, tmp_path):
         found = Person(wuchang, wuchang.emulator.add_user("孙八", user_id=lost.id))
         await _join(found, code)
 
+        # 钱七, registered through the Wuchang bot, writes to the Jiang'an bot: sent to hers.
+        astray = Person(world, world.emulator.add_user("钱七", user_id=owner_b.id))
+        await astray.send("/bills")
+        assert astray.texts() == [astray.last_text]
+        assert "@WuchangBot" in astray.last_text and "https://t.me/WuchangBot" in astray.last_text
+        await owner_b.send("/help")
+        assert "/bills" in owner_b.last_text  # her own bot answers her as always
+
         liaison_a = world.user("刘书记")
         await world.join_as(liaison_a, Role.LIAISON, "compound:幸福家园")
         liaison_b = wuchang.user("陈书记")

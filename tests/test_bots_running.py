@@ -107,7 +107,7 @@ async def _seed(database_url: str) -> None:
             await session.commit()
         async with runtime.sessions() as session:
             bot = await bots.add_bot(
-                session, "BOT_WUCHANG", WUCHANG_TOKEN, "武昌区", now=runtime.clock.now()
+                session, "BOT_WUCHANG", WUCHANG_TOKEN, "江岸区", now=runtime.clock.now()
             )
             await bots.serve_place(session, bot, await resolve_scope(session, "district:江岸区"))
             await session.commit()
