@@ -112,6 +112,13 @@ async def serve(base: Runtime, chosen: list[BotToRun], stop: asyncio.Event) -> N
             assert app.updater is not None
             await app.updater.start_polling(allowed_updates=allowed_updates(app))
             await app.start()
+
+        # The jobs queue for every bot: what they queue wakes every sender of the process.
+        def wake_all() -> None:
+            for sender in senders:
+                sender.wake()
+
+        base.outbox_waker = wake_all
         scheduler.start()
         log.info("serving %d bots", len(apps))
         await stop.wait()
