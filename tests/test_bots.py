@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 
-from models import OutboxMessage, Role
+from models import BotPlace, OutboxMessage, Role
 from services import bots
 from services.places import resolve_scope
 from tests.test_notices import _compose
@@ -111,3 +111,36 @@ async def test_each_district_is_served_by_its_own_bot(world, tmp_path):
         for chat in wuchang.emulator.chats.values():
             assert not any("停水" in m.content for m in chat.bot_messages)
         wuchang.check_what_was_sent()
+
+
+async def test_the_most_specific_place_wins(world, tmp_path):
+    """A compound's own bot, then its sub-district's, then its district's, then the default."""
+    await _two_districts(world, tmp_path)
+    await world.seed_other_compound(tmp_path)  # 和平里, beside 幸福家园 in 后湖街道 (江岸区)
+    async with world.session() as session:
+        ids = {
+            n: (await resolve_scope(session, f"compound:{n}")).id for n in ("幸福家园", "和平里")
+        }
+        ids["丁香园"] = (await resolve_scope(session, "compound:丁香园")).id
+        assert await bots.serving_compounds(session, ids.values()) == {
+            ids["幸福家园"]: 123456,
+            ids["和平里"]: 123456,
+            ids["丁香园"]: 654321,
+        }
+    await record_bot(world, "777:HOUHU-token", "后湖街道", "sub_district:后湖街道")
+    await record_bot(world, "888:HEPING-token", "和平里", "compound:和平里")
+    async with world.session() as session:
+        assert await bots.serving_compounds(session, ids.values()) == {
+            ids["幸福家园"]: 777,
+            ids["和平里"]: 888,
+            ids["丁香园"]: 654321,
+        }
+        # The Wuchang district handed back: its compounds fall to the default bot.
+        wuchang = await resolve_scope(session, "district:武昌区")
+        await session.exec(
+            delete(BotPlace).where(
+                col(BotPlace.kind) == "district", col(BotPlace.place_id) == wuchang.id
+            )
+        )
+    async with world.session() as session:
+        assert (await bots.serving_compounds(session, [ids["丁香园"]])) == {ids["丁香园"]: None}
