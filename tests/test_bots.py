@@ -102,8 +102,10 @@ async def test_each_district_is_served_by_its_own_bot(world, tmp_path):
         assert "江岸区明天停水" in owner_a.last_text
         assert not any("停电" in text for text in owner_b.texts() + found.texts())
         await wuchang.deliver()
+        assert owner_a.last_message.raw["from"]["username"] == "RedPropertyBot"
         for person in (owner_b, found):
             assert "武昌区明天停电" in person.last_text
+            assert person.last_message.raw["from"]["username"] == "WuchangBot"
             assert not any("停水" in text for text in person.texts())
         # In the Jiang'an bot's chats nobody got the Wuchang notice (孙八 only the redirect).
         for chat in world.emulator.chats.values():
