@@ -9,7 +9,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,11 @@ return 1
 """
 
 
+class Reservation(NamedTuple):
+    send_in: float  # seconds until the reserved global slot (0: now)
+    chat_wait: float  # > 0: the chat is not ready for that long, and nothing was reserved
+
+
 class RedisPacer:
     """Shared by every sender of one bot through Redis (keys `<prefix>:<bot id>:...`).
 
@@ -155,20 +160,26 @@ class RedisPacer:
     async def acquire(self, chat_id: int) -> float:
         if self._use_redis():
             try:
-                kind, micros = await self._acquire(
-                    keys=[self._key("slot"), self._key("pause"), self._key(f"chat:{chat_id}")],
-                    args=[round(1_000_000 / self.rate), self.burst, self._chat_micros()],
-                )
+                reservation = await self.reserve(chat_id)
             except Exception as error:  # any client failure: pace locally
                 self._failed(error)
             else:
-                if int(kind) == 1:
-                    return int(micros) / 1_000_000
-                if int(micros) > 0:
-                    await asyncio.sleep(int(micros) / 1_000_000)
+                if reservation.chat_wait > 0:
+                    return reservation.chat_wait
+                if reservation.send_in > 0:
+                    await asyncio.sleep(reservation.send_in)
                 return 0.0
         self.fallbacks += 1
         return await self._local.acquire(chat_id)
+
+    async def reserve(self, chat_id: int) -> Reservation:
+        """One atomic decision in Redis (raises if Redis fails); `acquire` waits it out."""
+        kind, micros = await self._acquire(
+            keys=[self._key("slot"), self._key("pause"), self._key(f"chat:{chat_id}")],
+            args=[round(1_000_000 / self.rate), self.burst, self._chat_micros()],
+        )
+        seconds = int(micros) / 1_000_000
+        return Reservation(0.0, seconds) if int(kind) == 1 else Reservation(seconds, 0.0)
 
     async def pause(self, seconds: float) -> None:
         await self._local.pause(seconds)  # honoured here too if Redis fails meanwhile
