@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
 
+import pytest
 from redis.asyncio import Redis
 
 from jobs.outbox import OutboxSender
 from jobs.pacing import LocalPacer, RedisPacer, build_pacer
 from services import outbox
 from services.outbox import Outgoing
-from tests.utils.shared_redis import REDIS_URL, redis_prefix  # noqa: F401 - the fixture
+from tests.utils.shared_redis import REDIS_URL, redis_keys
 
 BOT = 777
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    async with redis_keys() as prefix:
+        yield prefix
 
 
 def pacer(prefix: str, *, rate: float = 10, chat_interval: float = 1.0, **kw) -> RedisPacer:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from redis.asyncio import Redis
@@ -13,8 +14,8 @@ from redis.asyncio import Redis
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-@pytest.fixture
-async def redis_prefix() -> AsyncIterator[str]:
+@asynccontextmanager
+async def redis_keys() -> AsyncIterator[str]:
     """A fresh key prefix on the shared Redis; the test is skipped when no Redis answers."""
     client = Redis.from_url(REDIS_URL, socket_connect_timeout=1.0)
     try:
@@ -23,8 +24,10 @@ async def redis_prefix() -> AsyncIterator[str]:
         await client.aclose()
         pytest.skip(f"no Redis at {REDIS_URL} (.ci/run starts one)")
     prefix = f"rp-test-{uuid.uuid4().hex[:12]}"
-    yield prefix
-    keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
+    try:
+        yield prefix
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
