@@ -22,6 +22,8 @@ async def redis_keys() -> AsyncIterator[str]:
         await client.ping()
     except Exception:  # refused, timed out, not Redis at all
         await client.aclose()
+        if os.environ.get("REQUIRE_REDIS"):
+            pytest.fail(f"no Redis at {REDIS_URL}, and REQUIRE_REDIS is set")
         pytest.skip(f"no Redis at {REDIS_URL} (.ci/run starts one)")
     prefix = f"rp-test-{uuid.uuid4().hex[:12]}"
     try:
