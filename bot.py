@@ -143,9 +143,7 @@ async def serve_webhook(app: Any, settings: Settings, kinds: list[str]) -> None:
 
 def run_sender(settings: Settings) -> int:
     """Only the outbox sender, e.g. a second process sharing a PostgreSQL outbox."""
-    from telegram import Bot
-
-    from handlers.transport import AiohttpRequest
+    from handlers.transport import build_bot
     from jobs.outbox import OutboxSender
 
     if not settings.telegram_token:
@@ -154,17 +152,18 @@ def run_sender(settings: Settings) -> int:
 
     async def main() -> None:
         runtime = Runtime.create(settings)
-        bot = Bot(
-            settings.telegram_token or "",
-            base_url=settings.telegram_base_url,
-            base_file_url=settings.telegram_base_file_url
-            or settings.telegram_base_url.replace("/bot", "/file/bot"),
-            request=AiohttpRequest(connection_pool_size=128),
-        )
-        async with bot:
+        async with build_bot(settings) as bot:  # sends as the bot's own sender does (HTML)
             sender = OutboxSender(runtime, bot)
-            log.info("outbox sender started: %s/s, %ss per chat", sender.rate, sender.chat_interval)
-            await sender.run_forever()
+            log.info(
+                "outbox sender started: %s/s, %ss per chat, pacing %s",
+                sender.rate,
+                sender.chat_interval,
+                "shared (Redis)" if settings.redis_url else "local",
+            )
+            try:
+                await sender.run_forever()
+            finally:
+                await sender.pacer.close()
         await runtime.close()
 
     asyncio.run(main())

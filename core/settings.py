@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     outbox_chat_interval: float = Field(default=1.0, alias="OUTBOX_CHAT_INTERVAL", ge=0, le=60)
     outbox_lease_seconds: int = Field(default=120, alias="OUTBOX_LEASE_SECONDS", ge=1, le=3600)
     outbox_batch: int = Field(default=100, alias="OUTBOX_BATCH", ge=1, le=1000)
+    # Shared pacing of several sender processes (jobs/pacing.py); unset: each paces itself.
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    redis_prefix: str = Field(default="rp", alias="REDIS_PREFIX", min_length=1, max_length=64)
     quiet_hours: str = Field(default="21:00-08:00", alias="QUIET_HOURS")
     vote_reminder_hours: str = Field(default="72,24", alias="VOTE_REMINDER_HOURS")
     # Hours after a notice's "please read" reminder before its sender may send another.
@@ -128,6 +131,15 @@ class Settings(BaseSettings):
             return None
         if not WEBHOOK_SECRET.fullmatch(value):
             raise ValueError("must be 1-256 characters, only A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("use redis://host:6379/0 (or rediss://, unix://)")
         return value
 
     @field_validator("quiet_hours")

@@ -6,7 +6,6 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable
 
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -15,7 +14,6 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     ConversationHandler,
-    Defaults,
     MessageHandler,
     PreCheckoutQueryHandler,
 )
@@ -46,7 +44,7 @@ from handlers import (
 from handlers.context import BotContext, UnitOfWorkProcessor
 from handlers.menu import MenuSync, set_default_menus
 from handlers.persistence import DatabasePersistence
-from handlers.transport import AiohttpRequest
+from handlers.transport import BOT_DEFAULTS, AiohttpRequest
 from services.bot_identity import remember_username
 
 log = logging.getLogger(__name__)
@@ -92,7 +90,7 @@ def build_application(
             or settings.telegram_base_url.replace("/bot", "/file/bot")
         )
         .context_types(ContextTypes(context=BotContext))
-        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .defaults(BOT_DEFAULTS)
         .concurrent_updates(processor)
         .persistence(DatabasePersistence(runtime))
         .post_init(_post_init(on_start))

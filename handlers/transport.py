@@ -6,10 +6,16 @@ Performance notes); benchmarks/ measures both.
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
+from telegram.constants import ParseMode
 from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram.ext import Defaults, ExtBot
 from telegram.request import BaseRequest, RequestData
+
+from core.settings import Settings
 
 _FORMATTED = frozenset({"text", "caption"})
 # What Telegram answers for a file id it no longer accepts (Bot API error descriptions).
@@ -20,6 +26,22 @@ STALE_FILE_ID = (
     "file_reference_expired",
     "invalid file id",
 )
+
+# Every text the bot sends is Telegram HTML: the application and any extra sender process.
+BOT_DEFAULTS = Defaults(parse_mode=ParseMode.HTML)
+
+
+def build_bot(settings: Settings, request: BaseRequest | None = None) -> ExtBot[Any]:
+    """A bot that sends exactly as the application's own (HTML defaults, this transport), for
+    processes that run without the Application, such as `bot.py send-outbox`."""
+    return ExtBot(
+        settings.telegram_token or "",
+        base_url=settings.telegram_base_url,
+        base_file_url=settings.telegram_base_file_url
+        or settings.telegram_base_url.replace("/bot", "/file/bot"),
+        request=request or AiohttpRequest(connection_pool_size=128),
+        defaults=BOT_DEFAULTS,
+    )
 
 
 def stale_file_id(error: TelegramError) -> bool:

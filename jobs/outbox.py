@@ -2,7 +2,8 @@
 
 Rows are claimed in a transaction (FOR UPDATE SKIP LOCKED on PostgreSQL, so several senders can
 share one queue); a claim older than the lease is taken back, so after a kill -9 nothing is lost
-and duplicates are bounded by one batch.
+and duplicates are bounded by one batch. The limits are kept by a pacer (jobs/pacing.py), shared
+through Redis when REDIS_URL is set.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from core.db import dialect, unit_of_work
 from core.runtime import Runtime
 from core.screen import MAX_ALBUM
 from handlers.transport import stale_file_id
+from jobs.pacing import Pacer, build_pacer
 from models import Media, OutboxMessage, OutboxStatus, Resident, pk
 from services import bots
 from services.rights import MENU_PURPOSE, is_menu_refresh
@@ -51,6 +53,7 @@ class SenderStats:
     retried: int = 0
     rate_limited: int = 0  # 429s received
     deferred: int = 0  # put back to respect the per-chat limit
+    pacing_fallbacks: int = 0  # sends paced locally because the shared pacer (Redis) failed
     batches: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -68,6 +71,7 @@ class OutboxSender:
         max_attempts: int = 5,
         concurrency: int = 64,
         monotonic: Callable[[], float] = time.monotonic,
+        pacer: Pacer | None = None,
     ) -> None:
         settings = runtime.settings
         self.runtime = runtime
@@ -81,10 +85,15 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.monotonic = monotonic
         self.stats = SenderStats()
+        self.pacer = pacer or build_pacer(
+            settings.redis_url,
+            settings.redis_prefix,
+            _bot_id(bot),
+            self.rate,
+            self.chat_interval,
+            monotonic,
+        )
         self._slots = asyncio.Semaphore(concurrency)
-        self._next_slot = 0.0
-        self._paused_until = 0.0
-        self._chat_next: dict[int, float] = {}
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -152,26 +161,6 @@ class OutboxSender:
         self._held.add(token)
         return claimed
 
-    # --- pacing ------------------------------------------------------------------------
-    async def _wait_for_slot(self) -> None:
-        """Global token spacing (1/rate) and any pause a 429 asked for."""
-        now = self.monotonic()
-        start = max(now, self._next_slot, self._paused_until)
-        self._next_slot = start + 1 / self.rate
-        if start > now:
-            await asyncio.sleep(start - now)
-
-    def _chat_wait(self, chat_id: int) -> float:
-        now = self.monotonic()
-        ready = self._chat_next.get(chat_id, 0.0)
-        if ready > now:
-            return ready - now
-        self._chat_next[chat_id] = now + self.chat_interval
-        if len(self._chat_next) > 50_000:  # forget chats long past their interval
-            cutoff = now - self.chat_interval
-            self._chat_next = {k: v for k, v in self._chat_next.items() if v > cutoff}
-        return 0.0
-
     # --- sending -----------------------------------------------------------------------
     async def run_once(self) -> int:
         """Claim one batch, send it within the limits, record every outcome. Returns batch size."""
@@ -191,14 +180,14 @@ class OutboxSender:
         last_for_chat: dict[int, asyncio.Task[Outcome]] = {}
         outcomes: list[Outcome] = []
         for message in batch:
-            wait = self._chat_wait(message.chat_id)
+            wait = await self.pacer.acquire(message.chat_id)
+            self.stats.pacing_fallbacks = self.pacer.fallbacks
             if wait > 0:
                 self.stats.deferred += 1
                 deferred = self._requeue(message, wait, None)
                 deferred.not_attempted = True
                 outcomes.append(deferred)
                 continue
-            await self._wait_for_slot()
             await self._slots.acquire()
             # Two messages for one chat in a batch go out one after the other, in queue order.
             previous = last_for_chat.get(message.chat_id)
@@ -235,7 +224,7 @@ class OutboxSender:
         except RetryAfter as error:
             seconds = _seconds(error.retry_after)
             self.stats.rate_limited += 1
-            self._paused_until = max(self._paused_until, self.monotonic() + seconds)
+            await self.pacer.pause(seconds)
             log.warning("Telegram asked to wait %ss (429)", seconds)
             return self._requeue(message, seconds, "429")
         except Forbidden as error:
@@ -483,6 +472,12 @@ class OutboxSender:
             await self._task
             self._task = None
         await self._flush()
+        await self.pacer.close()
+
+
+def _bot_id(bot: Bot) -> str:
+    """The bot's id, the token's part before the colon: the pacing keys are per bot."""
+    return bot.token.partition(":")[0] or "bot"
 
 
 def _token(batch: list[OutboxMessage]) -> str | None:

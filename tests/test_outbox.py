@@ -99,7 +99,7 @@ async def test_429_is_honoured_and_the_message_sent_later(world, clock):
     assert await _statuses(world, "notice:3") == {"sent": 1, "queued": 2}
     world.emulator.set_limits(ApiLimits())
     clock.advance(seconds=7)
-    world.sender._paused_until = 0  # the real sender sleeps out the pause; the test moves on
+    world.sender.pacer._paused_until = 0  # the real sender sleeps out the pause; the test moves on
     await world.deliver()
     assert await _statuses(world, "notice:3") == {"sent": 3}
 
