@@ -30,6 +30,7 @@ from cli import places as cli_places
 from cli import tickets as cli_tickets
 from cli import votes as cli_votes
 from core.logging import setup_logging
+from core.metrics import start_metrics_server
 from core.runtime import Runtime
 from core.settings import Settings, get_settings
 
@@ -76,6 +77,7 @@ def run_bot(settings: Settings, webhook: bool) -> None:
         sender.start()
         senders.append(sender)
         scheduler.start()
+        await start_metrics_server(runtime)  # METRICS_PORT; stops with runtime.close()
 
     async def on_stop(_app: Any) -> None:
         scheduler.shutdown(wait=False)
@@ -144,6 +146,7 @@ def run_sender(settings: Settings) -> int:
 
     async def main() -> None:
         runtime = Runtime.create(settings)
+        await start_metrics_server(runtime)  # METRICS_PORT; stops with runtime.close()
         bot = Bot(
             settings.telegram_token or "",
             base_url=settings.telegram_base_url,

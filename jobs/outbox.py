@@ -80,6 +80,7 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.monotonic = monotonic
         self.stats = SenderStats()
+        runtime.metrics.watch_sender(bot.token.split(":", 1)[0], self.stats)  # the bot id
         self._slots = asyncio.Semaphore(concurrency)
         self._next_slot = 0.0
         self._paused_until = 0.0
