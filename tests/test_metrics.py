@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.metrics import MetricsServer
-from emulator import ApiLimits
+from emulator import ApiLimits, BotApiEmulator
 from jobs.scheduler import build_scheduler
 from services import outbox
 from services.outbox import Outgoing
@@ -24,7 +26,14 @@ BOT = TOKEN.split(":")[0]
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
-async def scrape(server: MetricsServer) -> Samples:
+@dataclass
+class _Port:
+    """A metrics server in another process, known by its port."""
+
+    port: int
+
+
+async def scrape(server: MetricsServer | _Port) -> Samples:
     """GET /metrics, parsed as Prometheus reads it: (sample name, labels) -> value."""
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{server.port}/metrics") as response:
@@ -38,7 +47,7 @@ async def scrape(server: MetricsServer) -> Samples:
     }
 
 
-async def healthz(server: MetricsServer) -> tuple[int, dict]:
+async def healthz(server: MetricsServer | _Port) -> tuple[int, dict]:
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{server.port}/healthz") as response:
             return response.status, json.loads(await response.text())
@@ -48,7 +57,7 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-async def scrape_until(server: MetricsServer, check: Callable[[Samples], bool]) -> Samples:
+async def scrape_until(server: MetricsServer | _Port, check: Callable[[Samples], bool]) -> Samples:
     """Scrape until `check` holds (a job runs when the scheduler gets to it), for up to 10 s."""
     for _ in range(200):
         samples = await scrape(server)
@@ -182,3 +191,49 @@ async def test_healthz_is_503_and_updates_fail_while_postgresql_is_away(tmp_path
                     raise AssertionError("/healthz not 200 again after the database came back")
             finally:
                 await metrics.stop()
+
+
+async def test_bot_and_sender_processes_serve_health_and_metrics(database_url, tmp_path):
+    """`bot.py run` and `bot.py send-outbox` as real processes, each on its METRICS_PORT."""
+    from tests.test_startup import (
+        TOKEN as PROCESS_TOKEN,
+    )
+    from tests.test_startup import (
+        BotProcess,
+        _env,
+        _free_port,
+        _ready,
+        _visitor_gets_the_welcome,
+    )
+
+    bot_port, sender_port = _free_port(), _free_port()
+    async with BotApiEmulator(token=PROCESS_TOKEN, bot_username="PropertyProcessBot") as emulator:
+        (tmp_path / "bot").mkdir()
+        (tmp_path / "sender").mkdir()
+        bot = BotProcess(
+            tmp_path / "bot", _env(emulator, database_url, METRICS_PORT=str(bot_port)), "run"
+        )
+        sender = BotProcess(
+            tmp_path / "sender",
+            _env(emulator, database_url, METRICS_PORT=str(sender_port)),
+            "send-outbox",
+        )
+        await bot.start()
+        await sender.start()
+        try:
+            await _ready(emulator, bot, webhook=False)
+            await _visitor_gets_the_welcome(emulator)
+            process_bot = PROCESS_TOKEN.split(":")[0]
+            at_bot = await scrape_until(
+                _Port(bot_port),
+                lambda s: value(s, "rp_updates_handled_total", bot=process_bot) >= 1,
+            )
+            assert value(at_bot, "rp_database_up") == 1
+            status, health = await healthz(_Port(bot_port))
+            assert status == 200 and health["scheduler_running"] is True
+            status, health = await healthz(_Port(sender_port))  # the sender runs no scheduler
+            assert status == 200 and health["scheduler_running"] is None
+            assert await bot.stop(signal.SIGTERM) == 0, bot.log
+        finally:
+            bot.kill()
+            sender.kill()
