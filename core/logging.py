@@ -2,7 +2,8 @@
 
 APScheduler announces every job it adds, and PTB every start and stop, at INFO: at the default
 level they are held at WARNING so the first screen shows what a person needs. LOG_LEVEL=DEBUG
-shows everything.
+shows everything but personal data: the libraries' lines that would print residents' messages,
+names or phone numbers (PTB's request and update bodies, SQL parameters) are cut down or held back.
 """
 
 from __future__ import annotations
@@ -72,7 +73,10 @@ class TelegramBodyFilter(logging.Filter):
             record.msg = message.split("%s")[0].rstrip(": ") + " %s"
             record.args = (getattr(args[0], "update_id", "?") if args else "?",)
         else:
-            text = record.getMessage()
+            try:
+                text = record.getMessage()
+            except Exception:  # a malformed record: logging reports it, not this filter
+                return True
             if _TOKEN.search(text):
                 record.msg, record.args = _TOKEN.sub(r"\1:***", text), ()
         return True

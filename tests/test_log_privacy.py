@@ -55,6 +55,7 @@ def _roster_people() -> tuple[set[str], set[str]]:
 
 async def test_no_personal_data_in_debug_logs(world, clock, debug_logs):
     world.runtime.settings.payment_provider_token = "284685063:TEST:provider"
+    await world.restart()  # a bot starting under DEBUG logs its API URL (the token masked)
     await world.seed_roster()
     owner = world.user(FIRST, last_name=LAST)
     tenant, admin, liaison, committee = (
@@ -119,6 +120,7 @@ async def test_no_personal_data_in_debug_logs(world, clock, debug_logs):
     assert len(lines) > 50  # DEBUG was really on, the libraries' lines included, kept short
     assert any("Calling Bot API endpoint `sendMessage` with parameters [" in x for x in lines)
     assert any("Processing update" in x for x in lines)
+    assert any(f"bot{TOKEN.split(':')[0]}:***" in x for x in lines)
     leaks = [
         (what, line[:300])
         for line in lines
