@@ -137,6 +137,7 @@ class Metrics:
         self.server: MetricsServer | None = None  # stopped by close()
         self._started_monotonic = time.monotonic()
         self._last_update_monotonic: float | None = None
+        self._per_bot: dict[int | str, tuple[Any, Any]] = {}
 
     async def close(self) -> None:
         if self.server is not None:
@@ -145,9 +146,13 @@ class Metrics:
 
     # --- what the parts of the bot call ------------------------------------------------
     def update_handled(self, bot_id: int | str, seconds: float) -> None:
-        bot = str(bot_id)
-        self.updates_handled.labels(bot).inc()
-        self.update_duration.labels(bot).observe(seconds)
+        children = self._per_bot.get(bot_id)
+        if children is None:  # the labelled series, looked up once per bot
+            bot = str(bot_id)
+            children = self.updates_handled.labels(bot), self.update_duration.labels(bot)
+            self._per_bot[bot_id] = children
+        children[0].inc()
+        children[1].observe(seconds)
         self.last_update.set(self.clock.now().timestamp())
         self._last_update_monotonic = time.monotonic()
 
