@@ -32,6 +32,7 @@ from cli import places as cli_places
 from cli import tickets as cli_tickets
 from cli import votes as cli_votes
 from core.logging import setup_logging
+from core.metrics import start_metrics_server
 from core.runtime import Runtime
 from core.settings import Settings, get_settings
 
@@ -86,6 +87,7 @@ def run_bot(settings: Settings, webhook: bool) -> None:
         sender.start()
         senders.append(sender)
         scheduler.start()
+        await start_metrics_server(runtime)  # METRICS_PORT; stops with runtime.close()
 
     async def on_stop(_app: Any) -> None:
         scheduler.shutdown(wait=False)
@@ -152,6 +154,7 @@ def run_sender(settings: Settings) -> int:
 
     async def main() -> None:
         runtime = Runtime.create(settings)
+        await start_metrics_server(runtime)  # METRICS_PORT; stops with runtime.close()
         async with build_bot(settings) as bot:  # sends as the bot's own sender does (HTML)
             sender = OutboxSender(runtime, bot)
             log.info(

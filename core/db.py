@@ -70,7 +70,9 @@ def _outage_here(error: BaseException) -> bool:
 
 
 def create_engine(database_url: str, **kwargs: object) -> AsyncEngine:
-    """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    """Create the engine; SQLite gets WAL, foreign keys and a busy timeout. A database error's
+    message never carries the statement's parameters (names, phone numbers: it may be logged)."""
+    kwargs.setdefault("hide_parameters", True)
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":

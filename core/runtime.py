@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import Clock, SystemClock
 from core.db import create_engine, session_factory
+from core.metrics import Metrics
 from core.settings import Settings
 
 
@@ -34,6 +35,10 @@ class Runtime:
     # Set by the bot application: (bot, chat id) → that person's command menu, now (the outbox
     # sender calls it for a menu refresh, e.g. after a role was revoked on the command line).
     menu_refresh: Callable[[Any, int], Awaitable[None]] | None = None
+    metrics: Metrics = field(init=False)  # this process's counters (core.metrics)
+
+    def __post_init__(self) -> None:
+        self.metrics = Metrics(self.clock)
 
     def wake_outbox(self) -> None:
         if self.outbox_waker is not None:
@@ -54,4 +59,5 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        await self.metrics.close()
         await self.engine.dispose()

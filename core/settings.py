@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(default=None, alias="WEBHOOK_SECRET")
     webhook_listen: str = Field(default="127.0.0.1", alias="WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, alias="WEBHOOK_PORT", ge=1, le=65535)
+    # /healthz and /metrics (core.metrics); port 0 = not served. Plan: bot 9301, senders 9302+.
+    metrics_listen: str = Field(default="127.0.0.1", alias="METRICS_LISTEN")
+    metrics_port: int = Field(default=0, alias="METRICS_PORT", ge=0, le=65535)
     timezone: str = Field(default="Asia/Shanghai", alias="TIMEZONE")
     default_language: str = Field(default="zh_Hans", alias="DEFAULT_LANGUAGE")
     invite_ttl_days: int = Field(default=30, alias="INVITE_TTL_DAYS", ge=1, le=365)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -227,6 +228,7 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
             await coroutine
             return
         user_id = update.effective_user.id
+        started = time.monotonic()
         lock = self._locks.setdefault(user_id, asyncio.Lock())
         self._waiting[user_id] = self._waiting.get(user_id, 0) + 1
         try:
@@ -236,6 +238,7 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
             self._waiting[user_id] -= 1
             if not self._waiting[user_id]:
                 del self._waiting[user_id], self._locks[user_id]
+            self.runtime.metrics.update_handled(update.get_bot().id, time.monotonic() - started)
             for callback in self.on_done:
                 callback(update.update_id)
 
@@ -315,6 +318,7 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
         """The update could not be applied (or only in part): say so, never stay silent."""
         from views.common import not_applied
 
+        self.runtime.metrics.update_failed(update.get_bot().id)
         chat = update.effective_chat
         if chat is None:
             return

@@ -56,6 +56,8 @@ async def on_error(update: object, context: BotContext) -> None:
     )
     if unit is not None:
         unit.failed = True
+    if isinstance(update, Update):
+        context.runtime.metrics.update_failed(update.get_bot().id)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     _ = unit.translator if unit is not None else translator("zh_Hans")

@@ -84,6 +84,7 @@ def runtime_for(base: Runtime, bot: BotToRun) -> Runtime:
 
 async def serve(base: Runtime, chosen: list[BotToRun], stop: asyncio.Event) -> None:
     """Start every bot (polling), run until `stop` is set, then stop them in reverse order."""
+    from core.metrics import start_metrics_server
     from handlers.app import allowed_updates, build_application
     from jobs.outbox import OutboxSender
     from jobs.scheduler import build_scheduler
@@ -120,6 +121,7 @@ async def serve(base: Runtime, chosen: list[BotToRun], stop: asyncio.Event) -> N
 
         base.outbox_waker = wake_all
         scheduler.start()
+        await start_metrics_server(base)  # METRICS_PORT; stops with base.close()
         log.info("serving %d bots", len(apps))
         await stop.wait()
     finally:

@@ -93,6 +93,7 @@ class OutboxSender:
             self.chat_interval,
             monotonic,
         )
+        runtime.metrics.watch_sender(_bot_id(bot), self.stats)
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stopping = False

@@ -65,4 +65,5 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
     )
     # A restart after 08:00 on the 1st catches up at once; deliveries are recorded, never doubled.
     scheduler.add_job(kpi.deliver_monthly, args=[runtime], id="kpi.catch_up", replace_existing=True)
+    runtime.metrics.watch_scheduler(scheduler)
     return scheduler
