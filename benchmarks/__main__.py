@@ -1,18 +1,16 @@
-"""Run every benchmark: `python -m benchmarks` (or `make bench`)."""
+"""Run every benchmark: `python -m benchmarks` (or `make bench`); `python -m benchmarks mixed`
+(or any module names) runs only those."""
 
 import asyncio
+import importlib
+import sys
 
-from benchmarks import broadcast, fees, help_start, kpi, load, report, votes
-
-
-async def main() -> None:
-    await help_start.main()
-    await report.main()
-    await broadcast.main()
-    await votes.main()
-    await fees.main()
-    await kpi.main()
-    await load.main()
+EVERY = ("help_start", "report", "broadcast", "votes", "fees", "kpi", "load", "mixed")
 
 
-asyncio.run(main())
+async def main(names: list[str]) -> None:
+    for name in names:
+        await importlib.import_module(f"benchmarks.{name}").main()
+
+
+asyncio.run(main(sys.argv[1:] or list(EVERY)))

@@ -67,7 +67,7 @@ class MixedLoad:
     sorry: int = 0
 
 
-async def _seed(runtime: Runtime, users: list) -> int:
+async def seed_world(runtime: Runtime, users: list) -> int:
     compound_id = await seed_compound(runtime, max(2 * len(users), 200), [u.id for u in users])
     poll_id = await open_poll(runtime, compound_id)
     now = runtime.clock.now()
@@ -115,7 +115,7 @@ async def mixed_load(
         _env_file=None,
     )
     runtime = Runtime.create(settings, SystemClock())
-    poll_id = await _seed(runtime, users)
+    poll_id = await seed_world(runtime, users)
     scripts = _scripts(poll_id)
     app = build_application(runtime)
     done: dict[int, asyncio.Event] = {}

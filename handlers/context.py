@@ -181,6 +181,14 @@ class WriteTracker:
             self.gate.release()
 
 
+def _keep_loaded(session: AsyncSession) -> None:
+    """Hold every row the update loads until its session ends. SQLAlchemy's identity map holds
+    objects weakly: a row one service read and let go of (a draft, a compound) was read again by
+    the next service's session.get in the same update."""
+    kept: list[object] = []
+    event.listen(session.sync_session, "loaded_as_persistent", lambda _s, obj: kept.append(obj))
+
+
 class DatabaseOutage(Exception):
     """An update's unit of work met a database outage (see core.db.is_outage)."""
 
@@ -353,6 +361,7 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
         user = update.effective_user
         assert user is not None  # do_process_update sends updates without a user on directly
         async with runtime.sessions() as session:
+            _keep_loaded(session)
             if await session.get(ProcessedUpdate, (bot_id, update.update_id)) is not None:
                 log.info("skipping redelivered update %s", update.update_id)
                 coroutine.close()  # type: ignore[attr-defined]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
-from core.db import rows
 from models import Building, Household, Membership, MembershipKind, Resident, RoleGrant
 from services.places import household_label
 
@@ -62,47 +63,61 @@ class Actor:
 
 
 async def load_actor(session: AsyncSession, telegram_id: int) -> Actor:
-    """Three small indexed queries; an unknown user is an Actor without a resident."""
-    resident = (
-        await session.exec(select(Resident).where(col(Resident.telegram_id) == telegram_id))
-    ).first()
-    actor = Actor(telegram_id=telegram_id, resident=resident)
-    if resident is None:
-        return actor
-    # Plain rows, not ORM entities: the ties and grants are read on every update and never
-    # changed through the actor, so they skip the identity map.
-    ties = await rows(
-        session,
-        sa.select(
-            col(Membership.household_id),
-            col(Membership.kind),
-            col(Household.compound_id),
-            col(Household.building_id),
-            col(Household.grid_id),
-            col(Building.name),
-            col(Household.unit),
-            col(Household.room),
+    """One indexed query: the resident with their ties and grants (outer joins, so a person
+    with none still comes back); an unknown user is an Actor without a resident."""
+    # Ties and grants as plain columns, not ORM entities: they are read on every update and never
+    # changed through the actor, so they skip the identity map. A person has a few of each, so
+    # the rows (ties x grants) stay few.
+    found: Sequence[Any] = (
+        await session.exec(
+            Select(
+                Resident,
+                col(Membership.id),
+                col(Membership.household_id),
+                col(Membership.kind),
+                col(Household.compound_id),
+                col(Household.building_id),
+                col(Household.grid_id),
+                col(Building.name),
+                col(Household.unit),
+                col(Household.room),
+                col(RoleGrant.id),
+                col(RoleGrant.role),
+                col(RoleGrant.scope_kind),
+                col(RoleGrant.scope_id),
+            )
+            .outerjoin(Membership, col(Membership.resident_id) == col(Resident.id))
+            .outerjoin(Household, col(Household.id) == col(Membership.household_id))
+            .outerjoin(Building, col(Building.id) == col(Household.building_id))
+            .outerjoin(RoleGrant, col(RoleGrant.resident_id) == col(Resident.id))
+            .where(col(Resident.telegram_id) == telegram_id)
+            .order_by(col(Resident.id))
         )
-        .join(Household, col(Household.id) == col(Membership.household_id))
-        .join(Building, col(Building.id) == col(Household.building_id))
-        .where(col(Membership.resident_id) == resident.id)
-        .order_by(col(Membership.id)),
+    ).all()
+    if not found:
+        return Actor(telegram_id=telegram_id)
+    resident = found[0][0]
+    ties: dict[int, HouseholdTie] = {}
+    grants: dict[int, RoleScope] = {}
+    for row in found:
+        if row[0] is not resident:  # telegram_id is unique; the first resident only
+            continue
+        (_, tie_id, home, kind, compound, building_id, grid, building, unit, room) = row[:10]
+        if tie_id is not None and tie_id not in ties:
+            ties[tie_id] = HouseholdTie(
+                household_id=home,
+                kind=kind,
+                compound_id=compound,
+                building_id=building_id,
+                grid_id=grid,
+                label=household_label(building, unit, room),
+            )
+        grant_id, role, scope_kind, scope_id = row[10:]
+        if grant_id is not None and grant_id not in grants:
+            grants[grant_id] = RoleScope(role, scope_kind, scope_id)
+    return Actor(
+        telegram_id=telegram_id,
+        resident=resident,
+        households=[ties[i] for i in sorted(ties)],
+        roles=[grants[i] for i in sorted(grants)],
     )
-    actor.households = [
-        HouseholdTie(
-            household_id=household_id,
-            kind=kind,
-            compound_id=compound_id,
-            building_id=building_id,
-            grid_id=grid_id,
-            label=household_label(building, unit, room),
-        )
-        for household_id, kind, compound_id, building_id, grid_id, building, unit, room in ties
-    ]
-    grants = await session.exec(
-        select(col(RoleGrant.role), col(RoleGrant.scope_kind), col(RoleGrant.scope_id))
-        .where(col(RoleGrant.resident_id) == resident.id)
-        .order_by(col(RoleGrant.id))
-    )
-    actor.roles = [RoleScope(role, kind, scope_id) for role, kind, scope_id in grants]
-    return actor

@@ -34,6 +34,7 @@ from services.policy import Permission, authorize, rule
 from services.roster_columns import identity_phone
 from services.tally import Unit
 from services.transfers import transferred_after
+from services.unit_reads import forget, remembered
 
 OWNER_KINDS = (MembershipKind.OWNER, MembershipKind.CO_OWNER)
 NOT_IN_SCOPE = N_("Your home is not among the units this vote is for.")
@@ -112,6 +113,7 @@ async def take_snapshot(session: AsyncSession, poll: Poll) -> int:
         for key, (_area, members, _developer) in grouped.items()
         for home in members
     ]
+    forget(session, {"eligible_home"})  # written below through Core, not the ORM
     await insert_many(session, EligibleVoter, voters)
     await insert_many(session, EligibleHome, homes)
     return len(grouped)
@@ -157,8 +159,21 @@ async def held_at_opening(session: AsyncSession, actor: Actor, poll: Poll) -> st
     me = actor.resident_id
     if me is None or poll.status not in (PollStatus.OPEN, PollStatus.CLOSED):
         return None
+    owned = frozenset(t.household_id for t in actor.households if t.is_owner)
+    key = ("held_at_opening", me, poll.id, poll.status, owned)
+    return await remembered(
+        session, _HELD_READS, key, lambda: _held_at_opening(session, me, poll, owned)
+    )
+
+
+_HELD_READS = frozenset({"membership_history", "eligible_home"})
+
+
+async def _held_at_opening(
+    session: AsyncSession, me: int, poll: Poll, owned: frozenset[int]
+) -> str | None:
     # Homes owned now or once (a few rows per person); the snapshot decides which count.
-    homes = {t.household_id for t in actor.households if t.is_owner}
+    homes = set(owned)
     homes |= set(
         (
             await session.exec(
