@@ -58,6 +58,7 @@ from models.surveys import (
     SurveyAnswer,
     SurveyRound,
 )
+from models.inbox import InboxState, InboxUpdate
 from models.system import ConversationState, Draft, Media, ProcessedUpdate, SystemValue
 from models.tickets import (
     OPEN_STATUSES,
@@ -119,6 +120,8 @@ __all__ = [
     "Grid",
     "Household",
     "HouseholdTransfer",
+    "InboxState",
+    "InboxUpdate",
     "Invite",
     "InviteKind",
     "KpiDelivery",
