@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     outbox_chat_interval: float = Field(default=1.0, alias="OUTBOX_CHAT_INTERVAL", ge=0, le=60)
     outbox_lease_seconds: int = Field(default=120, alias="OUTBOX_LEASE_SECONDS", ge=1, le=3600)
     outbox_batch: int = Field(default=100, alias="OUTBOX_BATCH", ge=1, le=1000)
+    # The inbox (jobs/inbox.py): how long a worker's claim on an update lasts without renewal
+    # (a killed worker's updates go to another after it), and how often an idle worker looks.
+    inbox_lease_seconds: float = Field(default=30, alias="INBOX_LEASE_SECONDS", gt=0, le=3600)
+    inbox_poll_seconds: float = Field(default=0.5, alias="INBOX_POLL_SECONDS", gt=0, le=60)
     quiet_hours: str = Field(default="21:00-08:00", alias="QUIET_HOURS")
     vote_reminder_hours: str = Field(default="72,24", alias="VOTE_REMINDER_HOURS")
     # Hours after a notice's "please read" reminder before its sender may send another.
