@@ -268,6 +268,8 @@ class InboxWorker:
         for item in given_up:
             log.error("inbox: gave up update %s after %s attempts", item.update_id, MAX_ATTEMPTS)
             await self._tell_given_up(item)
+        if given_up and not claimed:  # their lanes' next updates may be claimed now
+            return await self.claim(limit)
         return claimed
 
     async def handle(self, row: Claimed) -> None:
