@@ -45,6 +45,7 @@ class Receipt:
 
     record: Callable[[AsyncSession], Awaitable[None]]
     failed: bool = False
+    recorded: bool = False  # marked in a transaction that then committed (or lost to a twin)
 
 
 @dataclass
@@ -97,6 +98,7 @@ class Unit:
             self.recorded = True
         if self.receipt is not None:
             await self.receipt.record(self.session)
+            self.receipt.recorded = True  # a failed commit rolls back and tries the update again
 
     async def reconnect(self) -> None:
         """After a commit or rollback the session has given its connection back. Take one again
@@ -381,6 +383,9 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                 coroutine.close()  # type: ignore[attr-defined]
                 return
             actor = await load_actor(session, user.id)
+            receipt = self.receipts.get(update.update_id)
+            if receipt is not None:
+                receipt.recorded = False  # an earlier attempt's commit may have failed
             language = pick_language(actor, user.language_code, runtime.settings.default_language)
             writes = WriteTracker(session, runtime.write_gate)
             unit = Unit(
@@ -389,7 +394,7 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                 actor,
                 translator(language),
                 writes=writes,
-                receipt=self.receipts.get(update.update_id),
+                receipt=receipt,
                 mark_processed=lambda: ProcessedUpdate(
                     bot_id=bot_id, update_id=update.update_id, processed_at=runtime.clock.now()
                 ),

@@ -43,11 +43,15 @@ from core.runtime import Runtime
 from handlers.context import Receipt, UnitOfWorkProcessor, WriteTracker, pick_language
 from models import ConversationState, InboxState, InboxUpdate
 from services.actors import load_actor
+from views.common import update_given_up
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # claims of one update before it is given up (its workers kept dying)
-CLAIM_BATCH = 64
+# Updates in hand per worker process: below the connection pool (core.db: 10 + 20 on PostgreSQL),
+# so a unit never waits for a connection long enough to lose its lease. More throughput: more
+# worker processes.
+CLAIM_BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -91,13 +95,7 @@ async def writing(runtime: Runtime) -> AsyncIterator[AsyncSession]:
 
 
 def poison_text(language: str) -> str:
-    _ = translator(language)
-    return str(
-        _(
-            "Sorry, we could not handle your last message. Please send it again; if this "
-            "keeps happening, please contact the property office."
-        )
-    )
+    return str(update_given_up(translator(language)).text)
 
 
 class InboxWorker:
@@ -292,7 +290,10 @@ class InboxWorker:
             return
         finally:
             self.processor.receipts.pop(row.update_id, None)
-        await self._finish(row, failed="the handler raised" if receipt.failed else None)
+        if receipt.failed:
+            await self._finish(row, failed="the handler raised")
+        elif not receipt.recorded:  # nothing changed (e.g. /help): its own short commit
+            await self._finish(row, failed=None)
         self.handled += 1
 
     async def _mark(self, session: AsyncSession, row: Claimed, state: InboxState) -> None:

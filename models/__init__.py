@@ -22,6 +22,7 @@ from models.fees import (
     StatementRow,
     StatementRowStatus,
 )
+from models.inbox import InboxState, InboxUpdate
 from models.notices import Notice, NoticeAck, NoticeCategory, NoticeStatus, TargetKind
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import (
@@ -58,7 +59,6 @@ from models.surveys import (
     SurveyAnswer,
     SurveyRound,
 )
-from models.inbox import InboxState, InboxUpdate
 from models.system import ConversationState, Draft, Media, ProcessedUpdate, SystemValue
 from models.tickets import (
     OPEN_STATUSES,

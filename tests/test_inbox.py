@@ -169,14 +169,15 @@ async def _all_done(sessions, total: int) -> bool:
     return len(rows) == total and all(r.state != InboxState.PENDING for r in rows)
 
 
-async def test_fifty_users_kill_9_of_the_bot_every_update_once_and_in_order(
-    database_url, tmp_path
-):
+async def test_fifty_users_kill_9_of_the_bot_every_update_once_and_in_order(database_url, tmp_path):
     async with BotApiEmulator(token=TOKEN, bot_username="InboxBot") as emulator:
-        bots = Bots(tmp_path, _env(emulator, database_url, INBOX_LEASE_SECONDS="2"))
+        bots = Bots(tmp_path, _env(emulator, database_url, INBOX_LEASE_SECONDS="3"))
         try:
             first = await bots.start("run")
-            users = [emulator.add_user(first_name=f"住户{i}", language_code="zh-hans") for i in range(USERS)]
+            users = [
+                emulator.add_user(first_name=f"住户{i}", language_code="zh-hans")
+                for i in range(USERS)
+            ]
             async with _database(database_url) as sessions:
                 sent = _send_all(users)
                 total = USERS * STEPS
@@ -197,12 +198,15 @@ async def test_two_worker_processes_one_killed_every_update_once_and_in_order(
     database_url, tmp_path
 ):
     async with BotApiEmulator(token=TOKEN, bot_username="InboxBot") as emulator:
-        bots = Bots(tmp_path, _env(emulator, database_url, INBOX_LEASE_SECONDS="2"))
+        bots = Bots(tmp_path, _env(emulator, database_url, INBOX_LEASE_SECONDS="3"))
         try:
             await bots.start("receive")
             one = await bots.start("work")
             await bots.start("work")
-            users = [emulator.add_user(first_name=f"住户{i}", language_code="zh-hans") for i in range(USERS)]
+            users = [
+                emulator.add_user(first_name=f"住户{i}", language_code="zh-hans")
+                for i in range(USERS)
+            ]
             async with _database(database_url) as sessions:
                 sent = _send_all(users)
                 total = USERS * STEPS
@@ -220,7 +224,9 @@ async def test_a_receiver_without_workers_keeps_updates_pending(database_url, tm
         bots = Bots(tmp_path, _env(emulator, database_url))
         try:
             await bots.start("receive")
-            users = [emulator.add_user(first_name=f"住户{i}", language_code="zh-hans") for i in range(5)]
+            users = [
+                emulator.add_user(first_name=f"住户{i}", language_code="zh-hans") for i in range(5)
+            ]
             async with _database(database_url) as sessions:
                 sent = _send_all(users, steps=3)
                 await _until(lambda: _count_rows(sessions, 15), 30, "not received", bots)
@@ -259,13 +265,13 @@ async def _inbox_locked(database_url: str) -> AsyncIterator[None]:
             await engine.dispose()
         return
     path = database_url.split(":///", 1)[1]
-    connection = sqlite3.connect(path, isolation_level=None)
+    lock = sqlite3.connect(path, isolation_level=None)
     try:
-        connection.execute("BEGIN EXCLUSIVE")
+        lock.execute("BEGIN EXCLUSIVE")
         yield
-        connection.execute("ROLLBACK")
+        lock.execute("ROLLBACK")
     finally:
-        connection.close()
+        lock.close()
 
 
 async def test_webhook_answers_only_after_the_commit_so_a_kill_before_it_loses_nothing(
@@ -362,9 +368,7 @@ async def _step(worker: Worker, update_id: int) -> None:
     await worker.worker.drain()
 
 
-async def test_a_conversation_alternating_between_two_workers_loses_no_step(
-    database_url, clock
-):
+async def test_a_conversation_alternating_between_two_workers_loses_no_step(database_url, clock):
     async with BotApiEmulator(token=TOKEN, bot_username="InboxBot") as emulator:
         async with _workers(database_url, clock, emulator, 2) as (one, two):
             async with one.runtime.sessions() as session:
@@ -394,9 +398,7 @@ def _first_button(user: EmulatedUser) -> str:
     return str(message.inline_keyboard[0][0]["callback_data"])
 
 
-async def test_an_update_whose_handler_raises_is_failed_and_the_user_goes_on(
-    database_url, clock
-):
+async def test_an_update_whose_handler_raises_is_failed_and_the_user_goes_on(database_url, clock):
     async def explode(_update: object, _context: object) -> None:
         raise RuntimeError("a bug")
 
