@@ -28,6 +28,7 @@ from core.db import create_engine, session_factory
 from core.runtime import Runtime
 from core.settings import Settings
 from emulator import BotApiEmulator, EmulatedUser
+from emulator import webhook as emulator_webhook
 from handlers.app import build_application
 from handlers.intake import PollingReceiver
 from jobs.inbox import MAX_ATTEMPTS, InboxWorker, inbox_depth, poison_text
@@ -275,8 +276,11 @@ async def _inbox_locked(database_url: str) -> AsyncIterator[None]:
 
 
 async def test_webhook_answers_only_after_the_commit_so_a_kill_before_it_loses_nothing(
-    database_url, tmp_path
+    database_url, tmp_path, monkeypatch
 ):
+    # Telegram keeps retrying an unanswered update for hours; the emulator's default (about 30 s)
+    # is shorter than a loaded machine may take to start the bot again.
+    monkeypatch.setattr(emulator_webhook, "MAX_ATTEMPTS", 200)
     port = _free_port()
     async with BotApiEmulator(token=TOKEN, bot_username="InboxBot") as emulator:
         env = _env(
