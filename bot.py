@@ -4,6 +4,8 @@ python bot.py run                 the bot (polling, or webhook when WEBHOOK_URL 
 python bot.py run --all-bots      every bot of a city (admin bot add) from one process
 python bot.py demo [--reset]      emulator + sample compound, no Telegram token needed
 python bot.py migrate             apply database migrations
+python bot.py receive             only receive updates into the inbox (no handling)
+python bot.py work                only handle updates from the inbox (extra worker processes)
 python bot.py send-outbox         only the outbox sender (extra sender processes)
 python bot.py admin ...           administration; each feature's commands are in cli/
 python bot.py report ...          the monthly KPI report without Telegram (cli/kpi.py)
@@ -59,8 +61,13 @@ def migrate(database_url: str | None = None) -> None:
     command.upgrade(config, "head")
 
 
-def run_bot(settings: Settings, webhook: bool) -> None:
+def run_bot(settings: Settings, webhook: bool, *, receive: bool = True, work: bool = True) -> None:
+    """The bot: a receiver storing updates in the inbox and a worker handling them, in one
+    process (`run`, with the scheduler and the outbox sender), or only one of them (`receive`,
+    `work`: more worker processes share a PostgreSQL inbox; see handlers/intake.py)."""
     from handlers.app import allowed_updates, build_application
+    from handlers.intake import serve
+    from jobs.inbox import inbox_depth
     from jobs.outbox import OutboxSender
     from jobs.scheduler import build_scheduler
 
@@ -70,77 +77,76 @@ def run_bot(settings: Settings, webhook: bool) -> None:
             file=sys.stderr,
         )
         raise SystemExit(2)
-    if (webhook or settings.webhook_url) and not (settings.webhook_url and settings.webhook_secret):
+    if (
+        receive
+        and (webhook or settings.webhook_url)
+        and not (settings.webhook_url and settings.webhook_secret)
+    ):
         print(
             "Configuration error: WEBHOOK_URL and WEBHOOK_SECRET are both required for webhook mode",
             file=sys.stderr,
         )
         raise SystemExit(2)
     runtime = Runtime.create(settings)
-    scheduler = build_scheduler(runtime)
-
+    everything = receive and work
+    scheduler = build_scheduler(runtime) if everything else None
     senders: list[OutboxSender] = []
 
     async def on_start(app: Any) -> None:
+        runtime.metrics.register_probe("inbox", lambda s: inbox_depth(s, runtime.clock.now()))
+        await start_metrics_server(runtime)  # METRICS_PORT; stops with runtime.close()
+        if scheduler is None:
+            return
         sender = OutboxSender(runtime, app.bot)
         runtime.outbox_waker = sender.wake
         sender.start()
         senders.append(sender)
         scheduler.start()
-        await start_metrics_server(runtime)  # METRICS_PORT; stops with runtime.close()
 
     async def on_stop(_app: Any) -> None:
-        scheduler.shutdown(wait=False)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         for sender in senders:
             await sender.stop()
         await runtime.close()
 
     app = build_application(runtime, on_start=on_start, on_stop=on_stop)
     kinds = allowed_updates(app)
-    if settings.webhook_url:
-        asyncio.run(serve_webhook(app, settings, kinds))
-    else:
-        app.run_polling(allowed_updates=kinds)
-        log.info("bot stopped")
+
+    async def start_webhook(app: Any, store: Any) -> Any:
+        return await serve_webhook(app, settings, kinds, store)
+
+    asyncio.run(
+        serve(
+            app,
+            runtime,
+            receive=receive,
+            work=work,
+            allowed_updates=kinds,
+            serve_webhook=start_webhook if settings.webhook_url else None,
+        )
+    )
 
 
-async def serve_webhook(app: Any, settings: Settings, kinds: list[str]) -> None:
-    """Webhook mode: our endpoint (handlers/webhook.py) and setWebhook, until SIGINT or SIGTERM;
-    the same start and stop steps as PTB's run_polling."""
+async def serve_webhook(app: Any, settings: Settings, kinds: list[str], store: Any) -> Any:
+    """Webhook mode: our endpoint (handlers/webhook.py) storing into the inbox, and setWebhook.
+    Returns the coroutine function that stops the endpoint."""
     from handlers.webhook import WebhookServer
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     server = WebhookServer(
         app,
         listen=settings.webhook_listen,
         port=settings.webhook_port,
         secret=settings.webhook_secret or "",
+        store=store,
     )
-    await app.initialize()
-    try:
-        if app.post_init is not None:
-            await app.post_init(app)
-        await server.start()
-        await app.bot.set_webhook(
-            url=settings.webhook_url or "",
-            secret_token=settings.webhook_secret,
-            allowed_updates=kinds,
-        )
-        await app.start()
-        await stop.wait()
-        await server.stop()  # no new updates; those received are processed by app.stop()
-        await app.stop()
-        if app.post_stop is not None:
-            await app.post_stop(app)
-    finally:
-        await server.stop()
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
-    log.info("bot stopped")
+    await server.start()
+    await app.bot.set_webhook(
+        url=settings.webhook_url or "",
+        secret_token=settings.webhook_secret,
+        allowed_updates=kinds,
+    )
+    return server.stop
 
 
 def run_sender(settings: Settings) -> int:
@@ -192,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--all-bots", action="store_true", help="serve every recorded bot and TELEGRAM_TOKEN's"
     )
+    receive = commands.add_parser(
+        "receive", help="only receive updates into the inbox (workers handle them: bot.py work)"
+    )
+    receive.add_argument(
+        "--webhook", action="store_true", help="webhook mode (needs WEBHOOK_URL, WEBHOOK_SECRET)"
+    )
+    commands.add_parser("work", help="only handle updates from the inbox (extra worker processes)")
     demo = commands.add_parser("demo", help="run the emulator with the sample compound")
     demo.add_argument("--reset", action="store_true", help="start from the seeded state")
     demo.add_argument(
@@ -220,8 +233,13 @@ def main(argv: list[str] | None = None) -> int:
         from handlers.fleet import run_bots
 
         return run_bots(settings, args.bot, args.all_bots, args.webhook)
-    if args.command == "run":
-        run_bot(settings, args.webhook)
+    if args.command in ("run", "receive", "work"):
+        run_bot(
+            settings,
+            getattr(args, "webhook", False),
+            receive=args.command != "work",
+            work=args.command != "receive",
+        )
         return 0
     if args.command == "demo":
         from demo.app import run_demo

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # Shared pacing of several sender processes (jobs/pacing.py); unset: each paces itself.
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     redis_prefix: str = Field(default="rp", alias="REDIS_PREFIX", min_length=1, max_length=64)
+    # The inbox (jobs/inbox.py): how long a worker's claim on an update lasts without renewal
+    # (a killed worker's updates go to another after it), and how often an idle worker looks.
+    inbox_lease_seconds: float = Field(default=30, alias="INBOX_LEASE_SECONDS", gt=0, le=3600)
+    inbox_poll_seconds: float = Field(default=0.5, alias="INBOX_POLL_SECONDS", gt=0, le=60)
     quiet_hours: str = Field(default="21:00-08:00", alias="QUIET_HOURS")
     vote_reminder_hours: str = Field(default="72,24", alias="VOTE_REMINDER_HOURS")
     # Hours after a notice's "please read" reminder before its sender may send another.

@@ -39,6 +39,17 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class Receipt:
+    """Ties an update to the record of its delivery (its inbox row, jobs/inbox.py): `record` marks
+    it handled in the session of the update's own commit; `failed` tells the inbox the update was
+    not applied (the handler raised, or the database stayed away)."""
+
+    record: Callable[[AsyncSession], Awaitable[None]]
+    failed: bool = False
+    recorded: bool = False  # marked in a transaction that then committed (or lost to a twin)
+
+
+@dataclass
 class Unit:
     """One update's session, actor and language; committed once at the end."""
 
@@ -52,6 +63,7 @@ class Unit:
     mark_processed: Callable[[], ProcessedUpdate] | None = None
     recorded: bool = False  # the update id is committed already (see settle)
     outage: BaseException | None = None  # the database went away while a handler ran
+    receipt: Receipt | None = None  # the update came from the inbox: marked with the commit
 
     def telling(self) -> bool:
         """A use case recorded messages to queue at commit."""
@@ -73,13 +85,21 @@ class Unit:
         is committed at its end. Nothing happens once the update has failed (it rolls back)."""
         if self.failed or self.writes is None or not (self.changed() or self.telling()):
             return
-        if not self.recorded and self.mark_processed is not None:
-            self.session.add(self.mark_processed())
-            self.recorded = True
+        if not self.recorded:
+            await self.record()
         await commit(self.session)
         self.writes.release()
         self.writes.happened = False
         await self.reconnect()
+
+    async def record(self) -> None:
+        """Remember in this transaction that the update was applied (its id, its inbox row)."""
+        if self.mark_processed is not None:
+            self.session.add(self.mark_processed())
+            self.recorded = True
+        if self.receipt is not None:
+            await self.receipt.record(self.session)
+            self.receipt.recorded = True  # a failed commit rolls back and tries the update again
 
     async def reconnect(self) -> None:
         """After a commit or rollback the session has given its connection back. Take one again
@@ -221,6 +241,10 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
         self.application: Application | None = None
         self.after_update: list[Callable[[Update, Unit], Awaitable[None]]] = []
         self.on_done: list[Callable[[int], None]] = []
+        # Run under the user's lock before each of their updates (the inbox worker loads the
+        # user's conversation states there, which another process may have moved on).
+        self.before_update: list[Callable[[Update], Awaitable[None]]] = []
+        self.receipts: dict[int, Receipt] = {}  # update id → its inbox row, while it is handled
         self._locks: dict[int, asyncio.Lock] = {}
 
         self._waiting: dict[int, int] = {}
@@ -241,6 +265,8 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
         self._waiting[user_id] = self._waiting.get(user_id, 0) + 1
         try:
             async with lock:
+                for hook in self.before_update:
+                    await hook(update)
                 await self._process(update, coroutine)
         finally:
             self._waiting[user_id] -= 1
@@ -275,6 +301,9 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                     "; giving up" if give_up else f"; trying again in {delay:.2f} s",
                 )
                 if give_up or self.application is None:
+                    receipt = self.receipts.get(update.update_id)
+                    if receipt is not None:
+                        receipt.failed = True
                     await self._tell_not_applied(update, partly=outage.partly_committed)
                     return
                 await asyncio.sleep(delay)
@@ -367,6 +396,9 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                 coroutine.close()  # type: ignore[attr-defined]
                 return
             actor = await load_actor(session, user.id)
+            receipt = self.receipts.get(update.update_id)
+            if receipt is not None:
+                receipt.recorded = False  # an earlier attempt's commit may have failed
             language = pick_language(actor, user.language_code, runtime.settings.default_language)
             writes = WriteTracker(session, runtime.write_gate)
             unit = Unit(
@@ -375,6 +407,7 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                 actor,
                 translator(language),
                 writes=writes,
+                receipt=receipt,
                 mark_processed=lambda: ProcessedUpdate(
                     bot_id=bot_id, update_id=update.update_id, processed_at=runtime.clock.now()
                 ),
@@ -391,6 +424,8 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                         await session.rollback()
                     return
                 if unit.failed:
+                    if unit.receipt is not None:
+                        unit.receipt.failed = True
                     discard_pending(session)
                     await session.rollback()
                     if states:  # the step failed and rolls back; where the conversation is, stays
@@ -401,8 +436,8 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                 elif states or unit.changed() or unit.telling():
                     if states:  # the conversation's new state, in the same transaction as the step
                         await self._persistence().write(session, states)
-                    if not unit.recorded and unit.mark_processed is not None:
-                        session.add(unit.mark_processed())
+                    if not unit.recorded:
+                        await unit.record()
                     try:
                         await commit(session)
                         committed = True

@@ -5,6 +5,10 @@ A small aiohttp server instead of PTB's tornado one, for three guarantees: a req
 an update (malformed JSON, invalid UTF-8, deep nesting, not an object, too large) is answered
 4xx, never 500; no request body is ever logged (an update carries residents' messages); the
 secret header is compared in constant time.
+
+With `store` (the inbox, handlers/intake.py) an update is stored and committed before the answer
+200: a receiver killed before that commit never answered, so Telegram delivers the update again.
+A database that cannot take it is answered 503, which Telegram retries too.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -32,10 +37,20 @@ def _refuse(status: int, reason: str) -> web.Response:
 
 
 class WebhookServer:
-    """Serves `POST /telegram` and puts each update on the application's update queue."""
+    """Serves `POST /telegram` and stores each update in the inbox (`store`), or, without it, puts
+    it on the application's update queue."""
 
-    def __init__(self, app: Application, *, listen: str, port: int, secret: str) -> None:
+    def __init__(
+        self,
+        app: Application,
+        *,
+        listen: str,
+        port: int,
+        secret: str,
+        store: Callable[[Update], Awaitable[None]] | None = None,
+    ) -> None:
         self.app = app
+        self.store = store
         self.listen = listen
         self.port = port
         self._secret = secret.encode()
@@ -80,6 +95,15 @@ class WebhookServer:
                 error.__class__.__name__,
             )
             return _refuse(400, "not an update")
+        if self.store is not None:
+            try:
+                await self.store(update)
+            except Exception as error:  # not stored: not confirmed, Telegram sends it again
+                log.warning(
+                    "webhook: update %s not stored (%s)", update.update_id, type(error).__name__
+                )
+                return _refuse(503, "not stored, send again")
+            return web.json_response({"ok": True})
         if isinstance(self.app.bot, ExtBot):
             self.app.bot.insert_callback_data(update)
         await self.app.update_queue.put(update)

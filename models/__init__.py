@@ -23,6 +23,7 @@ from models.fees import (
     StatementRow,
     StatementRowStatus,
 )
+from models.inbox import InboxState, InboxUpdate
 from models.notices import Notice, NoticeAck, NoticeCategory, NoticeStatus, TargetKind
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import (
@@ -122,6 +123,8 @@ __all__ = [
     "Grid",
     "Household",
     "HouseholdTransfer",
+    "InboxState",
+    "InboxUpdate",
     "Invite",
     "InviteKind",
     "KpiDelivery",

@@ -26,6 +26,16 @@ def need_text(_: Translator) -> Screen:
     return Screen(_("Please answer with text."))
 
 
+def update_given_up(_: Translator) -> Screen:
+    """An update that never finished (its workers kept dying on it) was given up (jobs/inbox.py)."""
+    return Screen(
+        _(
+            "Sorry, we could not handle your last message. Please send it again; if this "
+            "keeps happening, please contact the property office."
+        )
+    )
+
+
 def not_applied(_: Translator, *, partly: bool = False) -> Screen:
     """The database stayed unreachable: what the user did was not applied (or only in part)."""
     if partly:

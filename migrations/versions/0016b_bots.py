@@ -1,7 +1,7 @@
 """bots: several Telegram bots on one database, the places each serves, outbox rows per bot
 
 Revision ID: 0016b
-Revises: 0015c
+Revises: 0016a
 Create Date: 2026-12-03 17:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import models.base
 
 revision: str = '0016b'
-down_revision: str | None = '0015c'
+down_revision: str | None = '0016a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

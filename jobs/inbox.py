@@ -1,0 +1,416 @@
+"""Inbox workers: handle the updates the receiver stored (handlers/intake.py), exactly once.
+
+A worker claims the oldest pending update of each user ("lane") whose earlier updates are all
+finished, with a lease it renews while it works, and hands it to the bot Application as
+Telegram's own updates are (the unit of work, handlers/context.py). The row is marked done in the
+same transaction as the update's effects, so an update whose effects committed is never applied
+again, whichever worker picks its row up after a kill -9.
+
+One lane at a time per user, lanes in parallel: a user's updates are handled strictly in order.
+Several worker processes (and machines) share a PostgreSQL inbox: claims take the rows with
+FOR UPDATE SKIP LOCKED, and only the head of a lane can be claimed, so two workers never hold the
+same user. A killed worker's leases expire and another worker takes its updates. On SQLite run
+one worker process (SQLite has one writer; its claims are not locked across processes).
+
+An update whose handler raised is marked failed at once (the user was told, by the error
+handler). One that never finishes, because the worker handling it dies or hangs every time, is
+claimed at most MAX_ATTEMPTS times; then it is marked failed, the user is told, and their next
+updates go on. Failed rows stay for the operator; done rows are pruned by housekeeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import exists, func, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Update
+from telegram.ext import Application, ConversationHandler
+
+from core.db import is_outage
+from core.i18n import translator
+from core.runtime import Runtime
+from handlers.context import Receipt, UnitOfWorkProcessor, WriteTracker, pick_language
+from models import ConversationState, InboxState, InboxUpdate
+from services.actors import load_actor
+from views.common import update_given_up
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3  # claims of one update before it is given up (its workers kept dying)
+# Updates in hand per worker process: below the connection pool (core.db: 10 + 20 on PostgreSQL),
+# so a unit never waits for a connection long enough to lose its lease. More throughput: more
+# worker processes.
+CLAIM_BATCH = 16
+
+
+@dataclass(frozen=True)
+class Claimed:
+    bot_id: int
+    update_id: int
+    lane: int
+    payload: dict[str, Any]
+
+
+async def inbox_depth(session: AsyncSession, now: datetime | None = None) -> tuple[int, float]:
+    """(pending updates, age in seconds of the oldest pending one) for the metrics; `now` is the
+    domain clock's time (the session's info has none), the database's own time otherwise."""
+    row = (
+        await session.exec(
+            select(func.count(), func.min(col(InboxUpdate.received_at))).where(
+                col(InboxUpdate.state) == InboxState.PENDING
+            )
+        )
+    ).one()
+    count, oldest = int(row[0] or 0), row[1]
+    if oldest is None:
+        return count, 0.0
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    return count, max(0.0, (now - oldest).total_seconds())
+
+
+@contextlib.asynccontextmanager
+async def writing(runtime: Runtime) -> AsyncIterator[AsyncSession]:
+    """A session for a short write of our own, taking the SQLite write gate like a unit does (a
+    connection first, then the gate at the first write)."""
+    async with runtime.sessions() as session:
+        await session.connection()
+        writes = WriteTracker(session, runtime.write_gate)
+        try:
+            yield session
+        finally:
+            writes.release()
+
+
+def poison_text(language: str) -> str:
+    return str(update_given_up(translator(language)).text)
+
+
+class InboxWorker:
+    """Claims inbox rows and hands them to the Application, until stopped."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        app: Application,
+        *,
+        lease: float | None = None,
+        poll: float | None = None,
+        concurrency: int = CLAIM_BATCH,
+    ) -> None:
+        self.runtime = runtime
+        self.app = app
+        self.lease = timedelta(seconds=lease or runtime.settings.inbox_lease_seconds)
+        self.poll = poll or runtime.settings.inbox_poll_seconds
+        self.concurrency = concurrency
+        self.token = uuid.uuid4().hex
+        self.processor = cast(UnitOfWorkProcessor, app.update_processor)
+        self.processor.before_update.append(self.load_conversations)
+        self.handled = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._loop_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
+
+    @property
+    def bot_id(self) -> int:
+        return self.app.bot.id
+
+    def wake(self) -> None:
+        """New rows were stored (by a receiver in this process): look now."""
+        self._wake.set()
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._stopping = False
+        self._loop_task = loop.create_task(self._run(), name="inbox-worker")
+        self._heartbeat_task = loop.create_task(self._heartbeat(), name="inbox-lease")
+        log.info("inbox worker started (lease %.0f s)", self.lease.total_seconds())
+
+    async def stop(self) -> None:
+        """Claim nothing more; let the updates in hand finish."""
+        self._stopping = True
+        self._wake.set()
+        if self._loop_task is not None:
+            await self._loop_task
+            self._loop_task = None
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._heartbeat_task is not None:
+            self._heartbeat_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat_task
+            self._heartbeat_task = None
+
+    async def run_forever(self) -> None:
+        self.start()
+        assert self._loop_task is not None
+        await self._loop_task
+
+    async def drain(self) -> int:
+        """Handle pending updates until none can be claimed (tests, one-off runs)."""
+        handled = 0
+        while True:
+            rows = await self.claim(self.concurrency)
+            if not rows:
+                return handled
+            await asyncio.gather(*(self.handle(row) for row in rows))
+            handled += len(rows)
+
+    async def _run(self) -> None:
+        delay = self.poll
+        while not self._stopping:
+            self._wake.clear()
+            free = self.concurrency - len(self._tasks)
+            rows: list[Claimed] = []
+            if free > 0:
+                try:
+                    rows = await self.claim(free)
+                    delay = self.poll
+                except Exception as error:
+                    if not is_outage(error):
+                        log.exception("inbox: could not claim updates")
+                    else:
+                        log.warning("inbox: database unavailable (%s)", type(error).__name__)
+                    delay = min(delay * 2, 10.0)
+            for row in rows:
+                task = asyncio.get_running_loop().create_task(self.handle(row))
+                self._tasks.add(task)
+                task.add_done_callback(self._finished)
+            if not rows or free <= len(rows):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._wake.set()  # the lane's next update may be claimed now
+
+    async def _heartbeat(self) -> None:
+        """Renew the leases of the updates in hand, so a slow update is not taken over."""
+        interval = max(self.lease.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            if not self._tasks:
+                continue
+            try:
+                async with writing(self.runtime) as session:
+                    await session.exec(
+                        update(InboxUpdate)
+                        .where(col(InboxUpdate.claim_token) == self.token)
+                        .where(col(InboxUpdate.state) == InboxState.PENDING)
+                        .values(lease_until=self.runtime.clock.now() + self.lease)
+                    )
+                    await session.commit()
+            except Exception as error:
+                log.warning("inbox: could not renew leases (%s)", type(error).__name__)
+
+    async def claim(self, limit: int) -> list[Claimed]:
+        """The heads of up to `limit` lanes nobody holds, claimed for this worker."""
+        now = self.runtime.clock.now()
+        earlier = aliased(InboxUpdate)
+        statement = (
+            select(InboxUpdate)
+            .where(col(InboxUpdate.bot_id) == self.bot_id)
+            .where(col(InboxUpdate.state) == InboxState.PENDING)
+            .where(
+                or_(
+                    col(InboxUpdate.claim_token).is_(None),
+                    col(InboxUpdate.lease_until) < now,
+                )
+            )
+            .where(
+                ~exists().where(
+                    col(earlier.bot_id) == col(InboxUpdate.bot_id),
+                    col(earlier.lane) == col(InboxUpdate.lane),
+                    col(earlier.state) == InboxState.PENDING,
+                    col(earlier.update_id) < col(InboxUpdate.update_id),
+                )
+            )
+            .order_by(col(InboxUpdate.update_id))
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=InboxUpdate)
+        )
+        claimed: list[Claimed] = []
+        given_up: list[Claimed] = []
+        async with writing(self.runtime) as session:
+            rows = (await session.exec(statement)).all()
+            for row in rows:
+                item = Claimed(row.bot_id, row.update_id, row.lane, dict(row.payload))
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.state = InboxState.FAILED
+                    row.done_at = now
+                    row.claim_token = row.lease_until = None
+                    row.last_error = f"never finished in {row.attempts} attempts"
+                    given_up.append(item)
+                else:
+                    row.claim_token = self.token
+                    row.lease_until = now + self.lease
+                    row.attempts += 1
+                    claimed.append(item)
+                session.add(row)
+            if rows:
+                await session.commit()
+        for item in given_up:
+            log.error("inbox: gave up update %s after %s attempts", item.update_id, MAX_ATTEMPTS)
+            await self._tell_given_up(item)
+        if given_up and not claimed:  # their lanes' next updates may be claimed now
+            return await self.claim(limit)
+        return claimed
+
+    async def handle(self, row: Claimed) -> None:
+        """One claimed update through the Application; its row ends done or failed."""
+        try:
+            incoming = Update.de_json(row.payload, self.app.bot)
+        except Exception as error:  # stored by an older version, or damaged: keep it
+            log.error("inbox: update %s cannot be read (%s)", row.update_id, type(error).__name__)
+            await self._finish(row, failed=f"unreadable: {type(error).__name__}")
+            return
+        receipt = Receipt(record=lambda session: self._mark(session, row, InboxState.DONE))
+        self.processor.receipts[row.update_id] = receipt
+        try:
+            await self.processor.process_update(incoming, self.app.process_update(incoming))
+        except Exception as error:
+            # Not a handler's error (the error handler takes those): e.g. the database away
+            # while we finish. Give the row back; the attempts count stays.
+            log.warning("inbox: update %s not finished (%s)", row.update_id, type(error).__name__)
+            await self._release(row, type(error).__name__)
+            return
+        finally:
+            self.processor.receipts.pop(row.update_id, None)
+        if receipt.failed:
+            await self._finish(row, failed="the handler raised")
+        elif not receipt.recorded:  # nothing changed (e.g. /help): its own short commit
+            await self._finish(row, failed=None)
+        self.handled += 1
+
+    async def _mark(self, session: AsyncSession, row: Claimed, state: InboxState) -> None:
+        await session.exec(
+            update(InboxUpdate)
+            .where(col(InboxUpdate.bot_id) == row.bot_id)
+            .where(col(InboxUpdate.update_id) == row.update_id)
+            .where(col(InboxUpdate.state) == InboxState.PENDING)
+            .values(
+                state=state,
+                done_at=self.runtime.clock.now(),
+                claim_token=None,
+                lease_until=None,
+            )
+        )
+
+    async def _finish(self, row: Claimed, *, failed: str | None) -> None:
+        """Mark a row done (a read-only update, or one whose unit was rolled back) or failed, if
+        the update's own commit did not mark it already; tried again while the database is away."""
+        delay = 0.25
+        while True:
+            try:
+                async with writing(self.runtime) as session:
+                    await self._mark(session, row, InboxState.FAILED if failed else InboxState.DONE)
+                    if failed:
+                        await session.exec(
+                            update(InboxUpdate)
+                            .where(col(InboxUpdate.bot_id) == row.bot_id)
+                            .where(col(InboxUpdate.update_id) == row.update_id)
+                            .where(col(InboxUpdate.state) == InboxState.FAILED)
+                            .values(last_error=failed[:300])
+                        )
+                    await session.commit()
+                return
+            except Exception as error:
+                if not is_outage(error) or self._stopping:
+                    log.warning(
+                        "inbox: could not finish update %s (%s); its lease will expire",
+                        row.update_id,
+                        type(error).__name__,
+                    )
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _release(self, row: Claimed, error: str) -> None:
+        with contextlib.suppress(Exception):
+            async with writing(self.runtime) as session:
+                await session.exec(
+                    update(InboxUpdate)
+                    .where(col(InboxUpdate.bot_id) == row.bot_id)
+                    .where(col(InboxUpdate.update_id) == row.update_id)
+                    .where(col(InboxUpdate.claim_token) == self.token)
+                    .values(claim_token=None, lease_until=None, last_error=error[:300])
+                )
+                await session.commit()
+
+    async def _tell_given_up(self, row: Claimed) -> None:
+        """The user's update was given up: say so, in their language, never stay silent."""
+        try:
+            incoming = Update.de_json(row.payload, self.app.bot)
+        except Exception:
+            return
+        chat, user = incoming.effective_chat, incoming.effective_user
+        if chat is None:
+            return
+        language = self.runtime.settings.default_language
+        try:
+            if user is not None:
+                async with self.runtime.sessions() as session:
+                    actor = await load_actor(session, user.id)
+                language = pick_language(actor, user.language_code, language)
+            await self.app.bot.send_message(chat.id, poison_text(language))
+        except Exception as error:
+            log.warning("inbox: could not tell chat %s (%s)", chat.id, type(error).__name__)
+
+    # --- conversations kept by PTB in memory ----------------------------------------------
+    def _conversations(self) -> list[ConversationHandler]:
+        return [
+            h
+            for group in self.app.handlers.values()
+            for h in group
+            if isinstance(h, ConversationHandler) and h.persistent
+        ]
+
+    async def load_conversations(self, incoming: Update) -> None:
+        """Before a user's update: their conversation states as the database has them (another
+        worker process may have handled their last step), into PTB's in-memory dicts."""
+        handlers: list[tuple[ConversationHandler, Any, str]] = []
+        for handler in self._conversations():
+            try:
+                key = handler._get_key(incoming)
+            except RuntimeError:
+                continue
+            handlers.append((handler, key, json.dumps(list(key))))
+        if not handlers:
+            return
+        persistence = self.app.persistence
+        pending: dict[tuple[str, str], object] = getattr(persistence, "pending", {})
+        names = {h.name or "" for h, _, _ in handlers}
+        keys = {text for _, _, text in handlers}
+        async with self.runtime.sessions() as session:
+            rows = (
+                await session.exec(
+                    select(ConversationState)
+                    .where(col(ConversationState.name).in_(names))
+                    .where(col(ConversationState.key).in_(keys))
+                )
+            ).all()
+        stored = {(row.name, row.key): row.state for row in rows}
+        for handler, key, text in handlers:
+            name = handler.name or ""
+            if (name, text) in pending:  # a newer change of ours, not written yet
+                continue
+            states = handler._conversations
+            data = getattr(states, "data", states)  # a TrackingDict: write without tracking
+            if (name, text) in stored:
+                data[key] = stored[(name, text)]
+            else:
+                data.pop(key, None)
