@@ -86,12 +86,16 @@ async def serve(base: Runtime, chosen: list[BotToRun], stop: asyncio.Event) -> N
     """Start every bot (polling), run until `stop` is set, then stop them in reverse order."""
     from core.metrics import start_metrics_server
     from handlers.app import allowed_updates, build_application
+    from handlers.intake import PollingReceiver
+    from jobs.inbox import InboxWorker, inbox_depth
     from jobs.outbox import OutboxSender
     from jobs.scheduler import build_scheduler
 
     scheduler = build_scheduler(base)
     senders: list[OutboxSender] = []
     apps: list[Any] = []
+    workers: list[InboxWorker] = []
+    receivers: list[PollingReceiver] = []
 
     def starter(runtime: Runtime):
         async def on_start(app: Any) -> None:
@@ -110,9 +114,16 @@ async def serve(base: Runtime, chosen: list[BotToRun], stop: asyncio.Event) -> N
             apps.append(app)
             if app.post_init is not None:
                 await app.post_init(app)
-            assert app.updater is not None
-            await app.updater.start_polling(allowed_updates=allowed_updates(app))
             await app.start()
+            # Durable intake, as `bot.py run`: each update is stored before Telegram is told
+            # (handlers/intake.py), then handled from the inbox in order per person.
+            worker = InboxWorker(runtime, app)
+            worker.start()
+            workers.append(worker)
+            await app.bot.delete_webhook()
+            receiver = PollingReceiver(runtime, app.bot, allowed_updates(app), worker.wake)
+            receiver.start()
+            receivers.append(receiver)
 
         # The jobs queue for every bot: what they queue wakes every sender of the process.
         def wake_all() -> None:
@@ -121,15 +132,18 @@ async def serve(base: Runtime, chosen: list[BotToRun], stop: asyncio.Event) -> N
 
         base.outbox_waker = wake_all
         scheduler.start()
+        base.metrics.register_probe("inbox", lambda s: inbox_depth(s, base.clock.now()))
         await start_metrics_server(base)  # METRICS_PORT; stops with base.close()
         log.info("serving %d bots", len(apps))
         await stop.wait()
     finally:
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        for receiver in receivers:
+            await receiver.stop()
+        for worker in workers:
+            await worker.stop()  # the updates in hand finish; the others wait in the inbox
         for app in reversed(apps):
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
             if app.running:
                 await app.stop()
         for sender in senders:
