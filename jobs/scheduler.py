@@ -64,6 +64,14 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         replace_existing=True,
     )
     # A restart after 08:00 on the 1st catches up at once; deliveries are recorded, never doubled.
-    scheduler.add_job(kpi.deliver_monthly, args=[runtime], id="kpi.catch_up", replace_existing=True)
+    # No grace limit: on a busy machine the start can take longer than APScheduler's default
+    # second, and this one-off run must still happen (it was logged as "missed" and skipped).
+    scheduler.add_job(
+        kpi.deliver_monthly,
+        args=[runtime],
+        id="kpi.catch_up",
+        replace_existing=True,
+        misfire_grace_time=None,
+    )
     runtime.metrics.watch_scheduler(scheduler)
     return scheduler
