@@ -85,15 +85,16 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.monotonic = monotonic
         self.stats = SenderStats()
+        self.bot_id = bots.bot_id_of(bot.token)  # pacing keys, metrics and claims are per bot
         self.pacer = pacer or build_pacer(
             settings.redis_url,
             settings.redis_prefix,
-            _bot_id(bot),
+            str(self.bot_id),
             self.rate,
             self.chat_interval,
             monotonic,
         )
-        runtime.metrics.watch_sender(_bot_id(bot), self.stats)
+        runtime.metrics.watch_sender(str(self.bot_id), self.stats)
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -133,8 +134,10 @@ class OutboxSender:
                 .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
                 .limit(limit)
             )
-            own = bots.bot_id_of(self.bot.token)  # a city's bots each send their own rows
-            due = due.where(bots.outbox_rows_of(own, default=self.runtime.bot_account is None))
+            # A city's bots each send their own rows.
+            due = due.where(
+                bots.outbox_rows_of(self.bot_id, default=self.runtime.bot_account is None)
+            )
             if self.runtime.menu_refresh is None:  # a sender without the bot leaves menus to it
                 due = due.where(col(OutboxMessage.purpose).not_like(f"{MENU_PURPOSE}%"))
             if dialect(session) == "postgresql":
@@ -474,11 +477,6 @@ class OutboxSender:
             self._task = None
         await self._flush()
         await self.pacer.close()
-
-
-def _bot_id(bot: Bot) -> str:
-    """The bot's id, the token's part before the colon: the pacing keys are per bot."""
-    return bot.token.partition(":")[0] or "bot"
 
 
 def _token(batch: list[OutboxMessage]) -> str | None:

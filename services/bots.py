@@ -68,15 +68,18 @@ class Chain:
         return None
 
 
+async def _read_places(session: AsyncSession) -> PlaceMap:
+    rows = await session.exec(
+        select(col(BotPlace.kind), col(BotPlace.place_id), col(BotPlace.bot_id))
+    )
+    return {(kind, place): bot for kind, place, bot in rows.all()}
+
+
 async def place_map(session: AsyncSession) -> PlaceMap:
-    """Every place some bot serves (a small table: a few rows per bot)."""
+    """Every place some bot serves (a small table: a few rows per bot), read once per unit."""
     found = session.info.get(_MAP)
     if found is None:
-        rows = await session.exec(
-            select(col(BotPlace.kind), col(BotPlace.place_id), col(BotPlace.bot_id))
-        )
-        found = {(kind, place): bot for kind, place, bot in rows.all()}
-        session.info[_MAP] = found
+        found = session.info[_MAP] = await _read_places(session)
     return dict(found)
 
 
@@ -338,10 +341,7 @@ async def home_bot(
     (None: the default bot), or False when this bot serves one of their homes, or the city has
     one bot."""
     if monotonic - cache.read_at > ROUTING_TTL:
-        rows = await session.exec(
-            select(col(BotPlace.kind), col(BotPlace.place_id), col(BotPlace.bot_id))
-        )
-        cache.places = {(kind, place): bot for kind, place, bot in rows.all()}
+        cache.places = await _read_places(session)
         cache.read_at = monotonic
     if not cache.places:
         return False
