@@ -40,16 +40,12 @@ class BotToRun:
 async def chosen_bots(runtime: Runtime, names: list[str], every: bool) -> list[BotToRun]:
     """The tokens to serve; a recorded bot whose token variable is unset is a configuration
     error, not skipped; an unknown name is a DomainError."""
-    from sqlmodel import select
-
-    from models import BotAccount
-
     settings = runtime.settings
     default = settings.telegram_token
     default_id = bots.bot_id_of(default) if default else None
     async with runtime.sessions() as session:
         if every:
-            accounts = list((await session.exec(select(BotAccount))).all())
+            accounts = await bots.recorded_bots(session)
         else:
             accounts = [await bots.find_bot(session, n) for n in names if n != DEFAULT]
     chosen: list[BotToRun] = []

@@ -288,8 +288,13 @@ async def serve_place(session: AsyncSession, bot: BotAccount, scope: Scope) -> N
     _forget_map(session)
 
 
+async def recorded_bots(session: AsyncSession) -> list[BotAccount]:
+    """Every bot of the bot table, by id."""
+    return list((await session.exec(select(BotAccount).order_by(col(BotAccount.id)))).all())
+
+
 async def list_bots(session: AsyncSession) -> list[BotSummary]:
-    bots = (await session.exec(select(BotAccount).order_by(col(BotAccount.id)))).all()
+    bots = await recorded_bots(session)
     places = (await session.exec(select(BotPlace).order_by(col(BotPlace.id)))).all()
     summaries = []
     for bot in bots:
