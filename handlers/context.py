@@ -38,11 +38,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class HandledElsewhere(Exception):
+    """The update's inbox row was marked done by another worker's commit (its lease ran out while
+    this one worked): this attempt rolls back."""
+
+
 @dataclass
 class Receipt:
     """Ties an update to the record of its delivery (its inbox row, jobs/inbox.py): `record` marks
-    it handled in the session of the update's own commit; `failed` tells the inbox the update was
-    not applied (the handler raised, or the database stayed away)."""
+    it handled in the session of the update's own commit (the inbox row is the update's only
+    record: a pending row is claimed, a done row never is); `failed` tells the inbox the update
+    was not applied (the handler raised, or the database stayed away)."""
 
     record: Callable[[AsyncSession], Awaitable[None]]
     failed: bool = False
@@ -93,13 +99,15 @@ class Unit:
         await self.reconnect()
 
     async def record(self) -> None:
-        """Remember in this transaction that the update was applied (its id, its inbox row)."""
-        if self.mark_processed is not None:
-            self.session.add(self.mark_processed())
-            self.recorded = True
+        """Remember in this transaction that the update was applied: its inbox row marked done
+        (updates from the inbox), else its id (updates straight from PTB's Updater). Raises
+        HandledElsewhere if another worker's commit marked the inbox row first."""
         if self.receipt is not None:
             await self.receipt.record(self.session)
             self.receipt.recorded = True  # a failed commit rolls back and tries the update again
+        elif self.mark_processed is not None:
+            self.session.add(self.mark_processed())
+        self.recorded = True
 
     async def reconnect(self) -> None:
         """After a commit or rollback the session has given its connection back. Take one again
@@ -389,14 +397,16 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
         bot_id = update.get_bot().id
         user = update.effective_user
         assert user is not None  # do_process_update sends updates without a user on directly
+        receipt = self.receipts.get(update.update_id)
         async with runtime.sessions() as session:
             _keep_loaded(session)
-            if await session.get(ProcessedUpdate, (bot_id, update.update_id)) is not None:
+            if receipt is None and (
+                await session.get(ProcessedUpdate, (bot_id, update.update_id)) is not None
+            ):
                 log.info("skipping redelivered update %s", update.update_id)
                 coroutine.close()  # type: ignore[attr-defined]
                 return
             actor = await load_actor(session, user.id)
-            receipt = self.receipts.get(update.update_id)
             if receipt is not None:
                 receipt.recorded = False  # an earlier attempt's commit may have failed
             language = pick_language(actor, user.language_code, runtime.settings.default_language)
@@ -433,15 +443,21 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                         await self._persistence().write(session, states)
                         await session.commit()
                         committed = True
-                elif states or unit.changed() or unit.telling():
+                elif (
+                    states
+                    or unit.changed()
+                    or unit.telling()
+                    or (receipt is not None and not unit.recorded)
+                ):
+                    # (an inbox update is marked done even when it changed nothing: one commit)
                     if states:  # the conversation's new state, in the same transaction as the step
                         await self._persistence().write(session, states)
-                    if not unit.recorded:
-                        await unit.record()
                     try:
+                        if not unit.recorded:
+                            await unit.record()
                         await commit(session)
                         committed = True
-                    except IntegrityError:
+                    except (IntegrityError, HandledElsewhere):
                         await session.rollback()
                         log.warning("update %s was processed concurrently", update.update_id)
                 else:

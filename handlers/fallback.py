@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from core.db import is_outage
 from core.i18n import translator
 from handlers.common import STALE_BUTTON, handler, send
-from handlers.context import BotContext, _current_unit
+from handlers.context import BotContext, HandledElsewhere, _current_unit
 from views import account as view
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,12 @@ async def on_error(update: object, context: BotContext) -> None:
         # The database is away: the unit of work rolls back and tries the update again, or tells
         # the user it was not applied (handlers.context.UnitOfWorkProcessor).
         unit.outage, unit.failed = context.error, True
+        return
+    if unit is not None and isinstance(context.error, HandledElsewhere):
+        # Another worker took the update over when our lease ran out, and has answered: roll
+        # back quietly (its reply stands; an apology here would be wrong).
+        log.warning("update %s was handled by another worker", getattr(update, "update_id", None))
+        unit.failed = True
         return
     log.error(
         "error while handling update %s from user %s",

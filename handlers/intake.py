@@ -27,7 +27,7 @@ from telegram.ext import Application
 
 from core.db import dialect, is_outage
 from core.runtime import Runtime
-from jobs.inbox import InboxWorker, writing
+from jobs.inbox import InboxWorker, notify_workers, writing
 from models import InboxUpdate
 
 log = logging.getLogger(__name__)
@@ -64,12 +64,15 @@ async def store_updates(runtime: Runtime, bot_id: int, updates: Sequence[Update]
         for update in updates
     ]
     async with writing(runtime) as session:
-        insert = pg_insert if dialect(session) == "postgresql" else sqlite_insert
+        postgres = dialect(session) == "postgresql"
+        insert = pg_insert if postgres else sqlite_insert
         result = await session.exec(
             insert(InboxUpdate)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
         )
+        if postgres:  # wakes the workers of other processes at the commit (jobs.inbox)
+            await notify_workers(session, bot_id)
         await session.commit()
     return int(result.rowcount or 0)
 

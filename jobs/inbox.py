@@ -25,12 +25,14 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import exists, func, or_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -40,7 +42,13 @@ from telegram.ext import Application, ConversationHandler
 from core.db import is_outage
 from core.i18n import translator
 from core.runtime import Runtime
-from handlers.context import Receipt, UnitOfWorkProcessor, WriteTracker, pick_language
+from handlers.context import (
+    HandledElsewhere,
+    Receipt,
+    UnitOfWorkProcessor,
+    WriteTracker,
+    pick_language,
+)
 from models import ConversationState, InboxState, InboxUpdate
 from services.actors import load_actor
 from views.common import update_given_up
@@ -94,6 +102,67 @@ async def writing(runtime: Runtime) -> AsyncIterator[AsyncSession]:
             writes.release()
 
 
+NOTIFY_CHANNEL = "red_property_inbox"
+
+
+async def notify_workers(session: AsyncSession, bot_id: int) -> None:
+    """PostgreSQL: tell the listening workers of every process, when this transaction commits,
+    that `bot_id` has new updates (they would otherwise find them at their next look)."""
+    await session.exec(
+        sa_select(func.pg_notify(NOTIFY_CHANNEL, str(bot_id)))  # type: ignore[call-overload]
+    )
+
+
+class InboxListener:
+    """PostgreSQL LISTEN on the inbox channel, on its own connection: the receiver's commit wakes
+    this process's workers at once. Reconnects after an outage; meanwhile the workers' own look
+    every INBOX_POLL_SECONDS keeps them going."""
+
+    def __init__(self, database_url: str, wake: Callable[[int], None]) -> None:
+        url = make_url(database_url).set(drivername="postgresql")
+        self.dsn = url.render_as_string(hide_password=False)
+        self.wake = wake
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="inbox-listen")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        with contextlib.suppress(ValueError):
+            self.wake(int(payload))
+
+    async def _run(self) -> None:
+        import asyncpg  # PostgreSQL only
+
+        delay = 0.5
+        while True:
+            connection = None
+            try:
+                connection = await asyncpg.connect(self.dsn, timeout=10)
+                await connection.add_listener(NOTIFY_CHANNEL, self._heard)
+                delay = 0.5
+                while not connection.is_closed():
+                    await asyncio.sleep(1.0)
+                    await connection.execute("SELECT 1")  # notices a dropped connection
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("inbox: cannot listen for new updates (%s)", type(error).__name__)
+            finally:
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.close(timeout=2)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
 def poison_text(language: str) -> str:
     return str(update_given_up(translator(language)).text)
 
@@ -124,6 +193,7 @@ class InboxWorker:
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
+        self._listener: InboxListener | None = None
 
     @property
     def bot_id(self) -> int:
@@ -138,11 +208,20 @@ class InboxWorker:
         self._stopping = False
         self._loop_task = loop.create_task(self._run(), name="inbox-worker")
         self._heartbeat_task = loop.create_task(self._heartbeat(), name="inbox-lease")
+        if self.runtime.engine.dialect.name == "postgresql":
+            self._listener = InboxListener(
+                self.runtime.settings.database_url,
+                lambda bot_id: self.wake() if bot_id == self.bot_id else None,
+            )
+            self._listener.start()
         log.info("inbox worker started (lease %.0f s)", self.lease.total_seconds())
 
     async def stop(self) -> None:
         """Claim nothing more; let the updates in hand finish."""
         self._stopping = True
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
         self._wake.set()
         if self._loop_task is not None:
             await self._loop_task
@@ -190,9 +269,11 @@ class InboxWorker:
                 task = asyncio.get_running_loop().create_task(self.handle(row))
                 self._tasks.add(task)
                 task.add_done_callback(self._finished)
-            if not rows or free <= len(rows):
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+            # Then wait: for new rows (the receiver wakes us), for a slot (an update finished:
+            # its lane's next one may be claimable), or for the next look. A claim that got
+            # fewer rows than it asked for found nothing more to take.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -278,7 +359,7 @@ class InboxWorker:
             log.error("inbox: update %s cannot be read (%s)", row.update_id, type(error).__name__)
             await self._finish(row, failed=f"unreadable: {type(error).__name__}")
             return
-        receipt = Receipt(record=lambda session: self._mark(session, row, InboxState.DONE))
+        receipt = Receipt(record=lambda session: self._mark_handled(session, row))
         self.processor.receipts[row.update_id] = receipt
         try:
             await self.processor.process_update(incoming, self.app.process_update(incoming))
@@ -292,12 +373,18 @@ class InboxWorker:
             self.processor.receipts.pop(row.update_id, None)
         if receipt.failed:
             await self._finish(row, failed="the handler raised")
-        elif not receipt.recorded:  # nothing changed (e.g. /help): its own short commit
+        elif not receipt.recorded:  # not through a unit (no user), or lost to another worker
             await self._finish(row, failed=None)
         self.handled += 1
 
-    async def _mark(self, session: AsyncSession, row: Claimed, state: InboxState) -> None:
-        await session.exec(
+    async def _mark_handled(self, session: AsyncSession, row: Claimed) -> None:
+        """In the update's own transaction: its row done. No row changed: another worker's commit
+        marked it first (our lease ran out), so this attempt must roll back."""
+        if await self._mark(session, row, InboxState.DONE) == 0:
+            raise HandledElsewhere(row.update_id)
+
+    async def _mark(self, session: AsyncSession, row: Claimed, state: InboxState) -> int:
+        result = await session.exec(
             update(InboxUpdate)
             .where(col(InboxUpdate.bot_id) == row.bot_id)
             .where(col(InboxUpdate.update_id) == row.update_id)
@@ -309,6 +396,7 @@ class InboxWorker:
                 lease_until=None,
             )
         )
+        return int(result.rowcount or 0)
 
     async def _finish(self, row: Claimed, *, failed: str | None) -> None:
         """Mark a row done (a read-only update, or one whose unit was rolled back) or failed, if

@@ -124,14 +124,16 @@ def _send_all(users: list[EmulatedUser], steps: int = STEPS) -> dict[int, list[i
 
 
 async def _assert_once_and_in_order(sessions, sent: dict[int, list[int]]) -> None:
-    """Each update applied exactly once (one attempt recorded, one processed id), and each user's
-    handled in the order they were sent (the commits that marked them done follow that order)."""
+    """Each update applied exactly once (one attempt recorded, its inbox row done, no update id
+    kept besides: the row is the record), and each user's handled in the order they were sent
+    (the commits that marked them done follow that order)."""
     total = sum(len(ids) for ids in sent.values())
     async with sessions() as session:
         attempts = Counter((await session.exec(select(col(StartAttempt.telegram_id)))).all())
         processed = (await session.exec(select(func.count()).select_from(ProcessedUpdate))).one()
         rows = (await session.exec(select(InboxUpdate))).all()
-    assert processed == total
+    assert processed == 0
+    assert len(rows) == total
     assert attempts == {user: len(ids) for user, ids in sent.items()}
     assert all(row.state == InboxState.DONE for row in rows), Counter(r.state for r in rows)
     by_lane: dict[int, list[InboxUpdate]] = defaultdict(list)
@@ -218,6 +220,30 @@ async def test_two_worker_processes_one_killed_every_update_once_and_in_order(
         finally:
             bots.kill_all()
         _assert_replies(emulator, users, STEPS)
+
+
+@pytest.mark.skipif(not USE_POSTGRES, reason="LISTEN/NOTIFY: PostgreSQL only")
+async def test_a_worker_in_another_process_answers_at_once_not_at_its_next_look(
+    database_url, tmp_path
+):
+    """The receiver's commit wakes the worker process (PostgreSQL NOTIFY): the resident is
+    answered in moments, although the idle worker would look again only in a minute."""
+    async with BotApiEmulator(token=TOKEN, bot_username="InboxBot") as emulator:
+        bots = Bots(tmp_path, _env(emulator, database_url, INBOX_POLL_SECONDS="60"))
+        try:
+            await bots.start("receive")
+            await bots.start("work")
+            await asyncio.sleep(1.0)  # the worker has looked once and found nothing
+            user = emulator.add_user(first_name="住户", language_code="zh-hans")
+            for step in range(3):
+                user.send(f"/start WRONGCODE{step}")
+                deadline = time.monotonic() + 20
+                while len(user.bot_messages) <= step:
+                    assert time.monotonic() < deadline, f"step {step} waited for the next look"
+                    await asyncio.sleep(0.02)
+            assert all(WRONG in m.content for m in user.bot_messages)
+        finally:
+            bots.kill_all()
 
 
 async def test_a_receiver_without_workers_keeps_updates_pending(database_url, tmp_path):
@@ -480,3 +506,27 @@ async def test_a_claimed_update_waits_for_its_lease_and_blocks_only_its_user(dat
             rows = sorted(await _rows(one.runtime.sessions), key=lambda r: r.update_id)
             assert [r.state for r in rows] == [InboxState.DONE] * 3
             assert rows[0].done_at is not None and rows[1].done_at is not None
+
+
+async def test_a_worker_whose_lease_ran_out_rolls_back_and_the_taker_s_answer_stands(
+    database_url, clock
+):
+    """Worker one claimed the update and stalled past its lease; worker two took it over and
+    answered. When worker one gets to it, its effects roll back (the row was marked by the other's
+    commit): the attempt counted once, one answer, no apology."""
+    async with BotApiEmulator(token=TOKEN, bot_username="InboxBot") as emulator:
+        async with _workers(database_url, clock, emulator, 2) as (one, two):
+            user = emulator.add_user(first_name="住户", language_code="zh-hans")
+            update_id = user.send("/start WRONGCODE")
+            await _stored(one.runtime, update_id)
+            (stalled,) = await one.worker.claim(1)
+            clock.advance(timedelta(seconds=31))
+            assert await two.worker.drain() == 1
+            await one.worker.handle(stalled)
+            async with one.runtime.sessions() as session:
+                attempts = (await session.exec(select(func.count(col(StartAttempt.id))))).one()
+            assert attempts == 1
+            rows = await _rows(one.runtime.sessions)
+            assert [(r.state, r.attempts) for r in rows] == [(InboxState.DONE, 2)]
+            texts = [m.content for m in user.bot_messages]
+            assert len(texts) == 1 and WRONG in texts[0]
