@@ -49,14 +49,16 @@ def tell(
     reminder: int = 0,
 ) -> None:
     """The notice (or its reminder) for these people, rendered once per language at commit;
-    emergencies ignore quiet hours."""
+    emergencies ignore quiet hours, and go by paid broadcast where the bot allows it."""
+    emergency = notice.category == NoticeCategory.EMERGENCY
     notify.tell(
         session,
         purpose(notice.id, reminder),
         NOTICE,
         people,
         now=now,
-        emergency=notice.category == NoticeCategory.EMERGENCY,
+        emergency=emergency,
+        paid=emergency,
         notice=notice,
         reminder=bool(reminder),
     )
