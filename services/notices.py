@@ -49,7 +49,8 @@ def tell(
     reminder: int = 0,
 ) -> None:
     """The notice (or its reminder) for these people, rendered once per language at commit;
-    emergencies ignore quiet hours, and go by paid broadcast where the bot allows it."""
+    emergencies ignore quiet hours, and go by paid broadcast where the bot allows it (not their
+    reminders: the sender saw the cost of the notice only)."""
     emergency = notice.category == NoticeCategory.EMERGENCY
     notify.tell(
         session,
@@ -58,7 +59,7 @@ def tell(
         people,
         now=now,
         emergency=emergency,
-        paid=emergency,
+        paid=emergency and not reminder,
         notice=notice,
         reminder=bool(reminder),
     )

@@ -266,3 +266,17 @@ async def test_the_sender_sends_paid_rows_past_the_bot_rate_without_a_429(world)
     assert stats.sent == 300 and stats.rate_limited == 0
     assert world.emulator.stats["429"] == 0 and world.emulator.paid_stars == Decimal("30.0")
     assert all(p.texts() == ["紧急：停气"] and p.last_message.paid_broadcast for p in people)
+
+
+async def test_a_reminder_of_an_emergency_is_not_paid_as_nobody_saw_its_cost(world, clock):
+    owner, tenant, _far, liaison = await _city(world, paid=True)
+    await _compose(liaison, category=EMERGENCY, text="3栋燃气泄漏，请勿用火")
+    await liaison.press("确认发送")
+    await world.deliver()
+    await tenant.press("我已阅读")
+    clock.advance(days=1)
+    await liaison.press("送达报告")
+    await liaison.press("提醒未阅读的住户")
+    await world.deliver()
+    assert "请阅读此通知" in owner.last_text and not owner.last_message.paid_broadcast
+    assert world.emulator.stats["paid_broadcast"] == 3  # the notice itself only
