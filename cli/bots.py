@@ -1,4 +1,5 @@
-"""A city's bots on the command line: `admin bot add`, `admin bot serve`, `admin bot list`.
+"""A city's bots on the command line: `admin bot add`, `admin bot serve`, `admin bot paid`,
+`admin bot list`.
 
 A bot is recorded by the environment variable holding its token (the token itself never goes
 into the database); its username is the one getMe gives when it starts.
@@ -35,6 +36,12 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     serve.add_argument("bot", help="the bot: its token variable, username or id")
     serve.add_argument("places", nargs="+", metavar="KIND:NAME")
     serve.set_defaults(run=serve_places)
+    paid = commands.add_parser(
+        "paid", help="emergency notices through this bot go by paid broadcast (Stars) or not"
+    )
+    paid.add_argument("bot", help="the bot: its token variable, username or id")
+    paid.add_argument("switch", choices=("on", "off"))
+    paid.set_defaults(run=paid_broadcast)
     listing = commands.add_parser("list", help="the recorded bots, their usernames and places")
     listing.set_defaults(run=list_bots)
 
@@ -77,6 +84,26 @@ def serve_places(settings: Settings, args: argparse.Namespace) -> int:
             bot = await bots.find_bot(session, args.bot)
             for place in args.places:
                 await bots.serve_place(session, bot, await resolve_scope(session, place))
+        return 0
+
+    return run(settings, work)
+
+
+def paid_broadcast(settings: Settings, args: argparse.Namespace) -> int:
+    from services import bots
+
+    _ = words(settings)
+    on = args.switch == "on"
+
+    async def work(runtime: Runtime) -> int:
+        async with unit_of_work(runtime.sessions) as session:
+            bot = await bots.find_bot(session, args.bot)
+            await bots.set_paid_broadcast(session, bot, on)
+            name = f"@{bot.username}" if bot.username else bot.id
+        if on:
+            print(say(_, N_("Bot {bot} sends emergency notices by paid broadcast."), bot=name))
+        else:
+            print(say(_, N_("Bot {bot} no longer uses paid broadcast."), bot=name))
         return 0
 
     return run(settings, work)

@@ -209,6 +209,11 @@ class Translator:
         value = max(value, timedelta(minutes=1))
         return babel_format_timedelta(value, granularity="minute", locale=self.locale)
 
+    def span(self, value: timedelta) -> str:
+        """A short span, to the second: "40 秒", "40 seconds", "2 minutes" (at least a second)."""
+        value = max(value, timedelta(seconds=1))
+        return babel_format_timedelta(value, granularity="second", locale=self.locale)
+
     def ago(self, value: timedelta) -> str:
         """How long ago: "2 小时前", "2 hours ago"; under a minute "just now"."""
         if value < timedelta(minutes=1):

@@ -53,6 +53,8 @@ class Runtime:
             "quiet_hours": settings.quiet,
             "default_language": settings.default_language,
             "tz": settings.tz,
+            "paid_broadcast": settings.paid_broadcast,
+            "outbox_rate": settings.outbox_rate,
         }
         return cls(
             settings, engine, session_factory(engine, info), clock or SystemClock(), write_gate=gate

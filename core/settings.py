@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     outbox_chat_interval: float = Field(default=1.0, alias="OUTBOX_CHAT_INTERVAL", ge=0, le=60)
     outbox_lease_seconds: int = Field(default=120, alias="OUTBOX_LEASE_SECONDS", ge=1, le=3600)
     outbox_batch: int = Field(default=100, alias="OUTBOX_BATCH", ge=1, le=1000)
+    # The default bot (TELEGRAM_TOKEN's) sends emergency notices with allow_paid_broadcast;
+    # recorded bots have their own switch (`admin bot paid`).
+    paid_broadcast: bool = Field(default=False, alias="PAID_BROADCAST")
     # Shared pacing of several sender processes (jobs/pacing.py); unset: each paces itself.
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     redis_prefix: str = Field(default="rp", alias="REDIS_PREFIX", min_length=1, max_length=64)

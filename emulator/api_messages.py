@@ -205,6 +205,7 @@ def new_bot_message(
         inline_keyboard=inline_keyboard,
         entities=text.entities if text else caption.entities if caption else [],
         raw=raw,
+        paid_broadcast=call.get_bool("allow_paid_broadcast"),
     )
 
 
@@ -223,7 +224,7 @@ def prepare(emu: BotApiEmulator, call: Call) -> tuple[Chat, Markup, dict[str, An
 async def send_message(emu: BotApiEmulator, call: Call) -> Any:
     chat, markup, reply_to = prepare(emu, call)
     text, html = formatted_text(emu, call, "text", required=True)
-    emu.admit_send(chat)
+    emu.admit_send(chat, call)
     message = new_bot_message(
         emu,
         chat,
@@ -243,7 +244,7 @@ async def send_photo(emu: BotApiEmulator, call: Call) -> Any:
     chat, markup, reply_to = prepare(emu, call)
     caption, html = formatted_text(emu, call, "caption", required=False)
     photo = input_file(emu, call, "photo")
-    emu.admit_send(chat)
+    emu.admit_send(chat, call)
     stored = store(emu, photo, "photo")
     message = new_bot_message(
         emu,
@@ -265,7 +266,7 @@ async def send_document(emu: BotApiEmulator, call: Call) -> Any:
     chat, markup, reply_to = prepare(emu, call)
     caption, html = formatted_text(emu, call, "caption", required=False)
     document = input_file(emu, call, "document")
-    emu.admit_send(chat)
+    emu.admit_send(chat, call)
     stored = store(emu, document, "document")
     message = new_bot_message(
         emu,
@@ -288,7 +289,7 @@ async def send_location(emu: BotApiEmulator, call: Call) -> Any:
     latitude, longitude = call.get_float("latitude"), call.get_float("longitude")
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise bad_request("wrong latitude or longitude")
-    emu.admit_send(chat)
+    emu.admit_send(chat, call)
     message = new_bot_message(
         emu,
         chat,
@@ -322,7 +323,7 @@ async def send_venue(emu: BotApiEmulator, call: Call) -> Any:
     for key in ("foursquare_id", "foursquare_type", "google_place_id", "google_place_type"):
         if call.has(key):
             venue[key] = call.get_str(key)
-    emu.admit_send(chat)
+    emu.admit_send(chat, call)
     message = new_bot_message(
         emu,
         chat,
@@ -358,7 +359,7 @@ async def send_media_group(emu: BotApiEmulator, call: Call) -> Any:
         )
         file = file_reference(emu, call, item.get("media"), "media", item["type"])
         items.append((item, caption, html, file))
-    emu.admit_send(chat)
+    emu.admit_send(chat, call)
     group_id = f"{chat.user_id}{emu.now()}"
     results = []
     for item, caption, html, file in items:

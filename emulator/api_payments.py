@@ -44,7 +44,7 @@ async def send_invoice(emu: BotApiEmulator, call: Call) -> Any:
         raise bad_request("can't parse prices") from None
     if total <= 0:
         raise bad_request("INVOICE_AMOUNT_INVALID")
-    emu.admit_send(chat)
+    emu.admit_send(chat, call)
     invoice = {
         "title": title,
         "description": description,

@@ -10,6 +10,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from emulator.errors import ApiError, bad_request
@@ -19,6 +20,7 @@ from emulator.state import Chat, ChatMessage, Signal, StoredFile
 from emulator.updates import UpdateQueue
 
 if TYPE_CHECKING:
+    from emulator.dispatch import Call
     from emulator.users import EmulatedUser
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 Event = dict[str, Any]
 # (scope type, chat id for a chat scope, language code) -> commands
 CommandKey = tuple[str, int | None, str]
+PAID_STARS = Decimal("0.1")  # what one paid-broadcast message costs the bot
 
 
 class EmulatorCore:
@@ -75,6 +78,7 @@ class EmulatorCore:
             "429": 0,
             "403": 0,
             "400": 0,
+            "paid_broadcast": 0,  # sends with allow_paid_broadcast that went through
             "methods": {},
         }
         self._confirmations = Signal()
@@ -282,13 +286,23 @@ class EmulatorCore:
         )
 
     # --- what the bot does (called by the API methods once a call is valid) --------------
-    def admit_send(self, chat: Chat) -> None:
-        """Flood control for a send to `chat`; raises 429 if Telegram would refuse it now."""
-        retry_after = self.flood.check(chat.user_id)
+    def admit_send(self, chat: Chat, call: Call | None = None) -> None:
+        """Flood control for a send to `chat`; raises 429 if Telegram would refuse it now. A
+        send with allow_paid_broadcast is held to the paid global rate (1000/s) instead of the
+        bot's, and costs the bot 0.1 Stars once it goes through (counted, never refused)."""
+        paid = call is not None and call.get_bool("allow_paid_broadcast")
+        retry_after = self.flood.check(chat.user_id, paid=paid)
         if retry_after is not None:
             raise ApiError(
                 429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
             )
+        if paid:
+            self.stats["paid_broadcast"] += 1
+
+    @property
+    def paid_stars(self) -> Decimal:
+        """The Stars paid broadcasts have taken from this bot's balance."""
+        return PAID_STARS * self.stats["paid_broadcast"]
 
     def post_bot_message(self, chat: Chat, message: ChatMessage, markup: Markup) -> None:
         """A send went through: the message appears in the chat."""

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+PAID_RATE = 1000.0  # sends per second allowed with allow_paid_broadcast
+
 
 @dataclass
 class ApiLimits:
@@ -81,6 +83,10 @@ class FloodControl:
             if limits.global_rate
             else None
         )
+        # Paid broadcasts ignore the bot's global limit, up to PAID_RATE of their own.
+        self.paid_bucket = (
+            TokenBucket(PAID_RATE, PAID_RATE, self.clock) if limits.global_rate else None
+        )
         self.chat_buckets: dict[int, TokenBucket] = {}
 
     def _chat_bucket(self, chat_id: int) -> TokenBucket | None:
@@ -93,20 +99,22 @@ class FloodControl:
             self.chat_buckets[chat_id] = bucket
         return bucket
 
-    def check(self, chat_id: int) -> int | None:
-        """None when the send may go out (its tokens are taken), else the retry_after.
+    def check(self, chat_id: int, *, paid: bool = False) -> int | None:
+        """None when the send may go out (its tokens are taken), else the retry_after. A paid
+        broadcast takes from the paid bucket instead of the global one.
 
         Nothing is taken from any bucket when the send is refused, as Telegram sends nothing.
         """
         chat_bucket = self._chat_bucket(chat_id)
+        shared = self.paid_bucket if paid else self.global_bucket
         wait = max(
             chat_bucket.wait_needed() if chat_bucket else 0.0,
-            self.global_bucket.wait_needed() if self.global_bucket else 0.0,
+            shared.wait_needed() if shared else 0.0,
         )
         if wait > 0:
             return self.limits.retry_after or max(1, math.ceil(wait))
         if chat_bucket is not None:
             chat_bucket.take()
-        if self.global_bucket is not None:
-            self.global_bucket.take()
+        if shared is not None:
+            shared.take()
         return None

@@ -31,6 +31,7 @@ class ChatMessage:
     raw: dict[str, Any] = field(default_factory=dict)  # the Message object the bot receives
     contact: dict[str, Any] | None = None
     entities: list[dict[str, Any]] = field(default_factory=list)  # of the text or caption
+    paid_broadcast: bool = False  # sent with allow_paid_broadcast
 
     @property
     def content(self) -> str:

@@ -183,8 +183,23 @@ class OutboxSender:
         tasks = []
         last_for_chat: dict[int, asyncio.Task[Outcome]] = {}
         outcomes: list[Outcome] = []
+        # Paid broadcasts are reserved all at once, on their own pace (jobs/pacing.py).
+        paid = [m for m in batch if m.paid_broadcast]
+        reserved = dict(
+            zip(
+                (pk(m) for m in paid),
+                await self.pacer.reserve_paid([m.chat_id for m in paid]),
+                strict=True,
+            )
+        )
+        started = self.monotonic()
         for message in batch:
-            wait = await self.pacer.acquire(message.chat_id)
+            send_in = 0.0
+            if message.paid_broadcast:
+                wait, send_in = reserved[pk(message)].chat_wait, reserved[pk(message)].send_in
+                send_in -= self.monotonic() - started
+            else:
+                wait = await self.pacer.acquire(message.chat_id)
             self.stats.pacing_fallbacks = self.pacer.fallbacks
             if wait > 0:
                 self.stats.deferred += 1
@@ -192,6 +207,8 @@ class OutboxSender:
                 deferred.not_attempted = True
                 outcomes.append(deferred)
                 continue
+            if send_in > 0:
+                await asyncio.sleep(send_in)
             await self._slots.acquire()
             # Two messages for one chat in a batch go out one after the other, in queue order.
             previous = last_for_chat.get(message.chat_id)
@@ -253,6 +270,8 @@ class OutboxSender:
 
     async def _send(self, message: OutboxMessage) -> Any:
         payload = message.payload
+        # Only paid rows carry the flag: the others' requests stay as they were.
+        extra: dict[str, Any] = {"allow_paid_broadcast": True} if message.paid_broadcast else {}
         markup = None
         if payload.get("buttons"):
             markup = InlineKeyboardMarkup(
@@ -262,12 +281,16 @@ class OutboxSender:
                 ]
             )
         if payload.get("album"):
-            return await self._send_album(message.chat_id, payload, markup)
+            return await self._send_album(message.chat_id, payload, markup, extra)
         if payload.get("photo_media") or payload.get("document_media"):
-            return await self._send_media(message.chat_id, payload, markup)
+            return await self._send_media(message.chat_id, payload, markup, extra)
         if payload.get("photo"):
             return await self.bot.send_photo(
-                message.chat_id, payload["photo"], caption=payload.get("text"), reply_markup=markup
+                message.chat_id,
+                payload["photo"],
+                caption=payload.get("text"),
+                reply_markup=markup,
+                **extra,
             )
         if payload.get("document"):
             return await self.bot.send_document(
@@ -275,28 +298,41 @@ class OutboxSender:
                 payload["document"],
                 caption=payload.get("text"),
                 reply_markup=markup,
+                **extra,
             )
-        return await self.bot.send_message(message.chat_id, payload["text"], reply_markup=markup)
+        return await self.bot.send_message(
+            message.chat_id, payload["text"], reply_markup=markup, **extra
+        )
 
     async def _send_album(
-        self, chat_id: int, payload: dict[str, Any], markup: InlineKeyboardMarkup | None
+        self,
+        chat_id: int,
+        payload: dict[str, Any],
+        markup: InlineKeyboardMarkup | None,
+        extra: dict[str, Any],
     ) -> Any:
         """Photos by file id, as one media group (a single photo alone); buttons and a caption
         that cannot go on a group follow as a text."""
         photos, text = list(payload["album"])[:MAX_ALBUM], payload.get("text")
         if len(photos) == 1:
-            return await self.bot.send_photo(chat_id, photos[0], caption=text, reply_markup=markup)
+            return await self.bot.send_photo(
+                chat_id, photos[0], caption=text, reply_markup=markup, **extra
+            )
         caption = None if markup is not None else text
         media = [
             InputMediaPhoto(p, caption=caption if i == 0 else None) for i, p in enumerate(photos)
         ]
-        sent = await self.bot.send_media_group(chat_id, media)
+        sent = await self.bot.send_media_group(chat_id, media, **extra)
         if markup is None or not text:
             return sent[0]
-        return await self.bot.send_message(chat_id, text, reply_markup=markup)
+        return await self.bot.send_message(chat_id, text, reply_markup=markup, **extra)
 
     async def _send_media(
-        self, chat_id: int, payload: dict[str, Any], markup: InlineKeyboardMarkup | None
+        self,
+        chat_id: int,
+        payload: dict[str, Any],
+        markup: InlineKeyboardMarkup | None,
+        extra: dict[str, Any],
     ) -> Any:
         """A file the bot made: uploaded once (one upload at a time per file), then re-sent by
         the file id Telegram gave, which is kept in the database for later batches and restarts.
@@ -316,10 +352,10 @@ class OutboxSender:
                         raise BadRequest("media file missing")
                     file_id = media.telegram_file_id
             if file_id is None:
-                return await self._upload_media(media_id, chat_id, photo, caption, markup)
+                return await self._upload_media(media_id, chat_id, photo, caption, markup, extra)
             self._media_ids[media_id] = file_id
         try:
-            return await send(chat_id, file_id, caption=caption, reply_markup=markup)
+            return await send(chat_id, file_id, caption=caption, reply_markup=markup, **extra)
         except BadRequest as error:
             if not stale_file_id(error):
                 raise
@@ -332,8 +368,8 @@ class OutboxSender:
                 fresh = current
             else:
                 self._media_ids.pop(media_id, None)
-                return await self._upload_media(media_id, chat_id, photo, caption, markup)
-        return await send(chat_id, fresh, caption=caption, reply_markup=markup)
+                return await self._upload_media(media_id, chat_id, photo, caption, markup, extra)
+        return await send(chat_id, fresh, caption=caption, reply_markup=markup, **extra)
 
     async def _upload_media(
         self,
@@ -342,6 +378,7 @@ class OutboxSender:
         photo: bool,
         caption: str | None,
         markup: InlineKeyboardMarkup | None,
+        extra: dict[str, Any],
     ) -> Any:
         """Upload the stored copy and keep the file id Telegram gives it (under the media lock)."""
         async with self.runtime.sessions() as session:
@@ -351,7 +388,7 @@ class OutboxSender:
             content, filename = media.content, media.filename
         upload = InputFile(content, filename=filename)
         send = self.bot.send_photo if photo else self.bot.send_document
-        sent = await send(chat_id, upload, caption=caption, reply_markup=markup)
+        sent = await send(chat_id, upload, caption=caption, reply_markup=markup, **extra)
         attachment = sent.photo[-1] if photo else sent.document
         assert attachment is not None
         async with unit_of_work(self.runtime.sessions) as session:

@@ -1,6 +1,10 @@
 """Pacing of the outbox: the bot's global send rate, the spacing per chat, and the pause a 429
 asks for. `LocalPacer` keeps them in this process; `RedisPacer` shares them between processes
 that send for the same bot, so several senders together stay within Telegram's limits.
+
+Paid broadcasts (allow_paid_broadcast) have their own global pace, PAID_RATE, outside the bot's
+normal rate; the per-chat spacing and any 429 pause hold for them too. They are reserved a
+batch at a time (one Redis round trip per batch, not per message).
 """
 
 from __future__ import annotations
@@ -17,6 +21,12 @@ log = logging.getLogger(__name__)
 # falling back at once still stay under the limit; Redis is tried again after RETRY_SECONDS.
 FALLBACK_SHARE = 0.25
 RETRY_SECONDS = 5.0
+PAID_RATE = 1000.0  # messages per second Telegram allows a paid broadcast
+
+
+class Reservation(NamedTuple):
+    send_in: float  # seconds until the reserved global slot (0: now)
+    chat_wait: float  # > 0: the chat is not ready for that long, and nothing was reserved
 
 
 class Pacer(Protocol):
@@ -27,6 +37,11 @@ class Pacer(Protocol):
     async def acquire(self, chat_id: int) -> float:
         """0 once a send to `chat_id` may go out (the global slot is taken, any pause waited
         out); otherwise the seconds until the chat may receive again, nothing taken."""
+        ...
+
+    async def reserve_paid(self, chat_ids: list[int]) -> list[Reservation]:
+        """Paid-broadcast slots for these sends at once, in order: each is due `send_in`
+        seconds from now, or its chat is not ready (`chat_wait`) and nothing was taken."""
         ...
 
     async def pause(self, seconds: float) -> None:
@@ -40,13 +55,19 @@ class LocalPacer:
     """In-process: one slot every 1/rate seconds, one message per chat every `chat_interval`."""
 
     def __init__(
-        self, rate: float, chat_interval: float, monotonic: Callable[[], float] = time.monotonic
+        self,
+        rate: float,
+        chat_interval: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        paid_rate: float = PAID_RATE,
     ) -> None:
         self.rate = rate
         self.chat_interval = chat_interval
         self.monotonic = monotonic
+        self.paid_rate = paid_rate
         self.fallbacks = 0
         self._next_slot = 0.0
+        self._next_paid = 0.0
         self._paused_until = 0.0
         self._chat_next: dict[int, float] = {}
 
@@ -56,6 +77,19 @@ class LocalPacer:
             return wait
         await self._wait_for_slot()
         return 0.0
+
+    async def reserve_paid(self, chat_ids: list[int]) -> list[Reservation]:
+        found = []
+        for chat_id in chat_ids:
+            wait = self._chat_wait(chat_id)
+            if wait > 0:
+                found.append(Reservation(0.0, wait))
+                continue
+            now = self.monotonic()
+            start = max(now, self._next_paid, self._paused_until)
+            self._next_paid = start + 1 / self.paid_rate
+            found.append(Reservation(start - now, 0.0))
+        return found
 
     async def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.monotonic() + seconds)
@@ -121,9 +155,36 @@ return 1
 """
 
 
-class Reservation(NamedTuple):
-    send_in: float  # seconds until the reserved global slot (0: now)
-    chat_wait: float  # > 0: the chat is not ready for that long, and nothing was reserved
+# Paid broadcast: a batch of reservations in one round trip, on the bot's paid slot key.
+#   KEYS: the bot's paid slot key, its pause key, then one key per chat (in the batch's order)
+#   ARGV: microseconds per paid token, chat interval (microseconds)
+#   returns, per chat, kind and wait flattened: {0, wait before sending} or {1, chat not ready}
+RESERVE_PAID = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local step = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+local base = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now, paused)
+local out = {}
+for i = 3, #KEYS do
+  local left = 0
+  if interval > 0 then left = redis.call('PTTL', KEYS[i]) end
+  if left > 0 then
+    out[#out + 1] = 1
+    out[#out + 1] = left * 1000
+  else
+    if interval > 0 then
+      redis.call('SET', KEYS[i], '1', 'PX', math.ceil((base - now + interval) / 1000))
+    end
+    out[#out + 1] = 0
+    out[#out + 1] = base - now
+    base = base + step
+  end
+end
+redis.call('SET', KEYS[1], string.format('%.0f', base), 'PX', math.ceil((base - now) / 1000) + 60000)
+return out
+"""
 
 
 class RedisPacer:
@@ -143,9 +204,11 @@ class RedisPacer:
         chat_interval: float,
         burst: int = 1,
         monotonic: Callable[[], float] = time.monotonic,
+        paid_rate: float = PAID_RATE,
     ) -> None:
         self.client = client
         self.rate = rate
+        self.paid_rate = paid_rate
         self.chat_interval = chat_interval
         self.burst = max(1, burst)
         self.monotonic = monotonic
@@ -153,7 +216,10 @@ class RedisPacer:
         self._keys = f"{prefix}:{bot_id}"
         self._acquire = client.register_script(ACQUIRE)
         self._pause = client.register_script(PAUSE)
-        self._local = LocalPacer(max(rate * FALLBACK_SHARE, 0.1), chat_interval, monotonic)
+        self._reserve_paid = client.register_script(RESERVE_PAID)
+        self._local = LocalPacer(
+            max(rate * FALLBACK_SHARE, 0.1), chat_interval, monotonic, paid_rate * FALLBACK_SHARE
+        )
         self._retry_at = 0.0
         self._warned_at: float | None = None
 
@@ -180,6 +246,32 @@ class RedisPacer:
         )
         seconds = int(micros) / 1_000_000
         return Reservation(0.0, seconds) if int(kind) == 1 else Reservation(seconds, 0.0)
+
+    async def reserve_paid(self, chat_ids: list[int]) -> list[Reservation]:
+        if not chat_ids:
+            return []
+        if self._use_redis():
+            try:
+                flat = await self._reserve_paid(
+                    keys=[
+                        self._key("paid"),
+                        self._key("pause"),
+                        *(self._key(f"chat:{chat_id}") for chat_id in chat_ids),
+                    ],
+                    args=[round(1_000_000 / self.paid_rate), self._chat_micros()],
+                )
+            except Exception as error:  # any client failure: pace locally
+                self._failed(error)
+            else:
+                pairs = zip(flat[::2], flat[1::2], strict=True)
+                return [
+                    Reservation(0.0, int(m) / 1_000_000)
+                    if int(kind) == 1
+                    else Reservation(int(m) / 1_000_000, 0.0)
+                    for kind, m in pairs
+                ]
+        self.fallbacks += len(chat_ids)
+        return await self._local.reserve_paid(chat_ids)
 
     async def pause(self, seconds: float) -> None:
         await self._local.pause(seconds)  # honoured here too if Redis fails meanwhile

@@ -24,6 +24,11 @@ class BotAccount(SQLModel, table=True):
     username: str | None = Field(default=None, max_length=64)
     username_at: datetime | None = utc_field()
     created_at: datetime = utc_field(nullable=False)
+    # Emergency notices go out with allow_paid_broadcast (up to 1000/s, 0.1 Stars a message
+    # from the bot's balance); `admin bot paid NAME on|off`.
+    paid_broadcast: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}, nullable=False
+    )
 
 
 class BotPlace(SQLModel, table=True):

@@ -45,3 +45,7 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = utc_field(nullable=False)
     # The bot that sends it (models.bots, from the recipient's compound); None: the default bot.
     bot_id: int | None = Field(default=None, sa_type=sa.BigInteger(), index=True)
+    # Sent with allow_paid_broadcast (an emergency notice through a bot whose switch is on).
+    paid_broadcast: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}, nullable=False
+    )

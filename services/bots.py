@@ -288,6 +288,13 @@ async def serve_place(session: AsyncSession, bot: BotAccount, scope: Scope) -> N
     _forget_map(session)
 
 
+async def set_paid_broadcast(session: AsyncSession, bot: BotAccount, on: bool) -> None:
+    """Emergency notices through this bot go out with paid broadcast (or no longer do)."""
+    bot.paid_broadcast = on
+    session.add(bot)
+    await session.flush()
+
+
 async def recorded_bots(session: AsyncSession) -> list[BotAccount]:
     """Every bot of the bot table, by id."""
     return list((await session.exec(select(BotAccount).order_by(col(BotAccount.id)))).all())

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
 from models import Compound, Notice, NoticeCategory, NoticeStatus, Role, TargetKind
-from services import drafts
+from services import drafts, paid_broadcast
 from services.actors import Actor
 from services.drafts import Draft
 from services.errors import DomainError, NotAllowed
@@ -65,6 +65,7 @@ class Preview:
     notice: Notice
     people: int
     households: int
+    paid: paid_broadcast.PaidCost | None = None  # an emergency going out by paid broadcast
 
 
 @dataclass(frozen=True)
@@ -241,8 +242,12 @@ async def _question(
         return Question(draft, choices=await choices(session, draft.compound_id, draft.target_kind))
     if draft.step == NoticeStep.PREVIEW:
         notice = notice_of(draft, actor, now=now)
-        people = len(await recipients(session, notice))
-        return Question(
-            draft, preview=Preview(notice, people, await household_count(session, notice))
-        )
+        people = await recipients(session, notice)
+        paid = None
+        if notice.category == NoticeCategory.EMERGENCY:
+            paid = await paid_broadcast.cost(
+                session, [(p.resident_id, p.household_id) for p in people]
+            )
+        homes = await household_count(session, notice)
+        return Question(draft, preview=Preview(notice, len(people), homes, paid))
     return Question(draft)

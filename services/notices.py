@@ -49,14 +49,17 @@ def tell(
     reminder: int = 0,
 ) -> None:
     """The notice (or its reminder) for these people, rendered once per language at commit;
-    emergencies ignore quiet hours."""
+    emergencies ignore quiet hours, and go by paid broadcast where the bot allows it (not their
+    reminders: the sender saw the cost of the notice only)."""
+    emergency = notice.category == NoticeCategory.EMERGENCY
     notify.tell(
         session,
         purpose(notice.id, reminder),
         NOTICE,
         people,
         now=now,
-        emergency=notice.category == NoticeCategory.EMERGENCY,
+        emergency=emergency,
+        paid=emergency and not reminder,
         notice=notice,
         reminder=bool(reminder),
     )

@@ -81,6 +81,7 @@ class Notification:
     emergency: bool = False
     not_before: datetime | None = None
     quiet: bool = True
+    paid: bool = False  # paid broadcast, where the recipient's bot allows it
     sent: list[int] = field(default_factory=list)
 
 
@@ -93,13 +94,16 @@ def tell(
     now: datetime,
     emergency: bool = False,
     not_before: datetime | None = None,
+    paid: bool = False,
     **data: Any,
 ) -> Notification:
     """Record a message for these people; it is queued when the change is committed (and not
     at all if the unit of work rolls back). Emergencies ignore quiet hours."""
     if kind not in _RENDERERS:
         raise LookupError(f"no view renders {kind!r} messages (is views imported?)")
-    notification = Notification(purpose, kind, list(to), data, now, emergency, not_before)
+    notification = Notification(
+        purpose, kind, list(to), data, now, emergency, not_before, paid=paid
+    )
     session.info.setdefault(_PENDING, []).append(notification)
     before_commit(session, flush)
     return notification
@@ -152,6 +156,7 @@ async def _rows(
         quiet=quiet if notification.quiet else None,
         emergency=notification.emergency,
         not_before=notification.not_before,
+        paid=notification.paid,
     )
 
 

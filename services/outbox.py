@@ -15,7 +15,7 @@ from core.db import insert_many
 from core.quiet import QuietHours
 from core.settings import Settings
 from models import OutboxMessage, OutboxStatus
-from services import bots
+from services import bots, paid_broadcast
 
 EMERGENCY_PRIORITY = 0
 NORMAL_PRIORITY = 5
@@ -51,11 +51,20 @@ async def enqueue(
     quiet: QuietHours | None,
     emergency: bool = False,
     not_before: datetime | None = None,
+    paid: bool = False,
 ) -> int:
     """Queue messages; a (purpose, recipient) already queued is skipped. Returns how many were new."""
     return await insert_rows(
         session,
-        rows(purpose, messages, now=now, quiet=quiet, emergency=emergency, not_before=not_before),
+        rows(
+            purpose,
+            messages,
+            now=now,
+            quiet=quiet,
+            emergency=emergency,
+            not_before=not_before,
+            paid=paid,
+        ),
     )
 
 
@@ -67,8 +76,10 @@ def rows(
     quiet: QuietHours | None,
     emergency: bool = False,
     not_before: datetime | None = None,
+    paid: bool = False,
 ) -> list[dict[str, Any]]:
-    """The outbox rows of messages, not yet inserted (quiet hours applied here)."""
+    """The outbox rows of messages, not yet inserted (quiet hours applied here). `paid` asks
+    for paid broadcast, kept at insert only where the recipient's bot allows it."""
     start = not_before or now
     if quiet is not None and not emergency:
         start = quiet.release_time(start)
@@ -85,6 +96,7 @@ def rows(
             "not_before": start,
             "attempts": 0,
             "created_at": now,
+            "paid_broadcast": paid,
         }
         for message in messages
     ]
@@ -92,8 +104,10 @@ def rows(
 
 async def insert_rows(session: AsyncSession, found: list[dict[str, Any]]) -> int:
     """Insert outbox rows (of any purposes) in one executemany; duplicates are skipped. Each row
-    goes to the bot serving its recipient's compound (services.bots)."""
+    goes to the bot serving its recipient's compound (services.bots), with paid broadcast only
+    if that bot allows it (services.paid_broadcast)."""
     await bots.assign_outbox_bots(session, found)
+    await paid_broadcast.settle_rows(session, found)
     return await insert_many(session, OutboxMessage, found, skip_conflicts_on=["dedupe_key"])
 
 

@@ -16,6 +16,7 @@ from core.screen import Button, File, Screen, button, keyboard
 from models import Notice, NoticeCategory, NoticeStatus, Role, TargetKind
 from services.notice_drafts import DONE, NoticeStep, Question
 from services.notice_reports import DeliveryReport, Missed, Reminded, RemindedRecently
+from services.paid_broadcast import STARS_PER_MESSAGE, PaidCost
 from services.tables import VISIT_COLUMNS, Column, Table, xlsx
 from views.callbacks import CallbackData
 from views.common import stale_button
@@ -121,12 +122,23 @@ def question(asked: Question, _: Translator, tz: ZoneInfo) -> list[Screen]:
     row = choice(_("Confirm and send"), "1") + choice(_("Cancel"), "0")
     return [
         notice_message(_, tz=tz, notice=preview.notice),
-        Screen(summary(preview.notice, preview.people, preview.households, _, tz), keyboard(row)),
+        Screen(
+            summary(preview.notice, preview.people, preview.households, _, tz, preview.paid),
+            keyboard(row),
+        ),
     ]
 
 
-def summary(notice: Notice, reached: int, homes: int, _: Translator, tz: ZoneInfo) -> Markup:
-    """The sender's check before confirming: who, how many, when."""
+def summary(
+    notice: Notice,
+    reached: int,
+    homes: int,
+    _: Translator,
+    tz: ZoneInfo,
+    paid: PaidCost | None = None,
+) -> Markup:
+    """The sender's check before confirming: who, how many, when, and what a paid broadcast
+    costs."""
     if notice.target_kind == TargetKind.ROLE:
         count = _("Recipients: {people}").format(people=people(reached, _))
     else:
@@ -143,9 +155,30 @@ def summary(notice: Notice, reached: int, homes: int, _: Translator, tz: ZoneInf
                 ask=_("asked") if notice.ask_ack else _("not asked")
             ),
             _("Sending: {when}").format(when=when_text(notice, _, tz)),
+            *paid_lines(paid, _),
             _("The message above is exactly what residents will see."),
         ]
     )
+
+
+def paid_lines(paid: PaidCost | None, _: Translator) -> list[Markup]:
+    """The Stars a paid broadcast takes from the bot's balance, and the time it saves."""
+    if paid is None:
+        return []
+    return [
+        _.ngettext(
+            "Paid broadcast: {count} message × {price} Stars = {stars} Stars from the bot's balance",
+            "Paid broadcast: {count} messages × {price} Stars = {stars} Stars from the bot's balance",
+            paid.messages,
+        ).format(
+            count=_.number(paid.messages),
+            price=_.number(STARS_PER_MESSAGE),
+            stars=_.number(paid.stars),
+        ),
+        _("Delivery takes about {fast} instead of {slow}.").format(
+            fast=_.span(paid.paid_time), slow=_.span(paid.normal_time)
+        ),
+    ]
 
 
 def confirmed(notice: Notice | None, _: Translator, tz: ZoneInfo) -> Screen:

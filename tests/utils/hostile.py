@@ -10,7 +10,7 @@ import types
 import typing
 from collections import abc
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Literal, Union
 from zoneinfo import ZoneInfo
@@ -98,6 +98,8 @@ class Factory:
             return date(2026, 11, 15)
         if annotation is time:
             return time(9, 0)
+        if annotation is timedelta:
+            return timedelta(minutes=3)
         if annotation is bytes:
             return b"\x89PNG\r\n\x1a\n"
         if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
