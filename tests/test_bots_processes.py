@@ -210,3 +210,33 @@ async def test_one_webhook_receiver_serves_each_bot_on_its_path_and_a_worker_one
     assert inbox[WUCHANG] == ["done"]
     assert inbox[DEFAULT] == ["pending"]  # stored by the receiver, waiting for its worker
     assert "BODY" not in receiver_log
+
+
+async def test_a_whole_bot_process_serves_a_recorded_bot_by_webhook(database_url):
+    """`run --webhook --bot NAME`: receiver, worker and sender of a recorded bot on its path."""
+    await _seed(database_url)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/telegram"
+    async with BotApiEmulator(token=TOKEN, bot_username="JianganBot") as default:
+        wuchang = default.add_bot(WUCHANG_TOKEN, "WuchangBot")
+        env = _env(
+            default,
+            database_url,
+            WEBHOOK_URL=base,
+            WEBHOOK_SECRET=SECRET,
+            WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(port),
+        )
+        process = await _start(env, "run", "--webhook", "--bot", "654321")
+        try:
+            await _until(lambda: wuchang.webhook is not None, process, "the webhook set")
+            qian = wuchang.add_user("钱七")
+            qian.send("/start")
+            qian.send("/start")  # a double tap: two answers, nothing else
+            await _until(lambda: len(qian.bot_messages) >= 2, process, "both answered")
+        finally:
+            await _stop(process)
+        assert wuchang.webhook is not None
+        assert wuchang.webhook.url == f"{base}/{WUCHANG}"
+        assert default.webhook is None  # the default bot is not this process's
+        assert default.stats["methods"].get("setWebhook", 0) == 0
