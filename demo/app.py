@@ -68,7 +68,8 @@ class Demo:
         await self.emulator.start(
             host="127.0.0.1", port=self.port, extra_routes=lambda app: add_demo_routes(app, self)
         )
-        for persona in (*PERSONAS, *SECOND_PERSONAS, NEWCOMER):
+        # Telegram ids in this order: a demo database from before the second bot keeps its own
+        for persona in (*PERSONAS, NEWCOMER, *SECOND_PERSONAS):
             self.users[persona.name] = self.emulator_of(persona).add_user(
                 first_name=persona.name, language_code="zh-hans"
             )
