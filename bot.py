@@ -2,6 +2,7 @@
 
 python bot.py run                 the bot (polling, or webhook when WEBHOOK_URL is set)
 python bot.py run --all-bots      every bot of a city (admin bot add) from one process
+                                  (receive, work and send-outbox take --bot NAME / --all-bots too)
 python bot.py demo [--reset]      emulator + sample compound, no Telegram token needed
 python bot.py migrate             apply database migrations
 python bot.py receive             only receive updates into the inbox (no handling)
@@ -179,6 +180,21 @@ def run_sender(settings: Settings) -> int:
     return 0
 
 
+def add_bot_options(command: argparse.ArgumentParser) -> None:
+    """--bot NAME and --all-bots: which recorded bots the process serves (handlers/fleet.py)."""
+    command.add_argument(
+        "--bot",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="serve this recorded bot (token variable, username or id; 'default' for "
+        "TELEGRAM_TOKEN); repeat to serve several from this process",
+    )
+    command.add_argument(
+        "--all-bots", action="store_true", help="serve every recorded bot and TELEGRAM_TOKEN's"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot.py", description="Red Property bot")
     commands = parser.add_subparsers(dest="command")
@@ -187,31 +203,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--webhook", action="store_true", help="webhook mode (needs WEBHOOK_URL, WEBHOOK_SECRET)"
     )
-    run.add_argument(
-        "--bot",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="serve this recorded bot (token variable, username or id; 'default' for "
-        "TELEGRAM_TOKEN); repeat to serve several from this process",
-    )
-    run.add_argument(
-        "--all-bots", action="store_true", help="serve every recorded bot and TELEGRAM_TOKEN's"
-    )
+    add_bot_options(run)
     receive = commands.add_parser(
         "receive", help="only receive updates into the inbox (workers handle them: bot.py work)"
     )
     receive.add_argument(
         "--webhook", action="store_true", help="webhook mode (needs WEBHOOK_URL, WEBHOOK_SECRET)"
     )
-    commands.add_parser("work", help="only handle updates from the inbox (extra worker processes)")
+    add_bot_options(receive)
+    work = commands.add_parser(
+        "work", help="only handle updates from the inbox (extra worker processes)"
+    )
+    add_bot_options(work)
     demo = commands.add_parser("demo", help="run the emulator with the sample compound")
     demo.add_argument("--reset", action="store_true", help="start from the seeded state")
     demo.add_argument(
         "--port", type=int, default=None, help="port of the emulator (default DEMO_PORT)"
     )
     commands.add_parser("migrate", help="apply database migrations")
-    commands.add_parser("send-outbox", help="run only the outbox sender (extra sender processes)")
+    add_bot_options(
+        commands.add_parser(
+            "send-outbox", help="run only the outbox sender (extra sender processes)"
+        )
+    )
     cli_kpi.add_report_command(commands)
     admin = commands.add_parser("admin", help="administration").add_subparsers(
         dest="admin", required=True
@@ -229,10 +243,21 @@ def main(argv: list[str] | None = None) -> int:
         args.command = "run" if settings.telegram_token else "demo"
         args.webhook, args.reset, args.port = False, False, None
         args.bot, args.all_bots = [], False
-    if args.command == "run" and (args.bot or args.all_bots):
+    if args.command in ("run", "receive", "work") and (args.bot or args.all_bots):
         from handlers.fleet import run_bots
 
-        return run_bots(settings, args.bot, args.all_bots, args.webhook)
+        return run_bots(
+            settings,
+            args.bot,
+            args.all_bots,
+            getattr(args, "webhook", False),
+            receive=args.command != "work",
+            work=args.command != "receive",
+        )
+    if args.command == "send-outbox" and (args.bot or args.all_bots):
+        from handlers.fleet import send_outbox_bots
+
+        return send_outbox_bots(settings, args.bot, args.all_bots)
     if args.command in ("run", "receive", "work"):
         run_bot(
             settings,

@@ -1,5 +1,7 @@
 """`bot.py demo` (and `make run` without a token): the Bot API emulator on 127.0.0.1, the real bot
 polling it with its scheduler and outbox sender, the seeded compound, and the web chat page.
+A second bot serves the second district (demo/seed.py), as a city runs one bot per district: its
+personas talk to it, the others to the first bot; the page shows each persona's bot.
 
 `Demo` is also what the browser test starts, on a temporary database and a free port.
 """
@@ -17,11 +19,22 @@ from typing import Any
 from core.i18n import translator
 from core.runtime import Runtime
 from core.settings import Settings
-from demo.seed import NEWCOMER, PERSONAS, is_seeded, seed
+from demo.seed import (
+    NEWCOMER,
+    PERSONAS,
+    SECOND_PERSONAS,
+    SECOND_TOKEN,
+    SECOND_USERNAME,
+    has_second_district,
+    is_seeded,
+    seed,
+    seed_second_district,
+)
 from emulator import BotApiEmulator
 from handlers.app import build_application
 from jobs.outbox import OutboxSender
 from jobs.scheduler import build_scheduler
+from services import bots
 from services.bot_identity import remember_username
 
 log = logging.getLogger(__name__)
@@ -37,11 +50,12 @@ class Demo:
         self.port = port
         self.database = database
         self.emulator = BotApiEmulator(token=DEMO_TOKEN, bot_username="RedPropertyDemoBot")
+        self.second = self.emulator.add_bot(SECOND_TOKEN, SECOND_USERNAME)
         self.users: dict[str, Any] = {}
         self.runtime: Runtime | None = None
-        self._app: Any = None
+        self._apps: list[Any] = []
         self._scheduler: Any = None
-        self._sender: OutboxSender | None = None
+        self._senders: list[OutboxSender] = []
         self._lock = asyncio.Lock()
 
     @property
@@ -54,8 +68,9 @@ class Demo:
         await self.emulator.start(
             host="127.0.0.1", port=self.port, extra_routes=lambda app: add_demo_routes(app, self)
         )
-        for persona in (*PERSONAS, NEWCOMER):
-            self.users[persona.name] = self.emulator.add_user(
+        # Telegram ids in this order: a demo database from before the second bot keeps its own
+        for persona in (*PERSONAS, NEWCOMER, *SECOND_PERSONAS):
+            self.users[persona.name] = self.emulator_of(persona).add_user(
                 first_name=persona.name, language_code="zh-hans"
             )
         await self._start_bot(fresh=reset)
@@ -77,22 +92,40 @@ class Demo:
             }
         )
         self.runtime = Runtime.create(settings)
+        ids = {name: user.id for name, user in self.users.items() if name != NEWCOMER.name}
         async with self.runtime.sessions() as session:
             seeded = await is_seeded(session)
+            second = await has_second_district(session)
         if not seeded:
-            await seed(
-                self.runtime,
-                {name: user.id for name, user in self.users.items() if name != NEWCOMER.name},
-            )
-        self._app = build_application(self.runtime)
-        await self._app.initialize()
-        # as `bot.py run` does: `admin invites` on data/demo.db links to the demo's bot
-        await remember_username(self.runtime, self._app.bot.username)
-        await self._app.start()
-        await self._app.updater.start_polling(poll_interval=0, timeout=10)
-        self._sender = OutboxSender(self.runtime, self._app.bot)
-        self.runtime.outbox_waker = self._sender.wake
-        self._sender.start()
+            await seed(self.runtime, ids)
+        elif not second:  # a demo database from before the second bot
+            await seed_second_district(self.runtime, ids)
+        # One application and sender per bot on the one database (handlers/fleet.py); the jobs
+        # run once, on the first bot's runtime, and wake both senders.
+        from handlers.fleet import BotToRun, runtime_for
+
+        second_runtime = runtime_for(
+            self.runtime, BotToRun(SECOND_TOKEN, bots.bot_id_of(SECOND_TOKEN))
+        )
+        for runtime in (self.runtime, second_runtime):
+            app: Any = build_application(runtime)
+            await app.initialize()
+            self._apps.append(app)
+            # as `bot.py run` does: `admin invites` on data/demo.db links to the demo's bots
+            await remember_username(runtime, app.bot.username, runtime.bot_account)
+            await app.start()
+            await app.updater.start_polling(poll_interval=0, timeout=10)
+            sender = OutboxSender(runtime, app.bot)
+            runtime.outbox_waker = sender.wake
+            sender.start()
+            self._senders.append(sender)
+        senders = list(self._senders)
+
+        def wake_all() -> None:
+            for sender in senders:
+                sender.wake()
+
+        self.runtime.outbox_waker = wake_all
         self._scheduler = build_scheduler(self.runtime)
         self._scheduler.start()
         from jobs import fees, votes
@@ -103,29 +136,36 @@ class Demo:
     async def _stop_bot(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
-        if self._sender is not None:
-            await self._sender.stop()
-        if self._app is not None:
-            stopping = asyncio.create_task(self._app.updater.stop())
+        for sender in self._senders:
+            await sender.stop()
+        for app in self._apps:
+            stopping = asyncio.create_task(app.updater.stop())
             while not stopping.done():
                 self.emulator.release_pollers()
+                self.second.release_pollers()
                 await asyncio.sleep(0.01)
-            await self._app.stop()
-            await self._app.shutdown()
+            await app.stop()
+            await app.shutdown()
         if self.runtime is not None:
             await self.runtime.close()
-        self._app = self._scheduler = self._sender = self.runtime = None
+        self._apps, self._senders = [], []
+        self._scheduler = self.runtime = None
 
     async def reset(self) -> None:
         """Back to the seeded state: a new database, empty chats, the same personas."""
         async with self._lock:
             await self._stop_bot()
             self.emulator.clear_chats()
+            self.second.clear_chats()
             await self._start_bot(fresh=True)
 
     async def stop(self) -> None:
         await self._stop_bot()
         await self.emulator.stop()
+
+    def emulator_of(self, persona: Any) -> BotApiEmulator:
+        """The bot a persona talks to: the second district's, or the first."""
+        return self.second if persona.second else self.emulator
 
     def personas(self, language: str) -> list[dict[str, Any]]:
         _ = translator(language)
@@ -136,8 +176,10 @@ class Demo:
                 "role": _(p.description),
                 "home": p.household or "",
                 "newcomer": p is NEWCOMER,
+                "bot": self.emulator_of(p).bot_username,
+                "compound": p.compound if p.household else "",
             }
-            for p in (*PERSONAS, NEWCOMER)
+            for p in (*PERSONAS, *SECOND_PERSONAS, NEWCOMER)
         ]
 
 

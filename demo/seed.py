@@ -1,4 +1,6 @@
-"""The seeded demo compound and its personas (one per role), registered the way real people are."""
+"""The seeded demo compound and its personas (one per role), registered the way real people are;
+and a second district (武昌区, its compound 丁香园) served by a second bot, as a city runs one bot
+per district (services/bots.py), with two personas of its own."""
 
 from __future__ import annotations
 
@@ -17,9 +19,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.db import unit_of_work
 from core.i18n import N_
 from core.runtime import Runtime
-from models import Building, Household, Membership, MembershipKind, Resident, Role, SurveyAnswer
+from models import (
+    BotAccount,
+    Building,
+    Household,
+    Membership,
+    MembershipKind,
+    Resident,
+    Role,
+    SurveyAnswer,
+)
 from services import (
     billing,
+    bots,
     fee_claims,
     payments,
     surveys,
@@ -36,6 +48,13 @@ from services.roster import import_roster
 
 SAMPLE_ROSTER = Path(__file__).resolve().parent.parent / "examples" / "roster-sample.csv"
 COMPOUND = "幸福家园"
+# The second district: its own roster and bot (the token is the demo's, never Telegram's).
+SECOND_ROSTER = Path(__file__).resolve().parent / "roster-wuchang.csv"
+SECOND_DISTRICT = "武昌区"
+SECOND_COMPOUND = "丁香园"
+SECOND_TOKEN = "100200301:DEMO-wuchang-token-not-for-telegram"
+SECOND_TOKEN_ENV = "DEMO_WUCHANG_TOKEN"  # the bot row names a variable; the demo sets no env
+SECOND_USERNAME = "RedPropertyWuchangBot"
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,8 @@ class Persona:
     membership: str | None = None
     role: str | None = None
     scope: str | None = None
+    compound: str = COMPOUND  # the compound of `household`
+    second: bool = False  # of the second district: talks to the second bot
 
 
 PERSONAS = (
@@ -67,6 +88,23 @@ PERSONAS = (
     Persona("周科长", N_("district officer"), role=Role.OFFICER, scope="district:江岸区"),
     Persona("孙管理", N_("administrator"), role=Role.ADMIN, scope=f"compound:{COMPOUND}"),
 )
+SECOND_PERSONAS = (
+    Persona(
+        "钱七",
+        N_("owner"),
+        household="1栋 1单元 101",
+        membership=MembershipKind.OWNER,
+        compound=SECOND_COMPOUND,
+        second=True,
+    ),
+    Persona(
+        "吴科长",
+        N_("district officer"),
+        role=Role.OFFICER,
+        scope=f"district:{SECOND_DISTRICT}",
+        second=True,
+    ),
+)
 # Not registered: joins with an invite from the demo page, as a new resident would.
 NEWCOMER = Persona(
     "新住户",
@@ -81,41 +119,73 @@ async def is_seeded(session: AsyncSession) -> bool:
 
 
 async def seed(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
-    """Import the sample roster and register every persona through real invites."""
+    """Import the sample roster and register every persona through real invites; then the
+    second district with its bot."""
     now = runtime.clock.now()
     async with unit_of_work(runtime.sessions) as session:
         result = await import_roster(session, SAMPLE_ROSTER, now=now)
         assert result.ok, result.problems
-        compound = await resolve_scope(session, f"compound:{COMPOUND}")
-        invites = await issue_household_invites(
+        await _register(session, PERSONAS, telegram_ids, now)
+    await seed_activity(runtime, telegram_ids)
+    await seed_second_district(runtime, telegram_ids)
+
+
+async def has_second_district(session: AsyncSession) -> bool:
+    """Whether the second bot is recorded (a demo database seeded before it was added is not)."""
+    return await session.get(BotAccount, bots.bot_id_of(SECOND_TOKEN)) is not None
+
+
+async def seed_second_district(runtime: Runtime, telegram_ids: dict[str, int]) -> None:
+    """The second district's roster and personas, and its bot serving the district (what
+    `admin bot add` and `admin bot serve` record)."""
+    now = runtime.clock.now()
+    async with unit_of_work(runtime.sessions) as session:
+        result = await import_roster(session, SECOND_ROSTER, now=now)
+        assert result.ok, result.problems
+        await _register(session, SECOND_PERSONAS, telegram_ids, now)
+        bot = await bots.add_bot(session, SECOND_TOKEN_ENV, SECOND_TOKEN, SECOND_DISTRICT, now=now)
+        await bots.serve_place(
+            session, bot, await resolve_scope(session, f"district:{SECOND_DISTRICT}")
+        )
+
+
+async def _register(
+    session: AsyncSession,
+    personas: tuple[Persona, ...],
+    telegram_ids: dict[str, int],
+    now: datetime,
+) -> None:
+    invites: dict[tuple[str, str, str], str] = {}
+    for compound_name in sorted({p.compound for p in personas if p.household}):
+        compound = await resolve_scope(session, f"compound:{compound_name}")
+        issued = await issue_household_invites(
             session, compound.id, now=now, ttl=timedelta(days=30)
         )
-        by_place = {(i.label, i.kind): i.code for i in invites}
-        for persona in PERSONAS:
-            telegram_id = telegram_ids[persona.name]
-            if persona.household:
-                await redeem_invite(
-                    session,
-                    by_place[(persona.household, persona.membership or "owner")],
-                    telegram_id=telegram_id,
-                    display_name=persona.name,
-                    language="zh_Hans",
-                    now=now,
-                )
-            if persona.role:
-                scope = await resolve_scope(session, persona.scope or "")
-                issued = await issue_role_invite(
-                    session, Role(persona.role), scope, now=now, ttl=timedelta(days=1)
-                )
-                await redeem_invite(
-                    session,
-                    issued.code,
-                    telegram_id=telegram_id,
-                    display_name=persona.name,
-                    language="zh_Hans",
-                    now=now,
-                )
-    await seed_activity(runtime, telegram_ids)
+        invites.update({(compound_name, i.label, i.kind): i.code for i in issued})
+    for persona in personas:
+        telegram_id = telegram_ids[persona.name]
+        if persona.household:
+            await redeem_invite(
+                session,
+                invites[(persona.compound, persona.household, persona.membership or "owner")],
+                telegram_id=telegram_id,
+                display_name=persona.name,
+                language="zh_Hans",
+                now=now,
+            )
+        if persona.role:
+            scope = await resolve_scope(session, persona.scope or "")
+            role_invite = await issue_role_invite(
+                session, Role(persona.role), scope, now=now, ttl=timedelta(days=1)
+            )
+            await redeem_invite(
+                session,
+                role_invite.code,
+                telegram_id=telegram_id,
+                display_name=persona.name,
+                language="zh_Hans",
+                now=now,
+            )
 
 
 async def seed_activity(runtime: Runtime, telegram_ids: dict[str, int]) -> None:

@@ -107,7 +107,9 @@ def add_demo_routes(app: web.Application, demo: Demo) -> None:
             for i in issued
             if i.label == NEWCOMER.household and i.kind == NEWCOMER.membership
         )
-        return reply({"user_id": demo.users[NEWCOMER.name].id, "text": f"/start {code}"})
+        user = demo.users[NEWCOMER.name]
+        bot = demo.emulator_of(NEWCOMER).bot_username
+        return reply({"user_id": user.id, "text": f"/start {code}", "bot": bot})
 
     async def reset(request: web.Request) -> web.Response:
         await demo.reset()

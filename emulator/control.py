@@ -14,6 +14,10 @@ Server-Sent Events stream.
     POST block / unblock {user_id}  POST limits {ApiLimits fields}   GET stats
     POST clock {advance: seconds}   (the emulator's clock; answers {"offset": seconds})
     GET  violations                 (requests the real server would not take, as recorded)
+
+The first bot of the server by default; another hosted bot (BotApiEmulator.add_bot) by its
+username: `bot` in a JSON body or a multipart form, `?bot=` on a GET (users, history, keyboard,
+commands, events).
 """
 
 from __future__ import annotations
@@ -52,13 +56,23 @@ def _fail(status: int, message: str) -> web.HTTPException:
 def add_control_routes(app: web.Application, emulator: BotApiEmulator) -> None:
     routes = web.RouteTableDef()
 
-    def user_json(user: EmulatedUser) -> dict[str, Any]:
-        chat = emulator.chats[user.id]
+    def hosted(name: Any) -> BotApiEmulator:
+        """The bot a request is for: the first one, or another hosted one by its username."""
+        if not name:
+            return emulator
+        wanted = str(name).lstrip("@").lower()
+        for bot in emulator.hosted.values():
+            if bot.bot_username.lower() == wanted:
+                return bot
+        raise _fail(404, f"unknown bot {name!r}")
+
+    def user_json(user: EmulatedUser, bot: BotApiEmulator) -> dict[str, Any]:
+        chat = bot.chats[user.id]
         return {**user.as_json(), "blocked": chat.blocked, "started": chat.started}
 
-    def find_user(user_id: Any) -> EmulatedUser:
+    def find_user(user_id: Any, bot: Any = None) -> EmulatedUser:
         try:
-            return emulator.users[int(user_id)]
+            return hosted(bot).users[int(user_id)]
         except (KeyError, TypeError, ValueError):
             raise _fail(404, f"unknown user {user_id!r}") from None
 
@@ -85,39 +99,47 @@ def add_control_routes(app: web.Application, emulator: BotApiEmulator) -> None:
 
     @routes.get("/_emulator/users")
     async def users(request: web.Request) -> web.Response:
-        return _json([user_json(u) for u in emulator.users.values()])
+        bot = hosted(request.query.get("bot"))
+        return _json([user_json(u, bot) for u in bot.users.values()])
 
     @routes.post("/_emulator/users")
     async def add_user(request: web.Request) -> web.Response:
         data = await body(request)
         if not str(data.get("first_name", "")).strip():
             raise _fail(400, "first_name is required")
-        user = emulator.add_user(
+        bot = hosted(data.get("bot"))
+        user = bot.add_user(
             first_name=str(data["first_name"]),
             last_name=data.get("last_name"),
             username=data.get("username"),
             language_code=data.get("language_code", "zh-hans"),
             started=bool(data.get("started", True)),
         )
-        return _json(user_json(user))
+        return _json(user_json(user, bot))
 
     def send(d: dict[str, Any]) -> int:
-        return find_user(d.get("user_id")).send(str(d["text"]))
+        return find_user(d.get("user_id"), d.get("bot")).send(str(d["text"]))
 
     def send_location(d: dict[str, Any]) -> int:
-        return find_user(d.get("user_id")).send_location(d["latitude"], d["longitude"])
+        return find_user(d.get("user_id"), d.get("bot")).send_location(
+            d["latitude"], d["longitude"]
+        )
 
     def send_contact(d: dict[str, Any]) -> int:
-        return find_user(d.get("user_id")).send_contact(d.get("phone_number"))
+        return find_user(d.get("user_id"), d.get("bot")).send_contact(d.get("phone_number"))
 
     def press(d: dict[str, Any]) -> int:
-        return find_user(d.get("user_id")).press(int(d["message_id"]), str(d["callback_data"]))
+        return find_user(d.get("user_id"), d.get("bot")).press(
+            int(d["message_id"]), str(d["callback_data"])
+        )
 
     def press_button(d: dict[str, Any]) -> int:
-        return find_user(d.get("user_id")).press_button(str(d["text"]), d.get("message_id"))
+        return find_user(d.get("user_id"), d.get("bot")).press_button(
+            str(d["text"]), d.get("message_id")
+        )
 
     def pay(d: dict[str, Any]) -> int:
-        return find_user(d.get("user_id")).pay(
+        return find_user(d.get("user_id"), d.get("bot")).pay(
             int(d["message_id"]) if d.get("message_id") else None
         )
 
@@ -130,7 +152,11 @@ def add_control_routes(app: web.Application, emulator: BotApiEmulator) -> None:
         if not isinstance(file, web.FileField):
             raise _fail(400, "a multipart 'file' part is required")
         caption = form.get("caption")
-        return find_user(form.get("user_id")), file, str(caption) if caption else None
+        return (
+            find_user(form.get("user_id"), form.get("bot")),
+            file,
+            str(caption) if caption else None,
+        )
 
     @routes.post("/_emulator/send_photo")
     async def send_photo(request: web.Request) -> web.Response:
@@ -146,7 +172,7 @@ def add_control_routes(app: web.Application, emulator: BotApiEmulator) -> None:
 
     def chat_of(request: web.Request, key: str = "chat_id") -> Any:
         try:
-            return emulator.chats[int(request.match_info[key])]
+            return hosted(request.query.get("bot")).chats[int(request.match_info[key])]
         except (KeyError, ValueError):
             raise _fail(404, "unknown chat") from None
 
@@ -160,12 +186,15 @@ def add_control_routes(app: web.Application, emulator: BotApiEmulator) -> None:
 
     @routes.get("/_emulator/commands/{user_id}")
     async def commands(request: web.Request) -> web.Response:
-        user = find_user(request.match_info["user_id"])
+        user = find_user(request.match_info["user_id"], request.query.get("bot"))
         return _json([{"command": c, "description": d} for c, d in user.commands])
 
     @routes.get("/_emulator/files/{file_id}")
     async def files(request: web.Request) -> web.Response:
-        stored = emulator.files.get(request.match_info["file_id"])
+        wanted = request.match_info["file_id"]  # any hosted bot's (file ids are unique)
+        stored = next(
+            (b.files[wanted] for b in emulator.hosted.values() if wanted in b.files), None
+        )
         if stored is None:
             raise _fail(404, "unknown file")
         headers = {}
@@ -213,7 +242,7 @@ def add_control_routes(app: web.Application, emulator: BotApiEmulator) -> None:
 
     @routes.get("/_emulator/events")
     async def events(request: web.Request) -> web.StreamResponse:
-        return await _stream_events(request, emulator)
+        return await _stream_events(request, hosted(request.query.get("bot")))
 
     app.add_routes(routes)
 

@@ -125,7 +125,9 @@ def test_without_a_token_the_bot_starts_the_demo(tmp_path):
             assert b"/static/demo.js" in page.read()
         with urllib.request.urlopen(url + "/demo/personas?lang=en", timeout=10) as answer:
             personas = json.loads(answer.read())
-        assert len(personas) == 9 and personas[0]["role"] == "owner" and personas[-1]["newcomer"]
+        # 8 of the first district, 2 of the second (its own bot), the new resident
+        assert len(personas) == 11 and personas[0]["role"] == "owner" and personas[-1]["newcomer"]
+        assert [p["bot"] for p in personas].count("RedPropertyWuchangBot") == 2
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -3,7 +3,7 @@
 // different people update live. No library and nothing from outside this machine.
 "use strict";
 
-const state = { lang: "zh_Hans", texts: {}, clock: null, personas: [], userId: null, source: null };
+const state = { lang: "zh_Hans", texts: {}, clock: null, personas: [], userId: null, bot: "", source: null };
 const $ = (id) => document.getElementById(id);
 
 async function api(path, body) {
@@ -39,6 +39,11 @@ function safeHtml(html) {
 
 function t(key) { return state.texts[key] || key; }
 
+// Each persona talks to the bot of their district (a city runs one bot per district): every
+// control API call names it.
+const asBot = (body) => ({ ...body, bot: state.bot });
+const botQuery = () => `bot=${encodeURIComponent(state.bot)}`;
+
 async function loadTexts() {
   const data = await api(`/demo/texts?lang=${state.lang}`);
   state.texts = data.texts;
@@ -70,9 +75,11 @@ async function loadPersonas() {
   for (const persona of state.personas) {
     const item = document.createElement("li");
     item.dataset.userId = persona.user_id;
-    item.innerHTML = `<div class="name"></div><div class="role"></div>`;
+    item.innerHTML = `<div class="name"></div><div class="role"></div><div class="bot"></div>`;
     item.querySelector(".name").textContent = persona.name;
-    item.querySelector(".role").textContent = persona.home ? `${persona.role} · ${persona.home}` : persona.role;
+    const home = [persona.compound, persona.home].filter(Boolean).join(" ");
+    item.querySelector(".role").textContent = home ? `${persona.role} · ${home}` : persona.role;
+    item.querySelector(".bot").textContent = `@${persona.bot}`;
     item.addEventListener("click", () => choose(persona.user_id));
     list.append(item);
   }
@@ -85,10 +92,12 @@ function choose(userId) {
   for (const item of $("personas").children) item.classList.toggle("active", Number(item.dataset.userId) === state.userId);
   $("chat-name").textContent = persona.name || "";
   $("chat-role").textContent = persona.role || "";
+  state.bot = persona.bot || "";
+  $("chat-bot").textContent = persona.bot ? `@${persona.bot}` : "";
   $("join").hidden = !persona.newcomer;
   $("menu").hidden = true;
   if (state.source) state.source.close();
-  state.source = new EventSource(`/_emulator/events?chat_id=${state.userId}`);
+  state.source = new EventSource(`/_emulator/events?chat_id=${state.userId}&${botQuery()}`);
   state.source.onmessage = onEvent;
   refresh();
 }
@@ -112,8 +121,8 @@ function toast(text) {
 async function refresh() {
   if (!state.userId) return;
   const [history, keyboard] = await Promise.all([
-    api(`/_emulator/history/${state.userId}`),
-    api(`/_emulator/keyboard/${state.userId}`),
+    api(`/_emulator/history/${state.userId}?${botQuery()}`),
+    api(`/_emulator/keyboard/${state.userId}?${botQuery()}`),
   ]);
   render(history);
   renderReplyKeyboard(keyboard);
@@ -164,7 +173,7 @@ function renderMessage(message) {
     invoice.textContent = `🧾 ${message.invoice.title} — ${(message.invoice.total_amount / 100).toFixed(2)} ${message.invoice.currency}\n${message.invoice.description}`;
     const pay = document.createElement("button");
     pay.textContent = t("pay");
-    pay.addEventListener("click", () => api("/_emulator/pay", { user_id: state.userId, message_id: message.message_id }));
+    pay.addEventListener("click", () => api("/_emulator/pay", asBot({ user_id: state.userId, message_id: message.message_id })));
     invoice.append(document.createElement("br"), pay);
     bubble.append(invoice);
   }
@@ -191,7 +200,7 @@ function renderInline(message) {
       element.type = "button";
       element.textContent = button.text;
       if (button.url) element.addEventListener("click", () => window.open(button.url, "_blank"));
-      else element.addEventListener("click", () => api("/_emulator/press", { user_id: state.userId, message_id: message.message_id, callback_data: button.callback_data }));
+      else element.addEventListener("click", () => api("/_emulator/press", asBot({ user_id: state.userId, message_id: message.message_id, callback_data: button.callback_data })));
       line.append(element);
     }
     keyboard.append(line);
@@ -209,7 +218,7 @@ function renderReplyKeyboard(rows) {
       const element = document.createElement("button");
       element.type = "button";
       element.textContent = label;
-      element.addEventListener("click", () => api("/_emulator/press_button", { user_id: state.userId, text: label }));
+      element.addEventListener("click", () => api("/_emulator/press_button", asBot({ user_id: state.userId, text: label })));
       line.append(element);
     }
     box.append(line);
@@ -219,14 +228,14 @@ function renderReplyKeyboard(rows) {
 async function showMenu() {
   const menu = $("menu");
   if (!menu.hidden) { menu.hidden = true; return; }
-  const commands = await api(`/_emulator/commands/${state.userId}`);
+  const commands = await api(`/_emulator/commands/${state.userId}?${botQuery()}`);
   menu.innerHTML = "";
   for (const item of commands) {
     const entry = document.createElement("div");
     entry.innerHTML = `<span class="command"></span><span class="description"></span>`;
     entry.querySelector(".command").textContent = `/${item.command}`;
     entry.querySelector(".description").textContent = item.description;
-    entry.addEventListener("click", () => { menu.hidden = true; api("/_emulator/send", { user_id: state.userId, text: `/${item.command}` }); });
+    entry.addEventListener("click", () => { menu.hidden = true; api("/_emulator/send", asBot({ user_id: state.userId, text: `/${item.command}` })); });
     menu.append(entry);
   }
   menu.hidden = false;
@@ -238,22 +247,23 @@ function wire() {
     const text = $("text").value.trim();
     if (!text || !state.userId) return;
     $("text").value = "";
-    await api("/_emulator/send", { user_id: state.userId, text });
+    await api("/_emulator/send", asBot({ user_id: state.userId, text }));
   });
   $("photo").addEventListener("change", async () => {
     const file = $("photo").files[0];
     if (!file || !state.userId) return;
     const form = new FormData();
     form.append("user_id", String(state.userId));
+    form.append("bot", state.bot);
     form.append("file", file, file.name);
     $("photo").value = "";
     await api("/_emulator/send_photo", form);
   });
-  $("location").addEventListener("click", () => api("/_emulator/send_location", { user_id: state.userId, latitude: 30.6312, longitude: 114.312 }));
+  $("location").addEventListener("click", () => api("/_emulator/send_location", asBot({ user_id: state.userId, latitude: 30.6312, longitude: 114.312 })));
   $("menu-button").addEventListener("click", showMenu);
   $("join").addEventListener("click", async () => {
     const invite = await api("/demo/invite", {});
-    await api("/_emulator/send", { user_id: invite.user_id, text: invite.text });
+    await api("/_emulator/send", { user_id: invite.user_id, text: invite.text, bot: invite.bot });
   });
   $("reset").addEventListener("click", async () => {
     if (!confirm(t("reset_confirm"))) return;
