@@ -7,8 +7,9 @@ the stock PTB echo bot on the same emulator in the same run.
 2. Latency at BENCH_RATE updates/s paced (open loop): a step is due every 1/rate s whatever the
    bot does, and its latency counts from when it was due, so a bot that falls behind shows it
    (and one far behind stops being sent steps at twice the run's length: fewer requests).
-3. `worker_scaling`: the same closed loop against 1, 2, 4 … worker processes (a hook: the caller
-   starts the workers).
+3. `worker_scaling` (PostgreSQL): the same closed loop through the inbox, against a real
+   `bot.py receive` and 1, 2, 4 `bot.py work` processes (BENCH_WORKERS); a step is over when its
+   inbox row is done and the resident has had an answer.
 
     python -m benchmarks mixed
     BENCH_DATABASE_URL=postgresql://... python -m benchmarks mixed
@@ -20,12 +21,16 @@ import asyncio
 import contextlib
 import os
 import random
+import signal
+import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import cast
 
+import sqlalchemy as sa
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters
 
 from benchmarks.common import (
@@ -39,6 +44,7 @@ from benchmarks.common import (
 from benchmarks.help_start import TOKEN, _echo
 from benchmarks.load import SORRY, seed_world
 from core.clock import SystemClock
+from core.db import create_engine
 from core.runtime import Runtime
 from core.settings import Settings
 from emulator import BotApiEmulator
@@ -46,6 +52,7 @@ from emulator.users import EmulatedUser
 from handlers.app import build_application
 from handlers.context import UnitOfWorkProcessor
 
+ROOT = Path(__file__).resolve().parents[1]
 USERS = int(os.environ.get("BENCH_USERS", "50"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "30"))
 RATE = float(os.environ.get("BENCH_RATE", "100"))
@@ -96,6 +103,7 @@ class Bot:
         self._answered: dict[int, asyncio.Event] = {}
         self._done: dict[int, asyncio.Event] = {}
         self.local = False
+        self.inbox: InboxWatch | None = None  # workers in other processes: their rows say
         self.steps = 0
         self.unanswered: list[str] = []
         emulator.subscribe(self._on_event)
@@ -126,11 +134,18 @@ class Bot:
         if kind == "send":
             update_id = user.send(text)
         else:
-            update_id = user.press_button(text)
+            pressed = await self._press(user, text)
+            if pressed is None:
+                self.steps += 1
+                self.unanswered.append(f"{chat}: no button {text}")
+                return
+            update_id = pressed
         if self.local:
             await asyncio.wait_for(self._done_event(update_id).wait(), 120)
             del self._done[update_id]
-        deadline = time.perf_counter() + (ANSWER_WAIT if self.local else 120)
+        elif self.inbox is not None:
+            await asyncio.wait_for(self.inbox.done(update_id), 120)
+        deadline = time.perf_counter() + (ANSWER_WAIT if self.local or self.inbox else 120)
         while self.answers.get(chat, 0) == before and time.perf_counter() < deadline:
             waiting = self._answered.setdefault(chat, asyncio.Event())
             with contextlib.suppress(TimeoutError):
@@ -138,6 +153,20 @@ class Bot:
         self.steps += 1
         if self.answers.get(chat, 0) == before:
             self.unanswered.append(f"{chat}: {text}")
+
+    async def _press(self, user: EmulatedUser, text: str) -> int | None:
+        """Press the button once the resident sees it (the previous step's reply may still be on
+        its way when that step's update is done: a reply that follows a commit)."""
+        deadline = time.perf_counter() + 30
+        while True:
+            try:
+                return user.press_button(text)
+            except LookupError:
+                if time.perf_counter() > deadline:
+                    return None
+                waiting = self._answered.setdefault(user.id, asyncio.Event())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiting.wait(), 0.05)
 
 
 async def closed_loop(
@@ -302,28 +331,138 @@ async def measure(
     )
 
 
+class InboxWatch:
+    """When the updates handled by worker processes (not in this process) are finished: their
+    inbox rows leave `pending`. One query every few milliseconds for all the waiting ids."""
+
+    def __init__(self, url: str, bot_id: int, every: float = 0.005) -> None:
+        self.engine = create_engine(url)
+        self.bot_id = bot_id
+        self.every = every
+        self._waiting: dict[int, asyncio.Event] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> InboxWatch:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.engine.dispose()
+
+    async def done(self, update_id: int) -> None:
+        event = self._waiting.setdefault(update_id, asyncio.Event())
+        await event.wait()
+        self._waiting.pop(update_id, None)
+
+    async def _run(self) -> None:
+        query = sa.text(
+            "SELECT update_id FROM inbox_update WHERE bot_id = :bot AND state <> 'pending' "
+            "AND update_id IN :ids"
+        ).bindparams(sa.bindparam("ids", expanding=True))
+        while True:
+            await asyncio.sleep(self.every)
+            ids = [i for i, e in self._waiting.items() if not e.is_set()]
+            if not ids:
+                continue
+            async with self.engine.connect() as connection:
+                done = (await connection.execute(query, {"bot": self.bot_id, "ids": ids})).all()
+            for (update_id,) in done:
+                self._waiting[update_id].set()
+
+
+@contextlib.asynccontextmanager
+async def bot_processes(
+    emulator: BotApiEmulator, url: str, workers: int, logs: Path
+) -> AsyncIterator[None]:
+    """`bot.py receive` and `workers` × `bot.py work` against the emulator, until the block ends
+    (SIGTERM: the updates in hand finish)."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    env.update(
+        TELEGRAM_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=emulator.base_url,
+        TELEGRAM_BASE_FILE_URL=emulator.base_file_url,
+        DATABASE_URL=url,
+        LOG_LEVEL="WARNING",
+    )
+    processes: list[tuple[asyncio.subprocess.Process, Path]] = []
+    try:
+        for index, mode in enumerate(["receive"] + ["work"] * workers):
+            log_path = logs / f"{mode}-{index}.log"
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                str(ROOT / "bot.py"),
+                mode,
+                env=env,
+                cwd=logs,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=log_path.open("wb"),
+            )
+            processes.append((process, log_path))
+        deadline = time.monotonic() + 60
+        for process, log_path in processes:
+            while "bot process ready" not in log_path.read_text(errors="replace"):
+                if process.returncode is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"bot.py did not start:\n{log_path.read_text()[-2000:]}")
+                await asyncio.sleep(0.05)
+        yield
+    finally:
+        for process, _ in processes:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+        stopping = asyncio.gather(*(p.wait() for p, _ in processes))
+        while not stopping.done():
+            emulator.release_pollers()
+            await asyncio.sleep(0.02)
+        await stopping
+
+
+async def _fresh_conversations(url: str) -> None:
+    """Between two runs: nobody is in the middle of a step (a new run starts every flow anew)."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(sa.text("DELETE FROM conversation_state"))
+            await connection.execute(sa.text("DELETE FROM draft"))
+    finally:
+        await engine.dispose()
+
+
 async def worker_scaling(
     emulator: BotApiEmulator,
     users: list,
-    poll_id: int,
+    url: str,
     counts: Sequence[int],
-    start_workers: Callable[[int], AbstractAsyncContextManager[object]],
     seconds: float = SECONDS,
 ) -> list[LoadResult]:
-    """The closed-loop mixed workload against n worker processes for each n in `counts` (1, 2, 4
-    on PostgreSQL). `start_workers(n)` runs n workers serving TOKEN against the emulator on a
-    world seeded with `seed_world` (poll `poll_id`) until the block ends; an act is over when
-    the resident has been answered."""
+    """The closed-loop mixed workload against a receiver and n `bot.py work` processes for each n
+    in `counts` (PostgreSQL), on a world seeded here. An act is over when its inbox row is done
+    and the resident has an answer; a press waits until the resident sees the button."""
+    settings = Settings(TELEGRAM_TOKEN=TOKEN, DATABASE_URL=url, _env_file=None)
+    runtime = Runtime.create(settings, SystemClock())
+    try:
+        poll_id = await seed_world(runtime, users)
+    finally:
+        await runtime.close()
     results = []
-    for count in counts:
-        bot = Bot(emulator, flows(poll_id))
-        try:
-            async with start_workers(count):
-                people = _people(users, 30 + count)
-                label = f"mixed, {count} worker(s)"
-                results.append(await closed_loop(label, people, seconds, bot.act))
-        finally:
-            emulator.unsubscribe(bot._on_event)
+    with tempfile.TemporaryDirectory() as logs:
+        async with InboxWatch(url, int(TOKEN.split(":")[0])) as watch:
+            for count in counts:
+                await _fresh_conversations(url)
+                bot = Bot(emulator, flows(poll_id))
+                bot.inbox = watch
+                try:
+                    async with bot_processes(emulator, url, count, Path(logs)):
+                        people = _people(users, 30 + count)
+                        label = f"mixed, receive + {count} work"
+                        results.append(await closed_loop(label, people, seconds, bot.act))
+                finally:
+                    emulator.unsubscribe(bot._on_event)
+                if bot.unanswered:
+                    print(f"  ({count} workers: {len(bot.unanswered)} steps unanswered)")
     return results
 
 
@@ -337,7 +476,27 @@ async def main() -> None:
         figures = await measure(
             emulator, users, url, seconds=SECONDS, rate=RATE, paced_seconds=PACED_SECONDS
         )
-    print(figures.text(RATE))
+        print(figures.text(RATE))
+        if "postgresql" in url:
+            counts = [int(n) for n in os.environ.get("BENCH_WORKERS", "1,2,4").split(",")]
+            await fresh_schema(url)
+            scaling = await worker_scaling(emulator, users, url, counts)
+            print(scaling_text(scaling, figures.echo))
+
+
+def scaling_text(results: list[LoadResult], echo: LoadResult) -> str:
+    lines = ["[PostgreSQL] mixed through the inbox: `bot.py receive` + n `bot.py work` processes"]
+    for result in results:
+        lines.append(f"  {result.line()}  ({result.throughput / echo.throughput:.2f}x echo)")
+    if results:
+        base = results[0].throughput
+        lines.append(
+            "  scaling: "
+            + ", ".join(
+                f"{r.label.rsplit('+ ', 1)[1]}: {r.throughput / base:.2f}x" for r in results
+            )
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
