@@ -137,7 +137,7 @@ class Bot:
             pressed = await self._press(user, text)
             if pressed is None:
                 self.steps += 1
-                self.unanswered.append(f"{chat}: no button {text}")
+                self.unanswered.append(f"{chat}: no button {text} after {user.last_text[:60]!r}")
                 return
             update_id = pressed
         if self.local:
@@ -386,7 +386,7 @@ async def bot_processes(
         TELEGRAM_BASE_URL=emulator.base_url,
         TELEGRAM_BASE_FILE_URL=emulator.base_file_url,
         DATABASE_URL=url,
-        LOG_LEVEL="WARNING",
+        LOG_LEVEL="INFO",  # "bot process ready" is an INFO line; nothing is logged per update
     )
     processes: list[tuple[asyncio.subprocess.Process, Path]] = []
     try:
@@ -462,7 +462,11 @@ async def worker_scaling(
                 finally:
                     emulator.unsubscribe(bot._on_event)
                 if bot.unanswered:
-                    print(f"  ({count} workers: {len(bot.unanswered)} steps unanswered)")
+                    print(
+                        f"  ({count} workers: {len(bot.unanswered)} steps unanswered, e.g. "
+                        f"{bot.unanswered[:3]})"
+                    )
+                    print(_log_trouble(Path(logs)))
     return results
 
 
@@ -482,6 +486,20 @@ async def main() -> None:
             await fresh_schema(url)
             scaling = await worker_scaling(emulator, users, url, counts)
             print(scaling_text(scaling, figures.echo))
+
+
+def _log_trouble(logs: Path) -> str:
+    """The warnings and errors of the bot processes (the last few of each)."""
+    lines = []
+    for log_file in sorted(logs.glob("*.log")):
+        trouble = [
+            line
+            for line in log_file.read_text(errors="replace").splitlines()
+            if "WARNING" in line or "ERROR" in line
+        ]
+        if trouble:
+            lines.append(f"  {log_file.name}: " + "\n    ".join(trouble[-5:]))
+    return "\n".join(lines)
 
 
 def scaling_text(results: list[LoadResult], echo: LoadResult) -> str:

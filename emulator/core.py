@@ -6,6 +6,7 @@ the update queue, command menus, and the events that tell observers what changed
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import time
@@ -58,6 +59,9 @@ class EmulatorCore:
         self.flood = FloodControl(self.limits, self.monotonic_now)
         self.users: dict[int, EmulatedUser] = {}
         self.chats: dict[int, Chat] = {}
+        # Methods whose answer is held back (a slow connection): the call takes effect at once
+        # (the user sees the message) but the bot hears of it only when the gate opens.
+        self.held_answers: dict[str, asyncio.Event] = {}
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[CommandKey, list[dict[str, str]]] = {}
         self.callback_queries: dict[str, dict[str, Any]] = {}
@@ -313,6 +317,13 @@ class EmulatorCore:
         self.emit(chat, "message", message)
 
     # --- observing ---------------------------------------------------------------------
+    def hold_answers(self, method: str) -> asyncio.Event:
+        """Until the returned event is set, calls of `method` take effect but are not answered
+        (Telegram delivered the message; its reply to the bot is slow)."""
+        gate = self.held_answers.setdefault(method, asyncio.Event())
+        gate.clear()
+        return gate
+
     def subscribe(self, callback: Callable[[Event], None]) -> None:
         """Call `callback(event)` (synchronously) for every change of any chat."""
         self._subscribers.append(callback)

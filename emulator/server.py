@@ -215,6 +215,9 @@ class BotApiEmulator(EmulatorCore):
             for problem in check_request(method.name, call.params, call.uploads):
                 self.violations.append((method.name, problem))
             result = await method.handler(self, call)
+            gate = self.held_answers.get(method.name)
+            if gate is not None:
+                await gate.wait()
         except ApiError as error:
             if str(error.code) in COUNTED_ERRORS:
                 self.stats[str(error.code)] += 1

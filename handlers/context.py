@@ -50,9 +50,13 @@ class Receipt:
     record: a pending row is claimed, a done row never is); `failed` tells the inbox the update
     was not applied (the handler raised, or the database stayed away)."""
 
-    record: Callable[[AsyncSession], Awaitable[None]]
+    record: Callable[[AsyncSession, bool], Awaitable[None]]  # (session, final)
+    release: Callable[[AsyncSession], Awaitable[None]] | None = None
     failed: bool = False
     recorded: bool = False  # marked in a transaction that then committed (or lost to a twin)
+    # Marked done before the update ended (a commit before a reply: Unit.settle): the row still
+    # holds the person's lane, so their next update waits for this one's conversation state.
+    held: bool = False
 
 
 @dataclass
@@ -92,19 +96,21 @@ class Unit:
         if self.failed or self.writes is None or not (self.changed() or self.telling()):
             return
         if not self.recorded:
-            await self.record()
+            await self.record(final=False)
         await commit(self.session)
         self.writes.release()
         self.writes.happened = False
         await self.reconnect()
 
-    async def record(self) -> None:
+    async def record(self, *, final: bool = True) -> None:
         """Remember in this transaction that the update was applied: its inbox row marked done
         (updates from the inbox), else its id (updates straight from PTB's Updater). Raises
-        HandledElsewhere if another worker's commit marked the inbox row first."""
+        HandledElsewhere if another worker's commit marked the inbox row first. Not `final`
+        (a commit before the update's end): the row keeps the person's lane until `release`."""
         if self.receipt is not None:
-            await self.receipt.record(self.session)
+            await self.receipt.record(self.session, final)
             self.receipt.recorded = True  # a failed commit rolls back and tries the update again
+            self.receipt.held = not final
         elif self.mark_processed is not None:
             self.session.add(self.mark_processed())
         self.recorded = True
@@ -393,6 +399,20 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
             raise DatabaseOutage(unit.outage, partly_committed=unit.recorded)
 
     async def _once(self, update: Update, coroutine: Awaitable[Any], unit_box: list[Unit]) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        persistence = None
+        if self.application is not None and self.application.persistence is not None:
+            persistence = self._persistence()
+        if persistence is None or chat is None or user is None:
+            await self._unit(update, coroutine, unit_box)
+            return
+        persistence.enter((chat.id, user.id))
+        try:
+            await self._unit(update, coroutine, unit_box)
+        finally:
+            persistence.leave((chat.id, user.id))
+
+    async def _unit(self, update: Update, coroutine: Awaitable[Any], unit_box: list[Unit]) -> None:
         runtime = self.runtime
         bot_id = update.get_bot().id
         user = update.effective_user
@@ -438,16 +458,21 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                         unit.receipt.failed = True
                     discard_pending(session)
                     await session.rollback()
-                    if states:  # the step failed and rolls back; where the conversation is, stays
+                    held = receipt is not None and receipt.held
+                    if states or held:  # the step rolls back; where the conversation is, stays
                         await unit.reconnect()
                         await self._persistence().write(session, states)
+                        if held:
+                            await self._release(session, receipt)
                         await session.commit()
                         committed = True
+                        if receipt is not None:
+                            receipt.held = False
                 elif (
                     states
                     or unit.changed()
                     or unit.telling()
-                    or (receipt is not None and not unit.recorded)
+                    or (receipt is not None and (not unit.recorded or receipt.held))
                 ):
                     # (an inbox update is marked done even when it changed nothing: one commit)
                     if states:  # the conversation's new state, in the same transaction as the step
@@ -455,8 +480,12 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                     try:
                         if not unit.recorded:
                             await unit.record()
+                        elif receipt is not None and receipt.held:
+                            await self._release(session, receipt)
                         await commit(session)
                         committed = True
+                        if receipt is not None:
+                            receipt.held = False
                     except (IntegrityError, HandledElsewhere):
                         await session.rollback()
                         log.warning("update %s was processed concurrently", update.update_id)
@@ -471,6 +500,13 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                 _current_unit.reset(token)
             for hook in self.after_update:
                 await hook(update, unit)
+
+    @staticmethod
+    async def _release(session: AsyncSession, receipt: Receipt | None) -> None:
+        """The update is over: its row, marked done by an earlier commit, frees the lane (with
+        the conversation state of the step, in the same transaction)."""
+        if receipt is not None and receipt.release is not None:
+            await receipt.release(session)
 
     def _persistence(self) -> DatabasePersistence:
         assert self.application is not None

@@ -47,6 +47,11 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
         )
         self.runtime = runtime
         self.pending: dict[tuple[str, str], object | None] = {}  # (name, key) -> state or None
+        # Keys with an update in hand: their changes wait for that update's own transaction
+        # (`take`), even when PTB's periodic run hands them over first. Written alone instead,
+        # the update could commit (its inbox row done) before its state, and a worker in another
+        # process would take the person's next update in the old state.
+        self.busy: dict[str, int] = {}
         self._flusher: asyncio.Task | None = None
 
     async def get_conversations(self, name: str) -> ConversationDict:
@@ -59,8 +64,9 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        self.pending[(name, _key_text(key))] = new_state
-        if active_unit() is None:
+        text = _key_text(key)
+        self.pending[(name, text)] = new_state
+        if active_unit() is None and text not in self.busy:
             # Not while PTB holds its persistence lock: updates waiting for that lock hold
             # database connections, so waiting here for one could deadlock.
             self._schedule_flush()
@@ -73,7 +79,23 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
     def _flushed(self, task: asyncio.Task) -> None:
         if not task.cancelled() and task.exception() is not None:
             log.error("could not save conversation states", exc_info=task.exception())
-        if self.pending:  # arrived while the last write finished
+        if any(key not in self.busy for _, key in self.pending):  # arrived meanwhile
+            self._schedule_flush()
+
+    def enter(self, key: ConversationKey) -> None:
+        """An update of this key is being handled: its changes are written with it."""
+        text = _key_text(key)
+        self.busy[text] = self.busy.get(text, 0) + 1
+
+    def leave(self, key: ConversationKey) -> None:
+        """The update is over; a change it did not take (none normally) is written alone."""
+        text = _key_text(key)
+        left = self.busy.get(text, 0) - 1
+        if left > 0:
+            self.busy[text] = left
+            return
+        self.busy.pop(text, None)
+        if any(k == text for _, k in self.pending):
             self._schedule_flush()
 
     def take(self, key: ConversationKey) -> list[tuple[str, str, object | None]]:
@@ -113,10 +135,15 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
 
     async def flush_pending(self) -> None:
         """Write every pending change in a transaction of its own."""
-        if not self.pending:
+        changes = [
+            (name, key, state)
+            for (name, key), state in self.pending.items()
+            if key not in self.busy
+        ]
+        if not changes:
             return
-        changes = [(name, key, state) for (name, key), state in self.pending.items()]
-        self.pending.clear()
+        for name, key, _ in changes:
+            del self.pending[(name, key)]
         try:
             await self._write_alone(changes)
         except BaseException:

@@ -289,9 +289,8 @@ class InboxWorker:
             try:
                 async with writing(self.runtime) as session:
                     await session.exec(
-                        update(InboxUpdate)
+                        update(InboxUpdate)  # pending, or done early and still in hand
                         .where(col(InboxUpdate.claim_token) == self.token)
-                        .where(col(InboxUpdate.state) == InboxState.PENDING)
                         .values(lease_until=self.runtime.clock.now() + self.lease)
                     )
                     await session.commit()
@@ -316,8 +315,12 @@ class InboxWorker:
                 ~exists().where(
                     col(earlier.bot_id) == col(InboxUpdate.bot_id),
                     col(earlier.lane) == col(InboxUpdate.lane),
-                    col(earlier.state) == InboxState.PENDING,
                     col(earlier.update_id) < col(InboxUpdate.update_id),
+                    or_(
+                        col(earlier.state) == InboxState.PENDING,
+                        # done early but still being finished by a live worker (_mark_handled)
+                        col(earlier.lease_until) >= now,
+                    ),
                 )
             )
             .order_by(col(InboxUpdate.update_id))
@@ -359,7 +362,10 @@ class InboxWorker:
             log.error("inbox: update %s cannot be read (%s)", row.update_id, type(error).__name__)
             await self._finish(row, failed=f"unreadable: {type(error).__name__}")
             return
-        receipt = Receipt(record=lambda session: self._mark_handled(session, row))
+        receipt = Receipt(
+            record=lambda session, final: self._mark_handled(session, row, final),
+            release=lambda session: self._free_lane(session, row),
+        )
         self.processor.receipts[row.update_id] = receipt
         try:
             await self.processor.process_update(incoming, self.app.process_update(incoming))
@@ -375,28 +381,52 @@ class InboxWorker:
             await self._finish(row, failed="the handler raised")
         elif not receipt.recorded:  # not through a unit (no user), or lost to another worker
             await self._finish(row, failed=None)
+        if receipt.held:  # done early, and the update's end did not commit: free the lane now
+            await self._free_lane_alone(row)
         self.handled += 1
 
-    async def _mark_handled(self, session: AsyncSession, row: Claimed) -> None:
+    async def _mark_handled(self, session: AsyncSession, row: Claimed, final: bool) -> None:
         """In the update's own transaction: its row done. No row changed: another worker's commit
-        marked it first (our lease ran out), so this attempt must roll back."""
-        if await self._mark(session, row, InboxState.DONE) == 0:
+        marked it first (our lease ran out), so this attempt must roll back. Not `final` (the
+        update commits before a reply and goes on): the row stays ours and holds the person's
+        lane, so their next update, in any process, waits for this one's conversation state."""
+        if await self._mark(session, row, InboxState.DONE, hold=not final) == 0:
             raise HandledElsewhere(row.update_id)
 
-    async def _mark(self, session: AsyncSession, row: Claimed, state: InboxState) -> int:
+    async def _mark(
+        self, session: AsyncSession, row: Claimed, state: InboxState, *, hold: bool = False
+    ) -> int:
+        values: dict[str, object] = {"state": state, "done_at": self.runtime.clock.now()}
+        if not hold:
+            values.update(claim_token=None, lease_until=None)
         result = await session.exec(
             update(InboxUpdate)
             .where(col(InboxUpdate.bot_id) == row.bot_id)
             .where(col(InboxUpdate.update_id) == row.update_id)
             .where(col(InboxUpdate.state) == InboxState.PENDING)
-            .values(
-                state=state,
-                done_at=self.runtime.clock.now(),
-                claim_token=None,
-                lease_until=None,
-            )
+            .values(**values)
         )
         return int(result.rowcount or 0)
+
+    async def _free_lane(self, session: AsyncSession, row: Claimed) -> None:
+        """A row done early (see `_mark_handled`) lets go of its lane."""
+        await session.exec(
+            update(InboxUpdate)
+            .where(col(InboxUpdate.bot_id) == row.bot_id)
+            .where(col(InboxUpdate.update_id) == row.update_id)
+            .where(col(InboxUpdate.claim_token) == self.token)
+            .values(claim_token=None, lease_until=None)
+        )
+
+    async def _free_lane_alone(self, row: Claimed) -> None:
+        try:
+            async with writing(self.runtime) as session:
+                await self._free_lane(session, row)
+                await session.commit()
+        except Exception as error:  # the lease runs out instead
+            log.warning(
+                "inbox: could not free lane of update %s (%s)", row.update_id, type(error).__name__
+            )
 
     async def _finish(self, row: Claimed, *, failed: str | None) -> None:
         """Mark a row done (a read-only update, or one whose unit was rolled back) or failed, if

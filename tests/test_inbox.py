@@ -401,17 +401,7 @@ async def _step(worker: Worker, update_id: int) -> None:
 async def test_a_conversation_alternating_between_two_workers_loses_no_step(database_url, clock):
     async with BotApiEmulator(token=TOKEN, bot_username="InboxBot") as emulator:
         async with _workers(database_url, clock, emulator, 2) as (one, two):
-            async with one.runtime.sessions() as session:
-                assert (await import_roster(session, SAMPLE_ROSTER, now=clock.now())).ok
-                scope = await resolve_scope(session, "compound:幸福家园")
-                invites = await issue_household_invites(
-                    session, scope.id, now=clock.now(), ttl=timedelta(days=30)
-                )
-                await session.commit()
-            code = next(i.code for i in invites if i.kind == "owner")
-            owner = emulator.add_user(first_name="王芳", language_code="zh-hans")
-            await _step(one, owner.send(f"/start {code}"))
-            await _step(two, owner.press(owner.last_bot_message.message_id, _first_button(owner)))
+            owner = await _joined_owner(one, emulator, clock)
             await _step(one, owner.send("/setphone"))
             await _step(two, owner.send("hello"))  # the second step, in the other process
             assert "电话号码" in owner.last_text
@@ -530,3 +520,52 @@ async def test_a_worker_whose_lease_ran_out_rolls_back_and_the_taker_s_answer_st
             assert [(r.state, r.attempts) for r in rows] == [(InboxState.DONE, 2)]
             texts = [m.content for m in user.bot_messages]
             assert len(texts) == 1 and WRONG in texts[0]
+
+
+async def test_the_next_step_waits_for_the_state_of_a_step_whose_reply_is_slow(database_url, clock):
+    """A step commits before its reply (the user must not read what a failed commit loses) and
+    writes the conversation's next state when the reply has gone. The resident sees the buttons
+    at once, and presses before Telegram has answered the bot: another worker process must not
+    take that press in the old state (it would call the button stale)."""
+    async with BotApiEmulator(token=TOKEN, bot_username="InboxBot") as emulator:
+        async with _workers(database_url, clock, emulator, 2) as (one, two):
+            owner = await _joined_owner(one, emulator, clock)
+            gate = emulator.hold_answers("sendMessage")
+            report = owner.send("/report")
+            await _stored(one.runtime, report)
+            first = asyncio.create_task(one.worker.drain())
+            await _until(lambda: _sees(owner, "清扫保洁"), 10, "no category question")
+            press = owner.press_button("清扫保洁")
+            await _stored(two.runtime, press)
+            assert await two.worker.drain() == 0  # the report step is not over yet
+            gate.set()
+            handled = await first + await two.worker.drain()
+            assert handled == 2  # the report, then the press, in the state the report left
+            assert _button_texts(owner) >= {"不紧急"}, owner.last_text
+
+
+async def _joined_owner(worker: Worker, emulator: BotApiEmulator, clock) -> EmulatedUser:
+    async with worker.runtime.sessions() as session:
+        assert (await import_roster(session, SAMPLE_ROSTER, now=clock.now())).ok
+        scope = await resolve_scope(session, "compound:幸福家园")
+        invites = await issue_household_invites(
+            session, scope.id, now=clock.now(), ttl=timedelta(days=30)
+        )
+        await session.commit()
+    code = next(i.code for i in invites if i.kind == "owner")
+    owner = emulator.add_user(first_name="王芳", language_code="zh-hans")
+    await _step(worker, owner.send(f"/start {code}"))
+    welcome = owner.last_bot_message
+    assert welcome is not None
+    await _step(worker, owner.press(welcome.message_id, _first_button(owner)))
+    return owner
+
+
+def _button_texts(user: EmulatedUser) -> set[str]:
+    message = user.last_bot_message
+    keyboard = message.inline_keyboard if message is not None else None
+    return {str(button["text"]) for row in keyboard or [] for button in row}
+
+
+async def _sees(user: EmulatedUser, text: str) -> bool:
+    return text in _button_texts(user)
