@@ -374,10 +374,61 @@ class InboxWatch:
                 self._waiting[update_id].set()
 
 
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+    return pids
+
+
+class CpuShare:
+    """Where the machine's CPU went during a run: this process (simulated residents and the
+    emulator), the receiver, the workers and PostgreSQL, in cores (1.0 = one core all along)."""
+
+    def __init__(self, receiver: int, workers: list[int]) -> None:
+        self.groups = {"residents + emulator": [os.getpid()], "receive": [receiver]}
+        self.groups["work"] = workers
+        self.before: dict[str, float] = {}
+        self.started = 0.0
+        self.text = ""
+
+    def _totals(self) -> dict[str, float]:
+        totals = {name: sum(_cpu(p) for p in pids) for name, pids in self.groups.items()}
+        totals["PostgreSQL"] = sum(_cpu(p) for p in _postgres_pids())
+        return totals
+
+    def __enter__(self) -> CpuShare:
+        self.before = self._totals()
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        elapsed = time.perf_counter() - self.started
+        after = self._totals()
+        shares = {k: (after[k] - self.before.get(k, 0.0)) / elapsed for k in after}
+        self.text = (
+            "    CPU in cores: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in shares.items())
+            + f"; total {sum(shares.values()):.2f} of {os.cpu_count()}"
+        )
+
+
 @contextlib.asynccontextmanager
 async def bot_processes(
     emulator: BotApiEmulator, url: str, workers: int, logs: Path
-) -> AsyncIterator[None]:
+) -> AsyncIterator[list[int]]:
     """`bot.py receive` and `workers` × `bot.py work` against the emulator, until the block ends
     (SIGTERM: the updates in hand finish)."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
@@ -408,7 +459,7 @@ async def bot_processes(
                 if process.returncode is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"bot.py did not start:\n{log_path.read_text()[-2000:]}")
                 await asyncio.sleep(0.05)
-        yield
+        yield [process.pid for process, _ in processes]
     finally:
         for process, _ in processes:
             if process.returncode is None:
@@ -437,7 +488,7 @@ async def worker_scaling(
     url: str,
     counts: Sequence[int],
     seconds: float = SECONDS,
-) -> list[LoadResult]:
+) -> tuple[list[LoadResult], list[str]]:
     """The closed-loop mixed workload against a receiver and n `bot.py work` processes for each n
     in `counts` (PostgreSQL), on a world seeded here. An act is over when its inbox row is done
     and the resident has an answer; a press waits until the resident sees the button."""
@@ -447,7 +498,8 @@ async def worker_scaling(
         poll_id = await seed_world(runtime, users)
     finally:
         await runtime.close()
-    results = []
+    results: list[LoadResult] = []
+    shares: list[str] = []
     with tempfile.TemporaryDirectory() as logs:
         async with InboxWatch(url, int(TOKEN.split(":")[0])) as watch:
             for count in counts:
@@ -455,10 +507,12 @@ async def worker_scaling(
                 bot = Bot(emulator, flows(poll_id))
                 bot.inbox = watch
                 try:
-                    async with bot_processes(emulator, url, count, Path(logs)):
+                    async with bot_processes(emulator, url, count, Path(logs)) as pids:
                         people = _people(users, 30 + count)
                         label = f"mixed, receive + {count} work"
-                        results.append(await closed_loop(label, people, seconds, bot.act))
+                        with CpuShare(pids[0], pids[1:]) as cpu:
+                            results.append(await closed_loop(label, people, seconds, bot.act))
+                        shares.append(cpu.text)
                 finally:
                     emulator.unsubscribe(bot._on_event)
                 if bot.unanswered:
@@ -467,7 +521,7 @@ async def worker_scaling(
                         f"{bot.unanswered[:3]})"
                     )
                     print(_log_trouble(Path(logs)))
-    return results
+    return results, shares
 
 
 async def main() -> None:
@@ -484,8 +538,8 @@ async def main() -> None:
         if "postgresql" in url:
             counts = [int(n) for n in os.environ.get("BENCH_WORKERS", "1,2,4").split(",")]
             await fresh_schema(url)
-            scaling = await worker_scaling(emulator, users, url, counts)
-            print(scaling_text(scaling, figures.echo))
+            scaling, shares = await worker_scaling(emulator, users, url, counts)
+            print(scaling_text(scaling, figures.echo, shares))
 
 
 def _log_trouble(logs: Path) -> str:
@@ -502,10 +556,12 @@ def _log_trouble(logs: Path) -> str:
     return "\n".join(lines)
 
 
-def scaling_text(results: list[LoadResult], echo: LoadResult) -> str:
+def scaling_text(results: list[LoadResult], echo: LoadResult, shares: Sequence[str] = ()) -> str:
     lines = ["[PostgreSQL] mixed through the inbox: `bot.py receive` + n `bot.py work` processes"]
-    for result in results:
+    for index, result in enumerate(results):
         lines.append(f"  {result.line()}  ({result.throughput / echo.throughput:.2f}x echo)")
+        if index < len(shares):
+            lines.append(shares[index])
     if results:
         base = results[0].throughput
         lines.append(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -93,7 +94,40 @@ def create_engine(database_url: str, **kwargs: object) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_async_engine(database_url, pool_pre_ping=True, **kwargs)
+    if url.get_driver_name() == "asyncpg" and "prepared_statement_cache_size" not in url.query:
+        # The bot runs a few hundred distinct statements; asyncpg's default keeps 100 prepared
+        # per connection, so under a mixed load they were prepared again and again.
+        url = url.update_query_dict({"prepared_statement_cache_size": "1000"})
+    engine = create_async_engine(url, **kwargs)
+    _ping_after_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    """SQLAlchemy's `pool_pre_ping` asks the server on every checkout (three round trips on
+    asyncpg: BEGIN, a query, ROLLBACK), and an update checks out a connection four or five times.
+    A connection given back moments ago is alive, so only one idle for a while is pinged; a dead
+    one is replaced before use. One that died in between fails its first statement, which the
+    unit of work treats as an outage and tries again (SQLAlchemy then drops the pool's other
+    connections of before the failure)."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("checked_in")
+        if last is not None and time.monotonic() - last < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            raise exc.DisconnectionError("the connection was closed while idle") from error
 
 
 def session_factory(
