@@ -92,12 +92,18 @@ def run_bot(settings: Settings, webhook: bool, *, receive: bool = True, work: bo
     everything = receive and work
     scheduler = build_scheduler(runtime) if everything else None
     senders: list[OutboxSender] = []
+    consoles: list[Any] = []
 
     async def on_start(app: Any) -> None:
+        from console.app import start_console
+
         runtime.metrics.register_probe("inbox", lambda s: inbox_depth(s, runtime.clock.now()))
         await start_metrics_server(runtime)  # METRICS_PORT; stops with runtime.close()
         if scheduler is None:
             return
+        console = await start_console(runtime)  # CONSOLE_PORT: the office console
+        if console is not None:
+            consoles.append(console)
         sender = OutboxSender(runtime, app.bot)
         runtime.outbox_waker = sender.wake
         sender.start()
@@ -105,6 +111,8 @@ def run_bot(settings: Settings, webhook: bool, *, receive: bool = True, work: bo
         scheduler.start()
 
     async def on_stop(_app: Any) -> None:
+        for console in consoles:
+            await console.stop()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         for sender in senders:

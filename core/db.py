@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -14,7 +15,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.util import await_only
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -210,3 +213,56 @@ async def insert_many(
     connection = await session.connection()
     result = await connection.execute(statement.returning(key), rows)
     return len(result.all())
+
+
+class WriteTracker:
+    """Notices the first write of a unit; on SQLite, also takes the process's write gate then.
+
+    SQLite allows one writer at a time and makes the others sleep and retry; queueing writers on
+    an asyncio lock instead keeps concurrent updates fast, while readers still run in parallel.
+    """
+
+    def __init__(self, session: AsyncSession, gate: asyncio.Lock | None) -> None:
+        self.happened = False
+        self.gate = gate
+        self.holding = False
+        sync_session = session.sync_session
+        event.listen(sync_session, "do_orm_execute", self._on_execute)
+        event.listen(sync_session, "before_flush", self._on_flush)
+
+    def _on_execute(self, state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            self._begin_write()
+
+    def _on_flush(self, _session: Session, _context: object, _instances: object) -> None:
+        self._begin_write()
+
+    def _begin_write(self) -> None:
+        self.happened = True
+        if self.gate is not None and not self.holding:
+            await_only(self.gate.acquire())  # we are inside SQLAlchemy's greenlet here
+            self.holding = True
+
+    def release(self) -> None:
+        if self.holding and self.gate is not None:
+            self.holding = False
+            self.gate.release()
+
+
+@asynccontextmanager
+async def gated_unit_of_work(
+    sessions: async_sessionmaker[AsyncSession], gate: asyncio.Lock | None
+) -> AsyncIterator[AsyncSession]:
+    """`unit_of_work` for writers outside the bot's updates (the office console): on SQLite the
+    first write takes the process's write gate, as an update's does, until the end."""
+    async with sessions() as session:
+        writes = WriteTracker(session, gate)
+        try:
+            yield session
+            await commit(session)
+        except BaseException:
+            discard_pending(session)
+            await session.rollback()
+            raise
+        finally:
+            writes.release()

@@ -73,6 +73,14 @@ class Settings(BaseSettings):
     survey_day: int = Field(default=25, alias="SURVEY_DAY", ge=1, le=28)
     survey_reminder_days: int = Field(default=3, alias="SURVEY_REMINDER_DAYS", ge=1, le=7)
     demo_port: int = Field(default=8080, alias="DEMO_PORT", ge=1, le=65535)
+    # The office console (console/): where it listens (behind the same reverse proxy as the
+    # webhook), the address people open (CONSOLE_URL, e.g. https://wuye.example.cn/console; by
+    # default the listening address), how long a sign-in link and a session last. Port 0: off.
+    console_listen: str = Field(default="127.0.0.1", alias="CONSOLE_LISTEN")
+    console_port: int = Field(default=8090, alias="CONSOLE_PORT", ge=0, le=65535)
+    console_url: str | None = Field(default=None, alias="CONSOLE_URL")
+    console_link_minutes: int = Field(default=5, alias="CONSOLE_LINK_MINUTES", ge=1, le=60)
+    console_session_hours: int = Field(default=8, alias="CONSOLE_SESSION_HOURS", ge=1, le=168)
     import_max_rows: int = Field(default=50_000, alias="IMPORT_MAX_ROWS", ge=100, le=1_000_000)
     import_max_mb: int = Field(default=20, alias="IMPORT_MAX_MB", ge=1, le=1024)
 
@@ -196,6 +204,23 @@ class Settings(BaseSettings):
         if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value
+
+    @field_validator("console_url")
+    @classmethod
+    def _console_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be an http(s):// URL, e.g. https://wuye.example.cn/console")
+        return value.rstrip("/")
+
+    @property
+    def console_base(self) -> str:
+        """The console's address as people open it (no trailing slash)."""
+        if self.console_url:
+            return self.console_url
+        return f"http://{self.console_listen}:{self.console_port}"
 
     @property
     def tz(self) -> ZoneInfo:

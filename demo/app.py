@@ -30,6 +30,7 @@ from demo.seed import (
     seed,
     seed_second_district,
 )
+from demo.web import OPEN_CONSOLE
 from emulator import BotApiEmulator
 from handlers.app import build_application
 from jobs.outbox import OutboxSender
@@ -89,6 +90,8 @@ class Demo:
                 # Shown at any hour: a staff alert or a reminder held until 08:00 would look broken in a
                 # demo tried in the evening. QUIET_HOURS in the environment still wins.
                 "quiet_hours": self.settings.quiet_hours if "QUIET_HOURS" in os.environ else "off",
+                # The office console is on the demo's own address, under /console.
+                "console_url": f"{self.emulator.url}/console",
             }
         )
         self.runtime = Runtime.create(settings)
@@ -178,6 +181,7 @@ class Demo:
                 "newcomer": p is NEWCOMER,
                 "bot": self.emulator_of(p).bot_username,
                 "compound": p.compound if p.household else "",
+                "console": _(OPEN_CONSOLE).format(name=p.name) if p.role else "",
             }
             for p in (*PERSONAS, *SECOND_PERSONAS, NEWCOMER)
         ]

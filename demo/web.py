@@ -11,9 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from console.app import Console
 from core.db import unit_of_work
 from core.i18n import LANGUAGE_NAMES, LANGUAGES, N_, translator
 from demo.seed import COMPOUND, NEWCOMER
+from services import console_access
+from services.actors import load_actor
+from services.errors import DomainError
 from services.invites import issue_household_invites
 from services.places import resolve_scope
 
@@ -41,6 +45,8 @@ PAGE_TEXTS = {
     "no_messages": N_("No messages yet. Send /start or /help."),
     "shared_location": N_("Shared location"),
 }
+# NOTE: a link under each demo persona with an office role; {name} is the persona.
+OPEN_CONSOLE = N_("Open the console as {name}")
 
 
 # The browser's locale for each of ours, and whether its clock has 12 hours (as core.i18n.FORMATS:
@@ -111,6 +117,29 @@ def add_demo_routes(app: web.Application, demo: Demo) -> None:
         bot = demo.emulator_of(NEWCOMER).bot_username
         return reply({"user_id": user.id, "text": f"/start {code}", "bot": bot})
 
+    async def console(request: web.Request) -> web.StreamResponse:
+        """A fresh console sign-in link for a persona (as /console in the bot sends one), opened
+        at once: the sign-in page then asks to continue."""
+        runtime = demo.runtime
+        assert runtime is not None
+        user = request.query.get("user", "")
+        persona = next((p for p in demo.users.values() if str(p.id) == user), None)
+        if persona is None:
+            raise web.HTTPNotFound()
+        async with unit_of_work(runtime.sessions) as session:
+            actor = await load_actor(session, persona.id)
+            try:
+                issued = await console_access.issue_link(
+                    session,
+                    actor,
+                    now=runtime.clock.now(),
+                    ttl=timedelta(minutes=runtime.settings.console_link_minutes),
+                )
+            except DomainError as refused:
+                _ = translator(language(request))
+                return web.Response(text=refused.text(_), status=403)
+        return web.Response(status=303, headers={"Location": f"/console/signin?t={issued.secret}"})
+
     async def reset(request: web.Request) -> web.Response:
         await demo.reset()
         return reply({"ok": True})
@@ -120,4 +149,6 @@ def add_demo_routes(app: web.Application, demo: Demo) -> None:
     app.router.add_get("/demo/texts", texts)
     app.router.add_post("/demo/invite", invite)
     app.router.add_post("/demo/reset", reset)
+    app.router.add_get("/demo/console", console)
+    app.add_subapp("/console", Console(lambda: demo.runtime, path="/console").app)
     app.router.add_static("/static/", STATIC)

@@ -25,6 +25,7 @@ from handlers import (
     account,
     bills,
     bot_routing,
+    console,
     corrections,
     fallback,
     fee_office,
@@ -68,6 +69,7 @@ FEATURES = (
     surveys,
     kpi,
     homes,
+    console,
 )
 
 

@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import ORMExecuteState, Session
-from sqlalchemy.util import await_only
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import (
@@ -26,7 +24,7 @@ from telegram.ext import (
     ExtBot,
 )
 
-from core.db import commit, discard_pending, is_outage
+from core.db import WriteTracker, commit, discard_pending, is_outage
 from core.i18n import Translator, language_from_telegram, translator
 from core.runtime import Runtime
 from models import ProcessedUpdate
@@ -179,40 +177,6 @@ def pick_language(actor: Actor, telegram_code: str | None, default: str) -> str:
     if actor.resident is not None and actor.resident.language:
         return actor.resident.language
     return language_from_telegram(telegram_code, default)
-
-
-class WriteTracker:
-    """Notices the first write of a unit; on SQLite, also takes the process's write gate then.
-
-    SQLite allows one writer at a time and makes the others sleep and retry; queueing writers on
-    an asyncio lock instead keeps concurrent updates fast, while readers still run in parallel.
-    """
-
-    def __init__(self, session: AsyncSession, gate: asyncio.Lock | None) -> None:
-        self.happened = False
-        self.gate = gate
-        self.holding = False
-        sync_session = session.sync_session
-        event.listen(sync_session, "do_orm_execute", self._on_execute)
-        event.listen(sync_session, "before_flush", self._on_flush)
-
-    def _on_execute(self, state: ORMExecuteState) -> None:
-        if state.is_insert or state.is_update or state.is_delete:
-            self._begin_write()
-
-    def _on_flush(self, _session: Session, _context: object, _instances: object) -> None:
-        self._begin_write()
-
-    def _begin_write(self) -> None:
-        self.happened = True
-        if self.gate is not None and not self.holding:
-            await_only(self.gate.acquire())  # we are inside SQLAlchemy's greenlet here
-            self.holding = True
-
-    def release(self) -> None:
-        if self.holding and self.gate is not None:
-            self.holding = False
-            self.gate.release()
 
 
 def _keep_loaded(session: AsyncSession) -> None:

@@ -108,6 +108,7 @@ async def serve(
     workers: list[InboxWorker] = []
     receivers: list[PollingReceiver] = []
     server: WebhookServer | None = None
+    console: Any = None
     settings = base.settings
 
     def starter(runtime: Runtime):
@@ -187,9 +188,15 @@ async def serve(
             scheduler.start()
         base.metrics.register_probe("inbox", lambda s: inbox_depth(s, base.clock.now()))
         await start_metrics_server(base)  # METRICS_PORT; stops with base.close()
+        if everything:
+            from console.app import start_console
+
+            console = await start_console(base)  # CONSOLE_PORT: the office console
         log.info("serving %d bots", len(apps))
         await stop.wait()
     finally:
+        if console is not None:
+            await console.stop()
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
         for receiver in receivers:

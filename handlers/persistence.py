@@ -15,9 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
-from core.db import dialect
+from core.db import WriteTracker, dialect
 from core.runtime import Runtime
-from handlers.context import WriteTracker, active_unit
+from handlers.context import active_unit
 from models import ConversationState
 
 log = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from models.audit import AuditEvent, AuditSubject
 from models.base import pk
 from models.bots import BotAccount, BotPlace
+from models.console import ConsoleLink, ConsoleSession
 from models.fees import (
     MONTHS,
     Bill,
@@ -109,6 +110,8 @@ __all__ = [
     "ClaimStatus",
     "Community",
     "Compound",
+    "ConsoleLink",
+    "ConsoleSession",
     "ConversationState",
     "District",
     "Draft",

@@ -25,6 +25,7 @@ WHAT_SHOWN: dict[str, Msg] = {
     "statement_rows": N_("bank statement lines to review"),
     "vote_record": N_("a vote's record"),
     "history": N_("the history of homes and roles"),
+    "console_home": N_("a home's page in the office console"),
 }
 
 

@@ -47,3 +47,12 @@ class NotAllowed(DomainError):
 
 class NotFound(DomainError):
     """The record does not exist, or is not visible to the actor."""
+
+
+class BadInput(DomainError):
+    """A value typed into a form that the rule refuses: `field` names the input, so the console
+    shows the message next to it."""
+
+    def __init__(self, field: str, msgid: str, **params: Any) -> None:
+        super().__init__(msgid, **params)
+        self.field = field

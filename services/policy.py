@@ -80,6 +80,9 @@ class Permission(StrEnum):
     VOTE_OBJECTIONS = "vote.objections"
     VOTE_PRINT_BALLOTS = "vote.print_ballots"
     AUDIT_READS = "audit.reads"
+    CONSOLE_SIGN_IN = "console.sign_in"
+    ROLES_VIEW = "roles.view"
+    ROLES_MANAGE = "roles.manage"
 
 
 @dataclass(frozen=True)
@@ -316,6 +319,23 @@ POLICY: dict[Permission, Rule] = {
     P.AUDIT_READS: Rule(
         "see who read residents' personal data, when and what (the audit of reads, XLSX)",
         N_("Only an administrator of this compound can see who read personal data."),
+        roles=frozenset({R.ADMIN}),
+    ),
+    P.CONSOLE_SIGN_IN: Rule(
+        "open the office console in a browser through a single-use link from /console",
+        N_(
+            "The office console is for property staff, liaisons, supervisors, committee members, officers and administrators."
+        ),
+        roles=ROLES,
+    ),
+    P.ROLES_VIEW: Rule(
+        "see who holds which role over the place, since when, and the roles that ended",
+        N_("Only administrators and officers see who holds which role."),
+        roles=frozenset({R.ADMIN, R.OFFICER}),
+    ),
+    P.ROLES_MANAGE: Rule(
+        "grant and end roles over the place, and issue role invites (the console)",
+        N_("Only an administrator of this place can grant or end roles."),
         roles=frozenset({R.ADMIN}),
     ),
 }

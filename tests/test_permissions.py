@@ -15,6 +15,7 @@ import pytest
 
 from services.policy import POLICY, Permission
 from tests.permissions import (  # noqa: F401 (registers the probes)
+    probes_console,
     probes_corrections,
     probes_fees,
     probes_notices,
@@ -44,4 +45,7 @@ async def test_the_policy_holds_through_the_bot(
         took = await probe.attempt(probe, world, cast, cast[part.name])
         if took != probe.expects(part):
             wrong.append(f"{part.name}: {'did' if took else 'could not'}")
+    server = probe.state.pop("server", None)  # the console, for its probes
+    if server is not None:
+        await server.stop()
     assert not wrong, f"{permission.value} disagrees with the policy table: {wrong}"

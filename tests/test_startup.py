@@ -137,6 +137,59 @@ async def test_polling_process_answers_and_stops_cleanly(database_url, tmp_path,
     _assert_clean_log(process.log)
 
 
+async def test_run_serves_the_office_console_on_its_port(database_url, tmp_path) -> None:
+    """`bot.py run` also serves the console (CONSOLE_PORT); its sign-in page answers in the
+    default language."""
+    import aiohttp
+
+    from tests.utils.console import free_port
+
+    port = free_port()
+    async with BotApiEmulator(token=TOKEN, bot_username="PropertyProcessBot") as emulator:
+        process = BotProcess(tmp_path, _env(emulator, database_url, CONSOLE_PORT=str(port)), "run")
+        await process.start()
+        try:
+            await _ready(emulator, process, webhook=False)
+            async with aiohttp.ClientSession() as http:
+                for _ in range(100):
+                    try:
+                        async with http.get(f"http://127.0.0.1:{port}/signin?t=nothing") as got:
+                            status, body = got.status, await got.text()
+                        break
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.1)
+            assert status == 401 and "/console" in body and "登录链接无效" in body
+            code = await process.stop(signal.SIGTERM)
+        finally:
+            process.kill()
+    assert code == 0, process.log
+    _assert_clean_log(process.log)
+
+
+async def test_a_console_port_another_process_holds_is_a_warning(tmp_path, caplog) -> None:
+    import socket
+
+    from console.app import start_console
+    from core.runtime import Runtime
+    from core.settings import Settings
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = Settings(
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+            CONSOLE_PORT=port,
+            _env_file=None,
+        )
+        runtime = Runtime.create(settings)
+        try:
+            assert await start_console(runtime) is None
+        finally:
+            await runtime.close()
+    assert "console port" in caplog.text and str(port) in caplog.text
+
+
 NOT_UPDATES: list[tuple[str, bytes]] = [
     ("malformed JSON", b'{"update_id": 5, "message": {"text": "BODY-TEXT-1"'),
     ("invalid UTF-8", b'{"update_id": 6, "text": "\xff\xfe BODY-TEXT-2"}'),

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 
 from markupsafe import Markup, escape
 
-from core.i18n import Msg, Translator
+from core.i18n import N_, Msg, Translator
+from models import EndReason
 from services.enum_inputs import MEMBERSHIP, ROLE, SCOPE, SERVICE_MODEL
 
 
@@ -32,3 +33,16 @@ def scope(kind: str | None, _: Translator) -> Markup:
 
 def service_model(value: str | None, _: Translator) -> Markup:
     return label(SERVICE_MODEL, value, _)
+
+
+END_REASON: dict[str, Msg] = {
+    EndReason.MOVED_OUT: N_("moved out"),
+    EndReason.REMOVED: N_("removed by the owners"),
+    EndReason.OFFICE: N_("ended by the office"),
+    EndReason.SOLD: N_("home sold"),
+    EndReason.FORGOTTEN: N_("data deleted"),
+}
+
+
+def end_reason(value: str | None, _: Translator) -> Markup:
+    return label(END_REASON, value, _)

@@ -80,6 +80,16 @@ async function loadPersonas() {
     const home = [persona.compound, persona.home].filter(Boolean).join(" ");
     item.querySelector(".role").textContent = home ? `${persona.role} · ${home}` : persona.role;
     item.querySelector(".bot").textContent = `@${persona.bot}`;
+    if (persona.console) {
+      // The office console as this persona: a fresh single-use link, as /console sends one.
+      const link = document.createElement("a");
+      link.className = "console";
+      link.href = `/demo/console?user=${persona.user_id}&lang=${state.lang}`;
+      link.target = "_blank";
+      link.textContent = persona.console;
+      link.addEventListener("click", (event) => event.stopPropagation());
+      item.append(link);
+    }
     item.addEventListener("click", () => choose(persona.user_id));
     list.append(item);
   }
