@@ -29,7 +29,7 @@ from services import notify
 from services.actors import Actor, RoleScope
 from services.bots import username_for_scope, username_of
 from services.coverage import ancestors
-from services.errors import BadInput, NotAllowed, NotFound
+from services.errors import BadInput, DomainError, NotAllowed, NotFound
 from services.invites import IssuedInvite, deep_link, issue_role_invite
 from services.places import SCOPE_TABLES, Scope, compound_ids_in_scope, scope_name
 from services.policy import POLICY, Permission, allowed, grants
@@ -42,6 +42,7 @@ SEVERAL = N_("Several people match “{text}”; type their full phone number.")
 NO_GRANT = N_("That role has ended already.")
 NO_PLACE = N_("Pick one of the places listed.")
 HELD = N_("{name} holds that role already.")
+OWN_ROLE = N_("You cannot end your own role here; ask another administrator.")
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,8 @@ async def revoke(session: AsyncSession, actor: Actor, grant_id: int, *, now: dat
     if found is None:
         raise NotFound(NO_GRANT)
     row, resident = found
+    if pk(resident) == actor.resident_id:
+        raise DomainError(OWN_ROLE)
     scope = Scope(
         ScopeKind(row.scope_kind),
         row.scope_id,

@@ -190,13 +190,20 @@ async def test_an_administrator_grants_and_ends_a_role_and_the_person_is_told(wo
         assert "物业服务人员" in staff.last_text
         page = await browser.open("/roles")
         ends = [f for f in page.forms if f.action.endswith("/end")]
-        assert len(ends) == 2  # the administrator's own and the new one
-        staff_end = next(f for f in ends if f.action != ends[0].action)
+        assert len(ends) == 1  # the new one: an administrator does not end their own here
+        staff_end = ends[0]
         page = await browser.submit(staff_end)
         assert page.status == 200 and "已结束" in page.text
         assert "已结束" in page.text and "物业服务中心结束" in page.text
         page = await browser.submit(staff_end)  # a double tap: already ended
         assert page.status == 404
+        async with world.session() as session:
+            mine = (
+                await session.exec(select(RoleGrant).where(col(RoleGrant.role) == Role.ADMIN))
+            ).one()
+        staff_end.action = f"/roles/{mine.id}/end"  # a forged form: one's own grant
+        page = await browser.submit(staff_end)
+        assert page.status == 400 and "另一位管理员" in page.text
         page = await browser.open("/roles")
         invite = await browser.submit(page.form("/roles/invite"), role="liaison")
         assert "t.me/RedPropertyBot?start=" in invite.text

@@ -34,7 +34,28 @@ function safeHtml(html) {
   };
   const root = doc.body.firstChild;
   clean(root);
+  linkify(root);
   return root.innerHTML;
+}
+
+// Addresses in a message's text open as links, as Telegram's apps show them (e.g. /console's).
+function linkify(node) {
+  for (const child of [...node.childNodes]) {
+    if (child.nodeType === Node.ELEMENT_NODE && child.tagName !== "A") linkify(child);
+    if (child.nodeType !== Node.TEXT_NODE || !/https?:\/\//.test(child.textContent)) continue;
+    const parts = child.textContent.split(/(https?:\/\/[^\s<>"]+)/);
+    const fragment = document.createDocumentFragment();
+    for (const part of parts) {
+      if (/^https?:\/\//.test(part)) {
+        const link = document.createElement("a");
+        link.href = part;
+        link.target = "_blank";
+        link.textContent = part;
+        fragment.append(link);
+      } else if (part) fragment.append(document.createTextNode(part));
+    }
+    child.replaceWith(fragment);
+  }
 }
 
 function t(key) { return state.texts[key] || key; }
