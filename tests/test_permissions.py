@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from console.app import ConsoleServer
 from services.policy import POLICY, Permission
 from tests.permissions import (  # noqa: F401 (registers the probes)
     probes_console,
@@ -46,6 +47,6 @@ async def test_the_policy_holds_through_the_bot(
         if took != probe.expects(part):
             wrong.append(f"{part.name}: {'did' if took else 'could not'}")
     server = probe.state.pop("server", None)  # the console, for its probes
-    if server is not None:
+    if isinstance(server, ConsoleServer):
         await server.stop()
     assert not wrong, f"{permission.value} disagrees with the policy table: {wrong}"

@@ -163,9 +163,7 @@ def role_ended(_: Translator, *, tz: ZoneInfo, role: str, scope_kind: str, place
 
 
 @renders("role.granted")
-def role_granted(
-    _: Translator, *, tz: ZoneInfo, role: str, scope_kind: str, place: str
-) -> Screen:
+def role_granted(_: Translator, *, tz: ZoneInfo, role: str, scope_kind: str, place: str) -> Screen:
     return Screen(
         _(
             "The property office has made you {role} for {scope} {place}. The commands of the role are now in your menu; /help lists them."
