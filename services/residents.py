@@ -15,6 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import LANGUAGES, N_
 from models import (
+    ConsoleLink,
+    ConsoleSession,
     ConversationState,
     KpiSubscription,
     Membership,
@@ -218,6 +220,9 @@ async def forget(session: AsyncSession, actor: Actor, *, now: datetime) -> None:
     )
     await drafts.forget(session, me)  # half-finished inputs: reports, notices, comments…
     await session.exec(delete(KpiSubscription).where(col(KpiSubscription.resident_id) == me))
+    # Console sign-ins: every session and link ends with the data (the audit keeps that they were)
+    await session.exec(delete(ConsoleSession).where(col(ConsoleSession.resident_id) == me))
+    await session.exec(delete(ConsoleLink).where(col(ConsoleLink.resident_id) == me))
     # Delivery records stay (a notice's report counts them) but no longer carry the Telegram id.
     await session.exec(
         update(OutboxMessage)

@@ -251,3 +251,18 @@ async def test_pages_speak_the_viewers_language_and_send_safe_headers(world, con
         assert headers["Cache-Control"] == "no-store"
         page = await browser.open("/households?q=<script>alert(1)</script>")
         assert "<script>alert" not in page.html and "&lt;script&gt;" in page.html
+
+
+async def test_forgetme_ends_the_console_sessions_with_the_data(world, console):
+    await world.seed_roster()
+    liaison = world.user("刘书记")
+    await world.join_as(liaison, Role.LIAISON)
+    async with Browser() as browser:
+        await _signed_in(world, liaison, browser)
+        await liaison.send("/forgetme")
+        await liaison.press("是的，删除")
+        assert "已删除" in liaison.last_text
+        page = await browser.open("/households")
+        assert page.status == 401
+    async with world.session() as session:
+        assert not (await session.exec(select(ConsoleSession))).all()
