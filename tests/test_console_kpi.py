@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from sqlmodel import col, select
 
 from console.downloads import disposition
-from models import AuditEvent, Compound, Role
+from models import AuditEvent, Compound, Resident, Role
 from services import billing, kpi, payments
 from services.bot_identity import remember_username
 from services.places import resolve_scope
@@ -216,6 +216,17 @@ async def test_a_city_officer_drills_from_the_city_and_climbs_back(world, consol
         ]
         page = await browser.open(page.link("武汉市"))
         assert "2026年11月月报：武汉市" in page.text
+        for language, words in (("en", "Coverage"), ("zh_Hant", "覆蓋率")):
+            async with world.session() as session:
+                me = (
+                    await session.exec(
+                        select(Resident).where(col(Resident.display_name) == "钱处长")
+                    )
+                ).one()
+                me.language = language
+            page = await browser.open(page.url)
+            assert page.status == 200 and words in page.text and "武汉市" in page.text
+            assert _row(page, "江岸区").startswith("江岸区 50.00% 1 / 2"), language
 
 
 def test_a_downloaded_files_name_is_safe_and_keeps_its_chinese():
