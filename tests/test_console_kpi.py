@@ -309,6 +309,10 @@ async def test_notices_show_delivery_and_acknowledgement_and_who_was_not_reached
             assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
             book = load_workbook(io.BytesIO(await response.read()))
         assert book.active is not None and book.active.max_row == 60  # 59 homes and the header
+        async with browser.http.get(_absolute(page, page.link("PDF"))) as response:
+            assert response.status == 200 and response.content_type == "application/pdf"
+            assert quote("幸福家园-敲门走访清单-1.pdf") in response.headers["Content-Disposition"]
+            assert (await response.read())[:5] == b"%PDF-"
         page = await browser.open("/notices/99999")
         assert page.status == 404
         page = await browser.open("/notices/x")
@@ -319,7 +323,7 @@ async def test_notices_show_delivery_and_acknowledgement_and_who_was_not_reached
         reads = (
             await session.exec(select(AuditEvent).where(col(AuditEvent.action) == "people.read"))
         ).all()
-    assert "not_reached" in [r.details["what"] for r in reads]
+    assert {"not_reached", "door_list"} <= {r.details["what"] for r in reads}
 
 
 async def test_another_compounds_administrator_cannot_read_the_notice(world, console, tmp_path):
@@ -331,7 +335,7 @@ async def test_another_compounds_administrator_cannot_read_the_notice(world, con
         page = await _signed_in(other, browser)
         page = await browser.open("/notices")
         assert page.status == 200 and "和平里" in page.text and "停水" not in page.text
-        for path in ("/notices/1", "/notices/1/not-reached.xlsx"):
+        for path in ("/notices/1", "/notices/1/not-reached.xlsx", "/notices/1/door-list.pdf"):
             page = await browser.open(path)
             assert page.status == 403, path
         async with world.session() as session:

@@ -4,18 +4,20 @@ spreadsheet for door-to-door follow-up."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from console.app import Ctx, Render
-from console.downloads import XLSX, download
+from console.downloads import PDF, XLSX, download
 from core.i18n import N_
-from services import console_notices
+from services import console_notices, notice_documents
 from services.inputs import id_number
 from services.tables import xlsx
 from views import notice_office
 from views import notices as notice_texts
+from views.documents.door_list import door_list_pdf
 
 if TYPE_CHECKING:
     from console.app import Console
@@ -47,6 +49,18 @@ async def not_reached(ctx: Ctx) -> web.Response:
     return download(sheet, name, XLSX)
 
 
+async def door_list(ctx: Ctx) -> web.Response:
+    """The door-knocking list (PDF, one page per grid with its liaisons), for those who see
+    names and phones: the bot's own document, an audited read."""
+    found = await notice_documents.door_list(
+        ctx.session, ctx.actor, ctx.path_id("notice_id"), now=ctx.now()
+    )
+    tz = ctx.console.runtime.settings.tz
+    made = await asyncio.to_thread(door_list_pdf, found, ctx._, tz)
+    name = f"{found.compound}-{ctx._.plain(N_('Door-knocking list'))}-{found.notice.id}.pdf"
+    return download(made, name, PDF)
+
+
 def _values(ctx: Ctx, **values: object) -> dict[str, object]:
     return {
         "title_of": notice_office.notice_title,
@@ -61,3 +75,4 @@ def register(console: Console) -> None:
     console.get("/notices", "notices", listing)
     console.get("/notices/{notice_id}", "notices_notice", notice)
     console.get("/notices/{notice_id}/not-reached.xlsx", "notices_not_reached", not_reached)
+    console.get("/notices/{notice_id}/door-list.pdf", "notices_door_list", door_list)
