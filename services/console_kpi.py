@@ -58,7 +58,7 @@ class KpiPage:
     shown: Shown
     month: str
     earlier: str  # the month before (a link)
-    later: str | None  # the month after, unless that is not over yet
+    later: str | None  # the month after, up to the current one (not complete yet)
     trail: list[Scope]  # the way back up, readable places only, the shown place last
     level: str | None  # the level of the rows
     children: list[Child]
@@ -125,7 +125,7 @@ async def page(
         shown=shown,
         month=month,
         earlier=previous_month(month),
-        later=later if later < month_of(today) else None,
+        later=later if later <= month_of(today) else None,
         trail=await _trail(session, actor, shown.scope),
         level=level,
         children=children,
