@@ -65,6 +65,8 @@ class Nav:
 NAV: list[Nav] = [
     Nav("households", N_("Households"), Permission.PEOPLE_CONTACT),
     Nav("roles", N_("Roles"), Permission.ROLES_VIEW),
+    Nav("kpi", N_("KPIs"), Permission.KPI_VIEW),
+    Nav("notices", N_("Notices"), Permission.NOTICE_REPORT),
 ]
 
 

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import Compound, Household, Notice, Resident, Role, RoleGrant, ScopeKind
 from services import audit
 from services.actors import Actor
-from services.notice_reports import Missed, delivery_report
+from services.notice_reports import DeliveryReport, Missed, delivery_report
 from services.notices import notice
 from services.policy import Permission, authorize, holders
 
@@ -108,6 +108,26 @@ async def door_list(
     await authorize(session, actor, Permission.PEOPLE_CONTACT, found.compound_id)
     report = await delivery_report(session, actor, notice_id, now=now)
     ids = [m.household_id for m in report.missed]
+    await audit.record_read(
+        session,
+        at=now,
+        actor_id=actor.resident_id,
+        what="door_list",
+        subject_type="notice",
+        subject_id=found.id,
+        compound_id=found.compound_id,
+        households=ids,
+    )
+    groups = await door_groups(session, report)
+    return DoorList(found, await _compound_name(session, found.compound_id), groups)
+
+
+async def door_groups(session: AsyncSession, report: DeliveryReport) -> list[DoorGroup]:
+    """The households of a delivery report not reached, grouped by grid (by name) with the
+    liaisons of each grid (or of the whole compound where a grid has none); the roster's names
+    and phones only where the report carries them."""
+    found = report.notice
+    ids = [m.household_id for m in report.missed]
     homes = {
         h.id: h
         for h in (await session.exec(select(Household).where(col(Household.id).in_(ids)))).all()
@@ -129,15 +149,4 @@ async def door_list(
                 missed.reason,
             )
         )
-    await audit.record_read(
-        session,
-        at=now,
-        actor_id=actor.resident_id,
-        what="door_list",
-        subject_type="notice",
-        subject_id=found.id,
-        compound_id=found.compound_id,
-        households=ids,
-    )
-    ordered = [groups[name] for name in sorted(groups)]
-    return DoorList(found, await _compound_name(session, found.compound_id), ordered)
+    return [groups[name] for name in sorted(groups)]
