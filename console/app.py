@@ -65,6 +65,7 @@ class Nav:
 NAV: list[Nav] = [
     Nav("households", N_("Households"), Permission.PEOPLE_CONTACT),
     Nav("roles", N_("Roles"), Permission.ROLES_VIEW),
+    Nav("votes", N_("Owners' votes"), Permission.VOTE_VIEW),
 ]
 
 
