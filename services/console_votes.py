@@ -10,13 +10,16 @@ the batch that was checked, once: a second post of the same form finds its draft
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
+from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 from sqlalchemy import delete
@@ -24,15 +27,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import LANGUAGES, N_, Translator, translator
-from models import Ballot, BallotChannel, Poll, PollKind, PollStatus, pk
+from models import Ballot, BallotChannel, Building, Poll, PollKind, PollStatus, pk
 from models import Draft as DraftRow
 from services import drafts
 from services.actors import Actor
 from services.ballot_codes import OTHER_VOTE, looks_like_code, read_code
 from services.drafts import Draft
-from services.errors import BadInput, DomainError
+from services.errors import BadInput, DomainError, NotAllowed
 from services.places import household_labels
-from services.policy import Permission, authorize, compound_ids
+from services.policy import Permission, authorize, compound_ids, compounds, rule
 from services.tally import Choice
 from services.vote_ballots import (
     check_choice,
@@ -42,6 +45,7 @@ from services.vote_ballots import (
     visible_poll,
 )
 from services.vote_cards import ORDER
+from services.vote_drafts import Question, VoteForm, check_form, publish_form
 from services.vote_eligibility import voter_of_home
 from services.vote_flags import earlier_of, reference
 
@@ -60,6 +64,11 @@ SAME_OWNER = N_("The same owner as line {line}: an owner with several homes vote
 BATCH_GONE = N_(
     "This batch was entered already, or checked again since: nothing was done. Check it again."
 )
+VOTE_GONE = N_(
+    "This vote was published already, or previewed again since: nothing was done. Look at the "
+    "list of votes, or preview it again."
+)
+VOTE_CHANGED = N_("The form changed after its preview: nothing was published. Preview it again.")
 BATCH_CHANGED = N_("The batch changed after it was checked: nothing was done. Check it again.")
 # The words a paper's choice may be typed as, besides its label in each language.
 SYNONYMS = {"赞成": Choice.AGREE, "不同意": Choice.DISAGREE, "棄權": Choice.ABSTAIN}
@@ -123,6 +132,13 @@ class Entered:
 
 class BatchDraft(Draft, flow="console_paper_batch"):
     poll_id: int
+    token: str
+    digest: str
+
+
+class VoteFormDraft(Draft, flow="console_newvote"):
+    """A new vote's form as previewed: publishing takes it, once."""
+
     token: str
     digest: str
 
@@ -327,18 +343,21 @@ async def check(
     return Batch(poll, lines, token)
 
 
-async def _take(session: AsyncSession, actor: Actor, token: str) -> BatchDraft:
-    """The checked batch, deleted as it is taken: a second post (or one racing it) finds none."""
-    found = await drafts.find(session, actor, BatchDraft)
+T = TypeVar("T", BatchDraft, "VoteFormDraft")
+
+
+async def _take(session: AsyncSession, actor: Actor, kind: type[T], token: str, gone: str) -> T:
+    """The checked form, deleted as it is taken: a second post (or one racing it) finds none."""
+    found = await drafts.find(session, actor, kind)
     if found is None or not secrets.compare_digest(found.token, token):
-        raise DomainError(BATCH_GONE)
+        raise DomainError(gone)
     deleted = await session.exec(
         delete(DraftRow)
         .where(col(DraftRow.resident_id) == actor.resident_id)
-        .where(col(DraftRow.flow) == BatchDraft.flow)
+        .where(col(DraftRow.flow) == kind.flow)
     )
-    if deleted.rowcount != 1:  # another post of the same batch took it a moment ago
-        raise DomainError(BATCH_GONE)
+    if deleted.rowcount != 1:  # another post of the same form took it a moment ago
+        raise DomainError(gone)
     return found
 
 
@@ -357,7 +376,7 @@ async def enter(
     bot (a home that voted in the bot is flagged; a second paper ballot is refused and
     flagged). Lines with a problem are left out; they are shown again to be fixed."""
     poll = await paper_poll(session, actor, poll_id)
-    taken = await _take(session, actor, token)
+    taken = await _take(session, actor, BatchDraft, token, BATCH_GONE)
     if taken.poll_id != poll_id or taken.digest != _digest(poll, text, default):
         raise DomainError(BATCH_CHANGED)
     lines = await _check(session, poll, text, default, _)
@@ -380,3 +399,59 @@ async def enter(
             )
         )
     return Batch(poll, lines, ""), entered
+
+
+# --- drafting a vote ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DraftPlaces:
+    compounds: list[tuple[int, str]]
+    buildings: list[tuple[int, str, str]]  # id, compound, building
+
+
+async def draft_places(session: AsyncSession, actor: Actor) -> DraftPlaces:
+    """Where the viewer drafts votes (committee members, administrators), and their buildings."""
+    office = await compounds(session, actor, Permission.VOTE_DRAFT)
+    if not office:
+        raise NotAllowed(rule(Permission.VOTE_DRAFT).refusal)
+    names = {pk(c): c.name for c in office}
+    found = await session.exec(
+        select(Building)
+        .where(col(Building.compound_id).in_(list(names)))
+        .order_by(col(Building.compound_id), col(Building.name))
+        .limit(300)
+    )
+    return DraftPlaces(
+        sorted(names.items(), key=lambda item: item[1]),
+        [(pk(b), names[b.compound_id], b.name) for b in found],
+    )
+
+
+def _form_digest(form: VoteForm) -> str:
+    return hashlib.sha256(json.dumps(asdict(form), sort_keys=True).encode()).hexdigest()
+
+
+async def preview_vote(
+    session: AsyncSession, actor: Actor, form: VoteForm, *, now: datetime, tz: ZoneInfo
+) -> tuple[Question, str]:
+    """The form checked as /newvote checks each answer, up to the preview; kept for publishing."""
+    question = await check_form(session, actor, form, now=now, tz=tz)
+    token = secrets.token_urlsafe(12)
+    kept = VoteFormDraft(step="preview", token=token, digest=_form_digest(form))
+    await drafts.begin(session, actor, kept, now=now)
+    return question, token
+
+
+async def publish_vote(
+    session: AsyncSession,
+    actor: Actor,
+    form: VoteForm,
+    token: str,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+) -> Poll:
+    """The previewed form published, once (checked again: time has passed since the preview)."""
+    taken = await _take(session, actor, VoteFormDraft, token, VOTE_GONE)
+    if taken.digest != _form_digest(form):
+        raise DomainError(VOTE_CHANGED)
+    return await publish_form(session, actor, form, now=now, tz=tz)

@@ -232,3 +232,127 @@ async def test_who_may_not_enter_ballots_is_refused_and_nothing_is_booked(
         page = await browser.submit(form, lines="\n".join([line] * 501), do="check")
         assert page.status == 400 and "500" in page.text
     assert [b.channel for b in await _ballots(world)] == [BallotChannel.BOT]
+
+
+async def test_a_committee_member_drafts_a_vote_with_the_checks_of_newvote(world, console, clock):
+    await world.seed_roster()
+    committee, owner, liaison = (world.user(n) for n in ("周委员", "徐丽", "刘书记"))
+    await world.join_as(committee, Role.COMMITTEE)
+    await world.onboard(owner, "1栋 1单元 101", "owner")
+    await world.join_as(liaison, Role.LIAISON)
+    soon = (clock.now() + timedelta(days=3)).astimezone(SHANGHAI)
+    async with Browser() as browser:
+        page = await _signed_in(committee, browser)
+        page = await browser.open(page.link("业主表决"))
+        page = await browser.open(page.link("起草表决"))
+        assert page.status == 200
+        form = page.form("/votes/new")
+        assert [label for _v, label in form.selects["compound_id"]] == ["幸福家园"]
+        page = await browser.submit(form, title="  ", do="preview")
+        assert page.status == 400 and "200" in page.text
+        page = await browser.submit(
+            page.form("/votes/new"),
+            title="加装电梯<script>",
+            body="1栋加装电梯，费用由1栋业主分摊。",
+            opens_at=f"{soon:%Y-%m-%d} 09:00",
+            closes_at=f"{soon + timedelta(days=7):%Y-%m-%d} 18:00",
+            do="preview",
+        )
+        assert page.status == 400 and "15 天" in page.text
+        assert 'value="加装电梯&lt;script&gt;"' in page.html  # what was typed stays, escaped
+        page = await browser.submit(
+            page.form("/votes/new"), opens_at="", closes_at="", matter="7", do="preview"
+        )
+        assert page.status == 200, page.text
+        preview = page.html.split('id="preview"')[1].split("</section>")[0]
+        assert "加装电梯&lt;script&gt;" in preview and "第七项" in preview
+        assert "60 户" in preview
+        publish = page.form("/votes/new")
+        page = await browser.submit(publish, do="publish")
+        assert page.status == 200 and "已发布" in page.text, page.text
+        assert "/votes/1" in page.url and "已公告" in page.text
+        again = await browser.submit(publish, do="publish")  # a double click
+        assert again.status == 400 and "已经发布" in again.text
+    async with world.session() as session:
+        from models import Poll
+
+        polls = (await session.exec(select(Poll))).all()
+    assert [(p.title, p.special_item) for p in polls] == [("加装电梯<script>", 7)]
+    await tick(world.runtime)
+    await world.deliver()
+    assert "加装电梯" in owner.last_text
+    async with Browser() as browser:
+        await _signed_in(liaison, browser)
+        assert "起草表决" not in (await browser.open("/votes")).text
+        assert (await browser.open("/votes/new")).status == 403
+
+
+async def test_an_election_batch_and_the_record_of_a_closed_vote(world, console, clock):
+    await world.seed_roster()
+    committee, staff = world.user("周委员"), world.user("陈师傅")
+    await world.join_as(committee, Role.COMMITTEE)
+    await world.join_as(staff, Role.STAFF)
+    now = clock.now()
+    async with world.session() as session:
+        await vote_lifecycle.draft(
+            session,
+            None,
+            compound_id=1,
+            title="选举业委会委员",
+            body="",
+            notice_at=now,
+            opens_at=now + timedelta(days=15),
+            closes_at=now + timedelta(days=23),
+            now=now,
+            candidates=["张三", "李四", "王五"],
+            seats=2,
+        )
+    clock.advance(days=15, minutes=1)
+    await tick(world.runtime)
+    async with world.session() as session:
+        printed = await vote_documents.paper_ballots(session, None, 1, now=clock.now())
+        codes = {home.label: home.code for home in printed.homes}
+    batch = "\n".join(
+        [
+            f"{codes['1栋 1单元 101']} 1,3",
+            f"0 {codes['1栋 1单元 102']}",
+            f"{codes['1栋 1单元 201']} 4",
+            f"{codes['1栋 1单元 202']} 1，2，3",
+        ]
+    )
+    async with Browser() as browser:
+        await _signed_in(staff, browser)
+        page = await browser.open("/votes/1/paper")
+        assert "default" not in page.form("/votes/1/paper").selects  # no batch choice
+        page = await browser.submit(page.form("/votes/1/paper"), lines=batch, do="check")
+        lines = {n: page.html.split(f'id="line-{n}"')[1].split("</tr>")[0] for n in range(1, 5)}
+        assert "张三、王五" in lines[1] and "可以录入" in lines[1]
+        assert "可以录入" in lines[2]
+        assert "不是本次表决的选项" in lines[3]
+        assert "最多可选 2 名候选人" in lines[4]
+        page = await browser.submit(page.form("/votes/1/paper"), do="enter")
+        assert "已录入纸质选票：2" in page.text
+        left = page.form("/votes/1/paper").fields["lines"]
+        assert left.splitlines() == batch.splitlines()[2:]  # what is left to fix
+        page = await browser.open("/votes/1")
+        assert "XLSX" not in page.text  # not closed yet; staff export nothing anyway
+    async with world.session() as session:
+        paper = (await session.exec(select(Ballot))).all()
+    assert sorted(tuple(b.choice) for b in paper) == [(), ("张三", "王五")]
+
+    clock.advance(days=9)
+    await tick(world.runtime)
+    async with Browser() as browser:
+        await _signed_in(committee, browser)
+        page = await browser.open("/votes/1")
+        assert "已截止" in page.text and "参与表决的人数" not in page.text
+        for label, start in (("XLSX", b"PK"), ("JSON", b"{"), ("表决结果公告", b"%PDF")):
+            async with browser.http.get(urljoin(page.url, page.link(label))) as response:
+                assert response.status == 200, label
+                assert (await response.read()).startswith(start), label
+        assert (await browser.open("/votes/1/record.exe")).status == 404
+    async with Browser() as browser:
+        await _signed_in(staff, browser)
+        async with browser.http.get(urljoin(page.url, "/votes/1/record.xlsx")) as response:
+            assert response.status == 403
+        assert (await browser.open("/votes/1/paper")).status == 400  # closed: no more ballots

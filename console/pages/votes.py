@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from console.app import NO_PAGE, Ctx, Render
+from console.app import NO_PAGE, Ctx, Render, redirect
 from services import console_votes, vote_cards, vote_documents, vote_records
 from services.console_votes import LineState
 from services.errors import BadInput, NotFound
+from services.policy import Permission, anywhere
 from services.tally import Choice
+from services.vote_drafts import VoteForm
+from views import vote_drafting
 from views import votes as vote_texts
 from views.documents import ballot_sheet, result_sheet
 from views.vote_results import CHOICE
@@ -52,12 +55,66 @@ def _values(**values: object) -> dict[str, object]:
 
 async def votes(ctx: Ctx) -> Render:
     found = await console_votes.votes(ctx.session, ctx.actor)
-    return Render("votes_list.html", _values(polls=found))
+    may_draft = anywhere(ctx.actor, Permission.VOTE_DRAFT)
+    return Render("votes_list.html", _values(polls=found, may_draft=may_draft))
 
 
 async def vote(ctx: Ctx) -> Render:
     card = await vote_cards.card(ctx.session, ctx.actor, ctx.path_id("poll_id"))
-    return Render("votes_vote.html", _values(card=card, poll=card.poll, now=ctx.now()))
+    done = ctx.request.query.get("done", "")[:20]
+    return Render("votes_vote.html", _values(card=card, poll=card.poll, now=ctx.now(), done=done))
+
+
+FORM_FIELDS = ("compound_id", "title", "body", "kind", "matter", "candidates", "seats")
+TIMES = ("notice_at", "opens_at", "closes_at")
+
+
+async def _vote_form(ctx: Ctx) -> VoteForm:
+    posted = await ctx.request.post()
+    buildings = [str(b)[:12] for b in posted.getall("buildings", []) if str(b).strip()][:300]
+    limits = {"body": 3100, "candidates": 2000, "title": 210}
+    return VoteForm(
+        **{k: ctx.field(k, limits.get(k, 20)) for k in FORM_FIELDS},
+        buildings=buildings,
+        **{k: ctx.field(k, 20) for k in TIMES},
+    )
+
+
+async def _new_page(ctx: Ctx, form: VoteForm | None, **extra: object) -> Render:
+    places = await console_votes.draft_places(ctx.session, ctx.actor)
+    values = _values(
+        places=places,
+        form=form,
+        special=vote_texts.SPECIAL_ITEM,
+        errors={},
+        preview=None,
+        token="",
+    )
+    values.update(extra)
+    return Render("votes_new.html", values, status=400 if extra.get("errors") else 200)
+
+
+async def new_vote(ctx: Ctx) -> Render:
+    return await _new_page(ctx, None)
+
+
+async def new_vote_post(ctx: Ctx) -> Render | web.Response:
+    form = await _vote_form(ctx)
+    tz = ctx.console.runtime.settings.tz
+    try:
+        if ctx.field("do", 10) == "publish":
+            poll = await console_votes.publish_vote(
+                ctx.session, ctx.actor, form, ctx.field("token", 40), now=ctx.now(), tz=tz
+            )
+            return redirect(ctx, "votes_vote", poll_id=poll.id, query={"done": "published"})
+        question, token = await console_votes.preview_vote(
+            ctx.session, ctx.actor, form, now=ctx.now(), tz=tz
+        )
+    except BadInput as error:
+        return await _new_page(ctx, form, errors={error.field: error.render(ctx._)})
+    assert question.preview is not None
+    shown = vote_drafting.preview(question.preview, question.draft, ctx._, tz).text
+    return await _new_page(ctx, form, preview=shown, token=token)
 
 
 async def ballots_pdf(ctx: Ctx) -> web.Response:
@@ -140,6 +197,8 @@ async def paper_post(ctx: Ctx) -> Render:
 
 def register(console: Console) -> None:
     console.get("/votes", "votes", votes)
+    console.get("/votes/new", "votes_new", new_vote)
+    console.post("/votes/new", "votes_new_post", new_vote_post)
     console.get("/votes/{poll_id}", "votes_vote", vote)
     console.get("/votes/{poll_id}/ballots.pdf", "votes_ballots", ballots_pdf)
     console.get("/votes/{poll_id}/result.pdf", "votes_result", result_pdf)

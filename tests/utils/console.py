@@ -63,7 +63,8 @@ class _Reader(HTMLParser):
             self._form = Form(a.get("action", ""), a.get("method", "get").lower())
             self.forms.append(self._form)
         elif tag == "input" and self._form is not None and a.get("name"):
-            self._form.fields[a["name"]] = a.get("value", "")
+            if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+                self._form.fields[a["name"]] = a.get("value", "")
         elif tag == "textarea" and self._form is not None and a.get("name"):
             self._textarea = a["name"]
             self._form.fields[self._textarea] = ""
