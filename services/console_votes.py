@@ -14,7 +14,7 @@ import json
 import re
 import secrets
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
@@ -27,7 +27,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import LANGUAGES, N_, Translator, translator
-from models import Ballot, BallotChannel, Building, Poll, PollKind, PollStatus, pk
+from models import Ballot, BallotChannel, Building, EligibleHome, Poll, PollKind, PollStatus, pk
 from models import Draft as DraftRow
 from services import drafts
 from services.actors import Actor
@@ -46,7 +46,6 @@ from services.vote_ballots import (
 )
 from services.vote_cards import ORDER
 from services.vote_drafts import Question, VoteForm, check_form, publish_form
-from services.vote_eligibility import voter_of_home
 from services.vote_flags import earlier_of, reference
 
 MAX_LINES = 500
@@ -247,23 +246,34 @@ async def _check(
     batch_default = default_choice(poll, default)
     seen: dict[int | str, int] = {}  # a home's id or a voter's key: its first line
     checked: list[Line] = []
-    labels: dict[int, str] = {}
-    for number, raw in _lines(text):
-        code_text, said = _split(poll, raw)
+    lines = [(number, raw, *_split(poll, raw)) for number, raw in _lines(text)]
+    homes = set()
+    for _number, _raw, code_text, _said in lines:
+        try:
+            homes.add(read_code(poll, code_text).household_id)
+        except DomainError:
+            continue
+    # The homes' labels and headcount units at once (a batch has hundreds of lines).
+    labels = await household_labels(session, sorted(homes)) if homes else {}
+    keys: dict[int, str] = {}
+    if homes:
+        keys = {
+            home: key
+            for home, key in await session.exec(
+                select(col(EligibleHome.household_id), col(EligibleHome.voter_key))
+                .where(col(EligibleHome.poll_id) == poll.id)
+                .where(col(EligibleHome.household_id).in_(sorted(homes)))
+            )
+        }
+    for number, raw, code_text, said in lines:
         choice = batch_default if said is None else said
         try:
-            line = await _line(session, poll, (number, raw), code_text, choice, seen, labels, _)
+            line = await _line(session, poll, (number, raw), code_text, choice, seen, keys, _)
         except _Problem as problem:
             home = problem.household_id
-            line = Line(
-                number,
-                raw,
-                LineState.PROBLEM,
-                labels.get(home) if home else None,
-                home,
-                choice,
-                problem.text,
-            )
+            line = Line(number, raw, LineState.PROBLEM, None, home, choice, problem.text)
+        if line.household_id is not None:
+            line = replace(line, home=labels.get(line.household_id))
         checked.append(line)
     return checked
 
@@ -282,7 +292,7 @@ async def _line(
     code_text: str,
     choice: list[str] | None,
     seen: dict[int | str, int],
-    labels: dict[int, str],
+    keys: dict[int, str],  # each home's headcount unit in the snapshot
     _: Translator,
 ) -> Line:
     """One line of the batch, or the _Problem that keeps it out."""
@@ -293,29 +303,27 @@ async def _line(
         home = read_code(poll, code_text).household_id
     except DomainError as error:
         raise _Problem(error.render(_) if error.msgid == OTHER_VOTE else _(BAD_CODE)) from None
-    if home not in labels:
-        labels.update(await household_labels(session, [home]))
-    voter = await voter_of_home(session, poll, home)
-    if voter is None:
+    voter_key = keys.get(home)
+    if voter_key is None:
         raise _Problem(_(NOT_IN_SNAPSHOT), home)
     if home in seen:
         raise _Problem(_(SAME_BALLOT).format(line=seen[home]), home)
-    if voter.voter_key in seen:
-        raise _Problem(_(SAME_OWNER).format(line=seen[voter.voter_key]), home)
-    seen[home] = seen[voter.voter_key] = number
+    if voter_key in seen:
+        raise _Problem(_(SAME_OWNER).format(line=seen[voter_key]), home)
+    seen[home] = seen[voter_key] = number
     if choice is None:
         raise _Problem(_(NO_CHOICE).format(example=_(LABELS[Choice.AGREE])), home)
     try:
         choice = check_choice(poll, choice)
     except DomainError as error:
         raise _Problem(error.render(_), home) from None
-    counting = await current(session, poll.id or 0, voter.voter_key)
+    counting = await current(session, poll.id or 0, voter_key)
     if counting is not None and counting.channel == BallotChannel.PAPER:
         found = await earlier_of(session, counting)
         earlier = Earlier(found.cast_at, found.entered_by, found.reference)
-        return Line(number, raw, LineState.REFUSE, labels[home], home, choice, None, earlier)
+        return Line(number, raw, LineState.REFUSE, None, home, choice, None, earlier)
     state = LineState.OK if counting is None else LineState.FLAG
-    return Line(number, raw, state, labels[home], home, choice)
+    return Line(number, raw, state, None, home, choice)
 
 
 async def check(
@@ -384,7 +392,7 @@ async def enter(
     for line in lines:
         if line.state == LineState.PROBLEM:
             continue
-        assert line.household_id is not None and line.choice is not None and line.home
+        assert line.household_id is not None and line.choice is not None
         done = await enter_paper_ballot(
             session, actor, pk(poll), line.household_id, line.choice, now=now
         )
@@ -392,7 +400,7 @@ async def enter(
         entered.append(
             Entered(
                 line.number,
-                line.home,
+                line.home or "",
                 list(ballot.choice) if ballot else line.choice,
                 reference(ballot) if ballot else None,
                 done.flag is not None,
