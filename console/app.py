@@ -67,6 +67,7 @@ NAV: list[Nav] = [
     Nav("roles", N_("Roles"), Permission.ROLES_VIEW),
     Nav("kpi", N_("KPIs"), Permission.KPI_VIEW),
     Nav("notices", N_("Notices"), Permission.NOTICE_REPORT),
+    Nav("votes", N_("Owners' votes"), Permission.VOTE_VIEW),
 ]
 
 

@@ -9,15 +9,16 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import N_
+from core.i18n import N_, Translator
 from models import Building, Compound, Poll, PollKind, PollStatus
 from services import drafts
 from services.actors import Actor
 from services.drafts import Draft
-from services.errors import DomainError, NotAllowed
+from services.errors import BadInput, DomainError, NotAllowed
 from services.inputs import parse_local_time
 from services.policy import Permission, authorize, compounds, rule
 from services.tally import MatterType
@@ -295,6 +296,12 @@ async def publish(
     await drafts.finish(session, actor, VoteDraft)
     if not publish:
         return None
+    return await _published(session, actor, current, now=now)
+
+
+async def _published(
+    session: AsyncSession, actor: Actor, current: VoteDraft, *, now: datetime
+) -> Poll:
     assert current.compound_id and current.notice_at and current.opens_at and current.closes_at
     election = current.kind == PollKind.ELECTION
     return await draft(
@@ -313,3 +320,99 @@ async def publish(
         seats=current.seats,
         building_ids=current.buildings,
     )
+
+
+# --- the same answers from one form (the office console) -----------------------------------
+# The form's field that each step reads, so a refusal is shown next to it.
+FIELDS = {
+    VoteStep.COMPOUND: "compound",
+    VoteStep.TITLE: "title",
+    VoteStep.BODY: "body",
+    VoteStep.KIND: "kind",
+    VoteStep.MATTER: "matter",
+    VoteStep.CANDIDATES: "candidates",
+    VoteStep.SEATS: "seats",
+    VoteStep.SCOPE: "buildings",
+    VoteStep.PICK: "buildings",
+    VoteStep.TIMES: "times",
+    VoteStep.TIMES_TEXT: "times",
+}
+
+
+class StepRefused(BadInput):
+    """A step's refusal, shown next to its field of the form (rendered as the step renders it)."""
+
+    def __init__(self, field: str, error: DomainError) -> None:
+        super().__init__(field, error.msgid, **error.params)
+        self.error = error
+
+    def render(self, _: Translator) -> Markup:
+        return self.error.render(_)
+
+
+@dataclass(frozen=True)
+class VoteForm:
+    """A whole draft as typed into one form; empty times: the earliest the rules allow."""
+
+    compound_id: str
+    title: str
+    body: str
+    kind: str
+    matter: str  # ordinary, or the special item 6, 7 or 8
+    candidates: str  # one per line
+    seats: str
+    buildings: list[str]  # none: the whole compound
+    notice_at: str = ""  # YYYY-MM-DD HH:MM local; empty: now
+    opens_at: str = ""
+    closes_at: str = ""
+
+
+async def check_form(
+    session: AsyncSession, actor: Actor, form: VoteForm, *, now: datetime, tz: ZoneInfo
+) -> Question:
+    """The form answered step by step with the very checks of /newvote, up to the preview (not
+    saved: the bot's own /newvote draft is left alone). A refusal names its field."""
+    S = VoteStep
+    current = VoteDraft(step=S.COMPOUND)
+
+    async def answer(step: VoteStep, value: str) -> None:
+        nonlocal current
+        try:
+            current = await _next(session, actor, current, step, value, now=now, tz=tz)
+        except (NotAllowed, StepRefused):
+            raise
+        except DomainError as error:
+            raise StepRefused(FIELDS[step], error) from None
+
+    await answer(S.COMPOUND, form.compound_id)
+    await answer(S.TITLE, form.title)
+    await answer(S.BODY, form.body)
+    await answer(S.KIND, form.kind)
+    if current.kind == PollKind.ELECTION:
+        await answer(S.CANDIDATES, form.candidates)
+        await answer(S.SEATS, form.seats)
+    else:
+        await answer(S.MATTER, form.matter)
+    chosen = list(dict.fromkeys(form.buildings))
+    await answer(S.SCOPE, "pick" if chosen else "all")
+    if chosen:
+        for building in chosen:
+            await answer(S.PICK, building)
+        await answer(S.PICK, "done")
+    # notice now unless given; a time left out of a pair is unreadable, not another time
+    notice = [form.notice_at] if form.notice_at.strip() else []
+    times = [*notice, form.opens_at.strip() or "?", form.closes_at.strip() or "?"]
+    if notice or form.opens_at.strip() or form.closes_at.strip():
+        await answer(S.TIMES, "change")
+        await answer(S.TIMES_TEXT, "\n".join(t.replace("T", " ") for t in times))
+    else:
+        await answer(S.TIMES, "keep")
+    return await _question(session, current)
+
+
+async def publish_form(
+    session: AsyncSession, actor: Actor, form: VoteForm, *, now: datetime, tz: ZoneInfo
+) -> Poll:
+    """The form checked again, then published with every rule of vote_lifecycle.draft."""
+    checked = await check_form(session, actor, form, now=now, tz=tz)
+    return await _published(session, actor, checked.draft, now=now)

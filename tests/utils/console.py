@@ -52,6 +52,7 @@ class _Reader(HTMLParser):
         self._select: str | None = None
         self._option: str | None = None
         self._link: str | None = None
+        self._textarea: str | None = None
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -62,7 +63,11 @@ class _Reader(HTMLParser):
             self._form = Form(a.get("action", ""), a.get("method", "get").lower())
             self.forms.append(self._form)
         elif tag == "input" and self._form is not None and a.get("name"):
-            self._form.fields[a["name"]] = a.get("value", "")
+            if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+                self._form.fields[a["name"]] = a.get("value", "")
+        elif tag == "textarea" and self._form is not None and a.get("name"):
+            self._textarea = a["name"]
+            self._form.fields[self._textarea] = ""
         elif tag == "select" and self._form is not None:
             self._select = a.get("name")
             self._form.selects[self._select or ""] = []
@@ -81,6 +86,8 @@ class _Reader(HTMLParser):
             self._form = None
         if tag == "select":
             self._select = None
+        if tag == "textarea":
+            self._textarea = None
         if tag == "a":
             self._link = None
         if tag in ("p", "li", "tr", "h1", "h2", "div", "td", "th", "button", "option"):
@@ -90,6 +97,8 @@ class _Reader(HTMLParser):
         if self._skip:
             return
         self.text.append(data)
+        if self._textarea and self._form is not None:
+            self._form.fields[self._textarea] += data
         if self._select and self._option is not None and self._form is not None:
             self._form.selects[self._select].append((self._option, data.strip()))
             self._option = None
