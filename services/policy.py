@@ -183,7 +183,11 @@ POLICY: dict[Permission, Rule] = {
         roles=frozenset({R.COMMITTEE, R.ADMIN}),
     ),
     P.VOTE_PAPER_BALLOT: Rule(
-        "enter a signed paper ballot", STAFF_ONLY, roles=frozenset({R.STAFF, R.ADMIN})
+        "enter a signed paper ballot (one by one in the bot, or a batch in the console)",
+        N_(
+            "Only property staff, owners' committee members and administrators of this compound can enter paper ballots."
+        ),
+        roles=frozenset({R.STAFF, R.COMMITTEE, R.ADMIN}),
     ),
     P.VOTE_NOT_VOTED_LIST: Rule(
         "the list of homes that have not voted, with roster names and phones",

@@ -329,7 +329,7 @@ async def test_each_card_offers_what_the_policy_allows(world, clock):
         liaison: {NOT_VOTED, "投票进度"},
         officer: set(),
         supervisor: set(),
-        committee: {"投票进度", "撤回本次表决", "打印纸质选票"},
+        committee: {"投票进度", "撤回本次表决", "打印纸质选票", "录入纸质选票"},
     }
     for person, buttons in expected_open.items():
         await person.send("/vote")
