@@ -350,6 +350,27 @@ def _where(
     return statement
 
 
+async def status_counts(
+    session: AsyncSession,
+    actor: Actor,
+    found: QueueFilter,
+    *,
+    now: datetime,
+    statuses: tuple[str, ...] = OPEN_STATUSES,
+) -> dict[str, int]:
+    """How many tickets the filter selects in each status (the console board's columns)."""
+    places = await _compounds(session, actor)
+    statement = _where(
+        select(col(Ticket.status), func.count()).select_from(Ticket),
+        actor,
+        found,
+        places,
+        now,
+        statuses,
+    ).group_by(col(Ticket.status))
+    return {status: int(count) for status, count in (await session.exec(statement)).all()}
+
+
 async def queue(
     session: AsyncSession,
     actor: Actor,

@@ -170,7 +170,7 @@ async def test_notes_and_rejecting_with_a_reason(world, console):
         page = await browser.submit(reject, reason="")
         assert page.status == 400 and "不予受理的原因" in page.text and "field-error" in page.html
         page = await browser.submit(reject, reason="不属于物业范围")
-        assert page.status == 200 and "已拒绝" in page.text
+        assert page.status == 200 and "已不予受理" in page.text
         await world.deliver()
         assert "不属于物业范围" in owner.last_text
         page = await browser.submit(reject, reason="again")

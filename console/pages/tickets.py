@@ -141,6 +141,9 @@ async def board(ctx: Ctx) -> Render:
         raise
     except DomainError:  # a value no form offers, or a page that is not there (any more)
         raise DomainError(BAD_FILTER) from None
+    counts = await ticket_queue.status_counts(
+        ctx.session, ctx.actor, found, now=ctx.now(), statuses=tuple(COLUMNS)
+    )
     columns: dict[str, list[Ticket]] = {s: [] for s in COLUMNS}
     for ticket in page.tickets:
         columns.setdefault(ticket.status, []).append(ticket)
@@ -152,7 +155,9 @@ async def board(ctx: Ctx) -> Render:
             "chosen": chosen,
             "choices": choices,
             "page": page,
-            "columns": [] if chosen.closed else [(m, columns[s]) for s, m in COLUMNS.items()],
+            "columns": []
+            if chosen.closed
+            else [(m, columns[s], counts.get(s, 0)) for s, m in COLUMNS.items()],
             "buildings": {b.id: b.name for b in choices.buildings},
             "compounds": {c.id: c.name for c in choices.compounds},
             "names": await ticket_reading.names(ctx.session, assignees),
