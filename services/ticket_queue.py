@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_
 from sqlmodel import col, select
@@ -360,8 +361,9 @@ async def status_counts(
 ) -> dict[str, int]:
     """How many tickets the filter selects in each status (the console board's columns)."""
     places = await _compounds(session, actor)
-    statement = _where(
-        select(col(Ticket.status), func.count()).select_from(Ticket),
+    counted: Any = select(col(Ticket.status), func.count()).select_from(Ticket)
+    statement: Any = _where(
+        counted,
         actor,
         found,
         places,
