@@ -192,7 +192,12 @@ async def test_liaison_and_supervisor_read_a_ticket_without_actions(world, conso
             page = await _signed_in(world, reader, browser)
             assert "/tickets" not in page.html  # the board is the staff's
             assert (await browser.open("/tickets")).status == 403
-            page = await browser.open(f"/tickets/{ticket_id}")
+            if reader is liaison:  # from the home's page, where a liaison finds its tickets
+                page = await browser.open("/households?q=1-1-101")
+                page = await browser.open(page.link("1栋 1单元 101"))
+                page = await browser.open(page.link(f"#{ticket_id}"))
+            else:
+                page = await browser.open(f"/tickets/{ticket_id}")
             assert page.status == 200 and "3楼楼道灯不亮" in page.text
             assert [f.action for f in page.forms] == ["/signout"]  # no action forms
             assert "备件缺货" not in page.text and "王芳" not in page.text
