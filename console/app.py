@@ -68,6 +68,7 @@ NAV: list[Nav] = [
     Nav("kpi", N_("KPIs"), Permission.KPI_VIEW),
     Nav("notices", N_("Notices"), Permission.NOTICE_REPORT),
     Nav("votes", N_("Owners' votes"), Permission.VOTE_VIEW),
+    Nav("tickets", N_("Tickets"), Permission.TICKET_WORK),
 ]
 
 
@@ -114,7 +115,15 @@ class Ctx:
         return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-Handler = Callable[[Ctx], Awaitable[Render | web.StreamResponse]]
+@dataclass
+class Then:
+    """What a page does outside the database (a call to Telegram), run after its unit of work
+    has committed, so no transaction or SQLite write gate is held meanwhile."""
+
+    run: Callable[[], Awaitable[web.StreamResponse]]
+
+
+Handler = Callable[[Ctx], Awaitable[Render | web.StreamResponse | Then]]
 CONSOLE_KEY: web.AppKey[Console] = web.AppKey("console")
 
 
@@ -307,29 +316,40 @@ class Console:
             _ = self._language(request)
             if form and not self._same_origin(request):
                 return self.message(request, _, _(FORBIDDEN_ORIGIN), 403)
-            runtime = self.runtime
             values: dict[str, Any] = dict(await request.post()) if form else {}
-            try:
-                async with gated_unit_of_work(runtime.sessions, runtime.write_gate) as session:
-                    response = await self._serve(request, handler, session, values, form)
-            except _RolledBack as refused:  # a refusal: what the handler wrote is undone
-                return refused.response
-            except SignInRefused as refused:
-                response = self.message(request, _, refused.render(_), 401)
-                response.del_cookie(COOKIE, path=self.path or "/")
-                return response
-            except web.HTTPException:
-                raise
-            except Exception as error:
-                if is_outage(error):
-                    return self.message(request, _, _(UNAVAILABLE), 503)
-                log.exception("console page %s failed", request.match_info.route.name)
-                return self.message(request, _, _(FAILED), 500)
-            if form:
-                runtime.wake_outbox()  # what the form told people goes out now
+            response = await self.within(request, handler, values, form=form)
+            if isinstance(response, Then):
+                return await response.run()
             return response
 
         return serve
+
+    async def within(
+        self, request: web.Request, handler: Handler, values: dict[str, Any], *, form: bool
+    ) -> web.StreamResponse | Then:
+        """A handler in its own unit of work, refusals rendered (a page's second step, after
+        its call to Telegram, runs in another)."""
+        _ = self._language(request)
+        runtime = self.runtime
+        try:
+            async with gated_unit_of_work(runtime.sessions, runtime.write_gate) as session:
+                response = await self._serve(request, handler, session, values, form)
+        except _RolledBack as refused:  # a refusal: what the handler wrote is undone
+            return refused.response
+        except SignInRefused as refused:
+            response = self.message(request, _, refused.render(_), 401)
+            response.del_cookie(COOKIE, path=self.path or "/")
+            return response
+        except web.HTTPException:
+            raise
+        except Exception as error:
+            if is_outage(error):
+                return self.message(request, _, _(UNAVAILABLE), 503)
+            log.exception("console page %s failed", request.match_info.route.name)
+            return self.message(request, _, _(FAILED), 500)
+        if form:
+            runtime.wake_outbox()  # what the form told people goes out now
+        return response
 
     async def _serve(
         self,
@@ -338,7 +358,7 @@ class Console:
         session: AsyncSession,
         values: dict[str, Any],
         form: bool,
-    ) -> web.StreamResponse:
+    ) -> web.StreamResponse | Then:
         """One page inside its unit of work: the viewer, the form's token, the handler, and the
         page rendered while its rows are loaded. A refusal is rendered, then rolled back."""
         runtime = self.runtime
@@ -360,7 +380,7 @@ class Console:
             raise
         except DomainError as error:
             raise _RolledBack(self.message(request, _, error.render(_), 400, viewer)) from None
-        if isinstance(result, web.StreamResponse):
+        if isinstance(result, web.StreamResponse | Then):
             return result
         return self.render(
             request, result.template, _, viewer, status=result.status, **result.values

@@ -16,7 +16,7 @@ from models import OPEN_STATUSES, Ticket, TicketEvent, TicketPhoto
 from services import drafts, ticket_alerts, ticket_templates
 from services.actors import Actor
 from services.drafts import Draft
-from services.errors import DomainError, NotAllowed
+from services.errors import BadInput, DomainError, NotAllowed
 from services.policy import Permission, authorize, rule
 from services.ticket_alerts import Change
 from services.ticket_reading import TicketCard, card_of, parties, visible_ticket
@@ -190,20 +190,37 @@ async def note(
     if step not in (InputStep.NOTE_PUBLIC, InputStep.NOTE_INTERNAL):
         raise DomainError(drafts.STALE)
     ticket, draft = await answered(session, actor, InputStep(step))
+    if draft.template and not whole and (text or "").strip():
+        text = ticket_templates.complete(draft.template, text.strip())
+    return await _write_note(
+        session, actor, ticket, text, public=step == InputStep.NOTE_PUBLIC, now=now
+    )
+
+
+async def write_note(
+    session: AsyncSession, actor: Actor, ticket_id: int, text: str, *, public: bool, now: datetime
+) -> TicketCard:
+    """A note in one step (the office console's form): for the resident (they are told) or
+    internal (staff only)."""
+    ticket = await visible_ticket(session, actor, ticket_id)
+    return await _write_note(session, actor, ticket, text, public=public, now=now)
+
+
+async def _write_note(
+    session: AsyncSession, actor: Actor, ticket: Ticket, text: str, *, public: bool, now: datetime
+) -> TicketCard:
     assert ticket.id is not None
     await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
     text = (text or "").strip()
     if not text:
-        raise DomainError(N_("Please write the note as text."))
-    if draft.template and not whole:
-        text = ticket_templates.complete(draft.template, text)
+        raise BadInput("note", N_("Please write the note as text."))
     event = TicketEvent(
         ticket_id=ticket.id,
         at=now,
         actor_id=actor.resident_id,
         kind="note",
         note=text[:MAX_NOTE],
-        visible=step == InputStep.NOTE_PUBLIC,
+        visible=public,
     )
     session.add(event)
     await session.flush()

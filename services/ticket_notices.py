@@ -1,6 +1,7 @@
 """Who hears of what a ticket's residents do: a reopening with its reason, a cancellation, a
 comment, an urge (催单) and an answer reach whoever handles the ticket — its assignee, or
-without one the compound's staff; a question from staff reaches the resident."""
+without one the compound's staff; a question from staff reaches the resident; an assignment
+reaches the colleague it was given to."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ REMARK = "ticket.remark"  # to the handlers: a resident's comment or photo on an
 URGED = "ticket.urged"  # to the handlers: 催单 on an overdue ticket
 QUESTION = "ticket.question"  # to the reporter (and filer): staff need more information
 ANSWER = "ticket.answer"  # to the staff member who asked
+ASSIGNED = "ticket.assigned"  # to the colleague a ticket was assigned to
 RATE_AGAIN = "ticket.rate_again"  # to the reporter, a day after an auto-confirmation
 
 

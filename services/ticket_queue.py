@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_
 from sqlmodel import col, select
@@ -17,11 +18,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from core.i18n import LANGUAGES, N_, Msg, translator
-from models import OPEN_STATUSES, Building, Compound, Ticket, TicketCategory
+from models import OPEN_STATUSES, Building, Compound, Resident, Role, Ticket, TicketCategory
 from services.actors import Actor
 from services.drafts import STALE
 from services.errors import DomainError, NotAllowed
-from services.policy import Permission, compounds, rule
+from services.policy import Permission, compounds, holders, rule
 from services.ticket_reading import deadline
 
 PAGE = 10  # tickets per page
@@ -64,6 +65,8 @@ UNKNOWN = N_(
 _BUILDING = re.compile(r"^([0-9a-z]+)\s*(栋|號樓|号楼|棟|幢|座|号|號|楼|樓)?$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _KEY = re.compile(r"^b\d{1,12}$")
+_COMPOUND_KEY = re.compile(r"^c\d{1,12}$")
+_ASSIGNEE_KEY = re.compile(r"^a\d{1,12}$")
 _FLAGS = {f.value for f in Flag}
 _CATEGORIES = {c.value for c in TicketCategory}
 
@@ -76,16 +79,22 @@ class QueueFilter:
     buildings: frozenset[int] = frozenset()  # building ids
     categories: frozenset[TicketCategory] = frozenset()
     names: tuple[str, ...] = field(default=(), compare=False)  # the buildings as typed/known
+    compounds: frozenset[int] = frozenset()  # compound ids (the console's filter)
+    assignees: frozenset[int] = frozenset()  # assigned to one of these colleagues (the console)
 
     @property
     def empty(self) -> bool:
-        return not (self.flags or self.buildings or self.categories)
+        return not (
+            self.flags or self.buildings or self.categories or self.compounds or self.assignees
+        )
 
     def key(self) -> str:
         """The filter as a short text for a button: `mine_overdue_b12_greening`."""
         parts = [f.value for f in Flag if f in self.flags]
+        parts += [f"c{c}" for c in sorted(self.compounds)]
         parts += [f"b{b}" for b in sorted(self.buildings)]
         parts += [c.value for c in TicketCategory if c in self.categories]
+        parts += [f"a{a}" for a in sorted(self.assignees)]
         return "_".join(parts)
 
     def toggled(self, flag: Flag) -> QueueFilter:
@@ -239,6 +248,7 @@ async def filter_from_key(session: AsyncSession, actor: Actor, key: str) -> Queu
     """A filter back from a button: every part checked again (a forged one is stale)."""
     ids = {c.id for c in await _compounds(session, actor) if c.id is not None}
     flags, chosen, categories = set(), set(), set()
+    places, assignees = set(), set()
     for part in key.split("_") if key else []:
         if part in _FLAGS:
             flags.add(Flag(part))
@@ -246,15 +256,56 @@ async def filter_from_key(session: AsyncSession, actor: Actor, key: str) -> Queu
             categories.add(TicketCategory(part))
         elif _KEY.match(part):
             chosen.add(int(part[1:]))
+        elif _COMPOUND_KEY.match(part):
+            places.add(int(part[1:]))
+        elif _ASSIGNEE_KEY.match(part):
+            assignees.add(int(part[1:]))
         else:
             raise DomainError(STALE)
+    if not places <= ids:
+        raise DomainError(STALE)
     names: tuple[str, ...] = ()
     if chosen:
         known = {b.id: b.name for b in await _buildings(session, ids)}
         if not chosen <= set(known):
             raise DomainError(STALE)
         names = tuple(dict.fromkeys(known[b] for b in sorted(chosen)))
-    return QueueFilter(frozenset(flags), frozenset(chosen), frozenset(categories), names)
+    if assignees and not assignees <= {p.id for p in await colleagues(session, ids)}:
+        raise DomainError(STALE)
+    return QueueFilter(
+        frozenset(flags),
+        frozenset(chosen),
+        frozenset(categories),
+        names,
+        frozenset(places),
+        frozenset(assignees),
+    )
+
+
+async def colleagues(session: AsyncSession, compound_ids: set[int]) -> list[Resident]:
+    """The staff of these compounds (whom a ticket can be assigned to), by name."""
+    found: dict[int, Resident] = {}
+    for compound_id in sorted(compound_ids):
+        for person in await holders(session, Permission.TICKET_WORK, compound_id, {Role.STAFF}):
+            if person.id is not None:
+                found.setdefault(person.id, person)
+    return sorted(found.values(), key=lambda p: (p.display_name, p.id or 0))
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the console's filter form offers: the viewer's compounds, their buildings and the
+    staff a ticket can be assigned to."""
+
+    compounds: list[Compound]
+    buildings: list[Building]
+    staff: list[Resident]
+
+
+async def filter_choices(session: AsyncSession, actor: Actor) -> FilterChoices:
+    places = await _compounds(session, actor)
+    ids = {c.id for c in places if c.id is not None}
+    return FilterChoices(places, await _buildings(session, ids), await colleagues(session, ids))
 
 
 def _overdue(compound: Compound, now: datetime) -> ColumnElement[bool]:
@@ -276,10 +327,15 @@ def _where(
     found: QueueFilter,
     places: list[Compound],
     now: datetime,
+    statuses: tuple[str, ...] = OPEN_STATUSES,
 ) -> SelectOfScalar:
     statement = statement.where(col(Ticket.compound_id).in_([c.id for c in places])).where(
-        col(Ticket.status).in_(OPEN_STATUSES)
+        col(Ticket.status).in_(statuses)
     )
+    if found.compounds:
+        statement = statement.where(col(Ticket.compound_id).in_(found.compounds))
+    if found.assignees:
+        statement = statement.where(col(Ticket.assignee_id).in_(found.assignees))
     if Flag.MINE in found.flags:
         statement = statement.where(col(Ticket.assignee_id) == actor.resident_id)
     if Flag.UNASSIGNED in found.flags:
@@ -295,6 +351,28 @@ def _where(
     return statement
 
 
+async def status_counts(
+    session: AsyncSession,
+    actor: Actor,
+    found: QueueFilter,
+    *,
+    now: datetime,
+    statuses: tuple[str, ...] = OPEN_STATUSES,
+) -> dict[str, int]:
+    """How many tickets the filter selects in each status (the console board's columns)."""
+    places = await _compounds(session, actor)
+    counted: Any = select(col(Ticket.status), func.count()).select_from(Ticket)
+    statement: Any = _where(
+        counted,
+        actor,
+        found,
+        places,
+        now,
+        statuses,
+    ).group_by(col(Ticket.status))
+    return {status: int(count) for status, count in (await session.exec(statement)).all()}
+
+
 async def queue(
     session: AsyncSession,
     actor: Actor,
@@ -303,21 +381,29 @@ async def queue(
     now: datetime,
     page: int = 0,
     size: int = PAGE,
+    statuses: tuple[str, ...] = OPEN_STATUSES,
+    newest_first: bool = False,
 ) -> QueuePage:
-    """One page of the open tickets the filter selects, urgent first, then oldest; the total is
-    the true count. A page that no longer exists (or never did) is stale."""
+    """One page of the open tickets the filter selects (or of those in `statuses`), urgent
+    first, then oldest (`newest_first`: the latest first, for closed ones); the total is the
+    true count. A page that no longer exists (or never did) is stale."""
     places = await _compounds(session, actor)
     total = (
         await session.exec(
-            _where(select(func.count()).select_from(Ticket), actor, found, places, now)
+            _where(select(func.count()).select_from(Ticket), actor, found, places, now, statuses)
         )
     ).one()
     pages = max(1, -(-total // size))
     if page < 0 or page >= pages:
         raise DomainError(STALE)
+    order = (
+        (col(Ticket.id).desc(),)
+        if newest_first
+        else (col(Ticket.urgent).desc(), col(Ticket.created_at), col(Ticket.id))
+    )
     statement = (
-        _where(select(Ticket), actor, found, places, now)
-        .order_by(col(Ticket.urgent).desc(), col(Ticket.created_at), col(Ticket.id))
+        _where(select(Ticket), actor, found, places, now, statuses)
+        .order_by(*order)
         .offset(page * size)
         .limit(size)
     )

@@ -17,7 +17,8 @@ from models import Compound, Resident, Role, Ticket, TicketEvent
 from models import TicketStatus as S
 from services import audit, drafts, ticket_alerts, ticket_notices, ticket_templates
 from services.actors import Actor
-from services.errors import DomainError, NotAllowed
+from services.errors import BadInput, DomainError, NotAllowed
+from services.notify import Recipient
 from services.policy import Permission, authorize, holders, rule
 from services.ticket_alerts import Change
 from services.ticket_inputs import (
@@ -198,9 +199,24 @@ async def ask(
 async def reject(session: AsyncSession, actor: Actor, reason: str, *, now: datetime) -> TicketCard:
     """The reason a ticket is rejected (the resident reads it)."""
     ticket = await answered_ticket(session, actor, InputStep.REJECT)
+    return await _reject(session, actor, ticket, reason, now=now)
+
+
+async def reject_ticket(
+    session: AsyncSession, actor: Actor, ticket_id: int, reason: str, *, now: datetime
+) -> TicketCard:
+    """Reject a ticket with its reason in one step (the office console's form)."""
+    ticket = await visible_ticket(session, actor, ticket_id)
+    return await _reject(session, actor, ticket, reason, now=now)
+
+
+async def _reject(
+    session: AsyncSession, actor: Actor, ticket: Ticket, reason: str, *, now: datetime
+) -> TicketCard:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(N_("Please give the reason for rejecting it."))
+        await _may(session, actor, ticket, Side.STAFF)
+        raise BadInput("reason", N_("Please give the reason for rejecting it."))
     await _move(session, actor, ticket, A.REJECT, now=now, note=reason)
     return await card_of(session, actor, ticket, now=now)
 
@@ -235,8 +251,44 @@ async def finish_work(
     """Done, with a photo of the fixed state (a Telegram file id; its caption is a note the
     resident sees) or without one (Skip). The resident is sent the photo with "please check"."""
     ticket = await answered_ticket(session, actor, InputStep.AFTER_PHOTO, ticket_id)
+    return await _finish(session, actor, ticket, photo=photo, caption=caption, now=now)
+
+
+async def may_finish(session: AsyncSession, actor: Actor, ticket_id: int) -> Ticket:
+    """Whether the person may mark the ticket done now (before a photo is uploaded for it)."""
+    ticket = await visible_ticket(session, actor, ticket_id)
+    await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
+    next_status(ticket.status, A.DONE)
+    return ticket
+
+
+async def finish_ticket(
+    session: AsyncSession,
+    actor: Actor,
+    ticket_id: int,
+    *,
+    photo: str | None,
+    now: datetime,
+    caption: str | None = None,
+) -> TicketCard:
+    """Done in one step (the office console's form), with the photo's Telegram file id or
+    without one; the resident is told as after the bot's "Done"."""
+    ticket = await visible_ticket(session, actor, ticket_id)
+    return await _finish(session, actor, ticket, photo=photo, caption=caption, now=now)
+
+
+async def _finish(
+    session: AsyncSession,
+    actor: Actor,
+    ticket: Ticket,
+    *,
+    photo: str | None,
+    caption: str | None,
+    now: datetime,
+) -> TicketCard:
     assert ticket.id is not None
     await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
+    next_status(ticket.status, A.DONE)  # refused before the photo is kept
     if photo:
         add_photo(session, ticket, actor, photo, now=now, after=True)
         session.add(
@@ -293,6 +345,16 @@ async def assign(
     await ticket_alerts.tell_residents(
         session, Change(ticket, event), now=now, exclude=actor.resident_id
     )
+    if assignee_id != actor.resident_id:  # the colleague hears it is theirs now
+        chosen = [p for p in staff if p.id == assignee_id]
+        await ticket_notices.tell_handlers(
+            session,
+            ticket_notices.ASSIGNED,
+            ticket,
+            event,
+            now=now,
+            to=[Recipient.of(p) for p in chosen],
+        )
     return ticket
 
 

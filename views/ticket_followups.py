@@ -1,6 +1,7 @@
 """How a ticket's follow-ups look: its photos as an album, the cancel confirmation, an urge's
 answer, and the messages about a resident's reopening, cancellation, comment, urge (催单) or
-answer (to staff), about staff's question (to the resident) and the second rating offer."""
+answer (to staff), an assignment (to the colleague), about staff's question (to the resident)
+and the second rating offer."""
 
 from __future__ import annotations
 
@@ -100,6 +101,12 @@ def ticket_urged(_: Translator, *, tz: ZoneInfo, ticket: Ticket, event: TicketEv
 def ticket_answer(_: Translator, *, tz: ZoneInfo, ticket: Ticket, event: TicketEvent) -> Screen:
     head = N_("The resident answered your question on ticket #{id}: {answer}")
     return _for_staff(head, ticket, event, _)
+
+
+@renders(kinds.ASSIGNED)
+def ticket_assigned(_: Translator, *, tz: ZoneInfo, ticket: Ticket, event: TicketEvent) -> Screen:
+    """To the colleague a ticket was assigned to (in the bot or the office console)."""
+    return _for_staff(N_("Ticket #{id} has been assigned to you."), ticket, event, _)
 
 
 @renders(kinds.QUESTION)

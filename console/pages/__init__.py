@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def register(console: Console) -> None:
-    from console.pages import home, households, kpi, notices, roles, votes
+    from console.pages import home, households, kpi, notices, roles, tickets, votes
 
-    for area in (home, households, roles, votes, kpi, notices):
+    for area in (home, households, roles, tickets, votes, kpi, notices):
         area.register(console)
