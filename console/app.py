@@ -65,6 +65,8 @@ class Nav:
 NAV: list[Nav] = [
     Nav("households", N_("Households"), Permission.PEOPLE_CONTACT),
     Nav("roles", N_("Roles"), Permission.ROLES_VIEW),
+    Nav("fees", N_("Fees"), Permission.FEES_REPORT),
+    Nav("statements", N_("Bank statements"), Permission.FEES_RECORD_PAYMENT),
 ]
 
 

@@ -1,0 +1,199 @@
+"""The office console's fees: a bank statement uploaded in the browser, read and booked as
+`admin import-payments` books it (the same readers, file limits and matching), by a clerk who
+may record payments in the statement's compound; the rows that matched no home or several wait
+for the same review as the bot's /statement (services/statement_review.py). Arrears and the
+collection rate are services/fee_reports.py."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.i18n import N_
+from models import Compound, Payment, StatementRow, StatementRowStatus
+from services import fee_reports
+from services.actors import Actor
+from services.bank_statements import read_statement
+from services.errors import DomainError, NotAllowed, NotFound
+from services.fee_claims import compound_of_account
+from services.fee_reports import ArrearsReport
+from services.file_limits import FileLimits
+from services.payment_import import ImportReport, book_statement, statement_compound
+from services.places import household_labels
+from services.policy import Permission, authorize, compounds, rule
+from services.receipts import receipt_label
+
+NO_COMPOUND = N_("That compound does not exist.")
+OTHER_ACCOUNT = N_(
+    "The statement is of account {account}, which is the payment account of {compound}, not "
+    "of the compound chosen; nothing was booked."
+)
+
+
+async def statement_compounds(session: AsyncSession, actor: Actor) -> list[Compound]:
+    """The compounds whose statements this person may book (staff and administrators)."""
+    found = await compounds(session, actor, Permission.FEES_RECORD_PAYMENT)
+    if not found:
+        raise NotAllowed(rule(Permission.FEES_RECORD_PAYMENT).refusal)
+    return found
+
+
+async def may_book(session: AsyncSession, actor: Actor, compound_id: int | None) -> None:
+    """Refuse at once someone who may not book statements (there, or anywhere)."""
+    await statement_compounds(session, actor)
+    if compound_id is not None:
+        if await session.get(Compound, compound_id) is None:
+            raise NotFound(NO_COMPOUND)
+        await authorize(session, actor, Permission.FEES_RECORD_PAYMENT, compound_id)
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, in plain values (kept after its unit of work has ended)."""
+
+    compound: str
+    account: str
+    booked: list[tuple[int, str, Decimal]] = field(default_factory=list)
+    total: Decimal = Decimal(0)
+    receipts: list[str] = field(default_factory=list)
+    already: int = 0
+    unmatched: list[tuple[int, str]] = field(default_factory=list)
+    ambiguous: list[tuple[int, str]] = field(default_factory=list)
+    waiting: int = 0
+    dismissed: int = 0
+    reversed: list[tuple[int, str]] = field(default_factory=list)
+    invalid: list[tuple[int, DomainError]] = field(default_factory=list)
+    outgoing: int = 0
+
+    @classmethod
+    def of(cls, report: ImportReport) -> ImportSummary:
+        return cls(
+            compound=report.compound.name,
+            account=report.account,
+            booked=list(report.booked),
+            total=report.total,
+            receipts=list(report.receipts),
+            already=len(report.already),
+            unmatched=list(report.unmatched),
+            ambiguous=list(report.ambiguous),
+            waiting=len(report.waiting),
+            dismissed=len(report.dismissed),
+            reversed=list(report.reversed),
+            invalid=list(report.invalid),
+            outgoing=report.outgoing,
+        )
+
+    @property
+    def to_review(self) -> int:
+        return len(self.unmatched) + len(self.ambiguous) + self.waiting
+
+
+async def import_statement(
+    session: AsyncSession,
+    actor: Actor,
+    data: bytes,
+    filename: str,
+    compound_id: int | None,
+    *,
+    today: date,
+    now: datetime,
+    limits: FileLimits,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportSummary:
+    """Read the uploaded statement and book it for the compound chosen (one the person may
+    record payments in), or the one whose payment account the statement is of."""
+    allowed = {c.id: c for c in await statement_compounds(session, actor)}
+    limits.check_size(len(data))
+    statement = await asyncio.to_thread(read_statement, data, filename, today=today, limits=limits)
+    named: Compound | None = None
+    if compound_id is not None:
+        named = allowed.get(compound_id) or await session.get(Compound, compound_id)
+        if named is None:
+            raise NotFound(NO_COMPOUND)
+        await authorize(session, actor, Permission.FEES_RECORD_PAYMENT, compound_id)
+        owner = await compound_of_account(session, statement.account) if statement.account else None
+        if owner is not None and owner != compound_id:
+            other = await session.get(Compound, owner)
+            raise DomainError(
+                OTHER_ACCOUNT, account=statement.account[:40], compound=other.name if other else ""
+            )
+    elif len(allowed) == 1 and not statement.account:
+        named = next(iter(allowed.values()))
+    chosen = await statement_compound(session, statement, named)
+    await authorize(session, actor, Permission.FEES_RECORD_PAYMENT, chosen.id or 0)
+    report = await book_statement(
+        session, statement, chosen, now=now, actor=actor, progress=progress
+    )
+    return ImportSummary.of(report)
+
+
+@dataclass(frozen=True)
+class Answered:
+    row: StatementRow
+    home: str  # the home it was booked on ("" when set aside)
+    receipt: str  # the receipt number of its payment ("" when set aside)
+
+
+async def answered(session: AsyncSession, actor: Actor, row_id: int) -> Answered:
+    """A row as it was decided, for the page shown after the answer."""
+    row = await session.get(StatementRow, row_id)
+    if row is None:
+        raise NotFound(N_("That statement row does not exist."))
+    await authorize(session, actor, Permission.FEES_RECORD_PAYMENT, row.compound_id)
+    if row.status != StatementRowStatus.BOOKED or row.payment_id is None:
+        return Answered(row, "", "")
+    payment = await session.get(Payment, row.payment_id)
+    if payment is None:
+        return Answered(row, "", "")
+    label = (await household_labels(session, [payment.household_id]))[payment.household_id]
+    return Answered(row, label, receipt_label(payment.receipt_no))
+
+
+# --- arrears and the collection rate ---------------------------------------------------------
+@dataclass(frozen=True)
+class BuildingArrears:
+    building: str
+    homes: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ArrearsPage:
+    compounds: list[Compound]  # where the person may read arrears, by name
+    report: ArrearsReport
+    buildings: list[BuildingArrears]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((b.amount for b in self.buildings), Decimal(0))
+
+
+async def arrears_page(
+    session: AsyncSession,
+    actor: Actor,
+    compound_id: int | None,
+    month: str,
+    *,
+    today: date,
+    now: datetime,
+) -> ArrearsPage:
+    """/arrears in the console: the compound asked for (else the first by name), what is
+    overdue today by building and by home, and the collection rate of bills due in `month`."""
+    found = await fee_reports.report_compounds(session, actor, month)
+    if not found:
+        raise NotAllowed(rule(Permission.FEES_REPORT).refusal)
+    chosen = compound_id if compound_id is not None else found[0].id or 0
+    report = await fee_reports.arrears_report(session, actor, chosen, month, today=today, now=now)
+    by_building: dict[str, list[Decimal]] = {}
+    for item in report.arrears:
+        by_building.setdefault(item.building, []).append(item.amount)
+    buildings = [
+        BuildingArrears(name, len(amounts), sum(amounts, Decimal(0)))
+        for name, amounts in by_building.items()
+    ]
+    return ArrearsPage(found, report, buildings)
