@@ -67,6 +67,7 @@ NAV: list[Nav] = [
     Nav("roles", N_("Roles"), Permission.ROLES_VIEW),
     Nav("fees", N_("Fees"), Permission.FEES_REPORT),
     Nav("statements", N_("Bank statements"), Permission.FEES_RECORD_PAYMENT),
+    Nav("payments", N_("Payments"), Permission.FEES_RECORD_PAYMENT),
 ]
 
 

@@ -7,6 +7,8 @@ collection rate are services/fee_reports.py."""
 from __future__ import annotations
 
 import asyncio
+import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,17 +18,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
 from models import Compound, Payment, StatementRow, StatementRowStatus
-from services import fee_reports
+from services import billing, fee_reports, payments, reversals
 from services.actors import Actor
 from services.bank_statements import read_statement
-from services.errors import DomainError, NotAllowed, NotFound
+from services.errors import BadInput, DomainError, NotAllowed, NotFound
 from services.fee_claims import compound_of_account
+from services.fee_flows import STAFF_METHODS
 from services.fee_reports import ArrearsReport
 from services.file_limits import FileLimits
 from services.payment_import import ImportReport, book_statement, statement_compound
-from services.places import household_labels
+from services.places import find_household, household_labels
 from services.policy import Permission, authorize, compounds, rule
 from services.receipts import receipt_label
+from services.reversals import HomePayments
 
 NO_COMPOUND = N_("That compound does not exist.")
 OTHER_ACCOUNT = N_(
@@ -197,3 +201,63 @@ async def arrears_page(
         for name, amounts in by_building.items()
     ]
     return ArrearsPage(found, report, buildings)
+
+
+# --- the desk: payments, reversals and receipts ----------------------------------------------
+_DESK_REFERENCE = re.compile(r"staff:[0-9a-f]{32}")
+
+
+def desk_reference() -> str:
+    """A new payment form's reference: sending the form twice books it once (as the bot's
+    /payment, whose draft carries one)."""
+    return f"staff:{uuid.uuid4().hex}"
+
+
+async def desk_home(session: AsyncSession, actor: Actor, text: str) -> HomePayments:
+    """The home typed (1栋 1单元 101, 1-1-101) in the person's office compounds, with its latest
+    payments and receipts, reversed ones too."""
+    office = await compounds(session, actor, Permission.FEES_RECORD_PAYMENT)
+    if not office:
+        raise NotAllowed(rule(Permission.FEES_RECORD_PAYMENT).refusal)
+    try:
+        home = await find_household(session, [c.id for c in office if c.id is not None], text)
+    except DomainError as error:
+        raise BadInput("home", error.msgid, **error.params) from None
+    return await reversals.recent_payments(session, actor, home.id or 0)
+
+
+async def desk_payment(
+    session: AsyncSession,
+    actor: Actor,
+    household_id: int,
+    *,
+    amount: str,
+    method: str,
+    reference: str,
+    today: date,
+    now: datetime,
+) -> payments.Booking:
+    """A payment taken at the office, booked as the bot's /payment books it."""
+    if method not in {m.value for m in STAFF_METHODS}:
+        raise BadInput("method", N_("Pick how it was paid."))
+    if not _DESK_REFERENCE.fullmatch(reference):
+        raise DomainError(N_("This form is out of date; open the page again."))
+    try:
+        money = billing.parse_money(amount)
+    except DomainError as error:
+        raise BadInput("amount", error.msgid, **error.params) from None
+    try:
+        return await payments.record_payment(
+            session,
+            actor,
+            household_id=household_id,
+            amount=money,
+            method=method,
+            reference=reference,
+            paid_on=today,
+            now=now,
+        )
+    except (NotAllowed, NotFound):
+        raise
+    except DomainError as error:  # zero, or more than 12 months ahead
+        raise BadInput("amount", error.msgid, **error.params) from None

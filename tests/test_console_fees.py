@@ -105,17 +105,6 @@ async def _upload(browser: Browser, content: bytes, name: str = "工行明细.cs
     raise AssertionError("the statement was never booked")
 
 
-async def _home(world, building: str, unit: str, room: str) -> Household:
-    async with world.session() as session:
-        return (
-            await session.exec(
-                select(Household)
-                .where(col(Household.unit) == unit, col(Household.room) == room)
-                .where(col(Household.id) == await world.household_id(building, unit, room))
-            )
-        ).one()
-
-
 async def _paid(world, household_id: int) -> list[bool]:
     async with world.session() as session:
         bills = (
@@ -303,3 +292,61 @@ async def test_arrears_by_building_and_the_collection_rate(world, clock, console
         ).all()
     # the staff's two pages with names are recorded; the committee's without names are not
     assert [r.details["what"] for r in reads] == ["arrears", "arrears"]
+
+
+async def test_the_desk_books_reverses_and_prints_a_receipt(world, clock, console, tmp_path):
+    _admin, owner, _neighbour, staff = await _fees_billed(world, clock)
+    first = await world.household_id("1栋", "1单元", "101")
+    await world.seed_other_compound(tmp_path)  # it has a 1栋 1单元 101 too
+    stranger = world.user("和平里会计")
+    await world.join_as(stranger, Role.STAFF, "compound:和平里")
+    async with Browser() as browser:
+        page = await _signed_in(world, staff, browser)
+        page = await browser.open(page.link("缴费"))
+        assert page.status == 200 and page.form("/fees/payments")
+        page = await browser.submit(page.form("/fees/payments"), home="9栋9单元901")
+        assert page.status == 400 and "9栋9单元901" in page.text
+        page = await browser.submit(page.form("/fees/payments"), home="1-1-101")
+        assert "欠缴" in page.text or "¥75.18" in page.text
+        form = page.form(f"/fees/payments/homes/{first}")
+        page = await browser.submit(form, amount="五十", method="cash")
+        assert page.status == 400 and 'value="五十"' in page.html
+        page = await browser.submit(form, amount="5000", method="cash")
+        assert page.status == 400 and "977.34" in page.text  # at most 12 months ahead
+        page = await browser.submit(form, amount="50", method="cash")
+        assert page.status == 200 and "收据" in page.text and "¥50.00" in page.text
+        again = await browser.submit(form, amount="50", method="cash")  # sent twice
+        assert again.status == 200 and "没有重复" in again.text
+        await world.deliver()
+        assert "我们已收到" in owner.last_text and "¥50.00" in owner.last_text
+        async with world.session() as session:
+            (payment,) = (await session.exec(select(Payment))).all()
+        async with browser.http.get(
+            page.url.split("/fees/")[0] + f"/fees/payments/{payment.id}/receipt"
+        ) as response:
+            assert response.status == 200
+            assert response.content_type == "application/pdf"
+            assert (await response.read()).startswith(b"%PDF")
+        reverse = page.form(f"/fees/payments/{payment.id}/reverse")
+        page = await browser.submit(reverse, reason="x")
+        assert page.status == 400
+        page = await browser.submit(reverse, reason="<b>记错了房号</b>")
+        assert page.status == 200 and "冲正" in page.text
+        assert "<b>记错了房号</b>" not in page.html and "&lt;b&gt;" in page.html
+        page = await browser.submit(reverse, reason="再次冲正")
+        assert page.status == 409
+    async with world.session() as session:
+        payment = (await session.exec(select(Payment))).one()
+    assert payment.reversed_at is not None and payment.recorded_by is not None
+    assert await _paid(world, first) == [False]
+    await world.deliver()
+    assert "冲正" in owner.last_text and "¥50.00" in owner.last_text
+    async with Browser() as browser:  # another compound's clerk
+        page = await _signed_in(world, stranger, browser)
+        page = await browser.open("/fees/payments?home=1-1-101")  # their own 1-1-101
+        assert page.status == 200 and "还没有缴费记录" in page.text
+        assert f"/fees/payments/homes/{first}" not in page.html
+        assert (await browser.open(f"/fees/payments/{payment.id}/receipt")).status == 403
+        token = page.html.split('name="form_token" value="')[1].split('"')[0]
+        reverse.fields["form_token"] = token
+        assert (await browser.submit(reverse, reason="别人的")).status == 403

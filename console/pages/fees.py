@@ -16,12 +16,16 @@ from aiohttp import web
 from console.app import NO_PAGE, Ctx, Render, redirect
 from core.db import gated_unit_of_work
 from core.i18n import N_, from_iso_month, iso_month
-from services import console_fees, statement_review
+from services import console_fees, receipts, reversals, statement_review
 from services.actors import Actor
 from services.console_fees import ImportSummary
 from services.errors import BadInput, DomainError, NotAllowed, NotFound
+from services.fee_flows import STAFF_METHODS
 from services.file_limits import FileLimits
 from services.inputs import id_number
+from services.receipts import receipt_label
+from views import receipt_sheet
+from views.bills import method_text
 
 if TYPE_CHECKING:
     from console.app import Console
@@ -209,8 +213,89 @@ async def _already(ctx: Ctx, result: statement_review.Reviewed) -> Render:
     return Render("fees_already.html", {"row": result.row, "home": label}, status=409)
 
 
+# --- the desk: payments, reversals and receipts ----------------------------------------------
+async def _desk_page(ctx: Ctx, text: str, **extra: Any) -> Render:
+    values: dict[str, Any] = {
+        "home": text,
+        "found": None,
+        "errors": {},
+        "entered": {},
+        "methods": [m.value for m in STAFF_METHODS],
+        "method_text": method_text,
+        "labels_receipt": receipt_label,
+        "reference": console_fees.desk_reference(),
+        "done": ctx.request.query.get("done", "")[:20],
+        "receipt": ctx.request.query.get("receipt", "")[:20],
+    }
+    values.update(extra)
+    if text:
+        try:
+            values["found"] = await console_fees.desk_home(ctx.session, ctx.actor, text)
+        except BadInput as error:
+            values["errors"] = {error.field: error.render(ctx._)}
+    else:
+        await console_fees.statement_compounds(ctx.session, ctx.actor)  # staff only
+    return Render("fees_payments.html", values, status=400 if values["errors"] else 200)
+
+
+async def desk(ctx: Ctx) -> Render:
+    return await _desk_page(ctx, ctx.request.query.get("home", "").strip()[:60])
+
+
+async def record(ctx: Ctx) -> Render | web.Response:
+    household_id = ctx.path_id("household_id")
+    entered = {k: ctx.field(k, 40) for k in ("amount", "method")}
+    today = ctx.now().astimezone(ctx.console.runtime.settings.tz).date()
+    try:
+        booking = await console_fees.desk_payment(
+            ctx.session,
+            ctx.actor,
+            household_id,
+            reference=ctx.field("reference", 60),
+            today=today,
+            now=ctx.now(),
+            **entered,
+        )
+    except BadInput as error:
+        label = ctx.field("label", 60)
+        return await _desk_page(
+            ctx, label, errors={error.field: error.render(ctx._)}, entered=entered
+        )
+    receipt = receipt_label(booking.payment.receipt_no)
+    query = {"home": booking.label, "done": "booked" if booking.new else "again"}
+    return redirect(ctx, "payments", query={**query, "receipt": receipt})
+
+
+async def reverse(ctx: Ctx) -> Render | web.Response:
+    payment_id = ctx.path_id("payment_id")
+    result = await reversals.reverse_payment(
+        ctx.session, ctx.actor, payment_id, ctx.field("reason", 300), now=ctx.now()
+    )
+    if result.already:
+        return Render("fees_reversed_before.html", {"result": result}, status=409)
+    query = {"home": result.label, "done": "reversed", "receipt": result.receipt}
+    return redirect(ctx, "payments", query=query)
+
+
+async def receipt_pdf(ctx: Ctx) -> web.Response:
+    found = await receipts.receipt(ctx.session, ctx.actor, ctx.path_id("payment_id"))
+    body = await asyncio.to_thread(
+        receipt_sheet.receipt_pdf, found, ctx._, ctx.console.runtime.settings.tz
+    )
+    name = f"receipt-{found.number}.pdf"
+    return web.Response(
+        body=body,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 def register(console: Console) -> None:
     console.get("/fees", "fees", overview)
+    console.get("/fees/payments", "payments", desk)
+    console.post("/fees/payments/homes/{household_id}", "payments_record", record)
+    console.post("/fees/payments/{payment_id}/reverse", "payments_reverse", reverse)
+    console.get("/fees/payments/{payment_id}/receipt", "payments_receipt", receipt_pdf)
     console.get("/fees/statements", "statements", statements)
     console.post("/fees/statements", "statements_upload", upload)
     console.get("/fees/statements/jobs/{job_id}", "statements_job", statement_job)
