@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import col, select
 
 from jobs.fees import tick
-from models import AuditEvent, Bill, Compound, Household, Payment, Role, StatementRow
+from models import AuditEvent, Bill, Compound, Payment, Role, StatementRow
 from services import fee_claims
 from services.bot_identity import remember_username
 from tests.test_bank_statements import XINGFU_ACCOUNT, _csv
