@@ -20,7 +20,7 @@ from core.i18n import N_
 from models import Compound, Payment, StatementRow, StatementRowStatus
 from services import billing, fee_reports, payments, reversals
 from services.actors import Actor
-from services.bank_statements import read_statement
+from services.bank_statements import Statement, read_statement
 from services.errors import BadInput, DomainError, NotAllowed, NotFound
 from services.fee_claims import compound_of_account
 from services.fee_flows import STAFF_METHODS
@@ -58,12 +58,11 @@ async def may_book(session: AsyncSession, actor: Actor, compound_id: int | None)
 
 @dataclass
 class ImportSummary:
-    """What an import did, in plain values (kept after its unit of work has ended)."""
+    """What an import did so far, in plain values (a statement is booked in parts)."""
 
     compound: str
     account: str
     booked: list[tuple[int, str, Decimal]] = field(default_factory=list)
-    total: Decimal = Decimal(0)
     receipts: list[str] = field(default_factory=list)
     already: int = 0
     unmatched: list[tuple[int, str]] = field(default_factory=list)
@@ -74,30 +73,50 @@ class ImportSummary:
     invalid: list[tuple[int, DomainError]] = field(default_factory=list)
     outgoing: int = 0
 
-    @classmethod
-    def of(cls, report: ImportReport) -> ImportSummary:
-        return cls(
-            compound=report.compound.name,
-            account=report.account,
-            booked=list(report.booked),
-            total=report.total,
-            receipts=list(report.receipts),
-            already=len(report.already),
-            unmatched=list(report.unmatched),
-            ambiguous=list(report.ambiguous),
-            waiting=len(report.waiting),
-            dismissed=len(report.dismissed),
-            reversed=list(report.reversed),
-            invalid=list(report.invalid),
-            outgoing=report.outgoing,
-        )
+    def add(self, report: ImportReport) -> None:
+        """One part's report, once its unit of work has committed."""
+        self.booked += report.booked
+        self.receipts += report.receipts
+        self.already += len(report.already)
+        self.unmatched += report.unmatched
+        self.ambiguous += report.ambiguous
+        self.waiting += len(report.waiting)
+        self.dismissed += len(report.dismissed)
+        self.reversed += report.reversed
+        self.invalid = sorted(self.invalid + report.invalid, key=lambda item: item[0])
+
+    @property
+    def total(self) -> Decimal:
+        return sum((amount for _row, _label, amount in self.booked), Decimal(0))
 
     @property
     def to_review(self) -> int:
         return len(self.unmatched) + len(self.ambiguous) + self.waiting
 
 
-async def import_statement(
+@dataclass(frozen=True)
+class Prepared:
+    """A statement read and its compound chosen, to be booked part by part."""
+
+    statement: Statement
+    compound_id: int
+    compound: str
+
+    @property
+    def size(self) -> int:
+        return len(self.statement.transfers)
+
+    def summary(self) -> ImportSummary:
+        statement = self.statement
+        return ImportSummary(
+            self.compound,
+            statement.account,
+            invalid=list(statement.invalid),
+            outgoing=statement.outgoing,
+        )
+
+
+async def prepare_statement(
     session: AsyncSession,
     actor: Actor,
     data: bytes,
@@ -105,12 +124,11 @@ async def import_statement(
     compound_id: int | None,
     *,
     today: date,
-    now: datetime,
     limits: FileLimits,
-    progress: Callable[[int, int], None] | None = None,
-) -> ImportSummary:
-    """Read the uploaded statement and book it for the compound chosen (one the person may
-    record payments in), or the one whose payment account the statement is of."""
+) -> Prepared:
+    """Read the uploaded statement (the readers and limits of `admin import-payments`) and
+    choose its compound: the one chosen (where the person may record payments, and not another
+    compound's account), else the one whose payment account the statement is of."""
     allowed = {c.id: c for c in await statement_compounds(session, actor)}
     limits.check_size(len(data))
     statement = await asyncio.to_thread(read_statement, data, filename, today=today, limits=limits)
@@ -130,10 +148,32 @@ async def import_statement(
         named = next(iter(allowed.values()))
     chosen = await statement_compound(session, statement, named)
     await authorize(session, actor, Permission.FEES_RECORD_PAYMENT, chosen.id or 0)
-    report = await book_statement(
-        session, statement, chosen, now=now, actor=actor, progress=progress
-    )
-    return ImportSummary.of(report)
+    return Prepared(statement, chosen.id or 0, chosen.name)
+
+
+async def book_part(
+    session: AsyncSession,
+    actor: Actor,
+    prepared: Prepared,
+    start: int,
+    end: int,
+    *,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Book the statement's transfers [start, end) as `admin import-payments` books them: a
+    reference booked before (also in an earlier part) is never booked twice."""
+    compound = await session.get(Compound, prepared.compound_id)
+    if compound is None:
+        raise NotFound(NO_COMPOUND)
+    await authorize(session, actor, Permission.FEES_RECORD_PAYMENT, prepared.compound_id)
+    part = Statement(prepared.statement.account, prepared.statement.transfers[start:end])
+
+    def moved(done: int, _total: int) -> None:
+        if progress is not None:
+            progress(start + done, prepared.size)
+
+    return await book_statement(session, part, compound, now=now, actor=actor, progress=moved)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
+from console.pages import fees as fee_pages
 from jobs.fees import tick
 from models import AuditEvent, Bill, Compound, Payment, Role, StatementRow
 from services import fee_claims
@@ -65,7 +66,17 @@ def bank_export() -> bytes:
             ["2026/11/05", "转账支出", "武汉水务", "80.00", "", "995.18", "水费", "T002"],
             ["2026/11/06", "网银转入", "李四", "", "99.42", "1,094.60", "转账", "T003"],
             ["2026/11/07", "网银转入", "张三", "", "75.18", "1,169.78", "201物业费", "T004"],
-            ["合计", "", "", "80.00", "249.78", "", "", ""],
+            [
+                "2026/11/08",
+                "网银转入",
+                "<img src=x onerror=alert(1)>",
+                "",
+                "10.00",
+                "1,179.78",
+                "<script>alert(1)</script>退押金",
+                "T005",
+            ],
+            ["合计", "", "", "80.00", "259.78", "", "", ""],
             ["打印时间：2026-12-01 09:00:00"],
         ],
         "gbk",
@@ -97,7 +108,7 @@ async def _upload(browser: Browser, content: bytes, name: str = "工行明细.cs
     form = page.form("/fees/statements")
     form.fields.pop("file", None)  # the file goes as the upload, not as a text field
     page = await browser.submit(form, files={"file": (name, content)})
-    for _ in range(100):  # the job's page refreshes itself until the statement is booked
+    for _ in range(400):  # the job's page refreshes itself until the statement is booked
         if 'http-equiv="refresh"' not in page.html:
             return page
         await asyncio.sleep(0.05)
@@ -113,7 +124,10 @@ async def _paid(world, household_id: int) -> list[bool]:
     return [b.paid_off for b in bills]
 
 
-async def test_a_clerk_uploads_a_statement_and_books_the_rows_left_over(world, clock, console):
+async def test_a_clerk_uploads_a_statement_and_books_the_rows_left_over(
+    world, clock, console, monkeypatch
+):
+    monkeypatch.setattr(fee_pages, "PART", 2)  # booked two transfers per unit of work
     _admin, owner, neighbour, staff = await _fees_billed(world, clock)
     first = await world.household_id("1栋", "1单元", "101")
     second = await world.household_id("1栋", "1单元", "102")
@@ -128,7 +142,8 @@ async def test_a_clerk_uploads_a_statement_and_books_the_rows_left_over(world, c
             k: page.html.split(f'id="{k}">')[1].split("<")[0]
             for k in ("booked", "unmatched", "ambiguous", "already")
         }
-        assert cells == {"booked": "1", "unmatched": "1", "ambiguous": "1", "already": "0"}
+        assert cells == {"booked": "1", "unmatched": "2", "ambiguous": "1", "already": "0"}
+        assert "<script>" not in page.html and "&lt;script&gt;" in page.html
         assert "¥75.18" in page.text and "转账" in page.text and "201物业费" in page.text
         assert await _paid(world, first) == [True]
 
@@ -138,8 +153,9 @@ async def test_a_clerk_uploads_a_statement_and_books_the_rows_left_over(world, c
         assert "张三" in page.text and "T004" in page.text
         async with world.session() as session:
             rows = (await session.exec(select(StatementRow).order_by(col(StatementRow.id)))).all()
-        unmatched, ambiguous = rows
-        assert (unmatched.reference, ambiguous.reference) == ("T003", "T004")
+        unmatched, ambiguous, hostile = rows
+        assert [r.reference for r in rows] == ["T003", "T004", "T005"]
+        assert "<img" not in page.html and "&lt;img src=x" in page.html
         pick = page.form(f"/fees/statements/rows/{ambiguous.id}/book")
         labels = [label for _v, label in pick.selects["home"]]
         assert "1栋 1单元 201" in labels and "1栋 2单元 201" in labels
@@ -161,6 +177,8 @@ async def test_a_clerk_uploads_a_statement_and_books_the_rows_left_over(world, c
         value = next(v for v, label in choose.selects["home"] if label == "1栋 1单元 201")
         page = await browser.submit(choose, home=value)
         assert page.status == 200 and "1栋 1单元 201" in page.text
+        page = await browser.submit(page.form(f"/rows/{hostile.id}/dismiss"))
+        assert page.status == 200 and "不是物业费" in page.text and "¥10.00" in page.text
         assert "没有待认领的银行来账" in page.text
 
         # the homes' bills are paid, on the household page too
@@ -180,7 +198,7 @@ async def test_a_clerk_uploads_a_statement_and_books_the_rows_left_over(world, c
         ("T004", upstairs, Decimal("75.18")),
     ]
     assert all(p.recorded_by is not None for p in booked[1:])
-    assert [r.status for r in rows] == ["booked", "booked"]
+    assert [r.status for r in rows] == ["booked", "booked", "dismissed"]
     assert "statement_rows" in {r.details["what"] for r in reads}
     await world.deliver()
     assert any("¥75.18" in t for t in owner.texts())  # matched at the upload
@@ -254,7 +272,7 @@ async def test_another_compounds_clerk_and_another_site_are_refused(
         assert "signin" not in owner.last_text
     async with world.session() as session:
         rows = (await session.exec(select(StatementRow))).all()
-        assert [r.status for r in rows] == ["pending", "pending"]
+        assert [r.status for r in rows] == ["pending", "pending", "pending"]
         assert len((await session.exec(select(Payment))).all()) == 1
 
 

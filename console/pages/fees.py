@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 NO_FILE = N_("Choose the bank statement file (.csv, .xlsx or .xls, as the bank exports it).")
 PICK_HOME = N_("Pick one of the homes, or type the home, for example 1栋 1单元 101.")
+PART = 200  # transfers booked per unit of work
 KEPT = timedelta(hours=12)  # a finished job's page stays this long
 
 
@@ -118,30 +119,46 @@ async def upload(ctx: Ctx) -> Render | web.Response:
 async def _book(
     console: Console, job: StatementJob, actor: Actor, data: bytes, compound_id: int | None
 ) -> None:
-    """The import, in its own unit of work after the upload's page has answered."""
+    """The import after the upload's page has answered: read, then booked PART transfers per
+    unit of work (on SQLite the write gate is let go between parts, so the bot and the other
+    pages go on); a reference booked in an earlier part is skipped, so a stopped import is
+    finished by uploading the file again."""
     runtime = console.runtime
     settings = runtime.settings
     try:
         async with gated_unit_of_work(runtime.sessions, runtime.write_gate) as session:
-            job.summary = await console_fees.import_statement(
+            prepared = await console_fees.prepare_statement(
                 session,
                 actor,
                 data,
                 job.filename,
                 compound_id,
                 today=job.started.astimezone(settings.tz).date(),
-                now=job.started,
                 limits=FileLimits.of(settings),
-                progress=job.progress,
             )
-    except DomainError as error:  # the file's problem or a refusal: nothing was booked
+        summary = prepared.summary()
+        job.progress(0, prepared.size)
+        for start in range(0, prepared.size, PART):
+            async with gated_unit_of_work(runtime.sessions, runtime.write_gate) as session:
+                report = await console_fees.book_part(
+                    session,
+                    actor,
+                    prepared,
+                    start,
+                    start + PART,
+                    now=job.started,
+                    progress=job.progress,
+                )
+            summary.add(report)
+            runtime.wake_outbox()  # the homes booked are told their money arrived
+        job.summary = summary
+    except DomainError as error:  # the file's problem or a refusal
         job.error = error
     except Exception:
         log.exception("bank statement import failed")
         job.failed = True
     finally:
         job.finished = True
-        runtime.wake_outbox()  # the homes booked are told their money arrived
 
 
 async def statement_job(ctx: Ctx) -> Render:
