@@ -68,6 +68,7 @@ NAV: list[Nav] = [
     Nav("fees", N_("Fees"), Permission.FEES_REPORT),
     Nav("statements", N_("Bank statements"), Permission.FEES_RECORD_PAYMENT),
     Nav("payments", N_("Payments"), Permission.FEES_RECORD_PAYMENT),
+    Nav("schedules", N_("Fee schedules"), Permission.FEES_CONFIGURE),
 ]
 
 

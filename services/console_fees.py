@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
-from models import Compound, Payment, StatementRow, StatementRowStatus
-from services import billing, fee_reports, payments, reversals
+from models import Bill, Compound, FeeSchedule, Payment, StatementRow, StatementRowStatus
+from services import audit, billing, fee_reports, fee_schedules, payments, reversals
 from services.actors import Actor
 from services.bank_statements import Statement, read_statement
 from services.errors import BadInput, DomainError, NotAllowed, NotFound
@@ -301,3 +303,61 @@ async def desk_payment(
         raise
     except DomainError as error:  # zero, or more than 12 months ahead
         raise BadInput("amount", error.msgid, **error.params) from None
+
+
+# --- fee schedules and a bill run -------------------------------------------------------------
+@dataclass(frozen=True)
+class CompoundFees:
+    compound: Compound
+    schedules: list[FeeSchedule]
+
+
+@dataclass(frozen=True)
+class BillRun:
+    compound: str
+    bills: int  # bills made by this run (0: everything due was billed already)
+    homes: int
+    amount: Decimal
+    first: date | None  # the periods they bill
+    last: date | None
+
+
+async def schedules_page(session: AsyncSession, actor: Actor) -> list[CompoundFees]:
+    """The fees of the compounds where the person sets fees (administrators), latest first."""
+    found = await compounds(session, actor, Permission.FEES_CONFIGURE)
+    if not found:
+        raise NotAllowed(rule(Permission.FEES_CONFIGURE).refusal)
+    shown = await fee_schedules.listing(session, [c.id for c in found if c.id is not None])
+    return [CompoundFees(c, [s for s in shown if s.compound_id == c.id]) for c in found]
+
+
+async def bill_run(
+    session: AsyncSession, actor: Actor, compound_id: int, *, today: date, now: datetime
+) -> BillRun:
+    """The scheduler's bill run for one compound now: each period begun by today billed once
+    (a second run makes none), then the homes' credit pays the new bills."""
+    compound = await session.get(Compound, compound_id)
+    if compound is None:
+        raise NotFound(NO_COMPOUND)
+    await authorize(session, actor, Permission.FEES_CONFIGURE, compound_id)
+    made = await billing.generate_bills(session, today=today, now=now, compound_ids=[compound_id])
+    homes, amount, first, last = (
+        await session.exec(
+            select(
+                func.count(sa.distinct(col(Bill.household_id))),
+                func.coalesce(func.sum(col(Bill.amount)), 0),
+                func.min(col(Bill.period_start)),
+                func.max(col(Bill.period_end)),
+            ).where(col(Bill.compound_id) == compound_id, col(Bill.created_at) == now)
+        )
+    ).one()
+    audit.record(
+        session,
+        at=now,
+        actor_id=actor.resident_id,
+        action="fee.bill_run",
+        subject_type="compound",
+        subject_id=compound_id,
+        bills=made,
+    )
+    return BillRun(compound.name, made, int(homes), Decimal(amount), first, last)

@@ -368,3 +368,21 @@ async def test_the_desk_books_reverses_and_prints_a_receipt(world, clock, consol
         token = page.html.split('name="form_token" value="')[1].split('"')[0]
         reverse.fields["form_token"] = token
         assert (await browser.submit(reverse, reason="别人的")).status == 403
+
+
+async def test_an_administrator_sees_the_fees_and_runs_the_bills(world, console):
+    admin, _owner, _tenant, staff = await _people(world)
+    await _set_fee(admin)
+    async with Browser() as browser:
+        page = await _signed_in(world, admin, browser)
+        page = await browser.open(page.link("收费标准"))
+        assert page.status == 200 and "幸福家园" in page.text and "¥1.20" in page.text
+        page = await browser.submit(page.form("/bills"))
+        assert page.status == 200 and "60" in page.text and "¥5,156.04" in page.text
+        page = await browser.submit(page.form("/bills"))  # again: nothing more
+        assert page.status == 200 and "没有生成新账单" in page.text
+    async with world.session() as session:
+        assert len((await session.exec(select(Bill))).all()) == 60
+    async with Browser() as browser:  # staff record payments but do not set fees
+        await _signed_in(world, staff, browser)
+        assert (await browser.open("/fees/schedules")).status == 403

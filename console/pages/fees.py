@@ -26,6 +26,7 @@ from services.inputs import id_number
 from services.receipts import receipt_label
 from views import receipt_sheet
 from views.bills import method_text
+from views.fee_setting import schedule_text
 
 if TYPE_CHECKING:
     from console.app import Console
@@ -307,9 +308,31 @@ async def receipt_pdf(ctx: Ctx) -> web.Response:
     )
 
 
+# --- fee schedules and a bill run -------------------------------------------------------------
+async def _schedules_page(ctx: Ctx, run: console_fees.BillRun | None = None) -> Render:
+    found = await console_fees.schedules_page(ctx.session, ctx.actor)
+    today = ctx.now().astimezone(ctx.console.runtime.settings.tz).date()
+    values = {"found": found, "today": today, "schedule_text": schedule_text, "run": run}
+    return Render("fees_schedules.html", values)
+
+
+async def schedules(ctx: Ctx) -> Render:
+    return await _schedules_page(ctx)
+
+
+async def bill_run(ctx: Ctx) -> Render:
+    today = ctx.now().astimezone(ctx.console.runtime.settings.tz).date()
+    run = await console_fees.bill_run(
+        ctx.session, ctx.actor, ctx.path_id("compound_id"), today=today, now=ctx.now()
+    )
+    return await _schedules_page(ctx, run)
+
+
 def register(console: Console) -> None:
     console.get("/fees", "fees", overview)
     console.get("/fees/payments", "payments", desk)
+    console.get("/fees/schedules", "schedules", schedules)
+    console.post("/fees/schedules/{compound_id}/bills", "schedules_bill", bill_run)
     console.post("/fees/payments/homes/{household_id}", "payments_record", record)
     console.post("/fees/payments/{payment_id}/reverse", "payments_reverse", reverse)
     console.get("/fees/payments/{payment_id}/receipt", "payments_receipt", receipt_pdf)
