@@ -183,7 +183,7 @@ async def test_a_clerk_uploads_a_statement_and_books_the_rows_left_over(
 
         # the homes' bills are paid, on the household page too
         page = await browser.open(f"/households/{second}")
-        assert page.status == 200 and "¥99.42" in page.text and "待缴" not in page.text
+        assert page.status == 200 and "当前欠费：¥0.00" in page.text and "未付清" not in page.text
     for home in (first, second, upstairs):
         assert await _paid(world, home) == [True], home
     async with world.session() as session:
@@ -241,6 +241,7 @@ async def test_another_compounds_clerk_and_another_site_are_refused(
     async with Browser() as browser:
         await _signed_in(world, staff, browser)
         page = await _upload(browser, bank_export())
+        job = page.url
         page = await browser.open("/fees/statements/review")
         row_form = next(f for f in page.forms if f.action.endswith("/book"))
         dismiss = next(f for f in page.forms if f.action.endswith("/dismiss"))
@@ -251,6 +252,9 @@ async def test_another_compounds_clerk_and_another_site_are_refused(
         await _signed_in(world, stranger, browser)
         page = await browser.open("/fees/statements/review")
         assert page.status == 200 and "李四" not in page.text  # not their compound's rows
+        assert (await browser.open(job)).status == 404  # nor the clerk's upload
+        page = await _upload(browser, bank_export())  # 幸福家园's account, booked for 和平里?
+        assert "是幸福家园的收款账户" in page.text and "未入账" in page.text
         theirs = await browser.open("/fees/statements")  # their own form, with their token
         assert [label for _v, label in theirs.form("/fees/statements").selects["compound"]] == [
             "和平里"
