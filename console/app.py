@@ -65,10 +65,14 @@ class Nav:
 NAV: list[Nav] = [
     Nav("households", N_("Households"), Permission.PEOPLE_CONTACT),
     Nav("roles", N_("Roles"), Permission.ROLES_VIEW),
-    Nav("kpi", N_("KPIs"), Permission.KPI_VIEW),
-    Nav("notices", N_("Notices"), Permission.NOTICE_REPORT),
-    Nav("votes", N_("Owners' votes"), Permission.VOTE_VIEW),
     Nav("tickets", N_("Tickets"), Permission.TICKET_WORK),
+    Nav("fees", N_("Fees"), Permission.FEES_REPORT),
+    Nav("statements", N_("Bank statements"), Permission.FEES_RECORD_PAYMENT),
+    Nav("payments", N_("Payments"), Permission.FEES_RECORD_PAYMENT),
+    Nav("schedules", N_("Fee schedules"), Permission.FEES_CONFIGURE),
+    Nav("votes", N_("Owners' votes"), Permission.VOTE_VIEW),
+    Nav("notices", N_("Notices"), Permission.NOTICE_REPORT),
+    Nav("kpi", N_("KPIs"), Permission.KPI_VIEW),
 ]
 
 

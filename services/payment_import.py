@@ -10,6 +10,7 @@ again either: it is reported, for the office to book at the desk on the right ho
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.i18n import N_
 from models import Compound, Payment, PaymentMethod, StatementRow, StatementRowStatus
 from services import payments
+from services.actors import Actor
 from services.bank_statements import Statement, Transfer, read_statement
 from services.errors import DomainError
 from services.fee_claims import compound_of_account
@@ -100,15 +102,32 @@ async def import_payments(
     data = await asyncio.to_thread(path.read_bytes)
     statement = read_statement(data, path.name, today=today, limits=limits)
     chosen = await statement_compound(session, statement, compound)
+    return await book_statement(session, statement, chosen, now=now)
+
+
+async def book_statement(
+    session: AsyncSession,
+    statement: Statement,
+    chosen: Compound,
+    *,
+    now: datetime,
+    actor: Actor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Book a statement already read for the homes of `chosen` (`actor`: who books it, checked
+    for each home; None: the command line). `progress(done, total)` after each transfer."""
     report = ImportReport(chosen, statement.account, outgoing=statement.outgoing)
     report.invalid += statement.invalid
     homes = await Homes.of(session, chosen.id or 0)
-    for transfer in statement.transfers:
+    total = len(statement.transfers)
+    for done, transfer in enumerate(statement.transfers, 1):
+        if progress is not None:
+            progress(done - 1, total)
         if await _seen(session, transfer, report):
             continue
         found = homes.match(transfer.home or transfer.memo, transfer.payer)
         if len(found.homes) == 1:
-            await _book(session, transfer, found.homes[0], report, now=now)
+            await _book(session, transfer, found.homes[0], report, now=now, actor=actor)
             continue
         session.add(
             StatementRow(
@@ -126,6 +145,8 @@ async def import_payments(
         (report.ambiguous if found.homes else report.unmatched).append((transfer.row, said))
     report.invalid.sort(key=lambda item: item[0])
     await session.flush()
+    if progress is not None:
+        progress(total, total)
     return report
 
 
@@ -157,12 +178,18 @@ async def _seen(session: AsyncSession, transfer: Transfer, report: ImportReport)
 
 
 async def _book(
-    session: AsyncSession, transfer: Transfer, household_id: int, report: ImportReport, *, now
+    session: AsyncSession,
+    transfer: Transfer,
+    household_id: int,
+    report: ImportReport,
+    *,
+    now: datetime,
+    actor: Actor | None = None,
 ) -> None:
     try:  # refusals (the 12-month limit) come before anything is written
         booking = await payments.record_payment(
             session,
-            None,
+            actor,
             household_id=household_id,
             amount=transfer.amount,
             method=PaymentMethod.BANK,

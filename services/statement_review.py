@@ -192,7 +192,15 @@ async def start_typing(
 async def typed_home(session: AsyncSession, actor: Actor, text: str, *, now: datetime) -> Reviewed:
     """The typed home (1栋 1单元 101, 1-1-101) of the row's compound: booked on it."""
     draft = await drafts.load(session, actor, ReviewDraft, ReviewStep.HOME)
-    row = await _row(session, actor, draft.row_id)
-    home = await find_household(session, [row.compound_id], text)
+    reviewed = await book_typed(session, actor, draft.row_id, text, now=now)
     await drafts.finish(session, actor, ReviewDraft)
+    return reviewed
+
+
+async def book_typed(
+    session: AsyncSession, actor: Actor, row_id: int, text: str, *, now: datetime
+) -> Reviewed:
+    """Book the row on the home typed (1栋 1单元 101, 1-1-101) of the row's compound."""
+    row = await _row(session, actor, row_id)
+    home = await find_household(session, [row.compound_id], text)
     return await book(session, actor, row.id or 0, home.id or 0, now=now)
