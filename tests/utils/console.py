@@ -172,6 +172,8 @@ class Browser:
         assert self.page is not None
         url = urljoin(self.page.url, form.action)
         data: dict[str, Any] = {**form.fields, **values}
+        for key in files or {}:
+            data.pop(key, None)  # a file input is sent as its file only
         parts = urlsplit(self.page.url)
         origin = self.origin or f"{parts.scheme}://{parts.netloc}"
         headers = {"Origin": origin}
