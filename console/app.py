@@ -65,6 +65,8 @@ class Nav:
 NAV: list[Nav] = [
     Nav("households", N_("Households"), Permission.PEOPLE_CONTACT),
     Nav("roles", N_("Roles"), Permission.ROLES_VIEW),
+    Nav("roster", N_("Roster"), Permission.ROSTER_IMPORT),
+    Nav("invites", N_("Invite cards"), Permission.ROSTER_IMPORT),
 ]
 
 

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def register(console: Console) -> None:
-    from console.pages import home, households, roles
+    from console.pages import home, households, roles, roster
 
-    for area in (home, households, roles):
+    for area in (home, households, roles, roster):
         area.register(console)
