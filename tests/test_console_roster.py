@@ -135,8 +135,10 @@ async def test_an_administrator_fixes_a_gbk_roster_applies_it_and_prints_its_inv
         page = await browser.open("/households?q=9-1-202")
         assert "9栋 1单元 202" in page.text and "90.50" in page.text
         page = await browser.open("/invites")
-        page = await browser.submit(page.form("/invites"))
+        drawing: list[str] = []
+        page = await _follow(browser, await browser.submit(page.form("/invites")), drawing)
         assert page.status == 200 and "128 个邀请码" in page.text, page.text
+        assert any("正在生成邀请卡" in text for text in drawing)  # 128 cards take a second or two
         kind, sheet = await _download(browser, page, "PDF")
         assert kind == "application/pdf" and sheet.startswith(b"%PDF")
         text = pdf_text(sheet)
@@ -148,7 +150,7 @@ async def test_an_administrator_fixes_a_gbk_roster_applies_it_and_prints_its_inv
         page = await browser.open("/invites")
         page = await browser.submit(page.form("/invites"), home="9-1-301")
         assert page.status == 400 and "9-1-301" in page.text
-        page = await browser.submit(page.form("/invites"), home="9-1-101")
+        page = await _follow(browser, await browser.submit(page.form("/invites"), home="9-1-101"))
         assert "2 个邀请码" in page.text and "9栋 1单元 101" in page.text
     async with world.session() as session:
         events = (

@@ -210,7 +210,6 @@ async def _invites_page(ctx: Ctx, status: int = 200, **extra: object) -> Render:
         "compounds": compounds,
         "errors": {},
         "entered": {"compound": ctx.request.query.get("compound", "")[:12]},
-        "issued": None,
         "days": ctx.console.runtime.settings.invite_ttl_days,
     }
     values.update(extra)
@@ -221,8 +220,8 @@ async def invites_page(ctx: Ctx) -> Render:
     return await _invites_page(ctx)
 
 
-async def issue(ctx: Ctx) -> Render:
-    """Issue the codes (a write, audited) and keep the cards and the list for download."""
+async def issue(ctx: Ctx) -> Render | web.Response:
+    """Issue the codes (a write, audited), then draw the cards and the list for download."""
     entered = {k: ctx.field(k, 60) for k in ("compound", "home", "phone")}
     settings = ctx.console.runtime.settings
     compound_id = id_number(entered["compound"])
@@ -240,28 +239,52 @@ async def issue(ctx: Ctx) -> Render:
     except BadInput as error:
         errors = {error.field: error.render(ctx._)}
         return await _invites_page(ctx, 400, errors=errors, entered=entered)
+    # The codes are committed with this page; the files are drawn after, in the background (a
+    # compound's cards take minutes), so the database is not held while they are.
     place = made.compound
     phone = entered["phone"] or place.duty_phone
     tz = settings.tz
     _ = ctx._
-    sheet = await asyncio.to_thread(
-        invite_cards, made.issued, made.username, place.name, phone, tz, _
+    desk = _desk(ctx)
+    session_id = _session_id(ctx)
+    job = Job(
+        secrets.token_urlsafe(12), session_id, place.name, ctx.now(), len(made.issued), "writing"
     )
-    listing = invite_csv(made.issued, made.username, tz, _).encode("utf-8")
-    name = (
-        f"invites-{place.id}"
-        if made.home is None
-        else f"invites-{place.id}-{made.issued[0].household_id}"
-    )
-    held = _desk(ctx).keep_files(
-        _session_id(ctx),
-        ctx.now(),
-        {
-            "pdf": (f"{name}.pdf", "application/pdf", sheet),
-            "csv": (f"{name}.csv", "text/csv; charset=utf-8", listing),
-        },
-    )
-    return await _invites_page(ctx, issued=made, files=held.id, entered=entered)
+    name = f"invites-{place.id}"
+    if made.home is not None:
+        name += f"-{made.issued[0].household_id}"
+    now = ctx.now()
+
+    async def work(job: Job) -> None:
+        def drawn(cards: int) -> None:
+            job.written = cards
+
+        sheet = await asyncio.to_thread(
+            invite_cards, made.issued, made.username, place.name, phone, tz, _, drawn
+        )
+        listing = invite_csv(made.issued, made.username, tz, _).encode("utf-8")
+        held = desk.keep_files(
+            session_id,
+            now,
+            {
+                "pdf": (f"{name}.pdf", "application/pdf", sheet),
+                "csv": (f"{name}.csv", "text/csv; charset=utf-8", listing),
+            },
+        )
+        job.state, job.outcome = "done", (made.home, held.id)
+
+    desk.start(job, work)
+    return redirect(ctx, "invites_job", job_id=job.id)
+
+
+async def invites_job(ctx: Ctx) -> Render:
+    found = _desk(ctx).job(ctx.request.match_info.get("job_id", "")[:40], _session_id(ctx))
+    if found is None:
+        return _page(ctx, "message.html", {"text": ctx._(NO_JOB)}, 404)
+    home, files = found.outcome if found.state == "done" else (None, "")
+    if files and _desk(ctx).file(files, _session_id(ctx), ctx.now()) is None:
+        return _page(ctx, "message.html", {"text": ctx._(NO_FILES)}, 404)
+    return _page(ctx, "roster_invites_job.html", {"job": found, "home": home, "files": files})
 
 
 async def download(ctx: Ctx) -> web.Response | Render:
@@ -291,4 +314,5 @@ def register(console: Console) -> None:
     console.get("/roster/jobs/{job_id}", "roster_job", job_page)
     console.get("/invites", "invites", invites_page)
     console.post("/invites", "invites_issue", issue)
+    console.get("/invites/jobs/{job_id}", "invites_job", invites_job)
     console.get("/invites/files/{files_id}/{kind}", "invites_file", download)
