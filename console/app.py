@@ -49,6 +49,10 @@ STALE_FORM = N_(
     "This form is from an older sign-in, so nothing was done. Open the page again and send it "
     "from there."
 )
+TOO_LARGE = N_(
+    "What was sent is larger than {limit} MB, so nothing was read. Split the file and send the "
+    "parts one at a time."
+)
 UNAVAILABLE = N_("The console cannot reach its database right now. Try again in a minute.")
 NO_PAGE = N_("There is no such page in the console.")
 FAILED = N_("Something went wrong on our side; nothing was changed. Try again.")
@@ -307,7 +311,11 @@ class Console:
             if form and not self._same_origin(request):
                 return self.message(request, _, _(FORBIDDEN_ORIGIN), 403)
             runtime = self.runtime
-            values: dict[str, Any] = dict(await request.post()) if form else {}
+            try:
+                values: dict[str, Any] = dict(await request.post()) if form else {}
+            except web.HTTPRequestEntityTooLarge:
+                limit = _.number(MAX_FORM_BYTES // (1024 * 1024))
+                return self.message(request, _, _(TOO_LARGE).format(limit=limit), 413)
             try:
                 async with gated_unit_of_work(runtime.sessions, runtime.write_gate) as session:
                     response = await self._serve(request, handler, session, values, form)

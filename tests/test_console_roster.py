@@ -275,6 +275,8 @@ async def test_a_file_over_the_limit_or_no_roster_at_all_is_refused_clearly(worl
         await _signed_in(world, admin, browser)
         page = await _upload(browser, "big.csv", b"a," * 600_000)
         assert page.status == 400 and "超过 1 MB" in page.text and "IMPORT_MAX_MB" in page.text
+        page = await _upload(browser, "huge.csv", b"a," * (13 << 20))  # 26 MB: past any form
+        assert page.status == 413 and "超过 25 MB" in page.text
         page = await _upload(browser, "photo.jpg", b"\xff\xd8\xff\xe0 not a roster")
         assert page.status == 400
         page = await _upload(browser, "list.csv", "姓名,电话\n张三,139\n".encode("gbk"))
