@@ -143,6 +143,10 @@ async def test_an_administrator_fixes_a_gbk_roster_applies_it_and_prints_its_inv
         assert kind == "application/pdf" and sheet.startswith(b"%PDF")
         text = pdf_text(sheet)
         assert "9栋 1单元 202" in text and "t.me/RedPropertyBot" in text
+        async with Browser() as laptop:  # the same administrator, another session
+            await _signed_in(world, admin, laptop)
+            assert (await laptop.open(urljoin(page.url, page.link("PDF")))).status == 404
+            assert (await laptop.open(page.url)).status == 404  # the job's page too
         kind, listing = await _download(browser, page, "CSV")
         assert kind.startswith("text/csv") and listing.startswith("\ufeff".encode())
         lines = listing.decode("utf-8-sig").splitlines()
