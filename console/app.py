@@ -49,6 +49,10 @@ STALE_FORM = N_(
     "This form is from an older sign-in, so nothing was done. Open the page again and send it "
     "from there."
 )
+TOO_LARGE = N_(
+    "What was sent is larger than {limit} MB, so nothing was read. Split the file and send the "
+    "parts one at a time."
+)
 UNAVAILABLE = N_("The console cannot reach its database right now. Try again in a minute.")
 NO_PAGE = N_("There is no such page in the console.")
 FAILED = N_("Something went wrong on our side; nothing was changed. Try again.")
@@ -65,6 +69,8 @@ class Nav:
 NAV: list[Nav] = [
     Nav("households", N_("Households"), Permission.PEOPLE_CONTACT),
     Nav("roles", N_("Roles"), Permission.ROLES_VIEW),
+    Nav("roster", N_("Roster"), Permission.ROSTER_IMPORT),
+    Nav("invites", N_("Invite cards"), Permission.ROSTER_IMPORT),
     Nav("tickets", N_("Tickets"), Permission.TICKET_WORK),
     Nav("fees", N_("Fees"), Permission.FEES_REPORT),
     Nav("statements", N_("Bank statements"), Permission.FEES_RECORD_PAYMENT),
@@ -320,7 +326,11 @@ class Console:
             _ = self._language(request)
             if form and not self._same_origin(request):
                 return self.message(request, _, _(FORBIDDEN_ORIGIN), 403)
-            values: dict[str, Any] = dict(await request.post()) if form else {}
+            try:
+                values: dict[str, Any] = dict(await request.post()) if form else {}
+            except web.HTTPRequestEntityTooLarge:
+                limit = _.number(MAX_FORM_BYTES // (1024 * 1024))
+                return self.message(request, _, _(TOO_LARGE).format(limit=limit), 413)
             response = await self.within(request, handler, values, form=form)
             if isinstance(response, Then):
                 return await response.run()

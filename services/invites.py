@@ -95,10 +95,12 @@ async def issue_household_invites(
     now: datetime,
     ttl: timedelta,
     household_ids: list[int] | None = None,
+    actor_id: int | None = None,
 ) -> list[IssuedInvite]:
     """One owner code and one tenant code per household (or only for `household_ids`: one
     home's lost card); the unused ones they replace are revoked, other homes' stay valid. A home
-    sold ahead of its transfer date gets the buyer's codes, valid from that date."""
+    sold ahead of its transfer date gets the buyer's codes, valid from that date. `actor_id`:
+    who issued them in the console (None: the command line)."""
     statement = (
         select(Household, Building)
         .join(Building, col(Building.id) == col(Household.building_id))
@@ -141,7 +143,7 @@ async def issue_household_invites(
     audit.record(
         session,
         at=now,
-        actor_id=None,
+        actor_id=actor_id,
         action="invites.issue",
         subject_type="compound",
         subject_id=compound_id,

@@ -83,6 +83,7 @@ class Permission(StrEnum):
     CONSOLE_SIGN_IN = "console.sign_in"
     ROLES_VIEW = "roles.view"
     ROLES_MANAGE = "roles.manage"
+    ROSTER_IMPORT = "roster.import"
 
 
 @dataclass(frozen=True)
@@ -340,6 +341,11 @@ POLICY: dict[Permission, Rule] = {
     P.ROLES_MANAGE: Rule(
         "grant and end roles over the place, and issue role invites (the console)",
         N_("Only an administrator of this place can grant or end roles."),
+        roles=frozenset({R.ADMIN}),
+    ),
+    P.ROSTER_IMPORT: Rule(
+        "import the roster (业主名册) of the place's homes and issue their invite cards (the console)",
+        N_("Only an administrator of this compound can import its roster and issue invite cards."),
         roles=frozenset({R.ADMIN}),
     ),
 }

@@ -59,6 +59,7 @@ from services.roster_columns import (
 MOST_PROBLEMS_SHOWN = 20
 PROBLEMS_KEPT = 1000  # a file with more keeps only their count
 BATCH = 1000  # households written per flush
+PROGRESS_EVERY = 100  # households written between two progress reports
 BUILDINGS_KEPT = 64  # buildings whose households stay loaded (a file lists a building's together)
 _FILLED_DOWN = (*PLACE_COLUMNS, "unit")  # blank under a written one: a merged cell
 
@@ -276,11 +277,17 @@ _READERS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def describe(problems: list[RowProblem], _: Translator, *, count: int | None = None) -> list[str]:
-    """The problems in the office's words, the first 20 and how many more (of `count`, when
-    only the first were kept)."""
-    lines = [_line(problem, _) for problem in problems[:MOST_PROBLEMS_SHOWN]]
-    rest = (len(problems) if count is None else count) - MOST_PROBLEMS_SHOWN
+def describe(
+    problems: list[RowProblem],
+    _: Translator,
+    *,
+    count: int | None = None,
+    most: int = MOST_PROBLEMS_SHOWN,
+) -> list[str]:
+    """The problems in the office's words, the first `most` (20) and how many more (of `count`,
+    when only the first were kept)."""
+    lines = [_line(problem, _) for problem in problems[:most]]
+    rest = (len(problems) if count is None else count) - most
     if rest > 0:
         lines.append(
             _.ngettext("…and {count} more problem.", "…and {count} more problems.", rest)
@@ -288,6 +295,17 @@ def describe(problems: list[RowProblem], _: Translator, *, count: int | None = N
             .format(count=rest)
         )
     return lines
+
+
+def column_label(problem: RowProblem, _: Translator) -> str:
+    """The problem's column as the reader's language names it ("-": the whole file)."""
+    column = COLUMNS.get(problem.column)
+    return _.plain(column.label) if column else problem.column
+
+
+def describe_one(problem: RowProblem, _: Translator) -> str:
+    """One problem in the office's words, with its row."""
+    return _line(problem, _)
 
 
 def _line(problem: RowProblem, _: Translator) -> str:
@@ -318,6 +336,24 @@ async def import_roster(
     limits = limits or FileLimits()
     limits.check_size((await asyncio.to_thread(path.stat)).st_size)
     data = await asyncio.to_thread(path.read_bytes)
+    return await import_roster_data(session, data, path.name, now=now, limits=limits)
+
+
+async def import_roster_data(
+    session: AsyncSession,
+    data: bytes,
+    filename: str,
+    *,
+    now: datetime,
+    limits: FileLimits | None = None,
+    actor_id: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RosterResult:
+    """`import_roster` of a file's bytes (the office console's upload); `progress` is told the
+    households written so far every PROGRESS_EVERY rows, `actor_id` who imported it."""
+    limits = limits or FileLimits()
+    limits.check_size(len(data))
+    path = Path(filename)
     header, records = read_roster(data, path.name, limits)
     result = RosterResult()
     check_rows(header, records, result)
@@ -326,7 +362,9 @@ async def import_roster(
     if result.rows == 0:
         result.add(RowProblem(header.number, "-", N_("the file has no data rows below the header")))
         return result
-    places = _PlaceCache(session)
+    if progress is not None:
+        progress(0)
+    places = PlaceCache(session)
     floors: dict[int, tuple[Building, int, int]] = {}
     new: list[dict[str, Any]] = []
     for written, row in enumerate(good_rows(read_roster(data, path.name, limits)[1]), 1):
@@ -337,18 +375,7 @@ async def import_roster(
             floors[pk(building)] = (building, min(low, floor), max(high, floor))
         grid = await places.grid(row)
         household = await places.household(building, row.unit, row.room)
-        values: dict[str, Any] = {
-            "unit": row.unit,
-            "room": row.room,
-            "floor": row.floor,
-            "grid_id": grid.id,
-            "registered_area": row.registered_area,
-            "surveyed_area": row.surveyed_area,
-            "contract_area": row.contract_area,
-            "owner_name": row.owner_name,
-            "owner_phone": row.owner_phone,
-            "developer_unit": row.developer_unit,
-        }
+        values = household_values(row, grid.id)
         if household is None:
             new.append(
                 {
@@ -368,14 +395,18 @@ async def import_roster(
             result.unchanged += 1
         if written % BATCH == 0:
             await _write(session, new)
+        if progress is not None and written % PROGRESS_EVERY == 0:
+            progress(written)
     await _write(session, new)
+    if progress is not None:
+        progress(result.rows)
     for building, low, high in floors.values():
         _widen_floors(building, low, high)
     audit.record(
         session,
         at=now,
-        actor_id=None,
         action="roster.import",
+        actor_id=actor_id,
         subject_type="file",
         subject_id=path.name,
         created=result.created,
@@ -384,6 +415,22 @@ async def import_roster(
     )
     await session.flush()
     return result
+
+
+def household_values(row: RosterRow, grid_id: int | None) -> dict[str, Any]:
+    """What the roster says of a home: the fields an import writes (and compares)."""
+    return {
+        "unit": row.unit,
+        "room": row.room,
+        "floor": row.floor,
+        "grid_id": grid_id,
+        "registered_area": row.registered_area,
+        "surveyed_area": row.surveyed_area,
+        "contract_area": row.contract_area,
+        "owner_name": row.owner_name,
+        "owner_phone": row.owner_phone,
+        "developer_unit": row.developer_unit,
+    }
 
 
 async def _write(session: AsyncSession, new: list[dict[str, Any]]) -> None:
@@ -404,7 +451,7 @@ def _widen_floors(building: Building, low: int, high: int) -> None:
         building.floors = high
 
 
-class _PlaceCache:
+class PlaceCache:
     """Finds or creates each place once per import, keyed by its names; the households of the
     last BUILDINGS_KEPT buildings stay loaded (a building met again later is read again)."""
 
@@ -431,6 +478,12 @@ class _PlaceCache:
             siblings[name] = row
         self.cache[key] = row
         return row
+
+    async def existing(
+        self, model: type[Any], parent_field: str | None, parent_id: int | None, name: str
+    ) -> Any | None:
+        """The place of this name under its parent, if the database has it (nothing created)."""
+        return (await self._children(model, parent_field, parent_id)).get(name)
 
     async def _children(
         self, model: type[Any], parent_field: str | None, parent_id: int | None

@@ -17,6 +17,7 @@ from console.app import ConsoleServer
 from services.policy import POLICY, Permission
 from tests.permissions import (  # noqa: F401 (registers the probes)
     probes_console,
+    probes_console_roster,
     probes_corrections,
     probes_fees,
     probes_notices,

@@ -8,6 +8,7 @@ even on a black-and-white printer."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -75,8 +76,10 @@ def invite_cards(
     office_phone: str | None,
     tz: ZoneInfo,
     _: Translator,
+    progress: Callable[[int], None] | None = None,
 ) -> bytes:
-    """The cards as a PDF, six to an A4 page, in the order of `issued`."""
+    """The cards as a PDF, six to an A4 page, in the order of `issued`; `progress` is told the
+    cards drawn after each page (a compound's thousands take minutes)."""
     document = Document(_.plain("Invite cards: {compound}").format(compound=compound))
     per_page = COLUMNS * ROWS
     for start in range(0, max(len(issued), 1), per_page):
@@ -88,6 +91,8 @@ def invite_cards(
             y = TOP + (index // COLUMNS) * CARD_H
             card = Card(document, x, y, _)
             card.draw(invite, deep_link(bot_username, invite.code), compound, office_phone, tz)
+        if progress is not None:
+            progress(min(start + per_page, len(issued)))
     return document.content()
 
 

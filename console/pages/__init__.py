@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def register(console: Console) -> None:
-    from console.pages import fees, home, households, kpi, notices, roles, tickets, votes
+    from console.pages import fees, home, households, kpi, notices, roles, roster, tickets, votes
 
-    for area in (home, households, roles, tickets, fees, votes, notices, kpi):
+    for area in (home, households, roles, roster, tickets, fees, votes, notices, kpi):
         area.register(console)
