@@ -393,3 +393,76 @@ async def test_the_district_officer_drills_down_the_kpis_and_downloads_the_repor
             for sheet in book
             for row in sheet.iter_rows(values_only=True)
         )
+
+
+# --- 5. the roster: errors shown by row, fixed, applied; the invite cards downloaded ---------
+def _roster(area: str) -> bytes:
+    """The office's roster as Chinese Excel saves "CSV (逗号分隔)": GBK, a title line; three new
+    homes of a new building 9栋, one area as typed by hand."""
+    from tests.test_roster_files import CHINESE
+
+    header = list(CHINESE)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["幸福家园业主名册（2026年12月）"])
+    writer.writerow([CHINESE[k] for k in header])
+    for room, size in (("101", "88.00"), ("102", area), ("201", "96.40")):
+        row = dict.fromkeys(header, "")
+        row.update(
+            city="武汉市",
+            district="江岸区",
+            sub_district="后湖街道",
+            community="幸福社区",
+            compound="幸福家园",
+            building="9栋",
+            unit="1单元",
+            room=room,
+            registered_area=size,
+            grid="第一网格",
+            owner_name="新业主",
+            owner_phone="13900000000",
+            developer_unit="否",
+        )
+        writer.writerow([row[k] for k in header])
+    return out.getvalue().encode("gbk")
+
+
+async def test_an_administrator_fixes_and_applies_a_roster_and_prints_its_invites(demo, tmp_path):
+    from playwright.async_api import expect
+
+    bad, good = tmp_path / "名册.csv", tmp_path / "名册（改）.csv"
+    bad.write_bytes(_roster("九十平"))
+    good.write_bytes(_roster("90.50"))
+    async with _chromium() as context:
+        console = await _signed_in(context, demo, "孙管理")
+        await _nav(console, "花名册").click()
+        await console.locator("#file").set_input_files(str(bad))
+        await console.get_by_role("button", name="检查文件").click()
+        await expect(console.locator("#problems")).to_contain_text("九十平")
+        await expect(console.locator("main")).to_contain_text("第 4 行")
+        await expect(console.get_by_role("button", name="导入这份花名册")).to_have_count(0)
+        await console.screenshot(path=str(SHOTS / "console-roster-problems.png"), full_page=True)
+        await console.locator("#file").set_input_files(str(good))
+        await console.get_by_role("button", name="检查文件").click()
+        await expect(console.locator("main")).to_contain_text("文件读取没有问题")
+        await console.screenshot(path=str(SHOTS / "console-roster-preview.png"), full_page=True)
+        await console.get_by_role("button", name="导入这份花名册").click()
+        await expect(console.locator("main")).to_contain_text("新增 3 户", timeout=60_000)
+        await console.get_by_role("link", name="邀请卡").first.click()
+        await console.locator("#home").fill("9-1-102")
+        await console.get_by_role("button", name="生成邀请码").click()
+        await expect(console.locator("main")).to_contain_text("2 个邀请码", timeout=60_000)
+        async with console.expect_download() as downloading:
+            await console.get_by_role("link", name="邀请卡（PDF）").click()
+        card = await downloading.value
+        saved = tmp_path / "cards.pdf"
+        await card.save_as(str(saved))
+        assert saved.read_bytes().startswith(b"%PDF")
+        assert "9栋 1单元 102" in subprocess_pdftotext(saved)
+        await console.screenshot(path=str(SHOTS / "console-invites.png"), full_page=True)
+
+
+def subprocess_pdftotext(path: Path) -> str:
+    from tests.utils.pdf import pdf_text
+
+    return pdf_text(path.read_bytes())
