@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 from core.i18n import translator
 from core.settings import Settings
 from models import Role
+from services.console_votes import MAX_LINES as PAPER_BATCH_LINES
 from services.invites import ATTEMPT_WINDOW
 from services.kpi import Report, Unit
 from services.kpi_figures import Figures
@@ -53,6 +54,10 @@ COUNTED = re.compile(rf"{PLACEHOLDER}\s+(?:[a-z-]+\s+)?(?:{NOUN})\b|{PLACEHOLDER
 ALWAYS_PLURAL: dict[str, tuple[str, Callable[[], int]]] = {
     "A compound can have at most {limit} templates.": ("MAX_TEMPLATES", lambda: MAX_TEMPLATES),
     "A report can have at most {limit} photos.": ("MAX_PHOTOS", lambda: MAX_PHOTOS),
+    "A batch takes at most {count} lines; enter the rest in another batch.": (
+        "console_votes.MAX_LINES (paper ballots in one batch)",
+        lambda: PAPER_BATCH_LINES,
+    ),
     "Give between 1 and {limit} common areas.": ("MAX_AREAS", lambda: MAX_AREAS),
     "Please describe the place in fewer than {limit} characters.": ("MAX_AREA", lambda: MAX_AREA),
     "Please keep the description under {limit} characters.": (
