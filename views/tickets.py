@@ -130,6 +130,14 @@ def status_text(status: str, _: Translator) -> Markup:
     return _(label) if label else html("{status}", status=status)
 
 
+def office_status_text(status: str, _: Translator) -> Markup:
+    """A status as the office reads it: "done" waits for the resident's confirmation, not the
+    reader's (the resident's own card says "waiting for your confirmation")."""
+    if status == TicketStatus.DONE:
+        return _("Done, waiting for the resident's confirmation")
+    return status_text(status, _)
+
+
 def category_text(category: str, _: Translator, *, long: bool = False) -> Markup:
     label = (CATEGORY if long else CATEGORY_SHORT).get(category)
     return _(label) if label else html("{category}", category=category)
