@@ -54,6 +54,8 @@ class Factory:
             return self.value(chosen[0], name)
         if origin is Literal:
             return args[0]
+        if origin is abc.Callable:  # a callback (progress): one that does nothing
+            return lambda *_args, **_kwargs: None
         if origin in (list, tuple, set, frozenset, abc.Sequence, abc.Iterable) or (
             isinstance(origin, type) and issubclass(origin, (list, tuple))
         ):
