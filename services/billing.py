@@ -7,7 +7,7 @@ time in services/fee_schedules.py."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -96,13 +96,23 @@ async def schedules_on(session: AsyncSession, compound_id: int, day: date) -> li
 
 # --- bills ----------------------------------------------------------------------------------------
 async def generate_bills(
-    session: AsyncSession, *, today: date, now: datetime, compound_ids: Iterable[int] | None = None
+    session: AsyncSession,
+    *,
+    today: date,
+    now: datetime,
+    compound_ids: Iterable[int] | None = None,
+    households: Collection[int] | None = None,
 ) -> int:
     """Each schedule's bills for every period begun by today, for every household with an area:
     for the days of the period the schedule covers that no bill of the same fee has billed yet
     (prorated by day), exactly once however often this runs. Periods a run has billed are not
     looked at again, except the one in progress (for homes added since). Then any credit the
-    households hold pays the new bills."""
+    households hold pays the new bills.
+
+    `households` bills only those homes (a run in parts, each its own short unit of work): the
+    schedules' `billed_through` is left as it was, since the other homes are not billed yet, and
+    only those homes' credit pays; a run without it afterwards finishes (and finds those homes
+    billed)."""
     statement = (
         select(FeeSchedule)
         .where(col(FeeSchedule.active), col(FeeSchedule.starts_on) <= today)
@@ -120,17 +130,16 @@ async def generate_bills(
     if dialect(session) == "postgresql":  # a change to a fee waits for this run, and vice versa
         statement = statement.with_for_update()
     created = 0
+    only = None if households is None else set(households)
     for schedule in (await session.exec(statement)).all():
-        created += await _bill_schedule(session, schedule, today, now)
+        created += await _bill_schedule(session, schedule, today, now, only)
     if created:
-        await _allocate_all(session, None)
+        await _allocate_all(session, only)
     return created
 
 
-async def _bill_schedule(
-    session: AsyncSession, schedule: FeeSchedule, today: date, now: datetime
-) -> int:
-    months = months_of(schedule)
+async def billable_homes(session: AsyncSession, compound_id: int) -> list[tuple[int, Decimal]]:
+    """The compound's homes with an area (registered, else surveyed, else contract), by id."""
     homes: list[tuple[int, Decimal]] = []
     for home_id, registered, surveyed, contract in (
         await session.exec(
@@ -139,12 +148,28 @@ async def _bill_schedule(
                 col(Household.registered_area),
                 col(Household.surveyed_area),
                 col(Household.contract_area),
-            ).where(col(Household.compound_id) == schedule.compound_id)
+            )
+            .where(col(Household.compound_id) == compound_id)
+            .order_by(col(Household.id))
         )
     ).all():
         area = next((a for a in (registered, surveyed, contract) if a is not None), None)
         if home_id is not None and area:
             homes.append((home_id, Decimal(area)))
+    return homes
+
+
+async def _bill_schedule(
+    session: AsyncSession,
+    schedule: FeeSchedule,
+    today: date,
+    now: datetime,
+    only: set[int] | None = None,
+) -> int:
+    months = months_of(schedule)
+    homes = await billable_homes(session, schedule.compound_id)
+    if only is not None:
+        homes = [(home_id, area) for home_id, area in homes if home_id in only]
     fee_ids = (
         await session.exec(
             select(col(FeeSchedule.id)).where(
@@ -193,7 +218,8 @@ async def _bill_schedule(
                 bills = []
         created += await insert_many(session, Bill, bills, skip_conflicts_on=BILL_KEY)
         done = max(done or covered[1], covered[1])
-    schedule.billed_through = done
+    if only is None:
+        schedule.billed_through = done
     return created
 
 

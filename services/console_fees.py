@@ -331,16 +331,66 @@ async def schedules_page(session: AsyncSession, actor: Actor) -> list[CompoundFe
     return [CompoundFees(c, [s for s in shown if s.compound_id == c.id]) for c in found]
 
 
-async def bill_run(
-    session: AsyncSession, actor: Actor, compound_id: int, *, today: date, now: datetime
-) -> BillRun:
-    """The scheduler's bill run for one compound now: each period begun by today billed once
-    (a second run makes none), then the homes' credit pays the new bills."""
+@dataclass(frozen=True)
+class BillPlan:
+    """A bill run for one compound, to be made part by part: the homes with an area, by id."""
+
+    compound_id: int
+    compound: str
+    homes: list[int]
+
+    @property
+    def size(self) -> int:
+        return len(self.homes)
+
+
+async def _compound_fees(session: AsyncSession, actor: Actor, compound_id: int) -> Compound:
     compound = await session.get(Compound, compound_id)
     if compound is None:
         raise NotFound(NO_COMPOUND)
     await authorize(session, actor, Permission.FEES_CONFIGURE, compound_id)
-    made = await billing.generate_bills(session, today=today, now=now, compound_ids=[compound_id])
+    return compound
+
+
+async def plan_bill_run(session: AsyncSession, actor: Actor, compound_id: int) -> BillPlan:
+    """Refuse someone who may not set this compound's fees; else the homes a bill run walks."""
+    compound = await _compound_fees(session, actor, compound_id)
+    homes = [home_id for home_id, _area in await billing.billable_homes(session, compound_id)]
+    return BillPlan(compound_id, compound.name, homes)
+
+
+async def bill_part(
+    session: AsyncSession,
+    actor: Actor,
+    plan: BillPlan,
+    start: int,
+    end: int,
+    *,
+    today: date,
+    now: datetime,
+) -> int:
+    """The bills of the plan's homes [start, end) for each period begun by today (the
+    scheduler's rules; a bill made before, by any run, is not made again); their credit pays."""
+    await _compound_fees(session, actor, plan.compound_id)
+    return await billing.generate_bills(
+        session,
+        today=today,
+        now=now,
+        compound_ids=[plan.compound_id],
+        households=plan.homes[start:end],
+    )
+
+
+async def finish_bill_run(
+    session: AsyncSession, actor: Actor, plan: BillPlan, made: int, *, today: date, now: datetime
+) -> BillRun:
+    """The run after its parts: the scheduler's run for the compound (homes added meanwhile
+    are billed; the schedules remember the periods billed), then what the run made (`made`
+    by the parts), recorded in the audit trail. A second run makes no bill."""
+    compound = await _compound_fees(session, actor, plan.compound_id)
+    made += await billing.generate_bills(
+        session, today=today, now=now, compound_ids=[plan.compound_id]
+    )
     homes, amount, first, last = (
         await session.exec(
             select(
@@ -348,7 +398,7 @@ async def bill_run(
                 func.coalesce(func.sum(col(Bill.amount)), 0),
                 func.min(col(Bill.period_start)),
                 func.max(col(Bill.period_end)),
-            ).where(col(Bill.compound_id) == compound_id, col(Bill.created_at) == now)
+            ).where(col(Bill.compound_id) == plan.compound_id, col(Bill.created_at) == now)
         )
     ).one()
     audit.record(
@@ -357,7 +407,7 @@ async def bill_run(
         actor_id=actor.resident_id,
         action="fee.bill_run",
         subject_type="compound",
-        subject_id=compound_id,
+        subject_id=plan.compound_id,
         bills=made,
     )
     return BillRun(compound.name, made, int(homes), Decimal(amount), first, last)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
@@ -37,20 +38,20 @@ NO_FILE = N_("Choose the bank statement file (.csv, .xlsx or .xls, as the bank e
 PICK_HOME = N_("Pick one of the homes, or type the home, for example 1栋 1单元 101.")
 PART = 200  # transfers booked per unit of work
 KEPT = timedelta(hours=12)  # a finished job's page stays this long
+J = TypeVar("J", bound="Job")
 
 
 @dataclass
-class StatementJob:
-    """One upload being booked: its page refreshes itself until it is done."""
+class Job:
+    """A long job of this module (a statement booked, a bill run) after its request has
+    answered: its page, seen only by the person who started it, refreshes itself until done."""
 
     id: str
     resident_id: int | None
-    filename: str
     started: datetime
     done: int = 0
     total: int = 0
     finished: bool = False
-    summary: ImportSummary | None = None
     error: DomainError | None = None
     failed: bool = False
 
@@ -58,13 +59,46 @@ class StatementJob:
         self.done, self.total = done, total
 
 
-JOBS: dict[str, StatementJob] = {}
+@dataclass
+class StatementJob(Job):
+    """One upload being booked."""
+
+    filename: str = ""
+    summary: ImportSummary | None = None
+
+
+@dataclass
+class BillJob(Job):
+    """A bill run for one compound, made PART homes per unit of work."""
+
+    compound: str = ""
+    run: console_fees.BillRun | None = None
+
+
+JOBS: dict[str, Job] = {}
 _RUNNING: set[asyncio.Task[None]] = set()
 
 
 def _forget_old(now: datetime) -> None:
     for key in [k for k, job in JOBS.items() if job.finished and now - job.started > KEPT]:
         del JOBS[key]
+
+
+def _start(job: Job, work: Coroutine[Any, Any, None]) -> None:
+    """Keep the job for its page and run `work` after the request has answered."""
+    _forget_old(job.started)
+    JOBS[job.id] = job
+    task = asyncio.create_task(work)
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+
+
+def _job(ctx: Ctx, kind: type[J]) -> J:
+    """The job of the address, if it is of this kind and the viewer started it."""
+    job = JOBS.get(ctx.request.match_info.get("job_id", "")[:40])
+    if not isinstance(job, kind) or job.resident_id != ctx.actor.resident_id:
+        raise NotFound(NO_PAGE)
+    return job
 
 
 # --- arrears and the collection rate ---------------------------------------------------------
@@ -107,13 +141,10 @@ async def upload(ctx: Ctx) -> Render | web.Response:
         data = await asyncio.to_thread(sent.file.read)
     if not data:
         return await _upload_page(ctx, errors={"file": ctx._(NO_FILE)}, chosen=chosen)
-    now = ctx.now()
-    _forget_old(now)
-    job = StatementJob(secrets.token_urlsafe(12), ctx.actor.resident_id, filename, now)
-    JOBS[job.id] = job
-    task = asyncio.create_task(_book(ctx.console, job, ctx.actor, data, compound_id))
-    _RUNNING.add(task)
-    task.add_done_callback(_RUNNING.discard)
+    job = StatementJob(
+        secrets.token_urlsafe(12), ctx.actor.resident_id, ctx.now(), filename=filename
+    )
+    _start(job, _book(ctx.console, job, ctx.actor, data, compound_id))
     return redirect(ctx, "statements_job", job_id=job.id)
 
 
@@ -163,10 +194,7 @@ async def _book(
 
 
 async def statement_job(ctx: Ctx) -> Render:
-    job = JOBS.get(ctx.request.match_info.get("job_id", "")[:40])
-    if job is None or job.resident_id != ctx.actor.resident_id:
-        raise NotFound(NO_PAGE)
-    return Render("fees_statement_job.html", {"job": job})
+    return Render("fees_statement_job.html", {"job": _job(ctx, StatementJob)})
 
 
 # --- the review of rows no single home matched ------------------------------------------------
@@ -309,23 +337,53 @@ async def receipt_pdf(ctx: Ctx) -> web.Response:
 
 
 # --- fee schedules and a bill run -------------------------------------------------------------
-async def _schedules_page(ctx: Ctx, run: console_fees.BillRun | None = None) -> Render:
+async def schedules(ctx: Ctx) -> Render:
     found = await console_fees.schedules_page(ctx.session, ctx.actor)
     today = ctx.now().astimezone(ctx.console.runtime.settings.tz).date()
-    values = {"found": found, "today": today, "schedule_text": schedule_text, "run": run}
+    values = {"found": found, "today": today, "schedule_text": schedule_text}
     return Render("fees_schedules.html", values)
 
 
-async def schedules(ctx: Ctx) -> Render:
-    return await _schedules_page(ctx)
-
-
-async def bill_run(ctx: Ctx) -> Render:
-    today = ctx.now().astimezone(ctx.console.runtime.settings.tz).date()
-    run = await console_fees.bill_run(
-        ctx.session, ctx.actor, ctx.path_id("compound_id"), today=today, now=ctx.now()
+async def bill_run(ctx: Ctx) -> web.Response:
+    plan = await console_fees.plan_bill_run(ctx.session, ctx.actor, ctx.path_id("compound_id"))
+    job = BillJob(
+        secrets.token_urlsafe(12), ctx.actor.resident_id, ctx.now(), compound=plan.compound
     )
-    return await _schedules_page(ctx, run)
+    job.progress(0, plan.size)
+    _start(job, _bill(ctx.console, job, ctx.actor, plan))
+    return redirect(ctx, "schedules_job", job_id=job.id)
+
+
+async def _bill(console: Console, job: BillJob, actor: Actor, plan: console_fees.BillPlan) -> None:
+    """The bill run after its request has answered: PART homes per unit of work (on SQLite the
+    write gate is let go between parts, so the bot and the other pages go on), then the
+    scheduler's run for the compound, which finds those homes billed and bills any added since.
+    Bills are unique per schedule, home and period: a stopped run is finished by running again."""
+    runtime = console.runtime
+    today = job.started.astimezone(runtime.settings.tz).date()
+    made = 0
+    try:
+        for start in range(0, plan.size, PART):
+            async with gated_unit_of_work(runtime.sessions, runtime.write_gate) as session:
+                made += await console_fees.bill_part(
+                    session, actor, plan, start, start + PART, today=today, now=job.started
+                )
+            job.progress(min(start + PART, plan.size), plan.size)
+        async with gated_unit_of_work(runtime.sessions, runtime.write_gate) as session:
+            job.run = await console_fees.finish_bill_run(
+                session, actor, plan, made, today=today, now=job.started
+            )
+    except DomainError as error:  # a refusal (the role taken away meanwhile)
+        job.error = error
+    except Exception:
+        log.exception("bill run failed")
+        job.failed = True
+    finally:
+        job.finished = True
+
+
+async def bill_job(ctx: Ctx) -> Render:
+    return Render("fees_bill_job.html", {"job": _job(ctx, BillJob)})
 
 
 def register(console: Console) -> None:
@@ -333,6 +391,7 @@ def register(console: Console) -> None:
     console.get("/fees/payments", "payments", desk)
     console.get("/fees/schedules", "schedules", schedules)
     console.post("/fees/schedules/{compound_id}/bills", "schedules_bill", bill_run)
+    console.get("/fees/schedules/jobs/{job_id}", "schedules_job", bill_job)
     console.post("/fees/payments/homes/{household_id}", "payments_record", record)
     console.post("/fees/payments/{payment_id}/reverse", "payments_reverse", reverse)
     console.get("/fees/payments/{payment_id}/receipt", "payments_receipt", receipt_pdf)
