@@ -215,6 +215,7 @@ class Console:
             tz=tz,
             languages=[(c, LANGUAGE_NAMES[c]) for c in LANGUAGES],
             labels=labels,
+            ngettext=_.ngettext,  # as `ngettext(...)`, so Babel extracts the plurals
             tickets=ticket_texts,
             **values,
         )

@@ -55,7 +55,7 @@ NEW_PLACES = (
 
 def _page(ctx: Ctx, template: str, values: dict[str, object], status: int = 200) -> Render:
     """A page of this area: its templates also count (ngettext)."""
-    return Render(template, {"ngettext": ctx._.ngettext, **values}, status=status)
+    return Render(template, values, status=status)
 
 
 def _desk(ctx: Ctx) -> RosterDesk:
