@@ -286,8 +286,9 @@ BY: dict[str, Msg] = {
 }
 
 
-def event_label(entry: HistoryEntry, _: Translator) -> Markup:
-    """What happened: a status change, a note, an assignment, a photo, an escalation."""
+def event_label(entry: HistoryEntry, _: Translator, *, office: bool = False) -> Markup:
+    """What happened: a status change, a note, an assignment, a photo, an escalation (`office`:
+    in the office's words, e.g. "done, waiting for the resident's confirmation")."""
     event = entry.event
     if event.kind == "follow":
         return _("also reported by a neighbour")
@@ -300,7 +301,8 @@ def event_label(entry: HistoryEntry, _: Translator) -> Markup:
     if event.kind in EVENT_LABEL:
         return _(EVENT_LABEL[event.kind])
     if event.to_status:
-        return html("→ {status}", status=status_text(event.to_status, _))
+        shown = office_status_text if office else status_text
+        return html("→ {status}", status=shown(event.to_status, _))
     return _("update")
 
 
