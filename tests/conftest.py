@@ -95,3 +95,18 @@ async def world(database_url: str, clock: FakeClock) -> AsyncIterator:
 
     async with World(database_url, clock) as world:
         yield world
+
+
+@pytest.fixture
+async def console(world) -> AsyncIterator:
+    """The office console of the world's runtime over real HTTP, the bot's username recorded
+    as `bot.py run` does at start (invite links carry it)."""
+    from services.bot_identity import remember_username
+    from tests.utils.console import serve_console
+
+    await remember_username(world.runtime, "RedPropertyBot")
+    server = await serve_console(world)
+    try:
+        yield server
+    finally:
+        await server.stop()

@@ -5,22 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlmodel import col, select
 
 from models import AuditEvent, ConsoleSession, Role, RoleGrant, RoleGrantHistory
-from services.bot_identity import remember_username
-from tests.utils.console import Browser, link_in, serve_console
-
-
-@pytest.fixture
-async def console(world):
-    await remember_username(world.runtime, "RedPropertyBot")  # as `bot.py run` does at start
-    server = await serve_console(world)
-    try:
-        yield server
-    finally:
-        await server.stop()
+from tests.utils.console import Browser, link_in
 
 
 async def _admin(world):

@@ -10,26 +10,14 @@ import re
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from sqlmodel import col, func, select
 
 from core.db import insert_many
 from models import AuditEvent, Bill, Building, Household, Role
 from services import console_fees
-from services.bot_identity import remember_username
 from tests.test_console import _signed_in
 from tests.test_fees import _people, _set_fee
-from tests.utils.console import Browser, Page, serve_console
-
-
-@pytest.fixture
-async def console(world):
-    await remember_username(world.runtime, "RedPropertyBot")
-    server = await serve_console(world)
-    try:
-        yield server
-    finally:
-        await server.stop()
+from tests.utils.console import Browser, Page
 
 
 async def _follow(browser: Browser, page: Page, seen: list[str] | None = None) -> Page:

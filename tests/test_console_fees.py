@@ -11,28 +11,16 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlmodel import col, select
 
 from console.pages import fees as fee_pages
 from jobs.fees import tick
 from models import AuditEvent, Bill, Compound, Payment, Role, StatementRow
 from services import fee_claims
-from services.bot_identity import remember_username
 from tests.test_bank_statements import XINGFU_ACCOUNT, _csv
 from tests.test_console import _signed_in
 from tests.test_fees import _people, _set_fee
-from tests.utils.console import Browser, Page, serve_console
-
-
-@pytest.fixture
-async def console(world):
-    await remember_username(world.runtime, "RedPropertyBot")
-    server = await serve_console(world)
-    try:
-        yield server
-    finally:
-        await server.stop()
+from tests.utils.console import Browser, Page
 
 
 def bank_export() -> bytes:

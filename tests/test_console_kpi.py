@@ -20,23 +20,12 @@ from sqlmodel import col, select
 from console.downloads import disposition
 from models import AuditEvent, Compound, Resident, Role
 from services import billing, kpi, payments
-from services.bot_identity import remember_username
 from services.places import resolve_scope
-from tests.utils.console import Browser, link_in, serve_console
+from tests.utils.console import Browser, link_in
 from views.surveys import SurveyScore
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONTH = "2026-11"
-
-
-@pytest.fixture
-async def console(world):
-    await remember_username(world.runtime, "RedPropertyBot")
-    server = await serve_console(world)
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def _signed_in(person, browser: Browser):

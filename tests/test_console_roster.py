@@ -11,28 +11,16 @@ import csv
 import io
 from urllib.parse import urljoin
 
-import pytest
 from sqlmodel import col, func, select
 
 from models import AuditEvent, Building, Household, Invite, Role
-from services.bot_identity import remember_username
 from tests.test_console import _signed_in
 from tests.test_roster_files import CHINESE, _merged_workbook, _sample
-from tests.utils.console import Browser, Page, serve_console
+from tests.utils.console import Browser, Page
 from tests.utils.pdf import pdf_text
 
 HEADER = list(CHINESE)  # city … developer_unit, in the sample's order
 REFRESH = 'http-equiv="refresh"'
-
-
-@pytest.fixture
-async def console(world):
-    await remember_username(world.runtime, "RedPropertyBot")  # as `bot.py run` does at start
-    server = await serve_console(world)
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def _admin(world):

@@ -5,26 +5,14 @@ forged ids and forged forms are refused."""
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import col, select
 
 from models import AuditEvent, Building, Role, Ticket, TicketEvent, TicketPhoto
-from services.bot_identity import remember_username
 from tests.test_console import _signed_in
 from tests.test_tickets import _report
-from tests.utils.console import Browser, Form, serve_console
+from tests.utils.console import Browser, Form
 
 FIXED = b"\xff\xd8\xff\xe0\x00\x10JFIF-light-fixed"  # a JPEG's first bytes are enough here
-
-
-@pytest.fixture
-async def console(world):
-    await remember_username(world.runtime, "RedPropertyBot")
-    server = await serve_console(world)
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def _cast(world):

@@ -9,26 +9,14 @@ from datetime import datetime, timedelta
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlmodel import col, select
 
 from jobs.votes import tick
 from models import Ballot, BallotChannel, BallotFlag, BallotFlagReason, Draft, Role
 from services import vote_documents, vote_lifecycle
-from services.bot_identity import remember_username
-from tests.utils.console import Browser, link_in, serve_console
+from tests.utils.console import Browser, link_in
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-async def console(world):
-    await remember_username(world.runtime, "RedPropertyBot")
-    server = await serve_console(world)
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def _signed_in(person, browser: Browser):
