@@ -243,6 +243,29 @@ async def echo_bot(emulator: BotApiEmulator) -> AsyncIterator[ReplyClock]:
         await stop_polling(app, emulator)
 
 
+@contextlib.asynccontextmanager
+async def inbox_bot(runtime: Runtime, app: Application) -> AsyncIterator[None]:
+    """The bot as `bot.py run` runs it: our receiver storing each batch in the inbox (claimed by
+    this process's worker in the same commit) and the worker handling it, in one process."""
+    from handlers.app import allowed_updates
+    from handlers.intake import PollingReceiver
+    from jobs.inbox import InboxWorker
+
+    await app.initialize()
+    await app.start()
+    worker = InboxWorker(runtime, app)
+    worker.start()
+    receiver = PollingReceiver(runtime, app.bot, allowed_updates(app), timeout=10, worker=worker)
+    receiver.start()
+    try:
+        yield
+    finally:
+        await receiver.stop()
+        await worker.stop()
+        await app.stop()
+        await app.shutdown()
+
+
 @dataclass
 class Figures:
     backend: str
@@ -254,31 +277,48 @@ class Figures:
     steps: int = 0
     unanswered: list[str] = field(default_factory=list)
     sorry: int = 0
+    inbox: LoadResult | None = None  # the same bot through the inbox, as `bot.py run`
+    inbox_paced: LoadResult | None = None
 
     def text(self, rate: float) -> str:
         def ratio(ours: float, echo: float) -> str:
             return f"{ours / echo:.2f}x" if echo else "n/a"
 
-        p95 = self.ours_paced.percentile(95)
-        return "\n".join(
-            [
-                f"[{self.backend}] mixed: {self.users} residents (report 7 steps, vote 3, "
-                "/bills 1), one process",
-                "throughput, all at once (closed loop):",
-                "  " + self.echo.line(),
-                "  " + self.ours.line(),
-                f"  per process: {ratio(self.ours.throughput, self.echo.throughput)} of the echo "
-                "bot (target >= 0.6x on PostgreSQL)",
-                f"paced at {rate:.0f} updates/s (open loop; a run far behind stops sending "
-                "at twice its length):",
-                "  " + self.echo_paced.line(),
-                "  " + self.ours_paced.line(),
-                f"  p95 {p95 * 1000:.1f} ms (target <= 100 ms), "
-                f"{ratio(p95, self.echo_paced.percentile(95))} of the echo bot's",
-                f"steps answered {self.steps - len(self.unanswered)} of {self.steps}, "
-                f"apologies {self.sorry}",
-            ]
+        def per_process(result: LoadResult) -> str:
+            return (
+                f"  per process: {ratio(result.throughput, self.echo.throughput)} of the echo "
+                "bot (target >= 0.6x on PostgreSQL)"
+            )
+
+        def p95(result: LoadResult) -> str:
+            value = result.percentile(95)
+            return (
+                f"  p95 {value * 1000:.1f} ms (target <= 100 ms), "
+                f"{ratio(value, self.echo_paced.percentile(95))} of the echo bot's"
+            )
+
+        lines = [
+            f"[{self.backend}] mixed: {self.users} residents (report 7 steps, vote 3, "
+            "/bills 1), one process",
+            "throughput, all at once (closed loop):",
+            "  " + self.echo.line(),
+        ]
+        if self.inbox is not None:
+            lines += ["  " + self.inbox.line(), per_process(self.inbox)]
+        lines += ["  " + self.ours.line(), per_process(self.ours)]
+        lines += [
+            f"paced at {rate:.0f} updates/s (open loop; a run far behind stops sending "
+            "at twice its length):",
+            "  " + self.echo_paced.line(),
+        ]
+        if self.inbox_paced is not None:
+            lines += ["  " + self.inbox_paced.line(), p95(self.inbox_paced)]
+        lines += ["  " + self.ours_paced.line(), p95(self.ours_paced)]
+        lines.append(
+            f"steps answered {self.steps - len(self.unanswered)} of {self.steps}, "
+            f"apologies {self.sorry}"
         )
+        return "\n".join(lines)
 
 
 def _people(users: list, seed: int) -> list[Person]:
@@ -311,23 +351,51 @@ async def measure(
     runtime = Runtime.create(settings, SystemClock())
     try:
         poll_id = await seed_world(runtime, users)
+        # As `bot.py run` serves: through the inbox (receiver and worker in this process).
+        app = build_application(runtime)
+        bot = Bot(emulator, flows(poll_id))
+        bot.watch(cast(UnitOfWorkProcessor, app.update_processor))
+        async with inbox_bot(runtime, app):
+            try:
+                people = _people(users, seed)
+                label = "Red Property, inbox (bot.py run)"
+                inbox = await closed_loop(label, people, seconds, bot.act)
+                inbox_paced = await paced(label, people, rate, paced_seconds, bot.act)
+            finally:
+                emulator.unsubscribe(bot._on_event)
+        steps, unanswered = bot.steps, list(bot.unanswered)
+        await _fresh_conversations(url)
+        # Fed by python-telegram-bot's own polling, without the inbox.
         app = build_application(runtime)
         bot = Bot(emulator, flows(poll_id))
         bot.watch(cast(UnitOfWorkProcessor, app.update_processor))
         await start_polling(app)
         try:
-            people = _people(users, seed)
-            ours = await closed_loop("Red Property mixed", people, seconds, bot.act)
-            ours_paced = await paced("Red Property mixed", people, rate, paced_seconds, bot.act)
+            people = _people(users, seed + 1)
+            label = "Red Property, PTB polling"
+            ours = await closed_loop(label, people, seconds, bot.act)
+            ours_paced = await paced(label, people, rate, paced_seconds, bot.act)
         finally:
             await stop_polling(app, emulator)
             emulator.unsubscribe(bot._on_event)
+        steps += bot.steps
+        unanswered += bot.unanswered
     finally:
         await runtime.close()
     backend = "PostgreSQL" if "postgresql" in url else "SQLite"
     sorry = sum(1 for u in users for m in emulator.chats[u.id].bot_messages if SORRY in m.content)
     return Figures(
-        backend, len(users), echo, ours, echo_paced, ours_paced, bot.steps, bot.unanswered, sorry
+        backend,
+        len(users),
+        echo,
+        ours,
+        echo_paced,
+        ours_paced,
+        steps,
+        unanswered,
+        sorry,
+        inbox,
+        inbox_paced,
     )
 
 

@@ -72,6 +72,7 @@ class Unit:
     recorded: bool = False  # the update id is committed already (see settle)
     outage: BaseException | None = None  # the database went away while a handler ran
     receipt: Receipt | None = None  # the update came from the inbox: marked with the commit
+    lost: bool = False  # another worker's commit took the update: this one rolled back
 
     def telling(self) -> bool:
         """A use case recorded messages to queue at commit."""
@@ -452,6 +453,7 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
                             receipt.held = False
                     except (IntegrityError, HandledElsewhere):
                         await session.rollback()
+                        unit.lost = True
                         log.warning("update %s was processed concurrently", update.update_id)
                 else:
                     # Nothing (more) changed (e.g. /help): no need to remember the update id, and

@@ -166,7 +166,9 @@ async def serve(
                 hooks.append((bot, app))
             elif receive:
                 await app.bot.delete_webhook()
-                receiver = PollingReceiver(runtime, app.bot, allowed_updates(app), wake)
+                receiver = PollingReceiver(
+                    runtime, app.bot, allowed_updates(app), wake, worker=worker
+                )
                 receiver.start()
                 receivers.append(receiver)
         if server is not None:

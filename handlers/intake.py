@@ -27,22 +27,13 @@ from telegram.ext import Application
 
 from core.db import dialect, is_outage
 from core.runtime import Runtime
-from jobs.inbox import InboxWorker, notify_workers, writing
+from jobs.inbox import InboxWorker, lane_of, notify_workers, writing
 from models import InboxUpdate
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for something to arrive
 POLL_BATCH = 100
-
-
-def lane_of(update: Update) -> int:
-    """The user an update belongs to (their updates are handled in order), else its chat."""
-    if update.effective_user is not None:
-        return update.effective_user.id
-    if update.effective_chat is not None:
-        return update.effective_chat.id
-    return 0
 
 
 async def store_updates(runtime: Runtime, bot_id: int, updates: Sequence[Update]) -> int:
@@ -78,7 +69,9 @@ async def store_updates(runtime: Runtime, bot_id: int, updates: Sequence[Update]
 
 
 class PollingReceiver:
-    """getUpdates in a loop: store, commit, then ask for the next offset."""
+    """getUpdates in a loop: store, commit, then ask for the next offset. With a `worker` of the
+    same process (`bot.py run`), a batch is stored already claimed by it and handed to it
+    directly (InboxWorker.receive); otherwise `on_stored` is called after each commit."""
 
     def __init__(
         self,
@@ -87,12 +80,14 @@ class PollingReceiver:
         allowed_updates: list[str] | None,
         on_stored: Callable[[], None] | None = None,
         timeout: int = POLL_TIMEOUT,
+        worker: InboxWorker | None = None,
     ) -> None:
         self.runtime = runtime
         self.bot = bot
         self.allowed_updates = allowed_updates
         self.on_stored = on_stored
         self.timeout = timeout
+        self.worker = worker
         self.received = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -139,7 +134,10 @@ class PollingReceiver:
         delay = 0.25
         while True:
             try:
-                self.received += await store_updates(self.runtime, self.bot.id, updates)
+                if self.worker is not None:
+                    self.received += await self.worker.receive(updates)
+                else:
+                    self.received += await store_updates(self.runtime, self.bot.id, updates)
                 break
             except Exception as error:
                 if not is_outage(error):
@@ -193,7 +191,7 @@ async def serve(
             stop_webhook = await serve_webhook(app, store)
         elif receive:
             await app.bot.delete_webhook()
-            receiver = PollingReceiver(runtime, app.bot, allowed_updates, wake)
+            receiver = PollingReceiver(runtime, app.bot, allowed_updates, wake, worker=worker)
             receiver.start()
         log.info("bot process ready (%s)", _roles(receive, work))
         await stop.wait()

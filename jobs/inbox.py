@@ -25,13 +25,16 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import exists, func, or_, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -39,12 +42,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import Application, ConversationHandler
 
-from core.db import is_outage
+from core.db import dialect, is_outage
 from core.i18n import translator
 from core.runtime import Runtime
 from handlers.context import (
     HandledElsewhere,
     Receipt,
+    Unit,
     UnitOfWorkProcessor,
     WriteTracker,
     pick_language,
@@ -60,6 +64,9 @@ MAX_ATTEMPTS = 3  # claims of one update before it is given up (its workers kept
 # so a unit never waits for a connection long enough to lose its lease. More throughput: more
 # worker processes.
 CLAIM_BATCH = 16
+# People whose conversation states this process knows to be current (see InboxWorker.receive);
+# beyond this many, the longest-unseen are forgotten (their next update reads them again).
+FRESH_LANES = 100_000
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,18 @@ class Claimed:
     update_id: int
     lane: int
     payload: dict[str, Any]
+    # Handed over by the receiver of this process, claimed at insert (InboxWorker.receive): the
+    # update as received, so it is not read back from its payload.
+    update: Update | None = field(default=None, compare=False)
+
+
+def lane_of(update: Update) -> int:
+    """The user an update belongs to (their updates are handled in order), else its chat."""
+    if update.effective_user is not None:
+        return update.effective_user.id
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return 0
 
 
 async def inbox_depth(session: AsyncSession, now: datetime | None = None) -> tuple[int, float]:
@@ -194,6 +213,14 @@ class InboxWorker:
         self._loop_task: asyncio.Task[None] | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
         self._listener: InboxListener | None = None
+        # Updates handed over by this process's receiver (receive), and the people whose
+        # conversation states in memory are current: only this process handled their updates
+        # since it last read them (see receive and load_conversations).
+        self._in_hand: set[int] = set()
+        self._direct: set[int] = set()
+        self._fresh: OrderedDict[int, None] = OrderedDict()
+        self._slots = asyncio.Semaphore(concurrency)
+        self.processor.after_update.append(self._after_update)
 
     @property
     def bot_id(self) -> int:
@@ -266,6 +293,7 @@ class InboxWorker:
                         log.warning("inbox: database unavailable (%s)", type(error).__name__)
                     delay = min(delay * 2, 10.0)
             for row in rows:
+                self._in_hand.add(row.update_id)
                 task = asyncio.get_running_loop().create_task(self.handle(row))
                 self._tasks.add(task)
                 task.add_done_callback(self._finished)
@@ -296,6 +324,93 @@ class InboxWorker:
                     await session.commit()
             except Exception as error:
                 log.warning("inbox: could not renew leases (%s)", type(error).__name__)
+
+    async def receive(self, updates: Sequence[Update]) -> int:
+        """Store a batch from this process's own receiver (polling) and hand it straight to this
+        worker, claimed in the same commit: no claim query and no reading back per update. A
+        person with an update in the inbox that this worker does not hold (another worker's, or
+        one waiting since before a restart) gets theirs stored unclaimed instead, to be claimed
+        in order behind it. Returns how many updates were new."""
+        if not updates:
+            return 0
+        now = self.runtime.clock.now()
+        lanes = {lane_of(update) for update in updates}
+        async with writing(self.runtime) as session:
+            others = (
+                await session.exec(
+                    sa_select(InboxUpdate.lane, InboxUpdate.update_id)  # type: ignore[call-overload]
+                    .where(col(InboxUpdate.bot_id) == self.bot_id)
+                    .where(col(InboxUpdate.lane).in_(lanes))
+                    .where(
+                        or_(
+                            col(InboxUpdate.state) == InboxState.PENDING,
+                            col(InboxUpdate.lease_until) >= now,  # done early, still in hand
+                        )
+                    )
+                )
+            ).all()
+            behind = {lane for lane, update_id in others if update_id not in self._in_hand}
+            rows: list[dict[str, Any]] = []
+            for update in updates:
+                lane = lane_of(update)
+                mine = lane not in behind
+                rows.append(
+                    {
+                        "bot_id": self.bot_id,
+                        "update_id": update.update_id,
+                        "lane": lane,
+                        "payload": update.to_dict(),
+                        "received_at": now,
+                        "state": InboxState.PENDING.value,
+                        "attempts": 1 if mine else 0,
+                        "claim_token": self.token if mine else None,
+                        "lease_until": now + self.lease if mine else None,
+                    }
+                )
+            postgres = dialect(session) == "postgresql"
+            insert = pg_insert if postgres else sqlite_insert
+            stored = set(
+                (
+                    await session.exec(
+                        insert(InboxUpdate)
+                        .values(rows)
+                        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+                        .returning(col(InboxUpdate.update_id))
+                    )
+                ).scalars()
+            )
+            if postgres and behind:  # wakes the workers of other processes at the commit
+                await notify_workers(session, self.bot_id)
+            await session.commit()
+        for lane in behind:
+            self._fresh.pop(lane, None)
+        loop = asyncio.get_running_loop()
+        for update, row in zip(updates, rows, strict=True):
+            if update.update_id not in stored or row["claim_token"] is None:
+                continue
+            claimed = Claimed(self.bot_id, update.update_id, lane_of(update), {}, update)
+            self._direct.add(update.update_id)
+            self._in_hand.add(update.update_id)
+            task = loop.create_task(self.handle(claimed))
+            self._tasks.add(task)
+            task.add_done_callback(self._finished)
+        if behind:
+            self.wake()
+        return len(stored)
+
+    async def _after_update(self, update: Update, unit: Unit) -> None:
+        """Under the person's lock, after their update: this process's memory of their
+        conversations is current, unless another worker's commit took the update (lost)."""
+        user = update.effective_user
+        if user is None:
+            return
+        if unit.lost:
+            self._fresh.pop(user.id, None)
+            return
+        self._fresh[user.id] = None
+        self._fresh.move_to_end(user.id)
+        while len(self._fresh) > FRESH_LANES:
+            self._fresh.popitem(last=False)
 
     async def claim(self, limit: int) -> list[Claimed]:
         """The heads of up to `limit` lanes nobody holds, claimed for this worker."""
@@ -357,11 +472,23 @@ class InboxWorker:
     async def handle(self, row: Claimed) -> None:
         """One claimed update through the Application; its row ends done or failed."""
         try:
-            incoming = Update.de_json(row.payload, self.app.bot)
-        except Exception as error:  # stored by an older version, or damaged: keep it
-            log.error("inbox: update %s cannot be read (%s)", row.update_id, type(error).__name__)
-            await self._finish(row, failed=f"unreadable: {type(error).__name__}")
-            return
+            async with self._slots:
+                await self._handle(row)
+        finally:
+            self._in_hand.discard(row.update_id)
+            self._direct.discard(row.update_id)
+
+    async def _handle(self, row: Claimed) -> None:
+        incoming = row.update
+        if incoming is None:
+            try:
+                incoming = Update.de_json(row.payload, self.app.bot)
+            except Exception as error:  # stored by an older version, or damaged: keep it
+                log.error(
+                    "inbox: update %s cannot be read (%s)", row.update_id, type(error).__name__
+                )
+                await self._finish(row, failed=f"unreadable: {type(error).__name__}")
+                return
         receipt = Receipt(
             record=lambda session, final: self._mark_handled(session, row, final),
             release=lambda session: self._free_lane(session, row),
@@ -499,7 +626,12 @@ class InboxWorker:
 
     async def load_conversations(self, incoming: Update) -> None:
         """Before a user's update: their conversation states as the database has them (another
-        worker process may have handled their last step), into PTB's in-memory dicts."""
+        worker process may have handled their last step), into PTB's in-memory dicts. Not for an
+        update handed over by this process's receiver when only this process has handled the
+        person's updates since it last read them: memory is current then."""
+        user = incoming.effective_user
+        if incoming.update_id in self._direct and user is not None and user.id in self._fresh:
+            return
         handlers: list[tuple[ConversationHandler, Any, str]] = []
         for handler in self._conversations():
             try:
