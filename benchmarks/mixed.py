@@ -45,6 +45,7 @@ from benchmarks.help_start import TOKEN, _echo
 from benchmarks.load import SORRY, seed_world
 from core.clock import SystemClock
 from core.db import create_engine
+from core.heap import settle_heap, tune_collector
 from core.runtime import Runtime
 from core.settings import Settings
 from emulator import BotApiEmulator
@@ -257,6 +258,7 @@ async def inbox_bot(runtime: Runtime, app: Application) -> AsyncIterator[None]:
     worker.start()
     receiver = PollingReceiver(runtime, app.bot, allowed_updates(app), timeout=10, worker=worker)
     receiver.start()
+    settle_heap()  # as a bot process does once it has started (core/heap.py)
     try:
         yield
     finally:
@@ -593,6 +595,7 @@ async def worker_scaling(
 
 
 async def main() -> None:
+    tune_collector()  # the bot processes' collector settings, for the echo bot's run too
     url = database_url()
     await fresh_schema(url)
     async with BotApiEmulator(token=TOKEN, bot_username="BenchBot") as emulator:

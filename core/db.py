@@ -215,6 +215,36 @@ async def insert_many(
     return len(result.all())
 
 
+_TRACKERS = "write_trackers"
+_KEPT = "kept_rows"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _tracked_execute(state: ORMExecuteState) -> None:
+    for tracker in state.session.info.get(_TRACKERS, ()):
+        tracker._on_execute(state)
+
+
+@event.listens_for(Session, "before_flush")
+def _tracked_flush(session: Session, context: object, instances: object) -> None:
+    for tracker in session.info.get(_TRACKERS, ()):
+        tracker._on_flush(session, context, instances)
+
+
+@event.listens_for(Session, "loaded_as_persistent")
+def _kept_loaded(session: Session, instance: object) -> None:
+    kept = session.info.get(_KEPT)
+    if kept is not None:
+        kept.append(instance)
+
+
+def keep_loaded(session: AsyncSession) -> None:
+    """Hold every row the session loads until it ends. SQLAlchemy's identity map holds objects
+    weakly: a row one service read and let go of (a draft, a compound) was read again by the
+    next service's session.get in the same update."""
+    session.sync_session.info.setdefault(_KEPT, [])
+
+
 class WriteTracker:
     """Notices the first write of a unit; on SQLite, also takes the process's write gate then.
 
@@ -226,9 +256,9 @@ class WriteTracker:
         self.happened = False
         self.gate = gate
         self.holding = False
-        sync_session = session.sync_session
-        event.listen(sync_session, "do_orm_execute", self._on_execute)
-        event.listen(sync_session, "before_flush", self._on_flush)
+        # Found by the listeners below, registered once for every Session: listening on each
+        # session instead cost about 50 µs of CPU per update.
+        session.sync_session.info.setdefault(_TRACKERS, []).append(self)
 
     def _on_execute(self, state: ORMExecuteState) -> None:
         if state.is_insert or state.is_update or state.is_delete:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
@@ -24,7 +23,7 @@ from telegram.ext import (
     ExtBot,
 )
 
-from core.db import WriteTracker, commit, discard_pending, is_outage
+from core.db import WriteTracker, commit, discard_pending, is_outage, keep_loaded
 from core.i18n import Translator, language_from_telegram, translator
 from core.runtime import Runtime
 from models import ProcessedUpdate
@@ -178,14 +177,6 @@ def pick_language(actor: Actor, telegram_code: str | None, default: str) -> str:
     if actor.resident is not None and actor.resident.language:
         return actor.resident.language
     return language_from_telegram(telegram_code, default)
-
-
-def _keep_loaded(session: AsyncSession) -> None:
-    """Hold every row the update loads until its session ends. SQLAlchemy's identity map holds
-    objects weakly: a row one service read and let go of (a draft, a compound) was read again by
-    the next service's session.get in the same update."""
-    kept: list[object] = []
-    event.listen(session.sync_session, "loaded_as_persistent", lambda _s, obj: kept.append(obj))
 
 
 class DatabaseOutage(Exception):
@@ -384,7 +375,7 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
         assert user is not None  # do_process_update sends updates without a user on directly
         receipt = self.receipts.get(update.update_id)
         async with runtime.sessions() as session:
-            _keep_loaded(session)
+            keep_loaded(session)
             if receipt is None and (
                 await session.get(ProcessedUpdate, (bot_id, update.update_id)) is not None
             ):

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from core.heap import settle_heap
 from core.i18n import translator
 from core.runtime import Runtime
 from core.settings import Settings
@@ -194,6 +195,7 @@ async def serve(
             from console.app import start_console
 
             console = await start_console(base)  # CONSOLE_PORT: the office console
+        settle_heap()
         log.info("serving %d bots", len(apps))
         await stop.wait()
     finally:

@@ -26,6 +26,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 from telegram.ext import Application
 
 from core.db import dialect, is_outage
+from core.heap import settle_heap
 from core.runtime import Runtime
 from jobs.inbox import InboxWorker, lane_of, notify_workers, writing
 from models import InboxUpdate
@@ -193,6 +194,7 @@ async def serve(
             await app.bot.delete_webhook()
             receiver = PollingReceiver(runtime, app.bot, allowed_updates, wake, worker=worker)
             receiver.start()
+        settle_heap()
         log.info("bot process ready (%s)", _roles(receive, work))
         await stop.wait()
         if receiver is not None:

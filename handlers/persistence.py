@@ -7,7 +7,7 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -26,6 +26,28 @@ log = logging.getLogger(__name__)
 def _key_text(key: ConversationKey) -> str:
     """Matches services.residents.conversation_key for private chats."""
     return json.dumps(list(key))
+
+
+def _upsert(insert: Any) -> Any:
+    statement = insert(ConversationState).values(
+        name=bindparam("name"),
+        key=bindparam("key"),
+        state=bindparam("state"),
+        updated_at=bindparam("updated_at"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["name", "key"],
+        set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
+    )
+
+
+# Written after most updates: built once (building them per update cost more than sending them).
+_UPSERT = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
+_DELETE = (
+    delete(ConversationState)
+    .where(col(ConversationState.name) == bindparam("name"))
+    .where(col(ConversationState.key) == bindparam("key"))
+)
 
 
 class DatabasePersistence(BasePersistence[dict, dict, dict]):
@@ -110,27 +132,13 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
     ) -> None:
         """Upsert or delete (name, key text, state) rows in the given session."""
         now = self.runtime.clock.now()
-        database = dialect(session)
+        upsert = _UPSERT[dialect(session)]
         for name, key, state in changes:
             if state is None:
-                await session.exec(
-                    delete(ConversationState)
-                    .where(col(ConversationState.name) == name)
-                    .where(col(ConversationState.key) == key)
-                )
+                await session.exec(_DELETE, params={"name": name, "key": key})
                 continue
-            statement = (pg_insert if database == "postgresql" else sqlite_insert)(
-                ConversationState
-            )
-            statement = statement.values(name=name, key=key, state=state, updated_at=now)
             await session.exec(
-                statement.on_conflict_do_update(
-                    index_elements=["name", "key"],
-                    set_={
-                        "state": statement.excluded.state,
-                        "updated_at": statement.excluded.updated_at,
-                    },
-                )
+                upsert, params={"name": name, "key": key, "state": state, "updated_at": now}
             )
 
     async def flush_pending(self) -> None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import exists, func, or_, update
+from sqlalchemy import bindparam, exists, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -78,6 +78,26 @@ class Claimed:
     # Handed over by the receiver of this process, claimed at insert (InboxWorker.receive): the
     # update as received, so it is not read back from its payload.
     update: Update | None = field(default=None, compare=False)
+
+
+def _one_row(statement: Any) -> Any:
+    return statement.where(col(InboxUpdate.bot_id) == bindparam("bot")).where(
+        col(InboxUpdate.update_id) == bindparam("update")
+    )
+
+
+# Run for every update: built once (see services.actors._ACTOR).
+_MARK_HOLDING = (
+    _one_row(update(InboxUpdate))
+    .where(col(InboxUpdate.state) == InboxState.PENDING)
+    .values(state=bindparam("state"), done_at=bindparam("done_at"))
+)
+_MARK = _MARK_HOLDING.values(claim_token=None, lease_until=None)
+_FREE_LANE = (
+    _one_row(update(InboxUpdate))
+    .where(col(InboxUpdate.claim_token) == bindparam("token"))
+    .values(claim_token=None, lease_until=None)
+)
 
 
 def lane_of(update: Update) -> int:
@@ -523,26 +543,21 @@ class InboxWorker:
     async def _mark(
         self, session: AsyncSession, row: Claimed, state: InboxState, *, hold: bool = False
     ) -> int:
-        values: dict[str, object] = {"state": state, "done_at": self.runtime.clock.now()}
-        if not hold:
-            values.update(claim_token=None, lease_until=None)
         result = await session.exec(
-            update(InboxUpdate)
-            .where(col(InboxUpdate.bot_id) == row.bot_id)
-            .where(col(InboxUpdate.update_id) == row.update_id)
-            .where(col(InboxUpdate.state) == InboxState.PENDING)
-            .values(**values)
+            _MARK_HOLDING if hold else _MARK,
+            params={
+                "bot": row.bot_id,
+                "update": row.update_id,
+                "state": state.value,
+                "done_at": self.runtime.clock.now(),
+            },
         )
         return int(result.rowcount or 0)
 
     async def _free_lane(self, session: AsyncSession, row: Claimed) -> None:
         """A row done early (see `_mark_handled`) lets go of its lane."""
         await session.exec(
-            update(InboxUpdate)
-            .where(col(InboxUpdate.bot_id) == row.bot_id)
-            .where(col(InboxUpdate.update_id) == row.update_id)
-            .where(col(InboxUpdate.claim_token) == self.token)
-            .values(claim_token=None, lease_until=None)
+            _FREE_LANE, params={"bot": row.bot_id, "update": row.update_id, "token": self.token}
         )
 
     async def _free_lane_alone(self, row: Claimed) -> None:

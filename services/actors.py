@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import BigInteger, bindparam
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
@@ -62,38 +63,40 @@ class Actor:
         return any(tie.is_owner for tie in self.households)
 
 
+# Ties and grants as plain columns, not ORM entities: they are read on every update and never
+# changed through the actor, so they skip the identity map. A person has a few of each, so the
+# rows (ties x grants) stay few. Built once: a statement built per update cost more CPU in
+# building and in working out its cache key than running it (benchmarks/mixed.py).
+_ACTOR: Any = (
+    Select(
+        Resident,
+        col(Membership.id),
+        col(Membership.household_id),
+        col(Membership.kind),
+        col(Household.compound_id),
+        col(Household.building_id),
+        col(Household.grid_id),
+        col(Building.name),
+        col(Household.unit),
+        col(Household.room),
+        col(RoleGrant.id),
+        col(RoleGrant.role),
+        col(RoleGrant.scope_kind),
+        col(RoleGrant.scope_id),
+    )
+    .outerjoin(Membership, col(Membership.resident_id) == col(Resident.id))
+    .outerjoin(Household, col(Household.id) == col(Membership.household_id))
+    .outerjoin(Building, col(Building.id) == col(Household.building_id))
+    .outerjoin(RoleGrant, col(RoleGrant.resident_id) == col(Resident.id))
+    .where(col(Resident.telegram_id) == bindparam("telegram_id", type_=BigInteger()))
+    .order_by(col(Resident.id))
+)
+
+
 async def load_actor(session: AsyncSession, telegram_id: int) -> Actor:
     """One indexed query: the resident with their ties and grants (outer joins, so a person
     with none still comes back); an unknown user is an Actor without a resident."""
-    # Ties and grants as plain columns, not ORM entities: they are read on every update and never
-    # changed through the actor, so they skip the identity map. A person has a few of each, so
-    # the rows (ties x grants) stay few.
-    found: Sequence[Any] = (
-        await session.exec(
-            Select(
-                Resident,
-                col(Membership.id),
-                col(Membership.household_id),
-                col(Membership.kind),
-                col(Household.compound_id),
-                col(Household.building_id),
-                col(Household.grid_id),
-                col(Building.name),
-                col(Household.unit),
-                col(Household.room),
-                col(RoleGrant.id),
-                col(RoleGrant.role),
-                col(RoleGrant.scope_kind),
-                col(RoleGrant.scope_id),
-            )
-            .outerjoin(Membership, col(Membership.resident_id) == col(Resident.id))
-            .outerjoin(Household, col(Household.id) == col(Membership.household_id))
-            .outerjoin(Building, col(Building.id) == col(Household.building_id))
-            .outerjoin(RoleGrant, col(RoleGrant.resident_id) == col(Resident.id))
-            .where(col(Resident.telegram_id) == telegram_id)
-            .order_by(col(Resident.id))
-        )
-    ).all()
+    found: Sequence[Any] = (await session.exec(_ACTOR, params={"telegram_id": telegram_id})).all()
     if not found:
         return Actor(telegram_id=telegram_id)
     resident = found[0][0]
