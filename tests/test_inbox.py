@@ -350,7 +350,12 @@ class Worker:
 
 @asynccontextmanager
 async def _workers(
-    database_url: str, clock: FakeClock, emulator: BotApiEmulator, count: int
+    database_url: str,
+    clock: FakeClock,
+    emulator: BotApiEmulator,
+    count: int,
+    *,
+    receive: bool = True,
 ) -> AsyncIterator[list[Worker]]:
     workers: list[Worker] = []
     receiver: PollingReceiver | None = None
@@ -368,8 +373,9 @@ async def _workers(
             await app.initialize()
             await app.start()
             workers.append(Worker(runtime, app))
-        receiver = PollingReceiver(workers[0].runtime, workers[0].app.bot, None, timeout=1)
-        receiver.start()
+        if receive:
+            receiver = PollingReceiver(workers[0].runtime, workers[0].app.bot, None, timeout=1)
+            receiver.start()
         yield workers
     finally:
         if receiver is not None:
@@ -569,3 +575,85 @@ def _button_texts(user: EmulatedUser) -> set[str]:
 
 async def _sees(user: EmulatedUser, text: str) -> bool:
     return text in _button_texts(user)
+
+
+@asynccontextmanager
+async def _receiving(
+    emulator: BotApiEmulator, worker: Worker, *, direct: bool
+) -> AsyncIterator[PollingReceiver]:
+    """A polling receiver for a while: handing each batch to `worker` in its own commit (as
+    `bot.py run` does), or only storing it (as `bot.py receive`)."""
+    receiver = PollingReceiver(
+        worker.runtime,
+        worker.app.bot,
+        None,
+        timeout=1,
+        worker=worker.worker if direct else None,
+    )
+    receiver.start()
+    try:
+        yield receiver
+    finally:
+        stopping = asyncio.create_task(receiver.stop())
+        while not stopping.done():
+            emulator.release_pollers()
+            await asyncio.sleep(0.01)
+
+
+async def _row(runtime: Runtime, update_id: int) -> InboxUpdate:
+    async with runtime.sessions() as session:
+        row = await session.get(InboxUpdate, (int(TOKEN.split(":")[0]), update_id))
+        assert row is not None
+        return row
+
+
+async def _finished(runtime: Runtime, update_id: int) -> InboxUpdate:
+    """The update is stored and its row no longer pending (handled by whoever holds it)."""
+    await _stored(runtime, update_id)
+
+    async def done() -> bool:
+        row = await _row(runtime, update_id)
+        return row.state != InboxState.PENDING and row.lease_until is None
+
+    await _until(done, 10, f"update {update_id} was not handled")
+    return await _row(runtime, update_id)
+
+
+async def test_bot_run_hands_its_updates_to_its_own_worker_and_rereads_a_conversation_moved_on_elsewhere(
+    database_url, clock
+):
+    """`bot.py run`: the receiver stores each batch claimed by the worker of its own process and
+    hands it over (no claim; the worker's claim loop does not even run here). A person with an
+    update that another worker holds gets their next one stored unclaimed, to wait behind it in
+    order; once that other worker has moved the conversation on, this process reads it again
+    instead of trusting its memory."""
+    async with BotApiEmulator(token=TOKEN, bot_username="InboxBot") as emulator:
+        async with _workers(database_url, clock, emulator, 2, receive=False) as (one, two):
+            async with _receiving(emulator, one, direct=False):
+                owner = await _joined_owner(one, emulator, clock)
+            async with _receiving(emulator, one, direct=True):
+                asking = owner.send("/setphone")
+                row = await _finished(one.runtime, asking)
+                assert (row.state, row.attempts) == (InboxState.DONE, 1)
+                assert "电话号码" in owner.last_text
+            async with _receiving(emulator, one, direct=False):
+                hello = owner.send("hello")
+                await _stored(one.runtime, hello)
+            (held,) = await two.worker.claim(1)  # another process holds the person's update
+            assert held.update_id == hello
+            async with _receiving(emulator, one, direct=True):
+                phone = owner.send("13800138000")
+                await _stored(one.runtime, phone)
+                await asyncio.sleep(0.2)
+                row = await _row(one.runtime, phone)
+                assert (row.state, row.claim_token) == (InboxState.PENDING, None)
+                await two.worker.handle(held)  # in order: the held update first, then the next
+                assert await two.worker.drain() == 1
+                assert "已保存" in owner.last_text
+                # This process last saw the conversation waiting for a number; it is over now.
+                late = owner.send("13900139000")
+                row = await _finished(one.runtime, late)
+                assert (row.state, row.attempts) == (InboxState.DONE, 1)
+            async with one.runtime.sessions() as session:
+                phones = (await session.exec(select(col(Resident.phone)))).all()
+            assert phones == ["13800138000"]
