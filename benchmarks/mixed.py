@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import cast
 
 import sqlalchemy as sa
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters
 
 from benchmarks.common import (
@@ -244,6 +245,52 @@ async def echo_bot(emulator: BotApiEmulator) -> AsyncIterator[ReplyClock]:
         await stop_polling(app, emulator)
 
 
+# What the bot does per update of this mix, on average (counted in this benchmark on 7 December
+# 2026): about 8 SQL statements and 2 Bot API calls (an answer and an edit, or a message).
+FLOOR_STATEMENTS = 8
+FLOOR_CALLS = 2
+
+
+@contextlib.asynccontextmanager
+async def floor_bot(emulator: BotApiEmulator, url: str) -> AsyncIterator[ReplyClock]:
+    """The least a bot doing this mix's work could cost: per update FLOOR_STATEMENTS single-row
+    reads by primary key (SQLAlchemy Core, built once, one transaction) and FLOOR_CALLS Bot API
+    calls (a message and its edit), on the bot's own transport, with no rules, texts or state."""
+    from handlers.transport import AiohttpRequest
+
+    engine = create_engine(url)
+    read = sa.text("SELECT id, telegram_id, display_name FROM resident WHERE telegram_id = :t")
+
+    async def answer(update: object, _context: object) -> None:
+        assert isinstance(update, Update) and update.effective_message is not None
+        assert update.effective_user is not None
+        async with engine.begin() as connection:
+            for _ in range(FLOOR_STATEMENTS):
+                (await connection.execute(read, {"t": update.effective_user.id})).first()
+        sent = await update.effective_message.reply_text("…")
+        for _ in range(FLOOR_CALLS - 1):
+            await sent.edit_text("……")
+
+    app: Application = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(emulator.base_url)
+        .base_file_url(emulator.base_file_url)
+        .request(AiohttpRequest(connection_pool_size=128))
+        .concurrent_updates(64)
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.ALL, answer))
+    await start_polling(app)
+    clock = ReplyClock(emulator)
+    try:
+        yield clock
+    finally:
+        emulator.unsubscribe(clock._on_event)
+        await stop_polling(app, emulator)
+        await engine.dispose()
+
+
 @contextlib.asynccontextmanager
 async def inbox_bot(runtime: Runtime, app: Application) -> AsyncIterator[None]:
     """The bot as `bot.py run` runs it: our receiver storing each batch in the inbox (claimed by
@@ -281,6 +328,7 @@ class Figures:
     sorry: int = 0
     inbox: LoadResult | None = None  # the same bot through the inbox, as `bot.py run`
     inbox_paced: LoadResult | None = None
+    floor: LoadResult | None = None  # the least this work costs (floor_bot)
 
     def text(self, rate: float) -> str:
         def ratio(ours: float, echo: float) -> str:
@@ -305,8 +353,19 @@ class Figures:
             "throughput, all at once (closed loop):",
             "  " + self.echo.line(),
         ]
+        if self.floor is not None:
+            lines += [
+                "  " + self.floor.line(),
+                f"  the floor: {ratio(self.floor.throughput, self.echo.throughput)} of the echo "
+                f"bot ({FLOOR_STATEMENTS} SQL reads and {FLOOR_CALLS} Bot API calls per update, "
+                "nothing else)",
+            ]
         if self.inbox is not None:
             lines += ["  " + self.inbox.line(), per_process(self.inbox)]
+            if self.floor is not None:
+                lines.append(
+                    f"  {ratio(self.inbox.throughput, self.floor.throughput)} of the floor"
+                )
         lines += ["  " + self.ours.line(), per_process(self.ours)]
         lines += [
             f"paced at {rate:.0f} updates/s (open loop; a run far behind stops sending "
@@ -353,6 +412,10 @@ async def measure(
     runtime = Runtime.create(settings, SystemClock())
     try:
         poll_id = await seed_world(runtime, users)
+        async with floor_bot(emulator, url) as clock:
+            people = _people(users, seed)
+            ask = lambda p: clock.ask(p.user, "/help")  # noqa: E731
+            floor = await closed_loop("floor: 8 reads + 2 calls", people, seconds, ask)
         # As `bot.py run` serves: through the inbox (receiver and worker in this process).
         app = build_application(runtime)
         bot = Bot(emulator, flows(poll_id))
@@ -398,6 +461,7 @@ async def measure(
         sorry,
         inbox,
         inbox_paced,
+        floor,
     )
 
 

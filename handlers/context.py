@@ -53,6 +53,7 @@ class Receipt:
     recorded: bool = False  # marked in a transaction that then committed (or lost to a twin)
     # Marked done before the update ended (a commit before a reply: Unit.settle): the row still
     # holds the person's lane, so their next update waits for this one's conversation state.
+    # (No `release`: the row never holds the lane; nobody else could take the next update.)
     held: bool = False
 
 
@@ -108,7 +109,7 @@ class Unit:
         if self.receipt is not None:
             await self.receipt.record(self.session, final)
             self.receipt.recorded = True  # a failed commit rolls back and tries the update again
-            self.receipt.held = not final
+            self.receipt.held = not final and self.receipt.release is not None
         elif self.mark_processed is not None:
             self.session.add(self.mark_processed())
         self.recorded = True

@@ -240,6 +240,7 @@ class InboxWorker:
         self._direct: set[int] = set()
         self._fresh: OrderedDict[int, None] = OrderedDict()
         self._slots = asyncio.Semaphore(concurrency)
+        self._starved = False  # the claim loop may have rows to claim once a slot frees
         self.processor.after_update.append(self._after_update)
 
     @property
@@ -312,6 +313,9 @@ class InboxWorker:
                     else:
                         log.warning("inbox: database unavailable (%s)", type(error).__name__)
                     delay = min(delay * 2, 10.0)
+            # No free slot, or as many rows as slots: there may be more to claim once a slot
+            # frees, also one taken by an update our receiver handed over.
+            self._starved = free <= 0 or (bool(rows) and len(rows) == free)
             for row in rows:
                 self._in_hand.add(row.update_id)
                 task = asyncio.get_running_loop().create_task(self.handle(row))
@@ -326,6 +330,13 @@ class InboxWorker:
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self._wake.set()  # the lane's next update may be claimed now
+
+    def _finished_direct(self, task: asyncio.Task[None]) -> None:
+        """An update our receiver handed over is over: the person's next ones were handed over
+        too, so there is nothing to claim behind it; a slot is free for a claim that waited."""
+        self._tasks.discard(task)
+        if self._starved:
+            self._wake.set()
 
     async def _heartbeat(self) -> None:
         """Renew the leases of the updates in hand, so a slow update is not taken over."""
@@ -413,7 +424,7 @@ class InboxWorker:
             self._in_hand.add(update.update_id)
             task = loop.create_task(self.handle(claimed))
             self._tasks.add(task)
-            task.add_done_callback(self._finished)
+            task.add_done_callback(self._finished_direct)
         if behind:
             self.wake()
         return len(stored)
@@ -509,10 +520,16 @@ class InboxWorker:
                 )
                 await self._finish(row, failed=f"unreadable: {type(error).__name__}")
                 return
-        receipt = Receipt(
-            record=lambda session, final: self._mark_handled(session, row, final),
-            release=lambda session: self._free_lane(session, row),
-        )
+        if row.update is not None:
+            # Handed over by our receiver: the person's later updates are handed to this worker
+            # too (claimed at insert, behind this one in the person's lock), so the row needs
+            # no holding of the lane after a commit before a reply: one statement less.
+            receipt = Receipt(record=lambda session, _final: self._mark_handled(session, row, True))
+        else:
+            receipt = Receipt(
+                record=lambda session, final: self._mark_handled(session, row, final),
+                release=lambda session: self._free_lane(session, row),
+            )
         self.processor.receipts[row.update_id] = receipt
         try:
             await self.processor.process_update(incoming, self.app.process_update(incoming))
