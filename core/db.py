@@ -215,6 +215,17 @@ async def insert_many(
     return len(result.all())
 
 
+async def upsert(session: AsyncSession, model: type[SQLModel], row: dict[str, Any]) -> None:
+    """Insert the row, or update the existing one with the same primary key, in one statement
+    (safe when several processes write it at once)."""
+    key = [column.name for column in sa.inspect(model).primary_key]
+    statement = (pg_insert if dialect(session) == "postgresql" else sqlite_insert)(model).values(
+        row
+    )
+    changed = {name: statement.excluded[name] for name in row if name not in key}
+    await session.exec(statement.on_conflict_do_update(index_elements=key, set_=changed))
+
+
 _TRACKERS = "write_trackers"
 _KEPT = "kept_rows"
 

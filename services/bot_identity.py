@@ -8,7 +8,7 @@ several bots (services.bots) each records its own; the default bot's stays in sy
 
 from __future__ import annotations
 
-from core.db import unit_of_work
+from core.db import unit_of_work, upsert
 from core.runtime import Runtime
 from models import SystemValue
 from services import bots
@@ -30,12 +30,11 @@ async def remember_username(
             await bots.record_username(session, bot_id, username, now=now)
         if runtime.bot_account is not None:
             return
-        row = await session.get(SystemValue, USERNAME_KEY)
-        if row is None:
-            row = SystemValue(key=USERNAME_KEY, value=username, updated_at=now)
-        else:
-            row.value, row.updated_at = username, now
-        session.add(row)
+        # One statement: processes of one bot starting together (`bot.py receive` and its
+        # workers) each record it, and a read-then-insert let the second fail its start.
+        await upsert(
+            session, SystemValue, {"key": USERNAME_KEY, "value": username, "updated_at": now}
+        )
 
 
 async def recorded_username(runtime: Runtime) -> str | None:
