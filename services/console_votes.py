@@ -22,13 +22,11 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
-from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import LANGUAGES, N_, Translator, translator
 from models import Ballot, BallotChannel, Building, EligibleHome, Poll, PollKind, PollStatus, pk
-from models import Draft as DraftRow
 from services import drafts
 from services.actors import Actor
 from services.ballot_codes import OTHER_VOTE, looks_like_code, read_code
@@ -356,17 +354,7 @@ T = TypeVar("T", BatchDraft, "VoteFormDraft")
 
 async def _take(session: AsyncSession, actor: Actor, kind: type[T], token: str, gone: str) -> T:
     """The checked form, deleted as it is taken: a second post (or one racing it) finds none."""
-    found = await drafts.find(session, actor, kind)
-    if found is None or not secrets.compare_digest(found.token, token):
-        raise DomainError(gone)
-    deleted = await session.exec(
-        delete(DraftRow)
-        .where(col(DraftRow.resident_id) == actor.resident_id)
-        .where(col(DraftRow.flow) == kind.flow)
-    )
-    if deleted.rowcount != 1:  # another post of the same form took it a moment ago
-        raise DomainError(gone)
-    return found
+    return await drafts.take(session, actor, kind, token, gone)
 
 
 async def enter(
