@@ -153,7 +153,11 @@ async def test_taking_a_ticket_no_one_has(world, console):
         page = await browser.open(f"/tickets/{ticket_id}")
         late = await other.open(f"/tickets/{ticket_id}")
         page = await browser.submit(page.form("/take"))
-        assert page.status == 200 and "您已接单，此工单已指派给您" in page.text and "负责人：陈师傅" in page.text
+        assert (
+            page.status == 200
+            and "您已接单，此工单已指派给您" in page.text
+            and "负责人：陈师傅" in page.text
+        )
         assert 'id="take-form"' not in page.html
         page = await other.submit(late.form("/take"))  # the colleague, a moment later
         assert page.status == 400 and "已被陈师傅接单" in page.text
