@@ -84,6 +84,7 @@ class Earlier:
     cast_at: datetime
     entered_by: str | None
     reference: str
+    ballot_id: int  # what a confirmed replacement names (as the bot's button does)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class Entered:
     choice: list[str]
     reference: str | None  # None: refused (a second paper ballot)
     flagged: bool
+    replaced: str | None = None  # the reference of the earlier paper ballot it replaces
 
 
 class BatchDraft(Draft, flow="console_paper_batch"):
@@ -318,7 +320,7 @@ async def _line(
     counting = await current(session, poll.id or 0, voter_key)
     if counting is not None and counting.channel == BallotChannel.PAPER:
         found = await earlier_of(session, counting)
-        earlier = Earlier(found.cast_at, found.entered_by, found.reference)
+        earlier = Earlier(found.cast_at, found.entered_by, found.reference, found.ballot_id)
         return Line(number, raw, LineState.REFUSE, None, home, choice, None, earlier)
     state = LineState.OK if counting is None else LineState.FLAG
     return Line(number, raw, state, None, home, choice)
@@ -367,24 +369,31 @@ async def enter(
     _: Translator,
     *,
     now: datetime,
+    replacing: dict[int, int] | None = None,
 ) -> tuple[Batch, list[Entered]]:
     """Book the checked batch: every line without a problem, through the same service as the
     bot (a home that voted in the bot is flagged; a second paper ballot is refused and
-    flagged). Lines with a problem are left out; they are shown again to be fixed."""
+    flagged, unless `replacing` confirms it as the replacement of the earlier ballot it names,
+    line number → that ballot's id, as the bot's confirmation does; a name that is not the
+    home's latest paper ballot any more is refused). Lines with a problem are left out; they
+    are shown again to be fixed."""
     poll = await paper_poll(session, actor, poll_id)
     taken = await _take(session, actor, BatchDraft, token, BATCH_GONE)
     if taken.poll_id != poll_id or taken.digest != _digest(poll, text, default):
         raise DomainError(BATCH_CHANGED)
     lines = await _check(session, poll, text, default, _)
+    confirmed = replacing or {}
     entered = []
     for line in lines:
         if line.state == LineState.PROBLEM:
             continue
         assert line.household_id is not None and line.choice is not None
+        replaces = confirmed.get(line.number) if line.state == LineState.REFUSE else None
         done = await enter_paper_ballot(
-            session, actor, pk(poll), line.household_id, line.choice, now=now
+            session, actor, pk(poll), line.household_id, line.choice, now=now, replaces=replaces
         )
         ballot: Ballot | None = done.ballot
+        replaced = done.earlier.reference if ballot and done.earlier else None
         entered.append(
             Entered(
                 line.number,
@@ -392,6 +401,7 @@ async def enter(
                 list(ballot.choice) if ballot else line.choice,
                 reference(ballot) if ballot else None,
                 done.flag is not None,
+                replaced,
             )
         )
     return Batch(poll, lines, ""), entered
