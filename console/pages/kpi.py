@@ -12,7 +12,7 @@ from aiohttp import web
 from console.app import Ctx, Render
 from console.downloads import DOCX, PDF, PNG, XLSX, download
 from core.i18n import N_
-from services import console_kpi, kpi_documents, kpi_viewers
+from services import console_kpi, kpi_documents, kpi_map, kpi_viewers
 from services.kpi_viewers import Shown
 from services.places import Scope
 from views import kpi as kpi_view
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 WORKBOOK_NAME = N_("Monthly KPIs")
 REPORT_NAME = N_("Monthly info report")
+# The map's bands, lowest first (the console's red to green), and a compound without data.
+BAND_COLOURS = ("#c62828", "#ef6c00", "#f9a825", "#7cb342", "#2e7d32")
+NO_DATA_COLOUR = "#9e9e9e"
 
 
 def _asked(ctx: Ctx) -> tuple[str | None, str | None]:
@@ -47,6 +50,7 @@ async def _page(ctx: Ctx) -> console_kpi.KpiPage:
         month,
         today=_today(ctx),
         tz=ctx.console.runtime.settings.tz,
+        map_kpi=ctx.request.query.get("map", "").strip()[:20] or None,
     )
 
 
@@ -65,6 +69,9 @@ async def report(ctx: Ctx) -> Render:
             "trend": kpi_view.trend,
             "title": kpi_view.title(found.shown.report, ctx._),
             "level_names": kpi_view.LEVEL_NAMES,
+            "map_kpis": [(k, label) for k, label, _n, _d in kpi_view.KPIS if k in kpi_map.KPIS],
+            "band_colours": BAND_COLOURS,
+            "no_data_colour": NO_DATA_COLOUR,
         },
     )
 
