@@ -7,7 +7,7 @@ below it. A place is written `kind:id` in the page's address."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from services.actors import Actor
 from services.coverage import ancestors
 from services.errors import DomainError, NotAllowed, NotFound
 from services.inputs import id_number
-from services.kpi import Unit, stars
+from services.kpi import Figures, Unit, months_to, stars, trend
 from services.kpi_map import KpiMap
 from services.kpi_viewers import Shown
 from services.places import Scope, scope_name
@@ -28,6 +28,7 @@ from services.policy import Permission, allowed, rule
 from services.surveys import month_of, previous_month
 
 NO_PLACE = N_("There is no such place.")
+TREND = 6  # months of the trend, the shown month last
 BAD_MONTH = N_("Send the month as YYYY-MM, for example 2026-10.")
 # The level a place's rows show: one step down (a grid has none).
 CHILDREN: dict[str, str] = {
@@ -68,6 +69,7 @@ class KpiPage:
     ranking: list[Ranked]
     areas: list[Scope]  # the places of the viewer's roles
     map: KpiMap | None = None  # the compounds in view on a map, above a compound
+    trend: list[tuple[str, Figures]] = field(default_factory=list)  # TREND months to `month`
 
 
 def parse_place(text: str) -> tuple[str, int]:
@@ -142,7 +144,23 @@ async def page(
         ranking=ranking,
         areas=areas,
         map=on_map,
+        trend=await trend(session, shown.scope.kind, shown.scope.id, months_to(month, TREND), tz),
     )
+
+
+async def trend_of(
+    session: AsyncSession,
+    actor: Actor,
+    place: str | None,
+    month: str | None,
+    *,
+    today: date,
+    tz: ZoneInfo,
+) -> tuple[Scope, list[tuple[str, Figures]]]:
+    """The trend of the page's place (for its chart): refused as the page is."""
+    _areas, kind, scope_id, month = await chosen(session, actor, place, month, today=today)
+    shown = await kpi_viewers.readable(session, actor, kind, scope_id)
+    return shown, await trend(session, shown.kind, shown.id, months_to(month, TREND), tz)
 
 
 async def _trail(session: AsyncSession, actor: Actor, place: Scope) -> list[Scope]:

@@ -179,6 +179,34 @@ def chart(report: Report, _: Translator) -> bytes:
     )
 
 
+TREND_KPIS = ("coverage", "participation", "collection", "satisfaction")  # the four of DOMAIN §4
+
+
+def trend_title(place: str, months: list[str], _: Translator) -> Markup:
+    """`幸福家园：2026年6月至2026年11月的指标`"""
+    return _("KPIs of {place}, {first} to {last}").format(
+        place=place,
+        first=_.month(from_iso_month(months[0])),
+        last=_.month(from_iso_month(months[-1])),
+    )
+
+
+def trend_chart(place: str, points: list[tuple[str, Figures]], _: Translator) -> bytes:
+    """The four KPIs month by month (a PNG): the trend of the console's KPI page."""
+    from services.charts import kpi_trend_chart
+
+    months = [month for month, _figures in points]
+    series = [
+        (_.plain(label), [_float(getattr(figures, key)) for _month, figures in points])
+        for key, label, _n, _d in KPIS
+        if key in TREND_KPIS
+    ]
+    labels = [_.month(from_iso_month(month)) for month in months]
+    return kpi_trend_chart(
+        labels, series, trend_title(place, months, _).unescape(), percent=_.percent
+    )
+
+
 def _columns() -> list[Column]:
     columns = [Column(N_("Name"))]
     for key, label, _n, _d in KPIS:
