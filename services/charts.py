@@ -22,7 +22,8 @@ def _png(figure, axes, title: str, font) -> bytes:
     for axis in axes:
         for tick in axis.get_yticklabels() + axis.get_xticklabels():
             tick.set_fontproperties(font)
-    figure.suptitle(title, fontproperties=font, fontsize=13)
+    # A title holds data (a place's name): a pair of $ in it is text, not mathtext.
+    figure.suptitle(title.replace("$", r"\$"), fontproperties=font, fontsize=13)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

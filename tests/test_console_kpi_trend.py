@@ -86,3 +86,15 @@ async def test_an_officer_sees_six_months_of_the_four_kpis(world, console, tmp_p
             async with browser.http.get(f"{base}/kpi/trend.png?{query}") as response:
                 assert response.status == status, query
                 assert "<script>" not in await response.text()
+
+
+def test_a_place_named_with_dollar_signs_is_drawn_as_text():
+    """A name is data: a pair of $ in it is not matplotlib's mathtext (which would refuse it)."""
+    from datetime import date
+
+    from core.i18n import translator
+    from services.kpi import Figures
+    from views.kpi import trend_chart
+
+    picture = trend_chart(r"A$\frac{$B", [(date(2026, 11, 1), Figures())], translator("en"))
+    assert picture[:4] == b"\x89PNG"

@@ -111,7 +111,8 @@ async def trend_chart(ctx: Ctx) -> web.Response:
         today=_today(ctx),
         tz=ctx.console.runtime.settings.tz,
     )
-    picture = await asyncio.to_thread(kpi_view.trend_chart, shown.name, points, ctx._)
+    months = [(from_iso_month(month), figures) for month, figures in points]
+    picture = await asyncio.to_thread(kpi_view.trend_chart, shown.name, months, ctx._)
     name = _name(ctx, shown, points[-1][0], TREND_NAME, "png")
     return download(picture, name, PNG, inline=True)
 
