@@ -20,7 +20,7 @@ from services.errors import DomainError
 from services.kpi_map import band, project
 from tests.test_cli import _cli
 from tests.test_console_kpi import MONTH, _district, _signed_in
-from tests.utils.console import Browser, Page
+from tests.utils.console import Browser, Form, Page
 
 
 def _dots(page: Page) -> dict[str, str]:
@@ -148,3 +148,57 @@ async def test_a_district_officer_drills_down_only_where_their_role_reaches(
         await _signed_in(admin, browser)
         page = await browser.open(f"/kpi?month={MONTH}")
         assert "2026年11月月报：幸福家园" in page.text and 'id="map"' not in page.html
+
+
+async def test_an_administrator_sets_where_the_compound_is_in_the_console(world, console, tmp_path):
+    await _district(world, tmp_path)
+    admin, staff, officer = world.user("孙管理"), world.user("陈师傅"), world.user("周科长")
+    await world.join_as(admin, Role.ADMIN)
+    await world.join_as(staff, Role.STAFF)
+    await world.join_as(officer, Role.OFFICER, "district:江岸区")
+    async with world.session() as session:
+        other = (await session.exec(select(Compound).where(col(Compound.name) == "和平里"))).one()
+    async with Browser() as browser:
+        page = await _signed_in(admin, browser)
+        page = await browser.open(page.link("花名册"))
+        page = await browser.open(page.link("小区位置"))
+        assert page.status == 200 and "幸福家园" in page.text and "未在地图上" in page.text
+        assert "和平里" not in page.text  # not this administrator's compound
+        form = page.form("/roster/locations/1")
+        for bad in ("abc", "91 0", '<script>alert("x")</script>'):
+            page = await browser.submit(form, location=bad, do="save")
+            assert page.status == 400 and "请以度为单位给出纬度和经度" in page.text, bad
+            assert 'id="error-location-1"' in page.html and "<script>alert" not in page.html
+        assert 'value="&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"' in page.html
+        page = await browser.submit(form, location="30.6355,114.3005", do="save")
+        assert page.status == 200 and "已保存" in page.text
+        assert "纬度 30.635500，经度 114.300500" in page.text
+        forged = Form(form.action.replace("/locations/1", f"/locations/{other.id}"), "post")
+        forged.fields = dict(form.fields)
+        assert (await browser.submit(forged, location="30 114", do="save")).status == 403
+        forged.action = form.action.replace("/locations/1", "/locations/99999")
+        assert (await browser.submit(forged, location="30 114", do="save")).status == 404
+    async with Browser() as browser:  # staff keep no roster
+        page = await _signed_in(staff, browser)
+        assert (await browser.open("/roster/locations")).status == 403
+        form.fields["form_token"] = page.html.split('name="form_token" value="')[1].split('"')[0]
+        page = await browser.submit(form, location="0 0", do="clear")
+        assert page.status == 403
+    async with Browser() as browser:  # the district's map has the dot
+        await _signed_in(officer, browser)
+        page = await browser.open(f"/kpi?month={MONTH}")
+        assert _dots(page) == {"幸福家园": "4"}
+    async with Browser() as browser:
+        await _signed_in(admin, browser)
+        page = await browser.open("/roster/locations")
+        page = await browser.submit(page.form("/roster/locations/1"), do="clear")
+        assert page.status == 200 and "未在地图上" in page.text
+    async with world.session() as session:
+        happy = await session.get(Compound, 1)
+        assert happy is not None and happy.latitude is None
+        events = (
+            await session.exec(
+                select(AuditEvent).where(col(AuditEvent.action) == "compound.location")
+            )
+        ).all()
+    assert len(events) == 2 and all(e.actor_id is not None for e in events)
