@@ -154,6 +154,11 @@ async def test_bad_prices_choices_dates_and_people_are_refused(world, console, t
         assert page.status == 400 and "请按 YYYY-MM-DD 格式输入日期" in page.text
         page = await _preview(browser, starts_on="next monday")
         assert page.status == 400 and 'id="error-starts_on-' in page.html
+        # ending a fee that is not charged (no end form is offered): said on the page
+        page = await browser.open("/fees/schedules")
+        assert 'id="end-form-1"' not in page.html
+        page = await browser.submit(page.form("/fee"), do="end", ends_on="2026-12-31")
+        assert page.status == 400 and "无需停止" in page.text, page.text
         # a forged compound in the address, or one that is not a number
         page = await browser.open("/fees/schedules")
         form = page.form("/fee")
