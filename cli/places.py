@@ -1,5 +1,6 @@
 """Places and people on the command line: `admin import-roster`, `admin invites`,
-`admin revoke-invite`, `admin grant`, `admin invite-role` and `admin compound`."""
+`admin revoke-invite`, `admin grant`, `admin invite-role`, `admin compound` and
+`admin compound-location`."""
 
 from __future__ import annotations
 
@@ -64,6 +65,16 @@ def add_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     place.add_argument("--company", help="the property company's name (created if new)")
     place.set_defaults(run=compound)
+    location = admin.add_parser(
+        "compound-location",
+        help="set where a compound is (latitude longitude, WGS-84) for the console's KPI map",
+    )
+    location.add_argument("compound")
+    location.add_argument(
+        "location", nargs="*", help="latitude and longitude, e.g. 30.6355 114.3005"
+    )
+    location.add_argument("--clear", action="store_true", help="take the compound off the map")
+    location.set_defaults(run=compound_location)
 
 
 def import_roster(settings: Settings, args: argparse.Namespace) -> int:
@@ -323,6 +334,40 @@ def compound(settings: Settings, args: argparse.Namespace) -> int:
                 company=company or "—",
             )
         )
+        return 0
+
+    return run(settings, work)
+
+
+def compound_location(settings: Settings, args: argparse.Namespace) -> int:
+    """Set (or with --clear remove) a compound's coordinates, for the console's KPI map."""
+    from services.compound_location import parse_location, set_location
+    from services.places import compound_by_name
+
+    _ = words(settings)
+    if args.clear == bool(args.location):
+        print(
+            say(_, N_("Give the latitude and longitude, or --clear (not both).")), file=sys.stderr
+        )
+        return 2
+
+    async def work(runtime: Runtime) -> int:
+        location = None if args.clear else parse_location(" ".join(args.location))
+        async with unit_of_work(runtime.sessions) as session:
+            place = await compound_by_name(session, args.compound)
+            await set_location(session, place.id or 0, location, now=runtime.clock.now())
+        if location is None:
+            print(say(_, N_("{compound} is no longer on the map."), compound=place.name))
+        else:
+            print(
+                say(
+                    _,
+                    N_("{compound} is on the map at latitude {latitude}, longitude {longitude}."),
+                    compound=place.name,
+                    latitude=_.number(location[0], places=6),
+                    longitude=_.number(location[1], places=6),
+                )
+            )
         return 0
 
     return run(settings, work)

@@ -107,6 +107,10 @@ class Compound(SQLModel, table=True):
     # Days owners may object to a vote's preliminary result before the final one (DOMAIN §9;
     # results are final within the 3 days of DOMAIN §5).
     vote_objection_days: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    # Where it is, for the console's KPI map (WGS-84 degrees, as a phone's map app shows them;
+    # set by the administrator, `admin compound-location`); None: not on the map.
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class Grid(SQLModel, table=True):

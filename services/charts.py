@@ -22,7 +22,8 @@ def _png(figure, axes, title: str, font) -> bytes:
     for axis in axes:
         for tick in axis.get_yticklabels() + axis.get_xticklabels():
             tick.set_fontproperties(font)
-    figure.suptitle(title, fontproperties=font, fontsize=13)
+    # A title holds data (a place's name): a pair of $ in it is text, not mathtext.
+    figure.suptitle(title.replace("$", r"\$"), fontproperties=font, fontsize=13)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
@@ -133,3 +134,44 @@ def kpi_chart(
     right.set_xlim(0, 1)
     right.set_title(labels["satisfaction"], fontproperties=font)
     return _png(figure, (left, right), title, font)
+
+
+def kpi_trend_chart(
+    months: list[str],
+    series: list[tuple[str, list[float | None]]],
+    title: str,
+    *,
+    percent: Callable[[float], str],
+) -> bytes:
+    """The KPIs month by month (shares 0–1, one line each; a month without data is a gap), the
+    last month's value written at its end. `months` and the series' names are translated."""
+    font = cjk_font_properties()
+    figure = _figure(9, 4.2)
+    axes = figure.subplots(1, 1)
+    colours = ("#c62828", "#1565c0", "#f9a825", "#2e7d32", "#6a1b9a")
+    positions = list(range(len(months)))
+    for (name, values), colour in zip(series, colours, strict=False):
+        shown = [v if v is not None else float("nan") for v in values]
+        axes.plot(positions, shown, marker="o", color=colour, label=name)
+        last = next((i for i in reversed(positions) if values[i] is not None), None)
+        if last is not None:
+            value = values[last]
+            assert value is not None
+            axes.text(last + 0.08, value, percent(value), fontsize=8, va="center")
+    axes.set_xticks(positions)
+    axes.set_xticklabels(months, fontproperties=font)
+    axes.set_ylim(0, 1.05)
+    axes.set_xlim(-0.3, len(months) - 0.4)
+    axes.yaxis.set_major_formatter(_Percent(percent))
+    axes.legend(prop=font, loc="best", ncol=len(series))
+    return _png(figure, (axes,), title, font)
+
+
+class _Percent:
+    """A y-axis tick as a translated percentage."""
+
+    def __init__(self, percent: Callable[[float], str]) -> None:
+        self.percent = percent
+
+    def __call__(self, value: float, _position: int | None = None) -> str:
+        return self.percent(value)

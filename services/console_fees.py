@@ -310,6 +310,7 @@ async def desk_payment(
 class CompoundFees:
     compound: Compound
     schedules: list[FeeSchedule]
+    can_end: bool = False  # something is charged from today on, so the fee can be ended
 
 
 @dataclass(frozen=True)
@@ -322,13 +323,21 @@ class BillRun:
     last: date | None
 
 
-async def schedules_page(session: AsyncSession, actor: Actor) -> list[CompoundFees]:
-    """The fees of the compounds where the person sets fees (administrators), latest first."""
+async def schedules_page(
+    session: AsyncSession, actor: Actor, today: date | None = None
+) -> list[CompoundFees]:
+    """The fees of the compounds where the person sets fees (administrators), latest first;
+    with `today`, whether each compound's fee is charged from then on (so it can be ended)."""
     found = await compounds(session, actor, Permission.FEES_CONFIGURE)
     if not found:
         raise NotAllowed(rule(Permission.FEES_CONFIGURE).refusal)
     shown = await fee_schedules.listing(session, [c.id for c in found if c.id is not None])
-    return [CompoundFees(c, [s for s in shown if s.compound_id == c.id]) for c in found]
+    found_fees = []
+    for compound in found:
+        mine = [s for s in shown if s.compound_id == compound.id]
+        can_end = today is not None and fee_schedules.charged_from(mine, today)
+        found_fees.append(CompoundFees(compound, mine, can_end))
+    return found_fees
 
 
 @dataclass(frozen=True)

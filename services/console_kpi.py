@@ -7,7 +7,7 @@ below it. A place is written `kind:id` in the page's address."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -15,18 +15,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_
 from models import ScopeKind
-from services import kpi_viewers
+from services import kpi_map, kpi_viewers
 from services.actors import Actor
 from services.coverage import ancestors
 from services.errors import DomainError, NotAllowed, NotFound
 from services.inputs import id_number
-from services.kpi import Unit, stars
+from services.kpi import Figures, Unit, months_to, stars, trend
+from services.kpi_map import KpiMap
 from services.kpi_viewers import Shown
 from services.places import Scope, scope_name
 from services.policy import Permission, allowed, rule
 from services.surveys import month_of, previous_month
 
 NO_PLACE = N_("There is no such place.")
+TREND = 6  # months of the trend, the shown month last
 BAD_MONTH = N_("Send the month as YYYY-MM, for example 2026-10.")
 # The level a place's rows show: one step down (a grid has none).
 CHILDREN: dict[str, str] = {
@@ -36,6 +38,8 @@ CHILDREN: dict[str, str] = {
     "community": "compound",
     "compound": "grid",
 }
+# The places whose compounds are drawn on the map (a compound's own page has one dot).
+MAPPED = ("city", "district", "sub_district", "community")
 # The order of the way up (a grid sits in its community).
 UP: tuple[str, ...] = ("city", "district", "sub_district", "community", "compound", "grid")
 
@@ -64,6 +68,8 @@ class KpiPage:
     children: list[Child]
     ranking: list[Ranked]
     areas: list[Scope]  # the places of the viewer's roles
+    map: KpiMap | None = None  # the compounds in view on a map, above a compound
+    trend: list[tuple[str, Figures]] = field(default_factory=list)  # TREND months to `month`
 
 
 def parse_place(text: str) -> tuple[str, int]:
@@ -103,9 +109,12 @@ async def page(
     *,
     today: date,
     tz: ZoneInfo,
+    map_kpi: str | None = None,
 ) -> KpiPage:
     """The report of `place` (the widest of the viewer's areas when none) for `month` (last
-    month when none). A place outside the viewer's roles is refused by kpi_viewers."""
+    month when none), with its compounds on a map coloured by `map_kpi`. A place outside the
+    viewer's roles is refused by kpi_viewers."""
+    colour = kpi_map.chosen_kpi(map_kpi)
     areas, kind, scope_id, month = await chosen(session, actor, place, month, today=today)
     shown = await kpi_viewers.open_report(session, actor, kind, scope_id, month, tz)
     report = shown.report
@@ -121,6 +130,9 @@ async def page(
         (Ranked(u, n) for u, n in rated if n is not None), key=lambda r: (-r.stars, r.unit.name)
     )
     later = _next_month(month)
+    on_map = None
+    if shown.scope.kind.value in MAPPED:
+        on_map = await kpi_map.kpi_map(session, actor, report.levels.get("compound", []), colour)
     return KpiPage(
         shown=shown,
         month=month,
@@ -131,7 +143,24 @@ async def page(
         children=children,
         ranking=ranking,
         areas=areas,
+        map=on_map,
+        trend=await trend(session, shown.scope.kind, shown.scope.id, months_to(month, TREND), tz),
     )
+
+
+async def trend_of(
+    session: AsyncSession,
+    actor: Actor,
+    place: str | None,
+    month: str | None,
+    *,
+    today: date,
+    tz: ZoneInfo,
+) -> tuple[Scope, list[tuple[str, Figures]]]:
+    """The trend of the page's place (for its chart): refused as the page is."""
+    _areas, kind, scope_id, month = await chosen(session, actor, place, month, today=today)
+    shown = await kpi_viewers.readable(session, actor, kind, scope_id)
+    return shown, await trend(session, shown.kind, shown.id, months_to(month, TREND), tz)
 
 
 async def _trail(session: AsyncSession, actor: Actor, place: Scope) -> list[Scope]:

@@ -22,13 +22,11 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
-from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import LANGUAGES, N_, Translator, translator
 from models import Ballot, BallotChannel, Building, EligibleHome, Poll, PollKind, PollStatus, pk
-from models import Draft as DraftRow
 from services import drafts
 from services.actors import Actor
 from services.ballot_codes import OTHER_VOTE, looks_like_code, read_code
@@ -86,6 +84,7 @@ class Earlier:
     cast_at: datetime
     entered_by: str | None
     reference: str
+    ballot_id: int  # what a confirmed replacement names (as the bot's button does)
 
 
 @dataclass(frozen=True)
@@ -127,6 +126,7 @@ class Entered:
     choice: list[str]
     reference: str | None  # None: refused (a second paper ballot)
     flagged: bool
+    replaced: str | None = None  # the reference of the earlier paper ballot it replaces
 
 
 class BatchDraft(Draft, flow="console_paper_batch"):
@@ -320,7 +320,7 @@ async def _line(
     counting = await current(session, poll.id or 0, voter_key)
     if counting is not None and counting.channel == BallotChannel.PAPER:
         found = await earlier_of(session, counting)
-        earlier = Earlier(found.cast_at, found.entered_by, found.reference)
+        earlier = Earlier(found.cast_at, found.entered_by, found.reference, found.ballot_id)
         return Line(number, raw, LineState.REFUSE, None, home, choice, None, earlier)
     state = LineState.OK if counting is None else LineState.FLAG
     return Line(number, raw, state, None, home, choice)
@@ -356,17 +356,7 @@ T = TypeVar("T", BatchDraft, "VoteFormDraft")
 
 async def _take(session: AsyncSession, actor: Actor, kind: type[T], token: str, gone: str) -> T:
     """The checked form, deleted as it is taken: a second post (or one racing it) finds none."""
-    found = await drafts.find(session, actor, kind)
-    if found is None or not secrets.compare_digest(found.token, token):
-        raise DomainError(gone)
-    deleted = await session.exec(
-        delete(DraftRow)
-        .where(col(DraftRow.resident_id) == actor.resident_id)
-        .where(col(DraftRow.flow) == kind.flow)
-    )
-    if deleted.rowcount != 1:  # another post of the same form took it a moment ago
-        raise DomainError(gone)
-    return found
+    return await drafts.take(session, actor, kind, token, gone)
 
 
 async def enter(
@@ -379,24 +369,31 @@ async def enter(
     _: Translator,
     *,
     now: datetime,
+    replacing: dict[int, int] | None = None,
 ) -> tuple[Batch, list[Entered]]:
     """Book the checked batch: every line without a problem, through the same service as the
     bot (a home that voted in the bot is flagged; a second paper ballot is refused and
-    flagged). Lines with a problem are left out; they are shown again to be fixed."""
+    flagged, unless `replacing` confirms it as the replacement of the earlier ballot it names,
+    line number → that ballot's id, as the bot's confirmation does; a name that is not the
+    home's latest paper ballot any more is refused). Lines with a problem are left out; they
+    are shown again to be fixed."""
     poll = await paper_poll(session, actor, poll_id)
     taken = await _take(session, actor, BatchDraft, token, BATCH_GONE)
     if taken.poll_id != poll_id or taken.digest != _digest(poll, text, default):
         raise DomainError(BATCH_CHANGED)
     lines = await _check(session, poll, text, default, _)
+    confirmed = replacing or {}
     entered = []
     for line in lines:
         if line.state == LineState.PROBLEM:
             continue
         assert line.household_id is not None and line.choice is not None
+        replaces = confirmed.get(line.number) if line.state == LineState.REFUSE else None
         done = await enter_paper_ballot(
-            session, actor, pk(poll), line.household_id, line.choice, now=now
+            session, actor, pk(poll), line.household_id, line.choice, now=now, replaces=replaces
         )
         ballot: Ballot | None = done.ballot
+        replaced = done.earlier.reference if ballot and done.earlier else None
         entered.append(
             Entered(
                 line.number,
@@ -404,6 +401,7 @@ async def enter(
                 list(ballot.choice) if ballot else line.choice,
                 reference(ballot) if ballot else None,
                 done.flag is not None,
+                replaced,
             )
         )
     return Batch(poll, lines, ""), entered

@@ -9,6 +9,7 @@ keeps it agree; a draft that is gone or at another step makes a button or answer
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
@@ -111,6 +112,22 @@ async def finish(session: AsyncSession, actor: Actor, kind: type[Draft]) -> None
         .where(col(DraftRow.resident_id) == actor.resident_id)
         .where(col(DraftRow.flow) == kind.flow)
     )
+
+
+async def take(session: AsyncSession, actor: Actor, kind: type[D], token: str, gone: str) -> D:
+    """A form's draft kept at its preview (a `token` field), deleted as it is taken: a second
+    post of the same form (or one racing it) finds none and is told `gone`."""
+    found = await find(session, actor, kind)
+    if found is None or not secrets.compare_digest(str(getattr(found, "token", "")), token):
+        raise DomainError(gone)
+    deleted = await session.exec(
+        delete(DraftRow)
+        .where(col(DraftRow.resident_id) == actor.resident_id)
+        .where(col(DraftRow.flow) == kind.flow)
+    )
+    if deleted.rowcount != 1:  # another post of the same form took it a moment ago
+        raise DomainError(gone)
+    return found
 
 
 async def forget(session: AsyncSession, resident_id: int) -> None:

@@ -87,9 +87,8 @@ async def _office(session: AsyncSession, actor: Actor) -> list[Compound]:
     return found
 
 
-async def _chosen(
-    session: AsyncSession, draft: FeeDraft, compound_id: int, today: date
-) -> FeeDraft:
+async def chosen(session: AsyncSession, draft: FeeDraft, compound_id: int, today: date) -> FeeDraft:
+    """The draft with its compound, at the price question (whether the fee can be ended)."""
     schedules = await fee_schedules.fee(session, compound_id, fee_schedules.DEFAULT_FEE)
     return drafts.replace(
         draft,
@@ -106,7 +105,7 @@ async def start_fee(
     office = await _office(session, actor)
     draft = FeeDraft(step=FeeStep.COMPOUND)
     if len(office) == 1 and office[0].id is not None:
-        draft = await _chosen(session, draft, office[0].id, today)
+        draft = await chosen(session, draft, office[0].id, today)
     await drafts.begin(session, actor, draft, now=now)
     shown = [c.id for c in office[:10] if c.id is not None]
     return FeeQuestion(draft, None, office, await fee_schedules.listing(session, shown))
@@ -152,50 +151,65 @@ async def fee_answer(
     """One answer: the next question, or what was saved after the last one ("1": save, "0":
     cancel). An answer to another step than the one asked is stale."""
     draft = await drafts.load(session, actor, FeeDraft, step)
-    changes: dict[str, object]
     try:
         if step == FeeStep.COMPOUND:
             compound_id = drafts.number(value)
             await authorize(session, actor, Permission.FEES_CONFIGURE, compound_id)
-            draft = await _chosen(session, draft, compound_id, today)
-            changes = {}
-        elif step == FeeStep.PRICE and value == END:
-            if not draft.can_end:
-                raise DomainError(N_("No fee is charged from today on: there is nothing to end."))
-            changes = {"step": FeeStep.END}
-        elif step == FeeStep.PRICE:
-            changes = {"price": parse_price(value), "step": FeeStep.PERIOD}
-        elif step == FeeStep.PERIOD:
-            changes = {"period": _one_of(BillingPeriod(value), PERIODS), "step": FeeStep.DUE_DAY}
-        elif step == FeeStep.DUE_DAY:
-            changes = {"due_day": _one_of(drafts.number(value), DUE_DAYS), "step": FeeStep.SUBSIDY}
-        elif step == FeeStep.SUBSIDY:
-            changes = {
-                "subsidy_percent": _one_of(drafts.number(value), SUBSIDY_PERCENTS),
-                "step": FeeStep.LATE_CHARGE,
-            }
-        elif step == FeeStep.LATE_CHARGE:
-            changes = {
-                "late_charge": _one_of(drafts.number(value), LATE_CHARGES),
-                "step": FeeStep.START,
-            }
-        elif step == FeeStep.START:
-            changes = {"starts_on": parse_day(value, today), "step": FeeStep.CONFIRM}
-        elif step == FeeStep.END:
-            changes = {"ends_on": parse_day(value, today), "step": FeeStep.CONFIRM}
-        else:
+            draft = await chosen(session, draft, compound_id, today)
+        elif step == FeeStep.CONFIRM:
             return await _save_fee(session, actor, draft, value == "1", today=today, now=now)
+        else:
+            draft = answered(draft, step, value, today)
     except ValueError:
         raise DomainError(drafts.STALE) from None
-    draft = drafts.replace(draft, **changes)
     change = None
     if draft.step == FeeStep.CONFIRM:
-        assert draft.compound_id is not None
-        change = await fee_schedules.preview(
-            session, draft.compound_id, first=draft.starts_on, last_day=draft.ends_on
-        )
+        change = await effect_of(session, draft)
     await drafts.save(session, actor, draft, now=now)
     return FeeQuestion(draft, change)
+
+
+def answered(draft: FeeDraft, step: str, value: str, today: date) -> FeeDraft:
+    """The draft after one answer to a question of the fee itself (the price, period, due day,
+    subsidy, late charge, first or last day), at its next step: the rules of /fees, which the
+    console's fee form answers too. A value no button offers raises ValueError; a price or a
+    date the rules refuse, DomainError."""
+    changes: dict[str, object]
+    if step == FeeStep.PRICE and value == END:
+        if not draft.can_end:
+            raise DomainError(N_("No fee is charged from today on: there is nothing to end."))
+        changes = {"step": FeeStep.END}
+    elif step == FeeStep.PRICE:
+        changes = {"price": parse_price(value), "step": FeeStep.PERIOD}
+    elif step == FeeStep.PERIOD:
+        changes = {"period": _one_of(BillingPeriod(value), PERIODS), "step": FeeStep.DUE_DAY}
+    elif step == FeeStep.DUE_DAY:
+        changes = {"due_day": _one_of(drafts.number(value), DUE_DAYS), "step": FeeStep.SUBSIDY}
+    elif step == FeeStep.SUBSIDY:
+        changes = {
+            "subsidy_percent": _one_of(drafts.number(value), SUBSIDY_PERCENTS),
+            "step": FeeStep.LATE_CHARGE,
+        }
+    elif step == FeeStep.LATE_CHARGE:
+        changes = {
+            "late_charge": _one_of(drafts.number(value), LATE_CHARGES),
+            "step": FeeStep.START,
+        }
+    elif step == FeeStep.START:
+        changes = {"starts_on": parse_day(value, today), "step": FeeStep.CONFIRM}
+    elif step == FeeStep.END:
+        changes = {"ends_on": parse_day(value, today), "step": FeeStep.CONFIRM}
+    else:
+        raise ValueError(step)
+    return drafts.replace(draft, **changes)
+
+
+async def effect_of(session: AsyncSession, draft: FeeDraft) -> Change:
+    """What saving a draft at its last question would do (nothing is changed)."""
+    assert draft.compound_id is not None
+    return await fee_schedules.preview(
+        session, draft.compound_id, first=draft.starts_on, last_day=draft.ends_on
+    )
 
 
 def _one_of(value: T, allowed: tuple[T, ...]) -> T:
@@ -237,9 +251,18 @@ async def _save_fee(
     await drafts.finish(session, actor, FeeDraft)
     if not save:
         return FeeSaved(draft, None)
+    return FeeSaved(draft, await save_draft(session, actor, draft, today=today, now=now))
+
+
+async def save_draft(
+    session: AsyncSession, actor: Actor, draft: FeeDraft, *, today: date, now: datetime
+) -> Change:
+    """A draft answered to its last question saved: the fee ended after its last day, or the
+    new schedule from its first day (billing.end_schedule / start_schedule: the permission,
+    the terms, the settling of days already billed and the audit trail)."""
     assert draft.compound_id is not None
     if draft.ends_on is not None:
-        ended = await billing.end_schedule(
+        return await billing.end_schedule(
             session,
             actor,
             compound_id=draft.compound_id,
@@ -247,9 +270,8 @@ async def _save_fee(
             now=now,
             today=today,
         )
-        return FeeSaved(draft, ended)
     assert draft.price and draft.period and draft.due_day and draft.starts_on
-    started = await billing.start_schedule(
+    return await billing.start_schedule(
         session,
         actor,
         compound_id=draft.compound_id,
@@ -262,4 +284,3 @@ async def _save_fee(
         now=now,
         today=today,
     )
-    return FeeSaved(draft, started)

@@ -25,7 +25,17 @@ from services.kpi_figures import Figures, figures, month_bounds
 from services.places import compound_ids_in_scope
 from services.surveys import previous_month
 
-__all__ = ["LEVELS", "Figures", "Report", "Unit", "month_bounds", "report", "stars"]
+__all__ = [
+    "LEVELS",
+    "Figures",
+    "Report",
+    "Unit",
+    "month_bounds",
+    "months_to",
+    "report",
+    "stars",
+    "trend",
+]
 
 Level = Literal["city", "district", "sub_district", "community", "company", "grid", "compound"]
 LEVELS: tuple[Level, ...] = typing.get_args(Level)
@@ -127,6 +137,33 @@ async def report(
             unit.previous.add(previous["compound"].get(place[0], Figures()))
         levels[level] = sorted(units.values(), key=lambda u: u.name)
     return Report(month, scope_name, levels, own)
+
+
+def months_to(month: str, count: int) -> tuple[str, ...]:
+    """The `count` months ending with `month`, oldest first."""
+    found = [month]
+    while len(found) < count:
+        found.append(previous_month(found[-1]))
+    return tuple(reversed(found))
+
+
+async def trend(
+    session: AsyncSession, kind: str, scope_id: int, months: tuple[str, ...], tz: ZoneInfo
+) -> list[tuple[str, Figures]]:
+    """The scope's total (as `Report.total`) for each of `months`, oldest first: the same
+    figures as the monthly report's, in one pass over the months."""
+    kind = str(kind)
+    found = await figures(session, compound_ids_in_scope(kind, scope_id), months, tz)
+    totals = []
+    for month in months:
+        total = Figures()
+        if kind == "grid":  # the grid's own homes, as the grid's report
+            total.add(found[month]["grid"].get(scope_id, Figures()))
+        else:
+            for unit in found[month]["compound"].values():
+                total.add(unit)
+        totals.append((month, total))
+    return totals
 
 
 async def _names(session: AsyncSession) -> dict[str, dict[int, str]]:

@@ -88,6 +88,11 @@ async def _readable(session: AsyncSession, actor: Actor | None, kind: str, scope
     raise NotAllowed(OWN_AREA)
 
 
+async def readable(session: AsyncSession, actor: Actor | None, kind: str, scope_id: int) -> Scope:
+    """The place, if the person may read its reports; refused (NotAllowed) otherwise."""
+    return await _readable(session, actor, kind, scope_id)
+
+
 async def _is_subscribed(session: AsyncSession, actor: Actor | None, place: Scope) -> bool:
     if actor is None or actor.resident_id is None:
         return False

@@ -344,7 +344,8 @@ POLICY: dict[Permission, Rule] = {
         roles=frozenset({R.ADMIN}),
     ),
     P.ROSTER_IMPORT: Rule(
-        "import the roster (业主名册) of the place's homes and issue their invite cards (the console)",
+        "import the roster (业主名册) of the place's homes, issue their invite cards and set where "
+        "its compounds are on the KPI map (the console)",
         N_("Only an administrator of this compound can import its roster and issue invite cards."),
         roles=frozenset({R.ADMIN}),
     ),

@@ -16,7 +16,7 @@ from models import Ticket, TicketEvent
 from models import TicketStatus as S
 from services import notify, ticket_notices
 from services.actors import Actor
-from services.errors import DomainError
+from services.errors import BadInput, DomainError
 from services.notify import Recipient
 from services.policy import Permission, authorize
 from services.ticket_inputs import (
@@ -25,10 +25,15 @@ from services.ticket_inputs import (
     last_question,
     resident_may_follow_up,
     said,
+    still_open,
     text_or_photo,
 )
 from services.ticket_reading import TicketCard, card_of, overdue, reachable, visible_ticket
 
+ASKED_ALREADY = N_(
+    "You have asked the resident exactly this already and they have not answered yet; the "
+    "question is in their chat. Their answer will come to you in the bot."
+)
 RATE_AGAIN_AFTER = timedelta(days=1)
 RATE_AGAIN_WITHIN = timedelta(days=7)  # an auto-confirmation older than this is left alone
 
@@ -121,15 +126,49 @@ async def urge(session: AsyncSession, actor: Actor, ticket_id: int, *, now: date
 async def question(session: AsyncSession, actor: Actor, text: str, *, now: datetime) -> TicketCard:
     """Need more information: staff's question goes to the resident, who can reply in the chat."""
     ticket = await answered_ticket(session, actor, InputStep.QUESTION)
+    return await _question(session, actor, ticket, text, now=now)
+
+
+async def ask_resident(
+    session: AsyncSession, actor: Actor, ticket_id: int, text: str, *, now: datetime
+) -> TicketCard:
+    """Need more information in one step (the office console's form), as `question`: the
+    resident is sent the question and answers it in the chat, to the one who asked."""
+    ticket = await visible_ticket(session, actor, ticket_id)
+    return await _question(session, actor, ticket, text, now=now)
+
+
+async def _question(
+    session: AsyncSession, actor: Actor, ticket: Ticket, text: str, *, now: datetime
+) -> TicketCard:
     await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
+    still_open(ticket)  # the bot's button checks it when pressed; a form checks it here
     asked = said(text)
     if not asked:
-        raise DomainError(N_("Please write the question as text."))
+        raise BadInput("question", N_("Please write the question as text."))
+    if await _waiting(session, ticket, actor, asked):  # a double click, a form sent twice
+        raise BadInput("question", ASKED_ALREADY)
     event = _event(ticket, actor, "question", asked, None, now)
     session.add(event)
     await session.flush()
     await ticket_notices.tell_residents(session, ticket_notices.QUESTION, ticket, event, now=now)
     return await card_of(session, actor, ticket, now=now)
+
+
+async def _waiting(session: AsyncSession, ticket: Ticket, actor: Actor, asked: str) -> bool:
+    """Whether this person's last question on the ticket is this one, still unanswered."""
+    last = await last_question(session, ticket)
+    if last is None or last.actor_id != actor.resident_id or last.note != asked:
+        return False
+    answered = (
+        await session.exec(
+            select(col(TicketEvent.id))
+            .where(col(TicketEvent.ticket_id) == ticket.id)
+            .where(col(TicketEvent.kind) == "answer")
+            .where(col(TicketEvent.id) > last.id)
+        )
+    ).first()
+    return answered is None
 
 
 async def answer(

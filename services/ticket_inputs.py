@@ -22,6 +22,11 @@ from services.ticket_alerts import Change
 from services.ticket_reading import TicketCard, card_of, parties, visible_ticket
 
 MAX_NOTE = 1000
+NO_TEMPLATE = N_("That template is not one of the compound's any more; choose again.")
+COMPLETE_IT = N_("This template is completed by what you type: write the rest in the box.")
+WHOLE_TEMPLATE = N_(
+    "This template is sent as it is: clear the box, or choose no template to send your own words."
+)
 
 
 class InputStep(StrEnum):
@@ -198,12 +203,37 @@ async def note(
 
 
 async def write_note(
-    session: AsyncSession, actor: Actor, ticket_id: int, text: str, *, public: bool, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    ticket_id: int,
+    text: str,
+    *,
+    public: bool,
+    now: datetime,
+    template: str = "",
 ) -> TicketCard:
     """A note in one step (the office console's form): for the resident (they are told) or
-    internal (staff only)."""
+    internal (staff only); for the resident, optionally one of the compound's response
+    templates, completed by the text where it asks for it (as picking one in the bot)."""
     ticket = await visible_ticket(session, actor, ticket_id)
+    if template:
+        await authorize(session, actor, Permission.TICKET_WORK, ticket.compound_id)
+        text = await _from_template(session, ticket, template, text)
     return await _write_note(session, actor, ticket, text, public=public, now=now)
+
+
+async def _from_template(session: AsyncSession, ticket: Ticket, template: str, text: str) -> str:
+    """The note a template makes: the template with the typed part (`…`, or after its colon),
+    or the template as it is, as in the bot (where one that needs no typing is sent at once)."""
+    if template not in await ticket_templates.texts(session, ticket.compound_id):
+        raise BadInput("template", NO_TEMPLATE)
+    if ticket_templates.completes(template):
+        if not (text or "").strip():
+            raise BadInput("note", COMPLETE_IT)
+        return ticket_templates.complete(template, text.strip())
+    if (text or "").strip():
+        raise BadInput("note", WHOLE_TEMPLATE)
+    return template
 
 
 async def _write_note(

@@ -54,6 +54,23 @@ def day(value: date, _: Translator) -> str:
     return _.date(value)
 
 
+LATE_CHARGE = {
+    0: N_("No late charge"),
+    3: N_("0.03 % a day, at most 30 %"),
+    5: N_("0.05 % a day, at most 30 %"),
+}
+
+
+def late_charge_label(value: int, _: Translator) -> str:
+    """A late charge the contract may provide, as /fees offers it."""
+    return _(LATE_CHARGE[value])
+
+
+def subsidy_label(percent: int, _: Translator) -> str:
+    """A share the government pays, as /fees offers it: "No subsidy", 10 %, 20 %, …"""
+    return _("No subsidy") if percent == 0 else f"{percent} %"
+
+
 def schedule_text(schedule: FeeSchedule, today: date, _: Translator) -> Markup:
     """One schedule: price, period, due day, its days and its state today."""
     days = (
@@ -187,19 +204,14 @@ def fee_question(question: FeeQuestion, _: Translator, today: date) -> Screen:
             _("Due on which day of the month?"), keyboard([b(str(d), d) for d in DUE_DAYS])
         )
     if step == FeeStep.SUBSIDY:
-        choices = [b(_("No subsidy") if p == 0 else f"{p} %", p) for p in SUBSIDY_PERCENTS]
+        choices = [b(subsidy_label(p, _), p) for p in SUBSIDY_PERCENTS]
         return Screen(
             _("Does the government pay part of it (政府补贴)? Which share?"), keyboard(choices)
         )
     if step == FeeStep.LATE_CHARGE:
-        labels = {
-            0: _("No late charge"),
-            3: _("0.03 % a day, at most 30 %"),
-            5: _("0.05 % a day, at most 30 %"),
-        }
         return Screen(
             _("Does the service contract provide a late charge? Only then may one be shown."),
-            keyboard(*[[b(labels[v], v)] for v in LATE_CHARGES]),
+            keyboard(*[[b(late_charge_label(v, _), v)] for v in LATE_CHARGES]),
         )
     if step == FeeStep.START:
         this, following = start_days(today)
@@ -233,7 +245,9 @@ def fee_question(question: FeeQuestion, _: Translator, today: date) -> Screen:
     return _confirm(question, _, today, [b(_("Save"), 1), b(_("Cancel"), 0)])
 
 
-def _confirm(question: FeeQuestion, _: Translator, today: date, buttons: list[Button]) -> Screen:
+def confirm_lines(question: FeeQuestion, _: Translator, today: date) -> list[Markup]:
+    """What saving the draft does, and what a 100 ㎡ home would owe: the last question of /fees
+    and the preview of the console's fee form."""
     draft = question.draft
     lines = effect(question.change or Change(), draft, today, _)
     if draft.ends_on is None:
@@ -243,6 +257,11 @@ def _confirm(question: FeeQuestion, _: Translator, today: date, buttons: list[Bu
                 "A 100 ㎡ home would owe {owed} a month ({gross} minus a subsidy of {subsidy})."
             ).format(owed=_.money(owed), gross=_.money(gross), subsidy=_.money(subsidy))
         )
+    return lines
+
+
+def _confirm(question: FeeQuestion, _: Translator, today: date, buttons: list[Button]) -> Screen:
+    lines = confirm_lines(question, _, today)
     lines.append(_("Save this?"))
     return Screen(join(lines), keyboard(buttons))
 

@@ -8,6 +8,7 @@ percent cells, money is money, the trend is a number of percentage points.
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -177,6 +178,32 @@ def chart(report: Report, _: Translator) -> bytes:
     return kpi_chart(
         values, services, chart_labels(_), title(report, _).unescape(), percent=_.percent
     )
+
+
+TREND_KPIS = ("coverage", "participation", "collection", "satisfaction")  # the four of DOMAIN §4
+
+
+def trend_title(place: str, first: date, last: date, _: Translator) -> Markup:
+    """`江岸区2026年6月至2026年11月的指标`: the months as their first days."""
+    return _("KPIs of {place}, {first} to {last}").format(
+        place=place, first=_.month(first), last=_.month(last)
+    )
+
+
+def trend_chart(place: str, points: list[tuple[date, Figures]], _: Translator) -> bytes:
+    """The four KPIs month by month (a PNG; each month as its first day): the trend of the
+    console's KPI page."""
+    from services.charts import kpi_trend_chart
+
+    months = [month for month, _figures in points]
+    series = [
+        (_.plain(label), [_float(getattr(figures, key)) for _month, figures in points])
+        for key, label, _n, _d in KPIS
+        if key in TREND_KPIS
+    ]
+    title = trend_title(place, months[0], months[-1], _) if months else Markup(place)
+    labels = [_.month(month) for month in months]
+    return kpi_trend_chart(labels, series, title.unescape(), percent=_.percent)
 
 
 def _columns() -> list[Column]:

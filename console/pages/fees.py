@@ -1,6 +1,6 @@
 """Fees (物业费): bank statements uploaded and booked (a job with a page that follows it), the
-review of the rows no single home matched, arrears with the collection rate, and payments at
-the desk with reversal and receipts."""
+review of the rows no single home matched, arrears with the collection rate, payments at the
+desk with reversal and receipts, and the fee schedules: a new price or an end, and a bill run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import logging
 import secrets
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
@@ -17,17 +17,18 @@ from aiohttp import web
 from console.app import NO_PAGE, Ctx, Render, redirect
 from core.db import gated_unit_of_work
 from core.i18n import N_, from_iso_month, iso_month
-from services import console_fees, receipts, reversals, statement_review
+from services import console_fees, fee_form, fee_setting, receipts, reversals, statement_review
 from services.actors import Actor
 from services.console_fees import ImportSummary
 from services.errors import BadInput, DomainError, NotAllowed, NotFound
 from services.fee_flows import STAFF_METHODS
+from services.fee_form import FeeForm
 from services.file_limits import FileLimits
 from services.inputs import id_number
 from services.receipts import receipt_label
 from views import receipt_sheet
-from views.bills import method_text
-from views.fee_setting import schedule_text
+from views.bills import PERIOD, method_text
+from views.fee_setting import confirm_lines, late_charge_label, schedule_text, subsidy_label
 
 if TYPE_CHECKING:
     from console.app import Console
@@ -337,11 +338,62 @@ async def receipt_pdf(ctx: Ctx) -> web.Response:
 
 
 # --- fee schedules and a bill run -------------------------------------------------------------
+FEE_FIELDS = ("price", "period", "due_day", "subsidy", "late_charge", "starts_on", "ends_on")
+
+
+def _today(ctx: Ctx) -> date:
+    return ctx.now().astimezone(ctx.console.runtime.settings.tz).date()
+
+
+async def _schedules_page(ctx: Ctx, **extra: Any) -> Render:
+    today = _today(ctx)
+    found = await console_fees.schedules_page(ctx.session, ctx.actor, today)
+    values: dict[str, Any] = {
+        "found": found,
+        "today": today,
+        "schedule_text": schedule_text,
+        "periods": [(p.value, PERIOD[p]) for p in fee_setting.PERIODS],
+        "due_days": fee_setting.DUE_DAYS,
+        "subsidies": [(p, subsidy_label(p, ctx._)) for p in fee_setting.SUBSIDY_PERCENTS],
+        "late_charges": [(v, late_charge_label(v, ctx._)) for v in fee_setting.LATE_CHARGES],
+        "first_day": fee_setting.start_days(today)[1].isoformat(),
+        "last_day": fee_setting.end_days(today)[0].isoformat(),
+        "form_of": None,  # the compound whose form is shown again (errors, preview)
+        "entered": {},
+        "errors": {},
+        "preview": None,
+        "token": "",
+        "saved": id_number(ctx.request.query.get("saved", "")[:20]),
+    }
+    values.update(extra)
+    return Render("fees_schedules.html", values, status=400 if extra.get("errors") else 200)
+
+
 async def schedules(ctx: Ctx) -> Render:
-    found = await console_fees.schedules_page(ctx.session, ctx.actor)
-    today = ctx.now().astimezone(ctx.console.runtime.settings.tz).date()
-    values = {"found": found, "today": today, "schedule_text": schedule_text}
-    return Render("fees_schedules.html", values)
+    return await _schedules_page(ctx)
+
+
+async def set_fee(ctx: Ctx) -> Render | web.Response:
+    """The fee form of a compound: previewed (what saving does), then saved once."""
+    compound_id = ctx.path_id("compound_id")
+    ending = ctx.field("do", 10) in ("end", "save_end")
+    entered = {k: ctx.field(k, 20) for k in FEE_FIELDS}
+    form = FeeForm(compound_id, **entered, ending=ending)
+    today = _today(ctx)
+    shown = {"form_of": compound_id, "entered": entered}
+    try:
+        if ctx.field("do", 10) in ("save", "save_end"):
+            await fee_form.save(
+                ctx.session, ctx.actor, form, ctx.field("token", 40), today=today, now=ctx.now()
+            )
+            return redirect(ctx, "schedules", query={"saved": compound_id})
+        checked = await fee_form.preview(ctx.session, ctx.actor, form, today=today, now=ctx.now())
+    except BadInput as error:
+        return await _schedules_page(ctx, errors={error.field: error.render(ctx._)}, **shown)
+    lines = confirm_lines(checked.question, ctx._, today)
+    return await _schedules_page(
+        ctx, preview={"ending": ending, "lines": lines}, token=checked.token, **shown
+    )
 
 
 async def bill_run(ctx: Ctx) -> web.Response:
@@ -391,6 +443,7 @@ def register(console: Console) -> None:
     console.get("/fees/payments", "payments", desk)
     console.get("/fees/schedules", "schedules", schedules)
     console.post("/fees/schedules/{compound_id}/bills", "schedules_bill", bill_run)
+    console.post("/fees/schedules/{compound_id}/fee", "schedules_fee", set_fee)
     console.get("/fees/schedules/jobs/{job_id}", "schedules_job", bill_job)
     console.post("/fees/payments/homes/{household_id}", "payments_record", record)
     console.post("/fees/payments/{payment_id}/reverse", "payments_reverse", reverse)

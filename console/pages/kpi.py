@@ -11,8 +11,8 @@ from aiohttp import web
 
 from console.app import Ctx, Render
 from console.downloads import DOCX, PDF, PNG, XLSX, download
-from core.i18n import N_
-from services import console_kpi, kpi_documents, kpi_viewers
+from core.i18n import N_, from_iso_month
+from services import console_kpi, kpi_documents, kpi_map, kpi_viewers
 from services.kpi_viewers import Shown
 from services.places import Scope
 from views import kpi as kpi_view
@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 WORKBOOK_NAME = N_("Monthly KPIs")
 REPORT_NAME = N_("Monthly info report")
+TREND_NAME = N_("KPI trend")
+# The map's bands, lowest first (the console's red to green), and a compound without data.
+BAND_COLOURS = ("#c62828", "#ef6c00", "#f9a825", "#7cb342", "#2e7d32")
+NO_DATA_COLOUR = "#9e9e9e"
 
 
 def _asked(ctx: Ctx) -> tuple[str | None, str | None]:
@@ -47,6 +51,7 @@ async def _page(ctx: Ctx) -> console_kpi.KpiPage:
         month,
         today=_today(ctx),
         tz=ctx.console.runtime.settings.tz,
+        map_kpi=ctx.request.query.get("map", "").strip()[:20] or None,
     )
 
 
@@ -65,6 +70,11 @@ async def report(ctx: Ctx) -> Render:
             "trend": kpi_view.trend,
             "title": kpi_view.title(found.shown.report, ctx._),
             "level_names": kpi_view.LEVEL_NAMES,
+            "trend_kpis": [k for k in kpi_view.KPIS if k[0] in kpi_view.TREND_KPIS],
+            "month_of": from_iso_month,
+            "map_kpis": [(k, label) for k, label, _n, _d in kpi_view.KPIS if k in kpi_map.KPIS],
+            "band_colours": BAND_COLOURS,
+            "no_data_colour": NO_DATA_COLOUR,
         },
     )
 
@@ -87,6 +97,23 @@ async def chart(ctx: Ctx) -> web.Response:
     shown = await _shown(ctx)
     picture = await asyncio.to_thread(kpi_view.chart, shown.report, ctx._)
     name = _name(ctx, shown.scope, shown.report.month, WORKBOOK_NAME, "png")
+    return download(picture, name, PNG, inline=True)
+
+
+async def trend_chart(ctx: Ctx) -> web.Response:
+    """The trend of the page's place, the months to the page's month, as a PNG."""
+    place, month = _asked(ctx)
+    shown, points = await console_kpi.trend_of(
+        ctx.session,
+        ctx.actor,
+        place,
+        month,
+        today=_today(ctx),
+        tz=ctx.console.runtime.settings.tz,
+    )
+    months = [(from_iso_month(month), figures) for month, figures in points]
+    picture = await asyncio.to_thread(kpi_view.trend_chart, shown.name, months, ctx._)
+    name = _name(ctx, shown, points[-1][0], TREND_NAME, "png")
     return download(picture, name, PNG, inline=True)
 
 
@@ -121,5 +148,6 @@ async def paper(ctx: Ctx) -> web.Response:
 def register(console: Console) -> None:
     console.get("/kpi", "kpi", report)
     console.get("/kpi/chart.png", "kpi_chart", chart)
+    console.get("/kpi/trend.png", "kpi_trend", trend_chart)
     console.get("/kpi/workbook.xlsx", "kpi_workbook", workbook)
     console.get("/kpi/report.{kind:pdf|docx}", "kpi_paper", paper)

@@ -1,6 +1,7 @@
 """The roster (业主名册): upload, a preview of what would change with every problem by row, then
 "apply" as a background job whose page follows it; invite cards (PDF) and their list (CSV) per
-compound or per home. The rules are services/console_roster's and the command line's."""
+compound or per home; where the compounds are, for the KPI map. The rules are
+services/console_roster's, services/compound_location's and the command line's."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from console.roster_desk import DESK, Job, RosterDesk, Upload
 from core.db import gated_unit_of_work
 from core.i18n import N_
 from models import ScopeKind
-from services import console_roster
+from services import compound_location, console_roster
 from services.actors import load_actor
 from services.errors import BadInput, DomainError, NotAllowed
 from services.file_limits import FileLimits
@@ -304,6 +305,43 @@ async def download(ctx: Ctx) -> web.Response | Render:
     )
 
 
+# --- where the compounds are (the KPI map) ---------------------------------------------------
+async def _locations_page(ctx: Ctx, **extra: object) -> Render:
+    found = await compound_location.office_compounds(ctx.session, ctx.actor)
+    values: dict[str, object] = {
+        "compounds": found,
+        "form_of": None,
+        "errors": {},
+        "entered": "",
+        "done": id_number(ctx.request.query.get("done", "")[:20]),
+    }
+    values.update(extra)
+    return _page(ctx, "roster_locations.html", values, 400 if extra.get("errors") else 200)
+
+
+async def locations(ctx: Ctx) -> Render:
+    return await _locations_page(ctx)
+
+
+async def locate(ctx: Ctx) -> Render | web.Response:
+    """A compound's coordinates, as typed or pasted from a map app (or taken off the map)."""
+    compound_id = ctx.path_id("compound_id")
+    typed = ctx.field("location", 80)
+    try:
+        await compound_location.locate(
+            ctx.session,
+            ctx.actor,
+            compound_id,
+            typed,
+            clear=ctx.field("do", 10) == "clear",
+            now=ctx.now(),
+        )
+    except BadInput as error:
+        errors = {error.field: error.render(ctx._)}
+        return await _locations_page(ctx, form_of=compound_id, errors=errors, entered=typed)
+    return redirect(ctx, "roster_locations", query={"done": compound_id})
+
+
 def register(console: Console) -> None:
     desk = RosterDesk()
     console.app[DESK] = desk
@@ -312,6 +350,8 @@ def register(console: Console) -> None:
     console.post("/roster", "roster_upload", upload)
     console.post("/roster/apply", "roster_apply", apply)
     console.get("/roster/jobs/{job_id}", "roster_job", job_page)
+    console.get("/roster/locations", "roster_locations", locations)
+    console.post("/roster/locations/{compound_id}", "roster_locate", locate)
     console.get("/invites", "invites", invites_page)
     console.post("/invites", "invites_issue", issue)
     console.get("/invites/jobs/{job_id}", "invites_job", invites_job)

@@ -16,7 +16,15 @@ from console import telegram_files
 from console.app import Ctx, Render, Then, redirect
 from core.i18n import N_, Msg, plain
 from models import OPEN_STATUSES, Ticket, TicketCategory, TicketStatus
-from services import ticket_inputs, ticket_queue, ticket_reading, tickets
+from services import (
+    ticket_dispatch,
+    ticket_followups,
+    ticket_inputs,
+    ticket_queue,
+    ticket_reading,
+    ticket_templates,
+    tickets,
+)
 from services.errors import BadInput, DomainError, NotAllowed, NotFound
 from services.ticket_queue import Flag, QueuePage
 from services.ticket_rules import CLOSED, TicketAction, WorkAction
@@ -59,6 +67,11 @@ DONE = {
     "note_int": N_("The internal note was added."),
     "done": N_("The ticket is marked done; the resident was asked in the bot to confirm."),
     "reject": N_("The ticket is rejected; the resident was told the reason in the bot."),
+    "question": N_(
+        "The question was sent to the resident in the bot; their answer comes to you in the bot "
+        "and is kept in the history."
+    ),
+    "take": N_("You have taken the ticket; it is assigned to you."),
 }
 
 
@@ -179,8 +192,11 @@ async def _ticket_page(
     card = await ticket_reading.card(session, actor, ticket_id, now=now)
     found = await ticket_reading.history(session, actor, ticket_id)
     staff = []
+    templates: list[str] = []
     if WorkAction.ASSIGN in card.actions:
         staff = (await tickets.colleagues(session, actor, ticket_id))[1]
+    if WorkAction.NOTE_PUBLIC in card.actions:
+        templates = await ticket_templates.texts(session, card.ticket.compound_id)
     done = ctx.request.query.get("done", "")[:20]
     return Render(
         "tickets_ticket.html",
@@ -191,6 +207,9 @@ async def _ticket_page(
             "photos": card.photos,
             "urgent_text": urgent_text,
             "staff": staff,
+            "templates": templates,
+            "completes": ticket_templates.completes,
+            "me": actor.resident_id,
             "moves": [m for m in MOVES if m in card.actions],
             "can": set(card.actions),
             "done": DONE.get(done),
@@ -236,15 +255,35 @@ async def note(ctx: Ctx) -> Render | web.Response:
     ticket_id = ctx.path_id("ticket_id")
     public = ctx.field("kind", 10) != "internal"
     text = ctx.field("note", ticket_inputs.MAX_NOTE)
+    template = ctx.field("template", ticket_templates.MAX_TEMPLATE + 10) if public else ""
     try:
         await ticket_inputs.write_note(
-            ctx.session, ctx.actor, ticket_id, text, public=public, now=ctx.now()
+            ctx.session, ctx.actor, ticket_id, text, public=public, now=ctx.now(), template=template
         )
     except BadInput as error:
-        field = "note" if public else "note_internal"
-        return await _refused_in_form(ctx, ticket_id, BadInput(field, error.msgid), {})
+        field = error.field if public else "note_internal"
+        entered = {"note" if public else "note_internal": text, "template": template}
+        return await _refused_in_form(ctx, ticket_id, BadInput(field, error.msgid), entered)
     done = WorkAction.NOTE_PUBLIC if public else WorkAction.NOTE_INTERNAL
     return redirect(ctx, "tickets_one", ticket_id=ticket_id, query={"done": done.value})
+
+
+async def question(ctx: Ctx) -> Render | web.Response:
+    """Need more information: the resident is asked in the bot and answers there."""
+    ticket_id = ctx.path_id("ticket_id")
+    text = ctx.field("question", ticket_inputs.MAX_NOTE)
+    try:
+        await ticket_followups.ask_resident(ctx.session, ctx.actor, ticket_id, text, now=ctx.now())
+    except BadInput as error:
+        return await _refused_in_form(ctx, ticket_id, error, {"question": text})
+    return redirect(ctx, "tickets_one", ticket_id=ticket_id, query={"done": "question"})
+
+
+async def take(ctx: Ctx) -> web.Response:
+    """抢单: the ticket no one has yet is assigned to the one who takes it (the first one)."""
+    ticket_id = ctx.path_id("ticket_id")
+    await ticket_dispatch.take(ctx.session, ctx.actor, ticket_id, now=ctx.now())
+    return redirect(ctx, "tickets_one", ticket_id=ticket_id, query={"done": "take"})
 
 
 async def reject(ctx: Ctx) -> Render | web.Response:
@@ -337,5 +376,7 @@ def register(console: Console) -> None:
     console.post("/tickets/{ticket_id}/move", "tickets_move", move)
     console.post("/tickets/{ticket_id}/assign", "tickets_assign", assign)
     console.post("/tickets/{ticket_id}/note", "tickets_note", note)
+    console.post("/tickets/{ticket_id}/question", "tickets_question", question)
+    console.post("/tickets/{ticket_id}/take", "tickets_take", take)
     console.post("/tickets/{ticket_id}/finish", "tickets_finish", finish)
     console.post("/tickets/{ticket_id}/reject", "tickets_reject", reject)

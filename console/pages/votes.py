@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from console.app import NO_PAGE, Ctx, Render, redirect
+from core.i18n import N_
 from services import console_votes, vote_cards, vote_documents, vote_records
 from services.console_votes import LineState
-from services.errors import BadInput, NotFound
+from services.errors import BadInput, DomainError, NotFound
+from services.inputs import id_number
 from services.policy import Permission, anywhere
 from services.tally import Choice
 from services.vote_drafts import VoteForm
@@ -165,12 +168,36 @@ async def paper(ctx: Ctx) -> Render:
     return _paper(ctx, poll)
 
 
+REPLACE = re.compile(r"replace_([0-9]{1,4})")
+NOT_OFFERED = N_(
+    "That confirmation of a replacement is not one the checked batch offered: nothing was "
+    "entered. Check the batch again."
+)
+
+
+def _replacing(ctx: Ctx) -> dict[int, int]:
+    """The lines confirmed as replacements: line number → the earlier ballot each names."""
+    found: dict[int, int] = {}
+    for key, value in ctx.form.items():
+        named = REPLACE.fullmatch(key)
+        if named is None:
+            if key.startswith("replace"):
+                raise DomainError(NOT_OFFERED)
+            continue
+        ballot = id_number(value if isinstance(value, str) else None)
+        if ballot is None:
+            raise DomainError(NOT_OFFERED)
+        found[int(named.group(1))] = ballot
+    return found
+
+
 async def paper_post(ctx: Ctx) -> Render:
     poll_id = ctx.path_id("poll_id")
     text = ctx.field("lines", BATCH_TEXT)
     default = ctx.field("default", 20)
     try:
         if ctx.field("do", 10) == "enter":
+            replacing = _replacing(ctx)
             batch, entered = await console_votes.enter(
                 ctx.session,
                 ctx.actor,
@@ -180,6 +207,7 @@ async def paper_post(ctx: Ctx) -> Render:
                 ctx.field("token", 40),
                 ctx._,
                 now=ctx.now(),
+                replacing=replacing,
             )
             # What is left to fix stays in the box; what was entered is listed with references.
             left = "\n".join(line.text for line in batch.lines if line.state == LineState.PROBLEM)
