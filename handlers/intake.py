@@ -19,8 +19,6 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
@@ -28,8 +26,7 @@ from telegram.ext import Application
 from core.db import dialect, is_outage
 from core.heap import settle_heap
 from core.runtime import Runtime
-from jobs.inbox import InboxWorker, lane_of, notify_workers, writing
-from models import InboxUpdate
+from jobs.inbox import InboxWorker, inbox_row, insert_rows, notify_workers, writing
 
 log = logging.getLogger(__name__)
 
@@ -43,30 +40,14 @@ async def store_updates(runtime: Runtime, bot_id: int, updates: Sequence[Update]
     if not updates:
         return 0
     now = runtime.clock.now()
-    rows = [
-        {
-            "bot_id": bot_id,
-            "update_id": update.update_id,
-            "lane": lane_of(update),
-            "payload": update.to_dict(),
-            "received_at": now,
-            "state": "pending",
-            "attempts": 0,
-        }
-        for update in updates
-    ]
+    rows = [inbox_row(bot_id, update, now) for update in updates]
     async with writing(runtime) as session:
         postgres = dialect(session) == "postgresql"
-        insert = pg_insert if postgres else sqlite_insert
-        result = await session.exec(
-            insert(InboxUpdate)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-        )
+        stored = await insert_rows(session, rows)
         if postgres:  # wakes the workers of other processes at the commit (jobs.inbox)
             await notify_workers(session, bot_id)
         await session.commit()
-    return int(result.rowcount or 0)
+    return len(stored)
 
 
 class PollingReceiver:

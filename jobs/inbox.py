@@ -109,6 +109,42 @@ def lane_of(update: Update) -> int:
     return 0
 
 
+def inbox_row(
+    bot_id: int,
+    update: Update,
+    now: datetime,
+    *,
+    claim_token: str | None = None,
+    lease_until: datetime | None = None,
+) -> dict[str, Any]:
+    """An update's row as the receiver stores it: pending, unclaimed unless `claim_token` (the
+    worker of the receiver's own process, InboxWorker.receive)."""
+    return {
+        "bot_id": bot_id,
+        "update_id": update.update_id,
+        "lane": lane_of(update),
+        "payload": update.to_dict(),
+        "received_at": now,
+        "state": InboxState.PENDING.value,
+        "attempts": 1 if claim_token else 0,
+        "claim_token": claim_token,
+        "lease_until": lease_until,
+    }
+
+
+async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> set[int]:
+    """Insert inbox rows; one already there is skipped (Telegram delivered it again). Returns
+    the update ids that were new."""
+    insert = pg_insert if dialect(session) == "postgresql" else sqlite_insert
+    result = await session.exec(
+        insert(InboxUpdate)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+        .returning(col(InboxUpdate.update_id))
+    )
+    return set(result.scalars())
+
+
 async def inbox_depth(session: AsyncSession, now: datetime | None = None) -> tuple[int, float]:
     """(pending updates, age in seconds of the oldest pending one) for the metrics; `now` is the
     domain clock's time (the session's info has none), the database's own time otherwise."""
@@ -381,47 +417,28 @@ class InboxWorker:
                 )
             ).all()
             behind = {lane for lane, update_id in others if update_id not in self._in_hand}
-            rows: list[dict[str, Any]] = []
-            for update in updates:
-                lane = lane_of(update)
-                mine = lane not in behind
-                rows.append(
-                    {
-                        "bot_id": self.bot_id,
-                        "update_id": update.update_id,
-                        "lane": lane,
-                        "payload": update.to_dict(),
-                        "received_at": now,
-                        "state": InboxState.PENDING.value,
-                        "attempts": 1 if mine else 0,
-                        "claim_token": self.token if mine else None,
-                        "lease_until": now + self.lease if mine else None,
-                    }
+            lease_until = now + self.lease
+            rows = [
+                inbox_row(self.bot_id, update, now)
+                if lane_of(update) in behind
+                else inbox_row(
+                    self.bot_id, update, now, claim_token=self.token, lease_until=lease_until
                 )
-            postgres = dialect(session) == "postgresql"
-            insert = pg_insert if postgres else sqlite_insert
-            stored = set(
-                (
-                    await session.exec(
-                        insert(InboxUpdate)
-                        .values(rows)
-                        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-                        .returning(col(InboxUpdate.update_id))
-                    )
-                ).scalars()
-            )
-            if postgres and behind:  # wakes the workers of other processes at the commit
+                for update in updates
+            ]
+            stored = await insert_rows(session, rows)
+            if dialect(session) == "postgresql" and behind:  # wakes other processes' workers
                 await notify_workers(session, self.bot_id)
             await session.commit()
         for lane in behind:
             self._fresh.pop(lane, None)
         loop = asyncio.get_running_loop()
-        for update, row in zip(updates, rows, strict=True):
-            if update.update_id not in stored or row["claim_token"] is None:
+        for incoming, row in zip(updates, rows, strict=True):
+            if incoming.update_id not in stored or row["claim_token"] is None:
                 continue
-            claimed = Claimed(self.bot_id, update.update_id, lane_of(update), {}, update)
-            self._direct.add(update.update_id)
-            self._in_hand.add(update.update_id)
+            claimed = Claimed(self.bot_id, incoming.update_id, row["lane"], {}, incoming)
+            self._direct.add(incoming.update_id)
+            self._in_hand.add(incoming.update_id)
             task = loop.create_task(self.handle(claimed))
             self._tasks.add(task)
             task.add_done_callback(self._finished_direct)
