@@ -225,17 +225,18 @@ async def paced(
     return LoadResult(label, len(latencies), time.perf_counter() - started, latencies)
 
 
-@contextlib.asynccontextmanager
-async def echo_bot(emulator: BotApiEmulator) -> AsyncIterator[ReplyClock]:
-    """The stock python-telegram-bot 22 echo bot: default transport, default settings."""
-    app: Application = (
+def _builder(emulator: BotApiEmulator) -> ApplicationBuilder:
+    return (
         ApplicationBuilder()
         .token(TOKEN)
         .base_url(emulator.base_url)
         .base_file_url(emulator.base_file_url)
-        .build()
     )
-    app.add_handler(MessageHandler(filters.ALL, _echo))
+
+
+@contextlib.asynccontextmanager
+async def _polling(emulator: BotApiEmulator, app: Application) -> AsyncIterator[ReplyClock]:
+    """A reference bot polling the emulator, and the clock of its replies, for the block."""
     await start_polling(app)
     clock = ReplyClock(emulator)
     try:
@@ -243,6 +244,15 @@ async def echo_bot(emulator: BotApiEmulator) -> AsyncIterator[ReplyClock]:
     finally:
         emulator.unsubscribe(clock._on_event)
         await stop_polling(app, emulator)
+
+
+@contextlib.asynccontextmanager
+async def echo_bot(emulator: BotApiEmulator) -> AsyncIterator[ReplyClock]:
+    """The stock python-telegram-bot 22 echo bot: default transport, default settings."""
+    app: Application = _builder(emulator).build()
+    app.add_handler(MessageHandler(filters.ALL, _echo))
+    async with _polling(emulator, app) as clock:
+        yield clock
 
 
 # What the bot does per update of this mix, on average (counted in this benchmark on 7 December
@@ -272,22 +282,16 @@ async def floor_bot(emulator: BotApiEmulator, url: str) -> AsyncIterator[ReplyCl
             await sent.edit_text("……")
 
     app: Application = (
-        ApplicationBuilder()
-        .token(TOKEN)
-        .base_url(emulator.base_url)
-        .base_file_url(emulator.base_file_url)
+        _builder(emulator)
         .request(AiohttpRequest(connection_pool_size=128))
         .concurrent_updates(64)
         .build()
     )
     app.add_handler(MessageHandler(filters.ALL, answer))
-    await start_polling(app)
-    clock = ReplyClock(emulator)
     try:
-        yield clock
+        async with _polling(emulator, app) as clock:
+            yield clock
     finally:
-        emulator.unsubscribe(clock._on_event)
-        await stop_polling(app, emulator)
         await engine.dispose()
 
 
