@@ -30,6 +30,9 @@ class ApiLimits:
     retry_after: int | None = None  # fixed retry_after on 429; None = the wait actually needed
     callback_query_timeout: float = 150.0  # seconds a button press can be answered
     delete_window: float = 48 * 3600.0  # seconds a message can still be deleted
+    # Seconds the network adds to every call (the bot's round trip to Telegram's servers; tens
+    # to hundreds of milliseconds in real life); 0 = the loopback's own.
+    round_trip: float = 0.0
 
     @classmethod
     def telegram(cls, **overrides: float | int | None) -> ApiLimits:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import aiohttp
@@ -318,3 +319,19 @@ async def test_a_venue_is_a_location_with_a_title_and_an_address(emu, bot):
         async with http.post(f"{emu.base_url}{TOKEN}/sendVenue", json=payload) as response:
             assert response.status == 400
             assert (await response.json())["description"] == "Bad Request: title is empty"
+
+
+async def test_a_round_trip_delays_every_call_both_ways(emu, bot):
+    """Benchmarks give the emulator Telegram's network distance: the server sees a call half a
+    round trip after it was made, and the bot has the answer half a round trip after that."""
+    emu.set_limits(ApiLimits(round_trip=0.4))
+    user = emu.add_user("王芳")
+    started = time.monotonic()
+    sending = asyncio.create_task(bot.send_message(user.id, "far away"))
+    await asyncio.sleep(0.05)
+    assert user.bot_messages == []  # still on its way to the server
+    sent = await sending
+    assert time.monotonic() - started >= 0.4
+    assert [m.text for m in user.bot_messages] == ["far away"] and sent.text == "far away"
+    emu.set_limits(ApiLimits())
+    assert (await bot.get_me()).username == "EmuBot"
