@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # (a killed worker's updates go to another after it), and how often an idle worker looks.
     inbox_lease_seconds: float = Field(default=30, alias="INBOX_LEASE_SECONDS", gt=0, le=3600)
     inbox_poll_seconds: float = Field(default=0.5, alias="INBOX_POLL_SECONDS", gt=0, le=60)
+    # Updates a worker process handles at once; kept below its connection pool (10 + 20, core.db)
+    # so an update never waits for a connection long enough to lose its lease.
+    inbox_in_hand: int = Field(default=16, alias="INBOX_IN_HAND", ge=1, le=24)
     quiet_hours: str = Field(default="21:00-08:00", alias="QUIET_HOURS")
     vote_reminder_hours: str = Field(default="72,24", alias="VOTE_REMINDER_HOURS")
     # Hours after a notice's "please read" reminder before its sender may send another.

@@ -60,10 +60,6 @@ from views.common import update_given_up
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # claims of one update before it is given up (its workers kept dying)
-# Updates in hand per worker process: below the connection pool (core.db: 10 + 20 on PostgreSQL),
-# so a unit never waits for a connection long enough to lose its lease. More throughput: more
-# worker processes.
-CLAIM_BATCH = 16
 # People whose conversation states this process knows to be current (see InboxWorker.receive);
 # beyond this many, the longest-unseen are forgotten (their next update reads them again).
 FRESH_LANES = 100_000
@@ -252,13 +248,13 @@ class InboxWorker:
         *,
         lease: float | None = None,
         poll: float | None = None,
-        concurrency: int = CLAIM_BATCH,
+        concurrency: int | None = None,
     ) -> None:
         self.runtime = runtime
         self.app = app
         self.lease = timedelta(seconds=lease or runtime.settings.inbox_lease_seconds)
         self.poll = poll or runtime.settings.inbox_poll_seconds
-        self.concurrency = concurrency
+        self.concurrency = concurrency or runtime.settings.inbox_in_hand
         self.token = uuid.uuid4().hex
         self.processor = cast(UnitOfWorkProcessor, app.update_processor)
         self.processor.before_update.append(self.load_conversations)
@@ -275,7 +271,7 @@ class InboxWorker:
         self._in_hand: set[int] = set()
         self._direct: set[int] = set()
         self._fresh: OrderedDict[int, None] = OrderedDict()
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = asyncio.Semaphore(self.concurrency)
         self._starved = False  # the claim loop may have rows to claim once a slot frees
         self.processor.after_update.append(self._after_update)
 

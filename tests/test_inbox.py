@@ -356,6 +356,7 @@ async def _workers(
     count: int,
     *,
     receive: bool = True,
+    in_hand: int = 16,
 ) -> AsyncIterator[list[Worker]]:
     workers: list[Worker] = []
     receiver: PollingReceiver | None = None
@@ -366,6 +367,7 @@ async def _workers(
                 TELEGRAM_BASE_URL=emulator.base_url,
                 TELEGRAM_BASE_FILE_URL=emulator.base_file_url,
                 DATABASE_URL=database_url,
+                INBOX_IN_HAND=in_hand,
                 _env_file=None,
             )
             runtime = Runtime.create(settings, clock)
@@ -402,6 +404,51 @@ async def _step(worker: Worker, update_id: int) -> None:
     """The update arrives in the inbox and this worker (only) handles it."""
     await _stored(worker.runtime, update_id)
     await worker.worker.drain()
+
+
+async def test_a_worker_holds_at_most_inbox_in_hand_updates_and_takes_the_rest_as_they_finish(
+    database_url, clock
+):
+    """INBOX_IN_HAND bounds what one worker process handles at once (its database connections):
+    with Telegram slow to answer, five people's messages wait for the two slots, none is lost."""
+    async with BotApiEmulator(token=TOKEN, bot_username="InboxBot") as emulator:
+        async with _workers(database_url, clock, emulator, 1, in_hand=2) as (one,):
+            people = [emulator.add_user(f"居民{i}") for i in range(5)]
+            gate = emulator.hold_answers("sendMessage")
+            sent = [person.send(WRONG) for person in people]
+            for update_id in sent:
+                await _stored(one.runtime, update_id)
+            one.worker.start()
+            try:
+                await _until(lambda: _answers(people, 2), 10, "the first two were not answered")
+                await asyncio.sleep(0.3)  # more time: no third one is taken meanwhile
+                assert _answered(people, 2) and not _answered(people, 3)
+                assert await _pending_and_held(one.runtime) == (5, 2)  # pending, claimed
+                gate.set()
+                await _until(lambda: _answers(people, 5), 10, "not every message answered")
+                await _until(lambda: _all_done(one.runtime.sessions, 5), 10, "rows not done")
+            finally:
+                gate.set()
+                await one.worker.stop()
+
+
+def _answered(people: list[EmulatedUser], count: int) -> bool:
+    return sum(1 for person in people if person.bot_messages) >= count
+
+
+async def _answers(people: list[EmulatedUser], count: int) -> bool:
+    return _answered(people, count)
+
+
+async def _pending_and_held(runtime: Runtime) -> tuple[int, int]:
+    """Rows not finished yet, and how many of them a worker holds."""
+    async with runtime.sessions() as session:
+        rows = (
+            await session.exec(
+                select(InboxUpdate).where(col(InboxUpdate.state) == InboxState.PENDING)
+            )
+        ).all()
+    return len(rows), sum(1 for row in rows if row.claim_token is not None)
 
 
 async def test_a_conversation_alternating_between_two_workers_loses_no_step(database_url, clock):
