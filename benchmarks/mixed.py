@@ -9,7 +9,9 @@ the stock PTB echo bot on the same emulator in the same run.
    (and one far behind stops being sent steps at twice the run's length: fewer requests).
 3. `worker_scaling` (PostgreSQL): the same closed loop through the inbox, against a real
    `bot.py receive` and 1, 2, 4 `bot.py work` processes (BENCH_WORKERS); a step is over when its
-   inbox row is done and the resident has had an answer.
+   inbox row is done and the resident has had an answer. Then the same series again with every
+   Bot API call BENCH_ROUND_TRIP s away (Telegram's distance) and BENCH_IN_HAND updates in hand
+   per worker, where a worker waits more than it works and more workers handle more.
 
     python -m benchmarks mixed
     BENCH_DATABASE_URL=postgresql://... python -m benchmarks mixed
@@ -49,7 +51,7 @@ from core.db import create_engine
 from core.heap import settle_heap, tune_collector
 from core.runtime import Runtime
 from core.settings import Settings
-from emulator import BotApiEmulator
+from emulator import ApiLimits, BotApiEmulator
 from emulator.users import EmulatedUser
 from handlers.app import build_application
 from handlers.context import UnitOfWorkProcessor
@@ -59,6 +61,10 @@ USERS = int(os.environ.get("BENCH_USERS", "50"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "30"))
 RATE = float(os.environ.get("BENCH_RATE", "100"))
 PACED_SECONDS = float(os.environ.get("BENCH_PACED_SECONDS", "20"))
+# The worker scaling again with the network between the bot and Telegram (seconds per call;
+# 0 = not run), each worker holding IN_HAND updates at once (INBOX_IN_HAND).
+ROUND_TRIP = float(os.environ.get("BENCH_ROUND_TRIP", "0.1"))
+IN_HAND = int(os.environ.get("BENCH_IN_HAND", "4"))
 ANSWER_WAIT = 2.0  # an answer may follow the end of its update (an edit, the outbox)
 
 Step = tuple[str, str]  # ("send", text) or ("press", button text)
@@ -540,6 +546,8 @@ class CpuShare:
         self.groups["work"] = workers
         self.before: dict[str, float] = {}
         self.started = 0.0
+        self.elapsed = 0.0
+        self.shares: dict[str, float] = {}
         self.text = ""
 
     def _totals(self) -> dict[str, float]:
@@ -553,9 +561,9 @@ class CpuShare:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        elapsed = time.perf_counter() - self.started
+        self.elapsed = elapsed = time.perf_counter() - self.started
         after = self._totals()
-        shares = {k: (after[k] - self.before.get(k, 0.0)) / elapsed for k in after}
+        self.shares = shares = {k: (after[k] - self.before.get(k, 0.0)) / elapsed for k in after}
         self.text = (
             "    CPU in cores: "
             + ", ".join(f"{k} {v:.2f}" for k, v in shares.items())
@@ -565,10 +573,10 @@ class CpuShare:
 
 @contextlib.asynccontextmanager
 async def bot_processes(
-    emulator: BotApiEmulator, url: str, workers: int, logs: Path
+    emulator: BotApiEmulator, url: str, workers: int, logs: Path, in_hand: int | None = None
 ) -> AsyncIterator[list[int]]:
     """`bot.py receive` and `workers` × `bot.py work` against the emulator, until the block ends
-    (SIGTERM: the updates in hand finish)."""
+    (SIGTERM: the updates in hand finish); `in_hand`: each worker's INBOX_IN_HAND."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
     env.update(
         TELEGRAM_TOKEN=TOKEN,
@@ -577,6 +585,8 @@ async def bot_processes(
         DATABASE_URL=url,
         LOG_LEVEL="INFO",  # "bot process ready" is an INFO line; nothing is logged per update
     )
+    if in_hand is not None:
+        env["INBOX_IN_HAND"] = str(in_hand)
     processes: list[tuple[asyncio.subprocess.Process, Path]] = []
     try:
         for index, mode in enumerate(["receive"] + ["work"] * workers):
@@ -626,7 +636,8 @@ async def worker_scaling(
     url: str,
     counts: Sequence[int],
     seconds: float = SECONDS,
-) -> tuple[list[LoadResult], list[str]]:
+    in_hand: int | None = None,
+) -> tuple[list[LoadResult], list[CpuShare]]:
     """The closed-loop mixed workload against a receiver and n `bot.py work` processes for each n
     in `counts` (PostgreSQL), on a world seeded here. An act is over when its inbox row is done
     and the resident has an answer; a press waits until the resident sees the button."""
@@ -637,7 +648,7 @@ async def worker_scaling(
     finally:
         await runtime.close()
     results: list[LoadResult] = []
-    shares: list[str] = []
+    shares: list[CpuShare] = []
     with tempfile.TemporaryDirectory() as logs:
         async with InboxWatch(url, int(TOKEN.split(":")[0])) as watch:
             for count in counts:
@@ -645,12 +656,12 @@ async def worker_scaling(
                 bot = Bot(emulator, flows(poll_id))
                 bot.inbox = watch
                 try:
-                    async with bot_processes(emulator, url, count, Path(logs)) as pids:
+                    async with bot_processes(emulator, url, count, Path(logs), in_hand) as pids:
                         people = _people(users, 30 + count)
                         label = f"mixed, receive + {count} work"
                         with CpuShare(pids[0], pids[1:]) as cpu:
                             results.append(await closed_loop(label, people, seconds, bot.act))
-                        shares.append(cpu.text)
+                        shares.append(cpu)
                 finally:
                     emulator.unsubscribe(bot._on_event)
                 if bot.unanswered:
@@ -674,11 +685,24 @@ async def main() -> None:
             emulator, users, url, seconds=SECONDS, rate=RATE, paced_seconds=PACED_SECONDS
         )
         print(figures.text(RATE))
-        if "postgresql" in url:
-            counts = [int(n) for n in os.environ.get("BENCH_WORKERS", "1,2,4").split(",")]
+        workers = os.environ.get("BENCH_WORKERS", "1,2,4")
+        counts = [int(n) for n in workers.split(",") if n.strip()]
+        if "postgresql" in url and counts:
             await fresh_schema(url)
             scaling, shares = await worker_scaling(emulator, users, url, counts)
             print(scaling_text(scaling, figures.echo, shares))
+            if ROUND_TRIP > 0:  # the same with Telegram's distance: a worker's slots limit it
+                emulator.set_limits(ApiLimits(round_trip=ROUND_TRIP))
+                await fresh_schema(url)
+                scaling, shares = await worker_scaling(
+                    emulator, users, url, counts, in_hand=IN_HAND
+                )
+                emulator.set_limits(ApiLimits())
+                title = (
+                    f"with a {ROUND_TRIP * 1000:.0f} ms round trip to the Bot API on every call "
+                    f"and INBOX_IN_HAND={IN_HAND}"
+                )
+                print(scaling_text(scaling, figures.echo, shares, title))
 
 
 def _log_trouble(logs: Path) -> str:
@@ -695,12 +719,21 @@ def _log_trouble(logs: Path) -> str:
     return "\n".join(lines)
 
 
-def scaling_text(results: list[LoadResult], echo: LoadResult, shares: Sequence[str] = ()) -> str:
-    lines = ["[PostgreSQL] mixed through the inbox: `bot.py receive` + n `bot.py work` processes"]
+def scaling_text(
+    results: list[LoadResult], echo: LoadResult, shares: Sequence[CpuShare] = (), title: str = ""
+) -> str:
+    lines = [
+        "[PostgreSQL] mixed through the inbox: `bot.py receive` + n `bot.py work` processes"
+        + (f", {title}" if title else "")
+    ]
     for index, result in enumerate(results):
         lines.append(f"  {result.line()}  ({result.throughput / echo.throughput:.2f}x echo)")
         if index < len(shares):
-            lines.append(shares[index])
+            cpu = shares[index]
+            lines.append(cpu.text)
+            if result.requests:
+                per_update = cpu.shares.get("work", 0.0) * cpu.elapsed / result.requests
+                lines.append(f"    workers' CPU per update: {per_update * 1000:.1f} ms")
     if results:
         base = results[0].throughput
         lines.append(

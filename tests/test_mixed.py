@@ -4,9 +4,12 @@ benchmarks/mixed.py.)"""
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.help_start import TOKEN
-from benchmarks.mixed import measure
-from emulator import BotApiEmulator
+from benchmarks.mixed import measure, scaling_text, worker_scaling
+from emulator import ApiLimits, BotApiEmulator
+from tests.conftest import USE_POSTGRES
 
 
 async def test_mixed_workload_is_answered_all_at_once_and_paced(database_url):
@@ -25,3 +28,20 @@ async def test_mixed_workload_is_answered_all_at_once_and_paced(database_url):
     assert figures.unanswered == [], figures.unanswered[:5]
     assert figures.sorry == 0
     assert "of the echo bot" in figures.text(10) and "of the floor" in figures.text(10)
+
+
+@pytest.mark.skipif(not USE_POSTGRES, reason="worker processes share a PostgreSQL inbox")
+async def test_worker_scaling_runs_real_processes_with_telegram_s_round_trip(database_url):
+    """The scaling series as the benchmark runs it with Telegram's distance: a real receiver and
+    worker process, every call 50 ms away, two updates in hand; every step answered."""
+    async with BotApiEmulator(
+        token=TOKEN, bot_username="BenchBot", limits=ApiLimits(round_trip=0.05)
+    ) as emulator:
+        users = [
+            emulator.add_user(first_name=f"业主{i}", language_code="zh-hans") for i in range(4)
+        ]
+        results, shares = await worker_scaling(emulator, users, database_url, [1], 2, in_hand=2)
+    assert len(results) == 1 and results[0].requests >= 4
+    assert results[0].label == "mixed, receive + 1 work"
+    text = scaling_text(results, results[0], shares, "round trip")
+    assert "workers' CPU per update" in text and "scaling: 1 work: 1.00x" in text
