@@ -31,12 +31,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import bindparam, exists, func, or_, update
+from sqlalchemy import bindparam, case, exists, func, null, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
@@ -76,24 +75,83 @@ class Claimed:
     update: Update | None = field(default=None, compare=False)
 
 
+_TABLE = cast(Any, InboxUpdate).__table__
+_NOW = bindparam("now", type_=_TABLE.c.lease_until.type)
+
+
 def _one_row(statement: Any) -> Any:
-    return statement.where(col(InboxUpdate.bot_id) == bindparam("bot")).where(
-        col(InboxUpdate.update_id) == bindparam("update")
+    return statement.where(_TABLE.c.bot_id == bindparam("bot")).where(
+        _TABLE.c.update_id == bindparam("update")
     )
 
 
-# Run for every update: built once (see services.actors._ACTOR).
+# Run for every update: built once (see services.actors._ACTOR), on the table rather than the
+# mapped class (no InboxUpdate objects are in a unit's session, nothing to synchronise).
 _MARK_HOLDING = (
-    _one_row(update(InboxUpdate))
-    .where(col(InboxUpdate.state) == InboxState.PENDING)
-    .values(state=bindparam("state"), done_at=bindparam("done_at"))
+    _one_row(update(_TABLE))
+    .where(_TABLE.c.state == InboxState.PENDING.value)
+    .values(state=bindparam("state"), done_at=bindparam("done_at", type_=_NOW.type))
 )
 _MARK = _MARK_HOLDING.values(claim_token=None, lease_until=None)
 _FREE_LANE = (
-    _one_row(update(InboxUpdate))
-    .where(col(InboxUpdate.claim_token) == bindparam("token"))
+    _one_row(update(_TABLE))
+    .where(_TABLE.c.claim_token == bindparam("token"))
     .values(claim_token=None, lease_until=None)
 )
+
+
+def _claim_statement() -> Any:
+    """One statement: the heads of up to `limit` lanes nobody holds (the oldest pending update
+    of each person whose earlier updates are all finished), locked with SKIP LOCKED so two
+    workers never take the same row, claimed for `token` until `lease` and returned. A row
+    claimed MAX_ATTEMPTS times already (its workers kept dying) is marked failed instead."""
+    head, earlier = _TABLE.alias("head"), _TABLE.alias("earlier")
+    heads = (
+        sa_select(head.c.update_id)
+        .where(head.c.bot_id == bindparam("bot"))
+        .where(head.c.state == InboxState.PENDING.value)
+        .where(or_(head.c.claim_token.is_(None), head.c.lease_until < _NOW))
+        .where(
+            ~exists().where(
+                earlier.c.bot_id == head.c.bot_id,
+                earlier.c.lane == head.c.lane,
+                earlier.c.update_id < head.c.update_id,
+                or_(
+                    earlier.c.state == InboxState.PENDING.value,
+                    # done early but still being finished by a live worker (_mark_handled)
+                    earlier.c.lease_until >= _NOW,
+                ),
+            )
+        )
+        .order_by(head.c.update_id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True, of=head)
+    )
+    given_up = _TABLE.c.attempts >= MAX_ATTEMPTS
+    return (
+        update(_TABLE)
+        .where(_TABLE.c.bot_id == bindparam("bot"))
+        # A CTE, evaluated once: PostgreSQL may run a plain IN (subquery) again for every row it
+        # looks at, and with SKIP LOCKED each run finds other rows (more than `limit` claimed).
+        .where(_TABLE.c.update_id.in_(sa_select(heads.cte("heads").c.update_id)))
+        .values(
+            attempts=case((given_up, _TABLE.c.attempts), else_=_TABLE.c.attempts + 1),
+            state=case((given_up, InboxState.FAILED.value), else_=_TABLE.c.state),
+            claim_token=case(
+                (given_up, null()), else_=bindparam("token", type_=_TABLE.c.claim_token.type)
+            ),
+            lease_until=case((given_up, null()), else_=bindparam("lease", type_=_NOW.type)),
+            done_at=case((given_up, _NOW), else_=_TABLE.c.done_at),
+            last_error=case(
+                (given_up, f"never finished in {MAX_ATTEMPTS} attempts"),
+                else_=_TABLE.c.last_error,
+            ),
+        )
+        .returning(_TABLE.c.update_id, _TABLE.c.lane, _TABLE.c.payload, _TABLE.c.state)
+    )
+
+
+_CLAIM = _claim_statement()
 
 
 def lane_of(update: Update) -> int:
@@ -459,53 +517,22 @@ class InboxWorker:
     async def claim(self, limit: int) -> list[Claimed]:
         """The heads of up to `limit` lanes nobody holds, claimed for this worker."""
         now = self.runtime.clock.now()
-        earlier = aliased(InboxUpdate)
-        statement = (
-            select(InboxUpdate)
-            .where(col(InboxUpdate.bot_id) == self.bot_id)
-            .where(col(InboxUpdate.state) == InboxState.PENDING)
-            .where(
-                or_(
-                    col(InboxUpdate.claim_token).is_(None),
-                    col(InboxUpdate.lease_until) < now,
-                )
-            )
-            .where(
-                ~exists().where(
-                    col(earlier.bot_id) == col(InboxUpdate.bot_id),
-                    col(earlier.lane) == col(InboxUpdate.lane),
-                    col(earlier.update_id) < col(InboxUpdate.update_id),
-                    or_(
-                        col(earlier.state) == InboxState.PENDING,
-                        # done early but still being finished by a live worker (_mark_handled)
-                        col(earlier.lease_until) >= now,
-                    ),
-                )
-            )
-            .order_by(col(InboxUpdate.update_id))
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=InboxUpdate)
-        )
+        params = {
+            "bot": self.bot_id,
+            "now": now,
+            "limit": limit,
+            "token": self.token,
+            "lease": now + self.lease,
+        }
         claimed: list[Claimed] = []
         given_up: list[Claimed] = []
         async with writing(self.runtime) as session:
-            rows = (await session.exec(statement)).all()
-            for row in rows:
-                item = Claimed(row.bot_id, row.update_id, row.lane, dict(row.payload))
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.state = InboxState.FAILED
-                    row.done_at = now
-                    row.claim_token = row.lease_until = None
-                    row.last_error = f"never finished in {row.attempts} attempts"
-                    given_up.append(item)
-                else:
-                    row.claim_token = self.token
-                    row.lease_until = now + self.lease
-                    row.attempts += 1
-                    claimed.append(item)
-                session.add(row)
+            rows = (await session.exec(_CLAIM, params=params)).all()
             if rows:
                 await session.commit()
+        for update_id, lane, payload, state in sorted(rows, key=lambda row: row[0]):
+            item = Claimed(self.bot_id, update_id, lane, dict(payload))
+            (given_up if state == InboxState.FAILED.value else claimed).append(item)
         for item in given_up:
             log.error("inbox: gave up update %s after %s attempts", item.update_id, MAX_ATTEMPTS)
             await self._tell_given_up(item)
