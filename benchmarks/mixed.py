@@ -637,10 +637,11 @@ async def worker_scaling(
     counts: Sequence[int],
     seconds: float = SECONDS,
     in_hand: int | None = None,
-) -> tuple[list[LoadResult], list[CpuShare]]:
+) -> tuple[list[LoadResult], list[CpuShare], list[str]]:
     """The closed-loop mixed workload against a receiver and n `bot.py work` processes for each n
     in `counts` (PostgreSQL), on a world seeded here. An act is over when its inbox row is done
-    and the resident has an answer; a press waits until the resident sees the button."""
+    and the resident has an answer; a press waits until the resident sees the button. Returns
+    each run's result and CPU, and the steps left unanswered in all runs."""
     settings = Settings(TELEGRAM_TOKEN=TOKEN, DATABASE_URL=url, _env_file=None)
     runtime = Runtime.create(settings, SystemClock())
     try:
@@ -649,6 +650,7 @@ async def worker_scaling(
         await runtime.close()
     results: list[LoadResult] = []
     shares: list[CpuShare] = []
+    unanswered: list[str] = []
     with tempfile.TemporaryDirectory() as logs:
         async with InboxWatch(url, int(TOKEN.split(":")[0])) as watch:
             for count in counts:
@@ -664,13 +666,14 @@ async def worker_scaling(
                         shares.append(cpu)
                 finally:
                     emulator.unsubscribe(bot._on_event)
+                unanswered += bot.unanswered
                 if bot.unanswered:
                     print(
                         f"  ({count} workers: {len(bot.unanswered)} steps unanswered, e.g. "
                         f"{bot.unanswered[:3]})"
                     )
                     print(_log_trouble(Path(logs)))
-    return results, shares
+    return results, shares, unanswered
 
 
 async def main() -> None:
@@ -689,12 +692,12 @@ async def main() -> None:
         counts = [int(n) for n in workers.split(",") if n.strip()]
         if "postgresql" in url and counts:
             await fresh_schema(url)
-            scaling, shares = await worker_scaling(emulator, users, url, counts)
+            scaling, shares, _ = await worker_scaling(emulator, users, url, counts)
             print(scaling_text(scaling, figures.echo, shares))
             if ROUND_TRIP > 0:  # the same with Telegram's distance: a worker's slots limit it
                 emulator.set_limits(ApiLimits(round_trip=ROUND_TRIP))
                 await fresh_schema(url)
-                scaling, shares = await worker_scaling(
+                scaling, shares, _ = await worker_scaling(
                     emulator, users, url, counts, in_hand=IN_HAND
                 )
                 emulator.set_limits(ApiLimits())

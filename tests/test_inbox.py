@@ -442,13 +442,8 @@ async def _answers(people: list[EmulatedUser], count: int) -> bool:
 
 async def _pending_and_held(runtime: Runtime) -> tuple[int, int]:
     """Rows not finished yet, and how many of them a worker holds."""
-    async with runtime.sessions() as session:
-        rows = (
-            await session.exec(
-                select(InboxUpdate).where(col(InboxUpdate.state) == InboxState.PENDING)
-            )
-        ).all()
-    return len(rows), sum(1 for row in rows if row.claim_token is not None)
+    pending = [row for row in await _rows(runtime.sessions) if row.state == InboxState.PENDING]
+    return len(pending), sum(1 for row in pending if row.claim_token is not None)
 
 
 async def test_a_conversation_alternating_between_two_workers_loses_no_step(database_url, clock):

@@ -40,8 +40,11 @@ async def test_worker_scaling_runs_real_processes_with_telegram_s_round_trip(dat
         users = [
             emulator.add_user(first_name=f"业主{i}", language_code="zh-hans") for i in range(4)
         ]
-        results, shares = await worker_scaling(emulator, users, database_url, [1], 2, in_hand=2)
+        results, shares, unanswered = await worker_scaling(
+            emulator, users, database_url, [1], 2, in_hand=2
+        )
     assert len(results) == 1 and results[0].requests >= 4
+    assert unanswered == [], unanswered[:5]
     assert results[0].label == "mixed, receive + 1 work"
     text = scaling_text(results, results[0], shares, "round trip")
     assert "workers' CPU per update" in text and "scaling: 1 work: 1.00x" in text
